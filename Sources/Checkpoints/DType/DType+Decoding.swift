@@ -1,0 +1,96 @@
+// MARK: - Decoding stored elements to real numbers
+
+extension DType {
+    /// Decodes `output.count` elements stored at `bytes` into `Float`s.
+    ///
+    /// `bytes` must hold exactly the bytes of those elements, starting at an
+    /// element (block) boundary. Integers convert to the nearest `Float`.
+    /// Precondition: `unsupportedReason == nil`.
+    public func decode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>) {
+        let count = output.count
+        precondition(byteCount(forElements: count) == bytes.count, "decode: \(bytes.count) bytes for \(count) \(name) elements")
+        guard count > 0, let source = bytes.baseAddress, let target = output.baseAddress else { return }
+        switch self {
+        case .f32:
+            target.withMemoryRebound(to: UInt8.self, capacity: count * 4) {
+                $0.update(from: source.assumingMemoryBound(to: UInt8.self), count: count * 4)
+            }
+        case .bf16:
+            for index in 0..<count {
+                target[index] = FloatBits.bfloat16(source.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
+            }
+        case .f16:
+            FloatBits.float16Table.withUnsafeBufferPointer { table in
+                for index in 0..<count {
+                    target[index] = table[Int(source.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))]
+                }
+            }
+        case .f64:
+            for index in 0..<count {
+                target[index] = Float(source.loadUnaligned(fromByteOffset: index * 8, as: Double.self))
+            }
+        case .f8E4M3: decodeByTable(FloatBits.e4m3Table, source, target, count)
+        case .f8E5M2: decodeByTable(FloatBits.e5m2Table, source, target, count)
+        case .f8E4M3FNUZ: decodeByTable(FloatBits.e4m3fnuzTable, source, target, count)
+        case .f8E5M2FNUZ: decodeByTable(FloatBits.e5m2fnuzTable, source, target, count)
+        case .f8E8M0: decodeByTable(FloatBits.e8m0Table, source, target, count)
+        case .f4:
+            let packed = source.assumingMemoryBound(to: UInt8.self)
+            for index in 0..<count {
+                let byte = packed[index / 2]
+                target[index] = FloatBits.float4E2M1(index % 2 == 0 ? byte & 0x0F : byte >> 4)
+            }
+        case .bool, .u8:
+            let raw = source.assumingMemoryBound(to: UInt8.self)
+            for index in 0..<count { target[index] = Float(raw[index]) }
+        case .i8:
+            for index in 0..<count { target[index] = Float(source.load(fromByteOffset: index, as: Int8.self)) }
+        case .u16: decodeInteger(UInt16.self, source, target, count)
+        case .i16: decodeInteger(Int16.self, source, target, count)
+        case .u32: decodeInteger(UInt32.self, source, target, count)
+        case .i32: decodeInteger(Int32.self, source, target, count)
+        case .u64: decodeInteger(UInt64.self, source, target, count)
+        case .i64: decodeInteger(Int64.self, source, target, count)
+        case .f6E2M3, .f6E3M2, .c64:
+            preconditionFailure("decode: \(name) is not decodable: \(unsupportedReason ?? "")")
+        }
+    }
+
+    /// Decodes elements into `Double`s; exact for every floating dtype, including F64.
+    public func decode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Double>) {
+        let count = output.count
+        guard count > 0, let target = output.baseAddress else { return }
+        switch self {
+        case .f64:
+            precondition(bytes.count == count * 8)
+            for index in 0..<count {
+                target[index] = bytes.loadUnaligned(fromByteOffset: index * 8, as: Double.self)
+            }
+        case .i64:
+            for index in 0..<count { target[index] = Double(bytes.loadUnaligned(fromByteOffset: index * 8, as: Int64.self)) }
+        case .u64:
+            for index in 0..<count { target[index] = Double(bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        default:
+            let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            defer { floats.deallocate() }
+            decode(bytes, into: floats)
+            for index in 0..<count { target[index] = Double(floats[index]) }
+        }
+    }
+}
+
+@inline(__always)
+private func decodeByTable(_ table: [Float], _ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
+    table.withUnsafeBufferPointer { table in
+        let raw = source.assumingMemoryBound(to: UInt8.self)
+        for index in 0..<count { target[index] = table[Int(raw[index])] }
+    }
+}
+
+@inline(__always)
+private func decodeInteger<I: FixedWidthInteger>(_: I.Type, _ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
+    let stride = MemoryLayout<I>.size
+    for index in 0..<count {
+        target[index] = Float(I(littleEndian: source.loadUnaligned(fromByteOffset: index * stride, as: I.self)))
+    }
+}

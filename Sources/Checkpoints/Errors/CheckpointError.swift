@@ -1,0 +1,130 @@
+/// A checkpoint could not be read: which file, which tensor, which rule.
+///
+/// `description` reads as a sentence, ready for a command-line error message.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file the problem was found in (as the user named it, or relative to the checkpoint).
+    public var file: String
+    /// The tensor involved, when there is one.
+    public var tensor: String?
+    /// The rule that was broken.
+    public var rule: Rule
+
+    public init(file: String, tensor: String? = nil, rule: Rule) {
+        self.file = file
+        self.tensor = tensor
+        self.rule = rule
+    }
+
+    /// The rules a checkpoint must satisfy.
+    public enum Rule: Sendable, Equatable {
+        // Locating input
+        case notFound
+        case noCheckpointFiles
+        case ambiguousSnapshot([String])
+        case unrecognizedFile
+        case duplicateTensorAcrossFiles(otherFile: String)
+        // Safetensors framing
+        case fileShorterThanHeaderLength(fileSize: UInt64)
+        case headerLengthBeyondFile(headerLength: UInt64, fileSize: UInt64)
+        case headerTooLarge(headerLength: UInt64, limit: UInt64)
+        case headerNotUTF8(byteOffset: Int)
+        case headerNotJSON(String)
+        case headerNotObject
+        case metadataNotStringMap(key: String)
+        case duplicateTensorName
+        case missingField(String)
+        case invalidField(field: String, reason: String)
+        case unknownDType(String)
+        case unsupportedDType(DType, reason: String)
+        case shapeOverflow
+        case byteLengthMismatch(expected: UInt64, declared: UInt64)
+        case offsetsReversed(start: UInt64, end: UInt64)
+        case offsetsOverlap(start: UInt64, previousEnd: UInt64)
+        case offsetsGap(start: UInt64, previousEnd: UInt64)
+        case offsetsOutOfRange(end: UInt64, dataSize: UInt64)
+        case trailingBytes(covered: UInt64, dataSize: UInt64)
+        // Sharded checkpoints
+        case indexNotJSON(String)
+        case indexMissingWeightMap
+        case indexShardMissing(shard: String)
+        case indexTensorMissingFromShard(shard: String)
+        case indexTensorClaimedTwice(shards: [String])
+        case tensorNotInIndex
+        case indexInvalidShardName(String)
+        // I/O
+        case io(operation: String, errno: Int32, message: String)
+        case truncated(expected: UInt64, got: UInt64)
+    }
+
+    public var description: String {
+        let subject = tensor.map { "tensor '\($0)' in \(file)" } ?? file
+        switch rule {
+        case .notFound:
+            return "\(file) does not exist."
+        case .noCheckpointFiles:
+            return "\(file) holds no checkpoint: no .safetensors file, no model.safetensors.index.json and no Hugging Face snapshot was found."
+        case .ambiguousSnapshot(let snapshots):
+            return "\(file) is a Hugging Face cache entry with several snapshots (\(snapshots.joined(separator: ", "))) and no refs/main; name the snapshot directory instead."
+        case .unrecognizedFile:
+            return "\(file) is not a checkpoint this tool can read (expected .safetensors, a directory of them, or a sharded index)."
+        case .duplicateTensorAcrossFiles(let other):
+            return "\(subject) is also stored in \(other); a tensor may appear in only one file."
+        case .fileShorterThanHeaderLength(let size):
+            return "\(file) is \(size) bytes long, shorter than the 8-byte safetensors header length field."
+        case .headerLengthBeyondFile(let length, let size):
+            return "\(file) declares a \(length)-byte header but the file is only \(size) bytes long (rule: the header must fit in the file)."
+        case .headerTooLarge(let length, let limit):
+            return "\(file) declares a \(length)-byte header, above the \(limit)-byte limit of the safetensors format."
+        case .headerNotUTF8(let offset):
+            return "\(file) has a header that is not valid UTF-8 (first bad byte at header offset \(offset))."
+        case .headerNotJSON(let detail):
+            return "\(file) has a header that is not valid JSON: \(detail)."
+        case .headerNotObject:
+            return "\(file) has a header that is not a JSON object."
+        case .metadataNotStringMap(let key):
+            return "\(file) has __metadata__ entry '\(key)' that is not a string (rule: __metadata__ maps strings to strings)."
+        case .duplicateTensorName:
+            return "\(subject) is declared twice in the header (rule: tensor names are unique)."
+        case .missingField(let field):
+            return "\(subject) has no '\(field)' field (rule: every tensor has dtype, shape and data_offsets)."
+        case .invalidField(let field, let reason):
+            return "\(subject) has an invalid '\(field)': \(reason)."
+        case .unknownDType(let name):
+            return "\(subject) has dtype '\(name)', which is not a safetensors dtype."
+        case .unsupportedDType(let dtype, let reason):
+            return "\(subject) has dtype \(dtype.name), which cannot be read: \(reason)."
+        case .shapeOverflow:
+            return "\(subject) has a shape whose element count or byte size overflows 64 bits."
+        case .byteLengthMismatch(let expected, let declared):
+            return "\(subject) spans \(declared) bytes but its shape and dtype need \(expected) (rule: shape × dtype size = data_offsets length)."
+        case .offsetsReversed(let start, let end):
+            return "\(subject) has data_offsets [\(start), \(end)] that end before they start."
+        case .offsetsOverlap(let start, let previousEnd):
+            return "\(subject) starts at data offset \(start), overlapping the previous tensor which ends at \(previousEnd) (rule: tensors do not overlap)."
+        case .offsetsGap(let start, let previousEnd):
+            return "\(subject) starts at data offset \(start), leaving a gap after the previous tensor which ends at \(previousEnd) (rule: tensors are contiguous)."
+        case .offsetsOutOfRange(let end, let dataSize):
+            return "\(subject) ends at data offset \(end), beyond the \(dataSize)-byte data section (the file is truncated or the offsets are wrong)."
+        case .trailingBytes(let covered, let dataSize):
+            return "\(file) has \(dataSize - covered) bytes after the last tensor (rule: the tensors cover the data section exactly to the end of the file)."
+        case .indexNotJSON(let detail):
+            return "\(file) is not a valid shard index: \(detail)."
+        case .indexMissingWeightMap:
+            return "\(file) has no 'weight_map' object mapping tensor names to shard files."
+        case .indexShardMissing(let shard):
+            return "\(file) names shard '\(shard)', which does not exist."
+        case .indexTensorMissingFromShard(let shard):
+            return "\(file) maps tensor '\(tensor ?? "?")' to shard '\(shard)', but that shard has no such tensor."
+        case .indexTensorClaimedTwice(let shards):
+            return "\(file) claims tensor '\(tensor ?? "?")' more than once (\(shards.joined(separator: ", ")))."
+        case .tensorNotInIndex:
+            return "\(subject) is not listed in the shard index's weight_map."
+        case .indexInvalidShardName(let name):
+            return "\(file) names shard '\(name)', which is not a plain file name in the checkpoint directory."
+        case .io(let operation, let errno, let message):
+            return "\(file) could not be read (\(operation): \(message), errno \(errno))."
+        case .truncated(let expected, let got):
+            return "\(subject) could not be read in full: expected \(expected) bytes, the file ended after \(got)."
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// A checkpoint on disk: its files and the tensors they hold, validated.
+///
+/// Opening a checkpoint reads and checks headers only; tensor data is read later,
+/// in bounded chunks, through `CheckpointReader`.
+public struct Checkpoint: Sendable {
+    /// The container format.
+    public enum Format: String, Sendable, Codable {
+        case safetensors
+    }
+
+    /// How the files were found.
+    public enum Layout: String, Sendable, Codable {
+        /// One file named directly.
+        case singleFile = "single-file"
+        /// A directory holding one or more files, no index.
+        case directory
+        /// A directory with a shard index (`model.safetensors.index.json`).
+        case shardedIndex = "sharded-index"
+        /// A Hugging Face cache entry (`models--ORG--NAME/snapshots/REV/`).
+        case huggingFaceCache = "huggingface-cache"
+    }
+
+    /// One file of the checkpoint.
+    public struct File: Sendable, Hashable, Codable {
+        /// The name relative to the checkpoint root (no host path), e.g. `model-00001-of-00002.safetensors`.
+        public var name: String
+        /// The resolved path used for reading (symlinks in a Hugging Face cache resolved).
+        public var path: String
+        /// Size in bytes.
+        public var size: UInt64
+        /// Bytes before the first tensor (length field and header).
+        public var headerSize: UInt64
+        /// The file's `__metadata__`, if any.
+        public var metadata: [String: String]
+    }
+
+    /// The path as the user gave it.
+    public var path: String
+    public var format: Format
+    public var layout: Layout
+    /// Files in reading order.
+    public var files: [File]
+    /// All tensors, in file order then offset order.
+    public var tensors: [TensorInfo]
+    /// The shard index's own `metadata` object (string values only), if any.
+    public var indexMetadata: [String: String]
+    /// A Hugging Face cache entry's repository id (`ORG/NAME`) and revision, when known.
+    public var huggingFaceRepository: String?
+    public var huggingFaceRevision: String?
+
+    /// Total bytes of tensor data.
+    public var tensorBytes: UInt64 { tensors.reduce(0) { $0 + $1.byteCount } }
+
+    /// Total element count.
+    public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
+
+    /// Element counts per dtype.
+    public var parameterCountByDType: [DType: Int] {
+        tensors.reduce(into: [:]) { $0[$1.dtype, default: 0] += $1.elementCount }
+    }
+
+    /// The tensor with this name.
+    public func tensor(named name: String) -> TensorInfo? {
+        tensors.first { $0.name == name }
+    }
+}

@@ -1,0 +1,184 @@
+/// Opens a checkpoint and streams its tensors in bounded chunks.
+///
+/// Memory stays bounded by the chunk size per concurrent reader: data is read with
+/// `pread` into a reusable buffer, never mapped or loaded whole. Reading is
+/// thread-safe: several tasks may stream different tensors at once.
+///
+/// `@unchecked Sendable`: all stored properties are immutable after `init`, and the
+/// open files are only used through `pread`, which is safe to call concurrently.
+public final class CheckpointReader: @unchecked Sendable {
+    /// The validated checkpoint description.
+    public let checkpoint: Checkpoint
+    private let files: [ReadOnlyFile]
+
+    /// Default bytes per chunk: large enough for throughput, small enough for bounded memory.
+    public static let defaultChunkBytes = 4 << 20
+
+    /// Opens and validates the checkpoint at `path` (file, directory, shard index or HF cache entry).
+    public convenience init(path: String) throws(CheckpointError) {
+        let located = try CheckpointLocator.locate(path)
+        try self.init(located: located, userPath: path)
+    }
+
+    private init(located: CheckpointLocator.Located, userPath: String) throws(CheckpointError) {
+        func display(_ name: String) -> String {
+            located.layout == .singleFile ? userPath : joinPath(userPath, name)
+        }
+        var fileNames = located.fileNames
+        var weightMap: [String: String]?
+        var indexMetadata: [String: String] = [:]
+        var indexDisplay = ""
+        if let indexFile = located.indexFile {
+            indexDisplay = located.layout == .shardedIndex && userPath.hasSuffix(indexFile) ? userPath : joinPath(userPath, indexFile)
+            let index = try CheckpointLocator.readShardIndex(root: located.root, indexFile: indexFile, displayName: indexDisplay)
+            fileNames = index.shards
+            weightMap = index.weightMap
+            indexMetadata = index.metadata
+        }
+
+        var openFiles: [ReadOnlyFile] = []
+        var fileEntries: [Checkpoint.File] = []
+        var tensors: [TensorInfo] = []
+        var owner: [String: String] = [:]
+        for (fileIndex, name) in fileNames.enumerated() {
+            let path = joinPath(located.root, name)
+            let resolved = CheckpointLocator.resolvedPath(path)
+            let file: ReadOnlyFile
+            do {
+                file = try ReadOnlyFile(path: resolved, displayName: display(name))
+            } catch let error where error.rule == .notFound && weightMap != nil {
+                throw CheckpointError(file: indexDisplay, rule: .indexShardMissing(shard: name))
+            }
+            let parsed = try SafetensorsHeader.read(file, fileIndex: fileIndex)
+            for tensor in parsed.tensors {
+                if let other = owner[tensor.name] {
+                    throw CheckpointError(file: display(name), tensor: tensor.name,
+                                          rule: .duplicateTensorAcrossFiles(otherFile: display(other)))
+                }
+                owner[tensor.name] = name
+                if let weightMap, weightMap[tensor.name] == nil {
+                    throw CheckpointError(file: display(name), tensor: tensor.name, rule: .tensorNotInIndex)
+                }
+            }
+            openFiles.append(file)
+            fileEntries.append(Checkpoint.File(name: name, path: resolved, size: file.size,
+                                               headerSize: parsed.headerSize, metadata: parsed.metadata))
+            tensors.append(contentsOf: parsed.tensors)
+        }
+        if let weightMap {
+            for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where owner[tensor] != shard {
+                if let actual = owner[tensor] {
+                    throw CheckpointError(file: indexDisplay, tensor: tensor,
+                                          rule: .indexTensorMissingFromShard(shard: shard + " (it is in \(actual))"))
+                }
+                throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard))
+            }
+        }
+        files = openFiles
+        checkpoint = Checkpoint(
+            path: userPath, format: .safetensors, layout: located.layout, files: fileEntries, tensors: tensors,
+            indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)
+    }
+
+    // MARK: - Streaming
+
+    /// Streams one tensor's bytes in file order, in chunks of at most `chunkBytes`
+    /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
+    /// and valid only inside `body`.
+    public func readChunks(
+        of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
+        _ body: (TensorChunk) throws -> Void
+    ) throws {
+        let (blockElements, blockBytes) = tensor.dtype.block
+        let blocksPerChunk = max(1, chunkBytes / blockBytes)
+        let capacity = Int(min(UInt64(blocksPerChunk * blockBytes), max(tensor.byteCount, 1)))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buffer.deallocate() }
+        let file = files[tensor.fileIndex]
+        var done: UInt64 = 0
+        var element = 0
+        while done < tensor.byteCount {
+            let length = Int(min(UInt64(capacity), tensor.byteCount - done))
+            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+            try file.readExactly(into: slice, at: tensor.offset + done, tensor: tensor.name)
+            let elements = length / blockBytes * blockElements
+            try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements))
+            done += UInt64(length)
+            element += elements
+        }
+    }
+
+    /// Streams a whole file's bytes (header included) in chunks, for file digests.
+    public func readFileChunks(
+        fileIndex: Int, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let file = files[fileIndex]
+        let capacity = Int(min(UInt64(chunkBytes), max(file.size, 1)))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buffer.deallocate() }
+        file.adviseSequential(offset: 0, length: file.size)
+        var done: UInt64 = 0
+        while done < file.size {
+            let length = Int(min(UInt64(capacity), file.size - done))
+            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+            try file.readExactly(into: slice, at: done)
+            try body(UnsafeRawBufferPointer(slice))
+            done += UInt64(length)
+        }
+    }
+
+    /// Reads raw bytes of a tensor at a byte offset within it (random access).
+    public func readBytes(of tensor: TensorInfo, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CheckpointError) {
+        precondition(byteOffset + UInt64(buffer.count) <= tensor.byteCount, "read beyond tensor \(tensor.name)")
+        try files[tensor.fileIndex].readExactly(into: buffer, at: tensor.offset + byteOffset, tensor: tensor.name)
+    }
+
+    /// Decodes a contiguous run of elements (e.g. some rows of an embedding) into `Float`s.
+    public func readElements(of tensor: TensorInfo, range: Range<Int>, into output: UnsafeMutableBufferPointer<Float>) throws {
+        precondition(output.count == range.count)
+        try tensor.requireDecodable(file: files[tensor.fileIndex].displayName)
+        let (blockElements, blockBytes) = tensor.dtype.block
+        precondition(range.lowerBound % blockElements == 0 && range.count % blockElements == 0, "element range not block-aligned")
+        let byteOffset = UInt64(range.lowerBound / blockElements * blockBytes)
+        let byteLength = range.count / blockElements * blockBytes
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteLength, 1), alignment: 64)
+        defer { buffer.deallocate() }
+        let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<byteLength])
+        try readBytes(of: tensor, at: byteOffset, into: slice)
+        tensor.dtype.decode(UnsafeRawBufferPointer(slice), into: output)
+    }
+
+    /// The display name of a file, for error messages.
+    public func displayName(ofFile index: Int) -> String { files[index].displayName }
+}
+
+/// One chunk of a tensor's bytes, aligned to whole storage blocks.
+public struct TensorChunk {
+    public let tensor: TensorInfo
+    /// The raw stored bytes of this chunk.
+    public let bytes: UnsafeRawBufferPointer
+    /// Index of the chunk's first element within the tensor (row-major).
+    public let firstElement: Int
+    /// Number of elements in the chunk.
+    public let elementCount: Int
+
+    /// Decodes the chunk's elements to `Float`s; `output.count` must equal `elementCount`.
+    public func decode(into output: UnsafeMutableBufferPointer<Float>) {
+        tensor.dtype.decode(bytes, into: output)
+    }
+}
+
+extension TensorInfo {
+    /// Throws `.unsupportedDType` if values of this tensor cannot be decoded.
+    public func requireDecodable(file: String) throws(CheckpointError) {
+        if let reason = dtype.unsupportedReason {
+            throw CheckpointError(file: file, tensor: name, rule: .unsupportedDType(dtype, reason: reason))
+        }
+    }
+}
+
+func joinPath(_ directory: String, _ name: String) -> String {
+    if directory.isEmpty { return name }
+    return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+}

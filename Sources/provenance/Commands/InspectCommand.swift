@@ -1,0 +1,136 @@
+import ArgumentParser
+import Checkpoints
+import Foundation
+import ProvenanceCrypto
+
+/// `provenance inspect PATH`: what a checkpoint holds.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show the files, tensors, dtypes and metadata of a checkpoint.",
+        discussion: """
+            PATH may be a .safetensors file, a directory of them, a sharded checkpoint \
+            (directory or its model.safetensors.index.json) or a Hugging Face cache entry \
+            (models--ORG--NAME or one of its snapshots).
+            """
+    )
+
+    @Argument(help: "The checkpoint to inspect.")
+    var path: String
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "Compute the SHA-256 of every file (reads all bytes).")
+    var hash = false
+
+    @Option(name: .long, help: "Show at most this many tensors in the text table (0 = all).")
+    var limit = 0
+
+    func run() throws {
+        let reader = try CheckpointReader(path: path)
+        let checkpoint = reader.checkpoint
+        var digests: [String?] = Array(repeating: nil, count: checkpoint.files.count)
+        if hash {
+            for index in checkpoint.files.indices {
+                let hasher = SHA256()
+                try reader.readFileChunks(fileIndex: index) { hasher.update($0) }
+                digests[index] = hasher.finalize().hex
+            }
+        }
+        let summary = CheckpointSummary(checkpoint, fileDigests: digests)
+        if json {
+            print(try CommandOutput.json(summary))
+        } else {
+            print(summary.text(limit: limit))
+        }
+    }
+}
+
+/// The JSON shape of `inspect --json` for a checkpoint.
+struct CheckpointSummary: Encodable {
+    struct File: Encodable {
+        var name: String
+        var size: UInt64
+        var sha256: String?
+        var metadata: [String: String]
+    }
+    struct Tensor: Encodable {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var file: String
+        var offset: UInt64
+        var bytes: UInt64
+    }
+
+    var kind = "checkpoint"
+    var path: String
+    var format: String
+    var layout: String
+    var repository: String?
+    var revision: String?
+    var files: [File]
+    var tensorCount: Int
+    var parameterCount: Int
+    var parametersByDType: [String: Int]
+    var tensorBytes: UInt64
+    var indexMetadata: [String: String]
+    var tensors: [Tensor]
+
+    init(_ checkpoint: Checkpoint, fileDigests: [String?]) {
+        path = checkpoint.path
+        format = checkpoint.format.rawValue
+        layout = checkpoint.layout.rawValue
+        repository = checkpoint.huggingFaceRepository
+        revision = checkpoint.huggingFaceRevision
+        files = zip(checkpoint.files, fileDigests).map { File(name: $0.name, size: $0.size, sha256: $1, metadata: $0.metadata) }
+        tensorCount = checkpoint.tensors.count
+        parameterCount = checkpoint.parameterCount
+        parametersByDType = Dictionary(uniqueKeysWithValues: checkpoint.parameterCountByDType.map { ($0.key.name, $0.value) })
+        tensorBytes = checkpoint.tensorBytes
+        indexMetadata = checkpoint.indexMetadata
+        tensors = checkpoint.tensors.map {
+            Tensor(name: $0.name, dtype: $0.dtype.name, shape: $0.shape, file: checkpoint.files[$0.fileIndex].name,
+                   offset: $0.offset, bytes: $0.byteCount)
+        }
+    }
+
+    func text(limit: Int) -> String {
+        var lines: [String] = []
+        lines.append("Checkpoint   \(path)")
+        var formatLine = "Format       \(format) (\(layout))"
+        if let repository { formatLine += ", Hugging Face \(repository)" + (revision.map { "@\($0.prefix(12))" } ?? "") }
+        lines.append(formatLine)
+        lines.append("Files        \(files.count)")
+        for file in files {
+            var line = "  \(file.name)  \(CommandOutput.bytes(file.size))"
+            if let sha = file.sha256 { line += "  sha256 \(sha)" }
+            lines.append(line)
+        }
+        lines.append("Tensors      \(CommandOutput.grouped(tensorCount))")
+        let byType = parametersByDType.sorted { $0.value > $1.value }
+            .map { "\($0.key) \(CommandOutput.grouped($0.value))" }.joined(separator: ", ")
+        lines.append("Parameters   \(CommandOutput.grouped(parameterCount)) (\(byType))")
+        lines.append("Tensor data  \(CommandOutput.bytes(tensorBytes))")
+        let metadata = files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
+        if !metadata.isEmpty { lines.append("Metadata     \(Array(Set(metadata)).sorted().joined(separator: ", "))") }
+        if !indexMetadata.isEmpty {
+            lines.append("Index        \(indexMetadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+        }
+        lines.append("")
+        let shown = limit > 0 ? Array(tensors.prefix(limit)) : tensors
+        let multiFile = files.count > 1
+        let header = ["NAME", "DTYPE", "SHAPE"] + (multiFile ? ["FILE"] : []) + ["OFFSET", "BYTES"]
+        let rows = shown.map { tensor in
+            [tensor.name, tensor.dtype, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"]
+                + (multiFile ? [tensor.file] : []) + [String(tensor.offset), CommandOutput.grouped(Int(tensor.bytes))]
+        }
+        let numeric: Set<Int> = multiFile ? [4, 5] : [3, 4]
+        lines.append(CommandOutput.table(header, rows, rightAligned: numeric))
+        if shown.count < tensors.count {
+            lines.append("… \(tensors.count - shown.count) more tensors (use --limit 0 to show all)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

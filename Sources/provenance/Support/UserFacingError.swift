@@ -1,0 +1,16 @@
+import Checkpoints
+
+/// An error whose message is a complete sentence for the terminal.
+protocol UserFacingError: Error {
+    var userMessage: String { get }
+}
+
+extension CheckpointError: UserFacingError {
+    var userMessage: String { description }
+}
+
+/// A command-line usage problem found after parsing (e.g. an unwritable output path).
+struct UsageError: UserFacingError {
+    var userMessage: String
+    init(_ message: String) { userMessage = message }
+}
