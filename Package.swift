@@ -26,11 +26,18 @@ let package = Package(
         // Checkpoint readers: safetensors (single, directory, sharded, HF cache), streaming.
         .target(name: "Checkpoints", dependencies: ["ProvenanceCrypto"]),
 
+        // Layered fingerprints of checkpoints: exact digests, statistics, sketches, neuron profiles.
+        .target(name: "Fingerprinting", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+
+        // Deterministic model-like weights for tests, samples and benchmarks.
+        .target(name: "SyntheticModels"),
+
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
             name: "provenance",
             dependencies: [
                 "Checkpoints",
+                "Fingerprinting",
                 "ProvenanceCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -38,6 +45,7 @@ let package = Package(
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
     ],
     swiftLanguageModes: [.v6]
 )

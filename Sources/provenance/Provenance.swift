@@ -13,6 +13,7 @@ struct Provenance: ParsableCommand {
         version: ToolInfo.version,
         subcommands: [
             InspectCommand.self,
+            FingerprintCommand.self,
         ]
     )
 }

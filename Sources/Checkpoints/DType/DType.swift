@@ -52,6 +52,9 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         }
     }
 
+    /// Whether elements are stored block-quantized (scale + packed codes), as in GGUF.
+    public var isQuantized: Bool { false }
+
     /// Why values of this dtype cannot be decoded to real numbers, or `nil` if they can.
     public var unsupportedReason: String? {
         switch self {

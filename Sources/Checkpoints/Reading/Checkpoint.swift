@@ -36,6 +36,9 @@ public struct Checkpoint: Sendable {
 
     /// The path as the user gave it.
     public var path: String
+    /// The directory holding the checkpoint's files (before resolving symlinks), where
+    /// companion files such as `config.json` live.
+    public var rootDirectory: String
     public var format: Format
     public var layout: Layout
     /// Files in reading order.

@@ -76,7 +76,7 @@ public final class CheckpointReader: @unchecked Sendable {
         }
         files = openFiles
         checkpoint = Checkpoint(
-            path: userPath, format: .safetensors, layout: located.layout, files: fileEntries, tensors: tensors,
+            path: userPath, rootDirectory: located.root, format: .safetensors, layout: located.layout, files: fileEntries, tensors: tensors,
             indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)
     }
 

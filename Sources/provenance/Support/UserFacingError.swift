@@ -1,4 +1,5 @@
 import Checkpoints
+import Fingerprinting
 
 /// An error whose message is a complete sentence for the terminal.
 protocol UserFacingError: Error {
@@ -13,4 +14,8 @@ extension CheckpointError: UserFacingError {
 struct UsageError: UserFacingError {
     var userMessage: String
     init(_ message: String) { userMessage = message }
+}
+
+extension FingerprintFileError: UserFacingError {
+    var userMessage: String { description }
 }

@@ -1,0 +1,109 @@
+import Checkpoints
+import ProvenanceCrypto
+
+/// Fingerprints one tensor: one streaming pass over its bytes (raw digest, statistics,
+/// sketch, neuron profile, exactness tracking), plus a second pass only when the canonical
+/// encoding differs from the stored one.
+struct TensorJob {
+    let reader: CheckpointReader
+    let tensor: TensorInfo
+    let role: TensorRole
+    let signs: SignTable
+    let seed: PublicSeed
+    let chunkBytes: Int
+    let profile: (plan: ProfilePlan.MatrixPlan, basis: ProbeBasis)?
+    let reportBytes: (UInt64) -> Void
+
+    func run() throws -> TensorResult {
+        let dtype = tensor.dtype
+        let decodable = dtype.unsupportedReason == nil
+        let floatLike = CanonicalEncoding.isFloatLike(dtype)
+        let view = SketchGeometry.matrixView(tensor.shape)
+        let transposed = floatLike ? try canonicalTransposition() : false
+
+        let rawHasher = SHA256()
+        var statistics = decodable ? StatisticsAccumulator(count: tensor.elementCount) : nil
+        var tracker = ExactnessTracker(stored: dtype)
+        let fixedCanonical = CanonicalEncoding.fixedDType(for: dtype)
+        // F8/F4 are canonical in BF16: hash that encoding during the first pass.
+        let inlineCanonical: SHA256? = floatLike && !transposed && fixedCanonical != nil && fixedCanonical != dtype ? SHA256() : nil
+        var canonicalBytes: [UInt8] = []
+        var sketch: SketchAccumulator?
+        var profileAccumulator: ProfileAccumulator?
+        var doubles: [Double] = []
+
+        let result: (sketch: [Float], profiles: [Float]?) = try signs.values.withUnsafeBufferPointer { signBuffer in
+            if floatLike, let view { sketch = SketchAccumulator(rows: view.rows, cols: view.cols, signs: signBuffer) }
+            if floatLike, let profile, let view, tensor.shape.count == 2 {
+                profileAccumulator = ProfileAccumulator(rows: view.rows, cols: view.cols, axis: profile.plan.axis,
+                                                        basis: profile.basis, gamma: profile.plan.gamma)
+            }
+            var blocks = decodable ? ElementBlocks(dtype: dtype) : nil
+            func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
+                let nansBefore = statistics?.nanCount ?? 0
+                statistics?.add(values)
+                guard floatLike else { return }
+                if (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
+                sketch?.add(values)
+                profileAccumulator?.add(values)
+                if dtype == .f64 {
+                    doubles.removeAll(keepingCapacity: true)
+                    doubles.append(contentsOf: repeatElement(0, count: values.count))
+                    doubles.withUnsafeMutableBufferPointer { dtype.decode(raw, into: $0) }
+                    doubles.withUnsafeBufferPointer { tracker.observe($0) }
+                } else if fixedCanonical == nil {
+                    tracker.observe(values)
+                }
+                if let inlineCanonical {
+                    canonicalBytes.removeAll(keepingCapacity: true)
+                    CanonicalEncoding.encode(values, as: .bf16, into: &canonicalBytes)
+                    inlineCanonical.update(canonicalBytes)
+                }
+            }
+            try reader.readChunks(of: tensor, chunkBytes: chunkBytes) { chunk in
+                rawHasher.update(chunk.bytes)
+                blocks?.feed(chunk.bytes, process)
+                reportBytes(UInt64(chunk.bytes.count))
+            }
+            blocks?.finish(process)
+            return (sketch?.finish() ?? [], profileAccumulator?.finish())
+        }
+
+        let rawDigest = rawHasher.finalize()
+        let canonicalDType = floatLike ? tracker.decision : dtype
+        let canonicalShape = transposed ? [tensor.shape[1], tensor.shape[0]] : tensor.shape
+        let canonicalDigest: SHA256Digest
+        if !floatLike || (canonicalDType == dtype && !transposed && !tracker.nonCanonicalNaN) {
+            canonicalDigest = rawDigest
+        } else if let inlineCanonical {
+            canonicalDigest = inlineCanonical.finalize()
+        } else {
+            canonicalDigest = try CanonicalPass(reader: reader, tensor: tensor, chunkBytes: chunkBytes)
+                .digest(as: canonicalDType, transposed: transposed)
+        }
+
+        let stats = statistics?.finish()
+        var sketchValues = result.sketch
+        if view?.rows == 1 { sketchValues = Array(sketchValues.prefix(SketchGeometry.side)) }
+        var keys: [UInt64] = []
+        if role.isWeightMatrix, let view, tensor.shape.count >= 2, let stats {
+            keys = LocalitySensitiveKeys.sketchKeys(sketch: sketchValues, rows: view.rows, cols: view.cols,
+                                                    mean: stats.mean, signs: signs, seed: seed)
+        }
+        return TensorResult(
+            sha256: rawDigest,
+            canonical: .init(sha256: canonicalDigest, dtype: canonicalDType.name, shape: canonicalShape, transposed: transposed),
+            statistics: stats, sketch: sketchValues, lshKeys: keys, profiles: result.profiles)
+    }
+
+    /// Whether the canonical orientation of this tensor is its transpose.
+    private func canonicalTransposition() throws -> Bool {
+        guard tensor.shape.count == 2 else { return false }
+        let rows = tensor.shape[0], cols = tensor.shape[1]
+        // Packed/quantized rows must start on a storage block to be read column-wise.
+        if tensor.dtype.block.elements > 1 && cols % tensor.dtype.block.elements != 0 { return false }
+        if rows > cols { return false }
+        if rows < cols { return true }
+        return try SquareOrientation(reader: reader, tensor: tensor).isTransposed()
+    }
+}

@@ -1,0 +1,12 @@
+import ProvenanceCrypto
+
+/// What one tensor job produces.
+struct TensorResult: Sendable {
+    var sha256: SHA256Digest
+    var canonical: TensorFingerprint.CanonicalForm
+    var statistics: TensorStatistics?
+    var sketch: [Float]
+    var lshKeys: [UInt64]
+    /// Neuron-major profiles (`neurons × t`), when this matrix is profiled.
+    var profiles: [Float]?
+}

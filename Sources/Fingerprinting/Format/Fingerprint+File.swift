@@ -1,0 +1,203 @@
+import Checkpoints
+import Foundation
+import ProvenanceCrypto
+
+// MARK: - Writing and reading fingerprint files
+
+extension Fingerprint {
+    /// Extra `__metadata__` entries a caller may add (release metadata, signatures), kept verbatim.
+    public typealias ExtraMetadata = [String: String]
+
+    /// The fingerprint file's bytes are deterministic: same fingerprint (and extras), same bytes.
+    public func write(to path: String, extraMetadata: ExtraMetadata = [:]) throws {
+        var arrays: [SafetensorsWriter.Tensor] = []
+        var documentTensors: [FingerprintDocument.Tensor] = []
+        for (index, tensor) in tensors.enumerated() {
+            var sketchName: String?
+            if !tensor.sketch.isEmpty {
+                let name = "sketch." + Self.padded(index)
+                let shape = tensor.sketch.count == SketchGeometry.side ? [SketchGeometry.side] : [SketchGeometry.side, SketchGeometry.side]
+                arrays.append(.init(name: name, shape: shape, values: tensor.sketch, as: .f32))
+                sketchName = name
+            }
+            documentTensors.append(.init(
+                name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file, role: tensor.role,
+                layer: tensor.layer, roleBasis: tensor.roleBasis, sha256: tensor.sha256, canonical: tensor.canonical,
+                statistics: tensor.statistics, sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
+        }
+        var documentProfiles: [FingerprintDocument.Profile] = []
+        let t = header.probeTokens
+        for (index, profile) in profiles.enumerated() {
+            let base = "profile." + Self.padded(index)
+            let count = profile.selected.count
+            arrays.append(.init(name: base + ".input", shape: [count, t], values: profile.inputProfiles, as: .f16))
+            arrays.append(.init(name: base + ".paired", shape: [count, t], values: profile.pairedProfiles, as: .f16))
+            arrays.append(.init(name: base + ".selected", dtype: .i32, shape: [count],
+                                bytes: profile.selected.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) }))
+            documentProfiles.append(.init(
+                kind: profile.kind, layer: profile.layer, inputTensor: profile.inputTensor, pairedTensor: profile.pairedTensor,
+                neuronCount: profile.neuronCount, selectedCount: count,
+                input: base + ".input", paired: base + ".paired", selected: base + ".selected"))
+        }
+        var gramName: String?
+        if !probe.gram.isEmpty {
+            gramName = "probe.gram"
+            arrays.append(.init(name: "probe.gram", shape: [t, t], values: probe.gram, as: .f32))
+        }
+        let document = FingerprintDocument(
+            header: header, source: source, structure: structure, roots: roots, tensors: documentTensors,
+            probe: .init(kind: probe.kind, tokenIDs: probe.tokenIDs, gram: gramName), profiles: documentProfiles,
+            indexKeys: indexKeys.map { .init(kind: $0.kind, value: hex64($0.value)) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(document), as: UTF8.self)
+        var metadata = extraMetadata
+        metadata["format"] = FingerprintFormat.name
+        metadata["format_version"] = String(FingerprintFormat.version)
+        metadata["fingerprint"] = json
+        try SafetensorsWriter.write(arrays, metadata: metadata, to: path)
+    }
+
+    /// Reads a fingerprint file, validating format, version and every referenced array.
+    public static func read(from path: String) throws -> (fingerprint: Fingerprint, extraMetadata: ExtraMetadata) {
+        let reader: CheckpointReader
+        switch Result(catching: { () throws(CheckpointError) in try CheckpointReader(path: path) }) {
+        case .success(let opened):
+            reader = opened
+        case .failure(let error):
+            throw FingerprintFileError(file: path, reason: "its container is not valid safetensors (\(error.description))")
+        }
+        let metadata = reader.checkpoint.files.first?.metadata ?? [:]
+        guard metadata["format"] == FingerprintFormat.name else {
+            throw FingerprintFileError(file: path, reason: "__metadata__ has no \"format\": \"\(FingerprintFormat.name)\" entry")
+        }
+        guard let versionText = metadata["format_version"], let version = Int(versionText) else {
+            throw FingerprintFileError(file: path, reason: "__metadata__ has no integer \"format_version\"")
+        }
+        guard version == FingerprintFormat.version else {
+            throw FingerprintFileError(file: path, reason: "format version \(version) is not supported (this build reads version \(FingerprintFormat.version))")
+        }
+        guard let json = metadata["fingerprint"] else {
+            throw FingerprintFileError(file: path, reason: "__metadata__ has no \"fingerprint\" document")
+        }
+        let document: FingerprintDocument
+        do {
+            document = try JSONDecoder().decode(FingerprintDocument.self, from: Data(json.utf8))
+        } catch {
+            throw FingerprintFileError(file: path, reason: "the fingerprint document does not match format version 1 (\(Self.decodingMessage(error)))")
+        }
+        let arrays = try ArrayLoader(reader: reader, path: path)
+        let t = document.header.probeTokens
+        guard t == ProbeBasis.tokenCount, document.header.sketchSide == SketchGeometry.side else {
+            throw FingerprintFileError(file: path, reason: "its sketch or probe geometry differs from format version 1")
+        }
+        var tensors: [TensorFingerprint] = []
+        for entry in document.tensors {
+            guard entry.file >= 0, entry.file < document.source.files.count else {
+                throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' names file #\(entry.file), which is not listed")
+            }
+            var sketch: [Float] = []
+            if let name = entry.sketch {
+                sketch = try arrays.floats(name, shapes: [[SketchGeometry.side, SketchGeometry.side], [SketchGeometry.side]])
+            }
+            var keys: [UInt64] = []
+            for text in entry.lshKeys {
+                guard let key = UInt64(text, radix: 16) else {
+                    throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has an LSH key '\(text)' that is not 16 hex digits")
+                }
+                keys.append(key)
+            }
+            tensors.append(TensorFingerprint(
+                name: entry.name, dtype: entry.dtype, shape: entry.shape, file: entry.file, role: entry.role,
+                layer: entry.layer, roleBasis: entry.roleBasis, sha256: entry.sha256, canonical: entry.canonical,
+                statistics: entry.statistics, sketch: sketch, lshKeys: keys))
+        }
+        var profiles: [NeuronProfileSet] = []
+        for entry in document.profiles {
+            let count = entry.selectedCount
+            let input = try arrays.floats(entry.input, shapes: [[count, t]])
+            let paired = try arrays.floats(entry.paired, shapes: [[count, t]])
+            let selected = try arrays.integers(entry.selected, count: count)
+            guard selected.allSatisfy({ $0 >= 0 && $0 < entry.neuronCount }) else {
+                throw FingerprintFileError(file: path, reason: "profile '\(entry.input)' selects neurons outside 0..<\(entry.neuronCount)")
+            }
+            profiles.append(NeuronProfileSet(
+                kind: entry.kind, layer: entry.layer, inputTensor: entry.inputTensor, pairedTensor: entry.pairedTensor,
+                neuronCount: entry.neuronCount, selected: selected, inputProfiles: input, pairedProfiles: paired))
+        }
+        let gram = try document.probe.gram.map { try arrays.floats($0, shapes: [[t, t]]) } ?? []
+        var indexKeys: [IndexKey] = []
+        for key in document.indexKeys {
+            guard let value = UInt64(key.value, radix: 16) else {
+                throw FingerprintFileError(file: path, reason: "index key '\(key.value)' is not 16 hex digits")
+            }
+            indexKeys.append(IndexKey(kind: key.kind, value: value))
+        }
+        let fingerprint = Fingerprint(
+            header: document.header, source: document.source, structure: document.structure, roots: document.roots,
+            tensors: tensors, probe: .init(kind: document.probe.kind, tokenIDs: document.probe.tokenIDs, gram: gram),
+            profiles: profiles, indexKeys: indexKeys)
+        var extras = metadata
+        for key in ["format", "format_version", "fingerprint"] { extras[key] = nil }
+        return (fingerprint, extras)
+    }
+
+    /// Whether `path` looks like a fingerprint file (a safetensors file with the format marker).
+    public static func isFingerprintFile(_ path: String) -> Bool {
+        guard let reader = try? CheckpointReader(path: path), reader.checkpoint.files.count == 1 else { return false }
+        return reader.checkpoint.files[0].metadata["format"] == FingerprintFormat.name
+    }
+
+    static func padded(_ index: Int) -> String {
+        let digits = String(index)
+        return String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+    }
+
+    static func decodingMessage(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing '\(key.stringValue)' at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription) at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Loads named arrays from a fingerprint container, checking their shapes.
+private struct ArrayLoader {
+    let reader: CheckpointReader
+    let path: String
+    let byName: [String: TensorInfo]
+
+    init(reader: CheckpointReader, path: String) throws {
+        self.reader = reader
+        self.path = path
+        byName = Dictionary(reader.checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func floats(_ name: String, shapes: [[Int]]) throws -> [Float] {
+        guard let tensor = byName[name] else {
+            throw FingerprintFileError(file: path, reason: "the document references array '\(name)', which the file does not contain")
+        }
+        guard shapes.contains(tensor.shape), tensor.dtype == .f32 || tensor.dtype == .f16 else {
+            throw FingerprintFileError(file: path, reason: "array '\(name)' has dtype \(tensor.dtype.name) and shape \(tensor.shape), expected F32/F16 \(shapes)")
+        }
+        var values = [Float](repeating: 0, count: tensor.elementCount)
+        try values.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: 0..<tensor.elementCount, into: $0) }
+        return values
+    }
+
+    func integers(_ name: String, count: Int) throws -> [Int] {
+        guard let tensor = byName[name], tensor.dtype == .i32, tensor.shape == [count] else {
+            throw FingerprintFileError(file: path, reason: "array '\(name)' is missing or is not I32 of shape [\(count)]")
+        }
+        var bytes = [UInt8](repeating: 0, count: count * 4)
+        try bytes.withUnsafeMutableBytes { try reader.readBytes(of: tensor, at: 0, into: $0) }
+        return (0..<count).map { index in
+            Int(bytes.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)) })
+        }
+    }
+}

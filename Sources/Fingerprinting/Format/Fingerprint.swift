@@ -1,0 +1,140 @@
+import ProvenanceCrypto
+
+/// The fingerprint of one checkpoint: exact digests, statistics, sketches, neuron
+/// profiles, structure and index keys, computed in one streaming pass.
+///
+/// It holds no timestamps and no host paths: the same checkpoint always gives the same
+/// fingerprint (and the same file bytes). See `docs/FINGERPRINT_FORMAT.md`.
+public struct Fingerprint: Sendable {
+    /// Format, tool and the parameters every comparison must share.
+    public var header: Header
+    /// What was fingerprinted: format, layout, files (name, size, SHA-256).
+    public var source: Source
+    public var structure: ModelStructure
+    /// Name-free digests over all tensors.
+    public var roots: Roots
+    /// One entry per tensor, in checkpoint order.
+    public var tensors: [TensorFingerprint]
+    /// The probe through which neuron profiles were taken.
+    public var probe: Probe
+    /// Permutation-robust neuron profiles of selected layers.
+    public var profiles: [NeuronProfileSet]
+    /// Locality-sensitive keys for registry look-up.
+    public var indexKeys: [IndexKey]
+
+    public struct Header: Sendable, Hashable, Codable {
+        public var format: String
+        public var formatVersion: Int
+        public var tool: String
+        public var toolVersion: String
+        public var seed: String
+        public var sketchSide: Int
+        public var probeTokens: Int
+        public var profileNeurons: Int
+        public var lshBands: Int
+        public var lshBandBits: Int
+    }
+
+    public struct Source: Sendable, Hashable, Codable {
+        public struct File: Sendable, Hashable, Codable {
+            public var name: String
+            public var size: UInt64
+            /// SHA-256 of the whole file (equals the Hugging Face LFS oid); absent if not computed.
+            public var sha256: SHA256Digest?
+        }
+        public var format: String
+        public var layout: String
+        public var files: [File]
+        public var tensorCount: Int
+        public var parameterCount: Int
+        public var repository: String?
+        public var revision: String?
+    }
+
+    public struct Roots: Sendable, Hashable, Codable {
+        /// SHA-256 over the sorted raw tensor digests (see the format document).
+        public var raw: SHA256Digest
+        /// SHA-256 over the sorted canonical tensor digests: survives renames, re-sharding,
+        /// transposed storage and lossless dtype changes.
+        public var canonical: SHA256Digest
+    }
+
+    public struct Probe: Sendable, Hashable, Codable {
+        public var kind: ProbeBasis.Kind
+        public var tokenIDs: [Int]
+        /// Cosines between probe vectors, `t × t` row-major (index keys only).
+        public var gram: [Float]
+    }
+}
+
+/// The fingerprint of one tensor.
+public struct TensorFingerprint: Sendable, Hashable {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+    /// Index into `Fingerprint.source.files`.
+    public var file: Int
+    public var role: TensorRole
+    public var layer: Int?
+    /// `name` or `shape`.
+    public var roleBasis: String
+    /// SHA-256 of the stored bytes.
+    public var sha256: SHA256Digest
+    public var canonical: CanonicalForm
+    /// `nil` for tensors whose values cannot be decoded (F6, C64).
+    public var statistics: TensorStatistics?
+    /// The linear sketch: 64 × 64 (row-major) for matrices, 64 for vectors; empty if none.
+    public var sketch: [Float]
+    /// LSH keys of the sketch (canonical orientation; both orientations for square matrices).
+    public var lshKeys: [UInt64]
+
+    /// The canonical encoding of a tensor's values.
+    public struct CanonicalForm: Sendable, Hashable, Codable {
+        /// SHA-256 of the canonical bytes.
+        public var sha256: SHA256Digest
+        /// Narrowest of BF16, F16, F32, F64 holding every value exactly (integers unchanged).
+        public var dtype: String
+        /// Shape after orientation (2-D tensors are stored tall; see the format document).
+        public var shape: [Int]
+        /// Whether the canonical orientation is the transpose of the stored one.
+        public var transposed: Bool
+    }
+
+    /// Whether this tensor carries a sketch.
+    public var hasSketch: Bool { !sketch.isEmpty }
+
+    /// The 2-D view used by the sketch.
+    public var matrixView: (rows: Int, cols: Int)? { SketchGeometry.matrixView(shape) }
+}
+
+/// Neuron profiles of one layer's paired matrices (e.g. MLP up/down, attention V/O, Q/K).
+public struct NeuronProfileSet: Sendable, Hashable {
+    /// `mlp`, `attention.vo` or `attention.qk`.
+    public var kind: String
+    public var layer: Int
+    /// The matrix whose neurons are its rows (input side), and the paired matrix.
+    public var inputTensor: String
+    public var pairedTensor: String
+    /// Neurons in the layer; `selected` holds the indices kept (largest ‖in‖·‖paired‖ first).
+    public var neuronCount: Int
+    public var selected: [Int]
+    /// Unit-norm profiles, `selected.count × t` row-major, for the input and the paired matrix.
+    public var inputProfiles: [Float]
+    public var pairedProfiles: [Float]
+}
+
+/// A locality-sensitive look-up key.
+public struct IndexKey: Sendable, Hashable, Codable, Comparable {
+    /// `sketch` (per-tensor sketch band) or `probe` (embedding-probe Gram band).
+    public var kind: String
+    public var value: UInt64
+
+    public init(kind: String, value: UInt64) {
+        self.kind = kind
+        self.value = value
+    }
+
+    public static func < (lhs: IndexKey, rhs: IndexKey) -> Bool {
+        (lhs.kind, lhs.value) < (rhs.kind, rhs.value)
+    }
+}

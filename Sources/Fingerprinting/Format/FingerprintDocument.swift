@@ -1,0 +1,55 @@
+import ProvenanceCrypto
+
+/// The JSON half of a fingerprint file (`__metadata__["fingerprint"]`); the arrays it
+/// references by name are tensors of the same file.
+struct FingerprintDocument: Codable {
+    struct Tensor: Codable {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var file: Int
+        var role: TensorRole
+        var layer: Int?
+        var roleBasis: String
+        var sha256: SHA256Digest
+        var canonical: TensorFingerprint.CanonicalForm
+        var statistics: TensorStatistics?
+        var sketch: String?
+        var lshKeys: [String]
+    }
+    struct Probe: Codable {
+        var kind: ProbeBasis.Kind
+        var tokenIDs: [Int]
+        var gram: String?
+    }
+    struct Profile: Codable {
+        var kind: String
+        var layer: Int
+        var inputTensor: String
+        var pairedTensor: String
+        var neuronCount: Int
+        var selectedCount: Int
+        var input: String
+        var paired: String
+        var selected: String
+    }
+    struct Key: Codable {
+        var kind: String
+        var value: String
+    }
+
+    var header: Fingerprint.Header
+    var source: Fingerprint.Source
+    var structure: ModelStructure
+    var roots: Fingerprint.Roots
+    var tensors: [Tensor]
+    var probe: Probe
+    var profiles: [Profile]
+    var indexKeys: [Key]
+}
+
+/// 16 lower-case hex digits for a 64-bit key.
+func hex64(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+}

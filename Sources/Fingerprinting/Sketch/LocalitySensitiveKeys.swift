@@ -1,0 +1,62 @@
+import ProvenanceCrypto
+
+/// Band keys for registry look-up (format version 1).
+///
+/// SimHash: the sign bits of 64 public ±1 projections of a vector, cut into 4 bands of 16
+/// bits; each band becomes a key: the first 8 bytes (big-endian) of
+/// `SHA-256("provenance-lsh-v1" ‖ 0x00 ‖ kind ‖ 0x00 ‖ class ‖ 0x00 ‖ band ‖ bits₁₆BE)`.
+/// Two tensors whose sketches have cosine ρ share a given band with probability
+/// (1 − arccos(ρ)/π)^16.
+public enum LocalitySensitiveKeys {
+    public static let bands = 4
+    public static let bitsPerBand = 16
+    static let planeCount = bands * bitsPerBand
+
+    /// Keys of a matrix sketch, taken in canonical orientation (tall; both orientations
+    /// when square) after removing the tensor's mean. `nil` if the tensor is too small.
+    static func sketchKeys(sketch: [Float], rows: Int, cols: Int, mean: Double, signs: SignTable, seed: PublicSeed) -> [UInt64] {
+        guard rows >= 16, cols >= 16, sketch.count == SketchGeometry.side * SketchGeometry.side else { return [] }
+        let centered = SketchMath.centered(sketch, rows: rows, cols: cols, mean: mean, signs: signs)
+        let planes = signs.planes(seed: seed, label: "lsh-sketch", count: planeCount, dimension: centered.count)
+        let shapeClass = "\(max(rows, cols))x\(min(rows, cols))"
+        var keys: [UInt64] = []
+        if rows >= cols { keys += bandKeys(centered, planes: planes, kind: "sketch", shapeClass: shapeClass) }
+        if rows <= cols {
+            keys += bandKeys(SketchMath.transposed(centered), planes: planes, kind: "sketch", shapeClass: shapeClass)
+        }
+        return keys
+    }
+
+    /// Keys of the probe Gram matrix (strict upper triangle, centred).
+    static func probeKeys(gram: [Float], seed: PublicSeed) -> [UInt64] {
+        let t = ProbeBasis.tokenCount
+        var vector: [Float] = []
+        for a in 0..<t { for b in (a + 1)..<t { vector.append(gram[a * t + b]) } }
+        let mean = vector.reduce(0, +) / Float(vector.count)
+        vector = vector.map { $0 - mean }
+        let planes = seed.signs(label: "lsh-probe", count: planeCount * vector.count)
+        return bandKeys(vector, planes: planes, kind: "probe", shapeClass: "t\(t)")
+    }
+
+    static func bandKeys(_ vector: [Float], planes: [Float], kind: String, shapeClass: String) -> [UInt64] {
+        let dimension = vector.count
+        var bits = [Bool](repeating: false, count: planeCount)
+        for plane in 0..<planeCount {
+            var dot = 0.0
+            for index in 0..<dimension { dot += Double(planes[plane * dimension + index] * vector[index]) }
+            bits[plane] = dot >= 0
+        }
+        return (0..<bands).map { band in
+            var value: UInt16 = 0
+            for bit in 0..<bitsPerBand where bits[band * bitsPerBand + bit] { value |= 1 << UInt16(15 - bit) }
+            let hasher = SHA256()
+            hasher.update(utf8: "provenance-lsh-v1")
+            hasher.update([0])
+            hasher.update(utf8: kind)
+            hasher.update([0])
+            hasher.update(utf8: shapeClass)
+            hasher.update([0, UInt8(band), UInt8(value >> 8), UInt8(value & 0xFF)])
+            return hasher.finalize().prefix64
+        }
+    }
+}
