@@ -8,8 +8,17 @@ extension Fingerprint {
     /// Extra `__metadata__` entries a caller may add (release metadata, signatures), kept verbatim.
     public typealias ExtraMetadata = [String: String]
 
-    /// The fingerprint file's bytes are deterministic: same fingerprint (and extras), same bytes.
+    /// Writes the fingerprint file atomically. Its bytes are deterministic: same fingerprint
+    /// (and extras), same bytes.
     public func write(to path: String, extraMetadata: ExtraMetadata = [:]) throws {
+        let bytes = try encoded(extraMetadata: extraMetadata)
+        let writer = try AtomicFileWriter(path: path)
+        try writer.write(bytes)
+        try writer.commit()
+    }
+
+    /// The fingerprint file's bytes.
+    public func encoded(extraMetadata: ExtraMetadata = [:]) throws -> [UInt8] {
         var arrays: [SafetensorsWriter.Tensor] = []
         var documentTensors: [FingerprintDocument.Tensor] = []
         for (index, tensor) in tensors.enumerated() {
@@ -55,19 +64,27 @@ extension Fingerprint {
         metadata["format"] = FingerprintFormat.name
         metadata["format_version"] = String(FingerprintFormat.version)
         metadata["fingerprint"] = json
-        try SafetensorsWriter.write(arrays, metadata: metadata, to: path)
+        return SafetensorsBuffer.encode(arrays, metadata: metadata)
     }
 
     /// Reads a fingerprint file, validating format, version and every referenced array.
     public static func read(from path: String) throws -> (fingerprint: Fingerprint, extraMetadata: ExtraMetadata) {
-        let reader: CheckpointReader
-        switch Result(catching: { () throws(CheckpointError) in try CheckpointReader(path: path) }) {
-        case .success(let opened):
-            reader = opened
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FingerprintFileError(file: path, reason: "it does not exist or cannot be read")
+        }
+        return try decode(Array(data), name: path)
+    }
+
+    /// Decodes fingerprint file bytes (`name` is used in error messages).
+    public static func decode(_ bytes: [UInt8], name path: String) throws -> (fingerprint: Fingerprint, extraMetadata: ExtraMetadata) {
+        let buffer: SafetensorsBuffer
+        switch Result(catching: { () throws(CheckpointError) in try SafetensorsBuffer(bytes: bytes, name: path) }) {
+        case .success(let parsed):
+            buffer = parsed
         case .failure(let error):
             throw FingerprintFileError(file: path, reason: "its container is not valid safetensors (\(error.description))")
         }
-        let metadata = reader.checkpoint.files.first?.metadata ?? [:]
+        let metadata = buffer.metadata
         guard metadata["format"] == FingerprintFormat.name else {
             throw FingerprintFileError(file: path, reason: "__metadata__ has no \"format\": \"\(FingerprintFormat.name)\" entry")
         }
@@ -86,7 +103,7 @@ extension Fingerprint {
         } catch {
             throw FingerprintFileError(file: path, reason: "the fingerprint document does not match format version 1 (\(Self.decodingMessage(error)))")
         }
-        let arrays = try ArrayLoader(reader: reader, path: path)
+        let arrays = ArrayLoader(buffer: buffer, path: path)
         let t = document.header.probeTokens
         guard t == ProbeBasis.tokenCount, document.header.sketchSide == SketchGeometry.side else {
             throw FingerprintFileError(file: path, reason: "its sketch or probe geometry differs from format version 1")
@@ -142,9 +159,11 @@ extension Fingerprint {
         return (fingerprint, extras)
     }
 
-    /// Whether `path` looks like a fingerprint file (a safetensors file with the format marker).
+    /// Whether `path` is a single file whose safetensors metadata carries the fingerprint format marker.
     public static func isFingerprintFile(_ path: String) -> Bool {
-        guard let reader = try? CheckpointReader(path: path), reader.checkpoint.files.count == 1 else { return false }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let reader = try? CheckpointReader(path: path), reader.checkpoint.files.count == 1 else { return false }
         return reader.checkpoint.files[0].metadata["format"] == FingerprintFormat.name
     }
 
@@ -168,14 +187,14 @@ extension Fingerprint {
 
 /// Loads named arrays from a fingerprint container, checking their shapes.
 private struct ArrayLoader {
-    let reader: CheckpointReader
+    let buffer: SafetensorsBuffer
     let path: String
     let byName: [String: TensorInfo]
 
-    init(reader: CheckpointReader, path: String) throws {
-        self.reader = reader
+    init(buffer: SafetensorsBuffer, path: String) {
+        self.buffer = buffer
         self.path = path
-        byName = Dictionary(reader.checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        byName = Dictionary(buffer.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     func floats(_ name: String, shapes: [[Int]]) throws -> [Float] {
@@ -185,19 +204,15 @@ private struct ArrayLoader {
         guard shapes.contains(tensor.shape), tensor.dtype == .f32 || tensor.dtype == .f16 else {
             throw FingerprintFileError(file: path, reason: "array '\(name)' has dtype \(tensor.dtype.name) and shape \(tensor.shape), expected F32/F16 \(shapes)")
         }
-        var values = [Float](repeating: 0, count: tensor.elementCount)
-        try values.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: 0..<tensor.elementCount, into: $0) }
-        return values
+        return try buffer.floats(of: tensor)
     }
 
     func integers(_ name: String, count: Int) throws -> [Int] {
         guard let tensor = byName[name], tensor.dtype == .i32, tensor.shape == [count] else {
             throw FingerprintFileError(file: path, reason: "array '\(name)' is missing or is not I32 of shape [\(count)]")
         }
-        var bytes = [UInt8](repeating: 0, count: count * 4)
-        try bytes.withUnsafeMutableBytes { try reader.readBytes(of: tensor, at: 0, into: $0) }
-        return (0..<count).map { index in
-            Int(bytes.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)) })
+        return buffer.data(of: tensor).withUnsafeBytes { raw in
+            (0..<count).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
         }
     }
 }
