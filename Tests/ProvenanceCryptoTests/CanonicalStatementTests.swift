@@ -31,6 +31,11 @@ struct CanonicalStatementTests {
         #expect(statement.fields.map(\.key) == ["format", "release.name"])
         #expect(statement.text("release.name") == "acme/m")
         #expect(statement.digest == SHA256.hash(statement.encoded))
+        // Digest and RFC 8032 TEST 1 signature as computed by Python `cryptography`.
+        #expect(statement.digest.hex == "9f225f5f5d734a56e40c228d178cd4c4263d49e39e656d27643b4c48c09df648")
+        let key = try Ed25519PrivateKey(rawRepresentation: Hex.decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")!)
+        #expect(SignedStatement(signing: statement, with: key).signature.hex
+            == "7b25deed277f562a22c5d1005cdaaf6ab25b3f814386043488082c5bdb0d33a0ddee09e1bcbc59ed9b2deb15ad5692a033a42c2871999e690c1fea22c1a7400b")
     }
 
     @Test("field order does not matter; sorting is by key bytes (uppercase before lowercase)")
