@@ -1,3 +1,4 @@
+import Foundation
 import ProvenanceCrypto
 import Testing
 import TransparencyLog
@@ -165,5 +166,20 @@ struct MerkleTreeTests {
         #expect(throws: LogError.leafIndexOutOfRange(index: 64, treeSize: 64)) { try sampleTree.leafHash(at: 64) }
         #expect(throws: LogError.leafHashBytesNotMultipleOf32(count: 33)) { try MerkleTree(concatenatedLeafHashes: [UInt8](repeating: 0, count: 33)) }
         #expect(throws: LogError.leafIndexOutOfRange(index: 0, treeSize: 0)) { try MerkleTree().inclusionProof(leafIndex: 0) }
+    }
+
+    @Test("proofs and tree heads round-trip through JSON with hex digests")
+    func json() throws {
+        let inclusion = try sampleTree.inclusionProof(leafIndex: 17, treeSize: 40)
+        let consistency = try sampleTree.consistencyProof(oldSize: 13, newSize: 40)
+        let head = try sampleTree.treeHead(treeSize: 40)
+        let encoder = JSONEncoder()
+        let inclusionJSON = try encoder.encode(inclusion)
+        #expect(try JSONDecoder().decode(InclusionProof.self, from: inclusionJSON) == inclusion)
+        #expect(String(decoding: inclusionJSON, as: UTF8.self).contains(inclusion.hashes[0].hex))
+        #expect(try JSONDecoder().decode(ConsistencyProof.self, from: encoder.encode(consistency)) == consistency)
+        let headJSON = try encoder.encode(head)
+        #expect(try JSONDecoder().decode(TreeHead.self, from: headJSON) == head)
+        #expect(String(decoding: headJSON, as: UTF8.self).contains(head.rootHash.hex))
     }
 }

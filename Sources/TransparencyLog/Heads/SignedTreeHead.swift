@@ -89,6 +89,7 @@ extension SignedTreeHead {
             try decoder.finish()
             self.init(
                 treeHead: TreeHead(size: size, rootHash: root), timestamp: timestamp, keyID: keyID,
+                // Exactly 64 bytes were read above, so this cannot throw.
                 signature: try! Ed25519Signature(rawRepresentation: signature))
         } catch {
             throw .malformed(what: "signed tree head", reason: error.description)

@@ -1,7 +1,8 @@
 import ProvenanceCrypto
 
 /// The size and root hash of the log's Merkle tree at one moment.
-public struct TreeHead: Hashable, Sendable, CustomStringConvertible {
+/// Codable (JSON: `size`, `rootHash` as hex) for `--json` output.
+public struct TreeHead: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The number of entries.
     public let size: UInt64
     /// MTH of the first `size` entries (RFC 9162 §2.1.1).

@@ -3,7 +3,8 @@ import ProvenanceCrypto
 /// Proof that the tree of `oldSize` leaves is a prefix of the tree of `newSize` leaves,
 /// i.e. the log only grew (RFC 9162 §2.1.4). Empty when the sizes are equal or the old tree
 /// is empty.
-public struct ConsistencyProof: Hashable, Sendable {
+/// Codable (JSON: `oldSize`, `newSize`, `hashes` as hex strings) for `--json` output.
+public struct ConsistencyProof: Hashable, Sendable, Codable {
     /// The size of the earlier tree.
     public let oldSize: UInt64
     /// The size of the later tree.

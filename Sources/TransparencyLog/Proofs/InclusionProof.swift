@@ -2,7 +2,8 @@ import ProvenanceCrypto
 
 /// Proof that the leaf at `leafIndex` is in the tree of `treeSize` leaves (RFC 9162 §2.1.3):
 /// the audit path, the leaf's sibling first and the root's child last.
-public struct InclusionProof: Hashable, Sendable {
+/// Codable (JSON: `leafIndex`, `treeSize`, `hashes` as hex strings) for `--json` output.
+public struct InclusionProof: Hashable, Sendable, Codable {
     /// The 0-based index of the proved leaf.
     public let leafIndex: UInt64
     /// The size of the tree the proof leads to.
