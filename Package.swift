@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "provenance", targets: ["provenance"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
+        .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -22,6 +23,9 @@ let package = Package(
 
         // SHA-256 and Ed25519 through OpenSSL EVP.
         .target(name: "ProvenanceCrypto", dependencies: ["COpenSSL"]),
+
+        // RFC 6962/9162 Merkle log: tree hashing, proofs, signed tree heads, log entries.
+        .target(name: "TransparencyLog", dependencies: ["ProvenanceCrypto"]),
 
         // Checkpoint readers: safetensors (single, directory, sharded, HF cache), streaming.
         .target(name: "Checkpoints", dependencies: ["ProvenanceCrypto"]),
@@ -46,6 +50,7 @@ let package = Package(
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )
