@@ -33,6 +33,9 @@ let package = Package(
         // Layered fingerprints of checkpoints: exact digests, statistics, sketches, neuron profiles.
         .target(name: "Fingerprinting", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
 
+        // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
+        .target(name: "Matching", dependencies: ["Fingerprinting"]),
+
         // Deterministic model-like weights for tests, samples and benchmarks.
         .target(name: "SyntheticModels"),
 
@@ -50,6 +53,7 @@ let package = Package(
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
