@@ -26,6 +26,10 @@ let package = Package(
         // Checkpoint readers: safetensors (single, directory, sharded, HF cache), streaming.
         .target(name: "Checkpoints", dependencies: ["ProvenanceCrypto"]),
 
+        // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
+        // and Hugging Face cache layouts in temporary directories.
+        .target(name: "CheckpointFixtures", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
             name: "provenance",
@@ -36,8 +40,11 @@ let package = Package(
             ]
         ),
 
+        // Benchmarks (`make bench`): one section per library, run in its own process.
+        .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
