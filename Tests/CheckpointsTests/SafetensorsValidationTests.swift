@@ -31,7 +31,10 @@ struct SafetensorsValidationTests {
         let directory = try TemporaryDirectory()
         func message(_ bytes: [UInt8]) throws -> String {
             let path = try directory.write(bytes, to: "m.safetensors")
-            let error = try #require(openingError(path))
+            guard let error = openingError(path) else {
+                Issue.record("opened without error")
+                return ""
+            }
             return error.description
         }
         let path = directory.path("m.safetensors")

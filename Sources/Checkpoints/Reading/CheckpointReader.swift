@@ -25,14 +25,14 @@ public final class CheckpointReader: @unchecked Sendable {
 
     private init(located: CheckpointLocator.Located, userPath: String) throws(CheckpointError) {
         func display(_ name: String) -> String {
-            located.layout == .singleFile ? userPath : joinPath(userPath, name)
+            located.layout == .singleFile ? userPath : joinPath(located.displayRoot, name)
         }
         var fileNames = located.fileNames
         var weightMap: [String: String]?
         var indexMetadata: [String: String] = [:]
         var indexDisplay = ""
         if let indexFile = located.indexFile {
-            indexDisplay = located.layout == .shardedIndex && userPath.hasSuffix(indexFile) ? userPath : joinPath(userPath, indexFile)
+            indexDisplay = display(indexFile)
             let index = try CheckpointLocator.readShardIndex(root: located.root, indexFile: indexFile, displayName: indexDisplay)
             fileNames = index.shards
             weightMap = index.weightMap
@@ -72,7 +72,7 @@ public final class CheckpointReader: @unchecked Sendable {
             for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where owner[tensor] != shard {
                 if let actual = owner[tensor] {
                     throw CheckpointError(file: indexDisplay, tensor: tensor,
-                                          rule: .indexTensorMissingFromShard(shard: shard + " (it is in \(actual))"))
+                                          rule: .indexTensorInOtherShard(shard: shard, actualShard: actual))
                 }
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard))
             }
