@@ -2,7 +2,6 @@ import Checkpoints
 import Dispatch
 import Foundation
 import ProvenanceCrypto
-import Synchronization
 
 /// `provenance-bench reader`: streaming throughput of `CheckpointReader` against OpenSSL SHA-256
 /// over the same bytes, on a ~2 GiB BF16 two-shard LLM checkpoint in the page cache.
@@ -148,7 +147,7 @@ enum ReaderBenchmark: BenchmarkSection {
             groups[lightest].append(tensor)
             loads[lightest] += tensor.byteCount
         }
-        let outcome = Mutex<(PassResult, (any Error)?)>((PassResult(), nil))
+        let outcome = Locked<(PassResult, (any Error)?)>((PassResult(), nil))
         let assigned = groups
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             do {
