@@ -165,6 +165,14 @@ struct CheckpointLayoutTests {
         #expect(openingError(directory.path("configs")) == CheckpointError(file: directory.path("configs"), rule: .noCheckpointFiles))
         let bin = try directory.write([1, 2, 3], to: "notes.txt")
         #expect(openingError(bin) == CheckpointError(file: bin, rule: .unrecognizedFile))
+        let fifo = directory.path("pipe.safetensors")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let error = openingError(fifo)  // must not wait for a writer
+        guard case .io(operation: "open", _, message: "not a regular file")? = error?.rule else {
+            Issue.record("expected a not-a-regular-file error, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.file == fifo)
         let entry = try directory.makeDirectory("models--acme--empty/snapshots")
         #expect(openingError((entry as NSString).deletingLastPathComponent)?.rule == .noCheckpointFiles)
     }
