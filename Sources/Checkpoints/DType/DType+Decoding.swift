@@ -34,12 +34,7 @@ extension DType {
         case .f8E4M3FNUZ: decodeByTable(FloatBits.e4m3fnuzTable, source, target, count)
         case .f8E5M2FNUZ: decodeByTable(FloatBits.e5m2fnuzTable, source, target, count)
         case .f8E8M0: decodeByTable(FloatBits.e8m0Table, source, target, count)
-        case .f4:
-            let packed = source.assumingMemoryBound(to: UInt8.self)
-            for index in 0..<count {
-                let byte = packed[index / 2]
-                target[index] = FloatBits.float4E2M1(index % 2 == 0 ? byte & 0x0F : byte >> 4)
-            }
+        case .f4: DecodeKernels.float4(source, target, count)
         case .bool, .u8:
             let raw = source.assumingMemoryBound(to: UInt8.self)
             for index in 0..<count { target[index] = Float(raw[index]) }
@@ -67,9 +62,18 @@ extension DType {
                 target[index] = bytes.loadUnaligned(fromByteOffset: index * 8, as: Double.self)
             }
         case .i64:
+            precondition(bytes.count == count * 8)
             for index in 0..<count { target[index] = Double(bytes.loadUnaligned(fromByteOffset: index * 8, as: Int64.self)) }
         case .u64:
+            precondition(bytes.count == count * 8)
             for index in 0..<count { target[index] = Double(bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        case .i32, .u32:
+            // Not through Float: 32-bit integers above 2^24 are exact in Double only.
+            precondition(bytes.count == count * 4)
+            for index in 0..<count {
+                let raw = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                target[index] = self == .i32 ? Double(Int32(bitPattern: raw)) : Double(raw)
+            }
         default:
             let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             defer { floats.deallocate() }

@@ -48,6 +48,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case indexMissingWeightMap
         case indexShardMissing(shard: String)
         case indexTensorMissingFromShard(shard: String)
+        case indexTensorInOtherShard(shard: String, actualShard: String)
         case indexTensorClaimedTwice(shards: [String])
         case tensorNotInIndex
         case indexInvalidShardName(String)
@@ -115,6 +116,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(file) names shard '\(shard)', which does not exist."
         case .indexTensorMissingFromShard(let shard):
             return "\(file) maps tensor '\(tensor ?? "?")' to shard '\(shard)', but that shard has no such tensor."
+        case .indexTensorInOtherShard(let shard, let actual):
+            return "\(file) maps tensor '\(tensor ?? "?")' to shard '\(shard)', but it is stored in '\(actual)'."
         case .indexTensorClaimedTwice(let shards):
             return "\(file) claims tensor '\(tensor ?? "?")' more than once (\(shards.joined(separator: ", ")))."
         case .tensorNotInIndex:

@@ -7,6 +7,8 @@ enum CheckpointLocator {
     /// What `path` turned out to be, before headers are read.
     struct Located {
         var root: String
+        /// `root` as error messages show it: built from the path the user gave, symlinks kept.
+        var displayRoot: String
         var layout: Checkpoint.Layout
         /// Relative names of the files to read, in reading order.
         var fileNames: [String]
@@ -25,11 +27,12 @@ enum CheckpointLocator {
             let url = URL(fileURLWithPath: path)
             let root = url.deletingLastPathComponent().path
             let name = url.lastPathComponent
+            let displayRoot = (path as NSString).deletingLastPathComponent
             if name.hasSuffix(shardIndexSuffix) {
-                return Located(root: root, layout: .shardedIndex, fileNames: [], indexFile: name)
+                return Located(root: root, displayRoot: displayRoot, layout: .shardedIndex, fileNames: [], indexFile: name)
             }
             if name.hasSuffix(".safetensors") {
-                return Located(root: root, layout: .singleFile, fileNames: [name])
+                return Located(root: root, displayRoot: displayRoot, layout: .singleFile, fileNames: [name])
             }
             throw CheckpointError(file: path, rule: .unrecognizedFile)
         }
@@ -39,7 +42,9 @@ enum CheckpointLocator {
         let snapshots = (path as NSString).appendingPathComponent("snapshots")
         if directoryName.hasPrefix("models--"), fileManager.fileExists(atPath: snapshots) {
             let revision = try chooseSnapshot(entry: path, snapshots: snapshots)
-            var located = try locateDirectory((snapshots as NSString).appendingPathComponent(revision), displayPath: path)
+            let snapshot = (snapshots as NSString).appendingPathComponent(revision)
+            var located = try locateDirectory(snapshot, displayPath: path)
+            located.displayRoot = snapshot
             located.layout = located.layout == .shardedIndex ? .shardedIndex : .huggingFaceCache
             located.repository = repositoryID(fromCacheEntry: directoryName)
             located.revision = revision
@@ -66,13 +71,13 @@ enum CheckpointLocator {
         }
         let indexes = names.filter { $0.hasSuffix(shardIndexSuffix) }
         if let index = indexes.first(where: { $0 == "model" + shardIndexSuffix }) ?? (indexes.count == 1 ? indexes.first : nil) {
-            return Located(root: directory, layout: .shardedIndex, fileNames: [], indexFile: index)
+            return Located(root: directory, displayRoot: directory, layout: .shardedIndex, fileNames: [], indexFile: index)
         }
         let files = names.filter { $0.hasSuffix(".safetensors") }
         guard !files.isEmpty else {
             throw CheckpointError(file: displayPath, rule: .noCheckpointFiles)
         }
-        return Located(root: directory, layout: .directory, fileNames: files)
+        return Located(root: directory, displayRoot: directory, layout: .directory, fileNames: files)
     }
 
     private static func chooseSnapshot(entry: String, snapshots: String) throws(CheckpointError) -> String {

@@ -10,6 +10,9 @@ public final class CheckpointReader: @unchecked Sendable {
     /// The validated checkpoint description.
     public let checkpoint: Checkpoint
     private let files: [ReadOnlyFile]
+    /// Chunk buffers reused across calls (one per concurrent reader).
+    private let buffers = ChunkBufferPool()
+    private let largestTensorBytes: UInt64
 
     /// Default bytes per chunk: large enough for throughput, small enough for bounded memory.
     public static let defaultChunkBytes = 4 << 20
@@ -22,14 +25,14 @@ public final class CheckpointReader: @unchecked Sendable {
 
     private init(located: CheckpointLocator.Located, userPath: String) throws(CheckpointError) {
         func display(_ name: String) -> String {
-            located.layout == .singleFile ? userPath : joinPath(userPath, name)
+            located.layout == .singleFile ? userPath : joinPath(located.displayRoot, name)
         }
         var fileNames = located.fileNames
         var weightMap: [String: String]?
         var indexMetadata: [String: String] = [:]
         var indexDisplay = ""
         if let indexFile = located.indexFile {
-            indexDisplay = located.layout == .shardedIndex && userPath.hasSuffix(indexFile) ? userPath : joinPath(userPath, indexFile)
+            indexDisplay = display(indexFile)
             let index = try CheckpointLocator.readShardIndex(root: located.root, indexFile: indexFile, displayName: indexDisplay)
             fileNames = index.shards
             weightMap = index.weightMap
@@ -69,12 +72,14 @@ public final class CheckpointReader: @unchecked Sendable {
             for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where owner[tensor] != shard {
                 if let actual = owner[tensor] {
                     throw CheckpointError(file: indexDisplay, tensor: tensor,
-                                          rule: .indexTensorMissingFromShard(shard: shard + " (it is in \(actual))"))
+                                          rule: .indexTensorInOtherShard(shard: shard, actualShard: actual))
                 }
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard))
             }
         }
+        for file in openFiles { file.adviseSequential(offset: 0, length: file.size) }
         files = openFiles
+        largestTensorBytes = tensors.map(\.byteCount).max() ?? 0
         checkpoint = Checkpoint(
             path: userPath, rootDirectory: located.root, format: .safetensors, layout: located.layout, files: fileEntries, tensors: tensors,
             indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)
@@ -90,21 +95,21 @@ public final class CheckpointReader: @unchecked Sendable {
         _ body: (TensorChunk) throws -> Void
     ) throws {
         let (blockElements, blockBytes) = tensor.dtype.block
-        let blocksPerChunk = max(1, chunkBytes / blockBytes)
-        let capacity = Int(min(UInt64(blocksPerChunk * blockBytes), max(tensor.byteCount, 1)))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
+        let chunkCapacity = UInt64(max(1, chunkBytes / blockBytes) * blockBytes)
+        let capacity = Int(min(chunkCapacity, max(tensor.byteCount, 1)))
         let file = files[tensor.fileIndex]
-        var done: UInt64 = 0
-        var element = 0
-        while done < tensor.byteCount {
-            let length = Int(min(UInt64(capacity), tensor.byteCount - done))
-            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-            try file.readExactly(into: slice, at: tensor.offset + done, tensor: tensor.name)
-            let elements = length / blockBytes * blockElements
-            try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements))
-            done += UInt64(length)
-            element += elements
+        try buffers.withBuffer(byteCount: capacity, allocating: Int(min(chunkCapacity, max(largestTensorBytes, 1)))) { buffer in
+            var done: UInt64 = 0
+            var element = 0
+            while done < tensor.byteCount {
+                let length = Int(min(UInt64(capacity), tensor.byteCount - done))
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try file.readExactly(into: slice, at: tensor.offset + done, tensor: tensor.name)
+                let elements = length / blockBytes * blockElements
+                try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements))
+                done += UInt64(length)
+                element += elements
+            }
         }
     }
 
@@ -114,17 +119,16 @@ public final class CheckpointReader: @unchecked Sendable {
         _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let file = files[fileIndex]
-        let capacity = Int(min(UInt64(chunkBytes), max(file.size, 1)))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
-        file.adviseSequential(offset: 0, length: file.size)
-        var done: UInt64 = 0
-        while done < file.size {
-            let length = Int(min(UInt64(capacity), file.size - done))
-            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-            try file.readExactly(into: slice, at: done)
-            try body(UnsafeRawBufferPointer(slice))
-            done += UInt64(length)
+        let capacity = Int(min(UInt64(max(chunkBytes, 1)), max(file.size, 1)))
+        try buffers.withBuffer(byteCount: capacity, allocating: capacity) { buffer in
+            var done: UInt64 = 0
+            while done < file.size {
+                let length = Int(min(UInt64(capacity), file.size - done))
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try file.readExactly(into: slice, at: done)
+                try body(UnsafeRawBufferPointer(slice))
+                done += UInt64(length)
+            }
         }
     }
 

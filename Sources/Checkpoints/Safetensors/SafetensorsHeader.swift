@@ -65,6 +65,7 @@ enum SafetensorsHeader {
             }
             if key == "__metadata__" {
                 sawMetadata = true
+                if case .null = value { continue }  // the reference implementation reads null as "no metadata"
                 guard case .object(let pairs) = value else {
                     throw CheckpointError(file: name, rule: .metadataNotStringMap(key: "__metadata__"))
                 }
