@@ -27,9 +27,13 @@ deps:
 	  echo "installing:$$missing"; $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; \
 	else echo "deps: $(APT_PKGS) already installed"; fi
 
+# Tests run optimised (-enable-testing keeps @testable imports): the statistical suites
+# fingerprint hundreds of small models and are ~10× slower in debug builds.
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
 test:
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
 
 demo: build
 	$(BIN) inspect Samples/ --limit 12

@@ -43,19 +43,28 @@ struct DeltaAnalysis {
 
     /// β(Y | X) over all entries, or over those of one layer; nil when X and Y coincide.
     func beta(layer: Int?? = nil) -> Double? {
-        var numerator = 0.0, denominator = 0.0, baseline = 0.0
+        fit(layer: layer)?.beta
+    }
+
+    /// β and the fraction of ‖S(suspect) − S(X)‖² that the line from X towards Y explains
+    /// (≈1 when the suspect lies on that line, as a linear merge of X and Y does).
+    func fit(layer: Int?? = nil) -> (beta: Double, explained: Double)? {
+        var numerator = 0.0, denominator = 0.0, baseline = 0.0, offset = 0.0
         for entry in entries {
             if let layer, entry.layer != layer { continue }
             for index in entry.x.indices {
                 let d = Double(entry.y[index]) - Double(entry.x[index])
-                numerator += (Double(entry.suspect[index]) - Double(entry.x[index])) * d
+                let e = Double(entry.suspect[index]) - Double(entry.x[index])
+                numerator += e * d
                 denominator += d * d
+                offset += e * e
                 baseline += Double(entry.x[index]) * Double(entry.x[index])
             }
         }
         // X and Y must differ measurably (more than float rounding of the sketches).
         guard denominator > 1e-10 * max(baseline, 1e-30) else { return nil }
-        return numerator / denominator
+        let explained = offset > 0 ? numerator * numerator / denominator / offset : 1
+        return (numerator / denominator, explained)
     }
 
     /// Layers present in the entries.

@@ -45,16 +45,35 @@ public enum LineageAnalysis {
                                       components: [.init(label: label(first))], relations: []))
         }
 
-        // Pairwise delta analysis among related candidates.
+        // Which suspect layers (and embedding/head groups) each candidate explains.
+        var matchedGroups: [String: Set<String>] = [:]
+        for entry in flagged {
+            matchedGroups[label(entry)] = Set(entry.result.layers.filter { $0.matchedBy != "none" }.map(\.group))
+        }
+        func complementary(_ x: String, _ y: String) -> Bool {
+            let a = matchedGroups[x] ?? [], b = matchedGroups[y] ?? []
+            guard !a.isEmpty, !b.isEmpty else { return false }
+            return Double(a.intersection(b).count) < 0.5 * Double(min(a.count, b.count))
+        }
+
+        // Pairwise delta analysis among related candidates that explain the same layers.
         var dominated = Set<String>()
         var relations: [Attribution.Relation] = []
-        var mixtures: [(x: String, y: String, beta: Double)] = []
+        var mixtures: [(x: String, y: String, beta: Double, explained: Double)] = []
         var analyses: [String: DeltaAnalysis] = [:]
         for x in flagged {
             for y in flagged where label(x) != label(y) {
+                if complementary(label(x), label(y)) {
+                    if label(x) < label(y) {
+                        relations.append(.init(from: label(x), toward: label(y), beta: nil, method: "matched layers",
+                                               conclusion: "\(label(x)) and \(label(y)) explain different layers of the suspect"))
+                    }
+                    continue
+                }
                 let analysis = DeltaAnalysis(suspect: suspect, x: x, y: y)
                 analyses[label(x) + "\u{0}" + label(y)] = analysis
-                if let beta = analysis.beta() {
+                if let fit = analysis.fit() {
+                    let beta = fit.beta
                     let conclusion: String
                     if beta > ancestryThreshold {
                         dominated.insert(label(x))
@@ -62,8 +81,9 @@ public enum LineageAnalysis {
                     } else if beta < 1 - ancestryThreshold {
                         conclusion = "the suspect does not carry \(label(y))'s changes relative to \(label(x))"
                     } else {
-                        conclusion = "the suspect lies between \(label(x)) and \(label(y))"
-                        if label(x) < label(y) { mixtures.append((label(x), label(y), beta)) }
+                        conclusion = String(format: "the suspect lies between %@ and %@ (line explains %.0f%% of the difference)",
+                                            label(x), label(y), fit.explained * 100)
+                        if label(x) < label(y) { mixtures.append((label(x), label(y), beta, fit.explained)) }
                     }
                     relations.append(.init(from: label(x), toward: label(y), beta: beta, method: "sketch deltas", conclusion: conclusion))
                 } else if let tx = meanCrossCheck(x.result), let ty = meanCrossCheck(y.result), ty > tx + 0.002 {
@@ -74,7 +94,8 @@ public enum LineageAnalysis {
             }
         }
         let undominated = flagged.filter { !dominated.contains(label($0)) }
-        if undominated.count == 1, mixtures.isEmpty {
+        let goodMixtures = mixtures.filter { $0.explained >= 0.5 }.sorted { $0.explained > $1.explained }
+        if undominated.count == 1, goodMixtures.isEmpty {
             let nearest = undominated[0]
             let ancestors = flagged.filter { label($0) != label(nearest) }.map(label)
             return result(Attribution(
@@ -84,7 +105,17 @@ public enum LineageAnalysis {
         }
         let pool = undominated.isEmpty ? flagged : undominated
 
-        // Grafts: per-layer deltas split cleanly between two sources.
+        // Grafts between unrelated sources: each explains its own layers.
+        let sources = pool.filter { entry in pool.contains { other in label(other) != label(entry) && complementary(label(entry), label(other)) } }
+        if sources.count >= 2 {
+            let components = sources.map { entry in
+                Attribution.Component(label: label(entry), layers: entry.result.layers.filter { $0.matchedBy != "none" }.compactMap(\.suspectLayer).sorted())
+            }.sorted { ($0.layers?.first ?? .max) < ($1.layers?.first ?? .max) }
+            let text = components.map { "layers \(ranges($0.layers ?? [])) from \($0.label)" }.joined(separator: ", ")
+            return result(Attribution(verdict: .merge, nearest: nil, sentence: "Grafted from several releases: \(text).",
+                                      components: components, relations: relations))
+        }
+        // Grafts between related sources: per-layer deltas split cleanly.
         for x in pool {
             for y in pool where label(x) < label(y) {
                 guard let analysis = analyses[label(x) + "\u{0}" + label(y)] else { continue }
@@ -101,25 +132,14 @@ public enum LineageAnalysis {
                 }
             }
         }
-        // Linear merges.
-        if let mixture = mixtures.first {
+        // Linear merges: the suspect lies on the line between two releases.
+        if let mixture = goodMixtures.first {
             return result(Attribution(
                 verdict: .merge, nearest: nil,
-                sentence: String(format: "Linear merge: ≈%.2f × %@ + %.2f × %@.", 1 - mixture.beta, mixture.x, mixture.beta, mixture.y),
+                sentence: String(format: "Linear merge: ≈%.2f × %@ + %.2f × %@ (the merge line explains %.0f%% of the difference).",
+                                 1 - mixture.beta, mixture.x, mixture.beta, mixture.y, mixture.explained * 100),
                 components: [.init(label: mixture.x, weight: 1 - mixture.beta), .init(label: mixture.y, weight: mixture.beta)],
                 relations: relations))
-        }
-        // Unrelated sources with no common matrices: decompose by matched layers.
-        var layerSources: [String: [Int]] = [:]
-        for entry in pool {
-            let layers = entry.result.layers.filter { $0.matchedBy != "none" }.compactMap(\.suspectLayer)
-            if !layers.isEmpty { layerSources[label(entry)] = layers }
-        }
-        if layerSources.count >= 2 {
-            let components = layerSources.sorted { $0.value.min()! < $1.value.min()! }.map { Attribution.Component(label: $0.key, layers: $0.value) }
-            let text = components.map { "layers \(ranges($0.layers!)) from \($0.label)" }.joined(separator: ", ")
-            return result(Attribution(verdict: .merge, nearest: nil, sentence: "Assembled from several releases: \(text).",
-                                      components: components, relations: relations))
         }
         let nearest = pool[0]
         return result(Attribution(verdict: nearest.result.verdict.kind, nearest: label(nearest),
