@@ -55,7 +55,7 @@ let package = Package(
         ),
 
         // Benchmarks (`make bench`): one section per library, run in its own process.
-        .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+        .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),

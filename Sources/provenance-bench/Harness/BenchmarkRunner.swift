@@ -6,6 +6,7 @@ enum BenchmarkRunner {
     static var sections: [RegisteredSection] {
         [
             RegisteredSection(ReaderBenchmark.self),
+            RegisteredSection(FingerprintBenchmark.self),
         ]
     }
 
