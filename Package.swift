@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "Perturbation", targets: ["Perturbation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -33,8 +34,11 @@ let package = Package(
         // Layered fingerprints of checkpoints: exact digests, statistics, sketches, neuron profiles.
         .target(name: "Fingerprinting", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
 
-        // Deterministic model-like weights for tests, samples and benchmarks.
+        // Deterministic model-like weights for tests, samples and benchmarks; reference forward pass.
         .target(name: "SyntheticModels"),
+
+        // The copier's attack catalogue applied to checkpoints (rename, dtype, noise, permutations, ...).
+        .target(name: "Perturbation", dependencies: ["Checkpoints", "SyntheticModels"]),
 
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
@@ -42,6 +46,7 @@ let package = Package(
             dependencies: [
                 "Checkpoints",
                 "Fingerprinting",
+                "Perturbation",
                 "ProvenanceCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -50,6 +55,8 @@ let package = Package(
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
+        .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
