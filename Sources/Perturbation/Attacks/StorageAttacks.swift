@@ -27,7 +27,7 @@ public struct TransposedStorage: Perturbation {
         return PerturbationRecord(
             attack: step.name, functionPreserving: true,
             summary: "stored \(transposed.count) weight matrices transposed ((in, out) layout)",
-            parameters: ["tensors": .integer(transposed.count)])
+            parameters: ["tensors": .integer(transposed.count), "transposed": .strings(transposed)])
     }
 }
 
