@@ -199,3 +199,26 @@ struct StorageTests {
         }
     }
 }
+
+@Suite("Writing ModelWeights")
+struct ModelWeightsWritingTests {
+    @Test("ModelWeights written with a dtype, shards and transposition read back as the rounded weights")
+    func writeWeights() throws {
+        let directory = Models.temporaryDirectory()
+        let weights = Models.rich(.tinyBERT)
+        let files = try CheckpointModel.write(weights, to: directory + "/out", dtype: .bf16, shards: 2, transposed: true)
+        #expect(files.count == 2)
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.tensor(named: "encoder.layer.0.intermediate.dense.weight")?.shape == [64, 256])
+        #expect(reader.checkpoint.tensors.allSatisfy { $0.dtype == .bf16 })
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        // Transposed matrices are not mistaken for another architecture.
+        #expect(reread.spec == nil)
+        #expect(reread.architectureNote?.contains("transposed") == true)
+        try CheckpointModel.write(weights, to: directory + "/plain", dtype: .bf16, shards: 2)
+        #expect(try CheckpointModel.read(from: directory + "/plain").spec == weights.spec)
+        let original = weights["encoder.layer.0.attention.self.query.bias"]!.values
+        #expect(try Models.tensor(reread, "encoder.layer.0.attention.self.query.bias").values
+                == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
+    }
+}

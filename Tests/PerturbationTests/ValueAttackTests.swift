@@ -111,6 +111,7 @@ struct ValueAttackTests {
         let record = try LinearMerge(other: b, weight: 0.4, otherLabel: "B").apply(to: &model)
         #expect(record.parameters["input_weight"] == .number(0.4))
         #expect(record.parameters["other_weight"] == .number(0.6))
+        #expect(record.summary.contains("0.4 × input + 0.6 × B"))
         for index in model.entries.indices {
             let x = a.entries[index].tensor.values, y = b.entries[index].tensor.values
             #expect(model.entries[index].tensor.values == zip(x, y).map { 0.4 * $0 + (1 - Float(0.4)) * $1 })

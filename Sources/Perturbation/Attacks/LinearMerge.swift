@@ -1,3 +1,5 @@
+import Foundation
+
 /// Linear merge with another checkpoint: every floating-point tensor becomes
 /// a·this + (1−a)·other, where `other` holds a tensor with the same name and shape
 /// (required for every floating-point tensor of this model). `a` is `weight`.
@@ -39,10 +41,13 @@ public struct LinearMerge: Perturbation {
             model.entries[index].tensor.values = values
             merged += 1
         }
+        // Report the weights as typed (0.4, 0.6), not as their Float expansions.
+        let inputText = String(format: "%.6g", Double("\(weight)") ?? Double(weight))
+        let otherText = String(format: "%.6g", 1 - (Double(inputText) ?? Double(weight)))
         return PerturbationRecord(
             attack: attack, functionPreserving: false,
-            summary: "merged \(merged) tensors as \(weight) × input + \(1 - weight) × \(otherLabel)",
-            parameters: ["other": .string(otherLabel), "input_weight": .number(Double("\(weight)") ?? Double(weight)),
-                         "other_weight": .number(Double("\(1 - weight)") ?? Double(1 - weight)), "tensors": .integer(merged)])
+            summary: "merged \(merged) tensors as \(inputText) × input + \(otherText) × \(otherLabel)",
+            parameters: ["other": .string(otherLabel), "input_weight": .number(Double(inputText) ?? Double(weight)),
+                         "other_weight": .number(Double(otherText) ?? Double(1 - weight)), "tensors": .integer(merged)])
     }
 }

@@ -18,6 +18,9 @@ enum ArchitectureInference {
         init(_ reason: String) { self.reason = reason }
     }
 
+    private static let transposedFailure = InferenceFailure(
+        "the weight matrices appear to be stored transposed ((in, out) layout), so their roles cannot be trusted")
+
     /// Layer indices present under `prefix`, which must be exactly `0..<count`.
     private static func layerCount(_ shapes: [String: [Int]], prefix: String) -> Result<Int, InferenceFailure> {
         let layers = Set(shapes.keys.compactMap { TensorRole.splitLayer($0, prefix: prefix)?.layer })
@@ -57,8 +60,9 @@ enum ArchitectureInference {
             guard queryRows == hidden else {
                 throw InferenceFailure("q_proj has \(queryRows) rows, not the hidden size \(hidden) (separate head dimensions are not supported)")
             }
-            let (keyValueWidth, _) = try matrix(shapes, "model.layers.0.self_attn.k_proj.weight").get()
-            let (intermediate, _) = try matrix(shapes, "model.layers.0.mlp.gate_proj.weight").get()
+            let (keyValueWidth, keyInputs) = try matrix(shapes, "model.layers.0.self_attn.k_proj.weight").get()
+            let (intermediate, gateInputs) = try matrix(shapes, "model.layers.0.mlp.gate_proj.weight").get()
+            guard keyInputs == hidden, gateInputs == hidden else { throw transposedFailure }
             let (heads, keyValueHeads) = try headCounts(hidden: hidden, keyValueWidth: keyValueWidth, config: config).get()
             let tied = shapes["lm_head.weight"] == nil
             let positions = ModelConfig.integer(config, "max_position_embeddings") ?? 128
@@ -73,7 +77,8 @@ enum ArchitectureInference {
             let (vocab, hidden) = try matrix(shapes, "embeddings.word_embeddings.weight").get()
             let (positions, _) = try matrix(shapes, "embeddings.position_embeddings.weight").get()
             let layers = try layerCount(shapes, prefix: "encoder.layer.").get()
-            let (intermediate, _) = try matrix(shapes, "encoder.layer.0.intermediate.dense.weight").get()
+            let (intermediate, inputs) = try matrix(shapes, "encoder.layer.0.intermediate.dense.weight").get()
+            guard inputs == hidden else { throw transposedFailure }
             let (heads, _) = try headCounts(hidden: hidden, keyValueWidth: hidden, config: config).get()
             return TransformerSpec(
                 family: .bert, vocabSize: vocab, hiddenSize: hidden, intermediateSize: intermediate, layerCount: layers,

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import SyntheticModels
 
 // MARK: - Writing
 
@@ -11,6 +12,19 @@ extension CheckpointModel {
     public static func shardFileNames(count: Int) -> [String] {
         count <= 1 ? ["model.safetensors"]
             : (1...count).map { String(format: "model-%05d-of-%05d.safetensors", $0, count) }
+    }
+
+    /// Writes `weights` as a checkpoint directory with a generated `config.json`: every tensor
+    /// stored as `dtype` (rounded to nearest even), in `shards` files, and with 2-D tensors other
+    /// than embedding tables stored transposed when `transposed`.
+    @discardableResult
+    public static func write(
+        _ weights: ModelWeights, to directory: String, dtype: DType = .f32, shards: Int = 1, transposed: Bool = false, overwrite: Bool = false
+    ) throws(PerturbationError) -> [String] {
+        var model = CheckpointModel(weights, dtype: dtype)
+        model.shardCount = shards
+        if transposed { _ = try TransposedStorage().apply(to: &model) }
+        return try model.write(to: directory, overwrite: overwrite)
     }
 
     /// Writes the checkpoint as a directory: safetensors file(s) with each entry's storage

@@ -99,16 +99,13 @@ struct PerturbCommand: ParsableCommand {
         _ = try metadataPairs()
         if let graft { _ = try Self.split(graft, option: "--graft") }
         if let merge { _ = try Self.mergeArgument(merge) }
-        if !force, FileManager.default.fileExists(atPath: output) {
-            throw ValidationError("\(output) already exists; pass --force to replace it.")
-        }
-        if !force, let manifest, FileManager.default.fileExists(atPath: manifest) {
-            throw ValidationError("\(manifest) already exists; pass --force to replace it.")
-        }
     }
 
     func run() throws {
         let start = Date()
+        for path in [output] + (manifest.map { [$0] } ?? []) where !force && FileManager.default.fileExists(atPath: path) {
+            throw UsageError("\(path) already exists; pass --force to replace it.")
+        }
         var model = try CheckpointModel.read(from: input)
         let source = model.manifestSource(path: input)
         let plan = try makePlan(for: model)
