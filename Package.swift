@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "Perturbation", targets: ["Perturbation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -36,12 +37,14 @@ let package = Package(
         // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
         .target(name: "Matching", dependencies: ["Fingerprinting"]),
 
-        // Deterministic model-like weights for tests, samples and benchmarks.
-        .target(name: "SyntheticModels"),
-
         // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
         // and Hugging Face cache layouts in temporary directories.
         .target(name: "CheckpointFixtures", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+        // Deterministic model-like weights for tests, samples and benchmarks; reference forward pass.
+        .target(name: "SyntheticModels"),
+
+        // The copier's attack catalogue applied to checkpoints (rename, dtype, noise, permutations, ...).
+        .target(name: "Perturbation", dependencies: ["Checkpoints", "SyntheticModels"]),
 
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
@@ -49,6 +52,7 @@ let package = Package(
             dependencies: [
                 "Checkpoints",
                 "Fingerprinting",
+                "Perturbation",
                 "ProvenanceCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -61,6 +65,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
+        .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]

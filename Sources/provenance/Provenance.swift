@@ -14,6 +14,7 @@ struct Provenance: ParsableCommand {
         subcommands: [
             InspectCommand.self,
             FingerprintCommand.self,
+            PerturbCommand.self,
         ]
     )
 }
