@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -36,6 +37,9 @@ let package = Package(
         // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
         .target(name: "Matching", dependencies: ["Fingerprinting"]),
 
+        // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
+        .target(name: "Reports", dependencies: ["Matching"]),
+
         // Deterministic model-like weights for tests, samples and benchmarks.
         .target(name: "SyntheticModels"),
 
@@ -61,6 +65,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
