@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting"], exclude: ["Golden"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]

@@ -101,7 +101,7 @@ struct HTMLReportTests {
         result.heatmaps = [Heatmap(family: "attention", suspectLayers: layers, referenceLayers: layers,
                                    cosines: layers.map { i in layers.map { j in i == j ? 0.99 : 0.01 } })]
         let figure = HeatmapPlot.figure(result.heatmaps[0])
-        let inspector = XHTMLInspector.inspect(figure.svg)
+        let inspector = XHTMLInspector.inspect(figure.svg())
         #expect(inspector.parseError == nil)
         #expect(inspector.elements(named: "rect").count == 80 * 80 + 1 + 10 + 1)
         #expect(inspector.elements(named: "title").count == 1)

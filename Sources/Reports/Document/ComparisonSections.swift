@@ -149,7 +149,7 @@ struct ComparisonSections {
                     [.text(ReportNumbers.fixed(profile.z, digits: 1))], [.text(ReportNumbers.pValue(log10: profile.log10P))], [.text(permuted)]]
         }
         return Section(id: idPrefix + "profiles", title: ["Neuron-profile cross-check"], blocks: [
-            .paragraph(["Neurons of each suspect layer are aligned to a reference layer on their input profiles (Hungarian algorithm); T measures whether the same alignment also aligns their output profiles: ≈1 for the same neurons in any order, ≈0 for unrelated models. The null is T for independent models; p is the permutation p-value. This evidence survives neuron permutations that scramble positional sketches."]),
+            .paragraph(["Neurons of each suspect layer are aligned to a reference layer on their input profiles (Hungarian algorithm); T measures whether the same alignment also aligns their output profiles: ≈1 for the same neurons in any order, ≈0 for unrelated models. The null is T under random re-pairings of the neurons (what unrelated models give); p is the Gaussian tail of z, Bonferroni-corrected. This evidence survives neuron permutations that scramble positional sketches."]),
             .table(Table(columns: [.init(title: "Kind"), .init(title: "Layers (suspect → reference)"), .init(title: "Neurons", numeric: true),
                                    .init(title: "T", numeric: true), .init(title: "Null (mean ± std)", numeric: true), .init(title: "z", numeric: true),
                                    .init(title: "p-value", numeric: true), .init(title: "Permuted?")],
@@ -235,7 +235,10 @@ struct ComparisonSections {
         for key in keys {
             rows.append([[.text(key)]] + identities.map { identity in
                 guard let value = identity.metadata[key] else { return ["—"] }
-                return SafeURL.isLinkable(value) ? [.link(text: value, url: value)] : [.text(value)]
+                // URL-like values are links when safe, code otherwise (never autolinked by GFM).
+                let urlLike = value.lowercased().contains("://") || value.lowercased().hasPrefix("javascript:")
+                    || value.lowercased().hasPrefix("data:")
+                return SafeURL.isLinkable(value) || urlLike ? [.link(text: value, url: value)] : [.text(value)]
             })
         }
         row("Parameters") { [.text(ReportNumbers.parameters($0.parameterCount))] }

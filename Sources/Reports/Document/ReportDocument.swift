@@ -71,8 +71,9 @@ struct Table {
 }
 
 struct Figure {
-    /// Complete `<svg>` markup from `SVGBuilder` (which escapes everything it is given).
-    var svg: String
+    /// Builds the complete `<svg>` markup with `SVGBuilder` (which escapes everything it is
+    /// given); called only by the HTML writer, so Markdown never pays for the plots.
+    var svg: () -> String
     var caption: [Inline]
     /// What Markdown shows instead of the plot.
     var summary: [Inline]?

@@ -55,11 +55,11 @@ struct HTMLWriter {
             case .code(let text):
                 output += "<pre class=\"command\"><code>" + HTMLEscaping.escape(text) + "</code></pre>\n"
             case .figure(let figure):
-                output += "<figure>\n" + figure.svg + "\n<figcaption>" + Self.inline(figure.caption) + "</figcaption>\n</figure>\n"
+                output += "<figure>\n" + figure.svg() + "\n<figcaption>" + Self.inline(figure.caption) + "</figcaption>\n</figure>\n"
             case .figureRow(let figures):
                 output += "<div class=\"figures\">\n"
                 for figure in figures {
-                    output += "<figure>\n" + figure.svg + "\n<figcaption>" + Self.inline(figure.caption) + "</figcaption>\n</figure>\n"
+                    output += "<figure>\n" + figure.svg() + "\n<figcaption>" + Self.inline(figure.caption) + "</figcaption>\n</figure>\n"
                 }
                 output += "</div>\n"
             case .section(let child):
@@ -108,7 +108,9 @@ struct HTMLWriter {
         case .internalLink(let content, let sectionID):
             return "<a href=\"#\(HTMLEscaping.escape(sectionID))\">" + inline(content) + "</a>"
         case .link(let text, let url):
-            guard SafeURL.isLinkable(url) else { return HTMLEscaping.escape(text == url ? url : "\(text) (\(url))") }
+            guard SafeURL.isLinkable(url) else {
+                return (text == url ? "" : HTMLEscaping.escape(text) + " ") + "<code>" + HTMLEscaping.escape(url) + "</code>"
+            }
             return "<a href=\"\(HTMLEscaping.escape(url))\" rel=\"nofollow noopener noreferrer\">" + HTMLEscaping.escape(text) + "</a>"
         }
     }

@@ -1,6 +1,8 @@
 /// Renders a `ReportDocument` as GitHub-flavoured Markdown.
 struct MarkdownWriter {
     private var output = ""
+    /// Whether the output ends with an empty line (tracked: `hasSuffix` on a long string is slow).
+    private var endsWithBlankLine = true
 
     static func render(_ document: ReportDocument) -> String {
         var writer = MarkdownWriter()
@@ -8,7 +10,7 @@ struct MarkdownWriter {
         writer.blank()
         writer.blocks(document.lead, depth: 1)
         for section in document.sections { writer.section(section, depth: 2) }
-        while writer.output.hasSuffix("\n\n") { writer.output.removeLast() }
+        if writer.endsWithBlankLine, writer.output.last == "\n" { writer.output.removeLast() }
         return writer.output
     }
 
@@ -92,7 +94,10 @@ struct MarkdownWriter {
         case .internalLink(let content, _):
             return inline(content, inTable: inTable)
         case .link(let text, let url):
-            guard SafeURL.isLinkable(url) else { return MarkdownEscaping.text(text == url ? url : "\(text) (\(url))") }
+            // A URL that may not be a link is shown as code: GFM does not autolink inside code spans.
+            guard SafeURL.isLinkable(url) else {
+                return (text == url ? "" : MarkdownEscaping.text(text) + " ") + MarkdownEscaping.codeSpan(url, inTable: inTable)
+            }
             return "[" + MarkdownEscaping.text(text) + "](" + MarkdownEscaping.linkDestination(url) + ")"
         }
     }
@@ -100,10 +105,13 @@ struct MarkdownWriter {
     // MARK: - Output
 
     private mutating func line(_ text: String) {
-        output += text + "\n"
+        output += text
+        output += "\n"
+        endsWithBlankLine = false
     }
 
     private mutating func blank() {
-        if !output.hasSuffix("\n\n") { output += "\n" }
+        if !endsWithBlankLine { output += "\n" }
+        endsWithBlankLine = true
     }
 }

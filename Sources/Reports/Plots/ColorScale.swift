@@ -14,6 +14,6 @@ enum ColorScale {
         let f = position - Double(index)
         let (a, b) = (stops[index], stops[index + 1])
         let r = a.0 + (b.0 - a.0) * f, g = a.1 + (b.1 - a.1) * f, bl = a.2 + (b.2 - a.2) * f
-        return String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(bl.rounded()))
+        return "#" + [r, g, bl].map { String(Int($0.rounded()), radix: 16).leftPadded(to: 2) }.joined()
     }
 }

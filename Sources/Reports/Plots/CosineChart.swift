@@ -11,6 +11,14 @@ enum CosineChart {
     }
 
     static func figure(_ layers: [LayerMatch]) -> Figure {
+        return Figure(
+            svg: { svg(layers) },
+            caption: ["Parameter-weighted mean estimated |cosine| of each layer's weight matrices with their best reference match. Neuron-permuted layers can show a low cosine yet match by profiles."],
+            summary: nil)
+    }
+
+    /// The plot (drawn only when HTML is rendered).
+    static func svg(_ layers: [LayerMatch]) -> String {
         let count = max(1, layers.count)
         let bar = min(28, max(5, 620 / Double(count)))
         let left = 44.0, top = 34.0, plotHeight = 170.0
@@ -49,10 +57,7 @@ enum CosineChart {
             svg.text(entry.matchedBy, x: legendX + 14, y: legendY, size: 11)
             legendX += 30 + Double(entry.matchedBy.count) * 6.5
         }
-        return Figure(
-            svg: svg.markup,
-            caption: ["Parameter-weighted mean estimated |cosine| of each layer's weight matrices with their best reference match. Neuron-permuted layers can show a low cosine yet match by profiles."],
-            summary: nil)
+        return svg.markup
     }
 
     /// "3" for "layer 3", "emb" for embeddings.

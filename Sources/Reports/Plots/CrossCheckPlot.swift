@@ -5,6 +5,14 @@ import Matching
 /// (mean ± 3 standard deviations).
 enum CrossCheckPlot {
     static func figure(_ profiles: [ProfileMatch], tensorThreshold: Double) -> Figure {
+        return Figure(
+            svg: { svg(profiles, tensorThreshold: tensorThreshold) },
+            caption: ["Neurons are aligned on their input profiles; T measures whether the same alignment also aligns their output profiles. Grey band: where T falls for unrelated neurons (random re-pairings, mean ± 3σ); red dot: significant at the per-test threshold."],
+            summary: nil)
+    }
+
+    /// The plot (drawn only when HTML is rendered).
+    static func svg(_ profiles: [ProfileMatch], tensorThreshold: Double) -> String {
         let rowHeight = 26.0, left = 124.0, right = 150.0, top = 40.0
         let width = 680.0, plotWidth = width - left - right
         let height = top + Double(profiles.count) * rowHeight + 62
@@ -21,7 +29,7 @@ enum CrossCheckPlot {
         let logThreshold = log10(tensorThreshold)
 
         var svg = SVGBuilder(width: width, height: height, label: "Neuron-profile cross-check statistic T against its null distribution")
-        svg.text("Cross-check T vs its null (independent models: mean ± 3σ)", x: 4, y: 16, size: 13, bold: true)
+        svg.text("Cross-check T vs its null (unrelated neurons: mean ± 3σ)", x: 4, y: 16, size: 13, bold: true)
         let plotBottom = top + Double(profiles.count) * rowHeight
         for tick in range.ticks {
             svg.line(x1: x(tick), y1: top - 6, x2: x(tick), y2: plotBottom, stroke: "#e5e7eb")
@@ -52,9 +60,6 @@ enum CrossCheckPlot {
         svg.circle(x: 212, y: legendY - 4, radius: 5, fill: "#ffffff", stroke: "#57606a")
         svg.text("T, not significant", x: 221, y: legendY, size: 11)
 
-        return Figure(
-            svg: svg.markup,
-            caption: ["Neurons are aligned on their input profiles; T measures whether the same alignment also aligns their output profiles. Grey: where T falls for independent models (mean ± 3σ); red dot: significant at the per-test threshold."],
-            summary: nil)
+        return svg.markup
     }
 }

@@ -6,6 +6,16 @@ enum CurvePlot {
     static let referenceColor = "#d95f02"
 
     static func figure(_ curve: StatisticCurve) -> Figure {
+        let correlation = curve.correlation.map { "r = " + ReportNumbers.fixed($0, digits: 3) } ?? "r = n/a"
+        return Figure(
+            svg: { svg(curve) },
+            caption: ["Per-layer ", .code(curve.statistic), " of ", .code(curve.role), " weights, both models (\(correlation)). ",
+                      .emphasis(["Supporting, not decisive: independent models with the same architecture have similar curves."])],
+            summary: nil)
+    }
+
+    /// The plot (drawn only when HTML is rendered).
+    static func svg(_ curve: StatisticCurve) -> String {
         let width = 460.0, height = 250.0
         let left = 56.0, right = 14.0, top = 46.0, bottom = 38.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
@@ -47,11 +57,7 @@ enum CurvePlot {
         svg.line(x1: legendX + 80, y1: legendY, x2: legendX + 100, y2: legendY, stroke: referenceColor, width: 2, dash: "5 3")
         svg.text("reference", x: legendX + 104, y: legendY + 4, size: 11)
 
-        return Figure(
-            svg: svg.markup,
-            caption: ["Per-layer ", .code(curve.statistic), " of ", .code(curve.role), " weights, both models (\(correlation)). ",
-                      .emphasis(["Supporting, not decisive: independent models with the same architecture have similar curves."])],
-            summary: nil)
+        return svg.markup
     }
 
     private static func series(_ svg: inout SVGBuilder, _ values: [Double?], color: String, dash: String?, name: String,

@@ -7,11 +7,19 @@ enum HeatmapPlot {
     static let tooltipCellLimit = 2_500
 
     static func figure(_ heatmap: Heatmap) -> Figure {
+        return Figure(
+            svg: { svg(heatmap) },
+            caption: [.code(heatmap.family), " matrices: rows are suspect layers, columns reference layers."],
+            summary: summary(heatmap))
+    }
+
+    /// The plot (drawn only when HTML is rendered).
+    static func svg(_ heatmap: Heatmap) -> String {
         let rows = heatmap.suspectLayers.count, columns = heatmap.referenceLayers.count
         let cell = min(36, max(3, 480 / Double(max(rows, columns, 1))))
         let left = 60.0, top = 40.0, legendWidth = 84.0
         let gridWidth = Double(columns) * cell, gridHeight = Double(rows) * cell
-        let width = max(320, left + gridWidth + legendWidth), height = top + gridHeight + 44
+        let width = max(280, left + gridWidth + legendWidth), height = top + gridHeight + 44
         var svg = SVGBuilder(width: width, height: height,
                              label: "Layer-to-layer similarity, \(heatmap.family): suspect layers (rows) by reference layers (columns)")
         svg.text("\(heatmap.family) — best estimated |cosine|", x: 4, y: 16, size: 13, bold: true)
@@ -52,10 +60,7 @@ enum HeatmapPlot {
             svg.text(label, x: legendX + 19, y: top + (1 - value) * legendHeight + 4, size: 10, fill: "#57606a")
         }
 
-        return Figure(
-            svg: svg.markup,
-            caption: [.code(heatmap.family), " matrices: rows are suspect layers, columns reference layers."],
-            summary: summary(heatmap))
+        return svg.markup
     }
 
     /// What the heatmaps show, said once above them.

@@ -72,13 +72,21 @@ struct SVGBuilder {
         }
     }
 
+    /// `value` with at most `digits` decimals, trailing zeros dropped ("12.5", "3", "-0.25").
+    /// Integer arithmetic: plots call this tens of thousands of times.
     static func number(_ value: Double, digits: Int = 1) -> String {
-        guard value.isFinite else { return "0" }
-        var text = String(format: "%.\(digits)f", value)
-        if text.contains(".") {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
+        guard value.isFinite, abs(value) < 1e12 else { return "0" }
+        var scale = 1
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((abs(value) * Double(scale)).rounded())
+        if scaled == 0 { return "0" }
+        var text = String(scaled / scale)
+        var fraction = scaled % scale
+        if fraction != 0 {
+            var width = digits
+            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+            text += "." + String(fraction).leftPadded(to: width)
         }
-        return text == "-0" ? "0" : text
+        return value < 0 ? "-" + text : text
     }
 }
