@@ -17,10 +17,12 @@ public enum ReportJSON {
         case scan
     }
 
+    /// The JSON report of a comparison (UTF-8, ending in a newline).
     public static func encode(_ result: Matching.ComparisonResult) throws(ReportError) -> Data {
         try encode(Envelope(kind: .comparison, result: result))
     }
 
+    /// The JSON report of a scan (UTF-8, ending in a newline).
     public static func encode(_ result: ScanResult) throws(ReportError) -> Data {
         try encode(Envelope(kind: .scan, result: result))
     }
@@ -120,10 +122,4 @@ public enum ReportJSON {
             return String(describing: error)
         }
     }
-}
-
-/// A report read back from JSON.
-public enum DecodedReport: Sendable {
-    case comparison(Matching.ComparisonResult)
-    case scan(ScanResult)
 }
