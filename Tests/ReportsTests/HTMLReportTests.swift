@@ -75,7 +75,7 @@ struct HTMLReportTests {
         #expect(heatmapRects.count >= 3 * 12)
         #expect(inspector.allText.contains("supporting, not decisive"))
         #expect(inspector.allText.contains("reference layer →"))
-        #expect(inspector.allText.contains("1e-2174"))
+        #expect(inspector.allText.contains("1e-2175"))
         #expect(inspector.elements(named: "pre").count == 1)
         #expect(inspector.allText.contains(ResultFixtures.Names.plain.command))
         // Links only for the http(s) metadata values.

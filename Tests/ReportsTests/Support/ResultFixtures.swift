@@ -184,8 +184,8 @@ enum ResultFixtures {
             kind: kind,
             sentence: kind == .independent
                 ? "No significant evidence that the suspect comes from \(referenceLabel) (p = 0.41)."
-                : "Derived from \(referenceLabel) (permuted, rescaled, weights changed): p = 1e-2174, estimated cosine 0.9986, 94% of weights matched.",
-            log10P: log10P, pValue: "1e-2174", estimatedCosine: kind == .independent ? 0.0021 : 0.99861, coverage: kind == .independent ? 0 : 0.9412,
+                : "Derived from \(referenceLabel) (permuted, rescaled, weights changed): p = 1e-2175, estimated cosine 0.9986, 94% of weights matched.",
+            log10P: log10P, pValue: "1e-2175", estimatedCosine: kind == .independent ? 0.0021 : 0.99861, coverage: kind == .independent ? 0 : 0.9412,
             evidence: kind == .independent ? [] : [
                 "Layer 1 MLP neurons permuted (cross-check T 0.996, identity fraction 2%).",
                 "Reference layer 2 dropped; suspect layers 0, 1, 2 map to reference layers 0, 1, 3.",
