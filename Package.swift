@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
         .library(name: "Perturbation", targets: ["Perturbation"]),
+        .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -36,6 +37,9 @@ let package = Package(
 
         // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
         .target(name: "Matching", dependencies: ["Fingerprinting"]),
+
+        // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
+        .target(name: "Reports", dependencies: ["Matching"]),
 
         // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
         // and Hugging Face cache layouts in temporary directories.
@@ -67,6 +71,7 @@ let package = Package(
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
