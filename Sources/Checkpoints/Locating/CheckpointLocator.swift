@@ -13,6 +13,7 @@ enum CheckpointLocator {
         var indexFile: String?
         var repository: String?
         var revision: String?
+        var format: Checkpoint.Format = .safetensors
     }
 
     static func locate(_ path: String) throws(CheckpointError) -> Located {
@@ -30,6 +31,9 @@ enum CheckpointLocator {
             }
             if name.hasSuffix(".safetensors") {
                 return Located(root: root, layout: .singleFile, fileNames: [name])
+            }
+            if let other = locateGGUFFile(name: name, root: root) ?? locatePyTorchFile(name: name, root: root) {
+                return other
             }
             throw CheckpointError(file: path, rule: .unrecognizedFile)
         }
@@ -70,6 +74,8 @@ enum CheckpointLocator {
         }
         let files = names.filter { $0.hasSuffix(".safetensors") }
         guard !files.isEmpty else {
+            if let other = try locatePyTorchDirectory(names: names, root: directory, displayPath: displayPath) { return other }
+            if let other = try locateGGUFDirectory(names: names, root: directory, displayPath: displayPath) { return other }
             throw CheckpointError(file: displayPath, rule: .noCheckpointFiles)
         }
         return Located(root: directory, layout: .directory, fileNames: files)

@@ -9,7 +9,7 @@
 public final class CheckpointReader: @unchecked Sendable {
     /// The validated checkpoint description.
     public let checkpoint: Checkpoint
-    private let files: [ReadOnlyFile]
+    let files: [ReadOnlyFile]
 
     /// Default bytes per chunk: large enough for throughput, small enough for bounded memory.
     public static let defaultChunkBytes = 4 << 20
@@ -21,6 +21,16 @@ public final class CheckpointReader: @unchecked Sendable {
     }
 
     private init(located: CheckpointLocator.Located, userPath: String) throws(CheckpointError) {
+        switch located.format {
+        case .gguf:
+            (files, checkpoint) = try GGUFCheckpointLoader.open(located, userPath: userPath).parts
+            return
+        case .pytorch:
+            (files, checkpoint) = try PyTorchCheckpointLoader.open(located, userPath: userPath).parts
+            return
+        case .safetensors:
+            break
+        }
         func display(_ name: String) -> String {
             located.layout == .singleFile ? userPath : joinPath(userPath, name)
         }
@@ -82,13 +92,18 @@ public final class CheckpointReader: @unchecked Sendable {
 
     // MARK: - Streaming
 
-    /// Streams one tensor's bytes in file order, in chunks of at most `chunkBytes`
+    /// Streams one tensor's bytes in element order, in chunks of at most `chunkBytes`
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
-    /// and valid only inside `body`.
+    /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
+    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says).
     public func readChunks(
         of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
         _ body: (TensorChunk) throws -> Void
     ) throws {
+        if let permutation = tensor.rowPermutation {
+            try readPermutedChunks(of: tensor, permutation: permutation, chunkBytes: chunkBytes, body)
+            return
+        }
         let (blockElements, blockBytes) = tensor.dtype.block
         let blocksPerChunk = max(1, chunkBytes / blockBytes)
         let capacity = Int(min(UInt64(blocksPerChunk * blockBytes), max(tensor.byteCount, 1)))
@@ -128,9 +143,14 @@ public final class CheckpointReader: @unchecked Sendable {
         }
     }
 
-    /// Reads raw bytes of a tensor at a byte offset within it (random access).
+    /// Reads raw bytes of a tensor at a byte offset within it (random access), in delivered
+    /// (row-permutation undone) order.
     public func readBytes(of tensor: TensorInfo, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CheckpointError) {
         precondition(byteOffset + UInt64(buffer.count) <= tensor.byteCount, "read beyond tensor \(tensor.name)")
+        if let permutation = tensor.rowPermutation {
+            try readPermutedBytes(of: tensor, permutation: permutation, at: byteOffset, into: buffer)
+            return
+        }
         try files[tensor.fileIndex].readExactly(into: buffer, at: tensor.offset + byteOffset, tensor: tensor.name)
     }
 
