@@ -37,7 +37,7 @@ let package = Package(
         ),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
