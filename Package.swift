@@ -36,6 +36,9 @@ let package = Package(
             ]
         ),
 
+        // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
+        .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"], exclude: ["Fixtures"]),
     ],

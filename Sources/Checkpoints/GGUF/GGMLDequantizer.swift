@@ -100,13 +100,16 @@ enum GGMLDequantizer {
         let dmin = half(block, 82)
         for half in 0..<2 {
             for shift in 0..<4 {
-                for l in 0..<32 {
-                    let element = half * 128 + shift * 32 + l
-                    let scale = scales[element / 16]
+                // 32 values in two groups of 16, each with its own 4-bit scale and minimum.
+                for group in 0..<2 {
+                    let scale = scales[half * 8 + shift * 2 + group]
                     let dl = d * Float(scale & 0x0F)
                     let ml = dmin * Float(scale >> 4)
-                    let q = (quants[half * 32 + l] >> UInt8(2 * shift)) & 3
-                    out[element] = dl * Float(q) - ml
+                    let base = half * 128 + shift * 32 + group * 16
+                    for l in 0..<16 {
+                        let q = (quants[half * 32 + group * 16 + l] >> UInt8(2 * shift)) & 3
+                        out[base + l] = dl * Float(q) - ml
+                    }
                 }
             }
         }
@@ -117,20 +120,20 @@ enum GGMLDequantizer {
         let quants = bytes(block, 32)
         let packed = bytes(block, 96)
         let d = half(block, 108)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { scaled in
-            for j in 0..<16 {
-                let low = j < 8 ? packed[j] & 0x0F : packed[j - 8] >> 4
-                let high = (packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3
-                scaled[j] = d * Float(Int32(low | high << 4) - 32)
-            }
-            for half in 0..<2 {
-                for shift in 0..<4 {
-                    for l in 0..<32 {
-                        let element = half * 128 + shift * 32 + l
-                        let low = Int32((quants[half * 32 + l] >> UInt8(2 * shift)) & 3)
-                        let bit = (highMask[l] >> UInt8(half * 4 + shift)) & 1
-                        let q = low - (bit == 0 ? 4 : 0)
-                        out[element] = scaled[element / 16] * Float(q)
+        for half in 0..<2 {
+            for shift in 0..<4 {
+                let bit = UInt8(half * 4 + shift)
+                // Two groups of 16 values, each with a 6-bit signed scale.
+                for group in 0..<2 {
+                    let j = half * 8 + shift * 2 + group
+                    let low = j < 8 ? packed[j] & 0x0F : packed[j - 8] >> 4
+                    let high = (packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3
+                    let dl = d * Float(Int32(low | high << 4) - 32)
+                    let base = half * 128 + shift * 32 + group * 16
+                    for l in group * 16..<group * 16 + 16 {
+                        let value = Int32((quants[half * 32 + l] >> UInt8(2 * shift)) & 3)
+                        let q = value - ((highMask[l] >> bit) & 1 == 0 ? 4 : 0)
+                        out[base + l - group * 16] = dl * Float(q)
                     }
                 }
             }
@@ -186,17 +189,27 @@ enum GGMLDequantizer {
     }
 
     private static func q6K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
-        let low = bytes(block, 0)
-        let high = bytes(block, 128)
-        let scales = (block + 192).assumingMemoryBound(to: Int8.self)
         let d = half(block, 208)
-        for element in 0..<256 {
-            let half = element / 128
-            let r = element % 128
-            let lowBits = (low[half * 64 + r % 64] >> UInt8(4 * (r / 64))) & 0x0F
-            let highBits = (high[half * 32 + r % 32] >> UInt8(2 * (r / 32))) & 3
-            let q = Int32(lowBits | highBits << 4) - 32
-            out[element] = d * Float(scales[element / 16]) * Float(q)
+        let allScales = (block + 192).assumingMemoryBound(to: Int8.self)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { scaled in
+            for group in 0..<16 { scaled[group] = d * Float(allScales[group]) }
+            for half in 0..<2 {
+                let low = bytes(block, half * 64)
+                let high = bytes(block, 128 + half * 32)
+                let dl = scaled.baseAddress! + half * 8
+                let y = out + half * 128
+                for l in 0..<32 {
+                    let group = l / 16
+                    let q1 = Int32((low[l] & 0x0F) | (high[l] & 3) << 4) - 32
+                    let q2 = Int32((low[l + 32] & 0x0F) | ((high[l] >> 2) & 3) << 4) - 32
+                    let q3 = Int32((low[l] >> 4) | ((high[l] >> 4) & 3) << 4) - 32
+                    let q4 = Int32((low[l + 32] >> 4) | ((high[l] >> 6) & 3) << 4) - 32
+                    y[l] = dl[group] * Float(q1)
+                    y[l + 32] = dl[group + 2] * Float(q2)
+                    y[l + 64] = dl[group + 4] * Float(q3)
+                    y[l + 96] = dl[group + 6] * Float(q4)
+                }
+            }
         }
     }
 
