@@ -14,6 +14,53 @@ func measure(_ label: String, values: Int, repeats: Int = 3, _ body: () throws -
     print(label.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%8.0f M values/s  (%.4f s)", rate, best))
 }
 
+// `format-benchmark convert MODEL.safetensors`: re-encode a real checkpoint as GGUF Q8_0 and as
+// PyTorch, then time opening and streaming every tensor of each copy.
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "convert" {
+    let source = try CheckpointReader(path: CommandLine.arguments[2])
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("format-convert-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let gguf = directory.appendingPathComponent("model-Q8_0.gguf").path
+    let torch = directory.appendingPathComponent("pytorch_model.bin").path
+    try CheckpointConversion.writeGGUF(from: source, to: gguf)
+    try CheckpointConversion.writePyTorch(from: source, to: torch)
+    // The PyTorch copy must hold exactly the source's values; the Q8_0 copy approximately.
+    let copies = [try CheckpointReader(path: torch), try CheckpointReader(path: gguf)]
+    for (copy, label) in zip(copies, ["PyTorch", "GGUF Q8_0"]) {
+        var worst = 0.0
+        for tensor in source.checkpoint.tensors {
+            let other = copy.checkpoint.tensor(named: tensor.name)!
+            var a = [Float](repeating: 0, count: tensor.elementCount), b = a
+            try a.withUnsafeMutableBufferPointer { try source.readElements(of: tensor, range: 0..<tensor.elementCount, into: $0) }
+            try b.withUnsafeMutableBufferPointer { try copy.readElements(of: other, range: 0..<other.elementCount, into: $0) }
+            let scale = Double(a.map { abs($0) }.max() ?? 1)
+            let difference = zip(a, b).map { Double(abs($0 - $1)) }.max() ?? 0
+            worst = max(worst, scale > 0 ? difference / scale : difference)
+        }
+        print(String(format: "%@ copy: largest difference %.2e of a tensor's largest magnitude", label, worst))
+    }
+    for path in [CommandLine.arguments[2], gguf, torch] {
+        var reader: CheckpointReader?
+        let openStart = DispatchTime.now().uptimeNanoseconds
+        reader = try CheckpointReader(path: path)
+        let openSeconds = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e9
+        let checkpoint = reader!.checkpoint
+        try measure("\(checkpoint.format.rawValue) \(checkpoint.parameterCountByDType.keys.map(\.name).sorted().joined(separator: "+"))",
+                    values: checkpoint.parameterCount) {
+            for tensor in checkpoint.tensors {
+                var sink = [Float](repeating: 0, count: min(tensor.elementCount, 4 << 20))
+                try reader!.readChunks(of: tensor) { chunk in
+                    sink.withUnsafeMutableBufferPointer { chunk.decode(into: UnsafeMutableBufferPointer(rebasing: $0[0..<chunk.elementCount])) }
+                }
+            }
+        }
+        print(String(format: "  opened %d tensors in %.4f s, file %.1f MB", checkpoint.tensors.count, openSeconds,
+                     Double(checkpoint.files.reduce(0) { $0 + $1.size }) / 1e6))
+    }
+    exit(0)
+}
+
 let megabytes = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 64 : 64
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("format-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -56,6 +56,7 @@ public enum GGUFWriter {
             }
             precondition(tensor.dtype.byteCount(forElements: tensor.shape.reduce(1, *)) == tensor.bytes.count,
                          "GGUFWriter: \(tensor.name) has \(tensor.bytes.count) bytes for shape \(tensor.shape)")
+            precondition(tensor.name.utf8.count < GGUFHeader.maximumNameBytes, "GGUFWriter: ggml limits tensor names to 63 bytes: \(tensor.name)")
             header.string(tensor.name)
             header.integer(UInt32(tensor.shape.count))
             for dimension in tensor.shape.reversed() { header.integer(UInt64(dimension)) }
