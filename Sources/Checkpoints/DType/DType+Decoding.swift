@@ -46,6 +46,8 @@ extension DType {
         case .i32: decodeInteger(Int32.self, source, target, count)
         case .u64: decodeInteger(UInt64.self, source, target, count)
         case .i64: decodeInteger(Int64.self, source, target, count)
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K:
+            GGMLDequantizer.dequantize(self, source, target, count: count)
         case .f6E2M3, .f6E3M2, .c64:
             preconditionFailure("decode: \(name) is not decodable: \(unsupportedReason ?? "")")
         }

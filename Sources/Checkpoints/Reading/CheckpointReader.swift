@@ -9,7 +9,7 @@
 public final class CheckpointReader: @unchecked Sendable {
     /// The validated checkpoint description.
     public let checkpoint: Checkpoint
-    private let files: [ReadOnlyFile]
+    let files: [ReadOnlyFile]
     /// Chunk buffers reused across calls (one per concurrent reader).
     private let buffers = ChunkBufferPool()
     private let largestTensorBytes: UInt64
@@ -24,8 +24,20 @@ public final class CheckpointReader: @unchecked Sendable {
     }
 
     private init(located: CheckpointLocator.Located, userPath: String) throws(CheckpointError) {
+        switch located.format {
+        case .gguf:
+            (files, checkpoint) = try GGUFCheckpointLoader.open(located, userPath: userPath).parts
+            largestTensorBytes = checkpoint.tensors.map(\.byteCount).max() ?? 0
+            return
+        case .pytorch:
+            (files, checkpoint) = try PyTorchCheckpointLoader.open(located, userPath: userPath).parts
+            largestTensorBytes = checkpoint.tensors.map(\.byteCount).max() ?? 0
+            return
+        case .safetensors:
+            break
+        }
         func display(_ name: String) -> String {
-            located.layout == .singleFile ? userPath : joinPath(located.displayRoot, name)
+            located.layout == .singleFile ? userPath : joinPath(located.displayRoot.isEmpty ? located.root : located.displayRoot, name)
         }
         var fileNames = located.fileNames
         var weightMap: [String: String]?
@@ -87,13 +99,18 @@ public final class CheckpointReader: @unchecked Sendable {
 
     // MARK: - Streaming
 
-    /// Streams one tensor's bytes in file order, in chunks of at most `chunkBytes`
+    /// Streams one tensor's bytes in element order, in chunks of at most `chunkBytes`
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
-    /// and valid only inside `body`.
+    /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
+    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says).
     public func readChunks(
         of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
         _ body: (TensorChunk) throws -> Void
     ) throws {
+        if let permutation = tensor.rowPermutation {
+            try readPermutedChunks(of: tensor, permutation: permutation, chunkBytes: chunkBytes, body)
+            return
+        }
         let (blockElements, blockBytes) = tensor.dtype.block
         let chunkCapacity = UInt64(max(1, chunkBytes / blockBytes) * blockBytes)
         let capacity = Int(min(chunkCapacity, max(tensor.byteCount, 1)))
@@ -132,9 +149,14 @@ public final class CheckpointReader: @unchecked Sendable {
         }
     }
 
-    /// Reads raw bytes of a tensor at a byte offset within it (random access).
+    /// Reads raw bytes of a tensor at a byte offset within it (random access), in delivered
+    /// (row-permutation undone) order.
     public func readBytes(of tensor: TensorInfo, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CheckpointError) {
         precondition(byteOffset + UInt64(buffer.count) <= tensor.byteCount, "read beyond tensor \(tensor.name)")
+        if let permutation = tensor.rowPermutation {
+            try readPermutedBytes(of: tensor, permutation: permutation, at: byteOffset, into: buffer)
+            return
+        }
         try files[tensor.fileIndex].readExactly(into: buffer, at: tensor.offset + byteOffset, tensor: tensor.name)
     }
 

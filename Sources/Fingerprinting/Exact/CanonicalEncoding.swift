@@ -23,12 +23,12 @@ enum CanonicalEncoding {
         switch stored {
         case .bf16, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f4: .bf16
         case .f16, .f32, .f64: nil
-        default: stored.isQuantized ? nil : stored
+        default: stored.isBlockQuantized ? nil : stored
         }
     }
 
     static func isFloatLike(_ dtype: DType) -> Bool {
-        (dtype.isFloatingPoint || dtype.isQuantized) && dtype.unsupportedReason == nil
+        (dtype.isFloatingPoint || dtype.isBlockQuantized) && dtype.unsupportedReason == nil
     }
 
     /// Whether the stored bytes of this dtype already are the canonical NaN when a value is NaN.

@@ -23,7 +23,7 @@ enum StorageEncoding {
         case .i32: return try integers(values, Int32.self, dtype, tensor)
         case .u64: return try integers(values, UInt64.self, dtype, tensor)
         case .i64: return try integers(values, Int64.self, dtype, tensor)
-        case .f8E8M0, .f6E2M3, .f6E3M2, .f4, .c64:
+        case .f8E8M0, .f6E2M3, .f6E3M2, .f4, .c64, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K:
             throw PerturbationError(tensor: tensor, rule: .notEncodable(dtype: dtype, reason: "this tool does not write \(dtype.name); choose --dtype f32, f16, bf16 or fp8"))
         }
     }
