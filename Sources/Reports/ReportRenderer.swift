@@ -10,23 +10,23 @@ public enum ReportRenderer {
 
     /// GitHub-flavoured Markdown: the verdict sentence first, then models, exact matches,
     /// layers, tensors, profile cross-checks, alignment, supporting statistics and method.
-    public static func markdown(_ result: ComparisonResult) -> String {
+    public static func markdown(_ result: Comparison) -> String {
         MarkdownWriter.render(ReportDocument(comparison: result))
     }
 
     /// One self-contained HTML page (XHTML-compatible): the Markdown content plus inline SVG
     /// plots (heatmaps, per-layer cosines, profile cross-checks, statistic curves).
-    public static func html(_ result: ComparisonResult) -> String {
+    public static func html(_ result: Comparison) -> String {
         HTMLWriter.render(ReportDocument(comparison: result))
     }
 
     /// Pretty-printed JSON with sorted keys under the `provenance.report` envelope.
-    public static func json(_ result: ComparisonResult) throws(ReportError) -> String {
+    public static func json(_ result: Comparison) throws(ReportError) -> String {
         String(decoding: try ReportJSON.encode(result), as: UTF8.self)
     }
 
     /// The report in `format`.
-    public static func render(_ result: ComparisonResult, as format: ReportFormat) throws(ReportError) -> String {
+    public static func render(_ result: Comparison, as format: ReportFormat) throws(ReportError) -> String {
         switch format {
         case .markdown: markdown(result)
         case .html: html(result)

@@ -18,7 +18,7 @@ struct DeltaAnalysis {
 
     let entries: [Entry]
 
-    init(suspect: Fingerprint, x: (Fingerprint, ComparisonResult), y: (Fingerprint, ComparisonResult)) {
+    init(suspect: Fingerprint, x: (Fingerprint, Comparison), y: (Fingerprint, Comparison)) {
         let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, x.0, y.0]))
         let suspectEvidence = Dictionary(uniqueKeysWithValues: EvidenceTensor.collect(suspect, signs: signs).map { ($0.name, $0) })
         let xEvidence = Dictionary(EvidenceTensor.collect(x.0, signs: signs).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

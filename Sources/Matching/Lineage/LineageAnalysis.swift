@@ -10,7 +10,7 @@ public enum LineageAnalysis {
 
     public static func attribute(
         suspect: Fingerprint, suspectIdentity: ModelIdentity,
-        comparisons: [(fingerprint: Fingerprint, result: ComparisonResult)], options: MatchingOptions = MatchingOptions()
+        comparisons: [(fingerprint: Fingerprint, result: Comparison)], options: MatchingOptions = MatchingOptions()
     ) -> ScanResult {
         let rank: [Verdict.Kind: Int] = [.identical: 0, .reEncoded: 1, .derived: 2, .merge: 3, .partial: 4, .independent: 5]
         let sorted = comparisons.sorted {
@@ -29,7 +29,7 @@ public enum LineageAnalysis {
                                                                : "No registered release is related: all \(sorted.count) candidates compared were independent.",
                                       components: [], relations: []))
         }
-        let label = { (entry: (fingerprint: Fingerprint, result: ComparisonResult)) in entry.result.reference.label }
+        let label = { (entry: (fingerprint: Fingerprint, result: Comparison)) in entry.result.reference.label }
 
         // Exact copies need no lineage analysis.
         if first.result.verdict.kind == .identical || first.result.verdict.kind == .reEncoded {
@@ -147,7 +147,7 @@ public enum LineageAnalysis {
                                   components: pool.map { .init(label: label($0)) }, relations: relations))
     }
 
-    static func meanCrossCheck(_ result: ComparisonResult) -> Double? {
+    static func meanCrossCheck(_ result: Comparison) -> Double? {
         let values = result.profiles.map { $0.crossCheck * $0.inputAgreement }
         return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }

@@ -6,6 +6,12 @@ public struct ModelIdentity: Codable, Sendable, Hashable {
         public var name: String
         public var size: UInt64
         public var sha256: String?
+
+        public init(name: String, size: UInt64, sha256: String?) {
+            self.name = name
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     /// `NAME@VERSION` for a registered release, else the path given.
@@ -22,6 +28,20 @@ public struct ModelIdentity: Codable, Sendable, Hashable {
     public var canonicalRoot: String
     /// Distinct stored dtypes.
     public var dtypes: [String]
+
+    public init(label: String, kind: String, metadata: [String: String], files: [File], parameterCount: Int, tensorCount: Int,
+                structure: ModelStructure, rawRoot: String, canonicalRoot: String, dtypes: [String]) {
+        self.label = label
+        self.kind = kind
+        self.metadata = metadata
+        self.files = files
+        self.parameterCount = parameterCount
+        self.tensorCount = tensorCount
+        self.structure = structure
+        self.rawRoot = rawRoot
+        self.canonicalRoot = canonicalRoot
+        self.dtypes = dtypes
+    }
 
     public init(fingerprint: Fingerprint, label: String, kind: String, metadata: [String: String] = [:]) {
         self.label = label

@@ -2,7 +2,7 @@
 public struct ScanResult: Codable, Sendable {
     public var suspect: ModelIdentity
     /// Every candidate compared, most significant first.
-    public var candidates: [ComparisonResult]
+    public var candidates: [Comparison]
     public var attribution: Attribution
     public var method: MethodInfo
 

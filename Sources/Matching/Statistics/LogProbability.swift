@@ -43,9 +43,13 @@ public enum LogProbability {
     public static func format(_ logP: Double) -> String {
         let decimal = log10(logP)
         if decimal > -4 { return String(format: "%.3g", exp(logP)) }
-        let exponent = floor(decimal)
-        let mantissa = pow(10, decimal - exponent)
-        if mantissa >= 9.95 { return String(format: "1e%.0f", exponent + 1) }
-        return exponent < -300 ? String(format: "1e%.0f", exponent.rounded()) : String(format: "%.1fe%.0f", mantissa, exponent)
+        // Mantissa and exponent from the logarithm, so values below Double's range keep both.
+        var exponent = floor(decimal)
+        var mantissa = pow(10, decimal - exponent)
+        if mantissa >= 9.95 {
+            mantissa = 1
+            exponent += 1
+        }
+        return String(format: "%.1fe%.0f", mantissa, exponent)
     }
 }

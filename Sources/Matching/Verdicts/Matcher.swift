@@ -21,7 +21,7 @@ public enum Matcher {
 
     /// Compares `suspect` with one reference.
     public static func compare(_ suspect: Fingerprint, suspectIdentity: ModelIdentity, with reference: Reference,
-                               options: MatchingOptions = MatchingOptions()) -> ComparisonResult {
+                               options: MatchingOptions = MatchingOptions()) -> Comparison {
         PairComparison.compare(suspect: suspect, suspectIdentity: suspectIdentity, reference: reference.fingerprint,
                                referenceIdentity: reference.identity, options: options)
     }

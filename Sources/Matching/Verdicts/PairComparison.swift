@@ -7,7 +7,7 @@ public enum PairComparison {
         suspect: Fingerprint, suspectIdentity: ModelIdentity,
         reference: Fingerprint, referenceIdentity: ModelIdentity,
         options: MatchingOptions = MatchingOptions()
-    ) -> ComparisonResult {
+    ) -> Comparison {
         let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, reference]))
         let suspectEvidence = EvidenceTensor.collect(suspect, signs: signs)
         let referenceEvidence = EvidenceTensor.collect(reference, signs: signs)
@@ -55,7 +55,7 @@ public enum PairComparison {
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
             layers: layers, alignment: alignmentSummary, combinedLogP: combined, options: options,
             referenceLabel: referenceIdentity.label)
-        return ComparisonResult(
+        return Comparison(
             suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,
             layers: layers, profiles: profileMatches,
             heatmaps: LayerSummary.heatmaps(alignment),

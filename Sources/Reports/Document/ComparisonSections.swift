@@ -3,7 +3,7 @@ import Matching
 /// Builds the report content of one comparison (suspect vs one reference): the verdict
 /// lead and the evidence sections. Used alone (`compare`) and inside a scan report.
 struct ComparisonSections {
-    let result: ComparisonResult
+    let result: Comparison
     /// Prefix of section identifiers, so a scan report can hold several comparisons.
     let idPrefix: String
 

@@ -3,7 +3,7 @@ import Matching
 // MARK: - Comparison reports
 
 extension ReportDocument {
-    init(comparison result: ComparisonResult) {
+    init(comparison result: Comparison) {
         let builder = ComparisonSections(result: result, idPrefix: "")
         self.init(
             title: ["Provenance report: ", .code(result.suspect.label), " vs ", .code(result.reference.label)],

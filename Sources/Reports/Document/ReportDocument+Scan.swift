@@ -37,10 +37,10 @@ extension ReportDocument {
 
     /// The candidates shown in full: each attributed component, else the nearest ancestor,
     /// numbered by their rank in the candidate list (1-based).
-    static func detailedCandidates(_ result: ScanResult) -> [(number: Int, result: ComparisonResult)] {
+    static func detailedCandidates(_ result: ScanResult) -> [(number: Int, result: Comparison)] {
         var labels = result.attribution.components.map(\.label)
         if let nearest = result.attribution.nearest, !labels.contains(nearest) { labels.insert(nearest, at: 0) }
-        var chosen: [(number: Int, result: ComparisonResult)] = []
+        var chosen: [(number: Int, result: Comparison)] = []
         for label in labels {
             guard let index = result.candidates.firstIndex(where: { $0.reference.label == label }),
                   !chosen.contains(where: { $0.number == index + 1 }) else { continue }
@@ -73,7 +73,7 @@ extension ReportDocument {
         return Section(id: "attribution", title: ["Attribution"], blocks: blocks)
     }
 
-    static func candidatesSection(_ result: ScanResult, detailed: [(number: Int, result: ComparisonResult)]) -> Section {
+    static func candidatesSection(_ result: ScanResult, detailed: [(number: Int, result: Comparison)]) -> Section {
         guard !result.candidates.isEmpty else {
             return Section(id: "candidates", title: ["Candidates"], blocks: [.paragraph(["No candidate was retrieved from the registry."])])
         }

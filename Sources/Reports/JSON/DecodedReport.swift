@@ -2,6 +2,6 @@ import Matching
 
 /// A report read back from JSON.
 public enum DecodedReport: Sendable {
-    case comparison(ComparisonResult)
+    case comparison(Comparison)
     case scan(ScanResult)
 }

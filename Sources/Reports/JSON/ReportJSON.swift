@@ -18,7 +18,7 @@ public enum ReportJSON {
     }
 
     /// The JSON report of a comparison (UTF-8, ending in a newline).
-    public static func encode(_ result: Matching.ComparisonResult) throws(ReportError) -> Data {
+    public static func encode(_ result: Comparison) throws(ReportError) -> Data {
         try encode(Envelope(kind: .comparison, result: result))
     }
 
@@ -44,7 +44,7 @@ public enum ReportJSON {
         }
         do {
             switch kind {
-            case .comparison: return .comparison(try decoder.decode(Envelope<Matching.ComparisonResult>.self, from: data).result)
+            case .comparison: return .comparison(try decoder.decode(Envelope<Comparison>.self, from: data).result)
             case .scan: return .scan(try decoder.decode(Envelope<ScanResult>.self, from: data).result)
             }
         } catch {

@@ -30,7 +30,7 @@ enum Scan {
         ModelIdentity(fingerprint: fingerprint, label: label, kind: "release")
     }
 
-    static func compare(_ suspect: Fingerprint, _ reference: Fingerprint, label: String = "reference") -> ComparisonResult {
+    static func compare(_ suspect: Fingerprint, _ reference: Fingerprint, label: String = "reference") -> Comparison {
         PairComparison.compare(suspect: suspect, suspectIdentity: identity(suspect, "suspect"),
                                reference: reference, referenceIdentity: identity(reference, label))
     }

@@ -87,7 +87,7 @@ enum ResultFixtures {
     /// A derived copy: 3 suspect layers taken from reference layers 0, 1, 3 (reference layer 2
     /// dropped), layer 1 neuron-permuted, BF16, noise, 64 appended vocabulary rows.
     static func comparison(_ names: Names = .plain, referenceLabel: String? = nil, verdict kind: Verdict.Kind = .derived,
-                           log10P: Double = -2174.3) -> Matching.ComparisonResult {
+                           log10P: Double = -2174.3) -> Comparison {
         let referenceLabel = referenceLabel ?? names.referenceLabel
         let suspect = identity(
             label: names.suspectLabel, kind: "checkpoint", metadata: [:],
@@ -191,7 +191,7 @@ enum ResultFixtures {
                 "Reference layer 2 dropped; suspect layers 0, 1, 2 map to reference layers 0, 1, 3.",
                 "64 vocabulary rows appended to \(names.tensorPrefix == "model.layers" ? "model.embed_tokens.weight" : names.tensorPrefix).",
             ])
-        return Matching.ComparisonResult(
+        return Comparison(
             suspect: suspect, reference: reference, verdict: verdict,
             exact: ExactEvidence(suspectFiles: 2, identicalFiles: 1, suspectTensors: 30, sharedRawTensors: 0, sharedCanonicalTensors: 1,
                                  rawRootEqual: false, canonicalRootEqual: false, canonicalCoverage: 0.0195),
@@ -205,7 +205,7 @@ enum ResultFixtures {
     }
 
     /// No layers, profiles, heatmaps or curves, no recorded command: every "nothing here" branch.
-    static func sparseComparison() -> Matching.ComparisonResult {
+    static func sparseComparison() -> Comparison {
         var result = comparison(verdict: .independent, log10P: -0.38)
         result.tensors = []
         result.layers = []

@@ -2,7 +2,7 @@ import Fingerprinting
 
 /// The full comparison of a suspect with one reference: verdict and every piece of evidence.
 /// Its JSON encoding is the stable report schema (docs/REPORT_SCHEMA.md).
-public struct ComparisonResult: Codable, Sendable {
+public struct Comparison: Codable, Sendable {
     public var suspect: ModelIdentity
     public var reference: ModelIdentity
     public var verdict: Verdict
