@@ -56,7 +56,9 @@ let package = Package(
             dependencies: [
                 "Checkpoints",
                 "Fingerprinting",
+                "Matching",
                 "Perturbation",
+                "Reports",
                 "ProvenanceCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

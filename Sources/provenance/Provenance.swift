@@ -14,6 +14,7 @@ struct Provenance: ParsableCommand {
         subcommands: [
             InspectCommand.self,
             FingerprintCommand.self,
+            CompareCommand.self,
             PerturbCommand.self,
         ]
     )
