@@ -58,5 +58,10 @@ bench:
 	$(SWIFT) build -c release --product provenance-bench
 	$(BUILD_DIR)/release/provenance-bench $(BENCH)
 
+# The sample lineage in Samples/ (committed; regenerating gives the same bytes).
+samples:
+	$(SWIFT) build -c release --product provenance-samples
+	$(BUILD_DIR)/release/provenance-samples Samples
+
 clean:
 	rm -rf $(BUILD_DIR) .bench

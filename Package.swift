@@ -64,6 +64,9 @@ let package = Package(
             ]
         ),
 
+        // Writes the sample lineage in Samples/ (`make samples`).
+        .executableTarget(name: "provenance-samples", dependencies: ["Checkpoints", "Perturbation", "SyntheticModels"]),
+
         // Benchmarks (`make bench`): one section per library, run in its own process.
         .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
 

@@ -112,7 +112,9 @@ enum VerdictRules {
            suspectDTypes != referenceDTypes, let target = suspectDTypes.compactMap(expectedRoundingError).max() {
             let ratio = max(0, 1 / (cosine * cosine) - 1).squareRoot()
             if ratio <= 3 * target {
-                let names = suspectDTypes.sorted().joined(separator: ", ")
+                let quantized = suspectDTypes.filter { $0.hasPrefix("Q") }.sorted()
+                let names = quantized.isEmpty ? suspectDTypes.sorted().joined(separator: ", ")
+                                              : quantized.joined(separator: ", ") + " (quantized)"
                 evidence.append(String(format: "Relative deviation %.2g is what conversion to %@ produces (≈%.2g).", ratio, names, target))
                 return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights converted to \(names) (p = \(pText)\(cosineText)).",
                                log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: estimatedCosine,
