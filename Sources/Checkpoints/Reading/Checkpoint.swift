@@ -64,12 +64,18 @@ public struct Checkpoint: Sendable {
     /// Total bytes of tensor data.
     public var tensorBytes: UInt64 { tensors.reduce(0) { $0 + $1.byteCount } }
 
-    /// Total element count.
-    public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
+    /// Total element count; tensors that share storage (tied weights in PyTorch archives) count once.
+    public var parameterCount: Int { distinctStorage.reduce(0) { $0 + $1.elementCount } }
+
+    /// Tensors with distinct storage (same file, offset and length count once).
+    var distinctStorage: [TensorInfo] {
+        var seen = Set<[UInt64]>()
+        return tensors.filter { seen.insert([UInt64($0.fileIndex), $0.offset, $0.byteCount]).inserted || $0.byteCount == 0 }
+    }
 
     /// Element counts per dtype.
     public var parameterCountByDType: [DType: Int] {
-        tensors.reduce(into: [:]) { $0[$1.dtype, default: 0] += $1.elementCount }
+        distinctStorage.reduce(into: [:]) { $0[$1.dtype, default: 0] += $1.elementCount }
     }
 
     /// The tensor with this name.
