@@ -8,9 +8,11 @@ let package = Package(
         .executable(name: "provenance", targets: ["provenance"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
+        .library(name: "Registry", targets: ["Registry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // C shims: libcrypto (OpenSSL) through pkg-config.
@@ -32,6 +34,12 @@ let package = Package(
         // Deterministic model-like weights for tests, samples and benchmarks.
         .target(name: "SyntheticModels"),
 
+        // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux).
+        .target(
+            name: "Registry",
+            dependencies: ["Fingerprinting", "ProvenanceCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
             name: "provenance",
@@ -39,13 +47,21 @@ let package = Package(
                 "Checkpoints",
                 "Fingerprinting",
                 "ProvenanceCrypto",
+                "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        // Registry benchmark: synthetic registries of 1 000 and 10 000 releases (`make bench-registry`).
+        .executableTarget(
+            name: "provenance-bench-registry",
+            dependencies: ["Registry", "Fingerprinting", "ProvenanceCrypto"]
         ),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,12 @@ struct Provenance: ParsableCommand {
         subcommands: [
             InspectCommand.self,
             FingerprintCommand.self,
+            RegisterCommand.self,
+            ListCommand.self,
+            ShowCommand.self,
+            RemoveCommand.self,
+            ExportCommand.self,
+            ImportCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import Checkpoints
 import Fingerprinting
+import Registry
 
 /// An error whose message is a complete sentence for the terminal.
 protocol UserFacingError: Error {
@@ -17,5 +18,9 @@ struct UsageError: UserFacingError {
 }
 
 extension FingerprintFileError: UserFacingError {
+    var userMessage: String { description }
+}
+
+extension RegistryError: UserFacingError {
     var userMessage: String { description }
 }
