@@ -58,10 +58,7 @@ struct IndexedLookup {
     func exactShares(in db: Database) throws -> [Int64: Shares] {
         var shares: [Int64: Shares] = [:]
         let canonicalRoot = Data(fingerprint.roots.canonical.bytes), rawRoot = Data(fingerprint.roots.raw.bytes)
-        for row in try Row.fetchAll(db, sql: """
-            SELECT id, canonical_root = ? AS same_canonical, raw_root = ? AS same_raw FROM releases
-            WHERE canonical_root = ? OR raw_root = ?
-            """, arguments: [canonicalRoot, rawRoot, canonicalRoot, rawRoot]) {
+        for row in try Row.fetchAll(db, sql: Self.rootSQL, arguments: [canonicalRoot, rawRoot, canonicalRoot, rawRoot]) {
             let id: Int64 = row["id"]
             shares[id, default: Shares()].identicalCanonicalRoot = row["same_canonical"]
             shares[id, default: Shares()].identicalRawRoot = row["same_raw"]
@@ -85,9 +82,7 @@ struct IndexedLookup {
         let values = Array(Set(queryKeys.map { Int64(bitPattern: $0.value) }))
         for start in stride(from: 0, to: values.count, by: Self.batchSize) {
             let batch = Array(values[start..<min(values.count, start + Self.batchSize)])
-            let placeholders = Array(repeating: "?", count: batch.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: "SELECT key, kind, release_id FROM index_keys WHERE key IN (\(placeholders))",
-                                        arguments: StatementArguments(batch)) {
+            for row in try Row.fetchAll(db, sql: Self.keySQL(count: batch.count), arguments: StatementArguments(batch)) {
                 let key: Int64 = row["key"]
                 let kind: String = row["kind"]
                 guard queryKeys.contains(IndexKey(kind: kind, value: UInt64(bitPattern: key))) else { continue }
@@ -101,18 +96,35 @@ struct IndexedLookup {
         }
     }
 
+    // MARK: - Statements (each answered from an index; see the query-plan test)
+
+    static let rootSQL = """
+        SELECT id, canonical_root = ? AS same_canonical, raw_root = ? AS same_raw FROM releases
+        WHERE canonical_root = ? OR raw_root = ?
+        """
+
+    /// `count` digests, then the kind.
+    static func digestSQL(count: Int) -> String {
+        "SELECT DISTINCT digest, release_id FROM tensor_digests WHERE digest IN (\(placeholders(count))) AND kind = ?"
+    }
+
+    static func keySQL(count: Int) -> String {
+        "SELECT key, kind, release_id FROM index_keys WHERE key IN (\(placeholders(count)))"
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
+    }
+
     /// For each release holding any of `digests` (of `kind`), which of them it holds.
     private func releasesHolding(_ digests: [SHA256Digest], kind: String, in db: Database) throws -> [Int64: Set<SHA256Digest>] {
         let unique = Array(Set(digests))
         var result: [Int64: Set<SHA256Digest>] = [:]
         for start in stride(from: 0, to: unique.count, by: Self.batchSize) {
             let batch = unique[start..<min(unique.count, start + Self.batchSize)]
-            let placeholders = Array(repeating: "?", count: batch.count).joined(separator: ",")
             var arguments = StatementArguments(batch.map { Data($0.bytes) })
             arguments += [kind]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT DISTINCT digest, release_id FROM tensor_digests WHERE digest IN (\(placeholders)) AND kind = ?
-                """, arguments: arguments) {
+            for row in try Row.fetchAll(db, sql: Self.digestSQL(count: batch.count), arguments: arguments) {
                 let data: Data = row["digest"]
                 guard let digest = SHA256Digest(bytes: data) else { continue }
                 result[row["release_id"], default: []].insert(digest)
