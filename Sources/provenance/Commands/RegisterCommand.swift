@@ -49,6 +49,10 @@ struct RegisterCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Who registers (default: user@host).", valueName: "who"))
     var registeredBy: String?
 
+    @Option(name: .long, help: ArgumentHelp("Registration time, UTC (default: now); pinned for reproducible exports.",
+                                            valueName: "YYYY-MM-DDTHH:MM:SSZ"))
+    var registeredAt: String?
+
     @OptionGroup var registryOptions: RegistryOptions
     @OptionGroup var fingerprinting: FingerprintingOptions
 
@@ -57,8 +61,13 @@ struct RegisterCommand: ParsableCommand {
             name: name, version: version, org: org, license: license, released: released, url: url, bases: base, notes: notes
         ).validated()
         let registry = try registryOptions.open()
+        // Fail before a long fingerprinting pass; register() checks again inside its transaction.
+        if !replace, let existing = try? registry.release(ReleaseReference(name: metadata.name, version: metadata.version ?? "")) {
+            throw RegistryError.duplicateRelease(reference: existing.reference.description, existingID: existing.id, registeredAt: existing.registeredAt)
+        }
         let fingerprint = try fingerprinting.fingerprint(path)
-        let result = try registry.register(fingerprint: fingerprint, metadata: metadata, replace: replace, registeredBy: registeredBy)
+        let result = try registry.register(fingerprint: fingerprint, metadata: metadata, replace: replace,
+                                              registeredBy: registeredBy, registeredAt: registeredAt)
         let release = result.release
         print("registered \(release.reference) (id \(release.id)) in \(registry.path)")
         if let replaced = result.replaced {

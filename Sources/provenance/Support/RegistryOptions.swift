@@ -21,7 +21,7 @@ struct RegistryOptions: ParsableArguments {
         do {
             if let seeded = try registry.seedIfEmpty(from: directory) {
                 let names = seeded.releases.map(\.reference.description).joined(separator: ", ")
-                CommandOutput.printNote("registry \(registry.path) was empty: seeded \(seeded.releases.count) release\(seeded.releases.count == 1 ? "" : "s") from \(directory)/ (\(names))")
+                CommandOutput.printNote("registry \(registry.path) was empty: seeded \(seeded.releases.count) release\(seeded.releases.count == 1 ? "" : "s") from \(directory.hasSuffix("/") ? directory : directory + "/") (\(names))")
             }
         } catch let error as RegistryError {
             CommandOutput.printWarning("the registry was not seeded from \(directory)/: \(error.description)")
