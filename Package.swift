@@ -55,7 +55,8 @@ let package = Package(
         // Registry benchmark: synthetic registries of 1 000 and 10 000 releases (`make bench-registry`).
         .executableTarget(
             name: "provenance-bench-registry",
-            dependencies: ["Registry", "Fingerprinting", "ProvenanceCrypto"]
+            dependencies: ["Registry", "Fingerprinting", "ProvenanceCrypto", "SyntheticModels",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),

@@ -84,13 +84,17 @@ extension Registry {
     ///
     /// - Parameters:
     ///   - limit: the most candidates to return.
-    ///   - minimumKeyVotes: releases with no exact share need at least this many shared keys
-    ///     (one shared 16-bit band key happens by chance between unrelated models).
-    public func candidates(for fingerprint: Fingerprint, limit: Int = 20, minimumKeyVotes: Int = 2) throws -> [Candidate] {
+    ///   - minimumKeyVotes: releases with no exact share need at least this many shared keys.
+    ///     `nil` (the default) picks the fewest votes that chance collisions between unrelated
+    ///     models of the query's architecture reach in fewer than 0.05 of the registry's
+    ///     releases on average (2 for small registries; 4 for 10 000 MiniLM-sized ones).
+    public func candidates(for fingerprint: Fingerprint, limit: Int = 20, minimumKeyVotes: Int? = nil) throws -> [Candidate] {
         let lookup = IndexedLookup(fingerprint)
         return try read { db in
             var shares = try lookup.exactShares(in: db)
             try lookup.addKeyVotes(to: &shares, in: db)
+            let releaseCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM releases") ?? 0
+            let minimumKeyVotes = minimumKeyVotes ?? lookup.chanceVoteThreshold(releaseCount: releaseCount)
             let ranked = shares
                 .filter { $0.value.hasExactShares || $0.value.sketchKeyVotes + $0.value.probeKeyVotes >= minimumKeyVotes }
                 .sorted { Self.ranks($0.value, id: $0.key, before: $1.value, id: $1.key) }

@@ -75,6 +75,15 @@ struct CandidateTests {
         #expect(try registry.candidates(for: RegistryFixtures.fingerprint(hybrid), limit: 1).map(\.release.name) == ["a"])
     }
 
+    @Test("The automatic key-vote threshold is 2 for a small registry and grows with its size")
+    func voteThreshold() {
+        let lookup = IndexedLookup(RegistryFixtures.fingerprintD)
+        let thresholds = [1, 10, 1_000, 100_000, 10_000_000].map { lookup.chanceVoteThreshold(releaseCount: $0) }
+        #expect(thresholds.first == 2)
+        #expect(zip(thresholds, thresholds.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(thresholds.last! > 2)
+    }
+
     @Test("Every candidate query is answered from an index, never by scanning a table")
     func queryPlansUseIndexes() throws {
         let registry = try Self.populated()

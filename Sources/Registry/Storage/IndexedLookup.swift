@@ -96,6 +96,43 @@ struct IndexedLookup {
         }
     }
 
+    // MARK: - Chance collisions
+
+    /// The fewest LSH votes that chance collisions give fewer than `falseAlarms` of
+    /// `releaseCount` unrelated releases, on average (at least 2).
+    ///
+    /// Keys collide by chance only within one (kind, shape class, band) cell, with
+    /// probability 2⁻¹⁶ per pair of 16-bit band values. A release of the query's architecture
+    /// holds as many keys per cell as the query (`n`), so its chance votes are about
+    /// Poisson(λ) with λ = Σ n² / 2¹⁶ over the query's cells (≈ 0.15 for all-MiniLM-L6-v2).
+    func chanceVoteThreshold(releaseCount: Int, falseAlarms: Double = 0.05) -> Int {
+        var cells: [String: Int] = [:]
+        for tensor in fingerprint.tensors where !tensor.lshKeys.isEmpty {
+            let rows = tensor.shape.first ?? 1, cols = tensor.shape.dropFirst().reduce(1, *)
+            let shapeClass = "\(max(rows, cols))x\(min(rows, cols))"
+            for position in tensor.lshKeys.indices {
+                cells["sketch \(shapeClass) \(position % LocalitySensitiveKeys.bands)", default: 0] += 1
+            }
+        }
+        for (position, _) in fingerprint.indexKeys.filter({ $0.kind == "probe" }).enumerated() {
+            cells["probe \(position % LocalitySensitiveKeys.bands)", default: 0] += 1
+        }
+        let lambda = cells.values.reduce(0.0) { $0 + Double($1 * $1) } / 65536
+        let releases = Double(max(1, releaseCount))
+        for votes in 2...64 {
+            // P(X ≥ votes) for X ~ Poisson(λ), summed from its first term.
+            var term = exp(-lambda)
+            for j in 1...votes { term *= lambda / Double(j) }
+            var tail = 0.0
+            for j in votes..<(votes + 60) {
+                tail += term
+                term *= lambda / Double(j + 1)
+            }
+            if releases * tail <= falseAlarms { return votes }
+        }
+        return 64
+    }
+
     // MARK: - Statements (each answered from an index; see the query-plan test)
 
     static let rootSQL = """
