@@ -10,7 +10,7 @@ enum TestHooks {
 
     static func pauseBeforeCommitIfRequested() {
         guard let marker = ProcessInfo.processInfo.environment[pauseVariable], !marker.isEmpty else { return }
-        FileManager.default.createFile(atPath: marker, contents: Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8))
+        _ = FileManager.default.createFile(atPath: marker, contents: Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8))
         Thread.sleep(forTimeInterval: 60)
     }
 }
