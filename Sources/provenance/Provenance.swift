@@ -14,6 +14,8 @@ struct Provenance: ParsableCommand {
         subcommands: [
             InspectCommand.self,
             FingerprintCommand.self,
+            CompareCommand.self,
+            PerturbCommand.self,
             RegisterCommand.self,
             ListCommand.self,
             ShowCommand.self,

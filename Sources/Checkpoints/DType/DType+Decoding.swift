@@ -34,12 +34,7 @@ extension DType {
         case .f8E4M3FNUZ: decodeByTable(FloatBits.e4m3fnuzTable, source, target, count)
         case .f8E5M2FNUZ: decodeByTable(FloatBits.e5m2fnuzTable, source, target, count)
         case .f8E8M0: decodeByTable(FloatBits.e8m0Table, source, target, count)
-        case .f4:
-            let packed = source.assumingMemoryBound(to: UInt8.self)
-            for index in 0..<count {
-                let byte = packed[index / 2]
-                target[index] = FloatBits.float4E2M1(index % 2 == 0 ? byte & 0x0F : byte >> 4)
-            }
+        case .f4: DecodeKernels.float4(source, target, count)
         case .bool, .u8:
             let raw = source.assumingMemoryBound(to: UInt8.self)
             for index in 0..<count { target[index] = Float(raw[index]) }
@@ -51,6 +46,8 @@ extension DType {
         case .i32: decodeInteger(Int32.self, source, target, count)
         case .u64: decodeInteger(UInt64.self, source, target, count)
         case .i64: decodeInteger(Int64.self, source, target, count)
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K:
+            GGMLDequantizer.dequantize(self, source, target, count: count)
         case .f6E2M3, .f6E3M2, .c64:
             preconditionFailure("decode: \(name) is not decodable: \(unsupportedReason ?? "")")
         }
@@ -67,9 +64,18 @@ extension DType {
                 target[index] = bytes.loadUnaligned(fromByteOffset: index * 8, as: Double.self)
             }
         case .i64:
+            precondition(bytes.count == count * 8)
             for index in 0..<count { target[index] = Double(bytes.loadUnaligned(fromByteOffset: index * 8, as: Int64.self)) }
         case .u64:
+            precondition(bytes.count == count * 8)
             for index in 0..<count { target[index] = Double(bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        case .i32, .u32:
+            // Not through Float: 32-bit integers above 2^24 are exact in Double only.
+            precondition(bytes.count == count * 4)
+            for index in 0..<count {
+                let raw = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                target[index] = self == .i32 ? Double(Int32(bitPattern: raw)) : Double(raw)
+            }
         default:
             let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             defer { floats.deallocate() }

@@ -1,7 +1,10 @@
 /// The element type of a stored tensor.
 ///
-/// Covers every dtype of the safetensors specification (0.8). Sub-byte types
-/// are packed: `F4` stores two elements per byte, low nibble first.
+/// Covers every dtype of the safetensors specification (0.8) and the block-quantized
+/// GGML types read from GGUF files. Sub-byte types are packed: `F4` stores two
+/// elements per byte, low nibble first. GGML types store blocks of `block.elements`
+/// values in `block.bytes` bytes (quantized values plus per-block scales); see
+/// `GGMLDequantizer` for their layouts.
 public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     case bool = "BOOL"
     case u8 = "U8", i8 = "I8"
@@ -15,13 +18,41 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     case f6E2M3 = "F6_E2M3", f6E3M2 = "F6_E3M2"
     case f4 = "F4"
     case c64 = "C64"
+    // GGML block-quantized types (GGUF only; never valid in a safetensors header).
+    case q8_0 = "Q8_0"
+    case q4_0 = "Q4_0", q4_1 = "Q4_1"
+    case q5_0 = "Q5_0", q5_1 = "Q5_1"
+    case q2K = "Q2_K", q3K = "Q3_K", q4K = "Q4_K", q5K = "Q5_K", q6K = "Q6_K"
 
-    /// The name used in safetensors headers.
+    /// The dtype's name: the safetensors header name, or the GGML type name for quantized types.
     public var name: String { rawValue }
 
-    /// Bits per element.
+    /// The dtype a safetensors header names `name`, or `nil` if `name` is not a safetensors
+    /// dtype (GGML-only names such as `Q8_0` included).
+    public init?(safetensorsName name: String) {
+        guard let dtype = DType(rawValue: name), !dtype.isBlockQuantized else { return nil }
+        self = dtype
+    }
+
+    /// Whether this is a GGML block-quantized type (values stored as small integers with
+    /// per-block scales, decoded by dequantization).
+    public var isBlockQuantized: Bool {
+        switch self {
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K: true
+        default: false
+        }
+    }
+
+    /// Bits per element. For block-quantized types this is the width of the quantized
+    /// values alone; per-block scales and minimums come on top (see `bitsPerElement`).
     public var bitWidth: Int {
         switch self {
+        case .q2K: 2
+        case .q3K: 3
+        case .q4_0, .q4_1, .q4K: 4
+        case .q5_0, .q5_1, .q5K: 5
+        case .q6K: 6
+        case .q8_0: 8
         case .f4: 4
         case .f6E2M3, .f6E3M2: 6
         case .bool, .u8, .i8, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0: 8
@@ -38,8 +69,24 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         switch self {
         case .f4: (2, 1)
         case .f6E2M3, .f6E3M2: (4, 3)
+        case .q8_0: (32, 34)
+        case .q4_0: (32, 18)
+        case .q4_1: (32, 20)
+        case .q5_0: (32, 22)
+        case .q5_1: (32, 24)
+        case .q2K: (256, 84)
+        case .q3K: (256, 110)
+        case .q4K: (256, 144)
+        case .q5K: (256, 176)
+        case .q6K: (256, 210)
         default: (1, bitWidth / 8)
         }
+    }
+
+    /// Average storage bits per element, scales included (e.g. 4.5 for Q4_K, 8.5 for Q8_0).
+    public var bitsPerElement: Double {
+        let (elements, bytes) = block
+        return Double(bytes * 8) / Double(elements)
     }
 
     /// Whether values are real floating-point numbers.
@@ -47,13 +94,12 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         switch self {
         case .f16, .bf16, .f32, .f64, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f6E2M3, .f6E3M2, .f4:
             true
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K:
+            true
         case .bool, .u8, .i8, .u16, .i16, .u32, .i32, .u64, .i64, .c64:
             false
         }
     }
-
-    /// Whether elements are stored block-quantized (scale + packed codes), as in GGUF.
-    public var isQuantized: Bool { false }
 
     /// Why values of this dtype cannot be decoded to real numbers, or `nil` if they can.
     public var unsupportedReason: String? {

@@ -22,6 +22,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case noCheckpointFiles
         case ambiguousSnapshot([String])
         case unrecognizedFile
+        case ambiguousCheckpoint([String])
         case duplicateTensorAcrossFiles(otherFile: String)
         // Safetensors framing
         case fileShorterThanHeaderLength(fileSize: UInt64)
@@ -48,9 +49,13 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case indexMissingWeightMap
         case indexShardMissing(shard: String)
         case indexTensorMissingFromShard(shard: String)
+        case indexTensorInOtherShard(shard: String, actualShard: String)
         case indexTensorClaimedTwice(shards: [String])
         case tensorNotInIndex
         case indexInvalidShardName(String)
+        // Other formats (rules and sentences in GGUF/ and PyTorch/)
+        case gguf(GGUFRule)
+        case pytorch(PyTorchRule)
         // I/O
         case io(operation: String, errno: Int32, message: String)
         case truncated(expected: UInt64, got: UInt64)
@@ -62,11 +67,13 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case .notFound:
             return "\(file) does not exist."
         case .noCheckpointFiles:
-            return "\(file) holds no checkpoint: no .safetensors file, no model.safetensors.index.json and no Hugging Face snapshot was found."
+            return "\(file) holds no checkpoint: no .safetensors, .gguf or PyTorch .bin/.pt file, no shard index and no Hugging Face snapshot was found."
         case .ambiguousSnapshot(let snapshots):
             return "\(file) is a Hugging Face cache entry with several snapshots (\(snapshots.joined(separator: ", "))) and no refs/main; name the snapshot directory instead."
         case .unrecognizedFile:
-            return "\(file) is not a checkpoint this tool can read (expected .safetensors, a directory of them, or a sharded index)."
+            return "\(file) is not a checkpoint this tool can read (expected .safetensors, .gguf, PyTorch .bin/.pt/.pth, a directory of them, or a sharded index)."
+        case .ambiguousCheckpoint(let candidates):
+            return "\(file) holds several separate checkpoints (\(candidates.joined(separator: ", "))); name one of them."
         case .duplicateTensorAcrossFiles(let other):
             return "\(subject) is also stored in \(other); a tensor may appear in only one file."
         case .fileShorterThanHeaderLength(let size):
@@ -115,12 +122,18 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(file) names shard '\(shard)', which does not exist."
         case .indexTensorMissingFromShard(let shard):
             return "\(file) maps tensor '\(tensor ?? "?")' to shard '\(shard)', but that shard has no such tensor."
+        case .indexTensorInOtherShard(let shard, let actual):
+            return "\(file) maps tensor '\(tensor ?? "?")' to shard '\(shard)', but it is stored in '\(actual)'."
         case .indexTensorClaimedTwice(let shards):
             return "\(file) claims tensor '\(tensor ?? "?")' more than once (\(shards.joined(separator: ", ")))."
         case .tensorNotInIndex:
             return "\(subject) is not listed in the shard index's weight_map."
         case .indexInvalidShardName(let name):
             return "\(file) names shard '\(name)', which is not a plain file name in the checkpoint directory."
+        case .gguf(let rule):
+            return rule.sentence(subject: subject, file: file)
+        case .pytorch(let rule):
+            return rule.sentence(subject: subject, file: file)
         case .io(let operation, let errno, let message):
             return "\(file) could not be read (\(operation): \(message), errno \(errno))."
         case .truncated(let expected, let got):

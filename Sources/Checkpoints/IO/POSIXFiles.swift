@@ -22,7 +22,8 @@ final class ReadOnlyFile: @unchecked Sendable {
 
     init(path: String, displayName: String) throws(CheckpointError) {
         self.displayName = displayName
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO or device must not wait; anything but a regular file is refused below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT { throw CheckpointError(file: displayName, rule: .notFound) }

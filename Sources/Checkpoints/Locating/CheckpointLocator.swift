@@ -13,6 +13,10 @@ enum CheckpointLocator {
         var indexFile: String?
         var repository: String?
         var revision: String?
+        var format: Checkpoint.Format = .safetensors
+        /// `root` as error messages show it: built from the path the user gave, symlinks kept
+        /// (empty: same as `root`).
+        var displayRoot: String = ""
     }
 
     static func locate(_ path: String) throws(CheckpointError) -> Located {
@@ -25,11 +29,15 @@ enum CheckpointLocator {
             let url = URL(fileURLWithPath: path)
             let root = url.deletingLastPathComponent().path
             let name = url.lastPathComponent
+            let displayRoot = (path as NSString).deletingLastPathComponent
             if name.hasSuffix(shardIndexSuffix) {
-                return Located(root: root, layout: .shardedIndex, fileNames: [], indexFile: name)
+                return Located(root: root, layout: .shardedIndex, fileNames: [], indexFile: name, displayRoot: displayRoot)
             }
             if name.hasSuffix(".safetensors") {
-                return Located(root: root, layout: .singleFile, fileNames: [name])
+                return Located(root: root, layout: .singleFile, fileNames: [name], displayRoot: displayRoot)
+            }
+            if let other = locateGGUFFile(name: name, root: root) ?? locatePyTorchFile(name: name, root: root) {
+                return other
             }
             throw CheckpointError(file: path, rule: .unrecognizedFile)
         }
@@ -39,7 +47,9 @@ enum CheckpointLocator {
         let snapshots = (path as NSString).appendingPathComponent("snapshots")
         if directoryName.hasPrefix("models--"), fileManager.fileExists(atPath: snapshots) {
             let revision = try chooseSnapshot(entry: path, snapshots: snapshots)
-            var located = try locateDirectory((snapshots as NSString).appendingPathComponent(revision), displayPath: path)
+            let snapshot = (snapshots as NSString).appendingPathComponent(revision)
+            var located = try locateDirectory(snapshot, displayPath: path)
+            located.displayRoot = snapshot
             located.layout = located.layout == .shardedIndex ? .shardedIndex : .huggingFaceCache
             located.repository = repositoryID(fromCacheEntry: directoryName)
             located.revision = revision
@@ -66,13 +76,15 @@ enum CheckpointLocator {
         }
         let indexes = names.filter { $0.hasSuffix(shardIndexSuffix) }
         if let index = indexes.first(where: { $0 == "model" + shardIndexSuffix }) ?? (indexes.count == 1 ? indexes.first : nil) {
-            return Located(root: directory, layout: .shardedIndex, fileNames: [], indexFile: index)
+            return Located(root: directory, layout: .shardedIndex, fileNames: [], indexFile: index, displayRoot: directory)
         }
         let files = names.filter { $0.hasSuffix(".safetensors") }
         guard !files.isEmpty else {
+            if let other = try locatePyTorchDirectory(names: names, root: directory, displayPath: displayPath) { return other }
+            if let other = try locateGGUFDirectory(names: names, root: directory, displayPath: displayPath) { return other }
             throw CheckpointError(file: displayPath, rule: .noCheckpointFiles)
         }
-        return Located(root: directory, layout: .directory, fileNames: files)
+        return Located(root: directory, layout: .directory, fileNames: files, displayRoot: directory)
     }
 
     private static func chooseSnapshot(entry: String, snapshots: String) throws(CheckpointError) -> String {

@@ -6,6 +6,10 @@ public struct Checkpoint: Sendable {
     /// The container format.
     public enum Format: String, Sendable, Codable {
         case safetensors
+        /// llama.cpp's GGUF (v2/v3), possibly quantized and split.
+        case gguf
+        /// PyTorch `torch.save` zip archives (`pytorch_model.bin`, `.pt`, `.pth`).
+        case pytorch
     }
 
     /// How the files were found.
@@ -18,6 +22,8 @@ public struct Checkpoint: Sendable {
         case shardedIndex = "sharded-index"
         /// A Hugging Face cache entry (`models--ORG--NAME/snapshots/REV/`).
         case huggingFaceCache = "huggingface-cache"
+        /// A split GGUF model (`NAME-00001-of-0000N.gguf`), found from a shard or its directory.
+        case ggufSplit = "gguf-split"
     }
 
     /// One file of the checkpoint.
@@ -28,9 +34,11 @@ public struct Checkpoint: Sendable {
         public var path: String
         /// Size in bytes.
         public var size: UInt64
-        /// Bytes before the first tensor (length field and header).
+        /// Bytes before the first tensor (length field and header; for GGUF the aligned data
+        /// start; for PyTorch the offset of the first stored tensor record).
         public var headerSize: UInt64
-        /// The file's `__metadata__`, if any.
+        /// The file's `__metadata__` (safetensors), its key/values rendered as text (GGUF), or
+        /// its archive records (PyTorch: `archive`, `byteorder`, `version`).
         public var metadata: [String: String]
     }
 
@@ -50,6 +58,8 @@ public struct Checkpoint: Sendable {
     /// A Hugging Face cache entry's repository id (`ORG/NAME`) and revision, when known.
     public var huggingFaceRepository: String?
     public var huggingFaceRevision: String?
+    /// GGUF details (version, typed metadata, architecture, vocabulary, quantization mix).
+    public var gguf: GGUFInfo? = nil
 
     /// Total bytes of tensor data.
     public var tensorBytes: UInt64 { tensors.reduce(0) { $0 + $1.byteCount } }

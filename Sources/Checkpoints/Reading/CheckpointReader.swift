@@ -9,7 +9,10 @@
 public final class CheckpointReader: @unchecked Sendable {
     /// The validated checkpoint description.
     public let checkpoint: Checkpoint
-    private let files: [ReadOnlyFile]
+    let files: [ReadOnlyFile]
+    /// Chunk buffers reused across calls (one per concurrent reader).
+    private let buffers = ChunkBufferPool()
+    private let largestTensorBytes: UInt64
 
     /// Default bytes per chunk: large enough for throughput, small enough for bounded memory.
     public static let defaultChunkBytes = 4 << 20
@@ -21,15 +24,27 @@ public final class CheckpointReader: @unchecked Sendable {
     }
 
     private init(located: CheckpointLocator.Located, userPath: String) throws(CheckpointError) {
+        switch located.format {
+        case .gguf:
+            (files, checkpoint) = try GGUFCheckpointLoader.open(located, userPath: userPath).parts
+            largestTensorBytes = checkpoint.tensors.map(\.byteCount).max() ?? 0
+            return
+        case .pytorch:
+            (files, checkpoint) = try PyTorchCheckpointLoader.open(located, userPath: userPath).parts
+            largestTensorBytes = checkpoint.tensors.map(\.byteCount).max() ?? 0
+            return
+        case .safetensors:
+            break
+        }
         func display(_ name: String) -> String {
-            located.layout == .singleFile ? userPath : joinPath(userPath, name)
+            located.layout == .singleFile ? userPath : joinPath(located.displayRoot.isEmpty ? located.root : located.displayRoot, name)
         }
         var fileNames = located.fileNames
         var weightMap: [String: String]?
         var indexMetadata: [String: String] = [:]
         var indexDisplay = ""
         if let indexFile = located.indexFile {
-            indexDisplay = located.layout == .shardedIndex && userPath.hasSuffix(indexFile) ? userPath : joinPath(userPath, indexFile)
+            indexDisplay = display(indexFile)
             let index = try CheckpointLocator.readShardIndex(root: located.root, indexFile: indexFile, displayName: indexDisplay)
             fileNames = index.shards
             weightMap = index.weightMap
@@ -69,12 +84,14 @@ public final class CheckpointReader: @unchecked Sendable {
             for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where owner[tensor] != shard {
                 if let actual = owner[tensor] {
                     throw CheckpointError(file: indexDisplay, tensor: tensor,
-                                          rule: .indexTensorMissingFromShard(shard: shard + " (it is in \(actual))"))
+                                          rule: .indexTensorInOtherShard(shard: shard, actualShard: actual))
                 }
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard))
             }
         }
+        for file in openFiles { file.adviseSequential(offset: 0, length: file.size) }
         files = openFiles
+        largestTensorBytes = tensors.map(\.byteCount).max() ?? 0
         checkpoint = Checkpoint(
             path: userPath, rootDirectory: located.root, format: .safetensors, layout: located.layout, files: fileEntries, tensors: tensors,
             indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)
@@ -82,29 +99,34 @@ public final class CheckpointReader: @unchecked Sendable {
 
     // MARK: - Streaming
 
-    /// Streams one tensor's bytes in file order, in chunks of at most `chunkBytes`
+    /// Streams one tensor's bytes in element order, in chunks of at most `chunkBytes`
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
-    /// and valid only inside `body`.
+    /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
+    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says).
     public func readChunks(
         of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
         _ body: (TensorChunk) throws -> Void
     ) throws {
+        if let permutation = tensor.rowPermutation {
+            try readPermutedChunks(of: tensor, permutation: permutation, chunkBytes: chunkBytes, body)
+            return
+        }
         let (blockElements, blockBytes) = tensor.dtype.block
-        let blocksPerChunk = max(1, chunkBytes / blockBytes)
-        let capacity = Int(min(UInt64(blocksPerChunk * blockBytes), max(tensor.byteCount, 1)))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
+        let chunkCapacity = UInt64(max(1, chunkBytes / blockBytes) * blockBytes)
+        let capacity = Int(min(chunkCapacity, max(tensor.byteCount, 1)))
         let file = files[tensor.fileIndex]
-        var done: UInt64 = 0
-        var element = 0
-        while done < tensor.byteCount {
-            let length = Int(min(UInt64(capacity), tensor.byteCount - done))
-            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-            try file.readExactly(into: slice, at: tensor.offset + done, tensor: tensor.name)
-            let elements = length / blockBytes * blockElements
-            try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements))
-            done += UInt64(length)
-            element += elements
+        try buffers.withBuffer(byteCount: capacity, allocating: Int(min(chunkCapacity, max(largestTensorBytes, 1)))) { buffer in
+            var done: UInt64 = 0
+            var element = 0
+            while done < tensor.byteCount {
+                let length = Int(min(UInt64(capacity), tensor.byteCount - done))
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try file.readExactly(into: slice, at: tensor.offset + done, tensor: tensor.name)
+                let elements = length / blockBytes * blockElements
+                try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements))
+                done += UInt64(length)
+                element += elements
+            }
         }
     }
 
@@ -114,23 +136,27 @@ public final class CheckpointReader: @unchecked Sendable {
         _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let file = files[fileIndex]
-        let capacity = Int(min(UInt64(chunkBytes), max(file.size, 1)))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buffer.deallocate() }
-        file.adviseSequential(offset: 0, length: file.size)
-        var done: UInt64 = 0
-        while done < file.size {
-            let length = Int(min(UInt64(capacity), file.size - done))
-            let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-            try file.readExactly(into: slice, at: done)
-            try body(UnsafeRawBufferPointer(slice))
-            done += UInt64(length)
+        let capacity = Int(min(UInt64(max(chunkBytes, 1)), max(file.size, 1)))
+        try buffers.withBuffer(byteCount: capacity, allocating: capacity) { buffer in
+            var done: UInt64 = 0
+            while done < file.size {
+                let length = Int(min(UInt64(capacity), file.size - done))
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try file.readExactly(into: slice, at: done)
+                try body(UnsafeRawBufferPointer(slice))
+                done += UInt64(length)
+            }
         }
     }
 
-    /// Reads raw bytes of a tensor at a byte offset within it (random access).
+    /// Reads raw bytes of a tensor at a byte offset within it (random access), in delivered
+    /// (row-permutation undone) order.
     public func readBytes(of tensor: TensorInfo, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CheckpointError) {
         precondition(byteOffset + UInt64(buffer.count) <= tensor.byteCount, "read beyond tensor \(tensor.name)")
+        if let permutation = tensor.rowPermutation {
+            try readPermutedBytes(of: tensor, permutation: permutation, at: byteOffset, into: buffer)
+            return
+        }
         try files[tensor.fileIndex].readExactly(into: buffer, at: tensor.offset + byteOffset, tensor: tensor.name)
     }
 

@@ -1,6 +1,7 @@
 /// Where one tensor is stored and how to interpret its bytes.
 public struct TensorInfo: Sendable, Hashable, Codable {
-    /// The name in the checkpoint.
+    /// The name in the checkpoint; for GGUF files of mapped architectures, the Hugging Face
+    /// name derived from the stored llama.cpp name (see `storedName`).
     public var name: String
     /// The element type.
     public var dtype: DType
@@ -12,14 +13,25 @@ public struct TensorInfo: Sendable, Hashable, Codable {
     public var offset: UInt64
     /// Number of bytes the tensor occupies.
     public var byteCount: UInt64
+    /// The name as stored in the file when `name` was mapped from it (e.g. GGUF
+    /// `blk.0.attn_q.weight` for `model.layers.0.self_attn.q_proj.weight`); `nil` when they agree.
+    public var storedName: String?
+    /// A row reordering the reader undoes while delivering this tensor's data (e.g. llama.cpp's
+    /// RoPE permutation of query/key rows); `nil` when rows are delivered as stored.
+    public var rowPermutation: RowPermutation?
 
-    public init(name: String, dtype: DType, shape: [Int], fileIndex: Int, offset: UInt64, byteCount: UInt64) {
+    public init(
+        name: String, dtype: DType, shape: [Int], fileIndex: Int, offset: UInt64, byteCount: UInt64,
+        storedName: String? = nil, rowPermutation: RowPermutation? = nil
+    ) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
         self.fileIndex = fileIndex
         self.offset = offset
         self.byteCount = byteCount
+        self.storedName = storedName
+        self.rowPermutation = rowPermutation
     }
 
     /// Number of elements (1 for a scalar of shape `[]`).

@@ -65,6 +65,7 @@ enum SafetensorsHeader {
             }
             if key == "__metadata__" {
                 sawMetadata = true
+                if case .null = value { continue }  // the reference implementation reads null as "no metadata"
                 guard case .object(let pairs) = value else {
                     throw CheckpointError(file: name, rule: .metadataNotStringMap(key: "__metadata__"))
                 }
@@ -133,7 +134,7 @@ enum SafetensorsHeader {
         guard case .string(let dtypeName) = dtypeValue else {
             throw fail(.invalidField(field: "dtype", reason: "expected a string, found \(dtypeValue.kindName)"))
         }
-        guard let dtype = DType(rawValue: dtypeName) else { throw fail(.unknownDType(dtypeName)) }
+        guard let dtype = DType(safetensorsName: dtypeName) else { throw fail(.unknownDType(dtypeName)) }
 
         guard case .array(let dimensions) = shapeValue else {
             throw fail(.invalidField(field: "shape", reason: "expected an array of non-negative integers, found \(shapeValue.kindName)"))

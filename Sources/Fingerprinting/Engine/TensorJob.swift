@@ -27,7 +27,8 @@ struct TensorJob {
         let fixedCanonical = CanonicalEncoding.fixedDType(for: dtype)
         // F8/F4 are canonical in BF16: hash that encoding during the first pass.
         let inlineCanonical: SHA256? = floatLike && !transposed && fixedCanonical != nil && fixedCanonical != dtype ? SHA256() : nil
-        var canonicalBytes: [UInt8] = []
+        let canonicalBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ElementBlocks.elementsPerBlock * 2, alignment: 64)
+        defer { canonicalBuffer.deallocate() }
         var sketch: SketchAccumulator?
         var profileAccumulator: ProfileAccumulator?
         var doubles: [Double] = []
@@ -55,9 +56,8 @@ struct TensorJob {
                     tracker.observe(values)
                 }
                 if let inlineCanonical {
-                    canonicalBytes.removeAll(keepingCapacity: true)
-                    CanonicalEncoding.encode(values, as: .bf16, into: &canonicalBytes)
-                    inlineCanonical.update(canonicalBytes)
+                    CanonicalEncoding.encode(values, as: .bf16, into: canonicalBuffer.baseAddress!)
+                    inlineCanonical.update(UnsafeRawBufferPointer(rebasing: canonicalBuffer[0..<(values.count * 2)]))
                 }
             }
             try reader.readChunks(of: tensor, chunkBytes: chunkBytes) { chunk in
@@ -79,7 +79,8 @@ struct TensorJob {
             canonicalDigest = inlineCanonical.finalize()
         } else {
             canonicalDigest = try CanonicalPass(reader: reader, tensor: tensor, chunkBytes: chunkBytes)
-                .digest(as: canonicalDType, transposed: transposed)
+                .digest(as: canonicalDType, transposed: transposed,
+                        storedIsCanonical: canonicalDType == dtype && !tracker.nonCanonicalNaN)
         }
 
         let stats = statistics?.finish()

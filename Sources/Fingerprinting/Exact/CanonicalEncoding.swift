@@ -23,12 +23,12 @@ enum CanonicalEncoding {
         switch stored {
         case .bf16, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f4: .bf16
         case .f16, .f32, .f64: nil
-        default: stored.isQuantized ? nil : stored
+        default: stored.isBlockQuantized ? nil : stored
         }
     }
 
     static func isFloatLike(_ dtype: DType) -> Bool {
-        (dtype.isFloatingPoint || dtype.isQuantized) && dtype.unsupportedReason == nil
+        (dtype.isFloatingPoint || dtype.isBlockQuantized) && dtype.unsupportedReason == nil
     }
 
     /// Whether the stored bytes of this dtype already are the canonical NaN when a value is NaN.
@@ -44,46 +44,60 @@ enum CanonicalEncoding {
 
     // MARK: - Encoders
 
-    /// Appends the canonical little-endian bytes of `values` in `dtype` to `out`.
-    static func encode(_ values: UnsafeBufferPointer<Float>, as dtype: DType, into out: inout [UInt8]) {
+    /// Bytes per element of a canonical float dtype.
+    static func width(_ dtype: DType) -> Int { dtype.bitWidth / 8 }
+
+    /// Writes the canonical little-endian bytes of `values` in `dtype` to `target`
+    /// (which must hold `values.count × width(dtype)` bytes).
+    static func encode(_ values: UnsafeBufferPointer<Float>, as dtype: DType, into target: UnsafeMutableRawPointer) {
+        let count = values.count
+        guard count > 0, let source = values.baseAddress else { return }
         switch dtype {
         case .bf16:
-            for value in values {
-                let bits: UInt16 = value.isNaN ? 0x7FC0 : UInt16(truncatingIfNeeded: value.bitPattern >> 16)
-                out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
+            let out = target.assumingMemoryBound(to: UInt16.self)
+            for index in 0..<count {
+                let value = source[index]
+                out[index] = (value.isNaN ? 0x7FC0 : UInt16(truncatingIfNeeded: value.bitPattern >> 16)).littleEndian
             }
         case .f16:
-            for value in values {
-                let bits: UInt16 = value.isNaN ? 0x7E00 : FloatEncoding.float16Bits(value)
-                out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
+            let out = target.assumingMemoryBound(to: UInt16.self)
+            for index in 0..<count {
+                let value = source[index]
+                out[index] = (value.isNaN ? 0x7E00 : FloatEncoding.float16Bits(value)).littleEndian
             }
         case .f32:
-            for value in values {
-                let bits: UInt32 = value.isNaN ? 0x7FC0_0000 : value.bitPattern
-                withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) }
+            let out = target.assumingMemoryBound(to: UInt32.self)
+            for index in 0..<count {
+                let value = source[index]
+                out[index] = (value.isNaN ? 0x7FC0_0000 : value.bitPattern).littleEndian
             }
         case .f64:
-            for value in values {
-                let bits: UInt64 = value.isNaN ? 0x7FF8_0000_0000_0000 : Double(value).bitPattern
-                withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) }
+            let out = target.assumingMemoryBound(to: UInt64.self)
+            for index in 0..<count {
+                let value = source[index]
+                out[index] = (value.isNaN ? 0x7FF8_0000_0000_0000 : Double(value).bitPattern).littleEndian
             }
         default:
             preconditionFailure("canonical float encoding to \(dtype.name)")
         }
     }
 
-    /// Appends canonical bytes of `Double` values (the F64 path).
-    static func encode(_ values: UnsafeBufferPointer<Double>, as dtype: DType, into out: inout [UInt8]) {
-        switch dtype {
-        case .f64:
-            for value in values {
-                let bits: UInt64 = value.isNaN ? 0x7FF8_0000_0000_0000 : value.bitPattern
-                withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) }
+    /// Writes canonical bytes of `Double` values (the F64 path).
+    static func encode(_ values: UnsafeBufferPointer<Double>, as dtype: DType, into target: UnsafeMutableRawPointer) {
+        let count = values.count
+        guard count > 0, let source = values.baseAddress else { return }
+        if dtype == .f64 {
+            let out = target.assumingMemoryBound(to: UInt64.self)
+            for index in 0..<count {
+                let value = source[index]
+                out[index] = (value.isNaN ? 0x7FF8_0000_0000_0000 : value.bitPattern).littleEndian
             }
-        default:
-            let floats = values.map { Float($0) }
-            floats.withUnsafeBufferPointer { encode($0, as: dtype, into: &out) }
+            return
         }
+        let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { floats.deallocate() }
+        for index in 0..<count { floats[index] = Float(source[index]) }
+        encode(UnsafeBufferPointer(floats), as: dtype, into: target)
     }
 
     /// Total value order used to orient square matrices: −1, 0, +1.

@@ -7,9 +7,10 @@
 /// is permuted, row for row, by a permutation of the neurons.
 struct ProfileAccumulator {
     enum NeuronAxis: Sendable {
-        /// Rows are neurons, columns hidden (input-side PyTorch layout).
+        /// Rows are neurons, columns hidden (input side in PyTorch's (out, in) layout,
+        /// output side in the (in, out) "kernel" layout).
         case rows
-        /// Columns are neurons, rows hidden (output-side PyTorch layout).
+        /// Columns are neurons, rows hidden.
         case columns
     }
 
@@ -24,26 +25,29 @@ struct ProfileAccumulator {
     private var position = 0
     let neuronCount: Int
 
+    /// `gamma` (the preceding norm's weight, input-side matrices only) is folded into the probe.
     init(rows: Int, cols: Int, axis: NeuronAxis, basis: ProbeBasis, gamma: [Float]?) {
         self.axis = axis
         self.cols = cols
         let hidden = basis.hidden
+        var tokenMajor = basis.vectors
+        if let gamma {
+            for token in 0..<t { for h in 0..<hidden { tokenMajor[token * hidden + h] *= gamma[h] } }
+        }
         switch axis {
         case .rows:
             precondition(cols == hidden)
             neuronCount = rows
             var hiddenMajor = [Float](repeating: 0, count: hidden * t)
             for token in 0..<t {
-                for h in 0..<hidden {
-                    hiddenMajor[h * t + token] = basis.vectors[token * hidden + h] * (gamma?[h] ?? 1)
-                }
+                for h in 0..<hidden { hiddenMajor[h * t + token] = tokenMajor[token * hidden + h] }
             }
             probe = hiddenMajor
             profiles = [Float](repeating: 0, count: rows * t)
         case .columns:
             precondition(rows == hidden)
             neuronCount = cols
-            probe = basis.vectors
+            probe = tokenMajor
             profiles = [Float](repeating: 0, count: t * cols)
         }
     }

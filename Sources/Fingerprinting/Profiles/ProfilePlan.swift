@@ -20,6 +20,8 @@ struct ProfilePlan: Sendable {
     }
 
     var groups: [Group] = []
+    /// `out-in` (PyTorch Linear) or `in-out` (kernel layout), as detected.
+    var layout = "out-in"
     /// Tensor index → how to profile it.
     var matrices: [Int: MatrixPlan] = [:]
     /// Norm tensors whose weights must be read first, by the tensor index they fold into.
@@ -27,34 +29,58 @@ struct ProfilePlan: Sendable {
 
     init() {}
 
-    /// Plans groups for tensors with known roles and the expected PyTorch orientation.
+    /// Plans groups for tensors with known roles. The storage layout — PyTorch's (out, in) or
+    /// the transposed (in, out) "kernel" layout — is decided for the whole model from its MLP
+    /// matrices (square matrices cannot tell), and applied to every matrix.
     init(tensors: [TensorInfo], roles: [RoleInference.Assignment], hidden: Int) {
         guard hidden > 0 else { return }
         var byLayer: [Int: [TensorRole: Int]] = [:]
         var norms: [Int: [(name: String, index: Int)]] = [:]
+        var torchVotes = 0, kernelVotes = 0
         for (index, assignment) in roles.enumerated() {
+            let shape = tensors[index].shape
+            if shape.count == 2, shape[0] != shape[1] {
+                switch assignment.role {
+                case .mlpUp, .mlpGate:
+                    if shape[1] == hidden { torchVotes += 1 } else if shape[0] == hidden { kernelVotes += 1 }
+                case .mlpDown:
+                    if shape[0] == hidden { torchVotes += 1 } else if shape[1] == hidden { kernelVotes += 1 }
+                default: break
+                }
+            }
             guard let layer = assignment.layer else { continue }
-            if assignment.role == .norm, tensors[index].shape == [hidden] {
+            if assignment.role == .norm, shape == [hidden] {
                 norms[layer, default: []].append((tensors[index].name.lowercased(), index))
             }
-            guard tensors[index].shape.count == 2 else { continue }
+            guard shape.count == 2 else { continue }
             if byLayer[layer, default: [:]][assignment.role] == nil { byLayer[layer, default: [:]][assignment.role] = index }
         }
-        func shape(_ index: Int) -> [Int] { tensors[index].shape }
+        let kernelLayout = kernelVotes > torchVotes
+        layout = kernelLayout ? "in-out" : "out-in"
+
+        /// Neurons of a matrix: rows of an input-side matrix in PyTorch layout, and so on.
+        func neurons(_ index: Int, inputSide: Bool) -> Int? {
+            let shape = tensors[index].shape
+            guard shape.count == 2 else { return nil }
+            let neuronAxisIsRows = inputSide != kernelLayout
+            let (neurons, hiddenDimension) = neuronAxisIsRows ? (shape[0], shape[1]) : (shape[1], shape[0])
+            return hiddenDimension == hidden ? neurons : nil
+        }
+        func axis(inputSide: Bool) -> ProfileAccumulator.NeuronAxis { inputSide != kernelLayout ? .rows : .columns }
 
         var candidates: [Group] = []
         for layer in byLayer.keys.sorted() {
             let roleMap = byLayer[layer]!
             if let up = roleMap[.mlpUp] ?? roleMap[.mlpGate], let down = roleMap[.mlpDown],
-               shape(up).count == 2, shape(up)[1] == hidden, shape(down) == [hidden, shape(up)[0]] {
+               let n = neurons(up, inputSide: true), neurons(down, inputSide: false) == n {
                 candidates.append(Group(kind: "mlp", layer: layer, input: up, paired: down))
             }
             if let value = roleMap[.attentionValue], let output = roleMap[.attentionOutput],
-               shape(value)[1] == hidden, shape(output) == [hidden, shape(value)[0]] {
+               let n = neurons(value, inputSide: true), neurons(output, inputSide: false) == n {
                 candidates.append(Group(kind: "attention.vo", layer: layer, input: value, paired: output))
             }
             if let query = roleMap[.attentionQuery], let key = roleMap[.attentionKey],
-               shape(query)[1] == hidden, shape(key) == shape(query) {
+               let n = neurons(query, inputSide: true), neurons(key, inputSide: true) == n {
                 candidates.append(Group(kind: "attention.qk", layer: layer, input: query, paired: key))
             }
         }
@@ -67,9 +93,9 @@ struct ProfilePlan: Sendable {
         }
         groups = candidates.filter { chosen.contains($0.layer) }
         for group in groups {
-            let pairedAxis: ProfileAccumulator.NeuronAxis = group.kind == "attention.qk" ? .rows : .columns
-            matrices[group.input] = MatrixPlan(axis: .rows, gamma: nil)
-            matrices[group.paired] = MatrixPlan(axis: pairedAxis, gamma: nil)
+            let pairedIsInputSide = group.kind == "attention.qk"
+            matrices[group.input] = MatrixPlan(axis: axis(inputSide: true), gamma: nil)
+            matrices[group.paired] = MatrixPlan(axis: axis(inputSide: pairedIsInputSide), gamma: nil)
             // Fold the preceding RMSNorm/LayerNorm weight into input-side matrices (Llama naming).
             let layerNorms = norms[group.layer] ?? []
             let attentionNorm = layerNorms.first { $0.name.contains("input_layernorm") || $0.name.contains("attn_norm") || $0.name.contains("ln_1") }
@@ -77,7 +103,7 @@ struct ProfilePlan: Sendable {
             let norm = group.kind == "mlp" ? mlpNorm : attentionNorm
             if let norm {
                 gammaSources[group.input] = norm.index
-                if pairedAxis == .rows { gammaSources[group.paired] = norm.index }
+                if pairedIsInputSide { gammaSources[group.paired] = norm.index }
             }
         }
     }

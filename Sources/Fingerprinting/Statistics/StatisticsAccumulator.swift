@@ -36,25 +36,44 @@ struct StatisticsAccumulator {
         }
         seen += count
 
-        // Pass 1: finite count, sum, |x|, x², extremes, zeros.
+        // Pass 1: finite count, sum, |x|, x², extremes, zeros. A fast unmasked loop first;
+        // if a NaN or ±∞ shows up (the sums stop being finite), redo the block masked.
         let infinity = SIMD8<Float>(repeating: .infinity)
         var sum = SIMD8<Float>(), sumAbsLanes = SIMD8<Float>(), squares = SIMD8<Float>()
         var lo = infinity, hi = -infinity
         var finiteLanes = SIMD8<Int32>(), zeroLanes = SIMD8<Int32>()
+        let vectorEnd = count / 8 * 8
         var index = 0
-        while index + 8 <= count {
+        while index < vectorEnd {
             let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
-            let magnitude = x.replacing(with: -x, where: x .< 0)
-            let finite = magnitude .< infinity  // false for NaN and ±∞
-            let v = x.replacing(with: 0, where: .!finite)
-            sum += v
-            sumAbsLanes += magnitude.replacing(with: 0, where: .!finite)
-            squares += v * v
-            lo = pointwiseMin(lo, x.replacing(with: .infinity, where: .!finite))
-            hi = pointwiseMax(hi, x.replacing(with: -.infinity, where: .!finite))
-            finiteLanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite)
-            zeroLanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: x .== 0)
+            sum += x
+            sumAbsLanes += x.replacing(with: -x, where: x .< 0)
+            squares += x * x
+            lo = lo.replacing(with: x, where: x .< lo)
+            hi = hi.replacing(with: x, where: x .> hi)
+            zeroLanes &-= unsafeBitCast(x .== 0, to: SIMD8<Int32>.self)
             index += 8
+        }
+        let clean = (sum.sum() + squares.sum()).isFinite && lo.min().isFinite && hi.max().isFinite
+        if clean {
+            finiteLanes = SIMD8<Int32>(repeating: Int32(vectorEnd / 8))
+        } else {
+            sum = SIMD8(); sumAbsLanes = SIMD8(); squares = SIMD8(); lo = infinity; hi = -infinity; zeroLanes = SIMD8()
+            index = 0
+            while index < vectorEnd {
+                let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
+                let magnitude = x.replacing(with: -x, where: x .< 0)
+                let finite = magnitude .< infinity  // false for NaN and ±∞
+                let v = x.replacing(with: 0, where: .!finite)
+                sum += v
+                sumAbsLanes += magnitude.replacing(with: 0, where: .!finite)
+                squares += v * v
+                lo = lo.replacing(with: v, where: finite .& (v .< lo))
+                hi = hi.replacing(with: v, where: finite .& (v .> hi))
+                finiteLanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite)
+                zeroLanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: x .== 0)
+                index += 8
+            }
         }
         var blockSum = Double(sum.sum()), blockAbs = Double(sumAbsLanes.sum()), blockSquares = Double(squares.sum())
         var blockMin = lo.min(), blockMax = hi.max()
@@ -82,24 +101,26 @@ struct StatisticsAccumulator {
         // Pass 2: central moments about the block mean.
         let blockMean = blockSum / Double(finiteCount)
         let center = SIMD8<Float>(repeating: Float(blockMean))
-        var c2 = SIMD8<Float>(), c3 = SIMD8<Float>(), c4 = SIMD8<Float>()
+        var c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>(), c4 = SIMD8<Float>()
         index = 0
-        while index + 8 <= count {
+        while index < vectorEnd {
             let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
-            let magnitude = x.replacing(with: -x, where: x .< 0)
-            let y = (x - center).replacing(with: 0, where: .!(magnitude .< infinity))
+            var y = x - center
+            if !clean {
+                let magnitude = x.replacing(with: -x, where: x .< 0)
+                y = y.replacing(with: 0, where: .!(magnitude .< infinity))
+            }
             let y2 = y * y
-            c2 += y2; c3 += y2 * y; c4 += y2 * y2
+            c1 += y; c2 += y2; c3 += y2 * y; c4 += y2 * y2
             index += 8
         }
-        // The Float mean is rounded; correct the moments for the residual offset.
-        var s1 = 0.0, s2 = Double(c2.sum()), s3 = Double(c3.sum()), s4 = Double(c4.sum())
+        // The Float mean is rounded; the moments are corrected for the residual offset below.
+        var s1 = Double(c1.sum()), s2 = Double(c2.sum()), s3 = Double(c3.sum()), s4 = Double(c4.sum())
         let floatCenter = Double(Float(blockMean))
         for tail in index..<count where base[tail].isFinite {
             let y = Double(base[tail]) - floatCenter
-            s2 += y * y; s3 += y * y * y; s4 += y * y * y * y
+            s1 += y; s2 += y * y; s3 += y * y * y; s4 += y * y * y * y
         }
-        for i in 0..<count where base[i].isFinite { s1 += Double(base[i]) - floatCenter }
         let nb = Double(finiteCount)
         let d = s1 / nb  // mean of y; moments about the true block mean:
         let blockM2 = s2 - nb * d * d

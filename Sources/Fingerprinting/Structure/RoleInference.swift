@@ -42,7 +42,7 @@ public struct RoleInference: Sendable {
     }
 
     static func roleByName(_ tensor: TensorInfo) -> TensorRole? {
-        if !tensor.dtype.isFloatingPoint && tensor.dtype.unsupportedReason == nil && !tensor.dtype.isQuantized {
+        if !tensor.dtype.isFloatingPoint && tensor.dtype.unsupportedReason == nil && !tensor.dtype.isBlockQuantized {
             return .buffer
         }
         let name = tensor.name.lowercased()
@@ -85,7 +85,7 @@ public struct RoleInference: Sendable {
         if let hidden = hints.hiddenSize, hidden > 0 { return hidden }
         var vectorCounts: [Int: Int] = [:]
         var matrixCounts: [Int: Int] = [:]
-        for tensor in tensors where tensor.dtype.isFloatingPoint || tensor.dtype.isQuantized {
+        for tensor in tensors where tensor.dtype.isFloatingPoint || tensor.dtype.isBlockQuantized {
             if tensor.shape.count == 1 { vectorCounts[tensor.shape[0], default: 0] += 1 }
             if tensor.shape.count == 2 { for dimension in Set(tensor.shape) { matrixCounts[dimension, default: 0] += 1 } }
         }

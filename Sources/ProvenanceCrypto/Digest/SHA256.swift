@@ -46,6 +46,13 @@ public final class SHA256 {
         return digest
     }
 
+    /// Writes the digest of everything fed so far into the first 32 bytes of `output` and
+    /// resets the hasher; for hot loops that keep digests in flat buffers.
+    public func finalize(into output: UnsafeMutableRawBufferPointer) {
+        OpenSSL.finalize(context, into: output)
+        OpenSSL.resetSHA256Context(context)
+    }
+
     /// A copy of the current state, so a running digest can be read without stopping.
     public func copy() -> SHA256 {
         SHA256(context: OpenSSL.copy(context))

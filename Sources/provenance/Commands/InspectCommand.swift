@@ -10,8 +10,11 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show the files, tensors, dtypes and metadata of a checkpoint.",
         discussion: """
             PATH may be a .safetensors file, a directory of them, a sharded checkpoint \
-            (directory or its model.safetensors.index.json) or a Hugging Face cache entry \
-            (models--ORG--NAME or one of its snapshots).
+            (directory or its model.safetensors.index.json), a GGUF file or split set \
+            (NAME-00001-of-0000N.gguf), a PyTorch pytorch_model.bin/.pt (or its \
+            pytorch_model.bin.index.json) or a Hugging Face cache entry \
+            (models--ORG--NAME or one of its snapshots). PyTorch pickles are read \
+            without running them; anything but tensor data is refused.
             """
     )
 
@@ -62,6 +65,10 @@ struct CheckpointSummary: Encodable {
         var file: String
         var offset: UInt64
         var bytes: UInt64
+        /// The name stored in the file when `name` was mapped from it (GGUF).
+        var storedName: String?
+        /// How rows are reordered on read (e.g. `llama-rope`), if they are.
+        var rowPermutation: String?
     }
 
     var kind = "checkpoint"
@@ -76,6 +83,10 @@ struct CheckpointSummary: Encodable {
     var parametersByDType: [String: Int]
     var tensorBytes: UInt64
     var indexMetadata: [String: String]
+    var architecture: String?
+    var vocabularySize: Int?
+    var quantizationTypes: [String]
+    var gguf: GGUFSummary?
     var tensors: [Tensor]
 
     init(_ checkpoint: Checkpoint, fileDigests: [String?]) {
@@ -90,16 +101,20 @@ struct CheckpointSummary: Encodable {
         parametersByDType = Dictionary(uniqueKeysWithValues: checkpoint.parameterCountByDType.map { ($0.key.name, $0.value) })
         tensorBytes = checkpoint.tensorBytes
         indexMetadata = checkpoint.indexMetadata
+        architecture = checkpoint.architecture
+        vocabularySize = checkpoint.vocabularySize
+        quantizationTypes = checkpoint.quantizationTypes.map(\.name)
+        gguf = checkpoint.gguf.map(GGUFSummary.init)
         tensors = checkpoint.tensors.map {
             Tensor(name: $0.name, dtype: $0.dtype.name, shape: $0.shape, file: checkpoint.files[$0.fileIndex].name,
-                   offset: $0.offset, bytes: $0.byteCount)
+                   offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue)
         }
     }
 
     func text(limit: Int) -> String {
         var lines: [String] = []
         lines.append("Checkpoint   \(path)")
-        var formatLine = "Format       \(format) (\(layout))"
+        var formatLine = "Format       \(format)\(gguf.map { " v\($0.version)" } ?? "") (\(layout))"
         if let repository { formatLine += ", Hugging Face \(repository)" + (revision.map { "@\($0.prefix(12))" } ?? "") }
         lines.append(formatLine)
         lines.append("Files        \(files.count)")
@@ -113,7 +128,8 @@ struct CheckpointSummary: Encodable {
             .map { "\($0.key) \(CommandOutput.grouped($0.value))" }.joined(separator: ", ")
         lines.append("Parameters   \(CommandOutput.grouped(parameterCount)) (\(byType))")
         lines.append("Tensor data  \(CommandOutput.bytes(tensorBytes))")
-        let metadata = files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
+        lines += formatDetailLines()
+        let metadata = gguf != nil ? [] : files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         if !metadata.isEmpty { lines.append("Metadata     \(Array(Set(metadata)).sorted().joined(separator: ", "))") }
         if !indexMetadata.isEmpty {
             lines.append("Index        \(indexMetadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
@@ -121,10 +137,12 @@ struct CheckpointSummary: Encodable {
         lines.append("")
         let shown = limit > 0 ? Array(tensors.prefix(limit)) : tensors
         let multiFile = files.count > 1
-        let header = ["NAME", "DTYPE", "SHAPE"] + (multiFile ? ["FILE"] : []) + ["OFFSET", "BYTES"]
+        let mapped = tensors.contains { $0.storedName != nil }
+        let header = ["NAME", "DTYPE", "SHAPE"] + (multiFile ? ["FILE"] : []) + ["OFFSET", "BYTES"] + (mapped ? ["STORED AS"] : [])
         let rows = shown.map { tensor in
             [tensor.name, tensor.dtype, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"]
                 + (multiFile ? [tensor.file] : []) + [String(tensor.offset), CommandOutput.grouped(Int(tensor.bytes))]
+                + (mapped ? [storedDescription(tensor)] : [])
         }
         let numeric: Set<Int> = multiFile ? [4, 5] : [3, 4]
         lines.append(CommandOutput.table(header, rows, rightAligned: numeric))

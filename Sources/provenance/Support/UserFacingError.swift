@@ -1,5 +1,6 @@
 import Checkpoints
 import Fingerprinting
+import Reports
 import Registry
 
 /// An error whose message is a complete sentence for the terminal.
@@ -18,6 +19,10 @@ struct UsageError: UserFacingError {
 }
 
 extension FingerprintFileError: UserFacingError {
+    var userMessage: String { description }
+}
+
+extension ReportError: UserFacingError {
     var userMessage: String { description }
 }
 

@@ -1,0 +1,89 @@
+/// Re-encodes a checkpoint as GGUF (quantized, llama.cpp-style) or as a PyTorch `torch.save`
+/// archive: the copies a provenance tool must attribute to their original. For tests and
+/// demos; each tensor is held in memory while it is converted.
+public enum CheckpointConversion {
+    public struct GGUFOptions: Sendable {
+        /// Type of 2-D tensors whose rows hold whole 32-value blocks: F32, F16, BF16 or a
+        /// `GGMLQuantizer.supportedTypes` type.
+        public var matrixType: DType
+        /// Type of every other tensor (llama.cpp keeps norms and biases in F32).
+        public var otherType: DType
+        /// `general.architecture`. For `llama`, names are converted to llama.cpp's and query/key
+        /// rows permuted for RoPE as `convert_hf_to_gguf.py` does, using the head counts.
+        public var architecture: String?
+        public var headCount: Int?
+        public var headCountKV: Int?
+        /// Further metadata, written after the keys above.
+        public var metadata: GGUFMetadata
+
+        public init(matrixType: DType = .q8_0, otherType: DType = .f32, architecture: String? = nil,
+                    headCount: Int? = nil, headCountKV: Int? = nil, metadata: GGUFMetadata = GGUFMetadata()) {
+            self.matrixType = matrixType
+            self.otherType = otherType
+            self.architecture = architecture
+            self.headCount = headCount
+            self.headCountKV = headCountKV
+            self.metadata = metadata
+        }
+    }
+
+    /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path`.
+    public static func writeGGUF(from reader: CheckpointReader, to path: String, options: GGUFOptions = GGUFOptions()) throws {
+        var metadata = GGUFMetadata()
+        if let architecture = options.architecture {
+            metadata["general.architecture"] = .string(architecture)
+            if let heads = options.headCount { metadata["\(architecture).attention.head_count"] = .uint32(UInt32(heads)) }
+            if let heads = options.headCountKV ?? options.headCount { metadata["\(architecture).attention.head_count_kv"] = .uint32(UInt32(heads)) }
+        }
+        for entry in options.metadata.entries { metadata[entry.key] = entry.value }
+        let architecture = options.architecture ?? ""
+        var tensors: [GGUFWriter.Tensor] = []
+        for tensor in reader.checkpoint.tensors {
+            var values = try readFloats(reader, tensor)
+            let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
+            if let role = GGUFNameMapping.ropeRole(ofGGUFName: name, architecture: architecture) {
+                let heads = (role == .query ? options.headCount : options.headCountKV ?? options.headCount) ?? 0
+                let rows = tensor.shape.first ?? 1
+                precondition(heads > 0 && rows % heads == 0 && (rows / heads) % 2 == 0, "writeGGUF: \(tensor.name) needs head counts that split its rows")
+                let permutation = RowPermutation(kind: .llamaRoPE, headCount: heads, rowsPerHead: rows / heads)
+                let rowLength = values.count / rows
+                var stored = values
+                for storedRow in 0..<rows {
+                    let source = permutation.row(forStoredRow: storedRow) * rowLength
+                    stored.replaceSubrange(storedRow * rowLength..<(storedRow + 1) * rowLength, with: values[source..<source + rowLength])
+                }
+                values = stored
+            }
+            let isMatrix = tensor.shape.count == 2 && tensor.shape[1] % 32 == 0
+            tensors.append(.init(name: name, shape: tensor.shape, values: values, as: isMatrix ? options.matrixType : options.otherType))
+        }
+        try GGUFWriter.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// Writes every tensor of `reader`'s checkpoint as `torch.save(state_dict)` would. Tensors
+    /// keep their dtype when torch has a storage for it (bytes copied), else become F32.
+    public static func writePyTorch(from reader: CheckpointReader, to path: String) throws {
+        var tensors: [PyTorchWriter.Tensor] = []
+        for tensor in reader.checkpoint.tensors {
+            if PyTorchWriter.storageTypeNames[tensor.dtype] != nil {
+                var bytes = [UInt8](repeating: 0, count: Int(tensor.byteCount))
+                try bytes.withUnsafeMutableBytes { try reader.readBytes(of: tensor, at: 0, into: $0) }
+                tensors.append(.init(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes))
+            } else {
+                tensors.append(.init(name: tensor.name, shape: tensor.shape, values: try readFloats(reader, tensor)))
+            }
+        }
+        try PyTorchWriter.write(tensors, to: path)
+    }
+
+    private static func readFloats(_ reader: CheckpointReader, _ tensor: TensorInfo) throws -> [Float] {
+        try tensor.requireDecodable(file: reader.displayName(ofFile: tensor.fileIndex))
+        var values = [Float](repeating: 0, count: tensor.elementCount)
+        try reader.readChunks(of: tensor) { chunk in
+            values.withUnsafeMutableBufferPointer { all in
+                chunk.decode(into: UnsafeMutableBufferPointer(rebasing: all[chunk.firstElement..<chunk.firstElement + chunk.elementCount]))
+            }
+        }
+        return values
+    }
+}

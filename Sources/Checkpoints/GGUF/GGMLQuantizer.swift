@@ -1,0 +1,117 @@
+/// Quantization of `Float` values to the simple 32-value GGML block types.
+///
+/// Bit-exact with gguf-py's `gguf.quants` (Q8_0 is also bit-exact with ggml's reference
+/// `quantize_row_q8_0`), so test fixtures and demo copies made here match what the
+/// reference tools produce. K-quants are not offered: their reference quantizers search
+/// scales iteratively and are not needed to read checkpoints.
+public enum GGMLQuantizer {
+    /// The types `quantize` supports.
+    public static let supportedTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1]
+
+    /// Quantizes `values` (a multiple of 32 of them, row-major) into blocks of `dtype`.
+    /// Precondition: `dtype` is in `supportedTypes`.
+    public static func quantize(_ values: [Float], as dtype: DType) -> [UInt8] {
+        precondition(supportedTypes.contains(dtype), "GGMLQuantizer: \(dtype.name) is not supported")
+        precondition(values.count % 32 == 0, "GGMLQuantizer: \(values.count) values are not whole blocks of 32")
+        var output: [UInt8] = []
+        output.reserveCapacity(values.count / 32 * dtype.block.bytes)
+        values.withUnsafeBufferPointer { all in
+            for start in stride(from: 0, to: all.count, by: 32) {
+                let block = UnsafeBufferPointer(rebasing: all[start..<start + 32])
+                switch dtype {
+                case .q8_0: q8_0(block, &output)
+                case .q4_0: q4_0(block, &output)
+                case .q4_1: q4_1(block, &output)
+                case .q5_0: q5_0(block, &output)
+                case .q5_1: q5_1(block, &output)
+                default: break
+                }
+            }
+        }
+        return output
+    }
+
+    // MARK: - Block quantizers (gguf-py `quantize_blocks`)
+
+    private static func q8_0(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        var amax: Float = 0
+        for value in x { amax = max(amax, abs(value)) }
+        let d = amax / 127
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        appendHalf(d, to: &output)
+        for value in x {
+            // gguf-py's np_roundf: round half away from zero.
+            let q = (value * inverse).rounded(.toNearestOrAwayFromZero)
+            output.append(UInt8(bitPattern: q.isFinite ? Int8(max(-128, min(127, q))) : 0))
+        }
+    }
+
+    /// The element with the largest magnitude, first one on ties (numpy `argmax`).
+    private static func signedMaximum(_ x: UnsafeBufferPointer<Float>) -> Float {
+        var best = x[0]
+        for value in x.dropFirst() where abs(value) > abs(best) { best = value }
+        return best
+    }
+
+    private static func q4_0(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let d = signedMaximum(x) / -8
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        let q = x.map { min(15, truncatedByte(($0 * inverse) + 8.5)) }
+        appendHalf(d, to: &output)
+        for j in 0..<16 { output.append(q[j] | (q[j + 16] << 4)) }
+    }
+
+    private static func q4_1(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let maximum = x.max() ?? 0
+        let minimum = x.min() ?? 0
+        let d = (maximum - minimum) / 15
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        let q = x.map { min(15, truncatedByte(($0 - minimum) * inverse + 0.5)) }
+        appendHalf(d, to: &output)
+        appendHalf(minimum, to: &output)
+        for j in 0..<16 { output.append(q[j] | (q[j + 16] << 4)) }
+    }
+
+    private static func q5_0(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let d = signedMaximum(x) / -16
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        let q = x.map { min(31, truncatedByte(($0 * inverse) + 16.5)) }
+        appendHalf(d, to: &output)
+        appendFifthBits(q, to: &output)
+        for j in 0..<16 { output.append((q[j] & 0x0F) | (q[j + 16] << 4)) }
+    }
+
+    private static func q5_1(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let maximum = x.max() ?? 0
+        let minimum = x.min() ?? 0
+        let d = (maximum - minimum) / 31
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        let q = x.map { min(31, truncatedByte(($0 - minimum) * inverse + 0.5)) }
+        appendHalf(d, to: &output)
+        appendHalf(minimum, to: &output)
+        appendFifthBits(q, to: &output)
+        for j in 0..<16 { output.append((q[j] & 0x0F) | (q[j + 16] << 4)) }
+    }
+
+    // MARK: - Helpers
+
+    /// `np.trunc(v).astype(np.uint8)` for the non-negative values the quantizers produce.
+    @inline(__always)
+    private static func truncatedByte(_ value: Float) -> UInt8 {
+        guard value.isFinite, value > 0 else { return 0 }
+        return UInt8(min(value.rounded(.towardZero), 255))
+    }
+
+    private static func appendHalf(_ value: Float, to output: inout [UInt8]) {
+        let bits = FloatEncoding.float16Bits(value)
+        output.append(UInt8(truncatingIfNeeded: bits))
+        output.append(UInt8(truncatingIfNeeded: bits >> 8))
+    }
+
+    /// Bit 4 of each of the 32 values, as a little-endian 32-bit mask.
+    private static func appendFifthBits(_ q: [UInt8], to output: inout [UInt8]) {
+        var mask: UInt32 = 0
+        for (j, value) in q.enumerated() where value & 0x10 != 0 { mask |= 1 << UInt32(j) }
+        for byte in 0..<4 { output.append(UInt8(truncatingIfNeeded: mask >> UInt32(8 * byte))) }
+    }
+}

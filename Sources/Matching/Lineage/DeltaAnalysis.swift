@@ -1,0 +1,72 @@
+import Fingerprinting
+
+/// Delta analysis with linear sketches: where does the suspect lie relative to two related
+/// references X and Y? With sketches S (linear in the weights), the coefficient
+///
+///     β(Y | X) = Σ ⟨S(suspect) − S(X), S(Y) − S(X)⟩ / Σ ‖S(Y) − S(X)‖²
+///
+/// summed over weight matrices matched in all three, is ≈1 when the suspect is Y (or a
+/// copy of it), ≈0 when it is X or moved away from X independently of Y (an honest
+/// sibling fine-tune of a common base), and the mixing weight of Y for a linear merge.
+struct DeltaAnalysis {
+    struct Entry {
+        var suspect: [Float]
+        var x: [Float]
+        var y: [Float]
+        var layer: Int?
+    }
+
+    let entries: [Entry]
+
+    init(suspect: Fingerprint, x: (Fingerprint, Comparison), y: (Fingerprint, Comparison)) {
+        let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, x.0, y.0]))
+        let suspectEvidence = Dictionary(uniqueKeysWithValues: EvidenceTensor.collect(suspect, signs: signs).map { ($0.name, $0) })
+        let xEvidence = Dictionary(EvidenceTensor.collect(x.0, signs: signs).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let yEvidence = Dictionary(EvidenceTensor.collect(y.0, signs: signs).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let yMatches = Dictionary(y.1.tensors.map { ($0.suspectTensor, $0) }, uniquingKeysWith: { a, _ in a })
+        var entries: [Entry] = []
+        for xMatch in x.1.tensors where xMatch.significant {
+            guard let yMatch = yMatches[xMatch.suspectTensor], yMatch.significant,
+                  let s = suspectEvidence[xMatch.suspectTensor],
+                  let xName = xMatch.referenceTensor, let xt = xEvidence[xName],
+                  let yName = yMatch.referenceTensor, let yt = yEvidence[yName] else { continue }
+            // Bring both references into the suspect's orientation.
+            let xView = xMatch.transposed ? (xt.cols, xt.rows) : (xt.rows, xt.cols)
+            let yView = yMatch.transposed ? (yt.cols, yt.rows) : (yt.rows, yt.cols)
+            guard xView == yView else { continue }
+            let xs = xMatch.transposed ? SketchMath.transposed(xt.sketch) : xt.sketch
+            let ys = yMatch.transposed ? SketchMath.transposed(yt.sketch) : yt.sketch
+            entries.append(Entry(suspect: s.sketch, x: xs, y: ys, layer: s.layer))
+        }
+        self.entries = entries
+    }
+
+    /// β(Y | X) over all entries, or over those of one layer; nil when X and Y coincide.
+    func beta(layer: Int?? = nil) -> Double? {
+        fit(layer: layer)?.beta
+    }
+
+    /// β and the fraction of ‖S(suspect) − S(X)‖² that the line from X towards Y explains
+    /// (≈1 when the suspect lies on that line, as a linear merge of X and Y does).
+    func fit(layer: Int?? = nil) -> (beta: Double, explained: Double)? {
+        var numerator = 0.0, denominator = 0.0, baseline = 0.0, offset = 0.0
+        for entry in entries {
+            if let layer, entry.layer != layer { continue }
+            for index in entry.x.indices {
+                let d = Double(entry.y[index]) - Double(entry.x[index])
+                let e = Double(entry.suspect[index]) - Double(entry.x[index])
+                numerator += e * d
+                denominator += d * d
+                offset += e * e
+                baseline += Double(entry.x[index]) * Double(entry.x[index])
+            }
+        }
+        // X and Y must differ measurably (more than float rounding of the sketches).
+        guard denominator > 1e-10 * max(baseline, 1e-30) else { return nil }
+        let explained = offset > 0 ? numerator * numerator / denominator / offset : 1
+        return (numerator / denominator, explained)
+    }
+
+    /// Layers present in the entries.
+    var layers: [Int] { Array(Set(entries.compactMap(\.layer))).sorted() }
+}

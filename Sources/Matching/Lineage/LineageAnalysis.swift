@@ -1,0 +1,169 @@
+import Fingerprinting
+import Foundation
+
+/// Attributes a suspect among several compared references: the nearest ancestor (the
+/// release, not its public base), merges with mixing weights, grafts with the layers taken
+/// from each source.
+public enum LineageAnalysis {
+    /// β above which the suspect is taken to descend from Y rather than X (β below 1 − this: from X).
+    public static let ancestryThreshold = 0.8
+
+    public static func attribute(
+        suspect: Fingerprint, suspectIdentity: ModelIdentity,
+        comparisons: [(fingerprint: Fingerprint, result: Comparison)], options: MatchingOptions = MatchingOptions()
+    ) -> ScanResult {
+        let rank: [Verdict.Kind: Int] = [.identical: 0, .reEncoded: 1, .derived: 2, .merge: 3, .partial: 4, .independent: 5]
+        let sorted = comparisons.sorted {
+            (rank[$0.result.verdict.kind]!, $0.result.verdict.log10P) < (rank[$1.result.verdict.kind]!, $1.result.verdict.log10P)
+        }
+        let method = MethodInfo(tool: Fingerprinter.toolName, toolVersion: Fingerprinter.toolVersion,
+                                fingerprintFormat: FingerprintFormat.version, seed: suspect.header.seed,
+                                threshold: options.threshold, tensorThreshold: options.tensorThreshold, command: options.command)
+        let flagged = sorted.filter { $0.result.verdict.isFlagged }
+        func result(_ attribution: Attribution) -> ScanResult {
+            ScanResult(suspect: suspectIdentity, candidates: sorted.map(\.result), attribution: attribution, method: method)
+        }
+        guard let first = flagged.first else {
+            return result(Attribution(verdict: .independent, nearest: nil,
+                                      sentence: sorted.isEmpty ? "No registered release shares index keys or digests with this checkpoint."
+                                                               : "No registered release is related: all \(sorted.count) candidates compared were independent.",
+                                      components: [], relations: []))
+        }
+        let label = { (entry: (fingerprint: Fingerprint, result: Comparison)) in entry.result.reference.label }
+
+        // Exact copies need no lineage analysis.
+        if first.result.verdict.kind == .identical || first.result.verdict.kind == .reEncoded {
+            let others = flagged.dropFirst().map { Attribution.Relation(
+                from: label($0), toward: label(first), beta: nil, method: "exact digests",
+                conclusion: "\(label(first)) holds the same weights; \(label($0)) is only related") }
+            return result(Attribution(verdict: first.result.verdict.kind, nearest: label(first),
+                                      sentence: first.result.verdict.sentence, components: [.init(label: label(first))],
+                                      relations: Array(others)))
+        }
+        guard flagged.count > 1 else {
+            return result(Attribution(verdict: first.result.verdict.kind, nearest: label(first), sentence: first.result.verdict.sentence,
+                                      components: [.init(label: label(first))], relations: []))
+        }
+
+        // Which suspect layers (and embedding/head groups) each candidate explains.
+        var matchedGroups: [String: Set<String>] = [:]
+        for entry in flagged {
+            matchedGroups[label(entry)] = Set(entry.result.layers.filter { $0.matchedBy != "none" }.map(\.group))
+        }
+        func complementary(_ x: String, _ y: String) -> Bool {
+            let a = matchedGroups[x] ?? [], b = matchedGroups[y] ?? []
+            guard !a.isEmpty, !b.isEmpty else { return false }
+            return Double(a.intersection(b).count) < 0.5 * Double(min(a.count, b.count))
+        }
+
+        // Pairwise delta analysis among related candidates that explain the same layers.
+        var dominated = Set<String>()
+        var relations: [Attribution.Relation] = []
+        var mixtures: [(x: String, y: String, beta: Double, explained: Double)] = []
+        var analyses: [String: DeltaAnalysis] = [:]
+        for x in flagged {
+            for y in flagged where label(x) != label(y) {
+                if complementary(label(x), label(y)) {
+                    if label(x) < label(y) {
+                        relations.append(.init(from: label(x), toward: label(y), beta: nil, method: "matched layers",
+                                               conclusion: "\(label(x)) and \(label(y)) explain different layers of the suspect"))
+                    }
+                    continue
+                }
+                let analysis = DeltaAnalysis(suspect: suspect, x: x, y: y)
+                analyses[label(x) + "\u{0}" + label(y)] = analysis
+                if let fit = analysis.fit() {
+                    let beta = fit.beta
+                    let conclusion: String
+                    if beta > ancestryThreshold {
+                        dominated.insert(label(x))
+                        conclusion = "the suspect carries \(label(y))'s changes relative to \(label(x)): \(label(y)) is nearer"
+                    } else if beta < 1 - ancestryThreshold {
+                        conclusion = "the suspect does not carry \(label(y))'s changes relative to \(label(x))"
+                    } else {
+                        conclusion = String(format: "the suspect lies between %@ and %@ (line explains %.0f%% of the difference)",
+                                            label(x), label(y), fit.explained * 100)
+                        if label(x) < label(y) { mixtures.append((label(x), label(y), beta, fit.explained)) }
+                    }
+                    relations.append(.init(from: label(x), toward: label(y), beta: beta, method: "sketch deltas", conclusion: conclusion))
+                } else if let tx = meanCrossCheck(x.result), let ty = meanCrossCheck(y.result), ty > tx + 0.002 {
+                    dominated.insert(label(x))
+                    relations.append(.init(from: label(x), toward: label(y), beta: nil, method: "neuron profiles",
+                                           conclusion: String(format: "neuron profiles agree more with %@ (T %.4f vs %.4f)", label(y), ty, tx)))
+                }
+            }
+        }
+        let undominated = flagged.filter { !dominated.contains(label($0)) }
+        let goodMixtures = mixtures.filter { $0.explained >= 0.5 }.sorted { $0.explained > $1.explained }
+        if undominated.count == 1, goodMixtures.isEmpty {
+            let nearest = undominated[0]
+            let ancestors = flagged.filter { label($0) != label(nearest) }.map(label)
+            return result(Attribution(
+                verdict: nearest.result.verdict.kind, nearest: label(nearest),
+                sentence: nearest.result.verdict.sentence + (ancestors.isEmpty ? "" : " Also related, but farther: " + ancestors.joined(separator: ", ") + "."),
+                components: [.init(label: label(nearest))], relations: relations))
+        }
+        let pool = undominated.isEmpty ? flagged : undominated
+
+        // Grafts between unrelated sources: each explains its own layers.
+        let sources = pool.filter { entry in pool.contains { other in label(other) != label(entry) && complementary(label(entry), label(other)) } }
+        if sources.count >= 2 {
+            let components = sources.map { entry in
+                Attribution.Component(label: label(entry), layers: entry.result.layers.filter { $0.matchedBy != "none" }.compactMap(\.suspectLayer).sorted())
+            }.sorted { ($0.layers?.first ?? .max) < ($1.layers?.first ?? .max) }
+            let text = components.map { "layers \(ranges($0.layers ?? [])) from \($0.label)" }.joined(separator: ", ")
+            return result(Attribution(verdict: .merge, nearest: nil, sentence: "Grafted from several releases: \(text).",
+                                      components: components, relations: relations))
+        }
+        // Grafts between related sources: per-layer deltas split cleanly.
+        for x in pool {
+            for y in pool where label(x) < label(y) {
+                guard let analysis = analyses[label(x) + "\u{0}" + label(y)] else { continue }
+                var fromX: [Int] = [], fromY: [Int] = [], between = 0
+                for layer in analysis.layers {
+                    guard let beta = analysis.beta(layer: .some(layer)) else { continue }
+                    if beta > ancestryThreshold { fromY.append(layer) } else if beta < 1 - ancestryThreshold { fromX.append(layer) } else { between += 1 }
+                }
+                if !fromX.isEmpty, !fromY.isEmpty, between <= (fromX.count + fromY.count) / 4 {
+                    return result(Attribution(
+                        verdict: .merge, nearest: nil,
+                        sentence: "Grafted from two releases: layers \(ranges(fromX)) from \(label(x)), layers \(ranges(fromY)) from \(label(y)).",
+                        components: [.init(label: label(x), layers: fromX), .init(label: label(y), layers: fromY)], relations: relations))
+                }
+            }
+        }
+        // Linear merges: the suspect lies on the line between two releases.
+        if let mixture = goodMixtures.first {
+            return result(Attribution(
+                verdict: .merge, nearest: nil,
+                sentence: String(format: "Linear merge: ≈%.2f × %@ + %.2f × %@ (the merge line explains %.0f%% of the difference).",
+                                 1 - mixture.beta, mixture.x, mixture.beta, mixture.y, mixture.explained * 100),
+                components: [.init(label: mixture.x, weight: 1 - mixture.beta), .init(label: mixture.y, weight: mixture.beta)],
+                relations: relations))
+        }
+        let nearest = pool[0]
+        return result(Attribution(verdict: nearest.result.verdict.kind, nearest: label(nearest),
+                                  sentence: nearest.result.verdict.sentence + " (Several related releases could not be told apart.)",
+                                  components: pool.map { .init(label: label($0)) }, relations: relations))
+    }
+
+    static func meanCrossCheck(_ result: Comparison) -> Double? {
+        let values = result.profiles.map { $0.crossCheck * $0.inputAgreement }
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// "0–2, 5" style layer lists.
+    static func ranges(_ layers: [Int]) -> String {
+        var parts: [String] = []
+        var start: Int?
+        var previous: Int?
+        for layer in layers.sorted() {
+            if let p = previous, layer == p + 1 { previous = layer; continue }
+            if let s = start, let p = previous { parts.append(s == p ? "\(s)" : "\(s)–\(p)") }
+            start = layer
+            previous = layer
+        }
+        if let s = start, let p = previous { parts.append(s == p ? "\(s)" : "\(s)–\(p)") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,170 @@
+import Fingerprinting
+
+/// The full comparison of a suspect with one reference: verdict and every piece of evidence.
+/// Its JSON encoding is the stable report schema (docs/REPORT_SCHEMA.md).
+public struct Comparison: Codable, Sendable {
+    public var suspect: ModelIdentity
+    public var reference: ModelIdentity
+    public var verdict: Verdict
+    public var exact: ExactEvidence
+    /// One entry per suspect weight matrix: its best reference match.
+    public var tensors: [TensorMatch]
+    public var layers: [LayerMatch]
+    public var profiles: [ProfileMatch]
+    public var heatmaps: [Heatmap]
+    public var curves: [StatisticCurve]
+    public var alignment: AlignmentSummary
+    public var method: MethodInfo
+}
+
+/// What was decided, with the numbers behind it.
+public struct Verdict: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// The same files, or the same tensor bytes under the same names.
+        case identical
+        /// The same weights stored differently: renamed, re-sharded, transposed, other dtype, quantized.
+        case reEncoded = "re-encoded"
+        /// Changed weights of this model: noise, permutations, rescaling, further training.
+        case derived
+        /// Only some layers come from this model.
+        case partial
+        /// A combination of several registered models.
+        case merge
+        /// No significant evidence of a relation.
+        case independent
+    }
+
+    public var kind: Kind
+    /// One sentence: the verdict and its confidence.
+    public var sentence: String
+    /// log₁₀ of the combined p-value (Fisher over every tensor and profile test).
+    public var log10P: Double
+    /// The p-value as text ("1e-2174").
+    public var pValue: String
+    /// Parameter-weighted mean estimated cosine of matched weight matrices.
+    public var estimatedCosine: Double?
+    /// Fraction of the suspect's weight parameters in layers matched to this reference.
+    public var coverage: Double
+    /// Evidence, one short line each.
+    public var evidence: [String]
+
+    /// Whether this verdict flags the suspect (anything but `independent`).
+    public var isFlagged: Bool { kind != .independent }
+}
+
+public struct ExactEvidence: Codable, Sendable, Hashable {
+    public var suspectFiles: Int
+    public var identicalFiles: Int
+    public var suspectTensors: Int
+    public var sharedRawTensors: Int
+    public var sharedCanonicalTensors: Int
+    public var rawRootEqual: Bool
+    public var canonicalRootEqual: Bool
+    /// Fraction of suspect weight parameters whose canonical digest occurs in the reference.
+    public var canonicalCoverage: Double
+}
+
+public struct TensorMatch: Codable, Sendable, Hashable {
+    public var suspectTensor: String
+    public var referenceTensor: String?
+    public var role: String
+    public var suspectLayer: Int?
+    public var referenceLayer: Int?
+    public var parameters: Int
+    /// Compared with the suspect transposed.
+    public var transposed: Bool
+    /// Estimated cosine of the (mean-removed) weights.
+    public var cosine: Double
+    public var z: Double
+    /// log₁₀ p, Bonferroni-corrected for the comparisons this match was chosen from.
+    public var log10P: Double
+    public var comparisons: Int
+    /// `raw` (byte-identical), `canonical` (same values re-encoded) or nil.
+    public var exact: String?
+    /// ‖suspect‖ / ‖reference‖.
+    public var normRatio: Double
+    public var significant: Bool
+}
+
+public struct ProfileMatch: Codable, Sendable, Hashable {
+    public var kind: String
+    public var suspectLayer: Int
+    public var referenceLayer: Int
+    public var suspectTensor: String
+    public var referenceTensor: String
+    public var matchedNeurons: Int
+    public var inputAgreement: Double
+    /// Cross-check statistic T (≈1 same neurons, ≈0 unrelated).
+    public var crossCheck: Double
+    public var nullMean: Double
+    public var nullStd: Double
+    public var z: Double
+    public var log10P: Double
+    public var permutationPValue: Double
+    /// Fraction of aligned neurons that kept their index (≈1: not permuted).
+    public var identityFraction: Double
+    public var comparisons: Int
+}
+
+public struct LayerMatch: Codable, Sendable, Hashable {
+    /// Layer index, or nil for tensors outside numbered layers (embeddings, head).
+    public var suspectLayer: Int?
+    public var group: String
+    public var referenceLayer: Int?
+    public var tensors: Int
+    public var parameters: Int
+    public var meanCosine: Double
+    public var log10P: Double
+    /// `exact`, `sketch`, `profiles` or `none`.
+    public var matchedBy: String
+}
+
+public struct Heatmap: Codable, Sendable, Hashable {
+    /// Role family: `attention`, `mlp.in`, `mlp.out`.
+    public var family: String
+    public var suspectLayers: [Int]
+    public var referenceLayers: [Int]
+    /// `cosines[i][j]`: best estimated |cosine| between the family's matrices of suspect layer i and reference layer j.
+    public var cosines: [[Double]]
+}
+
+/// Per-layer statistics of one role, both models: supporting context, never decisive.
+public struct StatisticCurve: Codable, Sendable, Hashable {
+    public var role: String
+    public var statistic: String
+    public var suspect: [Double?]
+    public var reference: [Double?]
+    /// Pearson correlation of the two curves over common layers (the method disputed in the
+    /// Pangu/Qwen case; independent models score high on it too).
+    public var correlation: Double?
+}
+
+public struct AlignmentSummary: Codable, Sendable, Hashable {
+    /// Matched tensors whose names differ.
+    public var renamed: Int
+    /// Matched tensors stored transposed relative to the reference.
+    public var transposed: Int
+    /// Matched tensors whose norm changed by more than 5% (rescaling), with the ratio.
+    public var rescaled: [String]
+    /// Suspect layers whose neurons are permuted relative to the reference (from profiles).
+    public var permutedLayers: [Int]
+    /// Suspect layer → reference layer.
+    public var layerMap: [String: Int]
+    public var droppedReferenceLayers: [Int]
+    public var unmatchedSuspectLayers: [Int]
+    public var reordered: Bool
+    public var suspectVocabularyRows: Int?
+    public var referenceVocabularyRows: Int?
+}
+
+public struct MethodInfo: Codable, Sendable, Hashable {
+    public var tool: String
+    public var toolVersion: String
+    public var fingerprintFormat: Int
+    public var seed: String
+    /// Flag threshold on the combined p-value.
+    public var threshold: Double
+    /// Per-tensor significance used for coverage and layer maps.
+    public var tensorThreshold: Double
+    public var command: String?
+}

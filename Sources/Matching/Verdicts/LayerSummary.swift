@@ -1,0 +1,128 @@
+import Fingerprinting
+import Foundation
+
+/// Derives layer-level views from tensor and profile matches: per-layer matches, the layer
+/// map (dropped, reordered, unmatched layers), heatmaps and statistic curves.
+enum LayerSummary {
+    static func groupName(_ match: TensorMatch) -> String {
+        if let layer = match.suspectLayer { return "layer \(layer)" }
+        switch match.role {
+        case TensorRole.tokenEmbedding.rawValue, TensorRole.positionEmbedding.rawValue: return "embeddings"
+        case TensorRole.outputHead.rawValue: return "head"
+        default: return "other"
+        }
+    }
+
+    static func layers(_ tensors: [TensorMatch], profiles: [ProfileMatch], logThreshold: Double) -> [LayerMatch] {
+        let ln10 = log(10.0)
+        var order: [String] = []
+        var groups: [String: [TensorMatch]] = [:]
+        for match in tensors {
+            let name = groupName(match)
+            if groups[name] == nil { order.append(name) }
+            groups[name, default: []].append(match)
+        }
+        return order.map { name in
+            let members = groups[name]!
+            let layer = members.first?.suspectLayer
+            let parameters = members.reduce(0) { $0 + $1.parameters }
+            let weighted = members.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) }
+            let tensorLogP = LogProbability.fisher(members.map { $0.log10P * ln10 })
+            let layerProfiles = profiles.filter { $0.suspectLayer == layer && layer != nil }
+            let combined = LogProbability.fisher(members.map { $0.log10P * ln10 } + layerProfiles.map { $0.log10P * ln10 })
+            var referenceVotes: [Int: Int] = [:]
+            for match in members where match.significant { if let rl = match.referenceLayer { referenceVotes[rl, default: 0] += match.parameters } }
+            for profile in layerProfiles where profile.log10P * ln10 < logThreshold { referenceVotes[profile.referenceLayer, default: 0] += 1 }
+            let referenceLayer = referenceVotes.max { ($0.value, -$0.key) < ($1.value, -$1.key) }?.key
+            let matchedBy: String
+            if members.allSatisfy({ $0.exact != nil }) { matchedBy = "exact" }
+            else if tensorLogP < logThreshold { matchedBy = "sketch" }
+            else if layerProfiles.contains(where: { $0.log10P * ln10 < logThreshold }) { matchedBy = "profiles" }
+            else { matchedBy = "none" }
+            return LayerMatch(suspectLayer: layer, group: name, referenceLayer: referenceLayer, tensors: members.count,
+                              parameters: parameters, meanCosine: parameters > 0 ? weighted / Double(parameters) : 0,
+                              log10P: LogProbability.log10(combined), matchedBy: matchedBy)
+        }
+    }
+
+    static func alignment(
+        _ tensors: [TensorMatch], profiles: [ProfileMatch], layers: [LayerMatch], suspect: Fingerprint,
+        reference: Fingerprint, logThreshold: Double
+    ) -> AlignmentSummary {
+        let ln10 = log(10.0)
+        let significant = tensors.filter(\.significant)
+        let rescaled = significant.filter { abs($0.cosine) > 0.9 && $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }
+            .map { String(format: "%@ ×%.3g", $0.suspectTensor, $0.normRatio) }
+        let permuted = Set(profiles.filter { $0.log10P * ln10 < logThreshold && $0.identityFraction < 0.5 }.map(\.suspectLayer))
+        var layerMap: [Int: Int] = [:]
+        for layer in layers { if let sl = layer.suspectLayer, let rl = layer.referenceLayer, layer.matchedBy != "none" { layerMap[sl] = rl } }
+        let referenceLayers = Set(reference.tensors.compactMap { $0.role.isWeightMatrix ? $0.layer : nil })
+        let mapped = Set(layerMap.values)
+        let ordered = layerMap.keys.sorted().map { layerMap[$0]! }
+        return AlignmentSummary(
+            renamed: significant.filter { $0.referenceTensor != nil && $0.referenceTensor != $0.suspectTensor }.count,
+            transposed: significant.filter(\.transposed).count,
+            rescaled: rescaled,
+            permutedLayers: permuted.sorted(),
+            layerMap: Dictionary(uniqueKeysWithValues: layerMap.map { (String($0.key), $0.value) }),
+            droppedReferenceLayers: referenceLayers.subtracting(mapped).sorted(),
+            unmatchedSuspectLayers: layers.filter { $0.matchedBy == "none" }.compactMap(\.suspectLayer).sorted(),
+            reordered: zip(ordered, ordered.dropFirst()).contains { $0 > $1 },
+            suspectVocabularyRows: suspect.structure.vocabularyRows,
+            referenceVocabularyRows: reference.structure.vocabularyRows)
+    }
+
+    static func heatmaps(_ alignment: TensorAlignment) -> [Heatmap] {
+        var maps: [Heatmap] = []
+        for family in ["attention", "mlp.in", "mlp.out"] {
+            let suspectLayers = Array(Set(alignment.suspect.filter { $0.role.family == family }.compactMap(\.layer))).sorted()
+            let referenceLayers = Array(Set(alignment.reference.filter { $0.role.family == family }.compactMap(\.layer))).sorted()
+            guard suspectLayers.count > 1 || referenceLayers.count > 1, !suspectLayers.isEmpty, !referenceLayers.isEmpty else { continue }
+            let rowIndex = Dictionary(uniqueKeysWithValues: suspectLayers.enumerated().map { ($1, $0) })
+            let colIndex = Dictionary(uniqueKeysWithValues: referenceLayers.enumerated().map { ($1, $0) })
+            var cells = Array(repeating: Array(repeating: 0.0, count: referenceLayers.count), count: suspectLayers.count)
+            for (index, s) in alignment.suspect.enumerated() where s.role.family == family {
+                guard let sl = s.layer, let row = rowIndex[sl] else { continue }
+                for score in alignment.scores[index] {
+                    let r = alignment.reference[score.reference]
+                    guard r.role.family == family, let rl = r.layer, let col = colIndex[rl] else { continue }
+                    cells[row][col] = max(cells[row][col], abs(score.cosine))
+                }
+            }
+            maps.append(Heatmap(family: family, suspectLayers: suspectLayers, referenceLayers: referenceLayers, cosines: cells))
+        }
+        return maps
+    }
+
+    static func curves(suspect: Fingerprint, reference: Fingerprint) -> [StatisticCurve] {
+        let roles: [TensorRole] = [.attentionQuery, .attentionKey, .attentionValue, .attentionOutput, .attentionUnknown, .mlpGate, .mlpUp, .mlpDown]
+        func curve(_ fingerprint: Fingerprint, _ role: TensorRole) -> [Int: Double] {
+            var values: [Int: Double] = [:]
+            for tensor in fingerprint.tensors where tensor.role == role {
+                if let layer = tensor.layer, let std = tensor.statistics?.std, values[layer] == nil { values[layer] = std }
+            }
+            return values
+        }
+        var result: [StatisticCurve] = []
+        for role in roles {
+            let a = curve(suspect, role), b = curve(reference, role)
+            guard !a.isEmpty, !b.isEmpty else { continue }
+            let maximum = max(a.keys.max()!, b.keys.max()!)
+            let common = Set(a.keys).intersection(b.keys).sorted()
+            result.append(StatisticCurve(
+                role: role.rawValue, statistic: "std",
+                suspect: (0...maximum).map { a[$0] }, reference: (0...maximum).map { b[$0] },
+                correlation: pearson(common.map { a[$0]! }, common.map { b[$0]! })))
+        }
+        return result
+    }
+
+    static func pearson(_ x: [Double], _ y: [Double]) -> Double? {
+        guard x.count >= 3 else { return nil }
+        let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        for i in x.indices { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) * (x[i] - mx); syy += (y[i] - my) * (y[i] - my) }
+        guard sxx > 0, syy > 0 else { return nil }
+        return sxy / (sxx * syy).squareRoot()
+    }
+}

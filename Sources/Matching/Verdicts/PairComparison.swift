@@ -1,0 +1,85 @@
+import Fingerprinting
+import Foundation
+
+/// Compares a suspect fingerprint with one reference fingerprint.
+public enum PairComparison {
+    public static func compare(
+        suspect: Fingerprint, suspectIdentity: ModelIdentity,
+        reference: Fingerprint, referenceIdentity: ModelIdentity,
+        options: MatchingOptions = MatchingOptions()
+    ) -> Comparison {
+        let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, reference]))
+        let suspectEvidence = EvidenceTensor.collect(suspect, signs: signs)
+        let referenceEvidence = EvidenceTensor.collect(reference, signs: signs)
+        let sameSeed = suspect.header.seed == reference.header.seed
+        let alignment = TensorAlignment(suspect: suspectEvidence, reference: sameSeed ? referenceEvidence : [])
+        let logTensorThreshold = log(options.tensorThreshold)
+
+        // Per-tensor matches.
+        let referenceRaw = Set(reference.tensors.map(\.sha256.hex))
+        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256.hex))
+        var tensorMatches: [TensorMatch] = []
+        var tensorLogPs: [Double] = []
+        for (index, s) in suspectEvidence.enumerated() {
+            let score = alignment.best[index]
+            let r = score.map { referenceEvidence[$0.reference] }
+            let logP = alignment.logPValue(index)
+            tensorLogPs.append(logP)
+            var exact: String?
+            if referenceRaw.contains(s.rawDigest) { exact = "raw" } else if referenceCanonical.contains(s.canonicalDigest) { exact = "canonical" }
+            tensorMatches.append(TensorMatch(
+                suspectTensor: s.name, referenceTensor: r?.name, role: s.role.rawValue, suspectLayer: s.layer,
+                referenceLayer: r?.layer, parameters: s.parameters, transposed: score?.transposed ?? false,
+                cosine: score?.cosine ?? 0, z: score?.z ?? 0, log10P: LogProbability.log10(logP),
+                comparisons: alignment.comparisons[index], exact: exact,
+                normRatio: r.map { $0.norm > 0 ? s.norm / $0.norm : 0 } ?? 0,
+                significant: exact != nil || logP < logTensorThreshold))
+        }
+
+        // Layer hints for profiles: suspect layer → reference layer by significant matches.
+        var votes: [Int: [Int: Int]] = [:]
+        for match in tensorMatches where match.significant {
+            if let sl = match.suspectLayer, let rl = match.referenceLayer { votes[sl, default: [:]][rl, default: 0] += match.parameters }
+        }
+        let layerHints = votes.mapValues { $0.max { ($0.value, -$0.key) < ($1.value, -$1.key) }!.key }
+        let profileMatches = sameSeed ? ProfileMatching.match(suspect: suspect, reference: reference, layerHints: layerHints) : []
+        let profileLogPs = profileMatches.map { $0.log10P * Foundation.log(10.0) }
+
+        let combined = LogProbability.fisher(tensorLogPs + profileLogPs)
+        let layers = LayerSummary.layers(tensorMatches, profiles: profileMatches, logThreshold: logTensorThreshold)
+        let alignmentSummary = LayerSummary.alignment(
+            tensorMatches, profiles: profileMatches, layers: layers, suspect: suspect, reference: reference,
+            logThreshold: logTensorThreshold)
+        let exact = exactEvidence(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches)
+        let verdict = VerdictRules.decide(
+            suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
+            layers: layers, alignment: alignmentSummary, combinedLogP: combined, options: options,
+            referenceLabel: referenceIdentity.label)
+        return Comparison(
+            suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,
+            layers: layers, profiles: profileMatches,
+            heatmaps: LayerSummary.heatmaps(alignment),
+            curves: LayerSummary.curves(suspect: suspect, reference: reference),
+            alignment: alignmentSummary,
+            method: MethodInfo(tool: Fingerprinter.toolName, toolVersion: Fingerprinter.toolVersion,
+                               fingerprintFormat: FingerprintFormat.version, seed: suspect.header.seed,
+                               threshold: options.threshold, tensorThreshold: options.tensorThreshold, command: options.command))
+    }
+
+    static func exactEvidence(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) -> ExactEvidence {
+        let referenceFiles = Set(reference.source.files.compactMap { $0.sha256?.hex })
+        let identicalFiles = suspect.source.files.filter { $0.sha256.map { referenceFiles.contains($0.hex) } ?? false }.count
+        let referenceRaw = Set(reference.tensors.map(\.sha256))
+        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
+        let totalParameters = max(1, matches.reduce(0) { $0 + $1.parameters })
+        let canonicalParameters = matches.filter { $0.exact != nil }.reduce(0) { $0 + $1.parameters }
+        return ExactEvidence(
+            suspectFiles: suspect.source.files.count, identicalFiles: identicalFiles,
+            suspectTensors: suspect.tensors.count,
+            sharedRawTensors: suspect.tensors.filter { referenceRaw.contains($0.sha256) }.count,
+            sharedCanonicalTensors: suspect.tensors.filter { referenceCanonical.contains($0.canonical.sha256) }.count,
+            rawRootEqual: suspect.roots.raw == reference.roots.raw,
+            canonicalRootEqual: suspect.roots.canonical == reference.roots.canonical,
+            canonicalCoverage: Double(canonicalParameters) / Double(totalParameters))
+    }
+}

@@ -1,0 +1,133 @@
+import Fingerprinting
+import Foundation
+
+/// The decision rules from evidence to a verdict (docs/MATCHING.md).
+enum VerdictRules {
+    /// Typical relative rounding error (rms) of storing weights in a narrower dtype.
+    static func expectedRoundingError(_ dtype: String) -> Double? {
+        switch dtype {
+        case "F16": 1.5e-4
+        case "BF16": 1.2e-3
+        case "F8_E4M3", "F8_E4M3FNUZ": 0.04
+        case "F8_E5M2", "F8_E5M2FNUZ": 0.08
+        case "Q8_0": 0.005
+        case "Q6_K": 0.01
+        case "Q5_0", "Q5_1", "Q5_K": 0.025
+        case "Q4_0", "Q4_1", "Q4_K": 0.06
+        case "Q3_K": 0.12
+        case "Q2_K": 0.25
+        default: nil
+        }
+    }
+
+    static func decide(
+        suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
+        profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
+        options: MatchingOptions, referenceLabel: String
+    ) -> Verdict {
+        let ln10 = log(10.0)
+        let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
+        let matchedParameters = layers.filter { $0.matchedBy != "none" }.reduce(0) { $0 + $1.parameters }
+        let numbered = layers.filter { $0.suspectLayer != nil }
+        let layerCoverage = numbered.isEmpty ? 0 : Double(numbered.filter { $0.matchedBy != "none" }.count) / Double(numbered.count)
+        let coverage = max(Double(matchedParameters) / Double(totalParameters), layerCoverage)
+        let significant = tensors.filter(\.significant)
+        let significantParameters = significant.reduce(0) { $0 + $1.parameters }
+        let estimatedCosine: Double? = significantParameters > 0
+            ? significant.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
+        let strongProfiles = profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) }
+
+        var evidence: [String] = []
+        // Exact layer.
+        if exact.identicalFiles > 0 {
+            evidence.append("\(exact.identicalFiles) of \(exact.suspectFiles) files are byte-identical to the reference's files (SHA-256).")
+        }
+        if exact.rawRootEqual { evidence.append("Every tensor is byte-identical to the reference (same name-free tensor root).") }
+        else if exact.canonicalRootEqual { evidence.append("Every tensor holds the same values as the reference after canonical re-encoding (same canonical root).") }
+        else if exact.sharedCanonicalTensors > 0 {
+            evidence.append("\(exact.sharedCanonicalTensors) of \(exact.suspectTensors) tensors have the same values as a reference tensor (\(exact.sharedRawTensors) byte-identical).")
+        }
+        // Sketches.
+        if !significant.isEmpty {
+            let cosines = significant.map { abs($0.cosine) }.sorted()
+            evidence.append(String(format: "%d of %d weight matrices match a reference matrix by sketch (estimated cosine median %.4f, min %.4f).",
+                                   significant.count, tensors.count, cosines[cosines.count / 2], cosines.first!))
+            if let cosine = estimatedCosine, cosine < 0.99995 {
+                let ratios = significant.map { max(0, 1 / max($0.cosine * $0.cosine, 1e-12) - 1).squareRoot() }
+                let meanRatio = ratios.reduce(0, +) / Double(ratios.count)
+                let spread = (ratios.reduce(0) { $0 + ($1 - meanRatio) * ($1 - meanRatio) } / Double(ratios.count)).squareRoot()
+                if meanRatio > 0, spread / meanRatio < 0.3 {
+                    evidence.append(String(format: "The deviation is uniform across matrices (≈%.3g × each tensor's norm), as added noise or rounding would produce.", meanRatio))
+                } else {
+                    evidence.append(String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!))
+                }
+            }
+        }
+        if alignment.renamed > 0 { evidence.append("\(alignment.renamed) matched tensors have different names (renamed).") }
+        if alignment.transposed > 0 { evidence.append("\(alignment.transposed) matched matrices are stored transposed.") }
+        if !alignment.rescaled.isEmpty {
+            evidence.append("Rescaled matrices: " + alignment.rescaled.prefix(6).joined(separator: ", ") + (alignment.rescaled.count > 6 ? ", …" : "") + ".")
+        }
+        if !strongProfiles.isEmpty {
+            let best = strongProfiles.map(\.crossCheck).sorted()
+            evidence.append(String(format: "%d of %d neuron-profile sets pass the permutation cross-check (T median %.3f; independent models give ≈0).",
+                                   strongProfiles.count, profiles.count, best[best.count / 2]))
+        }
+        if !alignment.permutedLayers.isEmpty {
+            evidence.append("Neurons or heads are permuted in layers " + alignment.permutedLayers.map(String.init).joined(separator: ", ") + " (function-preserving relabelling).")
+        }
+        if !alignment.droppedReferenceLayers.isEmpty, coverage > 0 {
+            evidence.append("Reference layers without a counterpart: " + alignment.droppedReferenceLayers.map(String.init).joined(separator: ", ") + ".")
+        }
+        if alignment.reordered { evidence.append("Layers appear in a different order than in the reference.") }
+        if let s = alignment.suspectVocabularyRows, let r = alignment.referenceVocabularyRows, s != r {
+            evidence.append("The vocabulary has \(s) rows against the reference's \(r) (\(s > r ? "extended" : "trimmed")).")
+        }
+
+        let pText = LogProbability.format(combinedLogP)
+        let cosineText = estimatedCosine.map { String(format: ", estimated cosine %.4f", $0) } ?? ""
+        let coverageText = String(format: "%.0f%%", coverage * 100)
+        func verdict(_ kind: Verdict.Kind, _ sentence: String) -> Verdict {
+            Verdict(kind: kind, sentence: sentence, log10P: LogProbability.log10(combinedLogP), pValue: pText,
+                    estimatedCosine: estimatedCosine, coverage: coverage, evidence: evidence)
+        }
+
+        let sameNames = Set(suspect.tensors.map(\.name)) == Set(reference.tensors.map(\.name))
+        if exact.suspectFiles > 0 && exact.identicalFiles == exact.suspectFiles && suspect.source.files.count == reference.source.files.count {
+            return verdict(.identical, "Identical: every file is byte-for-byte a file of \(referenceLabel).")
+        }
+        if exact.rawRootEqual && sameNames {
+            return verdict(.identical, "Identical: the same tensors, byte for byte and under the same names, as \(referenceLabel) (only file framing or metadata differs).")
+        }
+        if exact.canonicalRootEqual || (exact.rawRootEqual && !sameNames) {
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (renamed, re-sharded, transposed or converted losslessly).")
+        }
+        guard combinedLogP < log(options.threshold) else {
+            return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")
+        }
+        // Lossy re-encoding: every matrix matches with the small, uniform error of a narrower dtype.
+        let suspectDTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
+        let referenceDTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
+        if let cosine = estimatedCosine, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
+           suspectDTypes != referenceDTypes, let target = suspectDTypes.compactMap(expectedRoundingError).max() {
+            let ratio = max(0, 1 / (cosine * cosine) - 1).squareRoot()
+            if ratio <= 3 * target {
+                let names = suspectDTypes.sorted().joined(separator: ", ")
+                evidence.append(String(format: "Relative deviation %.2g is what conversion to %@ produces (≈%.2g).", ratio, names, target))
+                return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights converted to \(names) (p = \(pText)\(cosineText)).",
+                               log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: estimatedCosine,
+                               coverage: coverage, evidence: evidence)
+            }
+        }
+        if coverage >= options.derivedCoverage {
+            var how: [String] = []
+            if !alignment.permutedLayers.isEmpty { how.append("permuted") }
+            if !alignment.rescaled.isEmpty { how.append("rescaled") }
+            if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
+            let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"
+            return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched.")
+        }
+        let matchedLayers = layers.filter { $0.matchedBy != "none" }.map(\.group)
+        return verdict(.partial, "Partly taken from \(referenceLabel): \(matchedLayers.joined(separator: ", ")) match (p = \(pText)\(cosineText), \(coverageText) of weights).")
+    }
+}

@@ -1,0 +1,175 @@
+import SyntheticModels
+
+/// One attack from the catalogue in `docs/PERTURBATION.md`: a deterministic transform of a
+/// `CheckpointModel`.
+public protocol Perturbation: Sendable {
+    /// Where the attack runs when several are composed (`PerturbationPlan` sorts by it).
+    var step: PerturbationStep { get }
+    /// Applies the attack and says exactly what was done.
+    func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord
+}
+
+/// The fixed order in which composed attacks run.
+///
+/// Combining with other checkpoints comes first (both still in the original basis), then
+/// structural edits, then function-preserving reparametrisations, then value noise and
+/// rounding, and finally storage-only changes.
+public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
+    case merge
+    case graft
+    case selectLayers
+    case extendVocabulary
+    case permuteNeurons
+    case permuteHeads
+    case rescale
+    case rotate
+    case permuteHidden
+    case noise
+    case convertDType
+    case transposeStorage
+    case rename
+    case reshard
+    case editMetadata
+
+    public static func < (lhs: PerturbationStep, rhs: PerturbationStep) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A stable name, used for derived seeds and in manifests.
+    public var name: String {
+        switch self {
+        case .merge: "merge"
+        case .graft: "graft"
+        case .selectLayers: "select-layers"
+        case .extendVocabulary: "extend-vocab"
+        case .permuteNeurons: "permute-neurons"
+        case .permuteHeads: "permute-heads"
+        case .rescale: "rescale"
+        case .rotate: "rotate"
+        case .permuteHidden: "permute-hidden"
+        case .noise: "noise"
+        case .convertDType: "dtype"
+        case .transposeStorage: "transpose"
+        case .rename: "rename"
+        case .reshard: "reshard"
+        case .editMetadata: "metadata"
+        }
+    }
+}
+
+/// What one attack did: ground truth for an evaluation.
+public struct PerturbationRecord: Sendable, Codable, Equatable {
+    /// The attack's name, e.g. `permute-neurons`.
+    public var attack: String
+    /// Whether the model computes the same function afterwards (up to float rounding).
+    public var functionPreserving: Bool
+    /// One human-readable line.
+    public var summary: String
+    /// Seeds, weights, layer lists and other parameters.
+    public var parameters: [String: ManifestValue]
+
+    public init(attack: String, functionPreserving: Bool, summary: String, parameters: [String: ManifestValue] = [:]) {
+        self.attack = attack
+        self.functionPreserving = functionPreserving
+        self.summary = summary
+        self.parameters = parameters
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case attack, summary, parameters
+        case functionPreserving = "function_preserving"
+    }
+}
+
+/// A JSON value in a manifest.
+public enum ManifestValue: Sendable, Equatable, Codable {
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case bool(Bool)
+    case integers([Int])
+    case strings([String])
+    case map([String: String])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .integers(let value): try container.encode(value)
+        case .strings(let value): try container.encode(value)
+        case .map(let value): try container.encode(value)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int.self) { self = .integer(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([Int].self) { self = .integers(value) }
+        else if let value = try? container.decode([String].self) { self = .strings(value) }
+        else { self = .map(try container.decode([String: String].self)) }
+    }
+}
+
+// MARK: - Role lookups shared by attacks
+
+extension CheckpointModel {
+    /// Every entry with its role and layer, for a recognised architecture.
+    func classified(_ spec: TransformerSpec) -> [(index: Int, role: TensorRole, layer: Int?)] {
+        entries.indices.map { index in
+            let (role, layer) = TensorRole.classify(entries[index].name, family: spec.family)
+            return (index, role, layer)
+        }
+    }
+
+    /// Refuses floating-point tensors without a known role (an attack that moves the hidden
+    /// dimension must transform every tensor that touches it).
+    func requireAllRolesKnown(_ spec: TransformerSpec, attack: String) throws(PerturbationError) {
+        for item in classified(spec) where item.role == .unknown && entries[item.index].isFloatingPoint {
+            throw PerturbationError(attack: attack, tensor: entries[item.index].name, rule: .unrecognisedTensor)
+        }
+    }
+
+    /// Applies `body` to the tensor named `name`.
+    mutating func updateTensor(_ name: String, attack: String, _ body: (inout ModelWeights.Tensor) -> Void) throws(PerturbationError) {
+        let index = try requireIndex(of: name, for: attack)
+        body(&entries[index].tensor)
+    }
+
+    /// Hugging Face names of the per-layer tensors an attack moves, by family.
+    func layerNames(_ spec: TransformerSpec, layer: Int) -> LayerNames {
+        switch spec.family {
+        case .llama:
+            let p = "model.layers.\(layer)."
+            return LayerNames(
+                query: p + "self_attn.q_proj", key: p + "self_attn.k_proj", value: p + "self_attn.v_proj",
+                attentionOutput: p + "self_attn.o_proj", mlpInputs: [p + "mlp.gate_proj", p + "mlp.up_proj"],
+                linearMLPInput: p + "mlp.up_proj", mlpOutput: p + "mlp.down_proj", hasBiases: false)
+        case .bert:
+            let p = "encoder.layer.\(layer)."
+            return LayerNames(
+                query: p + "attention.self.query", key: p + "attention.self.key", value: p + "attention.self.value",
+                attentionOutput: p + "attention.output.dense", mlpInputs: [p + "intermediate.dense"],
+                linearMLPInput: nil, mlpOutput: p + "output.dense", hasBiases: true)
+        }
+    }
+}
+
+/// Module paths (without `.weight`/`.bias`) of one layer.
+struct LayerNames {
+    var query: String
+    var key: String
+    var value: String
+    var attentionOutput: String
+    /// Matrices whose rows are MLP neurons (gate and up, or intermediate).
+    var mlpInputs: [String]
+    /// The MLP input that enters linearly (Llama `up_proj`), which per-neuron rescaling may scale.
+    var linearMLPInput: String?
+    /// The matrix whose columns are MLP neurons (down, or output).
+    var mlpOutput: String
+    /// Whether the projections have biases (BERT).
+    var hasBiases: Bool
+}

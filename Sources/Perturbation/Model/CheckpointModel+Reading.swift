@@ -1,0 +1,83 @@
+import Checkpoints
+import Foundation
+import SyntheticModels
+
+// MARK: - Reading
+
+extension CheckpointModel {
+    /// Files copied next to the weights when present: the model config and tokenizer files
+    /// (a copier ships them; the model card and other weight formats are left behind).
+    public static let companionFileNames: [String] = [
+        "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+        "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt", "tokenizer.model", "spiece.model",
+        "sentencepiece.bpe.model", "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
+    ]
+
+    /// Largest companion file copied (tokenizer files are a few MB).
+    static let companionSizeLimit = 256 << 20
+
+    /// Reads every tensor of the safetensors checkpoint at `path` (file, directory, shard
+    /// index or Hugging Face cache entry) as `Float`s, keeping names, shapes, order and dtypes,
+    /// plus `config.json` and tokenizer files found next to it; infers the architecture.
+    public static func read(from path: String) throws(PerturbationError) -> CheckpointModel {
+        let reader: CheckpointReader
+        do {
+            reader = try CheckpointReader(path: path)
+        } catch {
+            throw PerturbationError(rule: .checkpoint(error))
+        }
+        let checkpoint = reader.checkpoint
+        var entries: [Entry] = []
+        entries.reserveCapacity(checkpoint.tensors.count)
+        for info in checkpoint.tensors {
+            let file = reader.displayName(ofFile: info.fileIndex)
+            do {
+                try info.requireDecodable(file: file)
+            } catch {
+                throw PerturbationError(rule: .checkpoint(error))
+            }
+            var values = [Float](repeating: 0, count: info.elementCount)
+            do {
+                try values.withUnsafeMutableBufferPointer { output in
+                    try reader.readChunks(of: info) { chunk in
+                        chunk.decode(into: UnsafeMutableBufferPointer(rebasing: output[chunk.firstElement..<(chunk.firstElement + chunk.elementCount)]))
+                    }
+                }
+            } catch let error as CheckpointError {
+                throw PerturbationError(rule: .checkpoint(error))
+            } catch {
+                throw PerturbationError(file: file, tensor: info.name, rule: .io(operation: "read", message: "\(error)"))
+            }
+            entries.append(Entry(tensor: ModelWeights.Tensor(name: info.name, shape: info.shape, values: values), storageDType: info.dtype))
+        }
+
+        var companions: [CompanionFile] = []
+        var config: JSONValue?
+        var configBytes: [UInt8] = []
+        for name in companionFileNames {
+            let filePath = (checkpoint.rootDirectory as NSString).appendingPathComponent(name)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: filePath),
+                  (attributes[.type] as? FileAttributeType) == .typeRegular || (attributes[.type] as? FileAttributeType) == .typeSymbolicLink,
+                  let size = attributes[.size] as? Int, size <= companionSizeLimit,
+                  let data = FileManager.default.contents(atPath: filePath) else { continue }
+            let bytes = [UInt8](data)
+            if name == "config.json", let parsed = try? StrictJSONParser.parse(bytes), case .object = parsed {
+                config = parsed
+                configBytes = bytes
+            } else {
+                companions.append(CompanionFile(name: name, bytes: bytes))
+            }
+        }
+
+        var metadata: [String: String] = [:]
+        for file in checkpoint.files { metadata.merge(file.metadata) { first, _ in first } }
+        var model = CheckpointModel(entries: entries, spec: nil, architectureNote: nil, metadata: metadata,
+                                    shardCount: checkpoint.files.count, config: config, companionFiles: companions)
+        switch ArchitectureInference.infer(entries, config: config) {
+        case .success(let spec): model.spec = spec
+        case .failure(let failure): model.architectureNote = failure.reason
+        }
+        if let config { model.configSource = (config, configBytes) }
+        return model
+    }
+}

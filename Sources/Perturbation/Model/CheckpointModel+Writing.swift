@@ -1,0 +1,174 @@
+import Checkpoints
+import Foundation
+import SyntheticModels
+
+// MARK: - Writing
+
+extension CheckpointModel {
+    /// The shard index file name written when `shardCount > 1`.
+    public static let shardIndexName = "model.safetensors.index.json"
+
+    /// The safetensors file names `write` uses for `shardCount` shards.
+    public static func shardFileNames(count: Int) -> [String] {
+        count <= 1 ? ["model.safetensors"]
+            : (1...count).map { String(format: "model-%05d-of-%05d.safetensors", $0, count) }
+    }
+
+    /// Writes `weights` as a checkpoint directory with a generated `config.json`: every tensor
+    /// stored as `dtype` (rounded to nearest even), in `shards` files, and with 2-D tensors other
+    /// than embedding tables stored transposed when `transposed`.
+    @discardableResult
+    public static func write(
+        _ weights: ModelWeights, to directory: String, dtype: DType = .f32, shards: Int = 1, transposed: Bool = false, overwrite: Bool = false
+    ) throws(PerturbationError) -> [String] {
+        var model = CheckpointModel(weights, dtype: dtype)
+        model.shardCount = shards
+        if transposed { _ = try TransposedStorage().apply(to: &model) }
+        return try model.write(to: directory, overwrite: overwrite)
+    }
+
+    /// Writes the checkpoint as a directory: safetensors file(s) with each entry's storage
+    /// dtype and orientation, a shard index when sharded, `config.json` and companion files,
+    /// plus `extraFiles` (e.g. a manifest).
+    ///
+    /// The directory is built under a temporary sibling name and renamed into place, so a
+    /// failed write leaves nothing behind. An existing `directory` is an error unless
+    /// `overwrite`, in which case it is replaced (only after the new one is complete).
+    /// Returns the safetensors file names written.
+    @discardableResult
+    public func write(to directory: String, overwrite: Bool = false, extraFiles: [CompanionFile] = []) throws(PerturbationError) -> [String] {
+        let fileManager = FileManager.default
+        let target = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        if fileManager.fileExists(atPath: target) && !overwrite {
+            throw PerturbationError(file: target, rule: .outputExists)
+        }
+        try validateForWriting()
+
+        let temporary = target + ".partial-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try fileManager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        } catch {
+            throw PerturbationError(file: temporary, rule: .io(operation: "create directory", message: "\(error)"))
+        }
+        var committed = false
+        defer { if !committed { try? fileManager.removeItem(atPath: temporary) } }
+
+        let names = Self.shardFileNames(count: shardCount)
+        let groups = shardGroups()
+        var weightMap: [String: String] = [:]
+        for (shard, group) in groups.enumerated() {
+            let path = (temporary as NSString).appendingPathComponent(names[shard])
+            try writeSafetensors(group.map { entries[$0] }, to: path, displayName: (target as NSString).appendingPathComponent(names[shard]))
+            for index in group { weightMap[entries[index].name] = names[shard] }
+        }
+        var files: [CompanionFile] = []
+        if shardCount > 1 {
+            files.append(CompanionFile(name: Self.shardIndexName, bytes: Array(shardIndexText(weightMap: weightMap).utf8)))
+        }
+        if let config {
+            if let source = configSource, source.value == config {
+                files.append(CompanionFile(name: "config.json", bytes: source.bytes))
+            } else {
+                files.append(CompanionFile(name: "config.json", bytes: Array(ModelConfig.text(config).utf8)))
+            }
+        }
+        files += companionFiles + extraFiles
+        for file in files {
+            let path = (temporary as NSString).appendingPathComponent(file.name)
+            guard fileManager.createFile(atPath: path, contents: Data(file.bytes)) else {
+                throw PerturbationError(file: (target as NSString).appendingPathComponent(file.name), rule: .io(operation: "create", message: "could not create the file"))
+            }
+        }
+
+        // Swap into place: the old output (if any) is removed only once the new one is complete.
+        var displaced: String?
+        if fileManager.fileExists(atPath: target) {
+            let aside = target + ".replaced-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+            do { try fileManager.moveItem(atPath: target, toPath: aside) } catch {
+                throw PerturbationError(file: target, rule: .io(operation: "move aside", message: "\(error)"))
+            }
+            displaced = aside
+        }
+        do {
+            try fileManager.moveItem(atPath: temporary, toPath: target)
+        } catch {
+            if let displaced { try? fileManager.moveItem(atPath: displaced, toPath: target) }
+            throw PerturbationError(file: target, rule: .io(operation: "rename", message: "\(error)"))
+        }
+        committed = true
+        if let displaced { try? fileManager.removeItem(atPath: displaced) }
+        return names
+    }
+
+    /// Checks everything that could fail mid-write before any file is created.
+    private func validateForWriting() throws(PerturbationError) {
+        guard shardCount >= 1, shardCount <= max(1, entries.count) else {
+            throw PerturbationError(rule: .invalidArgument("cannot write \(entries.count) tensors into \(shardCount) shards (every shard needs at least one tensor)"))
+        }
+        var seen = Set<String>()
+        for entry in entries {
+            guard seen.insert(entry.name).inserted else {
+                throw PerturbationError(tensor: entry.name, rule: .invalidArgument("the tensor name is used twice"))
+            }
+            if entry.storedTransposed && entry.tensor.shape.count != 2 {
+                throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors can be stored transposed, this one has shape \(entry.tensor.shape)"))
+            }
+        }
+    }
+
+    /// Contiguous runs of entry indices, one per shard, balanced by stored bytes: a shard is
+    /// closed when adding the next tensor would overshoot its fair share of the bytes still
+    /// to place by more than half that tensor, or when only one tensor per remaining shard is left.
+    func shardGroups() -> [[Int]] {
+        guard shardCount > 1 else { return [Array(entries.indices)] }
+        let sizes = entries.map { $0.storageDType.byteCount(forElements: $0.tensor.values.count) ?? 0 }
+        let total = sizes.reduce(0, +)
+        var groups: [[Int]] = [[]]
+        var current = 0, closed = 0
+        for index in entries.indices {
+            let shardsAfterCurrent = shardCount - groups.count
+            if !groups[groups.count - 1].isEmpty, shardsAfterCurrent > 0 {
+                let share = Double(total - closed) / Double(shardsAfterCurrent + 1)
+                let overshoots = Double(current) + Double(sizes[index]) / 2 > share
+                if overshoots || entries.count - index == shardsAfterCurrent {
+                    groups.append([])
+                    closed += current
+                    current = 0
+                }
+            }
+            groups[groups.count - 1].append(index)
+            current += sizes[index]
+        }
+        return groups
+    }
+
+    private func writeSafetensors(_ group: [Entry], to path: String, displayName: String) throws(PerturbationError) {
+        let declarations = group.map {
+            SafetensorsWriter.Declaration(name: $0.name, dtype: $0.storageDType, shape: $0.storedTransposed ? $0.tensor.shape.reversed() : $0.tensor.shape)
+        }
+        do {
+            try SafetensorsWriter.write(declarations, metadata: metadata.isEmpty ? nil : metadata, to: path) { index, sink in
+                let entry = group[index]
+                var values = entry.tensor.values
+                if entry.storedTransposed {
+                    values = TensorMath.transposed(values, rows: entry.tensor.shape[0], columns: entry.tensor.shape[1])
+                }
+                let bytes = try StorageEncoding.encode(values, as: entry.storageDType, tensor: entry.name)
+                try bytes.withUnsafeBytes { try sink($0) }
+            }
+        } catch let error as PerturbationError {
+            throw PerturbationError(file: displayName, tensor: error.tensor, rule: error.rule)
+        } catch let error as CheckpointError {
+            throw PerturbationError(file: displayName, rule: .io(operation: "write", message: error.description))
+        } catch {
+            throw PerturbationError(file: displayName, rule: .io(operation: "write", message: "\(error)"))
+        }
+    }
+
+    private func shardIndexText(weightMap: [String: String]) -> String {
+        let total = entries.reduce(0) { $0 + ($1.storageDType.byteCount(forElements: $1.tensor.values.count) ?? 0) }
+        var text = "{\n  \"metadata\": {\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n"
+        text += weightMap.keys.sorted().map { "    " + JSONText.quote($0) + ": " + JSONText.quote(weightMap[$0]!) }.joined(separator: ",\n")
+        return text + "\n  }\n}\n"
+    }
+}

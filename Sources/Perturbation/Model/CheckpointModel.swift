@@ -1,0 +1,122 @@
+import Checkpoints
+import SyntheticModels
+
+/// A checkpoint held in memory: every tensor as `Float` values (names, shapes and order as
+/// stored), how each one is to be stored, the recognised architecture, and the files that
+/// travel with the weights (`config.json`, tokenizer files).
+///
+/// Perturbations transform a `CheckpointModel`; `read(from:)` and `write(to:)` move it from
+/// and to disk. `modelWeights()` gives the `ModelWeights` view the reference forward pass runs.
+public struct CheckpointModel: Sendable {
+    /// One tensor and how it is stored.
+    public struct Entry: Sendable {
+        /// Name, logical shape (PyTorch `(out, in)` orientation) and values.
+        public var tensor: ModelWeights.Tensor
+        /// The dtype written to disk; initially the dtype it was read with.
+        public var storageDType: DType
+        /// Whether the values are floating point (integer buffers such as BERT's
+        /// `position_ids` are carried along unchanged by every attack).
+        public var isFloatingPoint: Bool
+        /// Whether a 2-D tensor is written transposed (`(in, out)`, the Flax/JAX `kernel` layout).
+        public var storedTransposed: Bool
+
+        public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
+            self.tensor = tensor
+            self.storageDType = storageDType
+            isFloatingPoint = storageDType.isFloatingPoint
+            self.storedTransposed = storedTransposed
+        }
+
+        public var name: String { tensor.name }
+    }
+
+    /// A file copied next to the weights (name relative to the checkpoint directory).
+    public struct CompanionFile: Sendable, Equatable {
+        public var name: String
+        public var bytes: [UInt8]
+
+        public init(name: String, bytes: [UInt8]) {
+            self.name = name
+            self.bytes = bytes
+        }
+    }
+
+    /// Tensors in storage order.
+    public var entries: [Entry]
+    /// The architecture, when the tensors carry Hugging Face Llama or BERT names; `nil` when
+    /// it was not recognised or after renaming.
+    public var spec: TransformerSpec?
+    /// Why `spec` is `nil`, for messages.
+    public var architectureNote: String?
+    /// `__metadata__` written into every safetensors file.
+    public var metadata: [String: String]
+    /// Number of safetensors files to write (more than one adds `model.safetensors.index.json`).
+    public var shardCount: Int
+    /// The parsed `config.json`, kept in key order; structural attacks update it.
+    public var config: JSONValue?
+    /// Other files copied verbatim (tokenizer, sentence-transformers settings).
+    public var companionFiles: [CompanionFile]
+    /// The `config.json` bytes as read, written back unchanged while `config` is unchanged.
+    var configSource: (value: JSONValue, bytes: [UInt8])?
+
+    /// A checkpoint holding `weights`, every tensor stored as `dtype`, with a generated
+    /// Hugging Face `config.json`.
+    public init(_ weights: ModelWeights, dtype: DType = .f32) {
+        entries = weights.tensors.map { Entry(tensor: $0, storageDType: dtype) }
+        spec = weights.spec
+        architectureNote = nil
+        metadata = ["format": "pt"]
+        shardCount = 1
+        config = ModelConfig.generate(for: weights.spec)
+        companionFiles = []
+    }
+
+    /// A checkpoint from parts (used by the reader).
+    public init(entries: [Entry], spec: TransformerSpec?, architectureNote: String?, metadata: [String: String],
+                shardCount: Int, config: JSONValue?, companionFiles: [CompanionFile]) {
+        self.entries = entries
+        self.spec = spec
+        self.architectureNote = architectureNote
+        self.metadata = metadata
+        self.shardCount = shardCount
+        self.config = config
+        self.companionFiles = companionFiles
+    }
+
+    // MARK: - Access
+
+    /// The index of the entry with this name.
+    public func index(of name: String) -> Int? {
+        entries.firstIndex { $0.name == name }
+    }
+
+    /// The tensor with this name.
+    public subscript(name: String) -> ModelWeights.Tensor? {
+        index(of: name).map { entries[$0].tensor }
+    }
+
+    /// Total number of values.
+    public var parameterCount: Int { entries.reduce(0) { $0 + $1.tensor.values.count } }
+
+    /// The `ModelWeights` view (all tensors, with the architecture) for the reference forward pass.
+    public func modelWeights() throws(PerturbationError) -> ModelWeights {
+        guard let spec else {
+            throw PerturbationError(rule: .architectureUnknown(reason: architectureNote ?? "no architecture"))
+        }
+        return ModelWeights(spec: spec, tensors: entries.map(\.tensor))
+    }
+
+    /// The architecture, or a typed error naming `attack`.
+    func requireSpec(for attack: String) throws(PerturbationError) -> TransformerSpec {
+        guard let spec else {
+            throw PerturbationError(attack: attack, rule: .architectureUnknown(reason: architectureNote ?? "the tensors were renamed"))
+        }
+        return spec
+    }
+
+    /// The entry index for `name`, or a typed error naming `attack`.
+    func requireIndex(of name: String, for attack: String) throws(PerturbationError) -> Int {
+        guard let index = index(of: name) else { throw PerturbationError(attack: attack, tensor: name, rule: .missingTensor) }
+        return index
+    }
+}

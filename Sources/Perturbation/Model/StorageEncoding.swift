@@ -1,0 +1,113 @@
+import Checkpoints
+
+/// Encodes `Float` values into a stored dtype's bytes.
+///
+/// F32, F64, F16 and BF16 go through `FloatEncoding` (round to nearest even). 8-bit floats
+/// round to the nearest representable value (ties to the even code, saturating at the
+/// largest finite value). Integer dtypes (buffers such as `position_ids`) must hold exact
+/// integers in range.
+enum StorageEncoding {
+    static func encode(_ values: [Float], as dtype: DType, tensor: String) throws(PerturbationError) -> [UInt8] {
+        switch dtype {
+        case .f32, .f64, .f16, .bf16:
+            return FloatEncoding.encode(values, as: dtype)
+        case .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ:
+            let table = EightBitTable.table(for: dtype)
+            return values.map { table.code(nearest: $0) }
+        case .bool, .u8:
+            return try integers(values, UInt8.self, dtype, tensor)
+        case .i8: return try integers(values, Int8.self, dtype, tensor)
+        case .u16: return try integers(values, UInt16.self, dtype, tensor)
+        case .i16: return try integers(values, Int16.self, dtype, tensor)
+        case .u32: return try integers(values, UInt32.self, dtype, tensor)
+        case .i32: return try integers(values, Int32.self, dtype, tensor)
+        case .u64: return try integers(values, UInt64.self, dtype, tensor)
+        case .i64: return try integers(values, Int64.self, dtype, tensor)
+        case .f8E8M0, .f6E2M3, .f6E3M2, .f4, .c64, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K:
+            throw PerturbationError(tensor: tensor, rule: .notEncodable(dtype: dtype, reason: "this tool does not write \(dtype.name); choose --dtype f32, f16, bf16 or fp8"))
+        }
+    }
+
+    private static func integers<I: FixedWidthInteger>(_ values: [Float], _: I.Type, _ dtype: DType, _ tensor: String) throws(PerturbationError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * MemoryLayout<I>.size)
+        for (index, value) in values.enumerated() {
+            guard let integer = I(exactly: value) else {
+                throw PerturbationError(tensor: tensor, rule: .notEncodable(dtype: dtype, reason: "element \(index) is \(value), not an integer in range"))
+            }
+            withUnsafeBytes(of: integer.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+}
+
+/// Round-to-nearest encoding for an 8-bit float format, built from its exact decode table.
+struct EightBitTable: Sendable {
+    /// Non-negative finite values in increasing order, with their codes.
+    private let magnitudes: [Float]
+    private let codes: [UInt8]
+    /// The bit that carries the sign.
+    private let signBit: UInt8
+    /// Whether the format has a negative zero (FNUZ formats do not: 0x80 is NaN).
+    private let hasNegativeZero: Bool
+    private let nanCode: UInt8
+
+    init(decode: (UInt8) -> Float, hasNegativeZero: Bool, nanCode: UInt8) {
+        var pairs: [(Float, UInt8)] = []
+        for code in 0..<128 {
+            let value = decode(UInt8(code))
+            if value.isFinite, value >= 0 { pairs.append((value, UInt8(code))) }
+        }
+        pairs.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        // One code per value: keep the first (lowest) code for repeated values.
+        var magnitudes: [Float] = [], codes: [UInt8] = []
+        for (value, code) in pairs where magnitudes.last != value {
+            magnitudes.append(value)
+            codes.append(code)
+        }
+        self.magnitudes = magnitudes
+        self.codes = codes
+        signBit = 0x80
+        self.hasNegativeZero = hasNegativeZero
+        self.nanCode = nanCode
+    }
+
+    /// The code of the representable value nearest to `value` (ties to the even code;
+    /// magnitudes beyond the largest finite value saturate; NaN stays NaN).
+    func code(nearest value: Float) -> UInt8 {
+        if value.isNaN { return nanCode }
+        let magnitude = abs(value)
+        var low = 0, high = magnitudes.count - 1
+        if magnitude >= magnitudes[high] {
+            low = high
+        } else {
+            // Largest index with magnitudes[index] <= magnitude.
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if magnitudes[middle] <= magnitude { low = middle } else { high = middle - 1 }
+            }
+        }
+        var chosen = low
+        if low + 1 < magnitudes.count {
+            let below = magnitude - magnitudes[low], above = magnitudes[low + 1] - magnitude
+            if above < below || (above == below && codes[low] & 1 == 1) { chosen = low + 1 }
+        }
+        let code = codes[chosen]
+        if value.sign == .minus, code != 0 || hasNegativeZero { return code | signBit }
+        return code
+    }
+
+    static let e4m3 = EightBitTable(decode: FloatBits.float8E4M3, hasNegativeZero: true, nanCode: 0x7F)
+    static let e5m2 = EightBitTable(decode: FloatBits.float8E5M2, hasNegativeZero: true, nanCode: 0x7E)
+    static let e4m3fnuz = EightBitTable(decode: FloatBits.float8E4M3FNUZ, hasNegativeZero: false, nanCode: 0x80)
+    static let e5m2fnuz = EightBitTable(decode: FloatBits.float8E5M2FNUZ, hasNegativeZero: false, nanCode: 0x80)
+
+    static func table(for dtype: DType) -> EightBitTable {
+        switch dtype {
+        case .f8E5M2: e5m2
+        case .f8E4M3FNUZ: e4m3fnuz
+        case .f8E5M2FNUZ: e5m2fnuz
+        default: e4m3
+        }
+    }
+}

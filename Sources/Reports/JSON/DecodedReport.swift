@@ -1,0 +1,7 @@
+import Matching
+
+/// A report read back from JSON.
+public enum DecodedReport: Sendable {
+    case comparison(Comparison)
+    case scan(ScanResult)
+}

@@ -1,0 +1,85 @@
+import Checkpoints
+import Foundation
+import Testing
+
+/// Committed fixtures under `Tests/CheckpointsTests/Fixtures` (made by the scripts there).
+enum FormatFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    static func bytes(_ relative: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: root.appendingPathComponent(relative)))
+    }
+
+    /// A little-endian float32 file.
+    static func floats(_ relative: String) throws -> [Float] {
+        let raw = try bytes(relative)
+        return stride(from: 0, to: raw.count, by: 4).map { offset in
+            Float(bitPattern: UInt32(raw[offset]) | UInt32(raw[offset + 1]) << 8 | UInt32(raw[offset + 2]) << 16 | UInt32(raw[offset + 3]) << 24)
+        }
+    }
+}
+
+/// A fresh directory removed when the value goes away.
+final class FormatTestDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("formats-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    func write(_ bytes: [UInt8], to name: String) throws -> String {
+        let path = path(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
+
+/// Bitwise equality of float arrays (NaN payloads included, +0 ≠ −0).
+func sameBits(_ a: [Float], _ b: [Float]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
+}
+
+/// Decodes a whole tensor through `readChunks`, checking chunk bookkeeping on the way.
+func readAllFloats(_ reader: CheckpointReader, _ tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes) throws -> [Float] {
+    var values: [Float] = []
+    try reader.readChunks(of: tensor, chunkBytes: chunkBytes) { chunk in
+        #expect(chunk.firstElement == values.count, "chunks of \(tensor.name) arrive in element order")
+        #expect(chunk.elementCount % tensor.dtype.block.elements == 0)
+        var decoded = [Float](repeating: .nan, count: chunk.elementCount)
+        decoded.withUnsafeMutableBufferPointer { chunk.decode(into: $0) }
+        values += decoded
+    }
+    return values
+}
+
+/// Decodes raw stored bytes of `dtype`.
+func decode(_ bytes: [UInt8], as dtype: DType) -> [Float] {
+    let count = bytes.count / dtype.block.bytes * dtype.block.elements
+    var values = [Float](repeating: .nan, count: count)
+    bytes.withUnsafeBytes { raw in
+        values.withUnsafeMutableBufferPointer { dtype.decode(raw, into: $0) }
+    }
+    return values
+}
+
+/// The error thrown by `body`, as a `CheckpointError`.
+func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
+    do {
+        try body()
+        return nil
+    } catch let error as CheckpointError {
+        return error
+    } catch {
+        Issue.record("unexpected error type: \(error)")
+        return nil
+    }
+}

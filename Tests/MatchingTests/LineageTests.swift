@@ -1,0 +1,135 @@
+import Checkpoints
+import Fingerprinting
+import Matching
+import SyntheticModels
+import Testing
+
+/// Suspects built from a lineage (base → release, base → honest sibling, plus independent
+/// models) and scanned against a registry of base, release and one independent model.
+@Suite("Lineage: every attack is attributed to the right release with the right verdict")
+struct LineageTests {
+    static let lineage = Lineage()
+    static let registry = try! lineage.registry()
+
+    func scan(_ model: ModelWeights, layout: Fixtures.Layout = .init()) throws -> ScanResult {
+        Scan.run(try Fixtures.fingerprint(model, layout: layout), against: Self.registry)
+    }
+
+    func expect(_ scan: ScanResult, _ verdict: Verdict.Kind, nearest: String?, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(scan.attribution.verdict == verdict, "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
+        #expect(scan.attribution.nearest == nearest, "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
+        #expect(scan.flagged == (verdict != .independent), sourceLocation: sourceLocation)
+    }
+
+    var release: ModelWeights { Self.lineage.release }
+
+    // MARK: - Exact family
+
+    @Test("byte copy → identical")
+    func byteCopy() throws { expect(try scan(release), .identical, nearest: "release@1") }
+
+    @Test("renamed, reordered, re-sharded, transposed, lossless dtype change → re-encoded")
+    func reencoded() throws {
+        // A release whose values are BF16-exact, registered as F32, copied as BF16.
+        let exact = Fixtures.bf16Exact(release)
+        let registry = [("release@1", try Fixtures.fingerprint(exact)), ("base@1", try Fixtures.fingerprint(Self.lineage.base))]
+        let copy = try Fixtures.fingerprint(exact, layout: .init(
+            dtype: .bf16, shards: 3, rename: { "transformer." + $0.replacingOccurrences(of: "model.layers", with: "h") },
+            transposed: ["model.layers.0.mlp.down_proj.weight", "model.layers.2.self_attn.q_proj.weight"], reverseOrder: true))
+        let result = Scan.run(copy, against: registry.map { (label: $0.0, fingerprint: $0.1) })
+        expect(result, .reEncoded, nearest: "release@1")
+    }
+
+    @Test("lossy dtype conversion (F32 → BF16) → re-encoded")
+    func lossyDType() throws { expect(try scan(release, layout: .init(dtype: .bf16)), .reEncoded, nearest: "release@1") }
+
+    // MARK: - Derived family
+
+    @Test("Gaussian noise → derived from the release", arguments: [0.001, 0.01, 0.05, 0.2])
+    func noise(relative: Double) throws {
+        let suspect = TestAttacks.noise(release, relative: Float(relative), seed: 7)
+        let result = try scan(suspect)
+        expect(result, .derived, nearest: "release@1")
+    }
+
+    @Test("neuron, head and hidden permutations (+ rescaling, + noise) → derived from the release, permuted")
+    func permutations() throws {
+        var suspect = TestAttacks.permuteHidden(release, seed: 11)
+        suspect = TestAttacks.permuteNeurons(suspect, seed: 12, rescale: true)
+        suspect = TestAttacks.permuteHeads(suspect, seed: 13, rescale: true)
+        suspect = TestAttacks.noise(suspect, relative: 0.01, seed: 14)
+        let result = try scan(suspect, layout: .init(dtype: .bf16))
+        expect(result, .derived, nearest: "release@1")
+        let comparison = try #require(result.candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.alignment.permutedLayers == [0, 1, 2, 3])
+    }
+
+    @Test("reciprocal rescaling of Q/K and V/O → derived, rescaling reported")
+    func rescaling() throws {
+        let result = try scan(StructuralEdits.rescaleAttention(release))
+        expect(result, .derived, nearest: "release@1")
+        let comparison = try #require(result.candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.alignment.rescaled.count == 16)
+    }
+
+    @Test("further fine-tuning of the release → derived from the release, not the base")
+    func furtherTraining() throws {
+        expect(try scan(SimulatedTraining.fineTune(release, seed: 21, strength: 0.03)), .derived, nearest: "release@1")
+    }
+
+    @Test("combined: permutation + noise + BF16 + re-shard + rename → derived from the release")
+    func combined() throws {
+        var suspect = TestAttacks.permuteNeurons(TestAttacks.permuteHidden(release, seed: 31), seed: 32)
+        suspect = TestAttacks.noise(suspect, relative: 0.05, seed: 33)
+        let result = try scan(suspect, layout: .init(dtype: .bf16, shards: 2, rename: { "m/" + $0 }))
+        expect(result, .derived, nearest: "release@1")
+    }
+
+    // MARK: - Structural edits
+
+    @Test("dropped layers → derived, the dropped layer is reported")
+    func droppedLayers() throws {
+        let result = try scan(StructuralEdits.dropLayers(release, [2]))
+        expect(result, .derived, nearest: "release@1")
+        let comparison = try #require(result.candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.alignment.droppedReferenceLayers == [2])
+        #expect(comparison.alignment.layerMap["2"] == 3)
+    }
+
+    @Test("vocabulary extension → derived, extension reported")
+    func vocabularyExtension() throws {
+        let result = try scan(StructuralEdits.extendVocabulary(release, rows: 40, seed: 41))
+        expect(result, .derived, nearest: "release@1")
+        let comparison = try #require(result.candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.alignment.suspectVocabularyRows == 552)
+    }
+
+    @Test("layers grafted from two releases → merge naming the layers of each")
+    func graft() throws {
+        let suspect = StructuralEdits.graft(release, from: Self.lineage.independent, layers: [2, 3])
+        let result = try scan(suspect)
+        #expect(result.attribution.verdict == .merge, "\(result.attribution.sentence)")
+        let components = Dictionary(uniqueKeysWithValues: result.attribution.components.map { ($0.label, $0.layers ?? []) })
+        #expect(components["release@1"] == [0, 1])
+        #expect(components["independent@1"] == [2, 3])
+    }
+
+    @Test("linear merge 0.6·release + 0.4·independent → merge with estimated weights")
+    func linearMerge() throws {
+        let result = try scan(StructuralEdits.merge(release, Self.lineage.independent, weight: 0.6))
+        #expect(result.attribution.verdict == .merge, "\(result.attribution.sentence)")
+        let weights = Dictionary(uniqueKeysWithValues: result.attribution.components.map { ($0.label, $0.weight ?? -1) })
+        #expect(abs((weights["release@1"] ?? 0) - 0.6) < 0.05, "\(weights)")
+        #expect(abs((weights["independent@1"] ?? 0) - 0.4) < 0.05, "\(weights)")
+    }
+
+    // MARK: - Honest cases
+
+    @Test("an honest sibling fine-tune of the base → attributed to the base, not the release")
+    func sibling() throws { expect(try scan(Self.lineage.sibling), .derived, nearest: "base@1") }
+
+    @Test("independent models with the same architecture and init → not flagged", arguments: [901, 902, 903] as [UInt64])
+    func independent(seed: UInt64) throws {
+        expect(try scan(ModelGenerator.generate(.tinyLlama, seed: seed)), .independent, nearest: nil)
+    }
+}

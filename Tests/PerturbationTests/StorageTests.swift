@@ -1,0 +1,224 @@
+import Checkpoints
+import Foundation
+import Perturbation
+import SyntheticModels
+import Testing
+
+/// Reading and writing checkpoints, and the storage-only attacks, checked on disk.
+@Suite("Checkpoint storage")
+struct StorageTests {
+    func files(in directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+    }
+
+    @Test("write then read keeps names, order, shapes, values, dtypes and the architecture", arguments: Models.allSpecs)
+    func roundTrip(spec: TransformerSpec) throws {
+        let directory = Models.temporaryDirectory()
+        let model = Models.checkpoint(spec)
+        try model.write(to: directory + "/out")
+        #expect(try files(in: directory + "/out") == ["config.json", "model.safetensors"])
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        #expect(reread.spec == spec)
+        #expect(reread.entries.map(\.name) == model.entries.map(\.name))
+        #expect(reread.entries.map(\.tensor.shape) == model.entries.map(\.tensor.shape))
+        #expect(reread.entries.map(\.tensor.values) == model.entries.map(\.tensor.values))
+        #expect(reread.entries.allSatisfy { $0.storageDType == .f32 && $0.isFloatingPoint })
+        #expect(reread.metadata == ["format": "pt"])
+    }
+
+    @Test("head counts come from config.json; without it they are guessed (head width 64, 128, 32, 16 or 8)")
+    func headsFromConfig() throws {
+        let directory = Models.temporaryDirectory()
+        try Models.checkpoint(.smallLlamaGQA).write(to: directory + "/with")
+        #expect(try CheckpointModel.read(from: directory + "/with").spec?.headCount == 8)
+        #expect(try CheckpointModel.read(from: directory + "/with").spec?.keyValueHeadCount == 2)
+        try FileManager.default.removeItem(atPath: directory + "/with/config.json")
+        let guessed = try CheckpointModel.read(from: directory + "/with/model.safetensors").spec
+        #expect(guessed?.headCount == 4 && guessed?.keyValueHeadCount == 1 && guessed?.layerCount == 6)  // 64 does not divide the key width 32; 32 does
+    }
+
+    /// A BERT laid out like the real all-MiniLM-L6-v2: I64 position_ids, pooler, config and tokenizer files.
+    func miniLMLike(in directory: String) throws -> String {
+        var weights = Models.rich(.tinyBERT)
+        weights.tensors.insert(.init(name: "embeddings.position_ids", shape: [1, 64], values: (0..<64).map(Float.init)), at: 0)
+        var rng = SplitMix64(seed: 3)
+        weights.tensors.append(.init(name: "pooler.dense.weight", shape: [64, 64], values: (0..<4096).map { _ in rng.nextGaussian() * 0.1 }))
+        weights.tensors.append(.init(name: "pooler.dense.bias", shape: [64], values: (0..<64).map { _ in rng.nextGaussian() * 0.1 }))
+        var model = CheckpointModel(weights)
+        model.entries[0].storageDType = .i64
+        model.entries[0].isFloatingPoint = false
+        model.companionFiles = [.init(name: "tokenizer.json", bytes: Array("{\"version\":\"1.0\"}".utf8))]
+        try model.write(to: directory + "/in")
+        try "# a model card naming the origin".write(toFile: directory + "/in/README.md", atomically: true, encoding: .utf8)
+        return directory + "/in"
+    }
+
+    @Test("integer buffers and companion files survive; the model card is left behind")
+    func realLayout() throws {
+        let directory = Models.temporaryDirectory()
+        let input = try miniLMLike(in: directory)
+        var model = try CheckpointModel.read(from: input)
+        #expect(model.spec?.family == .bert && model.spec?.headCount == 4)
+        #expect(model.entries[0].storageDType == .i64 && !model.entries[0].isFloatingPoint)
+        let original = model
+        let before = try Models.forward(model)
+        _ = try HiddenPermutation(seed: 2).apply(to: &model)
+        // The pooler reads the permuted stream (columns permuted), so its output is unchanged.
+        let p = HiddenPermutation(seed: 2).permutation(hiddenSize: 64)
+        let pooler = try Models.tensor(original, "pooler.dense.weight"), permutedPooler = try Models.tensor(model, "pooler.dense.weight")
+        for r in 0..<64 { for c in 0..<64 { #expect(permutedPooler.values[r * 64 + c] == pooler.values[r * 64 + p[c]]) } }
+        #expect(try Models.tensor(model, "pooler.dense.bias").values == Models.tensor(original, "pooler.dense.bias").values)
+        let after = try Models.forward(model)
+        for t in 0..<before.rows { for i in 0..<64 { #expect(abs(after[t, i] - before[t, p[i]]) < 1e-9) } }
+
+        _ = try DTypeConversion(target: .bf16).apply(to: &model)
+        try model.write(to: directory + "/out")
+        #expect(try files(in: directory + "/out") == ["config.json", "model.safetensors", "tokenizer.json"])
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.tensor(named: "embeddings.position_ids")?.dtype == .i64)
+        #expect(reader.checkpoint.tensor(named: "pooler.dense.weight")?.dtype == .bf16)
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        #expect(reread.entries[0].tensor.values == (0..<64).map(Float.init))
+        #expect(reread.companionFiles == [.init(name: "tokenizer.json", bytes: Array("{\"version\":\"1.0\"}".utf8))])
+    }
+
+    @Test("transposed storage writes (in, out) matrices and leaves embeddings alone")
+    func transposed() throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.tinyLlama)
+        let record = try TransposedStorage().apply(to: &model)
+        #expect(record.parameters["tensors"] == .integer(4 * 7 + 1))
+        try model.write(to: directory + "/out")
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        let original = Models.checkpoint(.tinyLlama)
+        let up = try Models.tensor(reread, "model.layers.1.mlp.up_proj.weight")
+        #expect(up.shape == [64, 176])
+        #expect(up.values == transposedValues(try Models.tensor(original, "model.layers.1.mlp.up_proj.weight").values, rows: 176, columns: 64))
+        #expect(try Models.tensor(reread, "model.embed_tokens.weight").shape == [512, 64])
+        #expect(try Models.tensor(reread, "lm_head.weight").shape == [64, 512])
+    }
+
+    @Test("re-sharding writes N balanced shards and an index that reads back", arguments: [2, 3, 7])
+    func reshard(shards: Int) throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.smallLlamaGQA)
+        _ = try Resharding(shards: shards).apply(to: &model)
+        let written = try model.write(to: directory + "/out")
+        #expect(written == CheckpointModel.shardFileNames(count: shards))
+        #expect(try files(in: directory + "/out") == (["config.json", CheckpointModel.shardIndexName] + written).sorted())
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.layout == .shardedIndex)
+        #expect(reader.checkpoint.files.count == shards)
+        let sizes = reader.checkpoint.files.map { Double($0.size) }
+        let largestTensor = Double(model.entries.map { $0.tensor.values.count * 4 }.max()!)
+        let fair = sizes.reduce(0, +) / Double(shards)
+        #expect(sizes.allSatisfy { abs($0 - fair) <= largestTensor }, "shard sizes \(sizes)")
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        #expect(reread.entries.map(\.name) == model.entries.map(\.name))
+        #expect(reread.entries.map(\.tensor.values) == model.entries.map(\.tensor.values))
+        #expect(reread.shardCount == shards)
+        var tooMany = model
+        #expect(throws: PerturbationError.self) { try Resharding(shards: model.entries.count + 1).apply(to: &tooMany) }
+    }
+
+    @Test("metadata edits reach every file")
+    func metadata() throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.tinyBERT)
+        _ = try MetadataEdit(set: ["origin": "my own model"], clear: true).apply(to: &model)
+        _ = try Resharding(shards: 2).apply(to: &model)
+        try model.write(to: directory + "/out")
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.files.allSatisfy { $0.metadata == ["origin": "my own model"] })
+    }
+
+    @Test("renaming to the GPT scheme maps every role and shuffles the order")
+    func renameGPT() throws {
+        let original = Models.checkpoint(.tinyLlama)
+        var model = original
+        let mapping = try TensorRenaming(scheme: .gpt, seed: 4).names(for: model)
+        let record = try TensorRenaming(scheme: .gpt, seed: 4).apply(to: &model)
+        #expect(record.parameters["names"] == .map(mapping))
+        #expect(mapping["model.layers.2.mlp.gate_proj.weight"] == "transformer.h.2.mlp.w1.weight")
+        #expect(mapping["model.layers.0.self_attn.o_proj.weight"] == "transformer.h.0.attn.c_proj.weight")
+        #expect(mapping["model.embed_tokens.weight"] == "transformer.wte.weight")
+        #expect(Set(model.entries.map(\.name)) == Set(mapping.values))
+        #expect(model.entries.map(\.name) != original.entries.map { mapping[$0.name]! }, "order not shuffled")
+        for entry in original.entries {
+            #expect(try Models.tensor(model, mapping[entry.name]!).values == entry.tensor.values)
+        }
+        let bert = try TensorRenaming(scheme: .gpt, seed: 4).names(for: Models.checkpoint(.tinyBERT))
+        #expect(bert["encoder.layer.3.intermediate.dense.bias"] == "transformer.h.3.mlp.c_fc.bias")
+        #expect(bert["embeddings.LayerNorm.weight"] == "transformer.ln_emb.weight")
+        #expect(Set(bert.values).count == bert.count)
+    }
+
+    @Test("opaque renaming gives unique meaningless names")
+    func renameOpaque() throws {
+        var model = Models.checkpoint(.tinyBERT)
+        _ = try TensorRenaming(scheme: .opaque, seed: 4).apply(to: &model)
+        #expect(Set(model.entries.map(\.name)).count == model.entries.count)
+        #expect(model.entries.allSatisfy { $0.name.count == 17 && $0.name.hasPrefix("t") && UInt64($0.name.dropFirst(), radix: 16) != nil })
+    }
+
+    @Test("an existing output is refused unless overwriting, and replaced whole")
+    func overwrite() throws {
+        let directory = Models.temporaryDirectory()
+        let model = Models.checkpoint(.tinyBERT)
+        try model.write(to: directory + "/out", extraFiles: [.init(name: "old.txt", bytes: [1])])
+        #expect(throws: PerturbationError(file: directory + "/out", rule: .outputExists)) { try model.write(to: directory + "/out") }
+        try model.write(to: directory + "/out", overwrite: true)
+        #expect(try files(in: directory + "/out") == ["config.json", "model.safetensors"])
+        #expect(try files(in: directory) == ["out"])
+    }
+
+    @Test("a failing write leaves nothing behind")
+    func noPartialWrites() throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.tinyBERT)
+        model.entries.append(.init(tensor: .init(name: "ids", shape: [2], values: [1, 0.5]), storageDType: .i64))
+        _ = try Resharding(shards: 3).apply(to: &model)
+        #expect(throws: PerturbationError.self) { try model.write(to: directory + "/out") }
+        do {
+            try model.write(to: directory + "/out")
+        } catch {
+            #expect(error.tensor == "ids")
+            #expect(error.description.contains("not an integer"))
+        }
+        #expect(try files(in: directory).isEmpty)
+    }
+
+    @Test("unreadable input gives the checkpoint error")
+    func badInput() throws {
+        let directory = Models.temporaryDirectory()
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: directory + "/model.safetensors"))
+        #expect(throws: PerturbationError.self) { try CheckpointModel.read(from: directory) }
+        do { _ = try CheckpointModel.read(from: directory) } catch {
+            guard case .checkpoint(let inner) = error.rule else { Issue.record("\(error)"); return }
+            #expect(inner.rule == .fileShorterThanHeaderLength(fileSize: 3))
+        }
+    }
+}
+
+@Suite("Writing ModelWeights")
+struct ModelWeightsWritingTests {
+    @Test("ModelWeights written with a dtype, shards and transposition read back as the rounded weights")
+    func writeWeights() throws {
+        let directory = Models.temporaryDirectory()
+        let weights = Models.rich(.tinyBERT)
+        let files = try CheckpointModel.write(weights, to: directory + "/out", dtype: .bf16, shards: 2, transposed: true)
+        #expect(files.count == 2)
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.tensor(named: "encoder.layer.0.intermediate.dense.weight")?.shape == [64, 256])
+        #expect(reader.checkpoint.tensors.allSatisfy { $0.dtype == .bf16 })
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        // Transposed matrices are not mistaken for another architecture.
+        #expect(reread.spec == nil)
+        #expect(reread.architectureNote?.contains("transposed") == true)
+        try CheckpointModel.write(weights, to: directory + "/plain", dtype: .bf16, shards: 2)
+        #expect(try CheckpointModel.read(from: directory + "/plain").spec == weights.spec)
+        let original = weights["encoder.layer.0.attention.self.query.bias"]!.values
+        #expect(try Models.tensor(reread, "encoder.layer.0.attention.self.query.bias").values
+                == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
+    }
+}

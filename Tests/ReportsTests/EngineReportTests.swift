@@ -1,0 +1,82 @@
+import Checkpoints
+import Fingerprinting
+import Foundation
+import Matching
+import Reports
+import SyntheticModels
+import Testing
+
+/// Reports from real engine output: synthetic checkpoints are written, fingerprinted and
+/// matched, then rendered in every format and checked like the hand-built fixtures.
+@Suite("Reports from engine results")
+struct EngineReportTests {
+    static func fingerprint(_ model: ModelWeights, label: String) throws -> Fingerprint {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reports-\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tensors = model.tensors.map { SafetensorsWriter.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: directory + "/model.safetensors")
+        return try Fingerprinter.fingerprint(path: directory + "/model.safetensors")
+    }
+
+    @Test("a fine-tuned copy and an independent model: comparison and scan reports render and round-trip")
+    func engineResults() throws {
+        let release = ModelGenerator.generate(.tinyLlama, seed: 41)
+        let suspect = SimulatedTraining.fineTune(release, seed: 7, strength: 0.1)
+        let unrelated = ModelGenerator.generate(.tinyLlama, seed: 99)
+        let releasePrint = try Self.fingerprint(release, label: "release")
+        let suspectPrint = try Self.fingerprint(suspect, label: "suspect")
+        let unrelatedPrint = try Self.fingerprint(unrelated, label: "unrelated")
+
+        var options = MatchingOptions()
+        options.command = "provenance scan suspect/ --report scan.html"
+        let suspectIdentity = ModelIdentity(fingerprint: suspectPrint, label: "suspect/", kind: "checkpoint")
+        let comparisons = [
+            (releasePrint, ModelIdentity(fingerprint: releasePrint, label: "acme/tiny@1.0", kind: "release",
+                                         metadata: ["org": "ACME", "url": "https://example.org/acme/tiny"])),
+            (unrelatedPrint, ModelIdentity(fingerprint: unrelatedPrint, label: "other/tiny@2.0", kind: "release")),
+        ].map { print, identity in
+            (fingerprint: print, result: PairComparison.compare(
+                suspect: suspectPrint, suspectIdentity: suspectIdentity, reference: print, referenceIdentity: identity, options: options))
+        }
+        let scan = LineageAnalysis.attribute(suspect: suspectPrint, suspectIdentity: suspectIdentity, comparisons: comparisons, options: options)
+        let comparison = comparisons[0].result
+
+        // HTML: well-formed, self-contained, with the plots the result has data for.
+        for html in [ReportRenderer.html(comparison), ReportRenderer.html(scan)] {
+            let inspector = XHTMLInspector.inspect(html)
+            #expect(inspector.parseError == nil)
+            #expect(inspector.externalResourceProblems() == [])
+            let expectedPlots = comparison.heatmaps.count + (comparison.layers.isEmpty ? 0 : 1)
+                + (comparison.profiles.isEmpty ? 0 : 1) + comparison.curves.count
+            #expect(inspector.elements(named: "svg").count >= expectedPlots)
+            #expect(inspector.allText.contains(comparison.verdict.sentence))
+        }
+        // Markdown: GFM tables intact, every tensor listed, the verdict sentence first.
+        let markdown = ReportRenderer.markdown(comparison)
+        #expect(MarkdownInspector.tableProblems(markdown) == [])
+        #expect(MarkdownInspector.rawHTML(markdown) == [])
+        for match in comparison.tensors { #expect(markdown.contains("`\(match.suspectTensor)`")) }
+        let lead = try #require(markdown.components(separatedBy: "\n").first { $0.hasPrefix("> ") })
+        #expect(lead.contains("Verdict: \(comparison.verdict.kind == .independent ? "Independent" : "")"))
+        let scanMarkdown = ReportRenderer.markdown(scan)
+        #expect(MarkdownInspector.tableProblems(scanMarkdown) == [])
+        #expect(scanMarkdown.contains("acme/tiny@1.0") && scanMarkdown.contains("other/tiny@2.0"))
+
+        // JSON: round trip through the engine's own types.
+        let text = try ReportRenderer.json(scan)
+        guard case .scan(let decoded) = try ReportJSON.decode(Data(text.utf8)) else {
+            Issue.record("decoded as a comparison")
+            return
+        }
+        #expect(decoded.attribution == scan.attribution)
+        #expect(decoded.candidates.map(\.tensors) == scan.candidates.map(\.tensors))
+        #expect(try ReportRenderer.json(decoded) == text)
+
+        if let directory = ProcessInfo.processInfo.environment["PROVENANCE_REPORT_SAMPLES"] {
+            try Data(ReportRenderer.html(scan).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("engine-scan.html"))
+            try Data(scanMarkdown.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("engine-scan.md"))
+            try Data(text.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("engine-scan.json"))
+        }
+    }
+}
