@@ -11,9 +11,11 @@ let package = Package(
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
         .library(name: "Perturbation", targets: ["Perturbation"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Registry", targets: ["Registry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // C shims: libcrypto (OpenSSL) through pkg-config.
@@ -50,6 +52,12 @@ let package = Package(
         // The copier's attack catalogue applied to checkpoints (rename, dtype, noise, permutations, ...).
         .target(name: "Perturbation", dependencies: ["Checkpoints", "SyntheticModels"]),
 
+        // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux).
+        .target(
+            name: "Registry",
+            dependencies: ["Fingerprinting", "ProvenanceCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
         // The command-line tool: parses arguments, calls the libraries.
         .executableTarget(
             name: "provenance",
@@ -60,6 +68,7 @@ let package = Package(
                 "Perturbation",
                 "Reports",
                 "ProvenanceCrypto",
+                "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +82,13 @@ let package = Package(
         // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
         .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),
 
+        // Registry benchmark: synthetic registries of 1 000 and 10 000 releases (`make bench-registry`).
+        .executableTarget(
+            name: "provenance-bench-registry",
+            dependencies: ["Registry", "Fingerprinting", "ProvenanceCrypto", "SyntheticModels",
+                           .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
@@ -81,6 +97,7 @@ let package = Package(
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,9 +12,17 @@ struct Provenance: ParsableCommand {
             """,
         version: ToolInfo.version,
         subcommands: [
-            InspectCommand.self,
-            FingerprintCommand.self,
+            ScanCommand.self,
             CompareCommand.self,
+            ReportCommand.self,
+            RegisterCommand.self,
+            ListCommand.self,
+            ShowCommand.self,
+            RemoveCommand.self,
+            ExportCommand.self,
+            ImportCommand.self,
+            FingerprintCommand.self,
+            InspectCommand.self,
             PerturbCommand.self,
         ]
     )

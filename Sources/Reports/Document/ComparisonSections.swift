@@ -66,8 +66,8 @@ struct ComparisonSections {
         rows.append([["Identical files (same SHA-256)"], of(exact.identicalFiles, exact.suspectFiles, "suspect files")])
         rows.append([["Byte-identical tensors"], of(exact.sharedRawTensors, exact.suspectTensors, "suspect tensors")])
         rows.append([["Same values re-encoded (canonical digest)"], of(exact.sharedCanonicalTensors, exact.suspectTensors, "suspect tensors")])
-        rows.append([["Raw Merkle root"], equal(exact.rawRootEqual)])
-        rows.append([["Canonical Merkle root"], equal(exact.canonicalRootEqual)])
+        rows.append([["Raw tensor root"], equal(exact.rawRootEqual)])
+        rows.append([["Canonical tensor root"], equal(exact.canonicalRootEqual)])
         rows.append([["Weight parameters with an exact canonical match"], [.text(ReportNumbers.percent(exact.canonicalCoverage))]])
         let table = Table(columns: [.init(title: "Check"), .init(title: "Result")], rows: rows)
         return Section(id: idPrefix + "exact", title: ["Exact matches"], blocks: [
@@ -248,8 +248,8 @@ struct ComparisonSections {
         }
         row("Architecture") { [.text($0.architectureSummary)] }
         row("Files") { [.text("\(ReportNumbers.count($0.files.count)) (\(ReportNumbers.bytes($0.totalFileSize)))")] }
-        row("Raw Merkle root") { [.digest($0.rawRoot)] }
-        row("Canonical Merkle root") { [.digest($0.canonicalRoot)] }
+        row("Raw tensor root") { [.digest($0.rawRoot)] }
+        row("Canonical tensor root") { [.digest($0.canonicalRoot)] }
         return Table(columns: [.init(title: "Field")] + titles.map { .init(title: $0) }, rows: rows)
     }
 

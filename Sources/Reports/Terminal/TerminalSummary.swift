@@ -23,7 +23,10 @@ public enum TerminalSummary {
         if scan.candidates.isEmpty {
             lines.append("No candidate shared an index key or a digest with the suspect.")
         } else {
-            let rows = scan.candidates.map { candidate -> [String] in
+            // The nearest ancestor first, then by significance.
+            let ordered = scan.candidates.filter { $0.reference.label == attribution.nearest }
+                + scan.candidates.filter { $0.reference.label != attribution.nearest }
+            let rows = ordered.map { candidate -> [String] in
                 [candidate.reference.label, candidate.verdict.kind.rawValue, LogProbability.format(candidate.verdict.log10P * 2.302585092994046),
                  candidate.verdict.estimatedCosine.map { format("%.4f", $0) } ?? "—",
                  format("%.0f%%", candidate.verdict.coverage * 100), headline(candidate)]
@@ -35,8 +38,14 @@ public enum TerminalSummary {
             lines.append("Evidence against \(nearest.reference.label):")
             for line in nearest.verdict.evidence.prefix(evidenceLines) { lines.append("  • " + line) }
         }
-        for relation in attribution.relations.prefix(4) where relation.beta != nil {
-            lines.append(format("  β(%@ | %@) = %.2f: %@", relation.toward, relation.from, relation.beta!, relation.conclusion))
+        let explained = attribution.relations.filter { $0.method != "matched layers" }.prefix(4)
+        if !explained.isEmpty { lines.append(""); lines.append("How related candidates were told apart:") }
+        for relation in explained {
+            if let beta = relation.beta {
+                lines.append(format("  β(%@ | %@) = %.2f: %@", relation.toward, relation.from, beta, relation.conclusion))
+            } else {
+                lines.append("  \(relation.from) → \(relation.toward): \(relation.conclusion)")
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -63,8 +72,18 @@ public enum TerminalSummary {
 
     static func describe(_ identity: ModelIdentity) -> String {
         let parameters = identity.parameterCount >= 1_000_000
-            ? format("%.1f M", Double(identity.parameterCount) / 1e6) : "\(identity.parameterCount)"
+            ? format("%.1f M", Double(identity.parameterCount) / 1e6) : grouped(identity.parameterCount)
         return "\(parameters) parameters, \(identity.dtypes.joined(separator: "/")), \(identity.files.count) file\(identity.files.count == 1 ? "" : "s")"
+    }
+
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return out
     }
 
     static func headline(_ comparison: Comparison) -> String {

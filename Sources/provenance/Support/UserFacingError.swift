@@ -1,6 +1,7 @@
 import Checkpoints
 import Fingerprinting
 import Reports
+import Registry
 
 /// An error whose message is a complete sentence for the terminal.
 protocol UserFacingError: Error {
@@ -22,5 +23,9 @@ extension FingerprintFileError: UserFacingError {
 }
 
 extension ReportError: UserFacingError {
+    var userMessage: String { description }
+}
+
+extension RegistryError: UserFacingError {
     var userMessage: String { description }
 }

@@ -1,0 +1,62 @@
+import Fingerprinting
+import GRDB
+
+// MARK: - Registering
+
+extension Registry {
+    /// Stores `fingerprint` as the release `metadata` in one transaction.
+    ///
+    /// Refuses a name+version that is already registered unless `replace` is true (then the
+    /// old entry is removed in the same transaction). Reports other releases with identical
+    /// weights (same canonical root) or exactly shared tensors: identical weights under
+    /// another name is itself a finding.
+    ///
+    /// - Parameters:
+    ///   - registeredBy: who registers (default `user@host`).
+    ///   - registeredAt: UTC ISO-8601 time (default now); imports keep the original time.
+    public func register(fingerprint: Fingerprint, metadata: ReleaseMetadata, replace: Bool = false,
+                         registeredBy: String? = nil, registeredAt: String? = nil) throws -> RegistrationResult {
+        if let problem = FingerprintConsistency.problem(in: fingerprint) {
+            throw RegistryError.invalidFingerprintFile(file: "the fingerprint of \(metadata.reference)", reason: problem)
+        }
+        let prepared = try PreparedRelease(
+            fingerprint: fingerprint, metadata: metadata, registeredBy: registeredBy ?? Self.defaultRegisteredBy(),
+            registeredAt: registeredAt ?? Timestamp.now())
+        return try write { db in
+            var replaced: Release?
+            if let existingID = try ReleaseStore.latestID(of: ReleaseReference(name: prepared.metadata.name, version: prepared.metadata.version ?? ""), in: db),
+               let existing = try ReleaseStore.release(id: existingID, in: db) {
+                guard replace else {
+                    throw RegistryError.duplicateRelease(reference: existing.reference.description, existingID: existing.id, registeredAt: existing.registeredAt)
+                }
+                try ReleaseStore.delete(id: existing.id, in: db)
+                replaced = existing
+            }
+            let findings = try Self.findings(for: prepared.fingerprint, in: db)
+            let id = try ReleaseStore.insert(prepared, in: db)
+            TestHooks.pauseBeforeCommitIfRequested()
+            guard let release = try ReleaseStore.release(id: id, in: db) else {
+                throw RegistryError.corruptEntry(reference: prepared.metadata.reference.description, reason: "it vanished after insertion")
+            }
+            return RegistrationResult(release: release, replaced: replaced, findings: findings)
+        }
+    }
+
+    /// Releases already registered with identical weights or exactly shared tensors.
+    static func findings(for fingerprint: Fingerprint, in db: Database) throws -> [WeightsFinding] {
+        let lookup = IndexedLookup(fingerprint)
+        let shares = try lookup.exactShares(in: db).filter { $0.value.hasExactShares }
+        let releases = try ReleaseStore.releases(ids: Array(shares.keys), in: db)
+        return releases.compactMap { release -> WeightsFinding? in
+            guard let share = shares[release.id] else { return nil }
+            return WeightsFinding(
+                release: release, identicalWeights: share.identicalCanonicalRoot, identicalBytes: share.identicalRawRoot,
+                sharedTensors: share.sharedCanonicalTensors, informativeTensors: lookup.informativeTensorCount,
+                sharedParameters: share.sharedParameters)
+        }
+        .sorted {
+            ($0.identicalWeights ? 1 : 0, $0.sharedParameters, $0.sharedTensors, -$0.release.id)
+                > ($1.identicalWeights ? 1 : 0, $1.sharedParameters, $1.sharedTensors, -$1.release.id)
+        }
+    }
+}

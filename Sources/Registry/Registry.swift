@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+
+/// A SQLite registry of model releases and their fingerprints.
+///
+/// One registry file may be used by several processes at once: it runs in WAL mode (readers
+/// never block the writer), every write is one IMMEDIATE transaction, lock waits use a busy
+/// timeout and whole transactions are retried when SQLite still reports `SQLITE_BUSY`.
+/// A process killed mid-write leaves the registry as it was before the transaction.
+///
+/// All methods throw `RegistryError` for registry problems; fingerprint files that cannot
+/// be decoded surface as `RegistryError.invalidFingerprintFile`.
+public final class Registry: Sendable {
+    /// The registry file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// How long one statement waits for another process's lock before SQLite gives up.
+    static let busyTimeout: TimeInterval = 10
+    /// How many times a whole write transaction is attempted while the registry is busy.
+    static let writeAttempts = 6
+
+    private init(path: String, pool: DatabasePool) {
+        self.path = path
+        self.pool = pool
+    }
+
+    /// Opens (creating it and its directories if needed) and migrates the registry at `path`.
+    public static func open(path: String) throws -> Registry {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw RegistryError.cannotOpen(path: path, reason: "it is a directory")
+        }
+        let parent = (absolute as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw RegistryError.cannotOpen(path: path, reason: "its directory \(parent) cannot be created (\(error.localizedDescription))")
+        }
+
+        var configuration = Configuration()
+        configuration.label = "provenance-registry"
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(busyTimeout)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw openingError(error, path: path)
+        } catch {
+            throw RegistryError.cannotOpen(path: path, reason: "\(error)")
+        }
+        let registry = Registry(path: path, pool: pool)
+        try registry.checkIdentity()
+        try registry.migrate()
+        return registry
+    }
+
+    // MARK: - Opening
+
+    private func checkIdentity() throws {
+        let (applicationID, tables): (Int32, [String])
+        do {
+            (applicationID, tables) = try pool.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+            }
+        } catch let error as DatabaseError {
+            throw Self.openingError(error, path: path)
+        }
+        if applicationID != 0, applicationID != RegistrySchema.applicationID {
+            throw RegistryError.notARegistry(path: path, reason: "its SQLite application_id is \(applicationID), not provenance's")
+        }
+        if applicationID == 0, !tables.isEmpty, !tables.contains("grdb_migrations") {
+            throw RegistryError.notARegistry(path: path, reason: "it is an SQLite database holding other tables (\(tables.prefix(3).joined(separator: ", ")))")
+        }
+    }
+
+    /// Applies pending migrations. Several processes may open a new registry at once: each
+    /// migration runs in its own IMMEDIATE transaction, and a process that loses the race
+    /// (its migration fails because another process applied it) re-reads the schema.
+    private func migrate() throws {
+        let migrator = RegistrySchema.migrator
+        for attempt in 1...Self.writeAttempts {
+            do {
+                let (superseded, complete) = try pool.read { db in
+                    (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+                }
+                if superseded {
+                    let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+                    throw RegistryError.newerSchema(path: path, unknownMigrations: applied.subtracting(migrator.migrations).sorted())
+                }
+                if complete { return }
+                try migrator.migrate(pool)
+                return
+            } catch let error as DatabaseError {
+                if attempt == Self.writeAttempts { throw mapped(error) }
+                Thread.sleep(forTimeInterval: Self.backoff(attempt))
+            }
+        }
+    }
+
+    static func openingError(_ error: DatabaseError, path: String) -> RegistryError {
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return .notARegistry(path: path, reason: "it is not an SQLite database")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
+            return .cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+        default:
+            return .database(path: path, message: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    // MARK: - Transactions
+
+    /// Runs `body` in one IMMEDIATE write transaction, retrying the whole transaction while
+    /// other processes keep the registry busy. Errors thrown by `body` roll it back.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        for attempt in 1...Self.writeAttempts {
+            do {
+                return try pool.write(body)
+            } catch let error as DatabaseError where Self.isBusy(error) {
+                if attempt == Self.writeAttempts { throw RegistryError.busy(path: path, attempts: attempt) }
+                Thread.sleep(forTimeInterval: Self.backoff(attempt))
+            } catch {
+                throw mapped(error)
+            }
+        }
+        throw RegistryError.busy(path: path, attempts: Self.writeAttempts)
+    }
+
+    /// Runs `body` in one read transaction (a consistent snapshot).
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        for attempt in 1...Self.writeAttempts {
+            do {
+                return try pool.read(body)
+            } catch let error as DatabaseError where Self.isBusy(error) {
+                if attempt == Self.writeAttempts { throw RegistryError.busy(path: path, attempts: attempt) }
+                Thread.sleep(forTimeInterval: Self.backoff(attempt))
+            } catch {
+                throw mapped(error)
+            }
+        }
+        throw RegistryError.busy(path: path, attempts: Self.writeAttempts)
+    }
+
+    static func isBusy(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// 50 ms, 100 ms, 200 ms, … with jitter so that competing processes spread out.
+    static func backoff(_ attempt: Int) -> TimeInterval {
+        0.05 * Double(1 << min(attempt - 1, 6)) * Double.random(in: 0.75...1.25)
+    }
+
+    func mapped(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        if Self.isBusy(error) { return RegistryError.busy(path: path, attempts: 1) }
+        return RegistryError.database(path: path, message: error.message ?? "\(error.resultCode)")
+    }
+}

@@ -1,0 +1,30 @@
+import Fingerprinting
+import ProvenanceCrypto
+
+/// Everything needed to store one release, computed before the write transaction starts
+/// so that the transaction itself only inserts rows.
+struct PreparedRelease {
+    var metadata: ReleaseMetadata
+    var fingerprint: Fingerprint
+    /// The fingerprint file bytes without extra metadata (deterministic for a fingerprint).
+    var bytes: [UInt8]
+    var sha256: SHA256Digest
+    var registeredBy: String
+    var registeredAt: String
+
+    /// Validates `metadata` and encodes `fingerprint`.
+    init(fingerprint: Fingerprint, metadata: ReleaseMetadata, registeredBy: String, registeredAt: String) throws {
+        self.metadata = try metadata.validated()
+        if let problem = registeredBy.isEmpty ? "it is empty" : ReleaseMetadata.lineProblem(registeredBy, limit: ReleaseMetadata.maximumFieldLength) {
+            throw RegistryError.invalidMetadata(field: "registered_by", value: registeredBy, rule: problem)
+        }
+        guard Timestamp.isValid(registeredAt) else {
+            throw RegistryError.invalidMetadata(field: "registered_at", value: registeredAt, rule: "it must be a UTC time written YYYY-MM-DDTHH:MM:SSZ")
+        }
+        self.fingerprint = fingerprint
+        self.registeredBy = registeredBy
+        self.registeredAt = registeredAt
+        bytes = try fingerprint.encoded()
+        sha256 = SHA256.hash(bytes)
+    }
+}

@@ -1,0 +1,106 @@
+import Fingerprinting
+import Foundation
+import GRDB
+@testable import Registry
+import Testing
+
+@Suite("Candidate look-up")
+struct CandidateTests {
+    /// A, B (independent tinyLlamas), C (tinyBERT) and D (a GQA Llama).
+    static func populated() throws -> Registry {
+        let registry = try RegistryFixtures.registry()
+        for (name, fingerprint) in [("a", RegistryFixtures.fingerprintA), ("b", RegistryFixtures.fingerprintB),
+                                    ("c", RegistryFixtures.fingerprintC), ("d", RegistryFixtures.fingerprintD)] {
+            _ = try registry.register(fingerprint: fingerprint, metadata: RegistryFixtures.metadata(name))
+        }
+        return registry
+    }
+
+    @Test("An exact copy (renamed, reordered) finds its release first through digests and roots, and nothing unrelated")
+    func exactCopy() throws {
+        let registry = try Self.populated()
+        let copy = try RegistryFixtures.fingerprint(RegistryFixtures.llamaA, rename: { "x." + $0 }, reverse: true)
+        let candidates = try registry.candidates(for: copy)
+        #expect(candidates.map(\.release.name) == ["a"])
+        let top = try #require(candidates.first)
+        #expect(top.identicalCanonicalRoot && top.identicalRawRoot)
+        #expect(top.sharedCanonicalTensors == top.informativeTensors)
+        #expect(top.sharedRawTensors == top.informativeTensors)
+        #expect(top.sharedParameters == RegistryFixtures.llamaA.tensors.filter { !$0.name.contains("norm") }.reduce(0) { $0 + $1.values.count })
+        #expect(top.sketchKeyVotes == copy.indexKeys.filter { $0.kind == "sketch" }.count)
+        #expect(top.probeKeyVotes == copy.indexKeys.filter { $0.kind == "probe" }.count)
+    }
+
+    @Test("A partial copy (two grafted layers) finds the donor through exact tensor digests")
+    func partialCopy() throws {
+        let registry = try Self.populated()
+        let independent = RegistryFixtures.independentLlama
+        let graft = RegistryFixtures.grafted(independent, layers: [2, 3], from: RegistryFixtures.llamaB)
+        let candidates = try registry.candidates(for: RegistryFixtures.fingerprint(graft))
+        let top = try #require(candidates.first)
+        #expect(top.release.name == "b")
+        #expect(!top.identicalCanonicalRoot)
+        #expect(top.sharedCanonicalTensors == 14)
+        #expect(!candidates.contains { ["a", "c", "d"].contains($0.release.name) && $0.hasExactShares })
+    }
+
+    @Test("A noised copy has no exact share but is found through LSH keys; unrelated releases are not returned")
+    func noisedCopy() throws {
+        let registry = try Self.populated()
+        let noised = try RegistryFixtures.fingerprint(RegistryFixtures.noised(RegistryFixtures.llamaA, relative: 0.05, seed: 9))
+        let candidates = try registry.candidates(for: noised)
+        #expect(candidates.map(\.release.name) == ["a"])
+        let top = try #require(candidates.first)
+        #expect(!top.hasExactShares)
+        #expect(top.keyVotes >= noised.indexKeys.count / 2)
+    }
+
+    @Test("An independent model of a registered architecture gets no candidate")
+    func independentModel() throws {
+        let registry = try Self.populated()
+        let candidates = try registry.candidates(for: RegistryFixtures.fingerprint(RegistryFixtures.independentLlama))
+        #expect(candidates.isEmpty, "unexpected: \(candidates.map { ($0.release.name, $0.keyVotes) })")
+    }
+
+    @Test("The limit caps the list, exact shares rank before key votes")
+    func limitAndRanking() throws {
+        let registry = try Self.populated()
+        _ = try registry.register(fingerprint: RegistryFixtures.fingerprintA, metadata: RegistryFixtures.metadata("a-mirror"))
+        let noisedB = RegistryFixtures.noised(RegistryFixtures.llamaB, relative: 0.05, seed: 3)
+        let hybrid = RegistryFixtures.grafted(noisedB, layers: [0], from: RegistryFixtures.llamaA)
+        let candidates = try registry.candidates(for: RegistryFixtures.fingerprint(hybrid))
+        // a and a-mirror share layer 0 exactly; b only shares keys.
+        #expect(candidates.map(\.release.name) == ["a", "a-mirror", "b"])
+        #expect(candidates[2].keyVotes > candidates[0].keyVotes)
+        #expect(try registry.candidates(for: RegistryFixtures.fingerprint(hybrid), limit: 1).map(\.release.name) == ["a"])
+    }
+
+    @Test("The automatic key-vote threshold is 2 for a small registry and grows with its size")
+    func voteThreshold() {
+        let lookup = IndexedLookup(RegistryFixtures.fingerprintD)
+        let thresholds = [1, 10, 1_000, 100_000, 10_000_000].map { lookup.chanceVoteThreshold(releaseCount: $0) }
+        #expect(thresholds.first == 2)
+        #expect(zip(thresholds, thresholds.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(thresholds.last! > 2)
+    }
+
+    @Test("Every candidate query is answered from an index, never by scanning a table")
+    func queryPlansUseIndexes() throws {
+        let registry = try Self.populated()
+        let plans = try registry.pool.read { db -> [String: String] in
+            func plan(_ sql: String, _ arguments: StatementArguments) throws -> String {
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }.joined(separator: " | ")
+            }
+            let digest = Data(repeating: 7, count: 32)
+            return [
+                "roots": try plan(IndexedLookup.rootSQL, [digest, digest, digest, digest]),
+                "digests": try plan(IndexedLookup.digestSQL(count: 3), [digest, digest, digest, "raw"]),
+                "keys": try plan(IndexedLookup.keySQL(count: 3), [1, 2, 3]),
+            ]
+        }
+        for (name, plan) in plans {
+            #expect(plan.contains("SEARCH") && plan.contains("USING"), "\(name): \(plan)")
+            #expect(!plan.contains("SCAN"), "\(name): \(plan)")
+        }
+    }
+}

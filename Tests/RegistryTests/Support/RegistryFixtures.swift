@@ -1,0 +1,121 @@
+import Checkpoints
+import Fingerprinting
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@testable import Registry
+import SyntheticModels
+
+/// Generated models, their fingerprints and scratch registries for registry tests.
+enum RegistryFixtures {
+    /// This test process's scratch root. Roots left by earlier test processes that have
+    /// exited are removed first, so repeated runs do not fill the temporary directory.
+    static let scratchRoot: String = {
+        let temporary = FileManager.default.temporaryDirectory.path
+        let prefix = "provenance-registry-tests-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(prefix) {
+            if let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: temporary + "/" + name)
+            }
+        }
+        let root = temporary + "/" + prefix + String(ProcessInfo.processInfo.processIdentifier)
+        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        return root
+    }()
+
+    static func temporaryDirectory(_ label: String = "registry") -> String {
+        let path = scratchRoot + "/\(label)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A fresh registry in its own temporary directory.
+    static func registry() throws -> Registry {
+        try Registry.open(path: temporaryDirectory() + "/registry.sqlite")
+    }
+
+    /// Writes `model` as one safetensors file (optionally renamed and reversed) and fingerprints it.
+    static func fingerprint(_ model: ModelWeights, rename: (String) -> String = { $0 }, reverse: Bool = false) throws -> Fingerprint {
+        let directory = temporaryDirectory("model")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var tensors = model.tensors.map { SafetensorsWriter.Tensor(name: rename($0.name), shape: $0.shape, values: $0.values) }
+        if reverse { tensors.reverse() }
+        let path = directory + "/model.safetensors"
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: path)
+        var options = FingerprintOptions()
+        options.threads = 1
+        return try Fingerprinter.fingerprint(path: path, options: options)
+    }
+
+    // MARK: - Models
+
+    static let llamaA = ModelGenerator.generate(.tinyLlama, seed: 1)
+    static let llamaB = ModelGenerator.generate(.tinyLlama, seed: 2)
+    static let bertC = ModelGenerator.generate(.tinyBERT, seed: 3)
+    static let gqaD = ModelGenerator.generate(.smallLlamaGQA, seed: 4)
+    /// Same architecture as A and B, independent weights; never registered.
+    static let independentLlama = ModelGenerator.generate(.tinyLlama, seed: 77)
+
+    static let fingerprintA = try! fingerprint(llamaA)
+    static let fingerprintB = try! fingerprint(llamaB)
+    static let fingerprintC = try! fingerprint(bertC)
+    static let fingerprintD = try! fingerprint(gqaD)
+
+    static func metadata(_ name: String, version: String? = "1.0") -> ReleaseMetadata {
+        ReleaseMetadata(name: name, version: version, org: "test-org", license: "apache-2.0", released: "2024-05-01",
+                        url: "https://example.org/\(name)", bases: [], notes: "fixture \(name)")
+    }
+
+    // MARK: - Transforms
+
+    /// Adds Gaussian noise of `relative` × (tensor std) to every tensor.
+    static func noised(_ model: ModelWeights, relative: Float, seed: UInt64) -> ModelWeights {
+        var result = model
+        for index in result.tensors.indices {
+            var rng = SplitMix64.derived(seed: seed, label: result.tensors[index].name)
+            let values = result.tensors[index].values
+            let mean = values.reduce(0, +) / Float(values.count)
+            let std = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(values.count)).squareRoot()
+            let sigma = relative * (std > 0 ? std : 0.02)
+            result.tensors[index].values = values.map { $0 + sigma * rng.nextGaussian() }
+        }
+        return result
+    }
+
+    /// `base` with the tensors of layers `layers` taken from `donor` (a partial copy).
+    static func grafted(_ base: ModelWeights, layers: Set<Int>, from donor: ModelWeights) -> ModelWeights {
+        var result = base
+        for index in result.tensors.indices {
+            let name = result.tensors[index].name
+            guard let layer = layerIndex(name), layers.contains(layer), let donorTensor = donor[name] else { continue }
+            result.tensors[index] = donorTensor
+        }
+        return result
+    }
+
+    static func layerIndex(_ name: String) -> Int? {
+        guard let range = name.range(of: "layers.") else { return nil }
+        return Int(name[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    // MARK: - Inspection
+
+    /// Row counts of every registry table, to prove that nothing changed.
+    static func rowCounts(_ registry: Registry) throws -> [String: Int] {
+        try registry.pool.read { db in
+            var counts: [String: Int] = [:]
+            for table in ["releases", "fingerprint_blobs", "release_bases", "release_files", "tensor_digests", "index_keys",
+                          "release_signatures", "registry_info"] {
+                counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1
+            }
+            return counts
+        }
+    }
+
+    static func integrityCheck(_ registry: Registry) throws -> String {
+        try registry.pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+}
