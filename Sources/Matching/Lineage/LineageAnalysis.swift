@@ -31,8 +31,12 @@ public enum LineageAnalysis {
         }
         let label = { (entry: (fingerprint: Fingerprint, result: Comparison)) in entry.result.reference.label }
 
-        // Exact copies need no lineage analysis.
-        if first.result.verdict.kind == .identical || first.result.verdict.kind == .reEncoded {
+        // Exact copies (same tensors or same canonical values) need no lineage analysis; lossy
+        // re-encodings (dtype rounding, quantization) do: a base can be as close as the release.
+        let isExact = { (result: Comparison) in
+            result.verdict.kind == .identical || (result.verdict.kind == .reEncoded && (result.exact.canonicalRootEqual || result.exact.rawRootEqual))
+        }
+        if let first = flagged.first(where: { isExact($0.result) }) {
             let others = flagged.dropFirst().map { Attribution.Relation(
                 from: label($0), toward: label(first), beta: nil, method: "exact digests",
                 conclusion: "\(label(first)) holds the same weights; \(label($0)) is only related") }
