@@ -43,6 +43,9 @@ let package = Package(
         // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
         .target(name: "Reports", dependencies: ["Matching"]),
 
+        // Test support only: model-like checkpoints written and fingerprinted, and simple attacks on them.
+        .target(name: "ModelFixtures", dependencies: ["Checkpoints", "Fingerprinting", "SyntheticModels"]),
+
         // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
         // and Hugging Face cache layouts in temporary directories.
         .target(name: "CheckpointFixtures", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
@@ -91,13 +94,13 @@ let package = Package(
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
-        .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
-        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "FingerprintingTests", dependencies: ["ModelFixtures", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "MatchingTests", dependencies: ["ModelFixtures", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
+        .testTarget(name: "ReportsTests", dependencies: ["ModelFixtures", "Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
+        .testTarget(name: "RegistryTests", dependencies: ["ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

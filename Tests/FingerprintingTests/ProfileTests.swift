@@ -1,4 +1,5 @@
 @testable import Fingerprinting
+import ModelFixtures
 import Foundation
 import SyntheticModels
 import Testing

@@ -1,3 +1,4 @@
+import ModelFixtures
 import Checkpoints
 @testable import Fingerprinting
 import Foundation

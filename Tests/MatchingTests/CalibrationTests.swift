@@ -1,3 +1,4 @@
+import ModelFixtures
 import Fingerprinting
 import Foundation
 import Matching

@@ -1,3 +1,4 @@
+import ModelFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation

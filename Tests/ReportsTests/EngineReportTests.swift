@@ -1,3 +1,4 @@
+import ModelFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
@@ -11,12 +12,7 @@ import Testing
 @Suite("Reports from engine results")
 struct EngineReportTests {
     static func fingerprint(_ model: ModelWeights, label: String) throws -> Fingerprint {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reports-\(label)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let tensors = model.tensors.map { SafetensorsWriter.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }
-        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: directory + "/model.safetensors")
-        return try Fingerprinter.fingerprint(path: directory + "/model.safetensors")
+        try Fixtures.fingerprint(model)
     }
 
     @Test("a fine-tuned copy and an independent model: comparison and scan reports render and round-trip")

@@ -5,28 +5,8 @@
 /// Used to make test fixtures and demo copies; it writes what it is given (names, dtypes,
 /// layouts) without mapping or permuting anything.
 public enum GGUFWriter {
-    /// A tensor to write.
-    public struct Tensor: Sendable {
-        public var name: String
-        public var dtype: DType
-        /// Row-major shape, outermost first (as `TensorInfo.shape`); written innermost first.
-        public var shape: [Int]
-        /// The stored bytes: `dtype.byteCount(forElements:)` of the shape's element count.
-        public var bytes: [UInt8]
-
-        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-            self.bytes = bytes
-        }
-
-        /// A tensor from `Float` values: F32/F16/BF16 are encoded, Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 quantized.
-        public init(name: String, shape: [Int], values: [Float], as dtype: DType = .f32) {
-            let bytes = dtype.isBlockQuantized ? GGMLQuantizer.quantize(values, as: dtype) : FloatEncoding.encode(values, as: dtype)
-            self.init(name: name, dtype: dtype, shape: shape, bytes: bytes)
-        }
-    }
+    /// A tensor to write (its shape row-major, outermost first; written innermost first).
+    public typealias Tensor = TensorBytes
 
     /// Writes `tensors` with `metadata` (written in its order; `general.alignment` is added
     /// when `alignment` is not the default 32).

@@ -6,24 +6,7 @@
 /// Used to make test fixtures and demo copies; files appear atomically.
 public enum PyTorchWriter {
     /// A tensor to write, on its own storage.
-    public struct Tensor: Sendable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public var bytes: [UInt8]
-
-        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-            self.bytes = bytes
-        }
-
-        /// A tensor from `Float` values encoded as F32, F16 or BF16.
-        public init(name: String, shape: [Int], values: [Float], as dtype: DType = .f32) {
-            self.init(name: name, dtype: dtype, shape: shape, bytes: FloatEncoding.encode(values, as: dtype))
-        }
-    }
+    public typealias Tensor = TensorBytes
 
     /// torch's storage class for each dtype it can save in a typed storage.
     static let storageTypeNames: [DType: String] = Dictionary(

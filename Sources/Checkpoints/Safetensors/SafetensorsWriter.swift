@@ -2,24 +2,7 @@
 /// in the order given. Files appear atomically (temporary name, then rename).
 public enum SafetensorsWriter {
     /// A tensor to write whose bytes are in memory.
-    public struct Tensor: Sendable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public var bytes: [UInt8]
-
-        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-            self.bytes = bytes
-        }
-
-        /// A tensor from `Float` values, encoded as `dtype` (F32, F16, BF16 or F64; rounding to nearest even).
-        public init(name: String, shape: [Int], values: [Float], as dtype: DType = .f32) {
-            self.init(name: name, dtype: dtype, shape: shape, bytes: FloatEncoding.encode(values, as: dtype))
-        }
-    }
+    public typealias Tensor = TensorBytes
 
     /// The description of a tensor whose bytes are produced while writing.
     public struct Declaration: Sendable {

@@ -1,3 +1,4 @@
+import ModelFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
@@ -38,16 +39,10 @@ enum RegistryFixtures {
     }
 
     /// Writes `model` as one safetensors file (optionally renamed and reversed) and fingerprints it.
-    static func fingerprint(_ model: ModelWeights, rename: (String) -> String = { $0 }, reverse: Bool = false) throws -> Fingerprint {
-        let directory = temporaryDirectory("model")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var tensors = model.tensors.map { SafetensorsWriter.Tensor(name: rename($0.name), shape: $0.shape, values: $0.values) }
-        if reverse { tensors.reverse() }
-        let path = directory + "/model.safetensors"
-        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: path)
+    static func fingerprint(_ model: ModelWeights, rename: @escaping (String) -> String = { $0 }, reverse: Bool = false) throws -> Fingerprint {
         var options = FingerprintOptions()
         options.threads = 1
-        return try Fingerprinter.fingerprint(path: path, options: options)
+        return try Fixtures.fingerprint(model, layout: .init(rename: rename, reverseOrder: reverse), options: options)
     }
 
     // MARK: - Models
@@ -73,32 +68,12 @@ enum RegistryFixtures {
 
     /// Adds Gaussian noise of `relative` × (tensor std) to every tensor.
     static func noised(_ model: ModelWeights, relative: Float, seed: UInt64) -> ModelWeights {
-        var result = model
-        for index in result.tensors.indices {
-            var rng = SplitMix64.derived(seed: seed, label: result.tensors[index].name)
-            let values = result.tensors[index].values
-            let mean = values.reduce(0, +) / Float(values.count)
-            let std = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(values.count)).squareRoot()
-            let sigma = relative * (std > 0 ? std : 0.02)
-            result.tensors[index].values = values.map { $0 + sigma * rng.nextGaussian() }
-        }
-        return result
+        TestAttacks.noise(model, relative: relative, seed: seed)
     }
 
     /// `base` with the tensors of layers `layers` taken from `donor` (a partial copy).
     static func grafted(_ base: ModelWeights, layers: Set<Int>, from donor: ModelWeights) -> ModelWeights {
-        var result = base
-        for index in result.tensors.indices {
-            let name = result.tensors[index].name
-            guard let layer = layerIndex(name), layers.contains(layer), let donorTensor = donor[name] else { continue }
-            result.tensors[index] = donorTensor
-        }
-        return result
-    }
-
-    static func layerIndex(_ name: String) -> Int? {
-        guard let range = name.range(of: "layers.") else { return nil }
-        return Int(name[range.upperBound...].prefix { $0.isNumber })
+        StructuralEdits.graft(base, from: donor, layers: layers)
     }
 
     // MARK: - Inspection

@@ -3,27 +3,36 @@ import Fingerprinting
 import Foundation
 import SyntheticModels
 
-/// Temporary directories and checkpoint writing for fingerprint tests.
-enum Fixtures {
-    static func temporaryDirectory(_ label: String = "fp") -> String {
+/// Test support: temporary directories, writing `ModelWeights` as checkpoints, fingerprinting them.
+public enum Fixtures {
+    public static func temporaryDirectory(_ label: String = "fp") -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
 
     /// How to store a model on disk.
-    struct Layout {
-        var dtype: DType = .f32
-        var shards = 1
-        var rename: (String) -> String = { $0 }
+    public struct Layout {
+        public var dtype: DType = .f32
+        public var shards = 1
+        public var rename: (String) -> String = { $0 }
         /// Names (before renaming) of 2-D tensors to store transposed.
-        var transposed: Set<String> = []
-        var reverseOrder = false
+        public var transposed: Set<String> = []
+        public var reverseOrder = false
+
+        public init(dtype: DType = .f32, shards: Int = 1, rename: @escaping (String) -> String = { $0 },
+                    transposed: Set<String> = [], reverseOrder: Bool = false) {
+            self.dtype = dtype
+            self.shards = shards
+            self.rename = rename
+            self.transposed = transposed
+            self.reverseOrder = reverseOrder
+        }
     }
 
     /// Writes `model` as safetensors (sharded with an index when `shards > 1`); returns the path to open.
     @discardableResult
-    static func write(_ model: ModelWeights, to directory: String, layout: Layout = Layout()) throws -> String {
+    public static func write(_ model: ModelWeights, to directory: String, layout: Layout = Layout()) throws -> String {
         var tensors = model.tensors.map { tensor -> SafetensorsWriter.Tensor in
             var shape = tensor.shape
             var values = tensor.values
@@ -53,14 +62,14 @@ enum Fixtures {
         return directory
     }
 
-    static func transpose(_ values: [Float], rows: Int, cols: Int) -> [Float] {
+    public static func transpose(_ values: [Float], rows: Int, cols: Int) -> [Float] {
         var out = [Float](repeating: 0, count: values.count)
         for r in 0..<rows { for c in 0..<cols { out[c * rows + r] = values[r * cols + c] } }
         return out
     }
 
     /// Rounds every value to the nearest BF16 (so F32 ↔ BF16 round trips are lossless).
-    static func bf16Exact(_ model: ModelWeights) -> ModelWeights {
+    public static func bf16Exact(_ model: ModelWeights) -> ModelWeights {
         var result = model
         for index in result.tensors.indices {
             result.tensors[index].values = result.tensors[index].values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
@@ -69,7 +78,7 @@ enum Fixtures {
     }
 
     /// Fingerprints a model written with `layout`.
-    static func fingerprint(_ model: ModelWeights, layout: Layout = Layout(), options: FingerprintOptions = FingerprintOptions()) throws -> Fingerprint {
+    public static func fingerprint(_ model: ModelWeights, layout: Layout = Layout(), options: FingerprintOptions = FingerprintOptions()) throws -> Fingerprint {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = try write(model, to: directory, layout: layout)
@@ -78,9 +87,9 @@ enum Fixtures {
 }
 
 /// Function-preserving and noising transforms of a Llama-family `ModelWeights`, for tests.
-enum TestAttacks {
+public enum TestAttacks {
     /// Permutes hidden (residual) dimensions everywhere, norms included.
-    static func permuteHidden(_ model: ModelWeights, seed: UInt64) -> ModelWeights {
+    public static func permuteHidden(_ model: ModelWeights, seed: UInt64) -> ModelWeights {
         let d = model.spec.hiddenSize
         var rng = SplitMix64(seed: seed)
         let permutation = Array(0..<d).shuffled(using: &rng)
@@ -109,7 +118,7 @@ enum TestAttacks {
     }
 
     /// Permutes MLP neurons in every layer (gate/up rows, down columns), with reciprocal rescaling.
-    static func permuteNeurons(_ model: ModelWeights, seed: UInt64, rescale: Bool = false) -> ModelWeights {
+    public static func permuteNeurons(_ model: ModelWeights, seed: UInt64, rescale: Bool = false) -> ModelWeights {
         var result = model
         var rng = SplitMix64(seed: seed)
         let f = model.spec.intermediateSize, d = model.spec.hiddenSize
@@ -136,7 +145,7 @@ enum TestAttacks {
 
     /// Permutes attention heads in every layer (q/k/v rows and o columns by head blocks),
     /// and rescales Q×c, K/c, V×c', O/c'.
-    static func permuteHeads(_ model: ModelWeights, seed: UInt64, rescale: Bool = false) -> ModelWeights {
+    public static func permuteHeads(_ model: ModelWeights, seed: UInt64, rescale: Bool = false) -> ModelWeights {
         var result = model
         var rng = SplitMix64(seed: seed)
         let heads = model.spec.headCount, hd = model.spec.headDimension, d = model.spec.hiddenSize
@@ -161,7 +170,7 @@ enum TestAttacks {
     }
 
     /// Adds Gaussian noise of relative size `relative` × (tensor std) to every tensor.
-    static func noise(_ model: ModelWeights, relative: Float, seed: UInt64) -> ModelWeights {
+    public static func noise(_ model: ModelWeights, relative: Float, seed: UInt64) -> ModelWeights {
         var result = model
         for index in result.tensors.indices {
             var rng = SplitMix64.derived(seed: seed, label: result.tensors[index].name)
