@@ -73,11 +73,14 @@ public enum PairComparison {
         let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
         let totalParameters = max(1, matches.reduce(0) { $0 + $1.parameters })
         let canonicalParameters = matches.filter { $0.exact != nil }.reduce(0) { $0 + $1.parameters }
+        // Buffers (position ids) and constant tensors (untrained norms, zero biases) are the same
+        // in every model of an architecture: they are not evidence.
+        let informative = suspect.tensors.filter { $0.role != .buffer && ($0.statistics?.std ?? 1) > 0 }
         return ExactEvidence(
             suspectFiles: suspect.source.files.count, identicalFiles: identicalFiles,
-            suspectTensors: suspect.tensors.count,
-            sharedRawTensors: suspect.tensors.filter { referenceRaw.contains($0.sha256) }.count,
-            sharedCanonicalTensors: suspect.tensors.filter { referenceCanonical.contains($0.canonical.sha256) }.count,
+            suspectTensors: informative.count,
+            sharedRawTensors: informative.filter { referenceRaw.contains($0.sha256) }.count,
+            sharedCanonicalTensors: informative.filter { referenceCanonical.contains($0.canonical.sha256) }.count,
             rawRootEqual: suspect.roots.raw == reference.roots.raw,
             canonicalRootEqual: suspect.roots.canonical == reference.roots.canonical,
             canonicalCoverage: Double(canonicalParameters) / Double(totalParameters))

@@ -63,7 +63,12 @@ enum VerdictRules {
                 }
             }
         }
-        if alignment.renamed > 0 { evidence.append("\(alignment.renamed) matched tensors have different names (renamed).") }
+        let sharedNames = Set(suspect.tensors.map(\.name)).intersection(reference.tensors.map(\.name)).count
+        if alignment.renamed > 0 {
+            evidence.append("\(alignment.renamed) matched tensors have different names (renamed).")
+        } else if sharedNames * 2 < suspect.tensors.count {
+            evidence.append("Only \(sharedNames) of \(suspect.tensors.count) tensor names occur in the reference (renamed).")
+        }
         if alignment.transposed > 0 { evidence.append("\(alignment.transposed) matched matrices are stored transposed.") }
         if !alignment.rescaled.isEmpty {
             evidence.append("Rescaled matrices: " + alignment.rescaled.prefix(6).joined(separator: ", ") + (alignment.rescaled.count > 6 ? ", …" : "") + ".")
