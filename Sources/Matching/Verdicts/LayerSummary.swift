@@ -22,6 +22,17 @@ enum LayerSummary {
             if groups[name] == nil { order.append(name) }
             groups[name, default: []].append(match)
         }
+        // Numbered layers in order, then embeddings, head and the rest.
+        let rank = ["embeddings": 1, "head": 2, "other": 3]
+        order.sort { a, b in
+            let la = groups[a]!.first?.suspectLayer, lb = groups[b]!.first?.suspectLayer
+            switch (la, lb) {
+            case let (x?, y?): return x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return (rank[a] ?? 9) < (rank[b] ?? 9)
+            }
+        }
         return order.map { name in
             let members = groups[name]!
             let layer = members.first?.suspectLayer
