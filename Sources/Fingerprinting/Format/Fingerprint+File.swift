@@ -67,6 +67,12 @@ extension Fingerprint {
         return SafetensorsBuffer.encode(arrays, metadata: metadata)
     }
 
+    /// The JSON document of a fingerprint (the `fingerprint` metadata entry of its file).
+    public static func documentJSON(_ fingerprint: Fingerprint) throws -> String {
+        let buffer = try SafetensorsBuffer(bytes: try fingerprint.encoded(), name: "fingerprint")
+        return buffer.metadata["fingerprint"] ?? "{}"
+    }
+
     /// Reads a fingerprint file, validating format, version and every referenced array.
     public static func read(from path: String) throws -> (fingerprint: Fingerprint, extraMetadata: ExtraMetadata) {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoints
+import Fingerprinting
 import Foundation
 import ProvenanceCrypto
 
@@ -7,7 +8,7 @@ import ProvenanceCrypto
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show the files, tensors, dtypes and metadata of a checkpoint.",
+        abstract: "Show the files, tensors, dtypes and metadata of a checkpoint, or the contents of a fingerprint file.",
         discussion: """
             PATH may be a .safetensors file, a directory of them, a sharded checkpoint \
             (directory or its model.safetensors.index.json), a GGUF file or split set \
@@ -31,6 +32,10 @@ struct InspectCommand: ParsableCommand {
     var limit = 0
 
     func run() throws {
+        if Fingerprint.isFingerprintFile(path) {
+            try inspectFingerprint()
+            return
+        }
         let reader = try CheckpointReader(path: path)
         let checkpoint = reader.checkpoint
         var digests: [String?] = Array(repeating: nil, count: checkpoint.files.count)

@@ -1,0 +1,76 @@
+import Fingerprinting
+import Foundation
+
+// MARK: - Fingerprint files
+
+extension InspectCommand {
+    /// Shows a fingerprint file: what was fingerprinted, the model, roots, profiles, keys and
+    /// one line per tensor.
+    func inspectFingerprint() throws {
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let (fingerprint, extras) = try Fingerprint.decode(Array(data), name: path)
+        if json {
+            var object: [String: Any] = [:]
+            if let document = extras["release"].flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) }) {
+                object["release"] = document
+            }
+            let fingerprintJSON = try Fingerprint.documentJSON(fingerprint)
+            object["fingerprint"] = try JSONSerialization.jsonObject(with: Data(fingerprintJSON.utf8))
+            let output = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: output, as: UTF8.self))
+            return
+        }
+        print(FingerprintSummary.text(fingerprint, path: path, fileSize: UInt64(data.count), extras: extras, limit: limit))
+    }
+}
+
+/// Readable text for a fingerprint file.
+enum FingerprintSummary {
+    static func text(_ fingerprint: Fingerprint, path: String, fileSize: UInt64, extras: [String: String], limit: Int) -> String {
+        let header = fingerprint.header, source = fingerprint.source, structure = fingerprint.structure
+        var lines: [String] = []
+        lines.append("Fingerprint  \(path)  (\(CommandOutput.bytes(fileSize)))")
+        lines.append("Format       \(header.format) v\(header.formatVersion), \(header.tool) \(header.toolVersion), seed \(header.seed)")
+        if let release = extras["release"], let object = try? JSONSerialization.jsonObject(with: Data(release.utf8)) as? [String: Any] {
+            let name = (object["name"] as? String ?? "?") + ((object["version"] as? String).map { "@" + $0 } ?? "")
+            let details = ["org", "license", "released", "url"].compactMap { key in (object[key] as? String).map { "\(key) \($0)" } }
+            lines.append("Release      \(name)" + (details.isEmpty ? "" : "  (" + details.joined(separator: ", ") + ")"))
+        }
+        lines.append("Source       \(source.format) (\(source.layout)), \(source.files.count) file\(source.files.count == 1 ? "" : "s"), "
+                     + "\(CommandOutput.grouped(source.tensorCount)) tensors, \(CommandOutput.grouped(source.parameterCount)) parameters"
+                     + (source.repository.map { ", Hugging Face \($0)" } ?? ""))
+        for file in source.files {
+            lines.append("  \(file.name)  \(CommandOutput.bytes(file.size))" + (file.sha256.map { "  sha256 \($0.hex)" } ?? ""))
+        }
+        var model = ["\(structure.family)", "\(structure.layerCount) layers", "hidden \(structure.hiddenSize)"]
+        if let mlp = structure.intermediateSize { model.append("MLP \(mlp)") }
+        if let heads = structure.headCount { model.append("\(heads) heads") }
+        if let vocabulary = structure.vocabularyRows { model.append("vocabulary \(CommandOutput.grouped(vocabulary))") }
+        if structure.tiedEmbeddings { model.append("tied embeddings") }
+        lines.append("Model        " + model.joined(separator: ", "))
+        lines.append("Roots        raw \(fingerprint.roots.raw.hex)")
+        lines.append("             canonical \(fingerprint.roots.canonical.hex)")
+        let kinds = Array(Set(fingerprint.profiles.map(\.kind))).sorted().joined(separator: ", ")
+        let layers = Array(Set(fingerprint.profiles.map(\.layer))).sorted().map(String.init).joined(separator: ",")
+        lines.append("Profiles     \(fingerprint.profiles.count) sets (\(kinds.isEmpty ? "none" : kinds)) in layers \(layers.isEmpty ? "-" : layers); "
+                     + "probe: \(fingerprint.probe.kind == .embedding ? "embedding rows of \(fingerprint.probe.tokenIDs.count) token ids" : "public random vectors")")
+        let sketchKeys = fingerprint.indexKeys.filter { $0.kind == "sketch" }.count
+        lines.append("Index keys   \(fingerprint.indexKeys.count) (\(sketchKeys) sketch, \(fingerprint.indexKeys.count - sketchKeys) probe)")
+        let others = extras.keys.filter { $0 != "release" }.sorted()
+        if !others.isEmpty { lines.append("Metadata     " + others.joined(separator: ", ")) }
+        lines.append("")
+        let shown = limit > 0 ? Array(fingerprint.tensors.prefix(limit)) : fingerprint.tensors
+        let rows = shown.map { tensor -> [String] in
+            let canonical = tensor.canonical.sha256 == tensor.sha256 ? "= raw" : tensor.canonical.dtype + (tensor.canonical.transposed ? " ᵀ" : "")
+            return [tensor.name, tensor.role.rawValue, tensor.layer.map(String.init) ?? "-", tensor.dtype,
+                    "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]",
+                    tensor.statistics.map { String(format: "%.3g", $0.std) } ?? "-",
+                    String(tensor.sha256.hex.prefix(16)), canonical]
+        }
+        lines.append(CommandOutput.table(["NAME", "ROLE", "LAYER", "DTYPE", "SHAPE", "STD", "SHA-256", "CANONICAL"], rows, rightAligned: [2, 5]))
+        if shown.count < fingerprint.tensors.count {
+            lines.append("… \(fingerprint.tensors.count - shown.count) more tensors (use --limit 0 to show all)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
