@@ -86,6 +86,21 @@ struct LineageTests {
         expect(result, .derived, nearest: "release@1")
     }
 
+    @Test("opaque shuffled names + (in, out) storage + permutations + noise: no layer structure left → derived via standalone profiles")
+    func opaqueNamesAndPermutations() throws {
+        var suspect = TestAttacks.permuteHidden(release, seed: 51)
+        suspect = TestAttacks.permuteNeurons(suspect, seed: 52)
+        suspect = TestAttacks.permuteHeads(suspect, seed: 53)
+        suspect = TestAttacks.noise(suspect, relative: 0.05, seed: 54)
+        let names = suspect.tensors.map(\.name)
+        let opaque = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, "w" + String(($0 * 7919) % 1000, radix: 16)) })
+        let matrices = Set(suspect.tensors.filter { $0.shape.count == 2 && !$0.name.contains("embed") }.map(\.name))
+        let fingerprint = try Fixtures.fingerprint(suspect, layout: .init(dtype: .bf16, rename: { opaque[$0]! }, transposed: matrices, reverseOrder: true))
+        #expect(fingerprint.profiles.allSatisfy { $0.kind.hasPrefix("matrix.") } && !fingerprint.profiles.isEmpty)
+        let result = Scan.run(fingerprint, against: Self.registry)
+        expect(result, .derived, nearest: "release@1")
+    }
+
     // MARK: - Structural edits
 
     @Test("dropped layers → derived, the dropped layer is reported")

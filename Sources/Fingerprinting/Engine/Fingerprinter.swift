@@ -30,6 +30,17 @@ public enum Fingerprinter {
         var plan = ProfilePlan(tensors: checkpoint.tensors, roles: roles.assignments, hidden: hidden)
         let basis = try probeBasis(reader, structure: roles.structure, seed: seed)
         if basis == nil { plan = ProfilePlan() }
+        // Without names, an untied head and the token embedding look alike: standalone profiles
+        // are also taken through the other candidate (`.alt`), so one of the two probes is right.
+        var alternativeProbe: ProbeBasis?
+        if !plan.standalone.isEmpty, basis?.kind == .embedding,
+           let embedding = roles.structure.embeddingTensor,
+           let embeddingIndex = checkpoint.tensors.firstIndex(where: { $0.name == embedding }),
+           roles.assignments[embeddingIndex].basis == "shape",
+           let head = checkpoint.tensors.indices.first(where: { roles.assignments[$0].role == .outputHead && checkpoint.tensors[$0].shape == checkpoint.tensors[embeddingIndex].shape }) {
+            alternativeProbe = try probeBasis(reader, tensor: checkpoint.tensors[head], hidden: hidden, seed: seed)
+        }
+        let alternative = alternativeProbe
         for (matrix, norm) in plan.gammaSources {
             let tensor = checkpoint.tensors[norm]
             guard tensor.dtype.unsupportedReason == nil, CanonicalEncoding.isFloatLike(tensor.dtype) else { continue }
@@ -76,11 +87,22 @@ public enum Fingerprinter {
                         let digest = hasher.finalize()
                         fileDigests.withLock { $0[fileIndex] = digest }
                     case .tensor(let tensorIndex):
-                        let profile = frozenPlan.matrices[tensorIndex].flatMap { matrixPlan in basis.map { (matrixPlan, $0) } }
+                        var profiles: [ProfileRequest] = []
+                        if let basis {
+                            if let matrix = frozenPlan.matrices[tensorIndex] {
+                                profiles.append(ProfileRequest(key: matrix.axis.rawValue, axis: matrix.axis, gamma: matrix.gamma, basis: basis))
+                            }
+                            for axis in frozenPlan.standalone[tensorIndex] ?? [] {
+                                profiles.append(ProfileRequest(key: axis.rawValue, axis: axis, gamma: nil, basis: basis))
+                                if let alternative {
+                                    profiles.append(ProfileRequest(key: axis.rawValue + ".alt", axis: axis, gamma: nil, basis: alternative))
+                                }
+                            }
+                        }
                         let job = TensorJob(
                             reader: reader, tensor: checkpoint.tensors[tensorIndex],
                             role: roles.assignments[tensorIndex].role, signs: signs, seed: seed,
-                            chunkBytes: options.chunkBytes, profile: profile, reportBytes: report)
+                            chunkBytes: options.chunkBytes, profiles: profiles, reportBytes: report)
                         let result = try job.run()
                         tensorResults.withLock { $0[tensorIndex] = result }
                     }
@@ -104,7 +126,15 @@ public enum Fingerprinter {
         let hidden = structure.hiddenSize
         guard hidden > 0 else { return nil }
         if let name = structure.embeddingTensor, let tensor = reader.checkpoint.tensor(named: name),
-           tensor.shape.count == 2, tensor.shape[1] == hidden, tensor.dtype.unsupportedReason == nil,
+           let basis = try probeBasis(reader, tensor: tensor, hidden: hidden, seed: seed) {
+            return basis
+        }
+        return ProbeBasis.random(hidden: hidden, seed: seed)
+    }
+
+    /// The probe made of rows of `tensor` (a vocabulary × hidden table), if it is one.
+    private static func probeBasis(_ reader: CheckpointReader, tensor: TensorInfo, hidden: Int, seed: PublicSeed) throws -> ProbeBasis? {
+        if tensor.shape.count == 2, tensor.shape[1] == hidden, tensor.dtype.unsupportedReason == nil,
            CanonicalEncoding.isFloatLike(tensor.dtype),
            let ids = ProbeBasis.tokenIDs(vocabularyRows: tensor.shape[0], seed: seed) {
             var vectors = [Float](repeating: 0, count: ids.count * hidden)
@@ -118,7 +148,7 @@ public enum Fingerprinter {
             vectors = vectors.map { $0.isFinite ? $0 : 0 }
             return ProbeBasis(kind: .embedding, tokenIDs: ids, hidden: hidden, vectors: vectors)
         }
-        return ProbeBasis.random(hidden: hidden, seed: seed)
+        return nil
     }
 
     // MARK: - Assembly
@@ -145,11 +175,22 @@ public enum Fingerprinter {
 
         var profiles: [NeuronProfileSet] = []
         for group in plan.groups {
-            guard let input = results[group.input]?.profiles, let paired = results[group.paired]?.profiles else { continue }
+            guard let inputAxis = plan.matrices[group.input]?.axis, let pairedAxis = plan.matrices[group.paired]?.axis,
+                  let input = results[group.input]?.profiles[inputAxis.rawValue],
+                  let paired = results[group.paired]?.profiles[pairedAxis.rawValue] else { continue }
             profiles.append(NeuronProfileSelection.select(
                 kind: group.kind, layer: group.layer,
                 inputTensor: checkpoint.tensors[group.input].name, pairedTensor: checkpoint.tensors[group.paired].name,
                 input: input, paired: paired))
+        }
+        for suffix in ["", ".alt"] {
+            for index in plan.standalone.keys.sorted() {
+                for axis in plan.standalone[index]! {
+                    guard let values = results[index]?.profiles[axis.rawValue + suffix] else { continue }
+                    profiles.append(NeuronProfileSelection.standalone(
+                        kind: "matrix." + axis.rawValue + suffix, tensor: checkpoint.tensors[index].name, profiles: values))
+                }
+            }
         }
 
         let probe = Fingerprint.Probe(kind: basis?.kind ?? .random, tokenIDs: basis?.tokenIDs ?? [], gram: basis?.gram ?? [])

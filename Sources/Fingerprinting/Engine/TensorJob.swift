@@ -11,7 +11,8 @@ struct TensorJob {
     let signs: SignTable
     let seed: PublicSeed
     let chunkBytes: Int
-    let profile: (plan: ProfilePlan.MatrixPlan, basis: ProbeBasis)?
+    /// Neuron profiles to take of this matrix, by key (axis, probe).
+    let profiles: [ProfileRequest]
     let reportBytes: (UInt64) -> Void
 
     func run() throws -> TensorResult {
@@ -30,14 +31,15 @@ struct TensorJob {
         let canonicalBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ElementBlocks.elementsPerBlock * 2, alignment: 64)
         defer { canonicalBuffer.deallocate() }
         var sketch: SketchAccumulator?
-        var profileAccumulator: ProfileAccumulator?
+        var profileAccumulators: [ProfileAccumulator] = []
         var doubles: [Double] = []
 
-        let result: (sketch: [Float], profiles: [Float]?) = try signs.values.withUnsafeBufferPointer { signBuffer in
+        let result: (sketch: [Float], profiles: [[Float]]) = try signs.values.withUnsafeBufferPointer { signBuffer in
             if floatLike, let view { sketch = SketchAccumulator(rows: view.rows, cols: view.cols, signs: signBuffer) }
-            if floatLike, let profile, let view, tensor.shape.count == 2 {
-                profileAccumulator = ProfileAccumulator(rows: view.rows, cols: view.cols, axis: profile.plan.axis,
-                                                        basis: profile.basis, gamma: profile.plan.gamma)
+            if floatLike, let view, tensor.shape.count == 2 {
+                profileAccumulators = profiles.map {
+                    ProfileAccumulator(rows: view.rows, cols: view.cols, axis: $0.axis, basis: $0.basis, gamma: $0.gamma)
+                }
             }
             var blocks = decodable ? ElementBlocks(dtype: dtype) : nil
             func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
@@ -46,7 +48,7 @@ struct TensorJob {
                 guard floatLike else { return }
                 if (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
                 sketch?.add(values)
-                profileAccumulator?.add(values)
+                for index in profileAccumulators.indices { profileAccumulators[index].add(values) }
                 if dtype == .f64 {
                     doubles.removeAll(keepingCapacity: true)
                     doubles.append(contentsOf: repeatElement(0, count: values.count))
@@ -66,7 +68,7 @@ struct TensorJob {
                 reportBytes(UInt64(chunk.bytes.count))
             }
             blocks?.finish(process)
-            return (sketch?.finish() ?? [], profileAccumulator?.finish())
+            return (sketch?.finish() ?? [], profileAccumulators.map { $0.finish() })
         }
 
         let rawDigest = rawHasher.finalize()
@@ -94,7 +96,8 @@ struct TensorJob {
         return TensorResult(
             sha256: rawDigest,
             canonical: .init(sha256: canonicalDigest, dtype: canonicalDType.name, shape: canonicalShape, transposed: transposed),
-            statistics: stats, sketch: sketchValues, lshKeys: keys, profiles: result.profiles)
+            statistics: stats, sketch: sketchValues, lshKeys: keys,
+            profiles: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.key), result.profiles)))
     }
 
     /// Whether the canonical orientation of this tensor is its transpose.
@@ -107,4 +110,13 @@ struct TensorJob {
         if rows < cols { return true }
         return try SquareOrientation(reader: reader, tensor: tensor).isTransposed()
     }
+}
+
+/// One neuron profile to take of a matrix.
+struct ProfileRequest: Sendable {
+    /// Identifies the result: the neuron axis, plus `.alt` for the alternative probe.
+    var key: String
+    var axis: ProfileAccumulator.NeuronAxis
+    var gamma: [Float]?
+    var basis: ProbeBasis
 }

@@ -7,6 +7,6 @@ struct TensorResult: Sendable {
     var statistics: TensorStatistics?
     var sketch: [Float]
     var lshKeys: [UInt64]
-    /// Neuron-major profiles (`neurons × t`), when this matrix is profiled.
-    var profiles: [Float]?
+    /// Neuron-major profiles (`neurons × t`) by request key, when this matrix is profiled.
+    var profiles: [String: [Float]]
 }

@@ -40,7 +40,7 @@ extension Fingerprint {
             let base = "profile." + Self.padded(index)
             let count = profile.selected.count
             arrays.append(.init(name: base + ".input", shape: [count, t], values: profile.inputProfiles, as: .f16))
-            arrays.append(.init(name: base + ".paired", shape: [count, t], values: profile.pairedProfiles, as: .f16))
+            arrays.append(.init(name: base + ".paired", shape: [profile.pairedProfiles.count / t, t], values: profile.pairedProfiles, as: .f16))
             arrays.append(.init(name: base + ".selected", dtype: .i32, shape: [count],
                                 bytes: profile.selected.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) }))
             documentProfiles.append(.init(
@@ -139,7 +139,7 @@ extension Fingerprint {
         for entry in document.profiles {
             let count = entry.selectedCount
             let input = try arrays.floats(entry.input, shapes: [[count, t]])
-            let paired = try arrays.floats(entry.paired, shapes: [[count, t]])
+            let paired = try arrays.floats(entry.paired, shapes: entry.kind.hasPrefix("matrix.") ? [[0, t]] : [[count, t]])
             let selected = try arrays.integers(entry.selected, count: count)
             guard selected.allSatisfy({ $0 >= 0 && $0 < entry.neuronCount }) else {
                 throw FingerprintFileError(file: path, reason: "profile '\(entry.input)' selects neurons outside 0..<\(entry.neuronCount)")

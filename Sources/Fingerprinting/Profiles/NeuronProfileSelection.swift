@@ -33,4 +33,28 @@ enum NeuronProfileSelection {
         return NeuronProfileSet(kind: kind, layer: layer, inputTensor: inputTensor, pairedTensor: pairedTensor,
                                 neuronCount: n, selected: kept, inputProfiles: inputProfiles, pairedProfiles: pairedProfiles)
     }
+
+    /// A standalone set (`matrix.rows` / `matrix.columns`): every neuron kept (up to the
+    /// standalone limit, then the largest by norm), in neuron order, unit-norm; no paired profiles.
+    static func standalone(kind: String, tensor: String, profiles: [Float]) -> NeuronProfileSet {
+        let t = ProbeBasis.tokenCount
+        let n = profiles.count / t
+        let norms = (0..<n).map { k -> Double in
+            var sum = 0.0
+            for index in (k * t)..<((k + 1) * t) { sum += Double(profiles[index]) * Double(profiles[index]) }
+            return sum.squareRoot()
+        }
+        var kept = Array(0..<n)
+        if n > ProfilePlan.standaloneNeuronLimit {
+            kept = Array(kept.sorted { norms[$0] != norms[$1] ? norms[$0] > norms[$1] : $0 < $1 }.prefix(ProfilePlan.standaloneNeuronLimit)).sorted()
+        }
+        var normalized: [Float] = []
+        normalized.reserveCapacity(kept.count * t)
+        for k in kept {
+            let scale = norms[k] > 0 ? 1 / norms[k] : 0
+            for index in (k * t)..<((k + 1) * t) { normalized.append(Float(Double(profiles[index]) * scale)) }
+        }
+        return NeuronProfileSet(kind: kind, layer: -1, inputTensor: tensor, pairedTensor: "", neuronCount: n,
+                                selected: kept, inputProfiles: normalized, pairedProfiles: [])
+    }
 }

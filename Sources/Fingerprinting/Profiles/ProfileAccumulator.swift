@@ -6,7 +6,7 @@
 /// Either way the profile is invariant to permutations/rotations of the hidden space and
 /// is permuted, row for row, by a permutation of the neurons.
 struct ProfileAccumulator {
-    enum NeuronAxis: Sendable {
+    enum NeuronAxis: String, Sendable, Hashable {
         /// Rows are neurons, columns hidden (input side in PyTorch's (out, in) layout,
         /// output side in the (in, out) "kernel" layout).
         case rows

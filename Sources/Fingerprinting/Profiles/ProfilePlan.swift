@@ -24,6 +24,12 @@ struct ProfilePlan: Sendable {
     var layout = "out-in"
     /// Tensor index → how to profile it.
     var matrices: [Int: MatrixPlan] = [:]
+    /// When names give no layer structure (opaque, shuffled names): every hidden-width weight
+    /// matrix is profiled on its own, square ones along both axes. Tensor index → axes.
+    var standalone: [Int: [ProfileAccumulator.NeuronAxis]] = [:]
+    /// Neurons kept per standalone profile (all of them up to this many, so the two matrices
+    /// of a layer keep the same neurons).
+    static let standaloneNeuronLimit = 4096
     /// Norm tensors whose weights must be read first, by the tensor index they fold into.
     var gammaSources: [Int: Int] = [:]
 
@@ -92,6 +98,10 @@ struct ProfilePlan: Sendable {
             })
         }
         groups = candidates.filter { chosen.contains($0.layer) }
+        if groups.isEmpty {
+            planStandalone(tensors: tensors, roles: roles, hidden: hidden)
+            return
+        }
         for group in groups {
             let pairedIsInputSide = group.kind == "attention.qk"
             matrices[group.input] = MatrixPlan(axis: axis(inputSide: true), gamma: nil)
@@ -105,6 +115,19 @@ struct ProfilePlan: Sendable {
                 gammaSources[group.input] = norm.index
                 if pairedIsInputSide { gammaSources[group.paired] = norm.index }
             }
+        }
+    }
+
+    /// Plans standalone profiles for every weight matrix with a hidden dimension.
+    private mutating func planStandalone(tensors: [TensorInfo], roles: [RoleInference.Assignment], hidden: Int) {
+        let excluded: Set<TensorRole> = [.tokenEmbedding, .positionEmbedding, .tokenTypeEmbedding, .outputHead]
+        for (index, tensor) in tensors.enumerated() where tensor.shape.count == 2 && roles[index].role.isWeightMatrix {
+            guard !excluded.contains(roles[index].role) else { continue }
+            let rows = tensor.shape[0], cols = tensor.shape[1]
+            var axes: [ProfileAccumulator.NeuronAxis] = []
+            if cols == hidden && rows <= Self.standaloneNeuronLimit * 4 { axes.append(.rows) }
+            if rows == hidden && cols <= Self.standaloneNeuronLimit * 4 { axes.append(.columns) }
+            if !axes.isEmpty { standalone[index] = axes }
         }
     }
 }

@@ -105,6 +105,16 @@ public struct RoleInference: Sendable {
             largestOther = max(largestOther, other)
         }
         var sawEmbedding = assignments.contains { $0.role == .tokenEmbedding }
+        // A token embedding is a lookup table stored (vocabulary, hidden); a (hidden, vocabulary)
+        // matrix is an output head in the (in, out) layout. Prefer the former as the embedding.
+        if !sawEmbedding, hidden > 0,
+           let table = tensors.indices.first(where: { index in
+               assignments[index].role == .other && tensors[index].shape.count == 2
+                   && tensors[index].shape[1] == hidden && tensors[index].shape[0] == largestOther && largestOther > 4 * hidden
+           }) {
+            assignments[table].role = .tokenEmbedding
+            sawEmbedding = true
+        }
         for (index, tensor) in tensors.enumerated() where assignments[index].role == .other {
             if tensor.shape.count == 1 {
                 assignments[index].role = tensor.shape[0] == hidden ? .norm : .bias

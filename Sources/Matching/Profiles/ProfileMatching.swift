@@ -9,7 +9,7 @@ enum ProfileMatching {
         guard t == reference.header.probeTokens, suspect.probe.kind == reference.probe.kind,
               suspect.probe.tokenIDs == reference.probe.tokenIDs else { return [] }
         var matches: [ProfileMatch] = []
-        for set in suspect.profiles {
+        for set in suspect.profiles where !set.kind.hasPrefix("matrix.") {
             let candidates = reference.profiles.filter { $0.kind == set.kind }
             guard !candidates.isEmpty else { continue }
             var chosen: NeuronProfileSet
@@ -36,14 +36,76 @@ enum ProfileMatching {
                 matchedNeurons: comparison.matched, inputAgreement: comparison.inputAgreement,
                 crossCheck: comparison.crossCheck, nullMean: comparison.nullMean, nullStd: comparison.nullStd,
                 z: comparison.z, log10P: LogProbability.log10(logP), permutationPValue: comparison.permutationPValue,
-                identityFraction: aligned > 0 ? Double(same) / Double(aligned) : 0, comparisons: comparisons))
+                identityFraction: aligned > 0 ? Double(same) / Double(aligned) : 0, comparisons: comparisons,
+                suspectPairedTensor: set.pairedTensor))
+        }
+        matches += matchStandalone(suspect: suspect, reference: reference, t: t)
+        return matches
+    }
+
+    /// A suspect without layer structure (opaque, shuffled names) carries standalone profiles per
+    /// matrix. For each reference set, find the suspect matrix whose profiles best fit its input
+    /// side and the one that best fits its paired side, then cross-check them as a pair: the
+    /// neuron alignment found on the first must also align the second.
+    static func matchStandalone(suspect: Fingerprint, reference: Fingerprint, t: Int) -> [ProfileMatch] {
+        var matches: [ProfileMatch] = []
+        // Sets taken through the primary probe, and (when present) through the alternative one.
+        for probe in [false, true] {
+            let standalone = suspect.profiles.filter { $0.kind.hasPrefix("matrix.") && $0.kind.hasSuffix(".alt") == probe }
+            guard !standalone.isEmpty else { continue }
+            matches += matchStandalone(standalone, reference: reference, t: t)
+        }
+        // Keep, per reference set, the better of the two probes.
+        var best: [String: ProfileMatch] = [:]
+        for match in matches {
+            let key = "\(match.kind)@\(match.referenceLayer)"
+            if best[key].map({ match.log10P < $0.log10P }) ?? true { best[key] = match }
+        }
+        return best.values.sorted { ($0.referenceLayer, $0.kind) < ($1.referenceLayer, $1.kind) }
+    }
+
+    static func matchStandalone(_ standalone: [NeuronProfileSet], reference: Fingerprint, t: Int) -> [ProfileMatch] {
+        var matches: [ProfileMatch] = []
+        for set in reference.profiles where !set.kind.hasPrefix("matrix.") {
+            let candidates = standalone.filter { $0.neuronCount == set.neuronCount }
+            guard candidates.count >= 2 else { continue }
+            let inputScores = candidates.map { screen(set.inputProfiles, $0.inputProfiles, t) }
+            let inputIndex = inputScores.indices.max { inputScores[$0] < inputScores[$1] }!
+            let input = candidates[inputIndex]
+            let pairedScores = candidates.map { $0.inputTensor == input.inputTensor ? -1 : screen(set.pairedProfiles, $0.inputProfiles, t) }
+            let paired = candidates[pairedScores.indices.max { pairedScores[$0] < pairedScores[$1] }!]
+            guard paired.inputTensor != input.inputTensor else { continue }
+            // Keep the neurons both matrices kept, in the same order.
+            let pairedPosition = Dictionary(uniqueKeysWithValues: paired.selected.enumerated().map { ($1, $0) })
+            var inputRows: [Float] = [], pairedRows: [Float] = []
+            for (position, neuron) in input.selected.enumerated() {
+                guard let other = pairedPosition[neuron] else { continue }
+                inputRows += input.inputProfiles[(position * t)..<((position + 1) * t)]
+                pairedRows += paired.inputProfiles[(other * t)..<((other + 1) * t)]
+            }
+            let comparison = ProfileComparison.compare(
+                referenceInput: set.inputProfiles, referencePaired: set.pairedProfiles,
+                suspectInput: inputRows, suspectPaired: pairedRows, t: t)
+            let comparisons = candidates.count * (candidates.count - 1)
+            // Two probes were tried: Bonferroni over both.
+            let logP = LogProbability.bonferroni(comparison.logPValue, comparisons: 2 * comparisons)
+            matches.append(ProfileMatch(
+                kind: set.kind, suspectLayer: -1, referenceLayer: set.layer,
+                suspectTensor: input.inputTensor, referenceTensor: set.inputTensor,
+                matchedNeurons: comparison.matched, inputAgreement: comparison.inputAgreement,
+                crossCheck: comparison.crossCheck, nullMean: comparison.nullMean, nullStd: comparison.nullStd,
+                z: comparison.z, log10P: LogProbability.log10(logP), permutationPValue: comparison.permutationPValue,
+                identityFraction: 0, comparisons: 2 * comparisons, suspectPairedTensor: paired.inputTensor))
         }
         return matches
     }
 
-    /// Mean over suspect neurons of the best |cosine| with any reference neuron.
+    /// Mean over the first set's neurons of the best |cosine| with any neuron of the second.
     static func screen(_ suspect: NeuronProfileSet, _ reference: NeuronProfileSet, _ t: Int) -> Double {
-        let s = suspect.inputProfiles, r = reference.inputProfiles
+        screen(suspect.inputProfiles, reference.inputProfiles, t)
+    }
+
+    static func screen(_ s: [Float], _ r: [Float], _ t: Int) -> Double {
         let sCount = s.count / t, rCount = r.count / t
         guard sCount > 0, rCount > 0 else { return 0 }
         var total = 0.0

@@ -104,6 +104,9 @@ public struct ProfileMatch: Codable, Sendable, Hashable {
     /// Fraction of aligned neurons that kept their index (≈1: not permuted).
     public var identityFraction: Double
     public var comparisons: Int
+    /// The suspect matrix that matched the paired side (for suspects without layer structure,
+    /// where `suspectLayer` is −1 and the pair was found by its profiles).
+    public var suspectPairedTensor: String?
 }
 
 public struct LayerMatch: Codable, Sendable, Hashable {

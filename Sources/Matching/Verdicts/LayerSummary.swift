@@ -13,8 +13,12 @@ enum LayerSummary {
         }
     }
 
-    static func layers(_ tensors: [TensorMatch], profiles: [ProfileMatch], logThreshold: Double) -> [LayerMatch] {
+    /// `probeIsEmbedding`: the suspect's profiles were taken through its own token embedding, so
+    /// a profile match also vouches for the embedding (its rows give matching profiles).
+    static func layers(_ tensors: [TensorMatch], profiles: [ProfileMatch], logThreshold: Double, probeIsEmbedding: Bool) -> [LayerMatch] {
         let ln10 = log(10.0)
+        let strongProfiles = profiles.filter { $0.log10P * ln10 < logThreshold }
+        let profileTensors = Set(strongProfiles.flatMap { [$0.suspectTensor] + ($0.suspectPairedTensor.map { [$0] } ?? []) })
         var order: [String] = []
         var groups: [String: [TensorMatch]] = [:]
         for match in tensors {
@@ -48,7 +52,10 @@ enum LayerSummary {
             let matchedBy: String
             if members.allSatisfy({ $0.exact != nil }) { matchedBy = "exact" }
             else if tensorLogP < logThreshold { matchedBy = "sketch" }
-            else if layerProfiles.contains(where: { $0.log10P * ln10 < logThreshold }) { matchedBy = "profiles" }
+            else if layerProfiles.contains(where: { $0.log10P * ln10 < logThreshold })
+                        || members.contains(where: { profileTensors.contains($0.suspectTensor) })
+                        || (name == "embeddings" && probeIsEmbedding && !strongProfiles.isEmpty
+                            && members.contains { $0.role == TensorRole.tokenEmbedding.rawValue }) { matchedBy = "profiles" }
             else { matchedBy = "none" }
             return LayerMatch(suspectLayer: layer, group: name, referenceLayer: referenceLayer, tensors: members.count,
                               parameters: parameters, meanCosine: parameters > 0 ? weighted / Double(parameters) : 0,
@@ -64,7 +71,7 @@ enum LayerSummary {
         let significant = tensors.filter(\.significant)
         let rescaled = significant.filter { abs($0.cosine) > 0.9 && $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }
             .map { String(format: "%@ ×%.3g", $0.suspectTensor, $0.normRatio) }
-        let permuted = Set(profiles.filter { $0.log10P * ln10 < logThreshold && $0.identityFraction < 0.5 }.map(\.suspectLayer))
+        let permuted = Set(profiles.filter { $0.log10P * ln10 < logThreshold && $0.identityFraction < 0.5 && $0.suspectLayer >= 0 }.map(\.suspectLayer))
         var layerMap: [Int: Int] = [:]
         for layer in layers { if let sl = layer.suspectLayer, let rl = layer.referenceLayer, layer.matchedBy != "none" { layerMap[sl] = rl } }
         let referenceLayers = Set(reference.tensors.compactMap { $0.role.isWeightMatrix ? $0.layer : nil })

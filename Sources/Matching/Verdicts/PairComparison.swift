@@ -46,7 +46,8 @@ public enum PairComparison {
         let profileLogPs = profileMatches.map { $0.log10P * Foundation.log(10.0) }
 
         let combined = LogProbability.fisher(tensorLogPs + profileLogPs)
-        let layers = LayerSummary.layers(tensorMatches, profiles: profileMatches, logThreshold: logTensorThreshold)
+        let layers = LayerSummary.layers(tensorMatches, profiles: profileMatches, logThreshold: logTensorThreshold,
+                                         probeIsEmbedding: suspect.probe.kind == .embedding)
         let alignmentSummary = LayerSummary.alignment(
             tensorMatches, profiles: profileMatches, layers: layers, suspect: suspect, reference: reference,
             logThreshold: logTensorThreshold)
