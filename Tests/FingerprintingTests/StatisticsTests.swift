@@ -150,3 +150,25 @@ struct FingerprintFileTests {
         #expect(!Fingerprint.isFingerprintFile(missing) == false)
     }
 }
+
+@Suite("Value grids")
+struct ValueGridTests {
+    @Test("values rounded to FP8 are recognised on the FP8 grid even when stored as BF16; ordinary weights are not")
+    func grids() throws {
+        var rng = SplitMix64(seed: 61)
+        let weights = (0..<4096).map { _ in 0.02 * rng.nextGaussian() }
+        // Round to E4M3 through its 256 codes: the nearest representable value.
+        let codes = (0..<256).map { FloatBits.float8E4M3(UInt8($0)) }.filter(\.isFinite)
+        let fp8 = weights.map { value in codes.min { abs($0 - value) < abs($1 - value) }! }
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try SafetensorsWriter.write([
+            .init(name: "fp8-in-bf16", shape: [64, 64], values: fp8, as: .bf16),
+            .init(name: "bf16", shape: [64, 64], values: weights, as: .bf16),
+            .init(name: "f32", shape: [64, 64], values: weights, as: .f32),
+            .init(name: "f16", shape: [64, 64], values: weights, as: .f16),
+        ], to: directory + "/g.safetensors")
+        let grids = try Fingerprinter.fingerprint(path: directory + "/g.safetensors").tensors.map { $0.valueGrid }
+        #expect(grids == ["F8_E4M3", "BF16", "F32", "F16"])
+    }
+}

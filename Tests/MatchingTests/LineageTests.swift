@@ -41,6 +41,21 @@ struct LineageTests {
         expect(result, .reEncoded, nearest: "release@1")
     }
 
+    @Test("an FP8 round trip stored as BF16 → re-encoded (values on the FP8 grid)")
+    func fp8RoundTrip() throws {
+        let codes = (0..<256).map { FloatBits.float8E4M3(UInt8($0)) }.filter(\.isFinite).sorted()
+        func nearest(_ value: Float) -> Float {
+            var low = 0, high = codes.count - 1
+            while high - low > 1 { let mid = (low + high) / 2; if codes[mid] <= value { low = mid } else { high = mid } }
+            return abs(codes[low] - value) <= abs(codes[high] - value) ? codes[low] : codes[high]
+        }
+        var suspect = release
+        for index in suspect.tensors.indices { suspect.tensors[index].values = suspect.tensors[index].values.map(nearest) }
+        let result = try scan(suspect, layout: .init(dtype: .bf16))
+        expect(result, .reEncoded, nearest: "release@1")
+        #expect(result.attribution.sentence.contains("F8_E4M3"), "\(result.attribution.sentence)")
+    }
+
     @Test("lossy dtype conversion (F32 → BF16) → re-encoded")
     func lossyDType() throws { expect(try scan(release, layout: .init(dtype: .bf16)), .reEncoded, nearest: "release@1") }
 

@@ -164,7 +164,7 @@ public enum Fingerprinter {
             tensors.append(TensorFingerprint(
                 name: tensor.name, dtype: tensor.dtype.name, shape: tensor.shape, file: tensor.fileIndex,
                 role: assignment.role, layer: assignment.layer, roleBasis: assignment.basis,
-                sha256: result.sha256, canonical: result.canonical, statistics: result.statistics,
+                sha256: result.sha256, canonical: result.canonical, statistics: result.statistics, valueGrid: result.valueGrid,
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }
         var structure = roles.structure

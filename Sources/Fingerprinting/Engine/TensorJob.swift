@@ -25,6 +25,7 @@ struct TensorJob {
         let rawHasher = SHA256()
         var statistics = decodable ? StatisticsAccumulator(count: tensor.elementCount) : nil
         var tracker = ExactnessTracker(stored: dtype)
+        var grid = ValueGrid()
         let fixedCanonical = CanonicalEncoding.fixedDType(for: dtype)
         // F8/F4 are canonical in BF16: hash that encoding during the first pass.
         let inlineCanonical: SHA256? = floatLike && !transposed && fixedCanonical != nil && fixedCanonical != dtype ? SHA256() : nil
@@ -48,6 +49,7 @@ struct TensorJob {
                 guard floatLike else { return }
                 if (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
                 sketch?.add(values)
+                grid.observe(values)
                 for index in profileAccumulators.indices { profileAccumulators[index].add(values) }
                 if dtype == .f64 {
                     doubles.removeAll(keepingCapacity: true)
@@ -96,7 +98,7 @@ struct TensorJob {
         return TensorResult(
             sha256: rawDigest,
             canonical: .init(sha256: canonicalDigest, dtype: canonicalDType.name, shape: canonicalShape, transposed: transposed),
-            statistics: stats, sketch: sketchValues, lshKeys: keys,
+            statistics: stats, valueGrid: floatLike && dtype != .f64 ? grid.name : nil, sketch: sketchValues, lshKeys: keys,
             profiles: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.key), result.profiles)))
     }
 

@@ -5,6 +5,7 @@ struct TensorResult: Sendable {
     var sha256: SHA256Digest
     var canonical: TensorFingerprint.CanonicalForm
     var statistics: TensorStatistics?
+    var valueGrid: String?
     var sketch: [Float]
     var lshKeys: [UInt64]
     /// Neuron-major profiles (`neurons × t`) by request key, when this matrix is profiled.

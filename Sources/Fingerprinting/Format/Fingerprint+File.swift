@@ -32,7 +32,7 @@ extension Fingerprint {
             documentTensors.append(.init(
                 name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file, role: tensor.role,
                 layer: tensor.layer, roleBasis: tensor.roleBasis, sha256: tensor.sha256, canonical: tensor.canonical,
-                statistics: tensor.statistics, sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
+                statistics: tensor.statistics, valueGrid: tensor.valueGrid, sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
         }
         var documentProfiles: [FingerprintDocument.Profile] = []
         let t = header.probeTokens
@@ -133,7 +133,7 @@ extension Fingerprint {
             tensors.append(TensorFingerprint(
                 name: entry.name, dtype: entry.dtype, shape: entry.shape, file: entry.file, role: entry.role,
                 layer: entry.layer, roleBasis: entry.roleBasis, sha256: entry.sha256, canonical: entry.canonical,
-                statistics: entry.statistics, sketch: sketch, lshKeys: keys))
+                statistics: entry.statistics, valueGrid: entry.valueGrid, sketch: sketch, lshKeys: keys))
         }
         var profiles: [NeuronProfileSet] = []
         for entry in document.profiles {

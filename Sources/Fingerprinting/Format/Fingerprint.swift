@@ -83,6 +83,9 @@ public struct TensorFingerprint: Sendable, Hashable {
     public var canonical: CanonicalForm
     /// `nil` for tensors whose values cannot be decoded (F6, C64).
     public var statistics: TensorStatistics?
+    /// The narrowest float grid holding every value (`F8_E4M3`, `F8_E5M2`, `BF16`, `F16`, `F32`),
+    /// for floating-point tensors other than F64.
+    public var valueGrid: String?
     /// The linear sketch: 64 × 64 (row-major) for matrices, 64 for vectors; empty if none.
     public var sketch: [Float]
     /// LSH keys of the sketch (canonical orientation; both orientations for square matrices).

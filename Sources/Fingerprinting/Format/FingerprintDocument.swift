@@ -14,6 +14,7 @@ struct FingerprintDocument: Codable {
         var sha256: SHA256Digest
         var canonical: TensorFingerprint.CanonicalForm
         var statistics: TensorStatistics?
+        var valueGrid: String?
         var sketch: String?
         var lshKeys: [String]
     }

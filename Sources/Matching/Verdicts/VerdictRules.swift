@@ -110,16 +110,22 @@ enum VerdictRules {
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")
         }
-        // Lossy re-encoding: every matrix matches with the small, uniform error of a narrower dtype.
-        let suspectDTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
-        let referenceDTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
+        // Lossy re-encoding: every matrix matches with the small, uniform error of a narrower
+        // dtype — the stored one, the value grid (FP8 values kept in BF16), or a GGUF quantization.
+        func effective(_ tensor: TensorFingerprint) -> String {
+            tensor.dtype.hasPrefix("Q") ? tensor.dtype : (tensor.valueGrid ?? tensor.dtype)
+        }
+        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effective))
+        let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effective))
         if let cosine = estimatedCosine, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
-           suspectDTypes != referenceDTypes, let target = suspectDTypes.compactMap(expectedRoundingError).max() {
+           suspectTypes != referenceTypes, let target = suspectTypes.compactMap(expectedRoundingError).max() {
             let ratio = max(0, 1 / (cosine * cosine) - 1).squareRoot()
             if ratio <= 3 * target {
-                let quantized = suspectDTypes.filter { $0.hasPrefix("Q") }.sorted()
-                let names = quantized.isEmpty ? suspectDTypes.sorted().joined(separator: ", ")
+                let quantized = suspectTypes.filter { $0.hasPrefix("Q") }.sorted()
+                let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
+                var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ")
                                               : quantized.joined(separator: ", ") + " (quantized)"
+                if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
                 evidence.append(String(format: "Relative deviation %.2g is what conversion to %@ produces (≈%.2g).", ratio, names, target))
                 return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights converted to \(names) (p = \(pText)\(cosineText)).",
                                log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: estimatedCosine,
