@@ -77,7 +77,7 @@ let package = Package(
         ),
 
         // Writes the sample lineage in Samples/ (`make samples`).
-        .executableTarget(name: "provenance-samples", dependencies: ["Checkpoints", "Perturbation", "SyntheticModels"]),
+        .executableTarget(name: "provenance-samples", dependencies: ["Perturbation"]),
 
         // Benchmarks (`make bench`): one section per library, run in its own process.
         .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
