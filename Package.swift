@@ -55,7 +55,7 @@ let package = Package(
         // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux).
         .target(
             name: "Registry",
-            dependencies: ["Fingerprinting", "ProvenanceCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Fingerprinting", "ProvenanceCrypto", "TransparencyLog", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         // The command-line tool: parses arguments, calls the libraries.
@@ -69,6 +69,7 @@ let package = Package(
                 "Reports",
                 "ProvenanceCrypto",
                 "Registry",
+                "TransparencyLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +98,7 @@ let package = Package(
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),
     ],
     swiftLanguageModes: [.v6]
 )
