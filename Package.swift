@@ -52,7 +52,8 @@ let package = Package(
         // The copier's attack catalogue applied to checkpoints (rename, dtype, noise, permutations, ...).
         .target(name: "Perturbation", dependencies: ["Checkpoints", "SyntheticModels"]),
 
-        // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux).
+        // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux);
+        // signed registrations and the append-only signed Merkle log of its changes.
         .target(
             name: "Registry",
             dependencies: ["Fingerprinting", "ProvenanceCrypto", "TransparencyLog", .product(name: "GRDB", package: "GRDB.swift")]
