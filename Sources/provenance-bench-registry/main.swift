@@ -168,9 +168,11 @@ func run() throws {
     print("log proof (inclusionProof, rebuilds the tree from the entries): \(milliseconds(proofs))")
     let key = try Ed25519PrivateKey.generate()
     var unsigned: [Double] = [], signed: [Double] = []
-    for index in 0..<(2 * options.queries) {
+    // Blocks of unsigned, signed, unsigned registrations (not interleaved, so periodic WAL
+    // checkpoints cannot fall on one kind only).
+    for index in 0..<(3 * options.queries) {
         let item = synthetic.release(registered + index)
-        let signing = index % 2 == 1 ? key : nil
+        let signing = index / options.queries == 1 ? key : nil
         let time = try seconds { _ = try registry.register(fingerprint: item.fingerprint, metadata: item.metadata, registeredBy: "bench@registry", signingKey: signing) }
         if signing == nil { unsigned.append(time) } else { signed.append(time) }
     }

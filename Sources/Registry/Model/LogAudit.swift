@@ -1,56 +1,6 @@
 import ProvenanceCrypto
 import TransparencyLog
 
-/// One entry of the registry's log: the decoded entry, its exact stored bytes and its
-/// Merkle leaf hash (recomputed from the bytes, never taken from storage).
-public struct LoggedEntry: Sendable, Hashable {
-    public var entry: LogEntry
-    /// The canonical encoding: the Merkle leaf input.
-    public var encoded: [UInt8]
-    /// `SHA-256(0x00 || encoded)`.
-    public var leafHash: SHA256Digest
-
-    /// The entry's position in the log (its leaf index).
-    public var sequence: UInt64 { entry.sequenceNumber }
-}
-
-/// The log as stored: every entry, the latest signed tree head and the log's public key.
-public struct LogSnapshot: Sendable {
-    public var entries: [LoggedEntry]
-    /// The latest signed tree head, its signature verified with `publicKey`; `nil` for an empty log.
-    public var head: SignedTreeHead?
-    /// The registry's log key (pinned in the registry); `nil` before the first change.
-    public var publicKey: Ed25519PublicKey?
-}
-
-/// An inclusion proof of the log entry that registered a release, against the latest
-/// signed tree head. Everything a verifier needs is in here: the entry bytes (hash them as a
-/// leaf), the audit path, the signed head (its root and size) and the key that signed it.
-public struct LogInclusion: Sendable {
-    public var release: Release
-    /// The latest entry that registered, replaced or imported the release.
-    public var entry: LoggedEntry
-    public var proof: InclusionProof
-    public var head: SignedTreeHead
-    public var publicKey: Ed25519PublicKey
-}
-
-/// A consistency proof from an earlier signed tree head to the latest one.
-public struct LogConsistency: Sendable {
-    /// The head given by the user (its signature verified with `publicKey`).
-    public var oldHead: SignedTreeHead
-    /// The log's latest signed tree head.
-    public var newHead: SignedTreeHead
-    public var publicKey: Ed25519PublicKey
-    /// The proof the log gives; `nil` when the log now holds fewer entries than the old head.
-    public var proof: ConsistencyProof?
-    /// Why the log did not only grow since `oldHead`; `nil` when the proof verifies.
-    public var problem: String?
-
-    /// Whether the log only grew.
-    public var isConsistent: Bool { problem == nil }
-}
-
 /// What `Registry.auditLog()` found.
 public struct LogAudit: Sendable {
     public var entryCount: Int
