@@ -55,10 +55,11 @@ let package = Package(
         // The copier's attack catalogue applied to checkpoints (rename, dtype, noise, permutations, ...).
         .target(name: "Perturbation", dependencies: ["Checkpoints", "SyntheticModels"]),
 
-        // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux).
+        // SQLite registry of releases and their fingerprints (GRDB; system libsqlite3 on Linux);
+        // signed registrations and the append-only signed Merkle log of its changes.
         .target(
             name: "Registry",
-            dependencies: ["Fingerprinting", "ProvenanceCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Fingerprinting", "ProvenanceCrypto", "TransparencyLog", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
         // The command-line tool: parses arguments, calls the libraries.
@@ -72,6 +73,7 @@ let package = Package(
                 "Reports",
                 "ProvenanceCrypto",
                 "Registry",
+                "TransparencyLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["ModelFixtures", "Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
-        .testTarget(name: "RegistryTests", dependencies: ["ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto"]),
+        .testTarget(name: "RegistryTests", dependencies: ["ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

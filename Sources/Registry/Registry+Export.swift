@@ -7,7 +7,8 @@ import Foundation
 extension Registry {
     /// Writes each named release (`NAME@VERSION`, or `NAME` for its latest version) to
     /// `directory` as a portable fingerprint file: the fingerprint file format plus a
-    /// `release` metadata entry (release metadata, registered_at, registered_by). Files are
+    /// `release` metadata entry (release metadata, registered_at, registered_by) and, for a
+    /// signed registration, `statement`, `signature` and `public_key` (hex). Files are
     /// named `NAME@VERSION.fingerprint.safetensors` (unsafe characters replaced) and appear
     /// atomically; an existing file of the same name is replaced.
     public func export(_ references: [String], to directory: String) throws -> [ExportedFile] {
@@ -47,7 +48,11 @@ extension Registry {
                 throw RegistryError.corruptEntry(reference: release.reference.description, reason: error.reason)
             }
             let document = ReleaseDocument(metadata: release.metadata, registeredAt: release.registeredAt, registeredBy: release.registeredBy)
-            let bytes = try fingerprint.encoded(extraMetadata: [ReleaseDocument.metadataKey: try document.json()])
+            var extras = [ReleaseDocument.metadataKey: try document.json()]
+            if let signed = release.signature {
+                extras.merge(SignatureMetadata.entries(for: signed)) { current, _ in current }
+            }
+            let bytes = try fingerprint.encoded(extraMetadata: extras)
             let path = (directory as NSString).appendingPathComponent(Self.exportFileName(release.reference))
             do {
                 let writer = try AtomicFileWriter(path: path)

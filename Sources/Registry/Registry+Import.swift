@@ -1,5 +1,6 @@
 import Fingerprinting
 import Foundation
+import ProvenanceCrypto
 
 // MARK: - Import
 
@@ -13,37 +14,47 @@ extension Registry {
     ///
     /// Each file is decoded (format and version checked), its roots are recomputed from its
     /// tensor digests, its sketch keys checked against its tensors, and its `release`
-    /// metadata validated. A file identical to the stored entry is `unchanged`; a different
-    /// entry with the same name and version is an error unless `replace`.
-    public func `import`(paths: [String], replace: Bool = false) throws -> ImportResult {
-        let items = try Self.decodeImports(Self.fingerprintFiles(in: paths))
+    /// metadata validated. A signed file's statement, signature and public key are verified
+    /// against its fingerprint and metadata (`RegistryError.verificationFailed` names the
+    /// altered part); unsigned files are imported as unsigned. A file identical to the stored
+    /// entry (signature included) is `unchanged`; a different entry with the same name and
+    /// version is an error unless `replace`. Each change is appended to the log in the same
+    /// transaction (`import`, or `replace`).
+    ///
+    /// - Parameter expectedSigner: when given, every file must be signed by this key id.
+    public func `import`(paths: [String], replace: Bool = false, expectedSigner: SHA256Digest? = nil) throws -> ImportResult {
+        let items = try Self.decodeImports(Self.fingerprintFiles(in: paths), expectedSigner: expectedSigner)
         let entries = try write { db in
             var entries: [ImportResult.Entry] = []
+            var changes: [LogStore.Change] = []
             for item in items {
                 let reference = item.prepared.metadata.reference
                 var outcome = ImportResult.Entry.Outcome.imported
                 if let existingID = try ReleaseStore.latestID(of: ReleaseReference(name: reference.name, version: reference.version ?? ""), in: db),
                    let existing = try ReleaseStore.release(id: existingID, in: db) {
                     if existing.fingerprintSHA256 == item.prepared.sha256, existing.metadata == item.prepared.metadata,
-                       existing.registeredAt == item.prepared.registeredAt, existing.registeredBy == item.prepared.registeredBy {
+                       existing.registeredAt == item.prepared.registeredAt, existing.registeredBy == item.prepared.registeredBy,
+                       existing.signature == item.prepared.signature {
                         entries.append(.init(file: item.file, release: existing, outcome: .unchanged, findings: []))
                         continue
                     }
                     guard replace else {
                         throw RegistryError.importConflict(
                             file: item.file, reference: reference.description,
-                            reason: "is already registered (id \(existing.id), registered \(existing.registeredAt)) with a different fingerprint or metadata; pass --replace to overwrite it")
+                            reason: "is already registered (id \(existing.id), registered \(existing.registeredAt)) with a different fingerprint, metadata or signature; pass --replace to overwrite it")
                     }
                     try ReleaseStore.delete(id: existing.id, in: db)
                     outcome = .replaced
                 }
                 let findings = try Self.findings(for: item.prepared.fingerprint, in: db)
                 let id = try ReleaseStore.insert(item.prepared, in: db)
+                changes.append(item.prepared.logChange(outcome == .replaced ? .replace : .import))
                 guard let release = try ReleaseStore.release(id: id, in: db) else {
                     throw RegistryError.corruptEntry(reference: reference.description, reason: "it vanished after insertion")
                 }
                 entries.append(.init(file: item.file, release: release, outcome: outcome, findings: findings))
             }
+            try LogStore.append(changes, keyPath: logKeyPath, in: db)
             TestHooks.pauseBeforeCommitIfRequested()
             return entries
         }
@@ -83,11 +94,11 @@ extension Registry {
     }
 
     /// Reads, decodes and validates every file before any transaction starts.
-    static func decodeImports(_ files: [String]) throws -> [DecodedImport] {
+    static func decodeImports(_ files: [String], expectedSigner: SHA256Digest? = nil) throws -> [DecodedImport] {
         var items: [DecodedImport] = []
         var seen: [ReleaseReference: String] = [:]
         for file in files {
-            let item = try decodeImport(file)
+            let item = try decodeImport(file, expectedSigner: expectedSigner)
             let reference = item.prepared.metadata.reference
             if let other = seen[reference] {
                 throw RegistryError.importConflict(file: file, reference: reference.description, reason: "is also in \(other)")
@@ -98,30 +109,20 @@ extension Registry {
         return items
     }
 
-    static func decodeImport(_ file: String) throws -> DecodedImport {
-        let size: UInt64
+    static func decodeImport(_ file: String, expectedSigner: SHA256Digest? = nil) throws -> DecodedImport {
+        let exported = try ExportedFingerprint(file: file, limit: maximumFileSize)
+        let fingerprint = exported.fingerprint
+        let signatureParts: (statement: [UInt8], signature: [UInt8], publicKey: [UInt8])?
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: file)
-            size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+            signatureParts = try SignatureMetadata.parts(in: exported.extras)
         } catch {
-            throw RegistryError.io(path: file, operation: "read", reason: error.localizedDescription)
+            throw RegistryError.verificationFailed(subject: file, failure: error)
         }
-        guard size <= maximumFileSize else {
-            throw RegistryError.invalidFingerprintFile(file: file, reason: "it is \(size) bytes, more than the \(maximumFileSize)-byte limit for a fingerprint file")
+        if let problem = FingerprintConsistency.problem(in: fingerprint) {
+            guard signatureParts != nil else { throw RegistryError.invalidFingerprintFile(file: file, reason: problem) }
+            throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(part: .fingerprint, reason: problem))
         }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw RegistryError.io(path: file, operation: "read", reason: "it cannot be read")
-        }
-        let decoded: (fingerprint: Fingerprint, extraMetadata: Fingerprint.ExtraMetadata)
-        do {
-            decoded = try Fingerprint.decode([UInt8](data), name: file)
-        } catch let error as FingerprintFileError {
-            throw RegistryError.invalidFingerprintFile(file: file, reason: error.reason)
-        }
-        if let problem = FingerprintConsistency.problem(in: decoded.fingerprint) {
-            throw RegistryError.invalidFingerprintFile(file: file, reason: problem)
-        }
-        guard let json = decoded.extraMetadata[ReleaseDocument.metadataKey] else {
+        guard let json = exported.extras[ReleaseDocument.metadataKey] else {
             throw RegistryError.invalidFingerprintFile(
                 file: file, reason: "it has no \"release\" metadata (a bare fingerprint: register it with `provenance register FILE --name …`)")
         }
@@ -130,8 +131,30 @@ extension Registry {
         case .success(let parsed): document = parsed
         case .failure(let failure): throw RegistryError.invalidFingerprintFile(file: file, reason: failure.reason)
         }
-        let prepared = try PreparedRelease(fingerprint: decoded.fingerprint, metadata: document.metadata,
+        var prepared = try PreparedRelease(fingerprint: fingerprint, metadata: document.metadata,
                                            registeredBy: document.registeredBy, registeredAt: document.registeredAt)
+        guard let parts = signatureParts else {
+            if let expectedSigner {
+                throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(
+                    part: .signer, reason: "the file is not signed, but a signature by key \(expectedSigner.hex) is required"))
+            }
+            return DecodedImport(file: file, prepared: prepared)
+        }
+        let subject = SignatureCheck.Subject(
+            metadata: prepared.metadata, fingerprint: fingerprint, fingerprintSHA256: exported.fingerprintPartSHA256,
+            registeredAt: prepared.registeredAt, registeredBy: prepared.registeredBy, holder: "the file")
+        do {
+            prepared.signature = try SignatureCheck.verify(statement: parts.statement, signature: parts.signature, publicKey: parts.publicKey,
+                                                           subject: subject, expectedSigner: expectedSigner)
+        } catch {
+            throw RegistryError.verificationFailed(subject: file, failure: error)
+        }
+        // The signed digest covers the file's fingerprint bytes; the registry stores the
+        // fingerprint's canonical encoding, which must be those very bytes.
+        guard prepared.sha256 == exported.fingerprintPartSHA256 else {
+            throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(
+                part: .fingerprint, reason: "its fingerprint bytes are not in the canonical encoding (SHA-256 \(exported.fingerprintPartSHA256.hex) as stored, \(prepared.sha256.hex) re-encoded)"))
+        }
         return DecodedImport(file: file, prepared: prepared)
     }
 }

@@ -1,5 +1,6 @@
 import Fingerprinting
 import GRDB
+import ProvenanceCrypto
 
 // MARK: - Registering
 
@@ -11,17 +12,27 @@ extension Registry {
     /// weights (same canonical root) or exactly shared tensors: identical weights under
     /// another name is itself a finding.
     ///
+    /// With `signingKey`, the registration is signed: the key signs the canonical statement
+    /// of the release (metadata, fingerprint digests, file digests, registration time and
+    /// registrant; docs/SIGNING_AND_LOG.md), which is stored with the release and exported
+    /// with it. The change is appended to the log in the same transaction.
+    ///
     /// - Parameters:
     ///   - registeredBy: who registers (default `user@host`).
     ///   - registeredAt: UTC ISO-8601 time (default now); imports keep the original time.
+    ///   - signingKey: the publisher's Ed25519 key, or `nil` for an unsigned registration.
     public func register(fingerprint: Fingerprint, metadata: ReleaseMetadata, replace: Bool = false,
-                         registeredBy: String? = nil, registeredAt: String? = nil) throws -> RegistrationResult {
+                         registeredBy: String? = nil, registeredAt: String? = nil,
+                         signingKey: Ed25519PrivateKey? = nil) throws -> RegistrationResult {
         if let problem = FingerprintConsistency.problem(in: fingerprint) {
             throw RegistryError.invalidFingerprintFile(file: "the fingerprint of \(metadata.reference)", reason: problem)
         }
-        let prepared = try PreparedRelease(
+        var prepared = try PreparedRelease(
             fingerprint: fingerprint, metadata: metadata, registeredBy: registeredBy ?? Self.defaultRegisteredBy(),
             registeredAt: registeredAt ?? Timestamp.now())
+        if let signingKey {
+            prepared.signature = try RegistrationStatement.sign(prepared, with: signingKey)
+        }
         return try write { db in
             var replaced: Release?
             if let existingID = try ReleaseStore.latestID(of: ReleaseReference(name: prepared.metadata.name, version: prepared.metadata.version ?? ""), in: db),
@@ -34,6 +45,7 @@ extension Registry {
             }
             let findings = try Self.findings(for: prepared.fingerprint, in: db)
             let id = try ReleaseStore.insert(prepared, in: db)
+            try LogStore.append([prepared.logChange(replaced == nil ? .register : .replace)], keyPath: logKeyPath, in: db)
             TestHooks.pauseBeforeCommitIfRequested()
             guard let release = try ReleaseStore.release(id: id, in: db) else {
                 throw RegistryError.corruptEntry(reference: prepared.metadata.reference.description, reason: "it vanished after insertion")

@@ -4,7 +4,8 @@ import GRDB
 
 extension Registry {
     /// Removes `NAME@VERSION` (or `NAME` when only one version is registered) with all its
-    /// rows, in one transaction. Releases that named it as a base keep the name.
+    /// rows, in one transaction that also appends a `remove` entry to the log. Releases that
+    /// named it as a base keep the name.
     @discardableResult
     public func remove(_ reference: String) throws -> Release {
         let parsed = try ReleaseReference(parsing: reference)
@@ -17,6 +18,7 @@ extension Registry {
             }
             let release = try Self.resolve(parsed, in: db)
             try ReleaseStore.delete(id: release.id, in: db)
+            try LogStore.append([release.logChange(.remove)], keyPath: logKeyPath, in: db)
             return release
         }
     }

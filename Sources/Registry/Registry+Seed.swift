@@ -24,6 +24,7 @@ extension Registry {
                 let id = try ReleaseStore.insert(item.prepared, in: db)
                 if let release = try ReleaseStore.release(id: id, in: db) { releases.append(release) }
             }
+            try LogStore.append(items.map { $0.prepared.logChange(.import) }, keyPath: logKeyPath, in: db)
             try db.execute(sql: "INSERT OR REPLACE INTO registry_info (key, value) VALUES ('seeded_at', ?), ('seeded_from', ?)",
                            arguments: [Timestamp.now(), directory])
             return SeedResult(directory: directory, releases: releases)

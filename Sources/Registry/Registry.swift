@@ -8,11 +8,19 @@ import GRDB
 /// timeout and whole transactions are retried when SQLite still reports `SQLITE_BUSY`.
 /// A process killed mid-write leaves the registry as it was before the transaction.
 ///
+/// Every change (register, replace, remove, import, seeding) appends an entry to an
+/// append-only Merkle log in the same transaction, and the registry's Ed25519 key signs the
+/// new tree head (docs/SIGNING_AND_LOG.md).
+///
 /// All methods throw `RegistryError` for registry problems; fingerprint files that cannot
 /// be decoded surface as `RegistryError.invalidFingerprintFile`.
 public final class Registry: Sendable {
     /// The registry file.
     public let path: String
+    /// The private key that signs the log's tree heads: `<path>.log-key.pem`, mode 0600,
+    /// created on the first logged change (docs/SIGNING_AND_LOG.md explains why it is a
+    /// file next to the registry rather than a row inside it).
+    public let logKeyPath: String
     let pool: DatabasePool
 
     /// How long one statement waits for another process's lock before SQLite gives up.
@@ -23,6 +31,7 @@ public final class Registry: Sendable {
     private init(path: String, pool: DatabasePool) {
         self.path = path
         self.pool = pool
+        logKeyPath = LogKey.path(forRegistry: path)
     }
 
     /// Opens (creating it and its directories if needed) and migrates the registry at `path`.
@@ -81,7 +90,7 @@ public final class Registry: Sendable {
     /// migration runs in its own IMMEDIATE transaction, and a process that loses the race
     /// (its migration fails because another process applied it) re-reads the schema.
     private func migrate() throws {
-        let migrator = RegistrySchema.migrator
+        let migrator = RegistrySchema.migrator(logKeyPath: logKeyPath)
         for attempt in 1...Self.writeAttempts {
             do {
                 let (superseded, complete) = try pool.read { db in

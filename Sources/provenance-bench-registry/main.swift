@@ -14,6 +14,7 @@
 import Fingerprinting
 import Foundation
 import GRDB
+import ProvenanceCrypto
 import Registry
 
 struct BenchOptions {
@@ -155,6 +156,27 @@ func run() throws {
     var all: [Release] = []
     listSeconds = try seconds { all = try registry.list() }
     print(String(format: "list(): %d releases in %.0f ms", all.count, listSeconds * 1000))
+
+    // The append-only log: every registration above appended an entry and signed a head.
+    var audit: LogAudit?
+    let auditSeconds = try seconds { audit = try registry.auditLog() }
+    print(String(format: "log verify (auditLog): %d entries, %d signed heads in %.0f ms, %@", audit?.entryCount ?? 0, audit?.headCount ?? 0,
+                 auditSeconds * 1000, (audit?.isIntact == true ? "intact" : "NOT intact") as NSString))
+    let proofs = try (0..<options.queries).map { query in
+        try seconds { _ = try registry.inclusionProof(for: all[query * all.count / options.queries].reference.description) }
+    }
+    print("log proof (inclusionProof, rebuilds the tree from the entries): \(milliseconds(proofs))")
+    let key = try Ed25519PrivateKey.generate()
+    var unsigned: [Double] = [], signed: [Double] = []
+    // Blocks of unsigned, signed, unsigned registrations (not interleaved, so periodic WAL
+    // checkpoints cannot fall on one kind only).
+    for index in 0..<(3 * options.queries) {
+        let item = synthetic.release(registered + index)
+        let signing = index / options.queries == 1 ? key : nil
+        let time = try seconds { _ = try registry.register(fingerprint: item.fingerprint, metadata: item.metadata, registeredBy: "bench@registry", signingKey: signing) }
+        if signing == nil { unsigned.append(time) } else { signed.append(time) }
+    }
+    print("register at \(registered) releases (log entry + signed head included): unsigned \(milliseconds(unsigned)); signed \(milliseconds(signed))")
 }
 
 /// Uniform sampling for query targets.

@@ -8,7 +8,8 @@ struct Provenance: ParsableCommand {
         abstract: "Fingerprint model checkpoints and tell whether one is a copy or derivative of a registered model.",
         discussion: """
             Exit status: 0 when nothing was found (or the command succeeded), 1 when a scan \
-            flagged the checkpoint, 2 on any error (bad input, unreadable file, bad arguments).
+            flagged the checkpoint or a verification failed (verify, log verify, log \
+            consistency), 2 on any error (bad input, unreadable file, bad arguments).
             """,
         version: ToolInfo.version,
         subcommands: [
@@ -21,6 +22,9 @@ struct Provenance: ParsableCommand {
             RemoveCommand.self,
             ExportCommand.self,
             ImportCommand.self,
+            KeygenCommand.self,
+            VerifyCommand.self,
+            LogCommand.self,
             FingerprintCommand.self,
             InspectCommand.self,
             PerturbCommand.self,

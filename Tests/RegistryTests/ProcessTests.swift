@@ -1,5 +1,6 @@
 import Fingerprinting
 import Foundation
+import ProvenanceCrypto
 @testable import Registry
 import Testing
 
@@ -47,6 +48,12 @@ struct ProcessTests {
             #expect(try registry.release(named: "concurrent-\(index)@1").registeredBy == "writer-\(index)")
         }
         #expect(try RegistryFixtures.integrityCheck(registry) == "ok")
+        // Every change is in the log (the seeding import, then the six registrations), all
+        // heads signed by the one log key the first writer created.
+        let audit = try registry.auditLog()
+        #expect(audit.isIntact, "\(audit.problems)")
+        #expect(audit.entryCount == 7 && audit.headCount == 7)
+        #expect(try registry.log().entries.map(\.entry.kind) == [.import] + Array(repeating: .register, count: 6))
     }
 
     /// Starts `arguments` with the pause hook, waits until the child is inside its write
@@ -70,6 +77,7 @@ struct ProcessTests {
         #expect(try RegistryFixtures.integrityCheck(reopened) == "ok")
         #expect(try RegistryFixtures.rowCounts(reopened) == before)
         #expect(try reopened.list() == releasesBefore)
+        #expect(try reopened.auditLog().isIntact)
         // The registry is still writable.
         _ = try reopened.register(fingerprint: RegistryFixtures.fingerprintB, metadata: RegistryFixtures.metadata("after-kill-\(UUID().uuidString)"))
     }
@@ -82,6 +90,20 @@ struct ProcessTests {
         try RegistryFixtures.fingerprintD.write(to: file)
         try killMidTransaction(["register", file, "--name", "killed", "--version", "1", "--quiet"], registry: registry)
         #expect(throws: RegistryError.self) { try registry.release(named: "killed") }
+    }
+
+    @Test("A signed registration killed inside its transaction leaves neither the release nor its log entry")
+    func killedSignedRegister() throws {
+        let registry = try RegistryFixtures.registry()
+        _ = try registry.register(fingerprint: RegistryFixtures.fingerprintA, metadata: RegistryFixtures.metadata("existing"))
+        let directory = RegistryFixtures.temporaryDirectory()
+        let file = directory + "/big.fingerprint.safetensors"
+        try RegistryFixtures.fingerprintD.write(to: file)
+        let key = directory + "/publisher.pem"
+        try KeyFile.writePrivateKey(SigningTests.publisherKey, to: key)
+        let entriesBefore = try registry.log().entries
+        try killMidTransaction(["register", file, "--name", "killed", "--version", "1", "--sign", key, "--quiet"], registry: registry)
+        #expect(try Registry.open(path: registry.path).log().entries.prefix(entriesBefore.count) == entriesBefore[...])
     }
 
     @Test("An import killed inside its transaction imports nothing")

@@ -33,6 +33,16 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     case database(path: String, message: String)
     /// Other processes kept the registry locked through every retry.
     case busy(path: String, attempts: Int)
+    /// A signed registration (an exported file or a registered release) does not verify.
+    case verificationFailed(subject: String, failure: VerificationFailure)
+    /// The registry's log key file is missing, unreadable, too open or not the pinned key.
+    case logKey(path: String, reason: String)
+    /// The log's stored state is inconsistent (run `provenance log verify` for details).
+    case logCorrupt(reason: String)
+    /// The log holds no entry for a registered release.
+    case notInLog(reference: String)
+    /// A tree head given by the user does not belong to this log or cannot be checked.
+    case foreignTreeHead(reason: String)
 
     public var description: String {
         switch self {
@@ -69,7 +79,22 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
             return "The registry \(path) reported an SQLite error: \(message)."
         case let .busy(path, attempts):
             return "The registry \(path) stayed locked by other processes through \(attempts) attempts; try again."
+        case let .verificationFailed(subject, failure):
+            return "\(subject) failed verification: \(failure)."
+        case let .logKey(path, reason):
+            return "The registry's log key \(path) cannot be used: \(reason)."
+        case let .logCorrupt(reason):
+            return "The registry's log is inconsistent: \(reason)."
+        case let .notInLog(reference):
+            return "The log has no entry registering \(reference) (run `provenance log verify`)."
+        case let .foreignTreeHead(reason):
+            return "The tree head cannot be checked against this log: \(reason)."
         }
+    }
+
+    /// A sentence (another error's description) as a clause: without its final period.
+    static func clause(_ sentence: String) -> String {
+        sentence.hasSuffix(".") ? String(sentence.dropLast()) : sentence
     }
 
     static func clipped(_ text: String) -> String {

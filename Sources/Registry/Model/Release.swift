@@ -1,5 +1,6 @@
 import Fingerprinting
 import ProvenanceCrypto
+import TransparencyLog
 
 /// A registered release: what its publisher declared, what its fingerprint says, and who
 /// registered it when. The fingerprint itself is loaded on demand (`Registry.fingerprint(of:)`).
@@ -26,6 +27,9 @@ public struct Release: Sendable, Hashable {
     public var registeredBy: String
     /// UTC, ISO-8601 (`2026-01-31T12:00:00Z`).
     public var registeredAt: String
+    /// The publisher's signed statement (docs/SIGNING_AND_LOG.md); `nil` for an unsigned
+    /// registration. Stored as given: check it with `Registry.verify(_:)`.
+    public var signature: SignedStatement?
 
     public var name: String { metadata.name }
     public var version: String? { metadata.version }
@@ -65,7 +69,11 @@ extension Release: Encodable {
         case parameterCount = "parameter_count", tensorCount = "tensor_count", architecture
         case fingerprintSHA256 = "fingerprint_sha256", fingerprintSize = "fingerprint_size"
         case rawRoot = "raw_root", canonicalRoot = "canonical_root"
-        case registeredBy = "registered_by", registeredAt = "registered_at"
+        case registeredBy = "registered_by", registeredAt = "registered_at", signature
+    }
+
+    enum SignatureKeys: String, CodingKey {
+        case keyID = "key_id", publicKey = "public_key", signature, statement, statementSHA256 = "statement_sha256"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -89,6 +97,16 @@ extension Release: Encodable {
         try container.encode(canonicalRoot, forKey: .canonicalRoot)
         try container.encode(registeredBy, forKey: .registeredBy)
         try container.encode(registeredAt, forKey: .registeredAt)
+        if let signed = signature {
+            var nested = container.nestedContainer(keyedBy: SignatureKeys.self, forKey: .signature)
+            try nested.encode(signed.signerKeyID.hex, forKey: .keyID)
+            try nested.encode(signed.publicKey.hex, forKey: .publicKey)
+            try nested.encode(signed.signature.hex, forKey: .signature)
+            try nested.encode(Hex.encode(signed.statement.encoded), forKey: .statement)
+            try nested.encode(signed.statement.digest.hex, forKey: .statementSHA256)
+        } else {
+            try container.encodeNil(forKey: .signature)
+        }
     }
 }
 
@@ -103,5 +121,15 @@ extension BaseModel: Encodable {
         try container.encode(name, forKey: .name)
         try container.encodeIfPresent(version, forKey: .version)
         try container.encode(releaseID, forKey: .releaseID)
+    }
+}
+
+// MARK: - Log
+
+extension Release {
+    /// What the log records about this release.
+    func logChange(_ kind: LogEntry.Kind) -> LogStore.Change {
+        LogStore.Change(kind: kind, name: metadata.name, version: metadata.version ?? "", root: canonicalRoot,
+                        statementDigest: signature?.statement.digest, signerKeyID: signature?.signerKeyID)
     }
 }

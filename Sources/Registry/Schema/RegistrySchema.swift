@@ -8,12 +8,17 @@ enum RegistrySchema {
     /// `PRAGMA application_id` of a registry file: ASCII "PROV".
     static let applicationID: Int32 = 0x5052_4F56
 
-    /// Every migration, in order.
-    static var migrator: DatabaseMigrator {
+    /// Every migration, in order. `logKeyPath` is the registry's log key file, which the
+    /// log migration uses to sign the head of the log it starts for existing releases.
+    static func migrator(logKeyPath: String) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-releases") { db in
             try db.execute(sql: version1)
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+        }
+        migrator.registerMigration("v2-signatures-and-log") { db in
+            try db.execute(sql: version2)
+            try startLog(in: db, keyPath: logKeyPath)
         }
         return migrator
     }

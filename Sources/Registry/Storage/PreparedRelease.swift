@@ -1,5 +1,6 @@
 import Fingerprinting
 import ProvenanceCrypto
+import TransparencyLog
 
 /// Everything needed to store one release, computed before the write transaction starts
 /// so that the transaction itself only inserts rows.
@@ -11,6 +12,8 @@ struct PreparedRelease {
     var sha256: SHA256Digest
     var registeredBy: String
     var registeredAt: String
+    /// The publisher's signed statement, when the registration is signed.
+    var signature: SignedStatement?
 
     /// Validates `metadata` and encodes `fingerprint`.
     init(fingerprint: Fingerprint, metadata: ReleaseMetadata, registeredBy: String, registeredAt: String) throws {
@@ -26,5 +29,11 @@ struct PreparedRelease {
         self.registeredAt = registeredAt
         bytes = try fingerprint.encoded()
         sha256 = SHA256.hash(bytes)
+    }
+
+    /// What the log records about this release.
+    func logChange(_ kind: LogEntry.Kind) -> LogStore.Change {
+        LogStore.Change(kind: kind, name: metadata.name, version: metadata.version ?? "", root: fingerprint.roots.canonical,
+                        statementDigest: signature?.statement.digest, signerKeyID: signature?.signerKeyID)
     }
 }

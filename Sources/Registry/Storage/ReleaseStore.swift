@@ -50,6 +50,12 @@ enum ReleaseStore {
         for key in fingerprint.indexKeys {
             try keyStatement.execute(arguments: [Int64(bitPattern: key.value), key.kind, id])
         }
+        if let signed = release.signature {
+            try db.execute(sql: """
+                INSERT INTO release_signatures (release_id, key_id, public_key, statement, signature, signed_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [id, Data(signed.signerKeyID.bytes), Data(signed.publicKey.rawRepresentation),
+                                 Data(signed.statement.encoded), Data(signed.signature.rawRepresentation), release.registeredAt])
+        }
         // Earlier releases that declared this one as a base, before it was registered.
         try db.execute(sql: """
             UPDATE release_bases SET base_release_id = ?
@@ -94,6 +100,19 @@ enum ReleaseStore {
             files[row["release_id"], default: []].append(ReleaseFile(
                 name: row["name"], size: UInt64(max(0, size)), sha256: sha.flatMap { SHA256Digest(bytes: $0) }))
         }
+        var signatures: [Int64: SignedStatement] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT release_id, public_key, statement, signature FROM release_signatures
+            WHERE release_id IN (\(selection)) ORDER BY release_id, key_id
+            """, arguments: arguments) {
+            let id: Int64 = row["release_id"]
+            let publicKey: Data = row["public_key"], statement: Data = row["statement"], signature: Data = row["signature"]
+            guard let signed = try? SignedStatement(encodedStatement: [UInt8](statement), publicKey: [UInt8](publicKey),
+                                                    signature: [UInt8](signature)) else {
+                throw RegistryError.corruptEntry(reference: "release id \(id)", reason: "its stored signature, statement or public key does not decode")
+            }
+            if signatures[id] == nil { signatures[id] = signed }
+        }
         return try rows.map { row in
             let id: Int64 = row["id"]
             let name: String = row["name"]
@@ -122,7 +141,7 @@ enum ReleaseStore {
                 parameterCount: row["parameter_count"], tensorCount: row["tensor_count"], architecture: architecture,
                 fingerprintSHA256: try digest("fingerprint_sha256"), fingerprintSize: row["fingerprint_size"],
                 rawRoot: try digest("raw_root"), canonicalRoot: try digest("canonical_root"),
-                registeredBy: row["registered_by"], registeredAt: row["registered_at"])
+                registeredBy: row["registered_by"], registeredAt: row["registered_at"], signature: signatures[id])
         }
     }
 

@@ -53,6 +53,12 @@ struct RegisterCommand: ParsableCommand {
                                             valueName: "YYYY-MM-DDTHH:MM:SSZ"))
     var registeredAt: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Sign the registration with this Ed25519 private key (from `provenance keygen`).",
+        discussion: "The signed statement (release metadata, fingerprint and file digests, registration time and registrant) is stored with the release and carried by `export`.",
+        valueName: "key.pem"))
+    var sign: String?
+
     @OptionGroup var registryOptions: RegistryOptions
     @OptionGroup var fingerprinting: FingerprintingOptions
 
@@ -60,6 +66,7 @@ struct RegisterCommand: ParsableCommand {
         let metadata = try ReleaseMetadata(
             name: name, version: version, org: org, license: license, released: released, url: url, bases: base, notes: notes
         ).validated()
+        let signingKey = try sign.map(KeyArguments.signingKey)
         let registry = try registryOptions.open()
         // Fail before a long fingerprinting pass; register() checks again inside its transaction.
         if !replace, let existing = try? registry.release(ReleaseReference(name: metadata.name, version: metadata.version ?? "")) {
@@ -67,7 +74,7 @@ struct RegisterCommand: ParsableCommand {
         }
         let fingerprint = try fingerprinting.fingerprint(path)
         let result = try registry.register(fingerprint: fingerprint, metadata: metadata, replace: replace,
-                                              registeredBy: registeredBy, registeredAt: registeredAt)
+                                              registeredBy: registeredBy, registeredAt: registeredAt, signingKey: signingKey)
         let release = result.release
         print("registered \(release.reference) (id \(release.id)) in \(registry.path)")
         if let replaced = result.replaced {
@@ -77,6 +84,10 @@ struct RegisterCommand: ParsableCommand {
         print("  canonical    \(release.canonicalRoot.hex)")
         print("  fingerprint  \(CommandOutput.bytes(UInt64(release.fingerprintSize))), \(fingerprint.indexKeys.count) index keys")
         for base in release.bases { print("  base         \(ReleaseText.base(base))") }
+        print("  signature    \(ReleaseText.signature(release.signature))")
+        if let inclusion = try? registry.inclusionProof(for: release.reference.description) {
+            print("  log          entry \(inclusion.entry.sequence) (\(inclusion.entry.entry.kind)); signed tree head size \(inclusion.head.treeHead.size)")
+        }
         for finding in result.findings { print("finding: \(finding.description)") }
     }
 }

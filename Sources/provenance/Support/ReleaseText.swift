@@ -1,5 +1,6 @@
 import Fingerprinting
 import Foundation
+import ProvenanceCrypto
 import Registry
 
 /// Terminal text for releases and registry findings.
@@ -14,6 +15,12 @@ enum ReleaseText {
 
     static func base(_ base: BaseModel) -> String {
         base.releaseID.map { "\(base.reference) (registered, id \($0))" } ?? "\(base.reference) (not registered)"
+    }
+
+    /// "Ed25519 key …, statement sha256 …", or that the registration is unsigned.
+    static func signature(_ signed: SignedStatement?) -> String {
+        guard let signed else { return "none: unsigned registration (nothing vouches for who published it)" }
+        return "Ed25519 key \(signed.signerKeyID.hex), statement sha256 \(signed.statement.digest.hex)"
     }
 
     /// The full description printed by `show` (and, shorter, by `register`).
@@ -34,6 +41,7 @@ enum ReleaseText {
         rows.append(("raw root", release.rawRoot.hex))
         rows.append(("fingerprint", "\(CommandOutput.bytes(UInt64(release.fingerprintSize))), sha256 \(release.fingerprintSHA256.hex)"))
         rows.append(("registered", "\(release.registeredAt) by \(release.registeredBy) (id \(release.id))"))
+        rows.append(("signature", signature(release.signature)))
         if let notes = release.metadata.notes {
             for (index, line) in notes.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 rows.append((index == 0 ? "notes" : "", String(line)))

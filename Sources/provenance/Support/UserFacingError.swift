@@ -1,4 +1,6 @@
 import Checkpoints
+import ProvenanceCrypto
+import TransparencyLog
 import Fingerprinting
 import Reports
 import Registry
@@ -27,5 +29,13 @@ extension ReportError: UserFacingError {
 }
 
 extension RegistryError: UserFacingError {
+    var userMessage: String { description }
+}
+
+extension CryptoError: UserFacingError {
+    var userMessage: String { description }
+}
+
+extension LogError: UserFacingError {
     var userMessage: String { description }
 }

@@ -83,7 +83,7 @@ enum RegistryFixtures {
         try registry.pool.read { db in
             var counts: [String: Int] = [:]
             for table in ["releases", "fingerprint_blobs", "release_bases", "release_files", "tensor_digests", "index_keys",
-                          "release_signatures", "registry_info"] {
+                          "release_signatures", "registry_info", "log_entries", "signed_tree_heads", "log_state"] {
                 counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1
             }
             return counts

@@ -1,0 +1,140 @@
+import ProvenanceCrypto
+
+/// (Copied from Tests/TransparencyLogTests/ReferenceMerkle.swift so the registry's proofs are
+/// checked by code that shares nothing with TransparencyLog.)
+/// An independent, deliberately naive RFC 6962 implementation written straight from the
+/// definitions in RFC 6962 §2.1 (MTH, PATH, PROOF/SUBPROOF), used to cross-check the
+/// library. It shares nothing with `TransparencyLog` except the SHA-256 primitive, works
+/// on plain byte arrays, and recurses exactly as the RFC's equations do.
+enum ReferenceMerkle {
+    typealias Hash = [UInt8]
+
+    static func sha256(_ bytes: [UInt8]) -> Hash {
+        SHA256.hash(bytes).bytes
+    }
+
+    /// MTH({d(0)}) = SHA-256(0x00 || d(0)).
+    static func leafHash(_ entry: [UInt8]) -> Hash {
+        sha256([0x00] + entry)
+    }
+
+    static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
+        sha256([0x01] + left + right)
+    }
+
+    /// k: the largest power of two smaller than n (n > 1).
+    static func split(_ n: Int) -> Int {
+        var k = 1
+        while k * 2 < n { k *= 2 }
+        return k
+    }
+
+    /// MTH(D[n]) over entries.
+    static func mth(_ entries: [[UInt8]]) -> Hash {
+        let n = entries.count
+        if n == 0 { return sha256([]) }
+        if n == 1 { return leafHash(entries[0]) }
+        let k = split(n)
+        return nodeHash(mth(Array(entries[0..<k])), mth(Array(entries[k..<n])))
+    }
+
+    /// PATH(m, D[n]).
+    static func path(_ m: Int, _ entries: [[UInt8]]) -> [Hash] {
+        let n = entries.count
+        if n == 1 { return [] }
+        let k = split(n)
+        if m < k {
+            return path(m, Array(entries[0..<k])) + [mth(Array(entries[k..<n]))]
+        }
+        return path(m - k, Array(entries[k..<n])) + [mth(Array(entries[0..<k]))]
+    }
+
+    /// PROOF(m, D[n]) = SUBPROOF(m, D[n], true).
+    static func proof(_ m: Int, _ entries: [[UInt8]]) -> [Hash] {
+        subproof(m, entries, true)
+    }
+
+    static func subproof(_ m: Int, _ entries: [[UInt8]], _ b: Bool) -> [Hash] {
+        let n = entries.count
+        if m == n { return b ? [] : [mth(entries)] }
+        let k = split(n)
+        if m <= k {
+            return subproof(m, Array(entries[0..<k]), b) + [mth(Array(entries[k..<n]))]
+        }
+        return subproof(m - k, Array(entries[k..<n]), false) + [mth(Array(entries[0..<k]))]
+    }
+
+    // MARK: - Verifiers, by inverting the same recursions
+
+    /// The root that PATH-shaped `proof` gives for leaf `m` of `n`, or nil if the proof
+    /// does not have the shape PATH(m, D[n]) has.
+    static func rootFromInclusion(_ m: Int, _ n: Int, leaf: Hash, proof: ArraySlice<Hash>) -> Hash? {
+        if n == 1 { return proof.isEmpty ? leaf : nil }
+        guard let last = proof.last else { return nil }
+        let k = split(n)
+        if m < k {
+            guard let left = rootFromInclusion(m, k, leaf: leaf, proof: proof.dropLast()) else { return nil }
+            return nodeHash(left, last)
+        }
+        guard let right = rootFromInclusion(m - k, n - k, leaf: leaf, proof: proof.dropLast()) else { return nil }
+        return nodeHash(last, right)
+    }
+
+    static func verifyInclusion(_ m: Int, _ n: Int, leaf: Hash, proof: [Hash], root: Hash) -> Bool {
+        guard m >= 0, m < n else { return false }
+        return rootFromInclusion(m, n, leaf: leaf, proof: proof[...]) == root
+    }
+
+    /// The (old root, new root) that SUBPROOF-shaped `proof` gives, where a `b == true`
+    /// base case contributes the trusted `oldRoot`; nil if the shape is wrong.
+    static func rootsFromConsistency(_ m: Int, _ n: Int, _ b: Bool, oldRoot: Hash, proof: ArraySlice<Hash>) -> (Hash, Hash)? {
+        if m == n {
+            if b { return proof.isEmpty ? (oldRoot, oldRoot) : nil }
+            return proof.count == 1 ? (proof[proof.startIndex], proof[proof.startIndex]) : nil
+        }
+        guard let last = proof.last else { return nil }
+        let k = split(n)
+        if m <= k {
+            guard let (old, new) = rootsFromConsistency(m, k, b, oldRoot: oldRoot, proof: proof.dropLast()) else { return nil }
+            return (old, nodeHash(new, last))
+        }
+        guard let (old, new) = rootsFromConsistency(m - k, n - k, false, oldRoot: oldRoot, proof: proof.dropLast()) else { return nil }
+        return (nodeHash(last, old), nodeHash(last, new))
+    }
+
+    static func verifyConsistency(_ m: Int, _ n: Int, oldRoot: Hash, newRoot: Hash, proof: [Hash]) -> Bool {
+        guard m >= 0, m <= n else { return false }
+        if m == 0 { return proof.isEmpty && oldRoot == sha256([]) }
+        guard let (old, new) = rootsFromConsistency(m, n, true, oldRoot: oldRoot, proof: proof[...]) else { return false }
+        return old == oldRoot && new == newRoot
+    }
+}
+
+/// Reads the 165-byte signed tree head transport encoding by its documented offsets
+/// (docs/SIGNING_AND_LOG.md), without TransparencyLog, and checks its signature.
+struct ReferenceTreeHead {
+    var keyID: [UInt8]
+    var size: Int
+    var root: [UInt8]
+    var timestamp: UInt64
+    var signature: [UInt8]
+    var signedBytes: [UInt8]
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count == 165, bytes[0..<20] == ArraySlice("PROVENANCE-TREE-HEAD".utf8), bytes[20] == 1 else { return nil }
+        func integer(_ range: Range<Int>) -> UInt64 { bytes[range].reduce(0) { $0 << 8 | UInt64($1) } }
+        keyID = Array(bytes[21..<53])
+        size = Int(integer(53..<61))
+        root = Array(bytes[61..<93])
+        timestamp = integer(93..<101)
+        signature = Array(bytes[101..<165])
+        signedBytes = Array(bytes[0..<101])
+    }
+
+    /// Whether `publicKey` (raw 32 bytes) is the head's key and signed it.
+    func isSigned(by publicKey: [UInt8]) -> Bool {
+        guard SHA256.hash(publicKey).bytes == keyID, let key = try? Ed25519PublicKey(rawRepresentation: publicKey),
+              let signature = try? Ed25519Signature(rawRepresentation: signature) else { return false }
+        return key.isValidSignature(signature, for: signedBytes)
+    }
+}
