@@ -61,6 +61,12 @@ let package = Package(
         // Benchmarks (`make bench`): one section per library, run in its own process.
         .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
 
+        // Detection-quality evaluation on a real lineage (`make eval`, docs/EVALUATION.md).
+        .executableTarget(
+            name: "provenance-eval",
+            dependencies: ["Checkpoints", "Fingerprinting", "Matching", "Perturbation", "ProvenanceCrypto", "SyntheticModels"]
+        ),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["Fingerprinting", "SyntheticModels", "Checkpoints"]),
