@@ -2,7 +2,8 @@
 ///
 /// For a matrix whose rows are neurons (input side, `W` is n × d): profile of neuron k is
 /// `P[k] = W[k,:] · diag(γ) · Eᵀ` (t values), γ the preceding norm's weight (or ones).
-/// For a matrix whose columns are neurons (output side, `W` is d × n): `P[k] = E · W[:,k]`.
+/// For a matrix whose columns are neurons (output side, `W` is d × n): `P[k] = E · diag(γ) · W[:,k]`
+/// (γ only for an input-side matrix stored transposed, in the `(in, out)` kernel layout).
 /// Either way the profile is invariant to permutations/rotations of the hidden space and
 /// is permuted, row for row, by a permutation of the neurons.
 struct ProfileAccumulator {
@@ -43,7 +44,13 @@ struct ProfileAccumulator {
         case .columns:
             precondition(rows == hidden)
             neuronCount = cols
-            probe = basis.vectors
+            if let gamma {
+                var scaled = basis.vectors
+                for token in 0..<t { for h in 0..<hidden { scaled[token * hidden + h] *= gamma[h] } }
+                probe = scaled
+            } else {
+                probe = basis.vectors
+            }
             profiles = [Float](repeating: 0, count: t * cols)
         }
     }

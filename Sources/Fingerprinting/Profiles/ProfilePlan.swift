@@ -12,6 +12,8 @@ struct ProfilePlan: Sendable {
         var layer: Int
         var input: Int
         var paired: Int
+        /// Stored in the `(in, out)` kernel layout: the neuron axis of both matrices is swapped.
+        var transposed = false
     }
 
     struct MatrixPlan: Sendable {
@@ -42,20 +44,54 @@ struct ProfilePlan: Sendable {
         }
         func shape(_ index: Int) -> [Int] { tensors[index].shape }
 
+        // Storage layout: PyTorch `(out, in)`, or the transposed `(in, out)` kernel layout of
+        // Flax/JAX checkpoints (and of a copier who stores matrices transposed). MLP shapes tell
+        // them apart; square attention matrices follow the layout the MLP matrices show.
+        func mlpLayout(_ up: Int, _ down: Int) -> Bool? {
+            let u = shape(up), d = shape(down)
+            guard u.count == 2, d.count == 2 else { return nil }
+            if u[1] == hidden, d == [hidden, u[0]] { return false }
+            if u[0] == hidden, u[1] != hidden, d == [u[1], hidden] { return true }
+            return nil
+        }
+        var mlpLayouts: [Bool] = []
+        for layer in byLayer.keys.sorted() {
+            let roleMap = byLayer[layer]!
+            if let up = roleMap[.mlpUp] ?? roleMap[.mlpGate], let down = roleMap[.mlpDown], let layout = mlpLayout(up, down) {
+                mlpLayouts.append(layout)
+            }
+        }
+        let kernelLayout = !mlpLayouts.isEmpty && mlpLayouts.allSatisfy { $0 }
+        /// Whether an (input, paired) pair whose neurons are the input's rows and the paired
+        /// matrix's columns (in PyTorch layout) is stored transposed; nil when the shapes fit neither.
+        func pairLayout(_ input: Int, _ paired: Int) -> Bool? {
+            let a = shape(input), b = shape(paired)
+            guard a.count == 2, b.count == 2 else { return nil }
+            let pytorch = a[1] == hidden && b == [hidden, a[0]]
+            let kernel = a[0] == hidden && b == [a[1], hidden]
+            if pytorch && kernel { return kernelLayout }
+            return pytorch ? false : (kernel ? true : nil)
+        }
+        /// The same for Q/K, whose neurons are both matrices' rows in PyTorch layout.
+        func sameSideLayout(_ query: Int, _ key: Int) -> Bool? {
+            let q = shape(query)
+            guard q.count == 2, shape(key) == q else { return nil }
+            let pytorch = q[1] == hidden, kernel = q[0] == hidden
+            if pytorch && kernel { return kernelLayout }
+            return pytorch ? false : (kernel ? true : nil)
+        }
+
         var candidates: [Group] = []
         for layer in byLayer.keys.sorted() {
             let roleMap = byLayer[layer]!
-            if let up = roleMap[.mlpUp] ?? roleMap[.mlpGate], let down = roleMap[.mlpDown],
-               shape(up).count == 2, shape(up)[1] == hidden, shape(down) == [hidden, shape(up)[0]] {
-                candidates.append(Group(kind: "mlp", layer: layer, input: up, paired: down))
+            if let up = roleMap[.mlpUp] ?? roleMap[.mlpGate], let down = roleMap[.mlpDown], let transposed = mlpLayout(up, down) {
+                candidates.append(Group(kind: "mlp", layer: layer, input: up, paired: down, transposed: transposed))
             }
-            if let value = roleMap[.attentionValue], let output = roleMap[.attentionOutput],
-               shape(value)[1] == hidden, shape(output) == [hidden, shape(value)[0]] {
-                candidates.append(Group(kind: "attention.vo", layer: layer, input: value, paired: output))
+            if let value = roleMap[.attentionValue], let output = roleMap[.attentionOutput], let transposed = pairLayout(value, output) {
+                candidates.append(Group(kind: "attention.vo", layer: layer, input: value, paired: output, transposed: transposed))
             }
-            if let query = roleMap[.attentionQuery], let key = roleMap[.attentionKey],
-               shape(query)[1] == hidden, shape(key) == shape(query) {
-                candidates.append(Group(kind: "attention.qk", layer: layer, input: query, paired: key))
+            if let query = roleMap[.attentionQuery], let key = roleMap[.attentionKey], let transposed = sameSideLayout(query, key) {
+                candidates.append(Group(kind: "attention.qk", layer: layer, input: query, paired: key, transposed: transposed))
             }
         }
         let layers = Array(Set(candidates.map(\.layer))).sorted()
@@ -67,8 +103,12 @@ struct ProfilePlan: Sendable {
         }
         groups = candidates.filter { chosen.contains($0.layer) }
         for group in groups {
-            let pairedAxis: ProfileAccumulator.NeuronAxis = group.kind == "attention.qk" ? .rows : .columns
-            matrices[group.input] = MatrixPlan(axis: .rows, gamma: nil)
+            // In PyTorch layout the input's neurons are rows; the paired matrix's are columns
+            // (rows for Q/K, which both read the stream). The kernel layout swaps both.
+            let inputAxis: ProfileAccumulator.NeuronAxis = group.transposed ? .columns : .rows
+            let pairedReadsStream = group.kind == "attention.qk"
+            let pairedAxis: ProfileAccumulator.NeuronAxis = pairedReadsStream ? inputAxis : (group.transposed ? .rows : .columns)
+            matrices[group.input] = MatrixPlan(axis: inputAxis, gamma: nil)
             matrices[group.paired] = MatrixPlan(axis: pairedAxis, gamma: nil)
             // Fold the preceding RMSNorm/LayerNorm weight into input-side matrices (Llama naming).
             let layerNorms = norms[group.layer] ?? []
@@ -77,7 +117,7 @@ struct ProfilePlan: Sendable {
             let norm = group.kind == "mlp" ? mlpNorm : attentionNorm
             if let norm {
                 gammaSources[group.input] = norm.index
-                if pairedAxis == .rows { gammaSources[group.paired] = norm.index }
+                if pairedReadsStream { gammaSources[group.paired] = norm.index }
             }
         }
     }
