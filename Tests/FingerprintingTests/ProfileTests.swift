@@ -49,6 +49,50 @@ struct ProfileTests {
             #expect(check.z > 10, "\(name): z = \(check.z)")
         }
     }
+
+    /// Every 2-D tensor but the embedding tables, as a Flax/JAX `(in, out)` kernel checkpoint stores them.
+    static func kernelLayout(_ model: ModelWeights) -> Fixtures.Layout {
+        Fixtures.Layout(transposed: Set(model.tensors.filter { $0.shape.count == 2 && !$0.name.contains("embed") }.map(\.name)))
+    }
+
+    /// Norm weights away from 1, so that folding them into the profiles is exercised.
+    static func withNorms(_ model: ModelWeights, seed: UInt64) -> ModelWeights {
+        var result = model
+        var rng = SplitMix64(seed: seed)
+        for index in result.tensors.indices where result.tensors[index].name.contains("norm") && result.tensors[index].name.hasSuffix("weight") {
+            result.tensors[index].values = result.tensors[index].values.map { _ in 1 + 0.3 * rng.nextGaussian() }
+        }
+        return result
+    }
+
+    @Test("profiles are the same when matrices are stored transposed (the (in, out) kernel layout)",
+          arguments: [TransformerSpec.tinyLlama, .tinyBERT])
+    func kernelLayoutProfiles(spec: TransformerSpec) throws {
+        let model = Self.withNorms(ModelGenerator.generate(spec, seed: 33), seed: 9)
+        let reference = try Fixtures.fingerprint(model)
+        let transposed = try Fixtures.fingerprint(model, layout: Self.kernelLayout(model))
+        #expect(!reference.profiles.isEmpty)
+        #expect(transposed.profiles.map { "\($0.kind)@\($0.layer)" } == reference.profiles.map { "\($0.kind)@\($0.layer)" })
+        for (x, y) in zip(reference.profiles, transposed.profiles) {
+            #expect(x.selected == y.selected, "\(x.kind)@\(x.layer)")
+            let difference = zip(x.inputProfiles + x.pairedProfiles, y.inputProfiles + y.pairedProfiles).map { abs($0 - $1) }.max() ?? 1
+            #expect(difference < 1e-4, "\(x.kind)@\(x.layer): largest difference \(difference)")
+        }
+    }
+
+    @Test("a permuted copy stored transposed still passes the cross-check")
+    func permutedKernelLayoutCopy() throws {
+        let model = Self.withNorms(ModelGenerator.generate(.tinyLlama, seed: 34), seed: 10)
+        var copy = TestAttacks.permuteHidden(model, seed: 7)
+        copy = TestAttacks.permuteNeurons(copy, seed: 8, rescale: true)
+        let reference = try Fixtures.fingerprint(model)
+        let checks = crossChecks(reference, try Fixtures.fingerprint(copy, layout: Self.kernelLayout(copy)))
+        #expect(checks.count == reference.profiles.count)
+        for (name, check) in checks {
+            #expect(check.crossCheck > 0.95, "\(name): T = \(check.crossCheck)")
+            #expect(check.z > 20, "\(name): z = \(check.z)")
+        }
+    }
 }
 
 @Suite("Linear assignment")

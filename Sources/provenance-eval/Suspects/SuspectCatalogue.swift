@@ -1,0 +1,64 @@
+/// Every attack of DESIGN.md's catalogue alone, the hardest combinations, and the honest
+/// negatives. Seeds are fixed: the same lineage gives the same suspects, byte for byte.
+enum SuspectCatalogue {
+    static let layerCount = 6
+
+    static var all: [SuspectRecipe] {
+        let release = Expectation.derived(from: .release)
+        let reEncoded = Expectation.derived(from: .release, verdict: .reEncoded)
+        let identical = Expectation.derived(from: .release, verdict: .identical)
+        let permuteAll: [Attack] = [.permuteNeurons, .permuteHeads, .permuteHidden]
+        func row(_ name: String, _ group: SuspectRecipe.Group, _ attacks: [Attack], seed: UInt64,
+                 from source: LineageModel = .release, _ expectation: Expectation) -> SuspectRecipe {
+            SuspectRecipe(name: name, group: group, source: source, attacks: attacks, seed: seed, expectation: expectation)
+        }
+        return [
+            // 1. Exact copies and storage changes.
+            row("byte-copy", .storage, [], seed: 0, identical),
+            row("metadata-cleared", .storage, [.clearMetadata], seed: 1, identical),
+            row("reshard-3", .storage, [.reshard(3)], seed: 2, identical),
+            row("rename-gpt", .storage, [.rename(.gpt)], seed: 3, reEncoded),
+            row("rename-opaque", .storage, [.rename(.opaque)], seed: 4, reEncoded),
+            row("transpose", .storage, [.transpose], seed: 5, reEncoded),
+            row("dtype-f16", .storage, [.dtype(.f16)], seed: 6, reEncoded),
+            row("dtype-bf16", .storage, [.dtype(.bf16)], seed: 7, reEncoded),
+            row("dtype-fp8", .storage, [.dtype(.fp8)], seed: 8, reEncoded),
+            // 2. Gaussian noise, σ relative to each tensor's std.
+            row("noise-0.001", .value, [.noise(0.001)], seed: 11, release),
+            row("noise-0.01", .value, [.noise(0.01)], seed: 12, release),
+            row("noise-0.1", .value, [.noise(0.1)], seed: 13, release),
+            row("noise-0.2", .value, [.noise(0.2)], seed: 14, release),
+            // 3. Function-preserving reparametrisations.
+            row("permute-neurons", .reparametrisation, [.permuteNeurons], seed: 21, release),
+            row("permute-heads", .reparametrisation, [.permuteHeads], seed: 22, release),
+            row("permute-hidden", .reparametrisation, [.permuteHidden], seed: 23, release),
+            row("rescale", .reparametrisation, [.rescale], seed: 24, release),
+            // 4. Structural edits.
+            row("drop-layers-2,4", .structure, [.dropLayers([2, 4], of: layerCount)], seed: 31, release),
+            row("keep-layers-0-3", .structure, [.keepLayers([0, 1, 2, 3])], seed: 32, release),
+            row("extend-vocab-256", .structure, [.extendVocabulary(256)], seed: 33, release),
+            row("merge-0.6-indep", .structure, [.merge(.independent1, weight: 0.6)], seed: 34, .merge([.release, .independent1])),
+            row("graft-3-5-indep", .structure, [.graft(.independent1, layers: [3, 4, 5])], seed: 35, .merge([.release, .independent1])),
+            // 5. Further training (real MLM fine-tune of the release on other text).
+            row("fine-tune", .training, [], seed: 0, from: .releaseFineTuned, release),
+            // 6. The hardest combinations.
+            row("permute+noise+bf16+reshard+rename", .combination,
+                permuteAll + [.noise(0.01), .dtype(.bf16), .reshard(3), .rename(.gpt)], seed: 41, release),
+            row("fine-tune+permute", .combination, permuteAll, seed: 42, from: .releaseFineTuned, release),
+            row("fine-tune+permute+noise+bf16+rename", .combination,
+                permuteAll + [.noise(0.01), .dtype(.bf16), .rename(.gpt)], seed: 43, from: .releaseFineTuned, release),
+            row("rescale+permute+noise0.1+fp8+transpose+opaque", .combination,
+                permuteAll + [.rescale, .noise(0.1), .dtype(.fp8), .transpose, .rename(.opaque), .reshard(2)], seed: 44, release),
+            // The two storage changes of the row above that hide what neuron profiles need, each alone with permutations.
+            row("permute+transpose", .combination, permuteAll + [.transpose], seed: 47, release),
+            row("permute+rename-opaque", .combination, permuteAll + [.rename(.opaque)], seed: 48, release),
+            row("drop-layers+permute+noise+bf16", .combination,
+                [.dropLayers([2, 4], of: layerCount), .permuteNeurons, .permuteHeads, .noise(0.01), .dtype(.bf16)], seed: 45, release),
+            row("extend-vocab+permute-hidden+noise+rename", .combination,
+                [.extendVocabulary(256), .permuteHidden, .noise(0.01), .rename(.gpt)], seed: 46, release),
+            // 7. Honest negatives.
+            row("sibling", .negative, [], seed: 0, from: .sibling, .derived(from: .base)),
+            row("independent-2", .negative, [], seed: 0, from: .independent2, .unrelated),
+        ]
+    }
+}
