@@ -159,6 +159,20 @@ struct LineageTests {
     @Test("an honest sibling fine-tune of the base → attributed to the base, not the release")
     func sibling() throws { expect(try scan(Self.lineage.sibling), .derived, nearest: "base@1") }
 
+    @Test("a sibling whose update partly resembles the release's (β ≈ 0.35, as real fine-tunes on similar data) → the base")
+    func correlatedSibling() throws {
+        let base = Self.lineage.base, release = Self.lineage.release
+        var sibling = Self.lineage.sibling
+        for index in sibling.tensors.indices {
+            let b = base.tensors[index].values, r = release.tensors[index].values
+            sibling.tensors[index].values = sibling.tensors[index].values.enumerated().map { $1 + 0.35 * (r[$0] - b[$0]) }
+        }
+        let result = try scan(sibling)
+        expect(result, .derived, nearest: "base@1")
+        let beta = result.attribution.relations.first { $0.from == "base@1" && $0.toward == "release@1" }?.beta
+        #expect(beta.map { abs($0 - 0.35) < 0.1 } ?? false, "β = \(String(describing: beta))")
+    }
+
     @Test("independent models with the same architecture and init → not flagged", arguments: [901, 902, 903] as [UInt64])
     func independent(seed: UInt64) throws {
         expect(try scan(ModelGenerator.generate(.tinyLlama, seed: seed)), .independent, nearest: nil)

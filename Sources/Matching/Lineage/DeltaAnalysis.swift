@@ -70,3 +70,45 @@ struct DeltaAnalysis {
     /// Layers present in the entries.
     var layers: [Int] { Array(Set(entries.compactMap(\.layer))).sorted() }
 }
+
+// MARK: - Delta analysis on neuron profiles (permuted suspects)
+
+extension DeltaAnalysis {
+    /// β(Y | X) from neuron profiles, for suspects whose sketches no longer align (permuted
+    /// neurons or hidden dimensions). The suspect's neurons are aligned to Y's (Hungarian method
+    /// on profiles, as in the cross-check); X and Y, one fine-tuned from the other, share neuron
+    /// indices. Over neurons kept in both, with input and paired profiles concatenated and the
+    /// suspect's sign matched to Y's, β and the explained share are computed as for sketches.
+    static func profileFit(suspect: Fingerprint, x: Fingerprint, y: Fingerprint, layerMap: [Int: Int]) -> (beta: Double, explained: Double)? {
+        let t = suspect.header.probeTokens
+        guard t == x.header.probeTokens, t == y.header.probeTokens else { return nil }
+        var numerator = 0.0, denominator = 0.0, offset = 0.0
+        for set in suspect.profiles where !set.kind.hasPrefix("matrix.") {
+            guard let referenceLayer = layerMap[set.layer],
+                  let ySet = y.profiles.first(where: { $0.kind == set.kind && $0.layer == referenceLayer }),
+                  let xSet = x.profiles.first(where: { $0.kind == set.kind && $0.layer == referenceLayer }) else { continue }
+            let alignment = ProfileComparison.compare(
+                referenceInput: ySet.inputProfiles, referencePaired: ySet.pairedProfiles,
+                suspectInput: set.inputProfiles, suspectPaired: set.pairedProfiles, t: t).alignment
+            let xPosition = Dictionary(uniqueKeysWithValues: xSet.selected.enumerated().map { ($1, $0) })
+            for (i, suspectPosition) in alignment.enumerated() where suspectPosition >= 0 {
+                guard let j = xPosition[ySet.selected[i]] else { continue }
+                func row(_ values: [Float], _ position: Int) -> ArraySlice<Float> { values[(position * t)..<((position + 1) * t)] }
+                let yRow = Array(row(ySet.inputProfiles, i)) + row(ySet.pairedProfiles, i)
+                let xRow = Array(row(xSet.inputProfiles, j)) + row(xSet.pairedProfiles, j)
+                var sRow = Array(row(set.inputProfiles, suspectPosition)) + row(set.pairedProfiles, suspectPosition)
+                let agreement = zip(sRow[0..<t], yRow[0..<t]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                if agreement < 0 { sRow = sRow.map { -$0 } }
+                for k in 0..<(2 * t) {
+                    let d = Double(yRow[k]) - Double(xRow[k])
+                    let e = Double(sRow[k]) - Double(xRow[k])
+                    numerator += e * d
+                    denominator += d * d
+                    offset += e * e
+                }
+            }
+        }
+        guard denominator > 1e-12 else { return nil }
+        return (numerator / denominator, offset > 0 ? numerator * numerator / denominator / offset : 1)
+    }
+}

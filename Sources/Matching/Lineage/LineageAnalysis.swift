@@ -7,6 +7,10 @@ import Foundation
 public enum LineageAnalysis {
     /// β above which the suspect is taken to descend from Y rather than X (β below 1 − this: from X).
     public static let ancestryThreshold = 0.8
+    /// A suspect between two related releases is a linear merge of them when the line between
+    /// them explains at least this share of its difference from the first; otherwise the nearer
+    /// end (β above or below ½) is its ancestor.
+    public static let mergeExplained = 0.5
 
     public static func attribute(
         suspect: Fingerprint, suspectIdentity: ModelIdentity,
@@ -76,20 +80,38 @@ public enum LineageAnalysis {
                 }
                 let analysis = DeltaAnalysis(suspect: suspect, x: x, y: y)
                 analyses[label(x) + "\u{0}" + label(y)] = analysis
-                if let fit = analysis.fit() {
+                var fit = analysis.fit()
+                var method = "sketch deltas"
+                if fit == nil {
+                    // Sketches no longer align (permuted suspect): use the aligned neuron profiles.
+                    let layerMap = Dictionary(y.result.profiles.filter { $0.suspectLayer >= 0 }.map { ($0.suspectLayer, $0.referenceLayer) },
+                                              uniquingKeysWith: { first, _ in first })
+                    fit = DeltaAnalysis.profileFit(suspect: suspect, x: x.fingerprint, y: y.fingerprint, layerMap: layerMap)
+                    method = "profile deltas"
+                }
+                if let fit {
                     let beta = fit.beta
                     let conclusion: String
+                    let onLine = fit.explained >= mergeExplained
                     if beta > ancestryThreshold {
                         dominated.insert(label(x))
                         conclusion = "the suspect carries \(label(y))'s changes relative to \(label(x)): \(label(y)) is nearer"
                     } else if beta < 1 - ancestryThreshold {
                         conclusion = "the suspect does not carry \(label(y))'s changes relative to \(label(x))"
-                    } else {
-                        conclusion = String(format: "the suspect lies between %@ and %@ (line explains %.0f%% of the difference)",
+                    } else if onLine {
+                        conclusion = String(format: "the suspect lies between %@ and %@ (the line explains %.0f%% of the difference)",
                                             label(x), label(y), fit.explained * 100)
                         if label(x) < label(y) { mixtures.append((label(x), label(y), beta, fit.explained)) }
+                    } else if beta > 0.5 {
+                        // Off the line (it moved on its own too): the nearer end of the projection wins.
+                        dominated.insert(label(x))
+                        conclusion = String(format: "the suspect is closer to %@ than to %@ along their difference (it also moved on its own: the line explains %.0f%%)",
+                                            label(y), label(x), fit.explained * 100)
+                    } else {
+                        conclusion = String(format: "the suspect is closer to %@ than to %@ along their difference (it also moved on its own: the line explains %.0f%%)",
+                                            label(x), label(y), fit.explained * 100)
                     }
-                    relations.append(.init(from: label(x), toward: label(y), beta: beta, method: "sketch deltas", conclusion: conclusion))
+                    relations.append(.init(from: label(x), toward: label(y), beta: beta, method: method, conclusion: conclusion))
                 } else if let tx = meanCrossCheck(x.result), let ty = meanCrossCheck(y.result), ty > tx + 0.002 {
                     dominated.insert(label(x))
                     relations.append(.init(from: label(x), toward: label(y), beta: nil, method: "neuron profiles",
@@ -98,7 +120,7 @@ public enum LineageAnalysis {
             }
         }
         let undominated = flagged.filter { !dominated.contains(label($0)) }
-        let goodMixtures = mixtures.filter { $0.explained >= 0.5 }.sorted { $0.explained > $1.explained }
+        let goodMixtures = mixtures.sorted { $0.explained > $1.explained }
         if undominated.count == 1, goodMixtures.isEmpty {
             let nearest = undominated[0]
             let ancestors = flagged.filter { label($0) != label(nearest) }.map(label)

@@ -67,7 +67,8 @@ enum VerdictRules {
         if alignment.renamed > 0 {
             evidence.append("\(alignment.renamed) matched tensors have different names (renamed).")
         } else if sharedNames * 2 < suspect.tensors.count {
-            evidence.append("Only \(sharedNames) of \(suspect.tensors.count) tensor names occur in the reference (renamed).")
+            evidence.append(sharedNames == 0 ? "None of the \(suspect.tensors.count) tensor names occur in the reference (renamed)."
+                                              : "Only \(sharedNames) of \(suspect.tensors.count) tensor names occur in the reference (renamed).")
         }
         if alignment.transposed > 0 { evidence.append("\(alignment.transposed) matched matrices are stored transposed.") }
         if !alignment.rescaled.isEmpty {
