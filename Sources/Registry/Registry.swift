@@ -126,24 +126,19 @@ public final class Registry: Sendable {
     /// Runs `body` in one IMMEDIATE write transaction, retrying the whole transaction while
     /// other processes keep the registry busy. Errors thrown by `body` roll it back.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        for attempt in 1...Self.writeAttempts {
-            do {
-                return try pool.write(body)
-            } catch let error as DatabaseError where Self.isBusy(error) {
-                if attempt == Self.writeAttempts { throw RegistryError.busy(path: path, attempts: attempt) }
-                Thread.sleep(forTimeInterval: Self.backoff(attempt))
-            } catch {
-                throw mapped(error)
-            }
-        }
-        throw RegistryError.busy(path: path, attempts: Self.writeAttempts)
+        try retryingWhileBusy { try pool.write(body) }
     }
 
     /// Runs `body` in one read transaction (a consistent snapshot).
     func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try retryingWhileBusy { try pool.read(body) }
+    }
+
+    /// Retries `operation` with back-off while SQLite reports the database busy or locked.
+    private func retryingWhileBusy<T>(_ operation: () throws -> T) throws -> T {
         for attempt in 1...Self.writeAttempts {
             do {
-                return try pool.read(body)
+                return try operation()
             } catch let error as DatabaseError where Self.isBusy(error) {
                 if attempt == Self.writeAttempts { throw RegistryError.busy(path: path, attempts: attempt) }
                 Thread.sleep(forTimeInterval: Self.backoff(attempt))
