@@ -30,7 +30,7 @@ struct FormatAttributionTests {
         let scan = Scan.run(suspect, against: LineageTests.registry)
         #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
         #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
-        #expect(scan.attribution.sentence.contains(type.name) && scan.attribution.sentence.contains("quantized"), "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("quantized to \(type.name)"), "\(scan.attribution.sentence)")
     }
 
     @Test("a PyTorch pytorch_model.bin of the release holds the same tensors")

@@ -124,11 +124,11 @@ enum VerdictRules {
             if ratio <= 3 * target {
                 let quantized = suspectTypes.filter { $0.hasPrefix("Q") }.sorted()
                 let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
-                var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ")
-                                              : quantized.joined(separator: ", ") + " (quantized)"
+                var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
                 if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
-                evidence.append(String(format: "Relative deviation %.2g is what conversion to %@ produces (≈%.2g).", ratio, names, target))
-                return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights converted to \(names) (p = \(pText)\(cosineText)).",
+                let conversion = quantized.isEmpty ? "converted to" : "quantized to"
+                evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g).", ratio, conversion, names, target))
+                return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights \(conversion) \(names) (p = \(pText)\(cosineText)).",
                                log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: estimatedCosine,
                                coverage: coverage, evidence: evidence)
             }
