@@ -25,7 +25,7 @@ struct TensorJob {
         let rawHasher = SHA256()
         var statistics = decodable ? StatisticsAccumulator(count: tensor.elementCount) : nil
         var tracker = ExactnessTracker(stored: dtype)
-        var grid = ValueGrid()
+        var grid = ValueGrid(stored: dtype)
         let fixedCanonical = CanonicalEncoding.fixedDType(for: dtype)
         // F8/F4 are canonical in BF16: hash that encoding during the first pass.
         let inlineCanonical: SHA256? = floatLike && !transposed && fixedCanonical != nil && fixedCanonical != dtype ? SHA256() : nil

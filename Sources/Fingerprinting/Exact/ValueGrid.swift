@@ -1,3 +1,5 @@
+import Checkpoints
+
 /// The narrowest floating-point precision that holds every value of a tensor, by significand
 /// width regardless of exponent (so per-tensor power-of-two scales do not hide it): `F8_E5M2`
 /// (≤ 2 fraction bits), `F8_E4M3` (≤ 3), `BF16` (≤ 7), `F16` (≤ 10), else `F32`. A tensor stored
@@ -5,13 +7,28 @@
 /// lossy FP8 round trip from added noise of the same size.
 struct ValueGrid {
     private(set) var fractionBits = -1
+    /// The widest the stored dtype allows (7 for BF16, 10 for F16, 23 for F32): once reached,
+    /// there is nothing left to learn and observing stops.
+    private let limit: Int
+
+    init(stored: DType) {
+        switch stored {
+        case .bf16: limit = 7
+        case .f16: limit = 10
+        case .f8E5M2, .f8E5M2FNUZ: limit = 2
+        case .f8E4M3, .f8E4M3FNUZ: limit = 3
+        case .f4: limit = 1
+        case .f8E8M0: limit = 0
+        default: limit = 23
+        }
+    }
 
     mutating func observe(_ values: UnsafeBufferPointer<Float>) {
-        guard fractionBits < 23 else { return }
+        guard fractionBits < limit else { return }
         var widest = fractionBits
         for value in values where value.isFinite {
             widest = max(widest, value.significandWidth)
-            if widest >= 23 { break }
+            if widest >= limit { break }
         }
         fractionBits = widest
     }

@@ -5,6 +5,10 @@
 /// For a matrix whose columns are neurons (output side, `W` is d × n): `P[k] = E · W[:,k]`.
 /// Either way the profile is invariant to permutations/rotations of the hidden space and
 /// is permuted, row for row, by a permutation of the neurons.
+///
+/// Both axes keep a neuron's 32 sums in four `SIMD8<Float>` registers: rows-as-neurons sum along
+/// the row; columns-as-neurons buffer `rowBlock` complete rows and sweep the columns once per
+/// block, so the profile table is read and written once per block rather than once per row.
 struct ProfileAccumulator {
     enum NeuronAxis: String, Sendable, Hashable {
         /// Rows are neurons, columns hidden (input side in PyTorch's (out, in) layout,
@@ -14,61 +18,67 @@ struct ProfileAccumulator {
         case columns
     }
 
+    /// Rows buffered per sweep for the columns axis.
+    static let rowBlock = 16
+
     private let axis: NeuronAxis
+    private let rows: Int
     private let cols: Int
     private let t = ProbeBasis.tokenCount
-    /// `.rows`: hidden-major probe, `hidden × t` (γ folded). `.columns`: token-major, `t × hidden`.
+    /// Hidden-major probe, `hidden × t` (γ folded in).
     private let probe: [Float]
-    /// `.rows`: `n × t`. `.columns`: token-major `t × n`, transposed at the end.
+    /// Neuron-major profiles, `neurons × t`.
     private var profiles: [Float]
     private var rowSum = [SIMD8<Float>](repeating: SIMD8(), count: 4)
+    /// Columns axis: complete rows waiting for the next sweep.
+    private var rowBuffer: [Float] = []
+    private var bufferedRows = 0
     private var position = 0
     let neuronCount: Int
 
     /// `gamma` (the preceding norm's weight, input-side matrices only) is folded into the probe.
     init(rows: Int, cols: Int, axis: NeuronAxis, basis: ProbeBasis, gamma: [Float]?) {
         self.axis = axis
+        self.rows = rows
         self.cols = cols
         let hidden = basis.hidden
-        var tokenMajor = basis.vectors
-        if let gamma {
-            for token in 0..<t { for h in 0..<hidden { tokenMajor[token * hidden + h] *= gamma[h] } }
+        precondition(axis == .rows ? cols == hidden : rows == hidden)
+        var hiddenMajor = [Float](repeating: 0, count: hidden * t)
+        for token in 0..<t {
+            for h in 0..<hidden { hiddenMajor[h * t + token] = basis.vectors[token * hidden + h] * (gamma?[h] ?? 1) }
         }
-        switch axis {
-        case .rows:
-            precondition(cols == hidden)
-            neuronCount = rows
-            var hiddenMajor = [Float](repeating: 0, count: hidden * t)
-            for token in 0..<t {
-                for h in 0..<hidden { hiddenMajor[h * t + token] = tokenMajor[token * hidden + h] }
-            }
-            probe = hiddenMajor
-            profiles = [Float](repeating: 0, count: rows * t)
-        case .columns:
-            precondition(rows == hidden)
-            neuronCount = cols
-            probe = tokenMajor
-            profiles = [Float](repeating: 0, count: t * cols)
-        }
+        probe = hiddenMajor
+        neuronCount = axis == .rows ? rows : cols
+        profiles = [Float](repeating: 0, count: neuronCount * t)
+        if axis == .columns { rowBuffer = [Float](repeating: 0, count: Self.rowBlock * cols) }
     }
 
     mutating func add(_ block: UnsafeBufferPointer<Float>) {
         guard var values = block.baseAddress else { return }
         var remaining = block.count
         while remaining > 0 {
-            let row = position / cols
             let column = position % cols
             let length = min(remaining, cols - column)
             switch axis {
             case .rows: addInputSegment(values, column: column, length: length)
-            case .columns: addOutputSegment(values, row: row, column: column, length: length)
+            case .columns: bufferSegment(values, column: column, length: length)
             }
             position += length
             values += length
             remaining -= length
-            if axis == .rows, position % cols == 0 { finishInputRow(position / cols - 1) }
+            if position % cols == 0 {
+                let row = position / cols - 1
+                switch axis {
+                case .rows: finishInputRow(row)
+                case .columns:
+                    bufferedRows += 1
+                    if bufferedRows == Self.rowBlock || row == rows - 1 { sweep(firstRow: row + 1 - bufferedRows) }
+                }
+            }
         }
     }
+
+    // MARK: - Rows are neurons
 
     private mutating func addInputSegment(_ values: UnsafePointer<Float>, column: Int, length: Int) {
         var s0 = rowSum[0], s1 = rowSum[1], s2 = rowSum[2], s3 = rowSum[3]
@@ -93,44 +103,50 @@ struct ProfileAccumulator {
         }
     }
 
-    private mutating func addOutputSegment(_ values: UnsafePointer<Float>, row: Int, column: Int, length: Int) {
-        let hidden = probe.count / t
-        let n = cols
+    // MARK: - Columns are neurons
+
+    private mutating func bufferSegment(_ values: UnsafePointer<Float>, column: Int, length: Int) {
+        let start = bufferedRows * cols + column
+        rowBuffer.withUnsafeMutableBufferPointer { buffer in
+            (buffer.baseAddress! + start).update(from: values, count: length)
+        }
+    }
+
+    /// Adds the buffered rows `firstRow ..< firstRow + bufferedRows` to every column's profile.
+    private mutating func sweep(firstRow: Int) {
+        let count = bufferedRows, cols = self.cols
         probe.withUnsafeBufferPointer { probe in
-            profiles.withUnsafeMutableBufferPointer { profiles in
-                for token in 0..<t {
-                    let scale = probe[token * hidden + row]
-                    if scale == 0 { continue }
-                    let target = profiles.baseAddress! + token * n + column
-                    let s = SIMD8<Float>(repeating: scale)
-                    var j = 0
-                    while j + 8 <= length {
-                        let w = UnsafeRawPointer(values + j).loadUnaligned(as: SIMD8<Float>.self)
-                        let p = UnsafeRawPointer(target + j).loadUnaligned(as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(target + j).storeBytes(of: p + s * w, as: SIMD8<Float>.self)
-                        j += 8
-                    }
-                    while j < length {
-                        target[j] += scale * values[j]
-                        j += 1
+            rowBuffer.withUnsafeBufferPointer { buffer in
+                profiles.withUnsafeMutableBufferPointer { profiles in
+                    let probeBase = UnsafeRawPointer(probe.baseAddress!) + firstRow * 32 * MemoryLayout<Float>.stride
+                    let target = UnsafeMutableRawPointer(profiles.baseAddress!)
+                    for column in 0..<cols {
+                        let slot = column * 32 * MemoryLayout<Float>.stride
+                        var s0 = target.loadUnaligned(fromByteOffset: slot, as: SIMD8<Float>.self)
+                        var s1 = target.loadUnaligned(fromByteOffset: slot + 32, as: SIMD8<Float>.self)
+                        var s2 = target.loadUnaligned(fromByteOffset: slot + 64, as: SIMD8<Float>.self)
+                        var s3 = target.loadUnaligned(fromByteOffset: slot + 96, as: SIMD8<Float>.self)
+                        for row in 0..<count {
+                            let w = SIMD8<Float>(repeating: buffer[row * cols + column])
+                            let base = row * 32 * MemoryLayout<Float>.stride
+                            s0 += w * probeBase.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self)
+                            s1 += w * probeBase.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self)
+                            s2 += w * probeBase.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self)
+                            s3 += w * probeBase.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self)
+                        }
+                        target.storeBytes(of: s0, toByteOffset: slot, as: SIMD8<Float>.self)
+                        target.storeBytes(of: s1, toByteOffset: slot + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: s2, toByteOffset: slot + 64, as: SIMD8<Float>.self)
+                        target.storeBytes(of: s3, toByteOffset: slot + 96, as: SIMD8<Float>.self)
                     }
                 }
             }
         }
+        bufferedRows = 0
     }
 
     /// Profiles, neuron-major `neuronCount × t`.
     func finish() -> [Float] {
-        switch axis {
-        case .rows:
-            return profiles
-        case .columns:
-            let n = neuronCount
-            var neuronMajor = [Float](repeating: 0, count: n * t)
-            for token in 0..<t {
-                for k in 0..<n { neuronMajor[k * t + token] = profiles[token * n + k] }
-            }
-            return neuronMajor
-        }
+        profiles
     }
 }

@@ -1,10 +1,11 @@
 /// Accumulates `TensorStatistics` over fixed blocks of values.
 ///
-/// Each block is reduced in `SIMD8<Float>` lanes twice (its mean, then its central moments
-/// about that mean), widened to `Double`, and merged into the running moments with Pébay's
-/// pairwise formulas. Central moments about each block's own mean stay accurate even for
-/// tensors like norm weights (1 ± 0.01). Block boundaries are fixed element indices, so the
-/// result does not depend on how the input was chunked.
+/// Each block is reduced in one pass of `SIMD8<Float>` lanes — power sums of the values minus a
+/// provisional center (the running mean) — widened to `Double`, turned into central moments
+/// about the block's own mean and merged into the running moments with Pébay's pairwise
+/// formulas. This stays accurate even for tensors like norm weights (1 ± 0.01). Block
+/// boundaries are fixed element indices, so the result does not depend on how the input was
+/// chunked.
 struct StatisticsAccumulator {
     private let totalCount: Int
     private var n = 0.0, mean = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0
@@ -36,97 +37,97 @@ struct StatisticsAccumulator {
         }
         seen += count
 
-        // Pass 1: finite count, sum, |x|, x², extremes, zeros. A fast unmasked loop first;
-        // if a NaN or ±∞ shows up (the sums stop being finite), redo the block masked.
-        let infinity = SIMD8<Float>(repeating: .infinity)
-        var sum = SIMD8<Float>(), sumAbsLanes = SIMD8<Float>(), squares = SIMD8<Float>()
-        var lo = infinity, hi = -infinity
-        var finiteLanes = SIMD8<Int32>(), zeroLanes = SIMD8<Int32>()
+        // One fused pass over the block with power sums of y = x − c about a provisional center
+        // c (the running mean, or the block's first finite value), so nothing cancels badly.
+        // If a NaN or ±∞ shows up (the sums stop being finite), the block is redone masked.
+        if let fused = fusedPass(base, count) {
+            merge(fused)
+        } else {
+            maskedPass(base, count)
+        }
+    }
+
+    /// Moments and extremes of one block, ready to merge.
+    private struct BlockMoments {
+        var count: Double, mean: Double, m2: Double, m3: Double, m4: Double
+        var sumAbs: Double, sumSquares: Double, minimum: Float, maximum: Float, zeros: Int
+    }
+
+    private func center(_ base: UnsafePointer<Float>, _ count: Int) -> Float? {
+        if n > 0 { return Float(mean) }
+        for index in 0..<count where base[index].isFinite { return base[index] }
+        return nil
+    }
+
+    /// The fast path: every value finite. Returns nil when a NaN or ±∞ is present.
+    private func fusedPass(_ base: UnsafePointer<Float>, _ count: Int) -> BlockMoments? {
+        guard let c = center(base, count) else { return nil }
+        let centerLanes = SIMD8<Float>(repeating: c)
+        var s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>(), s4 = SIMD8<Float>(), absLanes = SIMD8<Float>()
+        var lo = SIMD8<Float>(repeating: .infinity), hi = SIMD8<Float>(repeating: -.infinity)
+        var zeroLanes = SIMD8<Int32>()
         let vectorEnd = count / 8 * 8
         var index = 0
         while index < vectorEnd {
             let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
-            sum += x
-            sumAbsLanes += x.replacing(with: -x, where: x .< 0)
-            squares += x * x
+            let y = x - centerLanes
+            let y2 = y * y
+            s1 += y; s2 += y2; s3 += y2 * y; s4 += y2 * y2
+            absLanes += x.replacing(with: -x, where: x .< 0)
             lo = lo.replacing(with: x, where: x .< lo)
             hi = hi.replacing(with: x, where: x .> hi)
             zeroLanes &-= unsafeBitCast(x .== 0, to: SIMD8<Int32>.self)
             index += 8
         }
-        let clean = (sum.sum() + squares.sum()).isFinite && lo.min().isFinite && hi.max().isFinite
-        if clean {
-            finiteLanes = SIMD8<Int32>(repeating: Int32(vectorEnd / 8))
-        } else {
-            sum = SIMD8(); sumAbsLanes = SIMD8(); squares = SIMD8(); lo = infinity; hi = -infinity; zeroLanes = SIMD8()
-            index = 0
-            while index < vectorEnd {
-                let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
-                let magnitude = x.replacing(with: -x, where: x .< 0)
-                let finite = magnitude .< infinity  // false for NaN and ±∞
-                let v = x.replacing(with: 0, where: .!finite)
-                sum += v
-                sumAbsLanes += magnitude.replacing(with: 0, where: .!finite)
-                squares += v * v
-                lo = lo.replacing(with: v, where: finite .& (v .< lo))
-                hi = hi.replacing(with: v, where: finite .& (v .> hi))
-                finiteLanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: finite)
-                zeroLanes &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: x .== 0)
-                index += 8
-            }
-        }
-        var blockSum = Double(sum.sum()), blockAbs = Double(sumAbsLanes.sum()), blockSquares = Double(squares.sum())
-        var blockMin = lo.min(), blockMax = hi.max()
-        var finiteCount = Int(finiteLanes.wrappedSum())
-        zeros += Int(zeroLanes.wrappedSum())
-        for tail in index..<count {
+        var t1 = Double(s1.sum()), t2 = Double(s2.sum()), t3 = Double(s3.sum()), t4 = Double(s4.sum())
+        var sumAbs = Double(absLanes.sum())
+        var minimum = lo.min(), maximum = hi.max()
+        var zeros = Int(zeroLanes.wrappedSum())
+        let cd = Double(c)
+        for tail in vectorEnd..<count {
             let x = base[tail]
+            let y = Double(x) - cd
+            t1 += y; t2 += y * y; t3 += y * y * y; t4 += y * y * y * y
+            sumAbs += Double(abs(x))
+            minimum = min(minimum, x); maximum = max(maximum, x)
             if x == 0 { zeros += 1 }
-            guard x.isFinite else { continue }
-            finiteCount += 1
-            blockSum += Double(x); blockAbs += Double(abs(x)); blockSquares += Double(x) * Double(x)
-            blockMin = min(blockMin, x); blockMax = max(blockMax, x)
         }
-        if finiteCount < count {
-            for i in 0..<count where !base[i].isFinite {
-                if base[i].isNaN { nans += 1 } else { infinities += 1 }
-            }
-        }
-        sumAbs += blockAbs
-        sumSquares += blockSquares
-        guard finiteCount > 0 else { return }
-        minimum = min(minimum, blockMin)
-        maximum = max(maximum, blockMax)
+        guard (t1 + t2).isFinite, minimum.isFinite, maximum.isFinite else { return nil }
+        let nb = Double(count)
+        let d = t1 / nb  // block mean minus the center
+        return BlockMoments(
+            count: nb, mean: cd + d,
+            m2: t2 - nb * d * d, m3: t3 - 3 * d * t2 + 2 * nb * d * d * d,
+            m4: t4 - 4 * d * t3 + 6 * d * d * t2 - 3 * nb * d * d * d * d,
+            sumAbs: sumAbs, sumSquares: t2 + 2 * cd * t1 + nb * cd * cd,
+            minimum: minimum, maximum: maximum, zeros: zeros)
+    }
 
-        // Pass 2: central moments about the block mean.
-        let blockMean = blockSum / Double(finiteCount)
-        let center = SIMD8<Float>(repeating: Float(blockMean))
-        var c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>(), c4 = SIMD8<Float>()
-        index = 0
-        while index < vectorEnd {
-            let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
-            var y = x - center
-            if !clean {
-                let magnitude = x.replacing(with: -x, where: x .< 0)
-                y = y.replacing(with: 0, where: .!(magnitude .< infinity))
+    /// The slow path for blocks with NaN or ±∞: counts them, then the finite values' moments.
+    private mutating func maskedPass(_ base: UnsafePointer<Float>, _ count: Int) {
+        var finite: [Float] = []
+        finite.reserveCapacity(count)
+        for index in 0..<count {
+            let x = base[index]
+            if x == 0 { zeros += 1 }
+            if x.isNaN { nans += 1 } else if x.isInfinite { infinities += 1 } else { finite.append(x) }
+        }
+        guard !finite.isEmpty else { return }
+        finite.withUnsafeBufferPointer { values in
+            if var moments = fusedPass(values.baseAddress!, values.count) {
+                moments.zeros = 0  // already counted above
+                merge(moments)
             }
-            let y2 = y * y
-            c1 += y; c2 += y2; c3 += y2 * y; c4 += y2 * y2
-            index += 8
         }
-        // The Float mean is rounded; the moments are corrected for the residual offset below.
-        var s1 = Double(c1.sum()), s2 = Double(c2.sum()), s3 = Double(c3.sum()), s4 = Double(c4.sum())
-        let floatCenter = Double(Float(blockMean))
-        for tail in index..<count where base[tail].isFinite {
-            let y = Double(base[tail]) - floatCenter
-            s1 += y; s2 += y * y; s3 += y * y * y; s4 += y * y * y * y
-        }
-        let nb = Double(finiteCount)
-        let d = s1 / nb  // mean of y; moments about the true block mean:
-        let blockM2 = s2 - nb * d * d
-        let blockM3 = s3 - 3 * d * s2 + 2 * nb * d * d * d
-        let blockM4 = s4 - 4 * d * s3 + 6 * d * d * s2 - 3 * nb * d * d * d * d
-        merge(count: nb, mean: floatCenter + d, m2: blockM2, m3: blockM3, m4: blockM4)
+    }
+
+    private mutating func merge(_ block: BlockMoments) {
+        sumAbs += block.sumAbs
+        sumSquares += block.sumSquares
+        zeros += block.zeros
+        minimum = min(minimum, block.minimum)
+        maximum = max(maximum, block.maximum)
+        merge(count: block.count, mean: block.mean, m2: block.m2, m3: block.m3, m4: block.m4)
     }
 
     /// Pébay's formulas for combining central moment sums of two disjoint sets.
