@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "provenance", targets: ["provenance"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
+        .library(name: "Fingerprinting", targets: ["Fingerprinting"]),
+        .library(name: "Matching", targets: ["Matching"]),
         .library(name: "ProvenanceCrypto", targets: ["ProvenanceCrypto"]),
         .library(name: "TransparencyLog", targets: ["TransparencyLog"]),
         .library(name: "Perturbation", targets: ["Perturbation"]),
@@ -42,6 +44,9 @@ let package = Package(
 
         // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
         .target(name: "Reports", dependencies: ["Matching"]),
+
+        // Test support only: a naive RFC 6962 reference (MTH, PATH, PROOF) to cross-check the log.
+        .target(name: "MerkleReference", dependencies: ["ProvenanceCrypto"]),
 
         // Test support only: model-like checkpoints written and fingerprinted, and simple attacks on them.
         .target(name: "ModelFixtures", dependencies: ["Checkpoints", "Fingerprinting", "SyntheticModels"]),
@@ -81,8 +86,11 @@ let package = Package(
         // Writes the sample lineage in Samples/ (`make samples`).
         .executableTarget(name: "provenance-samples", dependencies: ["Perturbation"]),
 
+        // Shared by the benchmark and evaluation tools: peak RSS, a lock-guarded value.
+        .target(name: "BenchmarkSupport"),
+
         // Benchmarks (`make bench`): one section per library, run in its own process.
-        .executableTarget(name: "provenance-bench", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
+        .executableTarget(name: "provenance-bench", dependencies: ["BenchmarkSupport", "Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
 
         // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
         .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),
@@ -97,7 +105,7 @@ let package = Package(
         // Detection-quality evaluation on a real lineage (`make eval`, docs/EVALUATION.md).
         .executableTarget(
             name: "provenance-eval",
-            dependencies: ["Checkpoints", "Fingerprinting", "Matching", "Perturbation", "ProvenanceCrypto", "SyntheticModels"]
+            dependencies: ["BenchmarkSupport", "Checkpoints", "Fingerprinting", "Matching", "Perturbation", "ProvenanceCrypto", "SyntheticModels"]
         ),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
@@ -107,8 +115,8 @@ let package = Package(
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["ModelFixtures", "Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
-        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "ProvenanceCrypto"]),
-        .testTarget(name: "RegistryTests", dependencies: ["ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["MerkleReference", "TransparencyLog", "ProvenanceCrypto"]),
+        .testTarget(name: "RegistryTests", dependencies: ["MerkleReference", "ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import MerkleReference
 import Fingerprinting
 import Foundation
 import GRDB
@@ -160,8 +161,18 @@ struct LogTests {
 
     /// Sets byte `offset` of column `column` in the row of `table` where `key` = `value`.
     static func setByte(_ db: Database, table: String, column: String, key: String, value: Int64, offset: Int, to byte: UInt8) throws {
+        try changeByte(db, table: table, column: column, key: key, value: value, offset: offset) { _ in byte }
+    }
+
+    /// Flips every bit of one byte: always a change, whatever the byte was.
+    static func flipByte(_ db: Database, table: String, column: String, key: String, value: Int64, offset: Int) throws {
+        try changeByte(db, table: table, column: column, key: key, value: value, offset: offset) { ~$0 }
+    }
+
+    static func changeByte(_ db: Database, table: String, column: String, key: String, value: Int64, offset: Int,
+                           _ change: (UInt8) -> UInt8) throws {
         var bytes = [UInt8](try #require(try Data.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE \(key) = ?", arguments: [value])))
-        bytes[offset] = byte
+        bytes[offset] = change(bytes[offset])
         try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", arguments: [Data(bytes), value])
     }
 
@@ -260,7 +271,7 @@ struct LogTests {
         let (third, _) = try Self.history()
         try Self.tamper(third) { db in
             try db.execute(sql: "INSERT INTO log_entries (sequence, entry, leaf_hash) SELECT 6, entry, leaf_hash FROM log_entries WHERE sequence = 5")
-            try Self.setByte(db, table: "signed_tree_heads", column: "head", key: "tree_size", value: 2, offset: 164, to: 0)
+            try Self.flipByte(db, table: "signed_tree_heads", column: "head", key: "tree_size", value: 2, offset: 164)
         }
         problems = try Self.problems(third)
         #expect(problems.contains { $0.kind == .unsignedEntries && $0.sequence == 6 }, "\(problems)")

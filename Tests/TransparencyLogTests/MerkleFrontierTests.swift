@@ -1,3 +1,4 @@
+import MerkleReference
 import ProvenanceCrypto
 import Testing
 import TransparencyLog
@@ -13,7 +14,7 @@ struct MerkleFrontierTests {
             let size = index + 1
             #expect(frontier.size == UInt64(size))
             #expect(frontier.subtreeRoots.count == size.nonzeroBitCount)
-            #expect(frontier.rootHash.bytes == Reference.mth(Array(sampleEntries[0..<size])), "size \(size)")
+            #expect(frontier.rootHash.bytes == ReferenceMerkle.mth(Array(sampleEntries[0..<size])), "size \(size)")
             #expect(frontier.treeHead == (try? sampleTree.treeHead(treeSize: UInt64(size))))
         }
         #expect(MerkleFrontier(leafHashes: sampleEntries.map { MerkleHash.leaf($0) }) == frontier)

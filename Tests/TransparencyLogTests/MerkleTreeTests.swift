@@ -1,3 +1,4 @@
+import MerkleReference
 import Foundation
 import ProvenanceCrypto
 import Testing
@@ -28,7 +29,7 @@ struct MerkleTreeTests {
         #expect(MerkleTree().size == 0)
         #expect(MerkleTree.rootHash(ofLeafHashes: []).hex == expected)
         #expect(TreeHead.empty.rootHash.hex == expected)
-        #expect(Reference.mth([]) == Hex.decode(expected)!)
+        #expect(ReferenceMerkle.mth([]) == Hex.decode(expected)!)
     }
 
     /// RFC 6962 test data used by the Certificate Transparency implementations.
@@ -80,9 +81,9 @@ struct MerkleTreeTests {
 
     @Test("roots equal the reference MTH for every size 0…64, by every construction")
     func roots() throws {
-        let leafHashes = sampleEntries.map { digest(Reference.leafHash($0)) }
+        let leafHashes = sampleEntries.map { digest(ReferenceMerkle.leafHash($0)) }
         for n in 0...64 {
-            let expected = Reference.mth(Array(sampleEntries[0..<n]))
+            let expected = ReferenceMerkle.mth(Array(sampleEntries[0..<n]))
             #expect(try sampleTree.rootHash(treeSize: UInt64(n)).bytes == expected, "prefix root of size \(n)")
             #expect(MerkleTree(leafHashes: leafHashes[0..<n]).rootHash.bytes == expected, "built tree of size \(n)")
             #expect(MerkleTree.rootHash(ofLeafHashes: leafHashes[0..<n]).bytes == expected, "streaming root of size \(n)")
@@ -91,7 +92,7 @@ struct MerkleTreeTests {
         }
         #expect(sampleTree.size == 64)
         for (index, entry) in sampleEntries.enumerated() {
-            #expect(try sampleTree.leafHash(at: UInt64(index)).bytes == Reference.leafHash(entry))
+            #expect(try sampleTree.leafHash(at: UInt64(index)).bytes == ReferenceMerkle.leafHash(entry))
         }
     }
 
@@ -100,16 +101,16 @@ struct MerkleTreeTests {
         var checked = 0
         for n in 1...64 {
             let entries = Array(sampleEntries[0..<n])
-            let root = Reference.mth(entries)
+            let root = ReferenceMerkle.mth(entries)
             for m in 0..<n {
                 let proof = try sampleTree.inclusionProof(leafIndex: UInt64(m), treeSize: UInt64(n))
-                let expected = Reference.path(m, entries)
+                let expected = ReferenceMerkle.path(m, entries)
                 #expect(proof.hashes.map(\.bytes) == expected, "PATH(\(m), D[\(n)])")
                 #expect(proof.leafIndex == UInt64(m) && proof.treeSize == UInt64(n))
-                let leaf = Reference.leafHash(entries[m])
+                let leaf = ReferenceMerkle.leafHash(entries[m])
                 // The library verifies its proof, and the reference verifier accepts it.
                 try proof.verify(leafHash: digest(leaf), rootHash: digest(root))
-                #expect(Reference.verifyInclusion(m, n, leaf: leaf, proof: proof.hashes.map(\.bytes), root: root))
+                #expect(ReferenceMerkle.verifyInclusion(m, n, leaf: leaf, proof: proof.hashes.map(\.bytes), root: root))
                 // The library verifies the reference's proof.
                 let referenceProof = InclusionProof(leafIndex: UInt64(m), treeSize: UInt64(n), hashes: expected.map(digest))
                 try referenceProof.verify(leafHash: digest(leaf), treeHead: TreeHead(size: UInt64(n), rootHash: digest(root)))
@@ -121,17 +122,17 @@ struct MerkleTreeTests {
 
     @Test("consistency proofs equal the reference PROOF and verify both ways, for all 0 ≤ m ≤ n ≤ 64")
     func consistencyProofs() throws {
-        let roots = (0...64).map { Reference.mth(Array(sampleEntries[0..<$0])) }
+        let roots = (0...64).map { ReferenceMerkle.mth(Array(sampleEntries[0..<$0])) }
         var checked = 0
         for n in 0...64 {
             for m in 0...n {
                 let proof = try sampleTree.consistencyProof(oldSize: UInt64(m), newSize: UInt64(n))
-                let expected = (m == 0 || m == n) ? [] : Reference.proof(m, Array(sampleEntries[0..<n]))
+                let expected = (m == 0 || m == n) ? [] : ReferenceMerkle.proof(m, Array(sampleEntries[0..<n]))
                 #expect(proof.hashes.map(\.bytes) == expected, "PROOF(\(m), D[\(n)])")
                 try proof.verify(oldRoot: digest(roots[m]), newRoot: digest(roots[n]))
                 try proof.verify(old: TreeHead(size: UInt64(m), rootHash: digest(roots[m])),
                                  new: TreeHead(size: UInt64(n), rootHash: digest(roots[n])))
-                #expect(Reference.verifyConsistency(m, n, oldRoot: roots[m], newRoot: roots[n], proof: proof.hashes.map(\.bytes)),
+                #expect(ReferenceMerkle.verifyConsistency(m, n, oldRoot: roots[m], newRoot: roots[n], proof: proof.hashes.map(\.bytes)),
                         "reference accepts PROOF(\(m), D[\(n)])")
                 checked += 1
             }
@@ -145,7 +146,7 @@ struct MerkleTreeTests {
         var heads: [TreeHead] = [tree.treeHead]
         for entry in sampleEntries {
             let leaf = tree.append(entry: entry)
-            #expect(leaf.bytes == Reference.leafHash(entry))
+            #expect(leaf.bytes == ReferenceMerkle.leafHash(entry))
             heads.append(tree.treeHead)
         }
         for (size, head) in heads.enumerated() {

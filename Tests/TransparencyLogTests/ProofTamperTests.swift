@@ -1,3 +1,4 @@
+import MerkleReference
 import ProvenanceCrypto
 import Testing
 import TransparencyLog
@@ -22,8 +23,8 @@ private func libraryAccepts(_ proof: ConsistencyProof, old: SHA256Digest, new: S
 
 @Suite("Tampered proofs, leaves and roots are rejected by the library and by the reference")
 struct ProofTamperTests {
-    static let roots = (0...64).map { Reference.mth(Array(sampleEntries[0..<$0])) }
-    static let leaves = sampleEntries.map(Reference.leafHash)
+    static let roots = (0...64).map { ReferenceMerkle.mth(Array(sampleEntries[0..<$0])) }
+    static let leaves = sampleEntries.map(ReferenceMerkle.leafHash)
 
     @Test("inclusion: altered hash, leaf, root, index, size, truncated, extended, swapped — all n ≤ 64, all indices")
     func inclusion() throws {
@@ -65,7 +66,7 @@ struct ProofTamperTests {
                 }
                 for (name, variant, variantLeaf, variantRoot) in variants {
                     #expect(!libraryAccepts(variant, leaf: variantLeaf, root: variantRoot), "library accepted \(name) for leaf \(m) of \(n)")
-                    #expect(!Reference.verifyInclusion(Int(variant.leafIndex), Int(variant.treeSize), leaf: variantLeaf.bytes,
+                    #expect(!ReferenceMerkle.verifyInclusion(Int(variant.leafIndex), Int(variant.treeSize), leaf: variantLeaf.bytes,
                                                        proof: variant.hashes.map(\.bytes), root: variantRoot.bytes),
                             "reference accepted \(name) for leaf \(m) of \(n)")
                     rejections += 1
@@ -112,7 +113,7 @@ struct ProofTamperTests {
                 }
                 for (name, variant, variantOld, variantNew) in variants {
                     #expect(!libraryAccepts(variant, old: variantOld, new: variantNew), "library accepted \(name) for \(m) → \(n)")
-                    #expect(!Reference.verifyConsistency(Int(variant.oldSize), Int(variant.newSize), oldRoot: variantOld.bytes,
+                    #expect(!ReferenceMerkle.verifyConsistency(Int(variant.oldSize), Int(variant.newSize), oldRoot: variantOld.bytes,
                                                          newRoot: variantNew.bytes, proof: variant.hashes.map(\.bytes)),
                             "reference accepted \(name) for \(m) → \(n)")
                     rejections += 1

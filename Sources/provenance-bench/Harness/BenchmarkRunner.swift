@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// Parses the command line, runs the chosen sections and prints their reports.

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Checkpoints
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Fingerprinting
 import Foundation
 import Matching

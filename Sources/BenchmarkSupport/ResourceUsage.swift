@@ -1,4 +1,4 @@
-// The only file of the benchmark that calls the C library for process statistics.
+// The only file of the benchmark tools that calls the C library for process statistics.
 
 #if canImport(Glibc)
 import Glibc
@@ -7,9 +7,9 @@ import Darwin
 #endif
 
 /// Process-wide resource figures.
-enum ResourceUsage {
+public enum ResourceUsage {
     /// The peak resident set size of this process so far, in bytes (getrusage `ru_maxrss`).
-    static var peakResidentBytes: UInt64 {
+    public static var peakResidentBytes: UInt64 {
         var usage = rusage()
         #if canImport(Glibc)
         let who = __rusage_who_t(RUSAGE_SELF.rawValue)
