@@ -68,8 +68,10 @@ func fileSize(_ path: String) -> Int {
 
 func templatePath(_ explicit: String?) throws -> String {
     if let explicit { return explicit }
+    // The largest bundled fingerprint (the real all-MiniLM-L6-v2): realistic release size.
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "Fingerprints")) ?? []
-    guard let name = names.filter({ $0.hasSuffix("." + FingerprintFormat.fileExtension) }).sorted().first else {
+    let candidates = names.filter { $0.hasSuffix("." + FingerprintFormat.fileExtension) }
+    guard let name = candidates.max(by: { fileSize("Fingerprints/" + $0) < fileSize("Fingerprints/" + $1) }) else {
         throw BenchError("no template: pass --template FILE or run from the repository (Fingerprints/)")
     }
     return "Fingerprints/" + name
