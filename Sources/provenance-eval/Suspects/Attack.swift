@@ -23,9 +23,9 @@ enum Attack: Sendable {
     var option: String {
         switch self {
         case .merge(let other, let weight): "--merge \(other.rawValue):\(Self.number(weight))"
-        case .graft(let other, let layers): "--graft \(other.rawValue):\(Self.list(layers))"
-        case .keepLayers(let layers): "--keep-layers \(Self.list(layers))"
-        case .dropLayers(let layers, _): "--drop-layers \(Self.list(layers))"
+        case .graft(let other, let layers): "--graft \(other.rawValue):\(LayerList.describe(layers))"
+        case .keepLayers(let layers): "--keep-layers \(LayerList.describe(layers))"
+        case .dropLayers(let layers, _): "--drop-layers \(LayerList.describe(layers))"
         case .extendVocabulary(let rows): "--extend-vocab \(rows)"
         case .permuteNeurons: "neurons"
         case .permuteHeads: "heads"
@@ -81,18 +81,5 @@ enum Attack: Sendable {
         var text = String(value)
         if text.hasSuffix(".0") { text.removeLast(2) }
         return text
-    }
-
-    /// "3-5" for runs, "2,4" otherwise.
-    static func list(_ layers: [Int]) -> String {
-        var parts: [String] = []
-        var index = 0
-        while index < layers.count {
-            var end = index
-            while end + 1 < layers.count, layers[end + 1] == layers[end] + 1 { end += 1 }
-            parts.append(end > index ? "\(layers[index])-\(layers[end])" : "\(layers[index])")
-            index = end + 1
-        }
-        return parts.joined(separator: ",")
     }
 }
