@@ -20,6 +20,10 @@ struct LineageTests {
         #expect(scan.attribution.verdict == verdict, "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
         #expect(scan.attribution.nearest == nearest, "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
         #expect(scan.flagged == (verdict != .independent), sourceLocation: sourceLocation)
+        if let nearest {
+            // Every view lists the attributed release first, even when a base is more significant.
+            #expect(scan.candidates.first?.reference.label == nearest, sourceLocation: sourceLocation)
+        }
     }
 
     var release: ModelWeights { Self.lineage.release }
@@ -143,6 +147,7 @@ struct LineageTests {
         let components = Dictionary(uniqueKeysWithValues: result.attribution.components.map { ($0.label, $0.layers ?? []) })
         #expect(components["release@1"] == [0, 1])
         #expect(components["independent@1"] == [2, 3])
+        #expect(Set(result.candidates.prefix(2).map(\.reference.label)) == ["release@1", "independent@1"])
     }
 
     @Test("linear merge 0.6·release + 0.4·independent → merge with estimated weights")

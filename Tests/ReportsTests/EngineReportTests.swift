@@ -75,4 +75,31 @@ struct EngineReportTests {
             try Data(text.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("engine-scan.json"))
         }
     }
+
+    @Test("a renamed copy with permuted neurons: the report names no chance tensor alignments and says why sketches miss")
+    func permutedCopy() throws {
+        let release = ModelGenerator.generate(.tinyLlama, seed: 41)
+        let copy = TestAttacks.permuteHeads(TestAttacks.permuteNeurons(release, seed: 3), seed: 4)
+        let suspectPrint = try Fixtures.fingerprint(copy, layout: .init(rename: { "transformer." + $0 }))
+        let releasePrint = try Self.fingerprint(release, label: "release")
+        let comparison = PairComparison.compare(
+            suspect: suspectPrint, suspectIdentity: ModelIdentity(fingerprint: suspectPrint, label: "copy/", kind: "checkpoint"),
+            reference: releasePrint, referenceIdentity: ModelIdentity(fingerprint: releasePrint, label: "acme/tiny@1.0", kind: "release"))
+        #expect(comparison.verdict.isFlagged, "\(comparison.verdict.sentence)")
+        #expect(!comparison.alignment.permutedLayers.isEmpty)
+        #expect(comparison.alignment.sharedTensorNames == 0)
+        #expect(comparison.alignment.suspectTensorNames == copy.tensors.count)
+
+        let markdown = ReportRenderer.markdown(comparison)
+        #expect(markdown.contains("do not see through the neuron permutation"))
+        #expect(markdown.contains("0 of \(copy.tensors.count) suspect tensor names occur in the reference"))
+        // Rows of insignificant matches must not name a reference tensor.
+        let insignificant = comparison.tensors.filter { !$0.significant && $0.exact == nil }
+        #expect(!insignificant.isEmpty, "permuted matrices should have no significant sketch match")
+        for match in insignificant {
+            let row = try #require(markdown.components(separatedBy: "\n").first { $0.contains("`\(match.suspectTensor)` →") })
+            #expect(row.contains("no significant match"), "\(row)")
+            if let reference = match.referenceTensor { #expect(!row.contains("`\(reference)`"), "\(row)") }
+        }
+    }
 }

@@ -24,8 +24,15 @@ public enum LineageAnalysis {
                                 fingerprintFormat: FingerprintFormat.version, seed: suspect.header.seed,
                                 threshold: options.threshold, tensorThreshold: options.tensorThreshold, command: options.command)
         let flagged = sorted.filter { $0.result.verdict.isFlagged }
+        // The attributed release(s) lead, so every view lists first what the verdict names: a
+        // public base can be more significant than the release it is farther from.
         func result(_ attribution: Attribution) -> ScanResult {
-            ScanResult(suspect: suspectIdentity, candidates: sorted.map(\.result), attribution: attribution, method: method)
+            let leading = ([attribution.nearest].compactMap { $0 } + attribution.components.map(\.label)).reduce(into: [String]()) {
+                if !$0.contains($1) { $0.append($1) }
+            }
+            let ordered = leading.compactMap { name in sorted.first { $0.result.reference.label == name }?.result }
+                + sorted.map(\.result).filter { !leading.contains($0.reference.label) }
+            return ScanResult(suspect: suspectIdentity, candidates: ordered, attribution: attribution, method: method)
         }
         guard let first = flagged.first else {
             return result(Attribution(verdict: .independent, nearest: nil,

@@ -145,6 +145,12 @@ public struct StatisticCurve: Codable, Sendable, Hashable {
 public struct AlignmentSummary: Codable, Sendable, Hashable {
     /// Matched tensors whose names differ.
     public var renamed: Int
+    /// How many of the suspect's tensor names occur in the reference at all (names are
+    /// evidence of renaming even where no tensor matched positionally, e.g. permuted copies).
+    /// Optional: a field added within schema version 1, absent from older reports.
+    public var sharedTensorNames: Int? = nil
+    /// The suspect's tensor count, for `sharedTensorNames`.
+    public var suspectTensorNames: Int? = nil
     /// Matched tensors stored transposed relative to the reference.
     public var transposed: Int
     /// Matched tensors whose norm changed by more than 5% (rescaling), with the ratio.

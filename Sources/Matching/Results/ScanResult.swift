@@ -1,7 +1,8 @@
 /// The result of matching a suspect against several references (a registry scan).
 public struct ScanResult: Codable, Sendable {
     public var suspect: ModelIdentity
-    /// Every candidate compared, most significant first.
+    /// Every candidate compared: the attributed release(s) first (the nearest ancestor, then
+    /// merge or graft components), then the rest most significant first.
     public var candidates: [Comparison]
     public var attribution: Attribution
     public var method: MethodInfo

@@ -79,6 +79,8 @@ enum LayerSummary {
         let ordered = layerMap.keys.sorted().map { layerMap[$0]! }
         return AlignmentSummary(
             renamed: significant.filter { $0.referenceTensor != nil && $0.referenceTensor != $0.suspectTensor }.count,
+            sharedTensorNames: Set(suspect.tensors.map(\.name)).intersection(reference.tensors.map(\.name)).count,
+            suspectTensorNames: suspect.tensors.count,
             transposed: significant.filter(\.transposed).count,
             rescaled: rescaled,
             permutedLayers: permuted.sorted(),

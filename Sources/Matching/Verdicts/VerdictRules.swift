@@ -63,7 +63,7 @@ enum VerdictRules {
                 }
             }
         }
-        let sharedNames = Set(suspect.tensors.map(\.name)).intersection(reference.tensors.map(\.name)).count
+        let sharedNames = alignment.sharedTensorNames ?? 0
         if alignment.renamed > 0 {
             evidence.append("\(alignment.renamed) matched tensors have different names (renamed).")
         } else if sharedNames * 2 < suspect.tensors.count {

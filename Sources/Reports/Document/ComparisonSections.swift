@@ -98,6 +98,7 @@ struct ComparisonSections {
             heatmapBlocks.append(.paragraph(["No layer-to-layer matrix (the models have fewer than two numbered layers)."]))
         } else {
             heatmapBlocks.append(.paragraph(HeatmapPlot.explanation))
+            if let note = permutationNote { heatmapBlocks.append(.paragraph([.text(note)])) }
             heatmapBlocks.append(.figureRow(result.heatmaps.map(HeatmapPlot.figure)))
         }
         blocks.append(.section(Section(id: idPrefix + "heatmaps", title: ["Layer-to-layer similarity"], blocks: heatmapBlocks)))
@@ -109,23 +110,37 @@ struct ComparisonSections {
             return Section(id: idPrefix + "tensors", title: ["Tensors"], blocks: [.paragraph(["No weight matrices were compared."])])
         }
         let rows: [[[Inline]]] = result.tensors.map { match in
+            let aligned = match.significant || match.exact != nil
             var names: [Inline] = [.code(match.suspectTensor)]
-            if let reference = match.referenceTensor {
+            if let reference = match.referenceTensor, aligned {
                 names += reference == match.suspectTensor ? [" (same name)"] : [" → ", .code(reference)]
             } else {
-                names += [" → no match"]
+                // The best-scoring reference of an insignificant match is chance: naming it would
+                // read as an alignment.
+                names += [" → ", .emphasis([match.referenceTensor == nil ? "no candidate" : "no significant match"])]
             }
-            return [[.text(match.role)], names, [.text(match.transposed ? "yes" : "")],
-                    [.text(ReportNumbers.cosine(match.cosine))], [.text(ReportNumbers.pValue(log10: match.log10P))],
-                    [.text(match.exact ?? "")]]
+            return [[.text(match.role)], names, [.text(aligned && match.transposed ? "yes" : "")],
+                    [.text(match.referenceTensor == nil ? "—" : ReportNumbers.cosine(match.cosine))],
+                    [.text(ReportNumbers.pValue(log10: match.log10P))], [.text(match.exact ?? "")]]
         }
-        return Section(id: idPrefix + "tensors", title: ["Tensors"], blocks: [
-            .paragraph(["Each suspect weight matrix with its best reference match (found by role, shape and sketch similarity, not by name). p-values are Bonferroni-corrected for the candidates each match was chosen from; ",
+        var blocks: [Block] = [
+            .paragraph(["Each suspect weight matrix with its best reference match (found by role, shape and sketch similarity, not by name); cosine and p-value are the best candidate's even when it is not significant. p-values are Bonferroni-corrected for the candidates each match was chosen from; ",
                         .text("exact"), " is ", .code("raw"), " for byte-identical, ", .code("canonical"), " for the same values re-encoded."]),
+        ]
+        if let note = permutationNote { blocks.append(.paragraph([.text(note)])) }
+        return Section(id: idPrefix + "tensors", title: ["Tensors"], blocks: blocks + [
             .table(Table(columns: [.init(title: "Role"), .init(title: "Suspect tensor → reference tensor"), .init(title: "Transposed"),
                                    .init(title: "Cosine", numeric: true), .init(title: "p-value", numeric: true), .init(title: "Exact")],
                          rows: rows)),
         ])
+    }
+
+    /// Why permuted layers look unrelated to sketches, when the comparison found permuted layers.
+    var permutationNote: String? {
+        let permuted = result.alignment.permutedLayers
+        guard !permuted.isEmpty else { return nil }
+        let layers = (permuted.count == 1 ? "layer " : "layers ") + ReportNumbers.ranges(permuted)
+        return "Sketches compare weights position by position, so they do not see through the neuron permutation found in \(layers): those matrices show no significant sketch match here and are matched by the neuron-profile cross-check instead."
     }
 
     var profiles: Section {
@@ -164,7 +179,7 @@ struct ComparisonSections {
             [.text(layers.isEmpty ? "none" : (layers.count == 1 ? "layer " : "layers ") + ReportNumbers.ranges(layers))]
         }
         var rows: [[[Inline]]] = [
-            [["Renamed tensors"], [.text("\(ReportNumbers.count(alignment.renamed)) matched tensors have another name in the reference")]],
+            [["Renamed tensors"], [.text(alignment.renamingText)]],
             [["Transposed tensors"], [.text(ReportNumbers.count(alignment.transposed))]],
             [["Rescaled tensors"], alignment.rescaled.isEmpty ? ["none"] : [.text(alignment.rescaled.joined(separator: "; "))]],
             [["Permuted layers"], layerList(alignment.permutedLayers)],

@@ -90,7 +90,7 @@ extension ReportDocument {
                     [.text("\(ReportNumbers.count(candidate.exact.sharedCanonicalTensors)) of \(ReportNumbers.count(candidate.exact.suspectTensors))")]]
         }
         return Section(id: "candidates", title: ["Candidates"], blocks: [
-            .paragraph(["Every registered release compared with the suspect, most significant first."]),
+            .paragraph(["Every registered release compared with the suspect: the attributed release first, then the others, most significant first."]),
             .table(Table(columns: [.init(title: "#", numeric: true), .init(title: "Candidate"), .init(title: "Verdict"),
                                    .init(title: "p-value", numeric: true), .init(title: "Est. cosine", numeric: true),
                                    .init(title: "Coverage", numeric: true), .init(title: "Exact tensors", numeric: true)],

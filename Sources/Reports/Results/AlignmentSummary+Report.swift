@@ -29,6 +29,16 @@ extension AlignmentSummary {
         return parts.joined(separator: ", ")
     }
 
+    /// "39 matched tensors have another name in the reference; 1 of 39 suspect tensor names
+    /// occur in the reference".
+    var renamingText: String {
+        var text = "\(ReportNumbers.count(renamed)) matched tensors have another name in the reference"
+        if let shared = sharedTensorNames, let total = suspectTensorNames, total > 0 {
+            text += "; \(ReportNumbers.count(shared)) of \(ReportNumbers.count(total)) suspect tensor names occur in the reference"
+        }
+        return text
+    }
+
     /// "suspect 32,256 · reference 32,000 (256 rows appended)".
     var vocabularyText: String? {
         guard suspectVocabularyRows != nil || referenceVocabularyRows != nil else { return nil }

@@ -23,10 +23,7 @@ public enum TerminalSummary {
         if scan.candidates.isEmpty {
             lines.append("No candidate shared an index key or a digest with the suspect.")
         } else {
-            // The nearest ancestor first, then by significance.
-            let ordered = scan.candidates.filter { $0.reference.label == attribution.nearest }
-                + scan.candidates.filter { $0.reference.label != attribution.nearest }
-            let rows = ordered.map { candidate -> [String] in
+            let rows = scan.candidates.map { candidate -> [String] in
                 [candidate.reference.label, candidate.verdict.kind.rawValue, LogProbability.format(candidate.verdict.log10P * 2.302585092994046),
                  candidate.verdict.estimatedCosine.map { format("%.4f", $0) } ?? "—",
                  format("%.0f%%", candidate.verdict.coverage * 100), headline(candidate)]
