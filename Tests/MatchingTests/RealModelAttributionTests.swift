@@ -1,0 +1,63 @@
+import Fingerprinting
+import Foundation
+import Matching
+import ModelFixtures
+import Perturbation
+import SyntheticModels
+import Testing
+
+/// The case the project started from, on real weights: the real all-MiniLM-L6-v2 (cached by
+/// `make fetch-models`, which `make test` runs first) laundered like "Llama3-V" — renamed,
+/// noised, neurons, heads and hidden dimensions permuted, stored as BF16 — must be attributed
+/// to its bundled fingerprint, and an independent model of the same shapes must not.
+@Suite("The real all-MiniLM-L6-v2, laundered")
+struct RealModelAttributionTests {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let modelPath = repository.appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path
+    static let fingerprintPath = repository.appendingPathComponent("Fingerprints/all-MiniLM-L6-v2@pypi-0.1.0.fingerprint.safetensors").path
+
+    static func compare(_ suspect: Fingerprint, with registered: Fingerprint) -> Comparison {
+        Matcher.compare(suspect, suspectIdentity: ModelIdentity(fingerprint: suspect, label: "suspect", kind: "checkpoint"),
+                        with: .init(label: "all-MiniLM-L6-v2@pypi-0.1.0", fingerprint: registered))
+    }
+
+    @Test("a renamed, noised, permuted BF16 copy is derived from the bundled fingerprint; an independent BERT is not")
+    func launderedCopy() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.modelPath + "/model.safetensors"),
+                     "the real all-MiniLM-L6-v2 is not in \(Self.modelPath): run make fetch-models (make test does)")
+        let registered = try Fingerprint.read(from: Self.fingerprintPath).fingerprint
+
+        var model = try CheckpointModel.read(from: Self.modelPath)
+        // Read before renaming: a renamed model is no longer recognised as BERT.
+        let spec = model.spec
+        var plan = PerturbationPlan(seed: 2024)
+        plan.add(NeuronPermutation(seed: plan.seed(for: .permuteNeurons)))
+        plan.add(HeadPermutation(seed: plan.seed(for: .permuteHeads)))
+        plan.add(HiddenPermutation(seed: plan.seed(for: .permuteHidden)))
+        plan.add(GaussianNoise(relativeStandardDeviation: 0.05, seed: plan.seed(for: .noise)))
+        plan.add(DTypeConversion(target: .bf16))
+        plan.add(TensorRenaming(scheme: .gpt, seed: plan.seed(for: .rename)))
+        _ = try plan.apply(to: &model)
+        let directory = Fixtures.temporaryDirectory("minilm-copy")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try model.write(to: directory + "/copy")
+        let copy = try Fingerprinter.fingerprint(path: directory + "/copy")
+
+        let result = Self.compare(copy, with: registered)
+        #expect(result.verdict.kind == .derived, "\(result.verdict.sentence)")
+        #expect(result.verdict.log10P < -1000, "\(result.verdict.sentence)")
+        #expect(result.alignment.permutedLayers == Array(0..<6))
+        #expect(result.alignment.sharedTensorNames == 0)
+
+        // Same architecture and initialisation recipe, independent weights: not flagged.
+        guard let spec else {
+            Issue.record("all-MiniLM-L6-v2 was not recognised as a BERT checkpoint")
+            return
+        }
+        let independent = try Fixtures.fingerprint(ModelGenerator.generate(spec, seed: 7))
+        let null = Self.compare(independent, with: registered)
+        #expect(null.verdict.kind == .independent, "\(null.verdict.sentence)")
+        #expect(!null.verdict.isFlagged)
+    }
+}
