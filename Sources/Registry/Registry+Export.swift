@@ -47,7 +47,8 @@ extension Registry {
             } catch let error as FingerprintFileError {
                 throw RegistryError.corruptEntry(reference: release.reference.description, reason: error.reason)
             }
-            let document = ReleaseDocument(metadata: release.metadata, registeredAt: release.registeredAt, registeredBy: release.registeredBy)
+            let document = ReleaseDocument(metadata: release.metadata, registeredAt: release.registeredAt, registeredBy: release.registeredBy,
+                                           fingerprintSHA256: release.fingerprintSHA256.hex)
             var extras = [ReleaseDocument.metadataKey: try document.json()]
             if let signed = release.signature {
                 extras.merge(SignatureMetadata.entries(for: signed)) { current, _ in current }

@@ -133,7 +133,17 @@ extension Registry {
         }
         var prepared = try PreparedRelease(fingerprint: fingerprint, metadata: document.metadata,
                                            registeredBy: document.registeredBy, registeredAt: document.registeredAt)
+        // Whether the fingerprint part is the one exported (a signed file's statement checks it
+        // again, below, with the signature's authority).
+        let digestProblem: String?
+        if let recorded = document.fingerprintSHA256 {
+            digestProblem = recorded == exported.fingerprintPartSHA256.hex ? nil
+                : "its fingerprint part was altered or corrupted: its SHA-256 is \(exported.fingerprintPartSHA256.hex), but the release metadata records \(recorded)"
+        } else {
+            digestProblem = "its \"release\" metadata has no fingerprint_sha256, so a corrupted fingerprint could not be told apart (export it again)"
+        }
         guard let parts = signatureParts else {
+            if let digestProblem { throw RegistryError.invalidFingerprintFile(file: file, reason: digestProblem) }
             if let expectedSigner {
                 throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(
                     part: .signer, reason: "the file is not signed, but a signature by key \(expectedSigner.hex) is required"))
@@ -148,6 +158,9 @@ extension Registry {
                                                            subject: subject, expectedSigner: expectedSigner)
         } catch {
             throw RegistryError.verificationFailed(subject: file, failure: error)
+        }
+        if let digestProblem {
+            throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(part: .fingerprint, reason: digestProblem))
         }
         // The signed digest covers the file's fingerprint bytes; the registry stores the
         // fingerprint's canonical encoding, which must be those very bytes.

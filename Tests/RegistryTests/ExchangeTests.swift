@@ -74,6 +74,7 @@ struct ExchangeTests {
     /// Ways to damage an exported file, and what the error must mention.
     enum Damage: String, CaseIterable, Sendable {
         case digestFlipped, formatVersionChanged, truncated, releaseDateInvalid, releaseMissing, keyAdded
+        case sketchByteFlipped, statisticEdited, fingerprintDigestMissing
 
         var expectedReason: String {
             switch self {
@@ -83,6 +84,8 @@ struct ExchangeTests {
             case .releaseDateInvalid: "released"
             case .releaseMissing: "no \"release\" metadata"
             case .keyAdded: "sketch index keys differ"
+            case .sketchByteFlipped, .statisticEdited: "fingerprint part was altered or corrupted"
+            case .fingerprintDigestMissing: "no fingerprint_sha256"
             }
         }
     }
@@ -90,7 +93,7 @@ struct ExchangeTests {
     static func damage(_ bytes: [UInt8], _ damage: Damage) throws -> [UInt8] {
         let headerLength = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         var header = String(decoding: bytes[8..<(8 + headerLength)], as: UTF8.self)
-        let body = Array(bytes[(8 + headerLength)...])
+        var body = Array(bytes[(8 + headerLength)...])
         func replaceOnce(_ pattern: String, _ transform: (String) -> String) throws {
             let range = try #require(header.range(of: pattern, options: .regularExpression), "pattern \(pattern) not found")
             header.replaceSubrange(range, with: transform(String(header[range])))
@@ -110,6 +113,17 @@ struct ExchangeTests {
             try replaceOnce("released\\\\\":\\\\\"2024-05-01") { $0.replacingOccurrences(of: "2024-05-01", with: "2024-02-30") }
         case .releaseMissing:
             try replaceOnce("\"release\":") { _ in "\"rel_ase\":" }
+        case .sketchByteFlipped:
+            // One bit of the first sketch value: nothing in the JSON refers to it.
+            body[1] ^= 0x01
+        case .statisticEdited:
+            // One digit of one tensor's element count, inside the JSON document (same length).
+            try replaceOnce("count\\\\\":[1-9]") { match in
+                let last = match.last!
+                return String(match.dropLast()) + (last == "9" ? "8" : String(Character(Unicode.Scalar(last.asciiValue! + 1))))
+            }
+        case .fingerprintDigestMissing:
+            try replaceOnce("fingerprint_sha256") { _ in "fingerprint_sha25x" }
         case .keyAdded:
             // Change one hex digit of one index key (same length): the key set no longer matches the tensors'.
             try replaceOnce("\\\\\"kind\\\\\":\\\\\"sketch\\\\\",\\\\\"value\\\\\":\\\\\"[0-9a-f]") { match in

@@ -1,22 +1,27 @@
 import Foundation
 
 /// The `release` entry an exported fingerprint file carries in its `__metadata__`: the
-/// release metadata plus who registered it when, as one JSON object with sorted keys.
+/// release metadata, who registered it when, and the SHA-256 of the file's fingerprint part,
+/// as one JSON object with sorted keys.
 struct ReleaseDocument: Codable, Equatable {
     static let metadataKey = "release"
 
     var metadata: ReleaseMetadata
     var registeredAt: String
     var registeredBy: String
+    /// Lower-case hex SHA-256 of the fingerprint part (the registry's `fingerprint_sha256`), so
+    /// that a corrupted or edited unsigned file is refused, not imported.
+    var fingerprintSHA256: String?
 
     enum CodingKeys: String, CodingKey {
-        case registeredAt = "registered_at", registeredBy = "registered_by"
+        case registeredAt = "registered_at", registeredBy = "registered_by", fingerprintSHA256 = "fingerprint_sha256"
     }
 
-    init(metadata: ReleaseMetadata, registeredAt: String, registeredBy: String) {
+    init(metadata: ReleaseMetadata, registeredAt: String, registeredBy: String, fingerprintSHA256: String? = nil) {
         self.metadata = metadata
         self.registeredAt = registeredAt
         self.registeredBy = registeredBy
+        self.fingerprintSHA256 = fingerprintSHA256
     }
 
     init(from decoder: any Decoder) throws {
@@ -24,6 +29,7 @@ struct ReleaseDocument: Codable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         registeredAt = try container.decode(String.self, forKey: .registeredAt)
         registeredBy = try container.decode(String.self, forKey: .registeredBy)
+        fingerprintSHA256 = try container.decodeIfPresent(String.self, forKey: .fingerprintSHA256)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -31,6 +37,7 @@ struct ReleaseDocument: Codable, Equatable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(registeredAt, forKey: .registeredAt)
         try container.encode(registeredBy, forKey: .registeredBy)
+        try container.encodeIfPresent(fingerprintSHA256, forKey: .fingerprintSHA256)
     }
 
     func json() throws -> String {
@@ -54,6 +61,10 @@ struct ReleaseDocument: Codable, Equatable {
         }
         guard Timestamp.isValid(document.registeredAt) else {
             return .failure(ParseFailure(reason: "its registered_at '\(RegistryError.clipped(document.registeredAt))' is not a UTC time written YYYY-MM-DDTHH:MM:SSZ"))
+        }
+        if let digest = document.fingerprintSHA256,
+           digest.count != 64 || !digest.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) {
+            return .failure(ParseFailure(reason: "its fingerprint_sha256 '\(RegistryError.clipped(digest))' is not 64 lower-case hex digits"))
         }
         guard !document.registeredBy.isEmpty, ReleaseMetadata.lineProblem(document.registeredBy, limit: ReleaseMetadata.maximumFieldLength) == nil else {
             return .failure(ParseFailure(reason: "its registered_by is empty, too long or contains control characters"))
