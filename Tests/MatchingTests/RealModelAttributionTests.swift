@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Fingerprinting
 import Foundation
 import Matching
@@ -12,10 +13,7 @@ import Testing
 /// to its bundled fingerprint, and an independent model of the same shapes must not.
 @Suite("The real all-MiniLM-L6-v2, laundered")
 struct RealModelAttributionTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let modelPath = repository.appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path
-    static let fingerprintPath = repository.appendingPathComponent("Fingerprints/all-MiniLM-L6-v2@pypi-0.1.0.fingerprint.safetensors").path
+    static let fingerprintPath = RealModels.repository.appendingPathComponent("Fingerprints/all-MiniLM-L6-v2@pypi-0.1.0.fingerprint.safetensors").path
 
     static func compare(_ suspect: Fingerprint, with registered: Fingerprint) -> Comparison {
         Matcher.compare(suspect, suspectIdentity: ModelIdentity(fingerprint: suspect, label: "suspect", kind: "checkpoint"),
@@ -24,11 +22,10 @@ struct RealModelAttributionTests {
 
     @Test("a renamed, noised, permuted BF16 copy is derived from the bundled fingerprint; an independent BERT is not")
     func launderedCopy() throws {
-        try #require(FileManager.default.fileExists(atPath: Self.modelPath + "/model.safetensors"),
-                     "the real all-MiniLM-L6-v2 is not in \(Self.modelPath): run make fetch-models (make test does)")
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
         let registered = try Fingerprint.read(from: Self.fingerprintPath).fingerprint
 
-        var model = try CheckpointModel.read(from: Self.modelPath)
+        var model = try CheckpointModel.read(from: RealModels.miniLM)
         // Read before renaming: a renamed model is no longer recognised as BERT.
         let spec = model.spec
         var plan = PerturbationPlan(seed: 2024)

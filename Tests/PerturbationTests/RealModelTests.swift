@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Foundation
 import Perturbation
 import SyntheticModels
@@ -7,15 +8,10 @@ import Testing
 /// tests never download). Without it the test fails and says how to get it.
 @Suite("Real all-MiniLM-L6-v2")
 struct RealModelTests {
-    static let path = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path
-
     @Test("every function-preserving attack keeps the real model's hidden states")
     func functionPreserving() throws {
-        try #require(FileManager.default.fileExists(atPath: Self.path + "/model.safetensors"),
-                     "the real all-MiniLM-L6-v2 is not in \(Self.path): run make fetch-models (make test does)")
-        let original = try CheckpointModel.read(from: Self.path)
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
+        let original = try CheckpointModel.read(from: RealModels.miniLM)
         let spec = try #require(original.spec)
         #expect(spec == TransformerSpec(family: .bert, vocabSize: 30522, hiddenSize: 384, intermediateSize: 1536, layerCount: 6,
                                         headCount: 12, maxPositions: 512))
