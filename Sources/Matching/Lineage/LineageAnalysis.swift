@@ -27,9 +27,7 @@ public enum LineageAnalysis {
         // The attributed release(s) lead, so every view lists first what the verdict names: a
         // public base can be more significant than the release it is farther from.
         func result(_ attribution: Attribution) -> ScanResult {
-            let leading = ([attribution.nearest].compactMap { $0 } + attribution.components.map(\.label)).reduce(into: [String]()) {
-                if !$0.contains($1) { $0.append($1) }
-            }
+            let leading = attribution.attributedLabels
             let ordered = leading.compactMap { name in sorted.first { $0.result.reference.label == name }?.result }
                 + sorted.map(\.result).filter { !leading.contains($0.reference.label) }
             return ScanResult(suspect: suspectIdentity, candidates: ordered, attribution: attribution, method: method)

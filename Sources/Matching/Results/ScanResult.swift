@@ -38,4 +38,11 @@ public struct Attribution: Codable, Sendable, Hashable {
     public var sentence: String
     public var components: [Component]
     public var relations: [Relation]
+
+    /// The releases the verdict names: the nearest ancestor, then the other components, each once.
+    public var attributedLabels: [String] {
+        ([nearest].compactMap { $0 } + components.map(\.label)).reduce(into: [String]()) {
+            if !$0.contains($1) { $0.append($1) }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProvenanceCrypto
 
 /// The `release` entry an exported fingerprint file carries in its `__metadata__`: the
 /// release metadata, who registered it when, and the SHA-256 of the file's fingerprint part,
@@ -62,8 +63,8 @@ struct ReleaseDocument: Codable, Equatable {
         guard Timestamp.isValid(document.registeredAt) else {
             return .failure(ParseFailure(reason: "its registered_at '\(RegistryError.clipped(document.registeredAt))' is not a UTC time written YYYY-MM-DDTHH:MM:SSZ"))
         }
-        if let digest = document.fingerprintSHA256,
-           digest.count != 64 || !digest.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) {
+        // Lower case only: export writes it so, and a changed letter case is an alteration too.
+        if let digest = document.fingerprintSHA256, SHA256Digest(hex: digest)?.hex != digest {
             return .failure(ParseFailure(reason: "its fingerprint_sha256 '\(RegistryError.clipped(digest))' is not 64 lower-case hex digits"))
         }
         guard !document.registeredBy.isEmpty, ReleaseMetadata.lineProblem(document.registeredBy, limit: ReleaseMetadata.maximumFieldLength) == nil else {

@@ -139,8 +139,7 @@ struct ComparisonSections {
     var permutationNote: String? {
         let permuted = result.alignment.permutedLayers
         guard !permuted.isEmpty else { return nil }
-        let layers = (permuted.count == 1 ? "layer " : "layers ") + ReportNumbers.ranges(permuted)
-        return "Sketches compare weights position by position, so they do not see through the neuron permutation found in \(layers): those matrices show no significant sketch match here and are matched by the neuron-profile cross-check instead."
+        return "Sketches compare weights position by position, so they do not see through the neuron permutation found in \(Self.layersText(permuted)): those matrices show no significant sketch match here and are matched by the neuron-profile cross-check instead."
     }
 
     var profiles: Section {
@@ -176,7 +175,7 @@ struct ComparisonSections {
     var alignment: Section {
         let alignment = result.alignment
         func layerList(_ layers: [Int]) -> [Inline] {
-            [.text(layers.isEmpty ? "none" : (layers.count == 1 ? "layer " : "layers ") + ReportNumbers.ranges(layers))]
+            [.text(layers.isEmpty ? "none" : Self.layersText(layers))]
         }
         var rows: [[[Inline]]] = [
             [["Renamed tensors"], [.text(alignment.renamingText)]],
@@ -218,6 +217,11 @@ struct ComparisonSections {
     }
 
     // MARK: - Shared pieces
+
+    /// "layer 3" or "layers 0–3, 5".
+    static func layersText(_ layers: [Int]) -> String {
+        (layers.count == 1 ? "layer " : "layers ") + ReportNumbers.ranges(layers)
+    }
 
     static func method(_ method: MethodInfo, id: String) -> Section {
         var blocks: [Block] = [

@@ -38,10 +38,8 @@ extension ReportDocument {
     /// The candidates shown in full: each attributed component, else the nearest ancestor,
     /// numbered by their rank in the candidate list (1-based).
     static func detailedCandidates(_ result: ScanResult) -> [(number: Int, result: Comparison)] {
-        var labels = result.attribution.components.map(\.label)
-        if let nearest = result.attribution.nearest, !labels.contains(nearest) { labels.insert(nearest, at: 0) }
         var chosen: [(number: Int, result: Comparison)] = []
-        for label in labels {
+        for label in result.attribution.attributedLabels {
             guard let index = result.candidates.firstIndex(where: { $0.reference.label == label }),
                   !chosen.contains(where: { $0.number == index + 1 }) else { continue }
             chosen.append((index + 1, result.candidates[index]))
