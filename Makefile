@@ -14,7 +14,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval clean
+.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval corrupt-inputs clean
 
 all: build
 
@@ -105,6 +105,12 @@ BENCH_REGISTRY_ARGS ?=
 bench-registry:
 	$(SWIFT) build -c release --product provenance-bench-registry
 	$(BUILD_DIR)/release/provenance-bench-registry $(BENCH_REGISTRY_ARGS)
+
+# Robustness spot-check: seeded random corruptions of the sample files and of an exported
+# fingerprint through inspect, fingerprint, import and scan (eval/corrupt_inputs.py). Every run
+# must end with status 0/1/2 and an error sentence, with no partial output and nothing imported.
+corrupt-inputs: build
+	python3 eval/corrupt_inputs.py $(BIN)
 
 # Detection-quality evaluation (docs/EVALUATION.md): trains a lineage from the real MiniLM
 # (Python + JAX in a venv, eval/train_minilm.py), builds suspects with the Perturbation library,
