@@ -152,6 +152,44 @@ struct CheckpointLayoutTests {
         #expect(error == CheckpointError(file: entry + "/snapshots/" + Self.revision + "/model.safetensors", rule: .notFound))
     }
 
+    // MARK: - Files named without a known extension
+
+    @Test("a file without a known extension is recognised by its first bytes (safetensors, GGUF, PyTorch zip)")
+    func recognisedByContent() throws {
+        let directory = try TemporaryDirectory()
+        // A Hugging Face blob is named by its SHA-256, with no extension.
+        let blob = try directory.write(SafetensorsBytes.file(Self.first), to: "blobs/53aa5117")
+        let fromBlob = try CheckpointReader(path: blob)
+        #expect(fromBlob.checkpoint.format == .safetensors && fromBlob.checkpoint.layout == .singleFile)
+        try expectContents(fromBlob, Self.first)
+
+        let gguf = directory.path("model.q8")
+        try GGUFWriter.write([GGUFWriter.Tensor(name: "w", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])], metadata: GGUFMetadata(), to: gguf)
+        let fromGGUF = try CheckpointReader(path: gguf)
+        #expect(fromGGUF.checkpoint.format == .gguf)
+        #expect(try readAllFloats(fromGGUF, try #require(fromGGUF.checkpoint.tensor(named: "w"))) == [1, 2, 3, 4, 5, 6])
+
+        let archive = directory.path("weights.ckpt")
+        try PyTorchWriter.write([.init(name: "w", shape: [3], values: [0.5, -1, 2])], to: archive)
+        let fromArchive = try CheckpointReader(path: archive)
+        #expect(fromArchive.checkpoint.format == .pytorch)
+        #expect(try readAllFloats(fromArchive, try #require(fromArchive.checkpoint.tensor(named: "w"))) == [0.5, -1, 2])
+
+        // Near misses stay unrecognised: a length that overruns the file, no '{', too short.
+        var overrun = SafetensorsBytes.file(Self.first)
+        overrun[7] = 0x01
+        let long = try directory.write(overrun, to: "long")
+        #expect(openingError(long) == CheckpointError(file: long, rule: .unrecognizedFile))
+        let text = try directory.write(Array("\u{8}\0\0\0\0\0\0\0[1, 2, 3]".utf8), to: "array")
+        #expect(openingError(text) == CheckpointError(file: text, rule: .unrecognizedFile))
+        let short = try directory.write([0x47, 0x47, 0x55], to: "tiny")
+        #expect(openingError(short) == CheckpointError(file: short, rule: .unrecognizedFile))
+        // A named pipe without an extension is not opened for sniffing (no waiting for a writer).
+        let fifo = directory.path("pipe")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(openingError(fifo) == CheckpointError(file: fifo, rule: .unrecognizedFile))
+    }
+
     // MARK: - Paths that are not checkpoints
 
     @Test("a missing path, an empty directory, a directory without checkpoints, and an unknown file type")

@@ -37,6 +37,32 @@ struct ExactLayerTests {
         #expect(original.tensors.allSatisfy { $0.canonical.dtype == "BF16" })
     }
 
+    @Test("the tiled transpose (SIMD 8 × 8 tiles, scalar edges) matches the definition for 1-, 2-, 4- and 8-byte elements", arguments: [
+        (rows: 8, cols: 8), (rows: 16, cols: 24), (rows: 13, cols: 29), (rows: 1, cols: 17), (rows: 64, cols: 3), (rows: 9, cols: 8),
+    ])
+    func tiledTranspose(shape: (rows: Int, cols: Int)) {
+        func check<Element: FixedWidthInteger>(_: Element.Type) {
+            let (rows, cols) = shape
+            let count = rows * cols
+            let input = UnsafeMutableRawBufferPointer.allocate(byteCount: count * MemoryLayout<Element>.stride, alignment: 64)
+            let output = UnsafeMutableRawBufferPointer.allocate(byteCount: count * MemoryLayout<Element>.stride, alignment: 64)
+            defer { input.deallocate(); output.deallocate() }
+            let source = input.bindMemory(to: Element.self)
+            for index in 0..<count { source[index] = Element(truncatingIfNeeded: index &* 40_503 &+ 7) }
+            CanonicalPass.transpose(Element.self, input, output, rows: rows, cols: cols)
+            let target = output.bindMemory(to: Element.self)
+            var mismatches = 0
+            for r in 0..<rows {
+                for c in 0..<cols where target[c * rows + r] != source[r * cols + c] { mismatches += 1 }
+            }
+            #expect(mismatches == 0, "\(Element.self) \(rows)×\(cols)")
+        }
+        check(UInt8.self)
+        check(UInt16.self)
+        check(UInt32.self)
+        check(UInt64.self)
+    }
+
     @Test("a canonical tensor's canonical digest is its raw digest; raw digest is SHA-256 of the bytes")
     func canonicalEqualsRawWhenAlreadyCanonical() throws {
         let model = ModelGenerator.generate(.tinyBERT, seed: 12)

@@ -119,6 +119,11 @@ struct FingerprintFileTests {
             #expect(zip(a.inputProfiles, b.inputProfiles).allSatisfy { abs($0 - $1) < 1e-3 })
         }
         #expect(Fingerprint.isFingerprintFile(path))
+        // Saved under any name (`-o model.fp`), the file is still recognised by its content.
+        let renamed = Fixtures.temporaryDirectory() + "/model.fp"
+        try FileManager.default.copyItem(atPath: path, toPath: renamed)
+        #expect(Fingerprint.isFingerprintFile(renamed))
+        #expect(try Fingerprint.read(from: renamed).fingerprint.roots == fingerprint.roots)
     }
 
     @Test("a wrong format version or a missing array is rejected with a reason")

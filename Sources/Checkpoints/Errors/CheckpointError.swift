@@ -71,7 +71,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case .ambiguousSnapshot(let snapshots):
             return "\(file) is a Hugging Face cache entry with several snapshots (\(snapshots.joined(separator: ", "))) and no refs/main; name the snapshot directory instead."
         case .unrecognizedFile:
-            return "\(file) is not a checkpoint this tool can read (expected .safetensors, .gguf, PyTorch .bin/.pt/.pth, a directory of them, or a sharded index)."
+            return "\(file) is not a checkpoint this tool can read: neither its name (.safetensors, .gguf, PyTorch .bin/.pt/.pth, a shard index) nor its first bytes (a safetensors header, GGUF magic, a zip archive) say what it is."
         case .ambiguousCheckpoint(let candidates):
             return "\(file) holds several separate checkpoints (\(candidates.joined(separator: ", "))); name one of them."
         case .duplicateTensorAcrossFiles(let other):

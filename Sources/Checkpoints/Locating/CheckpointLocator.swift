@@ -36,7 +36,8 @@ enum CheckpointLocator {
             if name.hasSuffix(".safetensors") {
                 return Located(root: root, layout: .singleFile, fileNames: [name], displayRoot: displayRoot)
             }
-            if let other = locateGGUFFile(name: name, root: root) ?? locatePyTorchFile(name: name, root: root) {
+            if let other = locateGGUFFile(name: name, root: root) ?? locatePyTorchFile(name: name, root: root)
+                ?? locateSniffedFile(path: path, name: name, root: root, displayRoot: displayRoot) {
                 return other
             }
             throw CheckpointError(file: path, rule: .unrecognizedFile)

@@ -141,6 +141,15 @@ struct CanonicalPass {
                 let height = min(tile, rows - rowStart)
                 var sourceRow = source + rowStart * cols + colStart
                 let targetBase = target + colStart * rows + rowStart
+                if width == 8, height == 8, Element.bitWidth == 16 || Element.bitWidth == 32 {
+                    if Element.bitWidth == 16 {
+                        TileTranspose.tile16(sourceRow, sourceStride: cols, targetBase, targetStride: rows)
+                    } else {
+                        TileTranspose.tile32(sourceRow, sourceStride: cols, targetBase, targetStride: rows)
+                    }
+                    rowStart += height
+                    continue
+                }
                 for r in 0..<height {
                     var destination = targetBase + r
                     for c in 0..<width {

@@ -63,23 +63,41 @@ struct StatisticsAccumulator {
     private func fusedPass(_ base: UnsafePointer<Float>, _ count: Int) -> BlockMoments? {
         guard let c = center(base, count) else { return nil }
         let centerLanes = SIMD8<Float>(repeating: c)
-        var s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>(), s4 = SIMD8<Float>(), absLanes = SIMD8<Float>()
-        var lo = SIMD8<Float>(repeating: .infinity), hi = SIMD8<Float>(repeating: -.infinity)
-        var zeroLanes = SIMD8<Int32>()
         let vectorEnd = count / 8 * 8
+        // Three loops over the (L1-resident) block rather than one: eight SIMD8 accumulators plus
+        // temporaries do not fit in 16 SSE registers, and spilling them put a store–load round
+        // trip into every dependency chain. Each lane sees the same operations in the same
+        // order either way, so the sums are bit-identical.
+        var s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>(), s4 = SIMD8<Float>()
         var index = 0
         while index < vectorEnd {
             let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
             let y = x - centerLanes
             let y2 = y * y
             s1 += y; s2 += y2; s3 += y2 * y; s4 += y2 * y2
-            absLanes += x.replacing(with: -x, where: x .< 0)
-            lo = lo.replacing(with: x, where: x .< lo)
-            hi = hi.replacing(with: x, where: x .> hi)
-            zeroLanes &-= unsafeBitCast(x .== 0, to: SIMD8<Int32>.self)
             index += 8
         }
         var t1 = Double(s1.sum()), t2 = Double(s2.sum()), t3 = Double(s3.sum()), t4 = Double(s4.sum())
+        var absLanes = SIMD8<Float>()
+        var zeroLanes = SIMD8<Int32>()
+        let signMask = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+        index = 0
+        while index < vectorEnd {
+            let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
+            // |x| by clearing the sign bit: only −0 differs from `x < 0 ? −x : x`, and adding
+            // +0 instead of −0 to a sum that starts at +0 gives the same sum.
+            absLanes += unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & signMask, to: SIMD8<Float>.self)
+            zeroLanes &-= unsafeBitCast(x .== 0, to: SIMD8<Int32>.self)
+            index += 8
+        }
+        var lo = SIMD8<Float>(repeating: .infinity), hi = SIMD8<Float>(repeating: -.infinity)
+        index = 0
+        while index < vectorEnd {
+            let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)
+            lo = lo.replacing(with: x, where: x .< lo)
+            hi = hi.replacing(with: x, where: x .> hi)
+            index += 8
+        }
         var sumAbs = Double(absLanes.sum())
         var minimum = lo.min(), maximum = hi.max()
         var zeros = Int(zeroLanes.wrappedSum())
