@@ -4,6 +4,7 @@
 #   make test    run every test
 #   make bench   benchmarks (reader, fingerprint, registry) with ratios and peak RSS
 #   make eval    detection quality on a real lineage vs reference methods (docs/EVALUATION.md)
+#   make fuzz    coverage-guided fuzzing of the checkpoint, pickle and fingerprint parsers
 
 SWIFT      ?= swift
 CONFIG     ?= release
@@ -14,7 +15,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval corrupt-inputs clean
+.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval corrupt-inputs fuzz clean
 
 all: build
 
@@ -112,6 +113,22 @@ bench-registry:
 corrupt-inputs: build
 	python3 eval/corrupt_inputs.py $(BIN)
 
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of everything that parses untrusted
+# bytes: checkpoint files opened by content (safetensors, GGUF, PyTorch zip), the restricted
+# unpickler (inputs wrapped in a valid zip, so mutations get past the CRC) and fingerprint
+# files. Seeds come from the project's own writers; the corpus grows in .fuzz/corpus; a crash
+# is saved as .fuzz/crash-* and replays without the fuzzer: .build/release/provenance-fuzz FILE.
+FUZZ_SECONDS ?= 600
+FUZZ_DIR     := .fuzz
+FUZZ_BUILD   := .build-fuzz
+fuzz:
+	$(SWIFT) build -c release --product provenance-fuzz
+	@[ -d $(FUZZ_DIR)/corpus ] || $(BUILD_DIR)/release/provenance-fuzz seeds $(FUZZ_DIR)/corpus
+	$(SWIFT) build -c release --product provenance-fuzz --scratch-path $(FUZZ_BUILD) \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	$(FUZZ_BUILD)/release/provenance-fuzz $(FUZZ_DIR)/corpus -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1
+
 # Detection-quality evaluation (docs/EVALUATION.md): trains a lineage from the real MiniLM
 # (Python + JAX in a venv, eval/train_minilm.py), builds suspects with the Perturbation library,
 # compares provenance with three reference methods, calibrates the null, and writes the report
@@ -141,4 +158,4 @@ $(EVAL_LINEAGE): eval/train_minilm.py $(MINILM_DIR)/model.safetensors $(EVAL_VEN
 	$(EVAL_VENV)/bin/python eval/train_minilm.py --base $(MINILM_DIR) --out $(EVAL_DIR)/lineage
 
 clean:
-	rm -rf $(BUILD_DIR) .bench
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD) .bench

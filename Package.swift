@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Fingerprinting", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
 
         // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
-        .target(name: "Matching", dependencies: ["Fingerprinting"]),
+        .target(name: "Matching", dependencies: ["Checkpoints", "Fingerprinting"]),
 
         // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
         .target(name: "Reports", dependencies: ["Matching"]),
@@ -91,6 +91,10 @@ let package = Package(
 
         // Benchmarks (`make bench`): one section per library, run in its own process.
         .executableTarget(name: "provenance-bench", dependencies: ["BenchmarkSupport", "Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
+
+        // Coverage-guided fuzzing of the untrusted-input parsers (`make fuzz`); a plain build
+        // replays inputs and writes the seed corpus.
+        .executableTarget(name: "provenance-fuzz", dependencies: ["Checkpoints", "Fingerprinting"]),
 
         // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
         .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),

@@ -4,7 +4,11 @@ import Testing
 
 @Suite("GGML dequantization and quantization against gguf-py reference vectors")
 struct GGMLDequantizationTests {
-    static let quantized: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K]
+    static let quantized: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4, .tq1_0, .tq2_0]
+    /// The quantized types in `GGUF/reference.gguf` (written by gguf-py's GGUFWriter).
+    static let inReferenceFile: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K]
+    /// GGML types read by digest only.
+    static let digestOnly: [DType] = [.iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0]
 
     @Test("dequantized values equal gguf-py's bit for bit", arguments: quantized + [.f16, .bf16])
     func dequantizeMatchesReference(_ dtype: DType) throws {
@@ -28,22 +32,75 @@ struct GGMLDequantizationTests {
         #expect(blocks == expected)
     }
 
+    @Test("a GGUF holding digest-only types opens; their bytes stream, their values are refused with the reason")
+    func digestOnlyTypesOpen() throws {
+        let directory = try FormatTestDirectory()
+        let path = directory.path("mixed.gguf")
+        let tensors = Self.digestOnly.enumerated().map { index, dtype in
+            GGUFWriter.Tensor(name: "t\(index).\(dtype.name)", dtype: dtype, shape: [2, dtype.block.elements],
+                              bytes: (0..<(2 * dtype.block.bytes)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) })
+        } + [GGUFWriter.Tensor(name: "plain", shape: [4], values: [1, 2, 3, 4])]
+        try GGUFWriter.write(tensors, metadata: GGUFMetadata(), to: path)
+        let reader = try CheckpointReader(path: path)
+        #expect(reader.checkpoint.quantizationTypes == Self.digestOnly.sorted { DType.allCases.firstIndex(of: $0)! < DType.allCases.firstIndex(of: $1)! })
+        for tensor in tensors.dropLast() {
+            let info = try #require(reader.checkpoint.tensor(named: tensor.name))
+            var bytes: [UInt8] = []
+            try reader.readChunks(of: info, chunkBytes: 1) { bytes += $0.bytes }
+            #expect(bytes == tensor.bytes, "\(tensor.name)")
+            let count = tensor.dtype.block.elements
+            let error = checkpointError {
+                var values = [Float](repeating: 0, count: count)
+                try values.withUnsafeMutableBufferPointer { try reader.readElements(of: info, range: 0..<count, into: $0) }
+            }
+            #expect(error == CheckpointError(file: path, tensor: tensor.name, rule: .unsupportedDType(tensor.dtype, reason: tensor.dtype.unsupportedReason!)))
+            #expect(error?.description.contains("compared by digest only") == true)
+        }
+        #expect(try readAllFloats(reader, try #require(reader.checkpoint.tensor(named: "plain"))) == [1, 2, 3, 4])
+    }
+
+    @Test("MXFP4 scales: exponents 0 and 1 give subnormal scales, 255 a finite 2^127 (ggml's E8M0 half)")
+    func mxfp4Exponents() {
+        // Codes: byte j holds element j (low nibble) and j + 16 (high nibble).
+        // Element 0 takes code 7 (+12 doubled = 6.0 × 2), element 16 code 9 (−1 doubled).
+        func decoded(exponent: UInt8) -> (Float, Float) {
+            var block = [UInt8](repeating: 0, count: 17)
+            block[0] = exponent
+            block[1] = 0x97
+            let values = decode(block, as: .mxfp4)
+            return (values[0], values[16])
+        }
+        #expect(decoded(exponent: 0) == (12 * 0x1p-128, -0x1p-128))
+        #expect(decoded(exponent: 1) == (12 * 0x1p-127, -0x1p-127))
+        #expect(decoded(exponent: 128) == (12, -1))
+        #expect(decoded(exponent: 130) == (48, -4))
+        #expect(decoded(exponent: 255) == (Float.infinity, -0x1p127))  // 12 × 2^127 overflows, as in ggml
+    }
+
     @Test("block sizes, widths and byte counts follow ggml's type traits")
     func blockTraits() {
         let traits: [DType: (elements: Int, bytes: Int, bits: Int)] = [
             .q8_0: (32, 34, 8), .q4_0: (32, 18, 4), .q4_1: (32, 20, 4), .q5_0: (32, 22, 5), .q5_1: (32, 24, 5),
             .q2K: (256, 84, 2), .q3K: (256, 110, 3), .q4K: (256, 144, 4), .q5K: (256, 176, 5), .q6K: (256, 210, 6),
+            .iq4NL: (32, 18, 4), .iq4XS: (256, 136, 4), .mxfp4: (32, 17, 4), .nvfp4: (64, 36, 4),
+            .tq1_0: (256, 54, 2), .tq2_0: (256, 66, 2),
+            // gguf-py GGML_QUANT_SIZES for the digest-only types.
+            .iq1S: (256, 50, 1), .iq1M: (256, 56, 1), .iq2XXS: (256, 66, 2), .iq2XS: (256, 74, 2), .iq2S: (256, 82, 2),
+            .iq3XXS: (256, 98, 3), .iq3S: (256, 110, 3), .q1_0: (128, 18, 1),
         ]
         for (dtype, trait) in traits {
             #expect(dtype.block.elements == trait.elements && dtype.block.bytes == trait.bytes, "\(dtype.name)")
             #expect(dtype.bitWidth == trait.bits, "\(dtype.name)")
-            #expect(dtype.isBlockQuantized && dtype.isFloatingPoint && dtype.unsupportedReason == nil)
+            #expect(dtype.isBlockQuantized && dtype.isFloatingPoint, "\(dtype.name)")
+            #expect((dtype.unsupportedReason != nil) == Self.digestOnly.contains(dtype), "\(dtype.name)")
             #expect(dtype.byteCount(forElements: trait.elements * 3) == trait.bytes * 3)
             #expect(dtype.byteCount(forElements: trait.elements + 1) == nil)
         }
         #expect(DType.q4K.bitsPerElement == 4.5)
         #expect(DType.q8_0.bitsPerElement == 8.5)
         #expect(DType.q6K.bitsPerElement == 6.5625)
+        #expect(DType.iq4XS.bitsPerElement == 4.25)
+        #expect(DType.mxfp4.bitsPerElement == 4.25)
         #expect(Set(traits.keys) == Set(DType.allCases.filter(\.isBlockQuantized)))
     }
 
@@ -54,9 +111,13 @@ struct GGMLDequantizationTests {
         }
         #expect(DType(ggmlTypeID: 12) == .q4K)
         #expect(DType(ggmlTypeID: 30) == .bf16)
-        #expect(DType(ggmlTypeID: 16) == nil)
+        #expect(DType(ggmlTypeID: 16) == .iq2XXS && DType(ggmlTypeID: 41) == .q1_0)
+        #expect(DType(ggmlTypeID: 15) == nil)
+        #expect(DType.ggmlTypeName(forID: 15) == "Q8_K")
         #expect(DType.ggmlTypeName(forID: 16) == "IQ2_XXS")
+        #expect(DType(ggmlTypeID: 20) == .iq4NL && DType(ggmlTypeID: 23) == .iq4XS && DType(ggmlTypeID: 39) == .mxfp4)
         #expect(DType.ggmlTypeName(forID: 23) == "IQ4_XS")
+        #expect(DType.ggmlTypeName(forID: 21) == "IQ3_S")
         #expect(DType.ggmlTypeName(forID: 200) == nil)
     }
 

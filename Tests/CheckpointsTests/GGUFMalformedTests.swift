@@ -155,8 +155,8 @@ struct GGUFMalformedTests {
         try expectError(raw, tensor: "w", .shapeOverflow)
 
         raw = RawGGUF()
-        raw.tensors = [RawGGUF.tensor("w", dimensions: [256], type: 16, offset: 0)]
-        try expectError(raw, tensor: "w", .gguf(.unsupportedType(id: 16, name: "IQ2_XXS")))
+        raw.tensors = [RawGGUF.tensor("w", dimensions: [256], type: 15, offset: 0)]
+        try expectError(raw, tensor: "w", .gguf(.unsupportedType(id: 15, name: "Q8_K")))
         raw.tensors = [RawGGUF.tensor("w", dimensions: [4], type: 99, offset: 0)]
         try expectError(raw, tensor: "w", .gguf(.unsupportedType(id: 99, name: nil)))
 

@@ -52,7 +52,7 @@ struct GGUFReaderTests {
     func referenceTensors() throws {
         let checkpoint = try CheckpointReader(path: Self.referencePath).checkpoint
         let shapes = Dictionary(uniqueKeysWithValues: checkpoint.tensors.map { ($0.name, $0.shape) })
-        for dtype in GGMLDequantizationTests.quantized {
+        for dtype in GGMLDequantizationTests.inReferenceFile {
             let tensor = try #require(checkpoint.tensor(named: "quant.\(dtype.name)"))
             #expect(tensor.dtype == dtype)
             #expect(tensor.shape == [2, dtype.block.elements == 32 ? 64 : 256])
@@ -62,7 +62,7 @@ struct GGUFReaderTests {
         #expect(shapes["plain.F32"] == [3, 4])
         #expect(shapes["plain.F16"] == [2, 3])
         #expect(shapes["plain.I32"] == [2, 3])
-        #expect(checkpoint.quantizationTypes == GGMLDequantizationTests.quantized)
+        #expect(checkpoint.quantizationTypes == GGMLDequantizationTests.inReferenceFile)
         #expect(checkpoint.tensors.first?.offset == checkpoint.files[0].headerSize)
         #expect(!checkpoint.hasRemappedTensors)
     }
@@ -70,7 +70,7 @@ struct GGUFReaderTests {
     @Test("tensor values stream out equal to gguf-py's dequantization, at any chunk size")
     func referenceValues() throws {
         let reader = try CheckpointReader(path: Self.referencePath)
-        for dtype in GGMLDequantizationTests.quantized {
+        for dtype in GGMLDequantizationTests.inReferenceFile {
             let tensor = try #require(reader.checkpoint.tensor(named: "quant.\(dtype.name)"))
             let expected = try FormatFixtures.floats("GGML/\(dtype.name).expected.f32")
             for chunkBytes in [1, dtype.block.bytes * 3, CheckpointReader.defaultChunkBytes] {

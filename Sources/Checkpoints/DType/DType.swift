@@ -23,6 +23,15 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     case q4_0 = "Q4_0", q4_1 = "Q4_1"
     case q5_0 = "Q5_0", q5_1 = "Q5_1"
     case q2K = "Q2_K", q3K = "Q3_K", q4K = "Q4_K", q5K = "Q5_K", q6K = "Q6_K"
+    case iq4NL = "IQ4_NL", iq4XS = "IQ4_XS"
+    case mxfp4 = "MXFP4", nvfp4 = "NVFP4"
+    case tq1_0 = "TQ1_0", tq2_0 = "TQ2_0"
+    // GGML types read as bytes only (digests, no values): their lattice codebooks are not
+    // implemented here. A file holding them opens; their tensors are compared by digest.
+    case iq1S = "IQ1_S", iq1M = "IQ1_M"
+    case iq2XXS = "IQ2_XXS", iq2XS = "IQ2_XS", iq2S = "IQ2_S"
+    case iq3XXS = "IQ3_XXS", iq3S = "IQ3_S"
+    case q1_0 = "Q1_0"
 
     /// The dtype's name: the safetensors header name, or the GGML type name for quantized types.
     public var name: String { rawValue }
@@ -38,7 +47,8 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     /// per-block scales, decoded by dequantization).
     public var isBlockQuantized: Bool {
         switch self {
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K: true
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4,
+             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0: true
         default: false
         }
     }
@@ -47,9 +57,10 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     /// values alone; per-block scales and minimums come on top (see `bitsPerElement`).
     public var bitWidth: Int {
         switch self {
-        case .q2K: 2
-        case .q3K: 3
-        case .q4_0, .q4_1, .q4K: 4
+        case .iq1S, .iq1M, .q1_0: 1
+        case .q2K, .tq1_0, .tq2_0, .iq2XXS, .iq2XS, .iq2S: 2
+        case .q3K, .iq3XXS, .iq3S: 3
+        case .q4_0, .q4_1, .q4K, .iq4NL, .iq4XS, .mxfp4, .nvfp4: 4
         case .q5_0, .q5_1, .q5K: 5
         case .q6K: 6
         case .q8_0: 8
@@ -79,6 +90,20 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         case .q4K: (256, 144)
         case .q5K: (256, 176)
         case .q6K: (256, 210)
+        case .iq4NL: (32, 18)
+        case .iq4XS: (256, 136)
+        case .mxfp4: (32, 17)
+        case .nvfp4: (64, 36)
+        case .tq1_0: (256, 54)
+        case .tq2_0: (256, 66)
+        case .iq1S: (256, 50)
+        case .iq1M: (256, 56)
+        case .iq2XXS: (256, 66)
+        case .iq2XS: (256, 74)
+        case .iq2S: (256, 82)
+        case .iq3XXS: (256, 98)
+        case .iq3S: (256, 110)
+        case .q1_0: (128, 18)
         default: (1, bitWidth / 8)
         }
     }
@@ -94,7 +119,8 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         switch self {
         case .f16, .bf16, .f32, .f64, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f6E2M3, .f6E3M2, .f4:
             true
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K:
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4,
+             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0:
             true
         case .bool, .u8, .i8, .u16, .i16, .u32, .i32, .u64, .i64, .c64:
             false
@@ -108,6 +134,8 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
             "the safetensors specification does not define how 6-bit elements are packed into bytes"
         case .c64:
             "complex values have no single real value to fingerprint"
+        case .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0:
+            "GGML type \(name) is not dequantized by this tool (lattice codebooks), so its tensors are compared by digest only"
         default:
             nil
         }

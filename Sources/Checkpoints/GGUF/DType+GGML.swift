@@ -16,6 +16,20 @@ extension DType {
         case .q4K: 12
         case .q5K: 13
         case .q6K: 14
+        case .iq4NL: 20
+        case .iq4XS: 23
+        case .mxfp4: 39
+        case .nvfp4: 40
+        case .q1_0: 41
+        case .tq1_0: 34
+        case .tq2_0: 35
+        case .iq2XXS: 16
+        case .iq2XS: 17
+        case .iq3XXS: 18
+        case .iq1S: 19
+        case .iq3S: 21
+        case .iq2S: 22
+        case .iq1M: 29
         case .i8: 24
         case .i16: 25
         case .i32: 26
@@ -26,8 +40,8 @@ extension DType {
         }
     }
 
-    /// The dtype a GGUF tensor description's GGML type id stands for, or `nil` if this tool
-    /// cannot decode it (see `ggmlTypeName(forID:)` for the names of known but unsupported ids).
+    /// The dtype a GGUF tensor description's GGML type id stands for, or `nil` for ids this
+    /// tool cannot even size (see `ggmlTypeName(forID:)` for the names of those).
     public init?(ggmlTypeID id: UInt32) {
         guard let dtype = DType.byGGMLTypeID[id] else { return nil }
         self = dtype
@@ -42,12 +56,11 @@ extension DType {
     private static let byGGMLTypeID: [UInt32: DType] = Dictionary(
         uniqueKeysWithValues: DType.allCases.compactMap { dtype in dtype.ggmlTypeID.map { ($0, dtype) } })
 
-    /// GGML types without a decoder here: importance-matrix and ternary quantizations,
-    /// intermediate types, and ids of repacked layouts that were removed from GGUF.
+    /// GGML ids that never appear in model files: removed types, intermediate dot-product
+    /// types, and ids of repacked layouts that were removed from GGUF.
     private static let unsupportedGGMLTypeNames: [UInt32: String] = [
-        4: "Q4_2", 5: "Q4_3", 9: "Q8_1", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS",
-        19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS", 29: "IQ1_M",
-        31: "Q4_0_4_4", 32: "Q4_0_4_8", 33: "Q4_0_8_8", 34: "TQ1_0", 35: "TQ2_0",
-        36: "IQ4_NL_4_4", 37: "IQ4_NL_4_8", 38: "IQ4_NL_8_8", 39: "MXFP4", 40: "NVFP4", 41: "Q1_0",
+        4: "Q4_2", 5: "Q4_3", 9: "Q8_1", 15: "Q8_K",
+        31: "Q4_0_4_4", 32: "Q4_0_4_8", 33: "Q4_0_8_8",
+        36: "IQ4_NL_4_4", 37: "IQ4_NL_4_8", 38: "IQ4_NL_8_8",
     ]
 }

@@ -14,6 +14,15 @@
 /// - Q4_K (256, 144): d, dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles
 /// - Q5_K (256, 176): d, dmin, 12 bytes of scales/mins, 32 bytes of fifth bits, 128 bytes of nibbles
 /// - Q6_K (256, 210): 128 bytes low nibbles, 64 bytes of 2-bit highs, 16 int8 scales, d
+/// - IQ4_NL (32, 18): d, nibbles as Q4_0 indexing a fixed 16-value non-linear codebook; d × code
+/// - IQ4_XS (256, 136): d, 16 bits of high scale bits, 4 bytes of low scale nibbles, 128 bytes of
+///   nibbles; eight 32-value groups with 6-bit scales (minus 32), values from the IQ4_NL codebook
+/// - MXFP4 (32, 17): an E8M0 exponent byte e, nibbles as Q4_0 holding E2M1 codes; the codes are
+///   stored doubled as integers (0, 1, 2, 3, 4, 6, 8, 12 and negatives), scaled by 2^(e − 128)
+/// - NVFP4 (64, 36): four unsigned E4M3 scales (one per 16 values, halved for the doubled
+///   codes; 0x7F reads as 0), then 4 × 8 bytes of E2M1 nibbles (low nibbles first)
+/// - TQ1_0 (256, 54): 48 + 4 bytes of base-3 packed ternary digits, d; d × (trit − 1)
+/// - TQ2_0 (256, 66): 64 bytes of 2-bit values (four 32-value planes per 32 bytes), d; d × (q − 1)
 enum GGMLDequantizer {
     /// Decodes `count` values (a whole number of blocks) stored at `source` into `target`.
     static func dequantize(_ dtype: DType, _ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, count: Int) {
@@ -32,6 +41,12 @@ enum GGMLDequantizer {
         case .q4K: kernel = q4K
         case .q5K: kernel = q5K
         case .q6K: kernel = q6K
+        case .iq4NL: kernel = iq4NL
+        case .iq4XS: kernel = iq4XS
+        case .mxfp4: kernel = mxfp4
+        case .nvfp4: kernel = nvfp4
+        case .tq1_0: kernel = tq1_0
+        case .tq2_0: kernel = tq2_0
         default: preconditionFailure("dequantize: \(dtype.name) is not a GGML block-quantized type")
         }
         for block in 0..<blocks {
@@ -208,6 +223,108 @@ enum GGMLDequantizer {
                     y[l + 32] = dl[group + 2] * Float(q2)
                     y[l + 64] = dl[group + 4] * Float(q3)
                     y[l + 96] = dl[group + 6] * Float(q4)
+                }
+            }
+        }
+    }
+
+    // MARK: - Codebook types
+
+    /// The IQ4_NL/IQ4_XS codebook: 16 non-uniformly spaced int8 levels, denser near zero.
+    private static let nonLinearLevels: [Float] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+
+    /// E2M1 values doubled, so they are integers: index bit 3 is the sign.
+    private static let e2m1Doubled: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
+
+    /// Low nibbles of 16 bytes are values 0–15, high nibbles 16–31, each `scale × level`.
+    @inline(__always)
+    private static func nibbleCodebook(_ nibbles: UnsafePointer<UInt8>, _ scale: Float, _ levels: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        for j in 0..<16 {
+            out[j] = scale * levels[Int(nibbles[j] & 0x0F)]
+            out[j + 16] = scale * levels[Int(nibbles[j] >> 4)]
+        }
+    }
+
+    private static func iq4NL(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        nonLinearLevels.withUnsafeBufferPointer { nibbleCodebook(bytes(block, 2), half(block, 0), $0.baseAddress!, out) }
+    }
+
+    private static func iq4XS(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 0)
+        let highScales = UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        let lowScales = bytes(block, 4)
+        nonLinearLevels.withUnsafeBufferPointer { levels in
+            for group in 0..<8 {
+                let low = (lowScales[group / 2] >> UInt8(4 * (group % 2))) & 0x0F
+                let high = UInt8(truncatingIfNeeded: highScales >> UInt16(2 * group)) & 0x03
+                let scale = d * Float(Int32(low | high << 4) - 32)
+                nibbleCodebook(bytes(block, 8 + group * 16), scale, levels.baseAddress!, out + group * 32)
+            }
+        }
+    }
+
+    private static func mxfp4(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        // 2^(e − 128): half the E8M0 scale, because the codes are stored doubled. Exponents 0
+        // and 1 give subnormal scales; 255 is a finite 2^127 here, as in ggml (not NaN).
+        let e = UInt32(block.load(as: UInt8.self))
+        let scale = Float(bitPattern: e < 2 ? 0x0020_0000 << e : (e - 1) << 23)
+        e2m1Doubled.withUnsafeBufferPointer { nibbleCodebook(bytes(block, 1), scale, $0.baseAddress!, out) }
+    }
+
+    private static func nvfp4(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        e2m1Doubled.withUnsafeBufferPointer { codes in
+            for sub in 0..<4 {
+                let scale = unsignedE4M3Halved(block.load(fromByteOffset: sub, as: UInt8.self))
+                let nibbles = bytes(block, 4 + sub * 8)
+                let y = out + sub * 16
+                for j in 0..<8 {
+                    y[j] = scale * codes[Int(nibbles[j] & 0x0F)]
+                    y[j + 8] = scale * codes[Int(nibbles[j] >> 4)]
+                }
+            }
+        }
+    }
+
+    /// An unsigned E4M3 scale (bias 7, bit 7 ignored) times ½; 0 and 0x7F (NaN) read as 0.
+    @inline(__always)
+    private static func unsignedE4M3Halved(_ x: UInt8) -> Float {
+        if x == 0 || x == 0x7F { return 0 }
+        let exponent = Int((x >> 3) & 0x0F)
+        let mantissa = Float(x & 0x07)
+        let value = exponent == 0 ? mantissa * 0x1p-9 : (1 + mantissa / 8) * Float(sign: .plus, exponent: exponent - 7, significand: 1)
+        return value * 0.5
+    }
+
+    // MARK: - Ternary types
+
+    /// TQ1_0 packs 5 trits per byte (4 in the last 4 bytes) as ⌈t × 256 / 243⌉: digit k of a
+    /// byte is recovered as `((byte × 3^k mod 256) × 3) >> 8`.
+    private static func tq1_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 52)
+        let powers: [UInt8] = [1, 3, 9, 27, 81]
+        func trit(_ byte: UInt8, _ power: UInt8) -> Float {
+            Float(Int32((UInt16(byte &* power) * 3) >> 8) - 1)
+        }
+        let packed = bytes(block, 0)
+        var index = 0
+        for (start, width, digits) in [(0, 32, 5), (32, 16, 5), (48, 4, 4)] {
+            for k in 0..<digits {
+                for m in 0..<width {
+                    out[index] = d * trit(packed[start + m], powers[k])
+                    index += 1
+                }
+            }
+        }
+    }
+
+    private static func tq2_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 64)
+        let packed = bytes(block, 0)
+        for chunk in 0..<2 {
+            for plane in 0..<4 {
+                for m in 0..<32 {
+                    let q = (packed[chunk * 32 + m] >> UInt8(2 * plane)) & 0x03
+                    out[chunk * 128 + plane * 32 + m] = d * Float(Int32(q) - 1)
                 }
             }
         }

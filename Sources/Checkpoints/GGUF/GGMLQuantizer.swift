@@ -1,4 +1,6 @@
-/// Quantization of `Float` values to the simple 32-value GGML block types.
+import Foundation
+
+/// Quantization of `Float` values to the simple 32-value GGML block types and MXFP4.
 ///
 /// Bit-exact with gguf-py's `gguf.quants` (Q8_0 is also bit-exact with ggml's reference
 /// `quantize_row_q8_0`), so test fixtures and demo copies made here match what the
@@ -6,7 +8,7 @@
 /// scales iteratively and are not needed to read checkpoints.
 public enum GGMLQuantizer {
     /// The types `quantize` supports.
-    public static let supportedTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1]
+    public static let supportedTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .mxfp4]
 
     /// Quantizes `values` (a multiple of 32 of them, row-major) into blocks of `dtype`.
     /// Precondition: `dtype` is in `supportedTypes`.
@@ -15,6 +17,7 @@ public enum GGMLQuantizer {
         precondition(values.count % 32 == 0, "GGMLQuantizer: \(values.count) values are not whole blocks of 32")
         var output: [UInt8] = []
         output.reserveCapacity(values.count / 32 * dtype.block.bytes)
+        let blockBytes = dtype.block.bytes
         values.withUnsafeBufferPointer { all in
             for start in stride(from: 0, to: all.count, by: 32) {
                 let block = UnsafeBufferPointer(rebasing: all[start..<start + 32])
@@ -24,10 +27,12 @@ public enum GGMLQuantizer {
                 case .q4_1: q4_1(block, &output)
                 case .q5_0: q5_0(block, &output)
                 case .q5_1: q5_1(block, &output)
+                case .mxfp4: mxfp4(block, &output)
                 default: break
                 }
             }
         }
+        assert(output.count == values.count / 32 * blockBytes)
         return output
     }
 
@@ -97,6 +102,30 @@ public enum GGMLQuantizer {
 
     /// `np.trunc(v).astype(np.uint8)` for the non-negative values the quantizers produce.
     @inline(__always)
+    /// MXFP4: the shared exponent puts the largest magnitude in [4, 8) × 2^(e − 128) — the
+    /// top of the doubled E2M1 range is 12 — then each value takes the nearest code (first
+    /// one on ties, numpy `argmin`, so zero is +0).
+    private static func mxfp4(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let codes: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
+        var amax: Float = 0
+        for value in x { amax = max(amax, abs(value)) }
+        // gguf-py: floor(log2(amax)) − 2 + 127 cast to uint8 (0 for an all-zero block).
+        let exponent = amax > 0 ? Int(Foundation.log2(amax).rounded(.down)) - 2 + 127 : 0
+        let e = UInt32(UInt8(truncatingIfNeeded: exponent))
+        let scale = Float(bitPattern: e < 2 ? 0x0020_0000 << e : (e - 1) << 23)
+        func nearest(_ value: Float) -> UInt8 {
+            var best = 0
+            var bestError = Float.infinity
+            for (index, code) in codes.enumerated() {
+                let error = abs(scale * code - value)
+                if error < bestError { best = index; bestError = error }
+            }
+            return UInt8(best)
+        }
+        output.append(UInt8(e))
+        for j in 0..<16 { output.append(nearest(x[j]) | nearest(x[j + 16]) << 4) }
+    }
+
     private static func truncatedByte(_ value: Float) -> UInt8 {
         guard value.isFinite, value > 0 else { return 0 }
         return UInt8(min(value.rounded(.towardZero), 255))

@@ -16,7 +16,7 @@ public struct TensorBytes: Sendable {
     }
 
     /// A tensor from `Float` values: F32/F64/F16/BF16 are encoded (round to nearest even),
-    /// Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 quantized as ggml does.
+    /// Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/MXFP4 quantized as gguf-py does (`GGMLQuantizer`).
     public init(name: String, shape: [Int], values: [Float], as dtype: DType = .f32) {
         let bytes = dtype.isBlockQuantized ? GGMLQuantizer.quantize(values, as: dtype) : FloatEncoding.encode(values, as: dtype)
         self.init(name: name, dtype: dtype, shape: shape, bytes: bytes)

@@ -1,3 +1,4 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
 
@@ -13,11 +14,22 @@ enum VerdictRules {
         case "Q8_0": 0.005
         case "Q6_K": 0.01
         case "Q5_0", "Q5_1", "Q5_K": 0.025
-        case "Q4_0", "Q4_1", "Q4_K": 0.06
+        case "Q4_0", "Q4_1", "Q4_K", "IQ4_NL", "IQ4_XS": 0.06
+        case "MXFP4", "NVFP4": 0.11
         case "Q3_K": 0.12
         case "Q2_K": 0.25
         default: nil
         }
+    }
+
+    /// Whether a dtype name is a GGML block quantization (Q8_0 … Q6_K, IQ*, MXFP4, NVFP4, TQ*).
+    static func isGGMLQuantized(_ dtype: String) -> Bool {
+        DType(rawValue: dtype)?.isBlockQuantized ?? false
+    }
+
+    /// Whether a dtype name is a GGML type whose values this tool does not decode.
+    static func isDigestOnly(_ dtype: String) -> Bool {
+        DType(rawValue: dtype).map { $0.isBlockQuantized && $0.unsupportedReason != nil } ?? false
     }
 
     static func decide(
@@ -89,6 +101,13 @@ enum VerdictRules {
         if let s = alignment.suspectVocabularyRows, let r = alignment.referenceVocabularyRows, s != r {
             evidence.append("The vocabulary has \(s) rows against the reference's \(r) (\(s > r ? "extended" : "trimmed")).")
         }
+        // Matrices stored in a type read by digest only (IQ1–IQ3 GGUF quantizations) took no part.
+        let undecoded = suspect.tensors.filter { $0.role.isWeightMatrix && isDigestOnly($0.dtype) }
+        if !undecoded.isEmpty {
+            let types = Set(undecoded.map(\.dtype)).sorted().joined(separator: ", ")
+            let parameters = undecoded.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            evidence.append("\(undecoded.count) weight matrices (\(parameters) parameters) are stored as \(types), which this tool reads by digest only; they were not compared.")
+        }
 
         let pText = LogProbability.format(combinedLogP)
         let cosineText = estimatedCosine.map { String(format: ", estimated cosine %.4f", $0) } ?? ""
@@ -114,15 +133,15 @@ enum VerdictRules {
         // Lossy re-encoding: every matrix matches with the small, uniform error of a narrower
         // dtype — the stored one, the value grid (FP8 values kept in BF16), or a GGUF quantization.
         func effective(_ tensor: TensorFingerprint) -> String {
-            tensor.dtype.hasPrefix("Q") ? tensor.dtype : (tensor.valueGrid ?? tensor.dtype)
+            isGGMLQuantized(tensor.dtype) ? tensor.dtype : (tensor.valueGrid ?? tensor.dtype)
         }
-        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effective))
+        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix && !isDigestOnly($0.dtype) }.map(effective))
         let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effective))
         if let cosine = estimatedCosine, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
            suspectTypes != referenceTypes, let target = suspectTypes.compactMap(expectedRoundingError).max() {
             let ratio = max(0, 1 / (cosine * cosine) - 1).squareRoot()
             if ratio <= 3 * target {
-                let quantized = suspectTypes.filter { $0.hasPrefix("Q") }.sorted()
+                let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
                 let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
                 var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
                 if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }

@@ -10,6 +10,8 @@ Writes, under Fixtures/:
   GGML/<TYPE>.blocks        raw quantized blocks (little-endian, as stored in GGUF)
   GGML/<TYPE>.expected.f32  gguf-py's dequantization of those blocks (float32 LE)
   GGML/<TYPE>.input.f32     for types gguf-py can quantize: the float32 input it quantized
+                            (IQ4_NL, IQ4_XS and MXFP4 blocks come from their own RNG, so adding
+                            them left every earlier fixture byte-identical)
   GGUF/reference.gguf       GGUF v3 written by gguf-py's GGUFWriter: one metadata key of
                             every value type (nested array included) and one tensor per type
   GGUF/tiny-llama.gguf      a 1-layer Llama written like convert_hf_to_gguf.py does it
@@ -89,6 +91,49 @@ def write_ggml_vectors() -> dict:
     (out / "BF16.expected.f32").write_bytes(
         gguf.quants.dequantize(bf16.view(np.uint8).reshape(1, -1), T.BF16).reshape(-1).astype("<f4").tobytes())
     return blocks_by_type
+
+
+def write_nonlinear_vectors() -> None:
+    """IQ4_NL, IQ4_XS (16-entry non-linear codebook), TQ1_0, TQ2_0, NVFP4: random blocks with finite scales,
+    dequantized by gguf-py (which has no quantizer for them). MXFP4 (E2M1 values, E8M0 scale):
+    gguf-py's quantization of 8 blocks spanning magnitudes 1e-6 … 3 (a zero block, an
+    outlier, exact ties), and its dequantization of those blocks."""
+    own = np.random.default_rng(20261130)
+    out = HERE / "GGML"
+    for qtype, n_blocks in [(T.IQ4_NL, 6), (T.IQ4_XS, 2)]:
+        _, type_size = gguf.GGML_QUANT_SIZES[qtype]
+        blocks = own.integers(0, 256, size=(n_blocks, type_size), dtype=np.uint8)
+        magnitudes = np.exp(own.uniform(np.log(1e-6), np.log(0.5), n_blocks)).astype(np.float16)
+        signs = np.where(own.random(n_blocks) < 0.25, -1, 1).astype(np.float16)
+        blocks[:, 0:2] = (magnitudes * signs).astype(np.float16).view(np.uint8).reshape(n_blocks, 2)
+        expected = gguf.quants.dequantize(blocks.reshape(1, -1), qtype).reshape(-1).astype(np.float32)
+        assert np.all(np.isfinite(expected)), qtype
+        (out / f"{qtype.name}.blocks").write_bytes(blocks.tobytes())
+        (out / f"{qtype.name}.expected.f32").write_bytes(expected.astype("<f4").tobytes())
+    x = own.standard_normal(256).astype(np.float32)
+    x *= np.repeat(np.array([1e-6, 1e-3, 0.05, 0.05, 1, 3, 0, 1], dtype=np.float32), 32)
+    x[200] = np.float32(-40)
+    x[224:256] = (np.arange(32, dtype=np.float32) - 16) / np.float32(4)
+    blocks = gguf.quants.quantize(x.reshape(1, -1), T.MXFP4).reshape(-1)
+    expected = gguf.quants.dequantize(blocks.reshape(1, -1), T.MXFP4).reshape(-1).astype(np.float32)
+    (out / "MXFP4.input.f32").write_bytes(x.astype("<f4").tobytes())
+    (out / "MXFP4.blocks").write_bytes(blocks.tobytes())
+    (out / "MXFP4.expected.f32").write_bytes(expected.astype("<f4").tobytes())
+    # Ternary TQ1_0/TQ2_0 (d is the block's last 2 bytes) and NVFP4 (four E4M3 sub-scales,
+    # every byte value allowed): random blocks, dequantized by gguf-py.
+    for qtype, n_blocks, d_offset in [(T.TQ1_0, 2, 52), (T.TQ2_0, 2, 64), (T.NVFP4, 6, None)]:
+        _, type_size = gguf.GGML_QUANT_SIZES[qtype]
+        blocks = own.integers(0, 256, size=(n_blocks, type_size), dtype=np.uint8)
+        if d_offset is not None:
+            magnitudes = np.exp(own.uniform(np.log(1e-6), np.log(0.5), n_blocks)).astype(np.float16)
+            signs = np.where(own.random(n_blocks) < 0.25, -1, 1).astype(np.float16)
+            blocks[:, d_offset:d_offset + 2] = (magnitudes * signs).astype(np.float16).view(np.uint8).reshape(n_blocks, 2)
+        else:
+            blocks[0, 0:4] = np.array([0x00, 0x7F, 0x01, 0xFF], dtype=np.uint8)  # zero, NaN-as-zero, subnormal, top bit set
+        expected = gguf.quants.dequantize(blocks.reshape(1, -1), qtype).reshape(-1).astype(np.float32)
+        assert np.all(np.isfinite(expected)), qtype
+        (out / f"{qtype.name}.blocks").write_bytes(blocks.tobytes())
+        (out / f"{qtype.name}.expected.f32").write_bytes(expected.astype("<f4").tobytes())
 
 
 def write_reference_gguf(blocks_by_type: dict) -> None:
@@ -211,5 +256,6 @@ if __name__ == "__main__":
     blocks = write_ggml_vectors()
     write_reference_gguf(blocks)
     write_tiny_llama()
+    write_nonlinear_vectors()
     for path in sorted(HERE.glob("GG*/*")):
         print(f"{path.relative_to(HERE)}  {path.stat().st_size} bytes")

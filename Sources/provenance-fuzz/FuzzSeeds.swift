@@ -1,0 +1,88 @@
+import Checkpoints
+import Fingerprinting
+import Foundation
+
+/// A small seed corpus for every fuzz target, written with the project's own writers:
+/// safetensors with every dtype, GGUF with float, legacy and k-quant types, a PyTorch archive
+/// (whole, and its pickle alone), and a fingerprint file.
+enum FuzzSeeds {
+    static func write(to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let scratch = directory + "/.scratch"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        func seed(_ name: String, _ target: FuzzTarget, _ payload: [UInt8]) throws {
+            try Data([target.rawValue] + payload).write(to: URL(fileURLWithPath: directory + "/" + name))
+        }
+        func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+        let values = (0..<64).map { Float(sin(Double($0) * 0.7)) * 0.05 }
+        var floats: [TensorBytes] = [.f32, .f16, .bf16, .f64].map {
+            TensorBytes(name: "model.layers.0.mlp.\($0.name.lowercased()).weight", shape: [8, 8], values: values, as: $0)
+        }
+        floats.append(TensorBytes(name: "model.embed_tokens.weight", shape: [16, 4], values: values))
+        let safetensors = scratch + "/seed.safetensors"
+        try SafetensorsWriter.write(floats, metadata: ["format": "pt"], to: safetensors)
+        try seed("safetensors-floats", .checkpointFile, try bytes(safetensors))
+
+        let others = DType.allCases.filter { dtype in
+            !dtype.isBlockQuantized && (try? SafetensorsWriter.write(
+                [TensorBytes(name: "t", dtype: dtype, shape: [4], bytes: [UInt8](repeating: 0x41, count: dtype.byteCount(forElements: 4) ?? 0))],
+                to: scratch + "/probe.safetensors")) != nil
+        }
+        let mixed = others.enumerated().map { index, dtype in
+            TensorBytes(name: "t\(index).\(dtype.name)", dtype: dtype, shape: [2, 4],
+                        bytes: (0..<(dtype.byteCount(forElements: 8) ?? 0)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ index) })
+        }
+        try SafetensorsWriter.write(mixed, to: safetensors)
+        try seed("safetensors-dtypes", .checkpointFile, try bytes(safetensors))
+
+        var metadata = GGUFMetadata()
+        metadata["general.architecture"] = .string("llama")
+        metadata["llama.attention.head_count"] = .uint32(2)
+        metadata["llama.attention.head_count_kv"] = .uint32(2)
+        let quantized = (0..<1024).map { Float(cos(Double($0) * 0.3)) }
+        var ggufTensors: [TensorBytes] = [
+            TensorBytes(name: "token_embd.weight", shape: [16, 4], values: values, as: .f16),
+            TensorBytes(name: "blk.0.attn_q.weight", shape: [4, 256], values: quantized, as: .q8_0),
+            TensorBytes(name: "blk.0.attn_k.weight", shape: [4, 256], values: quantized, as: .q4_0),
+            TensorBytes(name: "blk.0.ffn_up.weight", shape: [4, 256], values: quantized, as: .q5_1),
+        ]
+        for (index, dtype) in DType.allCases.enumerated() where dtype.isBlockQuantized && !GGMLQuantizer.supportedTypes.contains(dtype) && dtype.ggmlTypeID != nil {
+            ggufTensors.append(TensorBytes(name: "blk.1.extra\(index).weight", dtype: dtype, shape: [1, 256],
+                                           bytes: (0..<(dtype.byteCount(forElements: 256) ?? 0)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ index) }))
+        }
+        let gguf = scratch + "/seed.gguf"
+        try GGUFWriter.write(ggufTensors, metadata: metadata, to: gguf)
+        try seed("gguf", .checkpointFile, try bytes(gguf))
+
+        let pytorch = scratch + "/seed.pt"
+        try PyTorchWriter.write(Array(floats.prefix(3)), to: pytorch, archiveName: "archive")
+        let archive = try bytes(pytorch)
+        try seed("pytorch-archive", .checkpointFile, archive)
+        if let pickle = storedRecord(named: "archive/data.pkl", in: archive) {
+            try seed("pytorch-pickle", .pickle, pickle)
+        }
+
+        let fingerprint = try Fingerprinter.fingerprint(path: gguf)
+        try seed("fingerprint", .fingerprintFile, try fingerprint.encoded())
+    }
+
+    /// The bytes of an uncompressed zip record, found by its local file header.
+    static func storedRecord(named name: String, in zip: [UInt8]) -> [UInt8]? {
+        func integer(_ offset: Int, _ width: Int) -> Int {
+            (0..<width).reduce(0) { $0 | Int(zip[offset + $1]) << (8 * $1) }
+        }
+        var offset = 0
+        while offset + 30 <= zip.count, integer(offset, 4) == 0x0403_4B50 {
+            let size = integer(offset + 18, 4), nameLength = integer(offset + 26, 2), extraLength = integer(offset + 28, 2)
+            let start = offset + 30 + nameLength + extraLength
+            guard start + size <= zip.count else { return nil }
+            if String(decoding: zip[(offset + 30)..<(offset + 30 + nameLength)], as: UTF8.self) == name {
+                return Array(zip[start..<(start + size)])
+            }
+            offset = start + size
+        }
+        return nil
+    }
+}
