@@ -319,4 +319,27 @@ struct PyTorchRefusalTests {
         path = try archive([0x30])
         expectError(path, .opcodeNotAllowed(opcode: 0x30, name: "POP"))
     }
+
+    /// Found by `make fuzz`: 50 000 nested one-element tuples overflowed the stack when the
+    /// value was released (a crash, not an error). Nesting is now refused while building.
+    @Test("deep nesting and self-containing lists are refused, not a stack overflow")
+    func deepNesting() throws {
+        var path = try archive([0x7D] + [UInt8](repeating: 0x85, count: 50_000))  // EMPTY_DICT, TUPLE1 × 50 000
+        expectError(path, .pickleMalformed("containers nest deeper than 32 levels"))
+        // A list appended to itself over and over (BINPUT 0, then BINGET 0 + APPEND repeatedly).
+        path = try archive([0x5D, 0x71, 0x00] + [UInt8](repeating: 0, count: 40).flatMap { _ in [0x68, 0x00, 0x61] as [UInt8] })
+        expectError(path, .pickleMalformed("containers nest deeper than 32 levels"))
+        // Lists nested 32 deep are fine.
+        path = try archive([0x5D] + (0..<31).flatMap { _ in [0x5D, 0x61] as [UInt8] })
+        #expect(try CheckpointReader(path: path).checkpoint.tensors.isEmpty)
+    }
+
+    @Test("a small pickle whose shared tuples make an exponentially large tree is refused, not walked for ever")
+    func exponentialSharing() throws {
+        // NONE, then 30 × (BINPUT i, BINGET i, TUPLE2): x → (x, x), 2^30 leaves in ~150 bytes.
+        var body: [UInt8] = [0x4E]
+        for level in 0..<30 { body += [0x71, UInt8(level), 0x68, UInt8(level), 0x86] }
+        let path = try archive(body)
+        expectError(path, .pickleMalformed("the object has more than \(1 << 22) values to walk (containers are shared over and over)"))
+    }
 }

@@ -159,6 +159,32 @@ struct LineageTests {
         #expect(abs((weights["independent@1"] ?? 0) - 0.4) < 0.05, "\(weights)")
     }
 
+    @Test("linear merge of three releases 0.5·release + 0.3·sibling + 0.2·independent → all three named with their weights")
+    func threeWayMerge() throws {
+        let lineage = Self.lineage
+        let pair = StructuralEdits.merge(lineage.release, lineage.sibling, weight: 0.625)
+        let suspect = StructuralEdits.merge(pair, lineage.independent, weight: 0.8)
+        let registry = try lineage.registry() + [("sibling@1", try Fixtures.fingerprint(lineage.sibling))]
+        let result = Scan.run(try Fixtures.fingerprint(suspect), against: registry)
+        #expect(result.attribution.verdict == .merge, "\(result.attribution.sentence)")
+        let weights = Dictionary(uniqueKeysWithValues: result.attribution.components.map { ($0.label, $0.weight ?? -1) })
+        #expect(Set(weights.keys) == ["release@1", "sibling@1", "independent@1"], "\(result.attribution.sentence)")
+        #expect(abs((weights["release@1"] ?? 0) - 0.5) < 0.05, "\(weights)")
+        #expect(abs((weights["sibling@1"] ?? 0) - 0.3) < 0.05, "\(weights)")
+        #expect(abs((weights["independent@1"] ?? 0) - 0.2) < 0.05, "\(weights)")
+        #expect(result.attribution.relations.contains { $0.method == "joint sketch fit" })
+    }
+
+    @Test("a two-release merge stays a pair when the other related releases are registered too")
+    func twoWayMergeWithSiblingRegistered() throws {
+        let lineage = Self.lineage
+        let suspect = StructuralEdits.merge(lineage.release, lineage.independent, weight: 0.6)
+        let registry = try lineage.registry() + [("sibling@1", try Fixtures.fingerprint(lineage.sibling))]
+        let result = Scan.run(try Fixtures.fingerprint(suspect), against: registry)
+        #expect(result.attribution.verdict == .merge, "\(result.attribution.sentence)")
+        #expect(Set(result.attribution.components.map(\.label)) == ["release@1", "independent@1"], "\(result.attribution.sentence)")
+    }
+
     // MARK: - Honest cases
 
     @Test("an honest sibling fine-tune of the base → attributed to the base, not the release")

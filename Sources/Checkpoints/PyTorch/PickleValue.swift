@@ -35,11 +35,15 @@ indirect enum PickleValue {
 /// A list, shared by reference like Python's (the memo and the stack see the same object).
 final class PickleList {
     var items: [PickleValue] = []
+    /// Nesting depth (1 + the deepest item), kept by the unpickler.
+    var depth = 1
 }
 
 /// A dict or `OrderedDict` in insertion order, shared by reference.
 final class PickleDict {
     var pairs: [(key: PickleValue, value: PickleValue)] = []
+    /// Nesting depth (1 + the deepest key or value), kept by the unpickler.
+    var depth = 1
 }
 
 /// The globals the unpickler accepts: each is data or a pure tensor-rebuilding step.

@@ -6,7 +6,9 @@ struct PyTorchArchive {
     /// Largest `data.pkl` accepted; a checkpoint's is kilobytes to a few megabytes.
     static let maximumPickleBytes: UInt64 = 64 << 20
     /// Deepest nesting of containers walked to find tensors.
-    static let maximumNesting = 32
+    static let maximumNesting = RestrictedUnpickler.maximumNesting
+    /// Values walked while looking for tensors; a state dict has a few per tensor.
+    static let maximumVisits = 1 << 22
 
     var tensors: [TensorInfo]
     /// `archive`, `byteorder`, `version` records.
@@ -59,7 +61,8 @@ struct PyTorchArchive {
         }
 
         var found: [(name: String, tensor: PickleTensor)] = []
-        try Self.collect(object, prefix: "", depth: 0, into: &found, file: name)
+        var visits = 0
+        try Self.collect(object, prefix: "", depth: 0, into: &found, visits: &visits, file: name)
         var tensors: [TensorInfo] = []
         var seen = Set<String>()
         for (tensorName, tensor) in found {
@@ -78,10 +81,16 @@ struct PyTorchArchive {
     /// Walks dicts (keys joined with "."), lists and tuples (indices) down to tensors;
     /// other leaves (ints, strings, None: epochs, config) are skipped.
     private static func collect(
-        _ value: PickleValue, prefix: String, depth: Int, into found: inout [(name: String, tensor: PickleTensor)], file: String
+        _ value: PickleValue, prefix: String, depth: Int, into found: inout [(name: String, tensor: PickleTensor)],
+        visits: inout Int, file: String
     ) throws(CheckpointError) {
         guard depth <= maximumNesting else {
             throw CheckpointError(file: file, rule: .pytorch(.pickleMalformed("containers nest deeper than \(maximumNesting) levels around '\(prefix)'")))
+        }
+        // Shared references (the memo) can make a small pickle an exponentially large tree.
+        visits += 1
+        guard visits <= maximumVisits else {
+            throw CheckpointError(file: file, rule: .pytorch(.pickleMalformed("the object has more than \(maximumVisits) values to walk (containers are shared over and over)")))
         }
         func child(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
         switch value {
@@ -90,18 +99,18 @@ struct PyTorchArchive {
         case .dict(let dict):
             for (key, item) in dict.pairs {
                 switch key {
-                case .string(let text): try collect(item, prefix: child(text), depth: depth + 1, into: &found, file: file)
-                case .int(let number): try collect(item, prefix: child(String(number)), depth: depth + 1, into: &found, file: file)
+                case .string(let text): try collect(item, prefix: child(text), depth: depth + 1, into: &found, visits: &visits, file: file)
+                case .int(let number): try collect(item, prefix: child(String(number)), depth: depth + 1, into: &found, visits: &visits, file: file)
                 default: continue
                 }
             }
         case .list(let list):
             for (index, item) in list.items.enumerated() {
-                try collect(item, prefix: child(String(index)), depth: depth + 1, into: &found, file: file)
+                try collect(item, prefix: child(String(index)), depth: depth + 1, into: &found, visits: &visits, file: file)
             }
         case .tuple(let items):
             for (index, item) in items.enumerated() {
-                try collect(item, prefix: child(String(index)), depth: depth + 1, into: &found, file: file)
+                try collect(item, prefix: child(String(index)), depth: depth + 1, into: &found, visits: &visits, file: file)
             }
         default:
             return

@@ -9,12 +9,18 @@
 struct RestrictedUnpickler {
     static let maximumStackDepth = 1 << 20
     static let maximumMarkDepth = 1 << 12
+    /// Containers (tuples, lists, dicts) may nest this deep; `torch.save` output nests a few
+    /// levels. Checked while building, because a value nested tens of thousands of levels
+    /// deep overflows the stack when it is merely released.
+    static let maximumNesting = 32
 
     private let bytes: [UInt8]
     private var position = 0
     private var stack: [PickleValue] = []
+    /// Nesting depth of each stack item (1 for scalars; lists and dicts keep theirs).
+    private var depths: [Int] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: (value: PickleValue, depth: Int)] = [:]
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -65,21 +71,56 @@ struct RestrictedUnpickler {
 
     // MARK: - Stack
 
-    private mutating func push(_ value: PickleValue) throws(PickleRefusal) {
+    private mutating func push(_ value: PickleValue, depth: Int = 1) throws(PickleRefusal) {
         guard stack.count < Self.maximumStackDepth else { throw .malformed("the stack grows beyond \(Self.maximumStackDepth) items") }
+        guard depth <= Self.maximumNesting else { throw .malformed("containers nest deeper than \(Self.maximumNesting) levels") }
         stack.append(value)
+        depths.append(depth)
     }
 
     private mutating func pop() throws(PickleRefusal) -> PickleValue {
-        guard let value = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw .malformed("an opcode pops from an empty stack") }
-        return value
+        try popWithDepth().value
+    }
+
+    private mutating func popWithDepth() throws(PickleRefusal) -> (value: PickleValue, depth: Int) {
+        guard stack.count > (marks.last ?? 0), let value = stack.popLast(), let depth = depths.popLast() else {
+            throw .malformed("an opcode pops from an empty stack")
+        }
+        return (value, Self.depth(of: value, stored: depth))
     }
 
     private mutating func popMark() throws(PickleRefusal) -> [PickleValue] {
+        try popMarkWithDepth().items
+    }
+
+    /// The items above the last MARK and the deepest of them.
+    private mutating func popMarkWithDepth() throws(PickleRefusal) -> (items: [PickleValue], depth: Int) {
         guard let mark = marks.popLast(), mark <= stack.count else { throw .malformed("an opcode needs a MARK that is not there") }
         let items = Array(stack[mark...])
+        let depth = zip(items, depths[mark...]).map { Self.depth(of: $0, stored: $1) }.max() ?? 0
         stack.removeSubrange(mark...)
-        return items
+        depths.removeSubrange(mark...)
+        return (items, depth)
+    }
+
+    /// Lists and dicts grow after they are pushed, so their depth lives in the object.
+    private static func depth(of value: PickleValue, stored: Int) -> Int {
+        switch value {
+        case .list(let list): list.depth
+        case .dict(let dict): dict.depth
+        default: stored
+        }
+    }
+
+    /// Pushes a tuple of items whose deepest is `depth` levels deep.
+    private mutating func pushTuple(_ items: [PickleValue], deepest depth: Int) throws(PickleRefusal) {
+        try push(.tuple(items), depth: depth + 1)
+    }
+
+    /// Records that a container now holds an item `depth` levels deep.
+    private static func deepen(_ container: inout Int, holding depth: Int) throws(PickleRefusal) {
+        container = max(container, depth + 1)
+        guard container <= maximumNesting else { throw .malformed("containers nest deeper than \(maximumNesting) levels") }
     }
 
     private mutating func top() throws(PickleRefusal) -> PickleValue {
@@ -88,7 +129,7 @@ struct RestrictedUnpickler {
     }
 
     private mutating func memoize(_ index: Int) throws(PickleRefusal) {
-        memo[index] = try top()
+        memo[index] = (try top(), depths.last ?? 1)
     }
 
     // MARK: - Interpreting
@@ -112,15 +153,21 @@ struct RestrictedUnpickler {
             case 0x7D: try push(.dict(PickleDict()))  // EMPTY_DICT
             case 0x5D: try push(.list(PickleList()))  // EMPTY_LIST
             case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark()))  // TUPLE
-            case 0x85: try push(.tuple([try pop()]))  // TUPLE1
+            case 0x74:  // TUPLE
+                let (items, depth) = try popMarkWithDepth()
+                try pushTuple(items, deepest: depth)
+            case 0x85:  // TUPLE1
+                let first = try popWithDepth()
+                try pushTuple([first.value], deepest: first.depth)
             case 0x86:  // TUPLE2
-                let second = try pop()
-                try push(.tuple([try pop(), second]))
+                let second = try popWithDepth()
+                let first = try popWithDepth()
+                try pushTuple([first.value, second.value], deepest: max(first.depth, second.depth))
             case 0x87:  // TUPLE3
-                let third = try pop()
-                let second = try pop()
-                try push(.tuple([try pop(), second, third]))
+                let third = try popWithDepth()
+                let second = try popWithDepth()
+                let first = try popWithDepth()
+                try pushTuple([first.value, second.value, third.value], deepest: max(first.depth, second.depth, third.depth))
             case 0x4E: try push(.none)  // NONE
             case 0x88: try push(.bool(true))  // NEWTRUE
             case 0x89: try push(.bool(false))  // NEWFALSE
@@ -152,22 +199,29 @@ struct RestrictedUnpickler {
             case 0x94: try memoize(memo.count)  // MEMOIZE
             case 0x68, 0x6A:  // BINGET, LONG_BINGET
                 let index = opcode == 0x68 ? Int(try byte()) : Int(try little(4))
-                guard let value = memo[index] else { throw .malformed("memo entry \(index) is read before it is written") }
-                try push(value)
+                guard let entry = memo[index] else { throw .malformed("memo entry \(index) is read before it is written") }
+                try push(entry.value, depth: entry.depth)
             case 0x61:  // APPEND
-                let item = try pop()
-                try appendTarget().items.append(item)
+                let item = try popWithDepth()
+                let list = try appendTarget()
+                try Self.deepen(&list.depth, holding: item.depth)
+                list.items.append(item.value)
             case 0x65:  // APPENDS
-                let items = try popMark()
-                try appendTarget().items.append(contentsOf: items)
+                let (items, depth) = try popMarkWithDepth()
+                let list = try appendTarget()
+                try Self.deepen(&list.depth, holding: depth)
+                list.items.append(contentsOf: items)
             case 0x73:  // SETITEM
-                let value = try pop()
-                let key = try pop()
-                try setItemTarget().pairs.append((key, value))
+                let value = try popWithDepth()
+                let key = try popWithDepth()
+                let dict = try setItemTarget()
+                try Self.deepen(&dict.depth, holding: max(key.depth, value.depth))
+                dict.pairs.append((key.value, value.value))
             case 0x75:  // SETITEMS
-                let items = try popMark()
+                let (items, depth) = try popMarkWithDepth()
                 guard items.count % 2 == 0 else { throw .malformed("SETITEMS has an odd number of items") }
                 let target = try setItemTarget()
+                try Self.deepen(&target.depth, holding: depth)
                 for index in stride(from: 0, to: items.count, by: 2) { target.pairs.append((items[index], items[index + 1])) }
             case 0x63:  // GLOBAL
                 let module = try line()

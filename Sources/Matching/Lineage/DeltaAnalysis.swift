@@ -19,26 +19,11 @@ struct DeltaAnalysis {
     let entries: [Entry]
 
     init(suspect: Fingerprint, x: (Fingerprint, Comparison), y: (Fingerprint, Comparison)) {
-        let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, x.0, y.0]))
-        let suspectEvidence = Dictionary(uniqueKeysWithValues: EvidenceTensor.collect(suspect, signs: signs).map { ($0.name, $0) })
-        let xEvidence = Dictionary(EvidenceTensor.collect(x.0, signs: signs).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let yEvidence = Dictionary(EvidenceTensor.collect(y.0, signs: signs).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let yMatches = Dictionary(y.1.tensors.map { ($0.suspectTensor, $0) }, uniquingKeysWith: { a, _ in a })
-        var entries: [Entry] = []
-        for xMatch in x.1.tensors where xMatch.significant {
-            guard let yMatch = yMatches[xMatch.suspectTensor], yMatch.significant,
-                  let s = suspectEvidence[xMatch.suspectTensor],
-                  let xName = xMatch.referenceTensor, let xt = xEvidence[xName],
-                  let yName = yMatch.referenceTensor, let yt = yEvidence[yName] else { continue }
-            // Bring both references into the suspect's orientation.
-            let xView = xMatch.transposed ? (xt.cols, xt.rows) : (xt.rows, xt.cols)
-            let yView = yMatch.transposed ? (yt.cols, yt.rows) : (yt.rows, yt.cols)
-            guard xView == yView else { continue }
-            let xs = xMatch.transposed ? SketchMath.transposed(xt.sketch) : xt.sketch
-            let ys = yMatch.transposed ? SketchMath.transposed(yt.sketch) : yt.sketch
-            entries.append(Entry(suspect: s.sketch, x: xs, y: ys, layer: s.layer))
+        let aligned = AlignedSketches(suspect: suspect, references: [x, y])
+        entries = aligned.common([0, 1]).map { name in
+            Entry(suspect: aligned.suspect[name]!.sketch, x: aligned.references[0][name]!, y: aligned.references[1][name]!,
+                  layer: aligned.suspect[name]!.layer)
         }
-        self.entries = entries
     }
 
     /// β(Y | X) over all entries, or over those of one layer; nil when X and Y coincide.

@@ -163,8 +163,14 @@ public enum LineageAnalysis {
                 }
             }
         }
-        // Linear merges: the suspect lies on the line between two releases.
+        // Linear merges: the suspect lies on the line between two releases — or in the span of
+        // more than two, when further releases explain what the best pair leaves over.
         if let mixture = goodMixtures.first {
+            // Every related candidate may join, even one the pairwise rule set aside as farther.
+            if let merge = wideMerge(suspect: suspect, pair: (mixture.x, mixture.y), pool: flagged.map { (label($0), $0) }) {
+                return result(Attribution(verdict: .merge, nearest: nil, sentence: merge.sentence, components: merge.components,
+                                          relations: relations + merge.relations))
+            }
             return result(Attribution(
                 verdict: .merge, nearest: nil,
                 sentence: String(format: "Linear merge: ≈%.2f × %@ + %.2f × %@ (the merge line explains %.0f%% of the difference).",
@@ -176,6 +182,30 @@ public enum LineageAnalysis {
         return result(Attribution(verdict: nearest.result.verdict.kind, nearest: label(nearest),
                                   sentence: nearest.result.verdict.sentence + " (Several related releases could not be told apart.)",
                                   components: pool.map { .init(label: label($0)) }, relations: relations))
+    }
+
+    /// A merge of three or more releases grown from the best pair by `MergeDecomposition`.
+    static func wideMerge(
+        suspect: Fingerprint, pair: (x: String, y: String), pool: [(label: String, entry: (fingerprint: Fingerprint, result: Comparison))]
+    ) -> (sentence: String, components: [Attribution.Component], relations: [Attribution.Relation])? {
+        guard pool.count >= 3, let x = pool.firstIndex(where: { $0.label == pair.x }), let y = pool.firstIndex(where: { $0.label == pair.y }) else {
+            return nil
+        }
+        let decomposition = MergeDecomposition(aligned: AlignedSketches(suspect: suspect, references: pool.map { ($0.entry.fingerprint, $0.entry.result) }))
+        guard let (fit, added) = decomposition.extend(pair: x, y, candidates: Array(pool.indices)) else { return nil }
+        let members = zip(fit.members, fit.weights).sorted { $0.1 > $1.1 }
+        let text = members.map { String(format: "%.2f × %@", $0.1, pool[$0.0].label) }.joined(separator: " + ")
+        let relations = added.map { step in
+            Attribution.Relation(
+                from: pool[x].label, toward: pool[step.index].label,
+                beta: fit.weights[fit.members.firstIndex(of: step.index)!], method: "joint sketch fit",
+                conclusion: String(format: "adding %@ to the merge leaves %.1f%% of the suspect's difference from %@ unexplained instead of %.1f%%",
+                                   pool[step.index].label, 100 * (1 - (decomposition.fit(step.before.members + [step.index])?.explained ?? 0)),
+                                   pool[x].label, 100 * (1 - step.before.explained)))
+        }
+        return (String(format: "Linear merge of %d releases: ≈%@ (the combination explains %.0f%% of the difference).",
+                       members.count, text, fit.explained * 100),
+                members.map { Attribution.Component(label: pool[$0.0].label, weight: $0.1) }, relations)
     }
 
     static func meanCrossCheck(_ result: Comparison) -> Double? {
