@@ -175,6 +175,23 @@ struct LineageTests {
         #expect(result.attribution.relations.contains { $0.method == "joint sketch fit" })
     }
 
+    @Test("the residual after the nearest release finds a minority merge donor the suspect's own keys miss")
+    func residualQueryFindsDonor() throws {
+        let lineage = Self.lineage
+        let suspect = try Fixtures.fingerprint(StructuralEdits.merge(lineage.release, lineage.independent, weight: 0.8))
+        let release = try Fixtures.fingerprint(lineage.release)
+        let donor = try Fixtures.fingerprint(lineage.independent)
+        let comparison = Scan.compare(suspect, release, label: "release@1")
+        let query = try #require(ResidualQuery.fingerprint(suspect: suspect, explainedBy: release, comparison: comparison))
+        let donorKeys = Set(donor.indexKeys)
+        let direct = Set(suspect.indexKeys).intersection(donorKeys).count
+        let residual = Set(query.indexKeys).intersection(donorKeys).count
+        #expect(residual >= 10 && residual > 3 * direct, "residual query shares \(residual) keys with the donor, the suspect \(direct)")
+        #expect(Set(query.indexKeys).intersection(Set(release.indexKeys)).count < residual / 4, "the residual no longer looks like the release")
+        // Nothing is left over by an exact copy.
+        #expect(ResidualQuery.fingerprint(suspect: release, explainedBy: release, comparison: Scan.compare(release, release)) == nil)
+    }
+
     @Test("a two-release merge stays a pair when the other related releases are registered too")
     func twoWayMergeWithSiblingRegistered() throws {
         let lineage = Self.lineage

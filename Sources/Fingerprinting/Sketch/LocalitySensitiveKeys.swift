@@ -16,14 +16,20 @@ public enum LocalitySensitiveKeys {
     /// when square) after removing the tensor's mean. `nil` if the tensor is too small.
     static func sketchKeys(sketch: [Float], rows: Int, cols: Int, mean: Double, signs: SignTable, seed: PublicSeed) -> [UInt64] {
         guard rows >= 16, cols >= 16, sketch.count == SketchGeometry.side * SketchGeometry.side else { return [] }
-        let centered = SketchMath.centered(sketch, rows: rows, cols: cols, mean: mean, signs: signs)
-        let planes = signs.planes(seed: seed, label: "lsh-sketch", count: planeCount, dimension: centered.count)
+        return keys(centeredSketch: SketchMath.centered(sketch, rows: rows, cols: cols, mean: mean, signs: signs), rows: rows, cols: cols, seed: seed)
+    }
+
+    /// Keys of an already centred sketch of a rows × cols matrix (stored orientation), as
+    /// `sketchKeys` computes them after centring: what a matrix with that sketch would be
+    /// indexed under. Used to query the registry with the part of a suspect that its nearest
+    /// candidate does not explain (a merge donor).
+    public static func keys(centeredSketch: [Float], rows: Int, cols: Int, seed: PublicSeed) -> [UInt64] {
+        guard rows >= 16, cols >= 16, centeredSketch.count == SketchGeometry.side * SketchGeometry.side else { return [] }
+        let planes = seed.signs(label: "lsh-sketch", count: planeCount * centeredSketch.count)
         let shapeClass = "\(max(rows, cols))x\(min(rows, cols))"
         var keys: [UInt64] = []
-        if rows >= cols { keys += bandKeys(centered, planes: planes, kind: "sketch", shapeClass: shapeClass) }
-        if rows <= cols {
-            keys += bandKeys(SketchMath.transposed(centered), planes: planes, kind: "sketch", shapeClass: shapeClass)
-        }
+        if rows >= cols { keys += bandKeys(centeredSketch, planes: planes, kind: "sketch", shapeClass: shapeClass) }
+        if rows <= cols { keys += bandKeys(SketchMath.transposed(centeredSketch), planes: planes, kind: "sketch", shapeClass: shapeClass) }
         return keys
     }
 

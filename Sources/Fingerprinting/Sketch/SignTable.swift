@@ -17,9 +17,4 @@ public struct SignTable: Sendable {
         for index in 0..<length { sums[index & 63] += Double(values[index]) }
         return sums
     }
-
-    /// `count` public ±1 projection vectors of `dimension` entries (stream `label`).
-    func planes(seed: PublicSeed, label: String, count: Int, dimension: Int) -> [Float] {
-        seed.signs(label: label, count: count * dimension)
-    }
 }

@@ -56,7 +56,14 @@ struct ScanCommand: ParsableCommand {
         options.command = ReportOutput.commandLine
         let identity = ModelIdentity(fingerprint: suspect, label: label ?? path,
                                      kind: Fingerprint.isFingerprintFile(path) ? "fingerprint" : "checkpoint")
-        let result = Matcher.scan(suspect, suspectIdentity: identity, against: references, options: options)
+        var result = Matcher.scan(suspect, suspectIdentity: identity, against: references, options: options)
+        if !all {
+            // A second look-up with what the nearest candidate leaves unexplained (merge donors).
+            let donors = try RegistryMatching.residualReferences(for: suspect, after: result, known: references, in: registry, limit: limit)
+            if !donors.isEmpty {
+                result = Matcher.scan(suspect, suspectIdentity: identity, against: references + donors, options: options)
+            }
+        }
         if let report, let reportFormat {
             try ReportOutput.write(try ReportRenderer.render(result, as: reportFormat), to: report)
         }

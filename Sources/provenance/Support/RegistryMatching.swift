@@ -43,4 +43,23 @@ enum RegistryMatching {
             return Matcher.Reference(identity: identity(release, fingerprint: print), fingerprint: print)
         }
     }
+
+    /// Releases that explain what the nearest flagged candidate of a first scan leaves over
+    /// (merge donors the index keys did not retrieve), not already among `known`.
+    static func residualReferences(
+        for fingerprint: Fingerprint, after result: ScanResult, known: [Matcher.Reference], in registry: Registry, limit: Int
+    ) throws -> [Matcher.Reference] {
+        guard let nearest = result.candidates.first(where: { $0.verdict.isFlagged }),
+              nearest.verdict.kind != .identical, !(nearest.exact.canonicalRootEqual || nearest.exact.rawRootEqual),
+              let reference = known.first(where: { $0.identity.label == nearest.reference.label }),
+              let query = ResidualQuery.fingerprint(suspect: fingerprint, explainedBy: reference.fingerprint, comparison: nearest)
+        else { return [] }
+        let knownLabels = Set(known.map(\.identity.label))
+        return try registry.candidates(for: query, limit: limit).map(\.release)
+            .filter { !knownLabels.contains($0.reference.description) }
+            .map { release in
+                let print = try registry.fingerprint(of: release)
+                return Matcher.Reference(identity: identity(release, fingerprint: print), fingerprint: print)
+            }
+    }
 }
