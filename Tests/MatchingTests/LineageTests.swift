@@ -150,13 +150,13 @@ struct LineageTests {
         #expect(Set(result.candidates.prefix(2).map(\.reference.label)) == ["release@1", "independent@1"])
     }
 
-    @Test("linear merge 0.6·release + 0.4·independent → merge with estimated weights")
-    func linearMerge() throws {
-        let result = try scan(StructuralEdits.merge(release, Self.lineage.independent, weight: 0.6))
+    @Test("linear merge of release and independent → merge with estimated weights, also when the donor has only 15 %", arguments: [0.6, 0.85])
+    func linearMerge(weight: Double) throws {
+        let result = try scan(StructuralEdits.merge(release, Self.lineage.independent, weight: Float(weight)))
         #expect(result.attribution.verdict == .merge, "\(result.attribution.sentence)")
         let weights = Dictionary(uniqueKeysWithValues: result.attribution.components.map { ($0.label, $0.weight ?? -1) })
-        #expect(abs((weights["release@1"] ?? 0) - 0.6) < 0.05, "\(weights)")
-        #expect(abs((weights["independent@1"] ?? 0) - 0.4) < 0.05, "\(weights)")
+        #expect(abs((weights["release@1"] ?? 0) - weight) < 0.05, "\(weights)")
+        #expect(abs((weights["independent@1"] ?? 0) - (1 - weight)) < 0.05, "\(weights)")
     }
 
     @Test("linear merge of three releases 0.5·release + 0.3·sibling + 0.2·independent → all three named with their weights")

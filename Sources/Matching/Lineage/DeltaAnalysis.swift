@@ -52,6 +52,20 @@ struct DeltaAnalysis {
         return (numerator / denominator, explained)
     }
 
+    /// Cosine between X's and Y's sketches over the entries: ≈1 for releases of one lineage
+    /// (a fine-tune and its base), ≈0 for independently trained models; nil without entries.
+    var referenceCosine: Double? {
+        var xy = 0.0, xx = 0.0, yy = 0.0
+        for entry in entries {
+            for index in entry.x.indices {
+                let x = Double(entry.x[index]), y = Double(entry.y[index])
+                xy += x * y; xx += x * x; yy += y * y
+            }
+        }
+        guard xx > 0, yy > 0 else { return nil }
+        return xy / (xx * yy).squareRoot()
+    }
+
     /// Layers present in the entries.
     var layers: [Int] { Array(Set(entries.compactMap(\.layer))).sorted() }
 }

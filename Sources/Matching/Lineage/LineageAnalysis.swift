@@ -7,6 +7,12 @@ import Foundation
 public enum LineageAnalysis {
     /// β above which the suspect is taken to descend from Y rather than X (β below 1 − this: from X).
     public static let ancestryThreshold = 0.8
+    /// The same for two unrelated references (sketch cosine below `relatedCosine`): their
+    /// difference is the whole model, not a fine-tune's delta, so a suspect at β = 0.8 is a
+    /// 0.8 / 0.2 merge rather than a further-trained copy of Y.
+    public static let unrelatedAncestryThreshold = 0.95
+    /// References whose sketches agree at least this much belong to one lineage.
+    public static let relatedCosine = 0.5
     /// A suspect between two related releases is a linear merge of them when the line between
     /// them explains at least this share of its difference from the first; otherwise the nearer
     /// end (β above or below ½) is its ancestor.
@@ -98,10 +104,12 @@ public enum LineageAnalysis {
                     let beta = fit.beta
                     let conclusion: String
                     let onLine = fit.explained >= mergeExplained
-                    if beta > ancestryThreshold {
+                    let unrelated = method == "sketch deltas" && (analysis.referenceCosine ?? 1) < relatedCosine
+                    let threshold = unrelated ? unrelatedAncestryThreshold : ancestryThreshold
+                    if beta > threshold {
                         dominated.insert(label(x))
                         conclusion = "the suspect carries \(label(y))'s changes relative to \(label(x)): \(label(y)) is nearer"
-                    } else if beta < 1 - ancestryThreshold {
+                    } else if beta < 1 - threshold {
                         conclusion = "the suspect does not carry \(label(y))'s changes relative to \(label(x))"
                     } else if onLine {
                         conclusion = String(format: "the suspect lies between %@ and %@ (the line explains %.0f%% of the difference)",
