@@ -119,11 +119,10 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         switch self {
         case .f16, .bf16, .f32, .f64, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f6E2M3, .f6E3M2, .f4:
             true
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4,
-             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0:
-            true
         case .bool, .u8, .i8, .u16, .i16, .u32, .i32, .u64, .i64, .c64:
             false
+        default:
+            isBlockQuantized  // GGML types quantize real weights
         }
     }
 

@@ -233,8 +233,8 @@ enum GGMLDequantizer {
     /// The IQ4_NL/IQ4_XS codebook: 16 non-uniformly spaced int8 levels, denser near zero.
     private static let nonLinearLevels: [Float] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
 
-    /// E2M1 values doubled, so they are integers: index bit 3 is the sign.
-    private static let e2m1Doubled: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
+    /// E2M1 values doubled, so they are integers: index bit 3 is the sign (MXFP4, NVFP4).
+    static let e2m1Doubled: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
 
     /// Low nibbles of 16 bytes are values 0–15, high nibbles 16–31, each `scale × level`.
     @inline(__always)
@@ -264,11 +264,15 @@ enum GGMLDequantizer {
     }
 
     private static func mxfp4(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
-        // 2^(e − 128): half the E8M0 scale, because the codes are stored doubled. Exponents 0
-        // and 1 give subnormal scales; 255 is a finite 2^127 here, as in ggml (not NaN).
-        let e = UInt32(block.load(as: UInt8.self))
-        let scale = Float(bitPattern: e < 2 ? 0x0020_0000 << e : (e - 1) << 23)
+        let scale = e8m0HalfScale(block.load(as: UInt8.self))
         e2m1Doubled.withUnsafeBufferPointer { nibbleCodebook(bytes(block, 1), scale, $0.baseAddress!, out) }
+    }
+
+    /// 2^(e − 128): half the E8M0 scale `e`, because MXFP4 codes are stored doubled. Exponents
+    /// 0 and 1 give subnormal scales; 255 is a finite 2^127 here, as in ggml (not NaN).
+    static func e8m0HalfScale(_ e: UInt8) -> Float {
+        let exponent = UInt32(e)
+        return Float(bitPattern: exponent < 2 ? 0x0020_0000 << exponent : (exponent - 1) << 23)
     }
 
     private static func nvfp4(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {

@@ -15,9 +15,9 @@ public enum GGMLQuantizer {
     public static func quantize(_ values: [Float], as dtype: DType) -> [UInt8] {
         precondition(supportedTypes.contains(dtype), "GGMLQuantizer: \(dtype.name) is not supported")
         precondition(values.count % 32 == 0, "GGMLQuantizer: \(values.count) values are not whole blocks of 32")
+        let outputBytes = values.count / 32 * dtype.block.bytes
         var output: [UInt8] = []
-        output.reserveCapacity(values.count / 32 * dtype.block.bytes)
-        let blockBytes = dtype.block.bytes
+        output.reserveCapacity(outputBytes)
         values.withUnsafeBufferPointer { all in
             for start in stride(from: 0, to: all.count, by: 32) {
                 let block = UnsafeBufferPointer(rebasing: all[start..<start + 32])
@@ -32,7 +32,7 @@ public enum GGMLQuantizer {
                 }
             }
         }
-        assert(output.count == values.count / 32 * blockBytes)
+        assert(output.count == outputBytes)
         return output
     }
 
@@ -98,34 +98,33 @@ public enum GGMLQuantizer {
         for j in 0..<16 { output.append((q[j] & 0x0F) | (q[j + 16] << 4)) }
     }
 
-    // MARK: - Helpers
-
-    /// `np.trunc(v).astype(np.uint8)` for the non-negative values the quantizers produce.
-    @inline(__always)
     /// MXFP4: the shared exponent puts the largest magnitude in [4, 8) × 2^(e − 128) — the
     /// top of the doubled E2M1 range is 12 — then each value takes the nearest code (first
     /// one on ties, numpy `argmin`, so zero is +0).
     private static func mxfp4(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
-        let codes: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
         var amax: Float = 0
         for value in x { amax = max(amax, abs(value)) }
         // gguf-py: floor(log2(amax)) − 2 + 127 cast to uint8 (0 for an all-zero block).
         let exponent = amax > 0 ? Int(Foundation.log2(amax).rounded(.down)) - 2 + 127 : 0
-        let e = UInt32(UInt8(truncatingIfNeeded: exponent))
-        let scale = Float(bitPattern: e < 2 ? 0x0020_0000 << e : (e - 1) << 23)
+        let e = UInt8(truncatingIfNeeded: exponent)
+        let scale = GGMLDequantizer.e8m0HalfScale(e)
         func nearest(_ value: Float) -> UInt8 {
             var best = 0
             var bestError = Float.infinity
-            for (index, code) in codes.enumerated() {
+            for (index, code) in GGMLDequantizer.e2m1Doubled.enumerated() {
                 let error = abs(scale * code - value)
                 if error < bestError { best = index; bestError = error }
             }
             return UInt8(best)
         }
-        output.append(UInt8(e))
+        output.append(e)
         for j in 0..<16 { output.append(nearest(x[j]) | nearest(x[j + 16]) << 4) }
     }
 
+    // MARK: - Helpers
+
+    /// `np.trunc(v).astype(np.uint8)` for the non-negative values the quantizers produce.
+    @inline(__always)
     private static func truncatedByte(_ value: Float) -> UInt8 {
         guard value.isFinite, value > 0 else { return 0 }
         return UInt8(min(value.rounded(.towardZero), 255))

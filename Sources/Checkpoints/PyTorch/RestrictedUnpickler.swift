@@ -89,10 +89,6 @@ struct RestrictedUnpickler {
         return (value, Self.depth(of: value, stored: depth))
     }
 
-    private mutating func popMark() throws(PickleRefusal) -> [PickleValue] {
-        try popMarkWithDepth().items
-    }
-
     /// The items above the last MARK and the deepest of them.
     private mutating func popMarkWithDepth() throws(PickleRefusal) -> (items: [PickleValue], depth: Int) {
         guard let mark = marks.popLast(), mark <= stack.count else { throw .malformed("an opcode needs a MARK that is not there") }

@@ -208,7 +208,7 @@ public enum LineageAnalysis {
                 from: pool[x].label, toward: pool[step.index].label,
                 beta: fit.weights[fit.members.firstIndex(of: step.index)!], method: "joint sketch fit",
                 conclusion: String(format: "adding %@ to the merge leaves %.1f%% of the suspect's difference from %@ unexplained instead of %.1f%%",
-                                   pool[step.index].label, 100 * (1 - (decomposition.fit(step.before.members + [step.index])?.explained ?? 0)),
+                                   pool[step.index].label, 100 * (1 - step.after.explained),
                                    pool[x].label, 100 * (1 - step.before.explained)))
         }
         return (String(format: "Linear merge of %d releases: ≈%@ (the combination explains %.0f%% of the difference).",

@@ -81,17 +81,18 @@ struct MergeDecomposition {
     }
 
     /// Grows the pair (`first`, `second`) with further references from `candidates` while each
-    /// addition meets the thresholds; returns the larger merge, or nil when none qualified.
-    func extend(pair first: Int, _ second: Int, candidates: [Int]) -> (fit: Fit, added: [(index: Int, before: Fit)])? {
+    /// addition meets the thresholds; returns the larger merge and each addition with the fits
+    /// before and after it, or nil when none qualified.
+    func extend(pair first: Int, _ second: Int, candidates: [Int]) -> (fit: Fit, added: [(index: Int, before: Fit, after: Fit)])? {
         guard var current = fit([first, second]) else { return nil }
-        var added: [(index: Int, before: Fit)] = []
+        var added: [(index: Int, before: Fit, after: Fit)] = []
         while current.members.count < Self.maximumMembers {
             let options = candidates.filter { !current.members.contains($0) }.compactMap { fit(current.members + [$0]) }
             guard let best = options.min(by: { $0.residual < $1.residual }),
                   best.residual <= Self.residualReduction * current.residual,
                   zip(best.weights, best.standardErrors).allSatisfy({ $0 >= Self.minimumWeight && $0 >= Self.minimumZ * $1 })
             else { break }
-            added.append((best.members.last!, current))
+            added.append((best.members.last!, current, best))
             current = best
         }
         return added.isEmpty ? nil : (current, added)

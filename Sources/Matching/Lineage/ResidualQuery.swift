@@ -19,7 +19,8 @@ public enum ResidualQuery {
         let seed = PublicSeed(suspect.header.seed)
         var residualKeys: [String: [UInt64]] = [:]
         for name in aligned.common([0]) {
-            let s = aligned.suspect[name]!.sketch, r = aligned.references[0][name]!
+            let own = aligned.suspect[name]!
+            let s = own.sketch, r = aligned.references[0][name]!
             let sr = zip(s, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             let rr = r.reduce(0.0) { $0 + Double($1) * Double($1) }
             let ss = s.reduce(0.0) { $0 + Double($1) * Double($1) }
@@ -27,9 +28,8 @@ public enum ResidualQuery {
             let scale = sr / rr
             let residual = zip(s, r).map { Float(Double($0) - scale * Double($1)) }
             let left = residual.reduce(0.0) { $0 + Double($1) * Double($1) }
-            guard left >= minimumResidualShare * ss,
-                  let view = suspect.tensors.first(where: { $0.name == name })?.matrixView else { continue }
-            residualKeys[name] = LocalitySensitiveKeys.keys(centeredSketch: residual, rows: view.rows, cols: view.cols, seed: seed)
+            guard left >= minimumResidualShare * ss else { continue }
+            residualKeys[name] = LocalitySensitiveKeys.keys(centeredSketch: residual, rows: own.rows, cols: own.cols, seed: seed)
         }
         guard !residualKeys.isEmpty else { return nil }
         var query = suspect

@@ -59,9 +59,9 @@ enum FingerprintBenchmark: BenchmarkSection {
         // What the mandated digests alone cost: every file byte, every tensor byte, and the
         // canonical bytes of every tensor whose canonical form is not its stored form.
         let canonicalBytes = fingerprint!.tensors.reduce(UInt64(0)) { total, tensor in
-            guard tensor.canonical.sha256 != tensor.sha256, let dtype = DType(safetensorsName: tensor.canonical.dtype) else { return total }
-            let elements = tensor.canonical.shape.reduce(1, *)
-            return total + UInt64(elements / dtype.block.elements * dtype.block.bytes)
+            guard tensor.canonical.sha256 != tensor.sha256, let dtype = DType(safetensorsName: tensor.canonical.dtype),
+                  let bytes = dtype.byteCount(forElements: tensor.canonical.shape.reduce(1, *)) else { return total }
+            return total + UInt64(bytes)
         }
         let hashedBytes = fileBytes + tensorBytes + canonicalBytes
         let hashingBound = 2 * Double(tensorBytes) / Double(hashedBytes)

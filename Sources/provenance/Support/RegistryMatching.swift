@@ -38,10 +38,13 @@ enum RegistryMatching {
             }
             releases += bases
         }
-        return try releases.map { release in
-            let print = try registry.fingerprint(of: release)
-            return Matcher.Reference(identity: identity(release, fingerprint: print), fingerprint: print)
-        }
+        return try releases.map { try matchable($0, in: registry) }
+    }
+
+    /// A release with its stored fingerprint, ready to match against.
+    static func matchable(_ release: Release, in registry: Registry) throws -> Matcher.Reference {
+        let print = try registry.fingerprint(of: release)
+        return Matcher.Reference(identity: identity(release, fingerprint: print), fingerprint: print)
     }
 
     /// Releases that explain what the nearest flagged candidate of a first scan leaves over
@@ -57,9 +60,6 @@ enum RegistryMatching {
         let knownLabels = Set(known.map(\.identity.label))
         return try registry.candidates(for: query, limit: limit).map(\.release)
             .filter { !knownLabels.contains($0.reference.description) }
-            .map { release in
-                let print = try registry.fingerprint(of: release)
-                return Matcher.Reference(identity: identity(release, fingerprint: print), fingerprint: print)
-            }
+            .map { try matchable($0, in: registry) }
     }
 }
