@@ -48,7 +48,7 @@ enum FuzzSeeds {
             TensorBytes(name: "blk.0.attn_k.weight", shape: [4, 256], values: quantized, as: .q4_0),
             TensorBytes(name: "blk.0.ffn_up.weight", shape: [4, 256], values: quantized, as: .q5_1),
         ]
-        for (index, dtype) in DType.allCases.enumerated() where dtype.isBlockQuantized && !GGMLQuantizer.supportedTypes.contains(dtype) && dtype.ggmlTypeID != nil {
+        for (index, dtype) in DType.allCases.enumerated() where dtype.isBlockQuantized && !GGMLQuantizer.referenceTypes.contains(dtype) && dtype.ggmlTypeID != nil {
             ggufTensors.append(TensorBytes(name: "blk.1.extra\(index).weight", dtype: dtype, shape: [1, 256],
                                            bytes: (0..<(dtype.byteCount(forElements: 256) ?? 0)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ index) }))
         }

@@ -4,11 +4,13 @@ import Testing
 
 @Suite("GGML dequantization and quantization against gguf-py reference vectors")
 struct GGMLDequantizationTests {
+    /// The types gguf-py dequantizes (Q1_0 is not among them; `q1_0` tests it by hand).
     static let quantized: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4, .tq1_0, .tq2_0]
+        + lattice
+    /// The lattice-codebook types.
+    static let lattice: [DType] = [.iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M]
     /// The quantized types in `GGUF/reference.gguf` (written by gguf-py's GGUFWriter).
     static let inReferenceFile: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K]
-    /// GGML types read by digest only.
-    static let digestOnly: [DType] = [.iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0]
 
     @Test("dequantized values equal gguf-py's bit for bit", arguments: quantized + [.f16, .bf16])
     func dequantizeMatchesReference(_ dtype: DType) throws {
@@ -24,7 +26,7 @@ struct GGMLDequantizationTests {
         #expect(decoded.count == expected.count)
     }
 
-    @Test("quantized blocks equal gguf-py's byte for byte", arguments: GGMLQuantizer.supportedTypes)
+    @Test("quantized blocks equal gguf-py's byte for byte", arguments: GGMLQuantizer.referenceTypes)
     func quantizeMatchesReference(_ dtype: DType) throws {
         let input = try FormatFixtures.floats("GGML/\(dtype.name).input.f32")
         let expected = try FormatFixtures.bytes("GGML/\(dtype.name).blocks")
@@ -32,31 +34,61 @@ struct GGMLDequantizationTests {
         #expect(blocks == expected)
     }
 
-    @Test("a GGUF holding digest-only types opens; their bytes stream, their values are refused with the reason")
-    func digestOnlyTypesOpen() throws {
+    @Test("Q1_0: one sign bit per value, lowest bit first; bit 1 is +d, bit 0 is −d")
+    func q1_0() {
+        // d = −0.375 (0xB600); bits 0b1000_0101 in byte 0, 0xFF in byte 15, zero elsewhere.
+        var block = [UInt8](repeating: 0, count: 18)
+        block[0] = 0x00
+        block[1] = 0xB6
+        block[2] = 0b1000_0101
+        block[17] = 0xFF
+        let values = decode(block, as: .q1_0)
+        #expect(values.count == 128)
+        #expect(Array(values[0..<8]) == [-0.375, 0.375, -0.375, 0.375, 0.375, 0.375, 0.375, -0.375])
+        #expect(values[8..<120].allSatisfy { $0 == 0.375 })
+        #expect(values[120..<128].allSatisfy { $0 == -0.375 })
+    }
+
+    @Test("a GGUF holding every lattice type and Q1_0 opens and streams their values")
+    func latticeTypesInGGUF() throws {
         let directory = try FormatTestDirectory()
-        let path = directory.path("mixed.gguf")
-        let tensors = Self.digestOnly.enumerated().map { index, dtype in
-            GGUFWriter.Tensor(name: "t\(index).\(dtype.name)", dtype: dtype, shape: [2, dtype.block.elements],
-                              bytes: (0..<(2 * dtype.block.bytes)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) })
-        } + [GGUFWriter.Tensor(name: "plain", shape: [4], values: [1, 2, 3, 4])]
+        let path = directory.path("lattice.gguf")
+        let types = Self.lattice + [.q1_0]
+        var tensors: [GGUFWriter.Tensor] = []
+        var expected: [String: [Float]] = [:]
+        for (index, dtype) in types.enumerated() {
+            // Random block bytes with a d of 2^-10 wherever the layout puts d (IQ1_M: spread
+            // over the top nibbles of its last four uint16s).
+            var state = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15
+            var bytes = (0..<(2 * dtype.block.bytes)).map { _ -> UInt8 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }
+            for block in 0..<2 {
+                let base = block * dtype.block.bytes
+                if dtype == .iq1M {
+                    for (k, nibble) in [UInt8(0x0), 0x0, 0x4, 0x1].enumerated() {  // 0x1400 = 2^-10
+                        bytes[base + 48 + 2 * k + 1] = bytes[base + 48 + 2 * k + 1] & 0x0F | nibble << 4
+                    }
+                } else {
+                    bytes[base] = 0x00
+                    bytes[base + 1] = 0x14
+                }
+            }
+            let name = "t\(index).\(dtype.name)"
+            tensors.append(GGUFWriter.Tensor(name: name, dtype: dtype, shape: [2, dtype.block.elements], bytes: bytes))
+            expected[name] = decode(bytes, as: dtype)
+        }
         try GGUFWriter.write(tensors, metadata: GGUFMetadata(), to: path)
         let reader = try CheckpointReader(path: path)
-        #expect(reader.checkpoint.quantizationTypes == Self.digestOnly.sorted { DType.allCases.firstIndex(of: $0)! < DType.allCases.firstIndex(of: $1)! })
-        for tensor in tensors.dropLast() {
+        #expect(Set(reader.checkpoint.quantizationTypes) == Set(types))
+        for tensor in tensors {
             let info = try #require(reader.checkpoint.tensor(named: tensor.name))
-            var bytes: [UInt8] = []
-            try reader.readChunks(of: info, chunkBytes: 1) { bytes += $0.bytes }
-            #expect(bytes == tensor.bytes, "\(tensor.name)")
-            let count = tensor.dtype.block.elements
-            let error = checkpointError {
-                var values = [Float](repeating: 0, count: count)
-                try values.withUnsafeMutableBufferPointer { try reader.readElements(of: info, range: 0..<count, into: $0) }
-            }
-            #expect(error == CheckpointError(file: path, tensor: tensor.name, rule: .unsupportedDType(tensor.dtype, reason: tensor.dtype.unsupportedReason!)))
-            #expect(error?.description.contains("compared by digest only") == true)
+            let values = try readAllFloats(reader, info)
+            #expect(values == expected[tensor.name], "\(tensor.name)")
+            #expect(values.allSatisfy(\.isFinite) && values.contains { $0 != 0 }, "\(tensor.name)")
+            #expect(values.allSatisfy { abs($0) <= 0x1p-10 * 62 * 31 }, "\(tensor.name): values beyond d × largest scale × level")
         }
-        #expect(try readAllFloats(reader, try #require(reader.checkpoint.tensor(named: "plain"))) == [1, 2, 3, 4])
     }
 
     @Test("MXFP4 scales: exponents 0 and 1 give subnormal scales, 255 a finite 2^127 (ggml's E8M0 half)")
@@ -84,7 +116,7 @@ struct GGMLDequantizationTests {
             .q2K: (256, 84, 2), .q3K: (256, 110, 3), .q4K: (256, 144, 4), .q5K: (256, 176, 5), .q6K: (256, 210, 6),
             .iq4NL: (32, 18, 4), .iq4XS: (256, 136, 4), .mxfp4: (32, 17, 4), .nvfp4: (64, 36, 4),
             .tq1_0: (256, 54, 2), .tq2_0: (256, 66, 2),
-            // gguf-py GGML_QUANT_SIZES for the digest-only types.
+            // gguf-py GGML_QUANT_SIZES for the lattice types and Q1_0.
             .iq1S: (256, 50, 1), .iq1M: (256, 56, 1), .iq2XXS: (256, 66, 2), .iq2XS: (256, 74, 2), .iq2S: (256, 82, 2),
             .iq3XXS: (256, 98, 3), .iq3S: (256, 110, 3), .q1_0: (128, 18, 1),
         ]
@@ -92,7 +124,7 @@ struct GGMLDequantizationTests {
             #expect(dtype.block.elements == trait.elements && dtype.block.bytes == trait.bytes, "\(dtype.name)")
             #expect(dtype.bitWidth == trait.bits, "\(dtype.name)")
             #expect(dtype.isBlockQuantized && dtype.isFloatingPoint, "\(dtype.name)")
-            #expect((dtype.unsupportedReason != nil) == Self.digestOnly.contains(dtype), "\(dtype.name)")
+            #expect(dtype.unsupportedReason == nil, "\(dtype.name)")
             #expect(dtype.byteCount(forElements: trait.elements * 3) == trait.bytes * 3)
             #expect(dtype.byteCount(forElements: trait.elements + 1) == nil)
         }

@@ -57,4 +57,25 @@ struct RealModelAttributionTests {
         #expect(null.verdict.kind == .independent, "\(null.verdict.sentence)")
         #expect(!null.verdict.isFlagged)
     }
+
+    @Test("a 1-bit (Q1_0) GGUF of the real weights is a quantized re-encoding, not a permuted derivative")
+    func oneBitGGUF() throws {
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
+        let registered = try Fingerprint.read(from: Self.fingerprintPath).fingerprint
+        var model = try CheckpointModel.read(from: RealModels.miniLM)
+        _ = try GGUFExport(type: .q1_0).apply(to: &model)
+        let directory = Fixtures.temporaryDirectory("minilm-q1")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try model.write(to: directory + "/copy")
+        let copy = try Fingerprinter.fingerprint(path: directory + "/copy")
+        #expect(copy.source.format == "gguf")
+        #expect(copy.tensors.filter { $0.dtype == "Q1_0" }.count == 40)  // every 2-D float tensor: rows of 384 are 3 blocks
+
+        let result = Self.compare(copy, with: registered)
+        // At 1 bit the neuron alignment of nearly tied neurons goes astray; the matrices still
+        // match position by position, so nothing is reported as permuted.
+        #expect(result.alignment.permutedLayers.isEmpty, "\(result.verdict.evidence)")
+        #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
+        #expect(result.verdict.sentence.contains("quantized to Q1_0"), "\(result.verdict.sentence)")
+    }
 }

@@ -26,8 +26,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     case iq4NL = "IQ4_NL", iq4XS = "IQ4_XS"
     case mxfp4 = "MXFP4", nvfp4 = "NVFP4"
     case tq1_0 = "TQ1_0", tq2_0 = "TQ2_0"
-    // GGML types read as bytes only (digests, no values): their lattice codebooks are not
-    // implemented here. A file holding them opens; their tensors are compared by digest.
+    // Lattice-codebook types (a quantized index selects a row of 4 or 8 values) and 1-bit Q1_0.
     case iq1S = "IQ1_S", iq1M = "IQ1_M"
     case iq2XXS = "IQ2_XXS", iq2XS = "IQ2_XS", iq2S = "IQ2_S"
     case iq3XXS = "IQ3_XXS", iq3S = "IQ3_S"
@@ -133,8 +132,6 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
             "the safetensors specification does not define how 6-bit elements are packed into bytes"
         case .c64:
             "complex values have no single real value to fingerprint"
-        case .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0:
-            "GGML type \(name) is not dequantized by this tool (lattice codebooks), so its tensors are compared by digest only"
         default:
             nil
         }

@@ -3,8 +3,9 @@
 /// demos; each tensor is held in memory while it is converted.
 public enum CheckpointConversion {
     public struct GGUFOptions: Sendable {
-        /// Type of 2-D tensors whose rows hold whole 32-value blocks: F32, F16, BF16 or a
-        /// `GGMLQuantizer.supportedTypes` type.
+        /// Type of 2-D floating-point tensors whose rows hold whole blocks of it: F32, F16, BF16 or a
+        /// `GGMLQuantizer.supportedTypes` type. Other matrices take `otherType`, as llama.cpp
+        /// falls back when a row does not fill whole blocks.
         public var matrixType: DType
         /// Type of every other tensor (llama.cpp keeps norms and biases in F32).
         public var otherType: DType
@@ -54,7 +55,7 @@ public enum CheckpointConversion {
                 }
                 values = stored
             }
-            let isMatrix = tensor.shape.count == 2 && tensor.shape[1] % 32 == 0
+            let isMatrix = tensor.dtype.isFloatingPoint && tensor.shape.count == 2 && tensor.shape[1] % options.matrixType.block.elements == 0
             tensors.append(.init(name: name, shape: tensor.shape, values: values, as: isMatrix ? options.matrixType : options.otherType))
         }
         try GGUFWriter.write(tensors, metadata: metadata, to: path)

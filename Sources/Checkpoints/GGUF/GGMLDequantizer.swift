@@ -23,6 +23,8 @@
 ///   codes; 0x7F reads as 0), then 4 × 8 bytes of E2M1 nibbles (low nibbles first)
 /// - TQ1_0 (256, 54): 48 + 4 bytes of base-3 packed ternary digits, d; d × (trit − 1)
 /// - TQ2_0 (256, 66): 64 bytes of 2-bit values (four 32-value planes per 32 bytes), d; d × (q − 1)
+/// - IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S (lattice codebooks) and Q1_0: see
+///   `GGMLDequantizer+Lattice.swift`
 enum GGMLDequantizer {
     /// Decodes `count` values (a whole number of blocks) stored at `source` into `target`.
     static func dequantize(_ dtype: DType, _ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, count: Int) {
@@ -47,6 +49,14 @@ enum GGMLDequantizer {
         case .nvfp4: kernel = nvfp4
         case .tq1_0: kernel = tq1_0
         case .tq2_0: kernel = tq2_0
+        case .iq2XXS: kernel = iq2XXS
+        case .iq2XS: kernel = iq2XS
+        case .iq2S: kernel = iq2S
+        case .iq3XXS: kernel = iq3XXS
+        case .iq3S: kernel = iq3S
+        case .iq1S: kernel = iq1S
+        case .iq1M: kernel = iq1M
+        case .q1_0: kernel = q1_0
         default: preconditionFailure("dequantize: \(dtype.name) is not a GGML block-quantized type")
         }
         for block in 0..<blocks {
@@ -337,12 +347,12 @@ enum GGMLDequantizer {
     // MARK: - Helpers
 
     @inline(__always)
-    private static func half(_ block: UnsafeRawPointer, _ offset: Int) -> Float {
+    static func half(_ block: UnsafeRawPointer, _ offset: Int) -> Float {
         FloatBits.float16(UInt16(littleEndian: block.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 
     @inline(__always)
-    private static func bytes(_ block: UnsafeRawPointer, _ offset: Int) -> UnsafePointer<UInt8> {
+    static func bytes(_ block: UnsafeRawPointer, _ offset: Int) -> UnsafePointer<UInt8> {
         (block + offset).assumingMemoryBound(to: UInt8.self)
     }
 }

@@ -1,26 +1,36 @@
 import Foundation
 
-/// Quantization of `Float` values to the simple 32-value GGML block types and MXFP4.
+/// Quantization of `Float` values to GGML block types.
 ///
-/// Bit-exact with gguf-py's `gguf.quants` (Q8_0 is also bit-exact with ggml's reference
-/// `quantize_row_q8_0`), so test fixtures and demo copies made here match what the
-/// reference tools produce. K-quants are not offered: their reference quantizers search
-/// scales iteratively and are not needed to read checkpoints.
+/// The simple 32-value types and MXFP4 are bit-exact with gguf-py's `gguf.quants` (Q8_0 is
+/// also bit-exact with ggml's reference `quantize_row_q8_0`), so test fixtures and demo
+/// copies made here match what the reference tools produce. The lattice types (IQ1–IQ3) and
+/// Q1_0 are quantized by a nearest-point search (see `GGMLQuantizer+Lattice.swift`). K-quants
+/// are not offered: their reference quantizers search scales iteratively and are not needed
+/// to read checkpoints.
 public enum GGMLQuantizer {
     /// The types `quantize` supports.
-    public static let supportedTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .mxfp4]
+    public static let supportedTypes: [DType] = referenceTypes + latticeTypes
 
-    /// Quantizes `values` (a multiple of 32 of them, row-major) into blocks of `dtype`.
-    /// Precondition: `dtype` is in `supportedTypes`.
+    /// The types quantized bit-exactly as gguf-py does.
+    public static let referenceTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .mxfp4]
+
+    /// The types quantized by a plain nearest-point search (`GGMLQuantizer+Lattice.swift`):
+    /// valid blocks, not the bytes llama.cpp's importance-weighted search would choose.
+    public static let latticeTypes: [DType] = [.iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .q1_0]
+
+    /// Quantizes `values` (whole blocks of `dtype.block.elements`, row-major) into blocks of
+    /// `dtype`. Precondition: `dtype` is in `supportedTypes`.
     public static func quantize(_ values: [Float], as dtype: DType) -> [UInt8] {
         precondition(supportedTypes.contains(dtype), "GGMLQuantizer: \(dtype.name) is not supported")
-        precondition(values.count % 32 == 0, "GGMLQuantizer: \(values.count) values are not whole blocks of 32")
-        let outputBytes = values.count / 32 * dtype.block.bytes
+        let perBlock = dtype.block.elements
+        precondition(values.count % perBlock == 0, "GGMLQuantizer: \(values.count) values are not whole blocks of \(perBlock)")
+        let outputBytes = values.count / perBlock * dtype.block.bytes
         var output: [UInt8] = []
         output.reserveCapacity(outputBytes)
         values.withUnsafeBufferPointer { all in
-            for start in stride(from: 0, to: all.count, by: 32) {
-                let block = UnsafeBufferPointer(rebasing: all[start..<start + 32])
+            for start in stride(from: 0, to: all.count, by: perBlock) {
+                let block = UnsafeBufferPointer(rebasing: all[start..<start + perBlock])
                 switch dtype {
                 case .q8_0: q8_0(block, &output)
                 case .q4_0: q4_0(block, &output)
@@ -28,6 +38,14 @@ public enum GGMLQuantizer {
                 case .q5_0: q5_0(block, &output)
                 case .q5_1: q5_1(block, &output)
                 case .mxfp4: mxfp4(block, &output)
+                case .iq2XXS: iq2XXS(block, &output)
+                case .iq2XS: iq2XS(block, &output)
+                case .iq2S: iq2S(block, &output)
+                case .iq3XXS: iq3XXS(block, &output)
+                case .iq3S: iq3S(block, &output)
+                case .iq1S: iq1S(block, &output)
+                case .iq1M: iq1M(block, &output)
+                case .q1_0: q1_0(block, &output)
                 default: break
                 }
             }

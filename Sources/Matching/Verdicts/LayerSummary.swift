@@ -71,7 +71,13 @@ enum LayerSummary {
         let significant = tensors.filter(\.significant)
         let rescaled = significant.filter { abs($0.cosine) > 0.9 && $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }
             .map { String(format: "%@ ×%.3g", $0.suspectTensor, $0.normRatio) }
-        let permuted = Set(profiles.filter { $0.log10P * ln10 < logThreshold && $0.identityFraction < 0.5 && $0.suspectLayer >= 0 }.map(\.suspectLayer))
+        // A permutation shows as a profile alignment away from the identity on a matrix that
+        // does not match position by position. Under heavy rounding (1–2-bit quantization) the
+        // alignment of nearly tied neurons goes astray too, but the sketches still match.
+        let positionallyMatched = Set(significant.map(\.suspectTensor))
+        let permuted = Set(profiles.filter {
+            $0.log10P * ln10 < logThreshold && $0.identityFraction < 0.5 && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)
+        }.map(\.suspectLayer))
         var layerMap: [Int: Int] = [:]
         for layer in layers { if let sl = layer.suspectLayer, let rl = layer.referenceLayer, layer.matchedBy != "none" { layerMap[sl] = rl } }
         let referenceLayers = Set(reference.tensors.compactMap { $0.role.isWeightMatrix ? $0.layer : nil })

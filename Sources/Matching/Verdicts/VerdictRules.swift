@@ -4,7 +4,9 @@ import Foundation
 
 /// The decision rules from evidence to a verdict (docs/MATCHING.md).
 enum VerdictRules {
-    /// Typical relative rounding error (rms) of storing weights in a narrower dtype.
+    /// Typical relative rounding error (rms) of storing weights in a narrower dtype. The IQ1–IQ3
+    /// and Q1_0 figures are what `GGMLQuantizer`'s nearest-point search gives on Gaussian
+    /// values (`LatticeQuantizationTests` prints them); llama.cpp's search does somewhat better.
     static func expectedRoundingError(_ dtype: String) -> Double? {
         switch dtype {
         case "F16": 1.5e-4
@@ -18,6 +20,14 @@ enum VerdictRules {
         case "MXFP4", "NVFP4": 0.11
         case "Q3_K": 0.12
         case "Q2_K": 0.25
+        case "IQ3_S": 0.14
+        case "IQ3_XXS": 0.19
+        case "IQ2_S": 0.26
+        case "IQ2_XS": 0.30
+        case "IQ2_XXS": 0.35
+        case "IQ1_M": 0.50
+        case "IQ1_S": 0.58
+        case "Q1_0": 0.60
         default: nil
         }
     }
@@ -25,11 +35,6 @@ enum VerdictRules {
     /// Whether a dtype name is a GGML block quantization (Q8_0 … Q6_K, IQ*, MXFP4, NVFP4, TQ*).
     static func isGGMLQuantized(_ dtype: String) -> Bool {
         DType(rawValue: dtype)?.isBlockQuantized ?? false
-    }
-
-    /// Whether a dtype name is a GGML type whose values this tool does not decode.
-    static func isDigestOnly(_ dtype: String) -> Bool {
-        DType(rawValue: dtype).map { $0.isBlockQuantized && $0.unsupportedReason != nil } ?? false
     }
 
     static func decide(
@@ -101,13 +106,6 @@ enum VerdictRules {
         if let s = alignment.suspectVocabularyRows, let r = alignment.referenceVocabularyRows, s != r {
             evidence.append("The vocabulary has \(s) rows against the reference's \(r) (\(s > r ? "extended" : "trimmed")).")
         }
-        // Matrices stored in a type read by digest only (IQ1–IQ3 GGUF quantizations) took no part.
-        let undecoded = suspect.tensors.filter { $0.role.isWeightMatrix && isDigestOnly($0.dtype) }
-        if !undecoded.isEmpty {
-            let types = Set(undecoded.map(\.dtype)).sorted().joined(separator: ", ")
-            let parameters = undecoded.reduce(0) { $0 + $1.shape.reduce(1, *) }
-            evidence.append("\(undecoded.count) weight matrices (\(parameters) parameters) are stored as \(types), which this tool reads by digest only; they were not compared.")
-        }
 
         let pText = LogProbability.format(combinedLogP)
         let cosineText = estimatedCosine.map { String(format: ", estimated cosine %.4f", $0) } ?? ""
@@ -135,7 +133,7 @@ enum VerdictRules {
         func effective(_ tensor: TensorFingerprint) -> String {
             isGGMLQuantized(tensor.dtype) ? tensor.dtype : (tensor.valueGrid ?? tensor.dtype)
         }
-        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix && !isDigestOnly($0.dtype) }.map(effective))
+        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effective))
         let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effective))
         if let cosine = estimatedCosine, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
            suspectTypes != referenceTypes, let target = suspectTypes.compactMap(expectedRoundingError).max() {
@@ -146,7 +144,7 @@ enum VerdictRules {
                 var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
                 if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
                 let conversion = quantized.isEmpty ? "converted to" : "quantized to"
-                evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g).", ratio, conversion, names, target))
+                evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.", ratio, conversion, names, target))
                 return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights \(conversion) \(names) (p = \(pText)\(cosineText)).",
                                log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: estimatedCosine,
                                coverage: coverage, evidence: evidence)

@@ -30,6 +30,7 @@ public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
     case rename
     case reshard
     case editMetadata
+    case gguf
 
     public static func < (lhs: PerturbationStep, rhs: PerturbationStep) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -51,6 +52,7 @@ public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
         case .rename: "rename"
         case .reshard: "reshard"
         case .editMetadata: "metadata"
+        case .gguf: "gguf"
         }
     }
 }

@@ -8,10 +8,18 @@ extension CheckpointModel {
     /// The shard index file name written when `shardCount > 1`.
     public static let shardIndexName = "model.safetensors.index.json"
 
+    /// The file name `write` uses for a GGUF output.
+    public static let ggufFileName = "model.gguf"
+
     /// The safetensors file names `write` uses for `shardCount` shards.
     public static func shardFileNames(count: Int) -> [String] {
         count <= 1 ? ["model.safetensors"]
             : (1...count).map { String(format: "model-%05d-of-%05d.safetensors", $0, count) }
+    }
+
+    /// The weight files `write` produces: safetensors shards, or one GGUF file.
+    public var outputFileNames: [String] {
+        ggufType == nil ? Self.shardFileNames(count: shardCount) : [Self.ggufFileName]
     }
 
     /// Writes `weights` as a checkpoint directory with a generated `config.json`: every tensor
@@ -29,7 +37,8 @@ extension CheckpointModel {
 
     /// Writes the checkpoint as a directory: safetensors file(s) with each entry's storage
     /// dtype and orientation, a shard index when sharded, `config.json` and companion files,
-    /// plus `extraFiles` (e.g. a manifest).
+    /// plus `extraFiles` (e.g. a manifest). With `ggufType` set, one GGUF file instead of the
+    /// safetensors files, shard index and `config.json`.
     ///
     /// The directory is built under a temporary sibling name and renamed into place, so a
     /// failed write leaves nothing behind. An existing `directory` is an error unless
@@ -53,19 +62,23 @@ extension CheckpointModel {
         var committed = false
         defer { if !committed { try? fileManager.removeItem(atPath: temporary) } }
 
-        let names = Self.shardFileNames(count: shardCount)
-        let groups = shardGroups()
-        var weightMap: [String: String] = [:]
-        for (shard, group) in groups.enumerated() {
-            let path = (temporary as NSString).appendingPathComponent(names[shard])
-            try writeSafetensors(group.map { entries[$0] }, to: path, displayName: (target as NSString).appendingPathComponent(names[shard]))
-            for index in group { weightMap[entries[index].name] = names[shard] }
-        }
+        let names = outputFileNames
         var files: [CompanionFile] = []
-        if shardCount > 1 {
-            files.append(CompanionFile(name: Self.shardIndexName, bytes: Array(shardIndexText(weightMap: weightMap).utf8)))
+        if let ggufType {
+            try writeGGUF(as: ggufType, in: temporary, displayName: (target as NSString).appendingPathComponent(Self.ggufFileName))
+        } else {
+            let groups = shardGroups()
+            var weightMap: [String: String] = [:]
+            for (shard, group) in groups.enumerated() {
+                let path = (temporary as NSString).appendingPathComponent(names[shard])
+                try writeSafetensors(group.map { entries[$0] }, to: path, displayName: (target as NSString).appendingPathComponent(names[shard]))
+                for index in group { weightMap[entries[index].name] = names[shard] }
+            }
+            if shardCount > 1 {
+                files.append(CompanionFile(name: Self.shardIndexName, bytes: Array(shardIndexText(weightMap: weightMap).utf8)))
+            }
         }
-        if let config {
+        if let config, ggufType == nil {
             if let source = configSource, source.value == config {
                 files.append(CompanionFile(name: "config.json", bytes: source.bytes))
             } else {
@@ -140,6 +153,25 @@ extension CheckpointModel {
             current += sizes[index]
         }
         return groups
+    }
+
+    /// `model.gguf` in `directory`, converted from a safetensors staging file (floating-point
+    /// tensors as F32, integer buffers as they are; removed afterwards).
+    private func writeGGUF(as type: DType, in directory: String, displayName: String) throws(PerturbationError) {
+        let staging = (directory as NSString).appendingPathComponent(".staging.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        var f32 = self
+        for index in f32.entries.indices where f32.entries[index].isFloatingPoint { f32.entries[index].storageDType = .f32 }
+        try f32.writeSafetensors(f32.entries, to: staging, displayName: displayName)
+        let llama = spec?.family == .llama
+        let options = CheckpointConversion.GGUFOptions(
+            matrixType: type, otherType: .f32, architecture: llama ? "llama" : nil,
+            headCount: llama ? spec?.headCount : nil, headCountKV: llama ? spec?.keyValueHeadCount : nil)
+        do {
+            try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: staging), to: (directory as NSString).appendingPathComponent(Self.ggufFileName), options: options)
+        } catch {
+            throw PerturbationError(file: displayName, rule: .io(operation: "write GGUF", message: "\(error)"))
+        }
     }
 
     private func writeSafetensors(_ group: [Entry], to path: String, displayName: String) throws(PerturbationError) {

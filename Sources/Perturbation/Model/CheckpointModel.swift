@@ -56,6 +56,10 @@ public struct CheckpointModel: Sendable {
     public var config: JSONValue?
     /// Other files copied verbatim (tokenizer, sentence-transformers settings).
     public var companionFiles: [CompanionFile]
+    /// When set, `write` produces one llama.cpp-style GGUF file instead of safetensors (see
+    /// `GGUFExport`): 2-D tensors whose stored rows hold whole blocks of this type in it, every
+    /// other tensor as F32.
+    public var ggufType: DType?
     /// The `config.json` bytes as read, written back unchanged while `config` is unchanged.
     var configSource: (value: JSONValue, bytes: [UInt8])?
 

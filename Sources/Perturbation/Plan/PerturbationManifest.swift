@@ -81,6 +81,9 @@ extension CheckpointModel {
 
     /// Stored dtypes and their tensor counts.
     public var storedDTypeCounts: [String: Int] {
-        entries.reduce(into: [:]) { $0[$1.storageDType.name, default: 0] += 1 }
+        entries.reduce(into: [:]) { counts, entry in
+            let stored = ggufType.map { GGUFExport.storesInType(entry, $0) ? $0 : .f32 } ?? entry.storageDType
+            counts[stored.name, default: 0] += 1
+        }
     }
 }

@@ -43,7 +43,7 @@ final class SuspectBuilder {
             let manifest = PerturbationManifest(
                 tool: "provenance-eval", seed: recipe.seed,
                 input: try load(recipe.source).manifestSource(path: recipe.source.rawValue), attacks: records,
-                output: .init(files: CheckpointModel.shardFileNames(count: model.shardCount), tensors: model.entries.count,
+                output: .init(files: model.outputFileNames, tensors: model.entries.count,
                               parameters: model.parameterCount, dtypes: model.storedDTypeCounts))
             try model.write(to: path, overwrite: true, extraFiles: [.init(name: PerturbationManifest.fileName, bytes: try manifest.jsonBytes())])
         }

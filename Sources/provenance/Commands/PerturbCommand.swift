@@ -62,6 +62,11 @@ struct PerturbCommand: ParsableCommand {
     @Option(help: "Write N safetensors shards with a model.safetensors.index.json.")
     var reshard: Int?
 
+    @Option(help: ArgumentHelp("Write one llama.cpp-style GGUF file (model.gguf) instead of safetensors, matrices quantized to TYPE.",
+                               discussion: "TYPE: " + GGUFExport.types.map { $0.name.lowercased() }.joined(separator: ", ") + ". Matrices whose rows do not fill whole blocks, and every other tensor, are stored as F32.",
+                               valueName: "TYPE"))
+    var gguf: String?
+
     @Option(name: .customLong("set-metadata"), help: "Set a safetensors __metadata__ entry: KEY=VALUE (repeatable).")
     var setMetadata: [String] = []
 
@@ -95,6 +100,12 @@ struct PerturbCommand: ParsableCommand {
         if let keepLayers, LayerList.parse(keepLayers) == nil { throw ValidationError("--keep-layers: expected a list like 0-3 or 0,2,5.") }
         if let extendVocab, extendVocab < 1 { throw ValidationError("--extend-vocab must be at least 1.") }
         if let reshard, reshard < 1 { throw ValidationError("--reshard must be at least 1.") }
+        if gguf != nil {
+            _ = try ggufType()
+            if reshard.map({ $0 > 1 }) == true { throw ValidationError("--gguf writes one file; it cannot be combined with --reshard.") }
+            if transpose { throw ValidationError("--gguf keeps llama.cpp's matrix layout; it cannot be combined with --transpose.") }
+            if clearMetadata || !setMetadata.isEmpty { throw ValidationError("--set-metadata and --clear-metadata edit safetensors metadata; a --gguf output has none.") }
+        }
         _ = try permutations()
         _ = try metadataPairs()
         if let graft { _ = try Self.split(graft, option: "--graft") }
@@ -110,7 +121,7 @@ struct PerturbCommand: ParsableCommand {
         let source = model.manifestSource(path: input)
         let plan = try makePlan(for: model)
         let records = try plan.apply(to: &model)
-        let files = CheckpointModel.shardFileNames(count: model.shardCount)
+        let files = model.outputFileNames
         let manifestValue = PerturbationManifest(
             tool: "provenance \(ToolInfo.version)", seed: seed, input: source, attacks: records,
             output: .init(files: files, tensors: model.entries.count, parameters: model.parameterCount, dtypes: model.storedDTypeCounts))
@@ -171,7 +182,16 @@ struct PerturbCommand: ParsableCommand {
         if let reshard { plan.add(Resharding(shards: reshard)) }
         let pairs = try metadataPairs()
         if clearMetadata || !pairs.isEmpty { plan.add(MetadataEdit(set: pairs, clear: clearMetadata)) }
+        if let type = try ggufType() { plan.add(GGUFExport(type: type)) }
         return plan
+    }
+
+    private func ggufType() throws -> DType? {
+        guard let gguf else { return nil }
+        guard let type = GGUFExport.types.first(where: { $0.name.lowercased() == gguf.lowercased() }) else {
+            throw ValidationError("--gguf must be one of: \(GGUFExport.types.map { $0.name.lowercased() }.joined(separator: ", ")).")
+        }
+        return type
     }
 
     private func permutations() throws -> Set<String> {

@@ -12,6 +12,7 @@ Writes, under Fixtures/:
   GGML/<TYPE>.input.f32     for types gguf-py can quantize: the float32 input it quantized
                             (IQ4_NL, IQ4_XS and MXFP4 blocks come from their own RNG, so adding
                             them left every earlier fixture byte-identical)
+  GGML/<TYPE>.grid.i8       IQ1/IQ2/IQ3 types: gguf-py's decoded lattice codebook (int8 rows)
   GGUF/reference.gguf       GGUF v3 written by gguf-py's GGUFWriter: one metadata key of
                             every value type (nested array included) and one tensor per type
   GGUF/tiny-llama.gguf      a 1-layer Llama written like convert_hf_to_gguf.py does it
@@ -252,10 +253,47 @@ def write_tiny_llama() -> None:
         writer.close()
 
 
+LATTICE = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ1_M]
+
+
+def write_lattice_vectors() -> None:
+    """IQ1/IQ2/IQ3 (lattice codebooks): gguf-py's decoded codebook of each type (int8, one row
+    per entry), and random blocks with finite scales dequantized by gguf-py (it has no
+    quantizer for them). Every block byte is a valid code; only the f16 scales need care: d
+    at offset 0, except IQ1_M, whose d is spread over the top nibbles of its last 4 uint16s."""
+    own = np.random.default_rng(20261131)
+    out = HERE / "GGML"
+    for qtype in LATTICE:
+        cls = gguf.quants._type_traits[qtype]
+        cls.init_grid()
+        grid = cls.grid.reshape(cls.grid_shape)
+        assert np.all(grid == np.round(grid)) and np.abs(grid).max() < 128, qtype
+        if qtype != T.IQ1_M:  # IQ1_M shares IQ1_S's codebook
+            (out / f"{qtype.name}.grid.i8").write_bytes(grid.astype(np.int8).tobytes())
+        _, type_size = gguf.GGML_QUANT_SIZES[qtype]
+        n_blocks = 4
+        blocks = own.integers(0, 256, size=(n_blocks, type_size), dtype=np.uint8)
+        magnitudes = np.exp(own.uniform(np.log(1e-6), np.log(0.5), n_blocks)).astype(np.float16)
+        signs = np.where(own.random(n_blocks) < 0.25, -1, 1).astype(np.float16)
+        d = (magnitudes * signs).astype(np.float16).view(np.uint16)
+        if qtype == T.IQ1_M:
+            scales = blocks[:, type_size - 8:].copy().view(np.uint16)
+            for k, shift in enumerate([12, 8, 4, 0]):
+                scales[:, k] = (scales[:, k] & 0x0FFF) | (((d >> shift) & 0x0F) << 12)
+            blocks[:, type_size - 8:] = scales.view(np.uint8)
+        else:
+            blocks[:, 0:2] = d.view(np.uint8).reshape(n_blocks, 2)
+        expected = gguf.quants.dequantize(blocks.reshape(1, -1), qtype).reshape(-1).astype(np.float32)
+        assert np.all(np.isfinite(expected)), qtype
+        (out / f"{qtype.name}.blocks").write_bytes(blocks.tobytes())
+        (out / f"{qtype.name}.expected.f32").write_bytes(expected.astype("<f4").tobytes())
+
+
 if __name__ == "__main__":
     blocks = write_ggml_vectors()
     write_reference_gguf(blocks)
     write_tiny_llama()
     write_nonlinear_vectors()
+    write_lattice_vectors()
     for path in sorted(HERE.glob("GG*/*")):
         print(f"{path.relative_to(HERE)}  {path.stat().st_size} bytes")

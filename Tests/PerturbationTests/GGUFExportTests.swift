@@ -1,0 +1,78 @@
+import Checkpoints
+import Foundation
+import Perturbation
+import SyntheticModels
+import Testing
+
+/// `perturb --gguf TYPE`: the checkpoint written as one llama.cpp-style GGUF file.
+@Suite("GGUF output")
+struct GGUFExportTests {
+    /// A Llama with grouped-query attention and rows of 256 values (whole IQ blocks).
+    static let wideSpec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 256, intermediateSize: 512,
+                                          layerCount: 1, headCount: 4, keyValueHeadCount: 2)
+
+    @Test("the GGUF holds llama.cpp names and the quantized values; reading maps them back", arguments: [DType.q4_0, .iq2XXS, .iq3S, .q1_0])
+    func writesQuantizedGGUF(type: DType) throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(Self.wideSpec)
+        let record = try GGUFExport(type: type).apply(to: &model)
+        let matrices = model.entries.filter { $0.tensor.shape.count == 2 }
+        #expect(record.summary == "stored as one GGUF file (llama.cpp names): \(matrices.count) matrices as \(type.name), \(model.entries.count - matrices.count) other tensors as F32")
+        #expect(model.storedDTypeCounts == [type.name: matrices.count, "F32": model.entries.count - matrices.count])
+        #expect(model.outputFileNames == ["model.gguf"])
+        try model.write(to: directory + "/out", extraFiles: [.init(name: "perturbation.json", bytes: Array("{}".utf8))])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/out").sorted() == ["model.gguf", "perturbation.json"])
+
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.quantizationTypes == [type])
+        #expect(reader.checkpoint.tensors.map(\.name).sorted() == model.entries.map(\.name).sorted())
+        for entry in model.entries {
+            let info = try #require(reader.checkpoint.tensor(named: entry.name))
+            var values = [Float](repeating: .nan, count: entry.tensor.values.count)
+            try values.withUnsafeMutableBufferPointer { try reader.readElements(of: info, range: 0..<$0.count, into: $0) }
+            if entry.tensor.shape.count == 2 {
+                // Rows are quantized whole, so llama.cpp's RoPE row order does not change them.
+                let blocks = GGMLQuantizer.quantize(entry.tensor.values, as: type)
+                var expected = [Float](repeating: 0, count: values.count)
+                blocks.withUnsafeBytes { raw in expected.withUnsafeMutableBufferPointer { type.decode(raw, into: $0) } }
+                #expect(info.dtype == type && values == expected, "\(entry.name)")
+            } else {
+                #expect(info.dtype == .f32 && values == entry.tensor.values, "\(entry.name)")
+            }
+        }
+    }
+
+    @Test("sharded or transposed storage, an unknown type and a type no matrix fits are refused")
+    func refusals() throws {
+        var sharded = Models.checkpoint(Self.wideSpec)
+        sharded.shardCount = 2
+        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q8_0).apply(to: &sharded) }
+        var transposed = Models.checkpoint(Self.wideSpec)
+        _ = try TransposedStorage().apply(to: &transposed)
+        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q8_0).apply(to: &transposed) }
+        var model = Models.checkpoint(Self.wideSpec)
+        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q2K).apply(to: &model) }
+        var tiny = Models.checkpoint(.tinyLlama)
+        let error = #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .iq2XXS).apply(to: &tiny) }
+        #expect(error?.description.contains("no matrix has rows that fill whole IQ2_XXS blocks of 256 values") == true, "\(String(describing: error))")
+        #expect(tiny.ggufType == nil)
+    }
+
+    @Test("integer buffers stay out of the quantization")
+    func integerBuffers() throws {
+        var weights = Models.rich(Self.wideSpec)
+        weights.tensors.insert(.init(name: "position_ids", shape: [1, 256], values: (0..<256).map(Float.init)), at: 0)
+        var model = CheckpointModel(weights)
+        model.entries[0].storageDType = .i64
+        model.entries[0].isFloatingPoint = false
+        _ = try GGUFExport(type: .q1_0).apply(to: &model)
+        let directory = Models.temporaryDirectory()
+        try model.write(to: directory + "/out")
+        let reader = try CheckpointReader(path: directory + "/out")
+        let info = try #require(reader.checkpoint.tensor(named: "position_ids"))
+        #expect(info.dtype == .f32)
+        var values = [Float](repeating: .nan, count: 256)
+        try values.withUnsafeMutableBufferPointer { try reader.readElements(of: info, range: 0..<256, into: $0) }
+        #expect(values == (0..<256).map(Float.init))
+    }
+}
