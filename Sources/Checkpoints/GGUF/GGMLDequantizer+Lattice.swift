@@ -143,8 +143,10 @@ extension GGMLDequantizer {
     static func q1_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
         let d = half(block, 0)
         let bits = bytes(block, 2)
+        // (2 × bit − 1) × d, as a sign flip of d where the bit is clear.
         for j in 0..<128 {
-            out[j] = Float(Int32((bits[j / 8] >> UInt8(j % 8)) & 1) * 2 - 1) * d
+            let negative = UInt32(~(bits[j / 8] >> UInt8(j % 8)) & 1) << 31
+            out[j] = Float(bitPattern: d.bitPattern ^ negative)
         }
     }
 
@@ -156,13 +158,15 @@ extension GGMLDequantizer {
         code | UInt8(code.nonzeroBitCount & 1) << 7
     }
 
-    /// `scale × row value`, negated where the sign bit (lowest bit first) is set.
+    /// `scale × row value`, negated where the sign bit (lowest bit first) is set. Negation
+    /// flips the sign bit, which is exactly ggml's `× −1` and avoids a branch on random signs.
     @inline(__always)
     private static func signedRow(_ grid: UnsafeBufferPointer<Float>, row: Int, width: Int, scale: Float, signs: UInt8,
                                   _ out: UnsafeMutablePointer<Float>) {
         let values = grid.baseAddress! + row * width
         for j in 0..<width {
-            out[j] = scale * values[j] * ((signs >> UInt8(j)) & 1 == 0 ? 1 : -1)
+            let negative = UInt32((signs >> UInt8(j)) & 1) << 31
+            out[j] = Float(bitPattern: (scale * values[j]).bitPattern ^ negative)
         }
     }
 
