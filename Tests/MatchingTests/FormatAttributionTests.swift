@@ -38,7 +38,8 @@ struct FormatAttributionTests {
                                                            layerCount: 2, headCount: 4), seed: 300)
     static let wideRegistry = try! wideLineage.registry()
 
-    @Test("a GGUF in a lattice type (IQ1–IQ3) or Q1_0 is a quantized re-encoding of the release", arguments: [DType.iq3S, .iq2XXS, .iq1M, .q1_0])
+    @Test("a GGUF in a K-quant, a lattice type (IQ1–IQ3) or Q1_0 is a quantized re-encoding of the release",
+          arguments: [DType.q6K, .q4K, .q2K, .iq3S, .iq2XXS, .iq1M, .q1_0])
     func latticeGGUF(type: DType) throws {
         let lineage = Self.wideLineage
         let directory = Fixtures.temporaryDirectory("formats")

@@ -11,7 +11,7 @@ struct GGUFExportTests {
     static let wideSpec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 256, intermediateSize: 512,
                                           layerCount: 1, headCount: 4, keyValueHeadCount: 2)
 
-    @Test("the GGUF holds llama.cpp names and the quantized values; reading maps them back", arguments: [DType.q4_0, .iq2XXS, .iq3S, .q1_0])
+    @Test("the GGUF holds llama.cpp names and the quantized values; reading maps them back", arguments: [DType.q4_0, .q4K, .q3K, .iq2XXS, .iq3S, .q1_0])
     func writesQuantizedGGUF(type: DType) throws {
         let directory = Models.temporaryDirectory()
         var model = Models.checkpoint(Self.wideSpec)
@@ -51,7 +51,7 @@ struct GGUFExportTests {
         _ = try TransposedStorage().apply(to: &transposed)
         #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q8_0).apply(to: &transposed) }
         var model = Models.checkpoint(Self.wideSpec)
-        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q2K).apply(to: &model) }
+        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .tq2_0).apply(to: &model) }
         var tiny = Models.checkpoint(.tinyLlama)
         let error = #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .iq2XXS).apply(to: &tiny) }
         #expect(error?.description.contains("no matrix has rows that fill whole IQ2_XXS blocks of 256 values") == true, "\(String(describing: error))")

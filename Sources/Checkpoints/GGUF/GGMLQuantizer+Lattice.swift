@@ -242,15 +242,6 @@ extension GGMLQuantizer {
 
     // MARK: - Helpers
 
-    private static func appendUInt16(_ value: UInt16, to output: inout [UInt8]) {
-        output.append(UInt8(truncatingIfNeeded: value))
-        output.append(UInt8(truncatingIfNeeded: value >> 8))
-    }
-
-    private static func appendUInt32(_ value: UInt32, to output: inout [UInt8]) {
-        for byte in 0..<4 { output.append(UInt8(truncatingIfNeeded: value >> UInt32(8 * byte))) }
-    }
-
     /// 4-bit codes, two per byte, low nibble first.
     private static func appendNibbles(_ codes: [Int], to output: inout [UInt8]) {
         for k in stride(from: 0, to: codes.count, by: 2) { output.append(UInt8(codes[k]) | UInt8(codes[k + 1]) << 4) }

@@ -4,13 +4,13 @@ import Foundation
 ///
 /// The simple 32-value types and MXFP4 are bit-exact with gguf-py's `gguf.quants` (Q8_0 is
 /// also bit-exact with ggml's reference `quantize_row_q8_0`), so test fixtures and demo
-/// copies made here match what the reference tools produce. The lattice types (IQ1–IQ3) and
-/// Q1_0 are quantized by a nearest-point search (see `GGMLQuantizer+Lattice.swift`). K-quants
-/// are not offered: their reference quantizers search scales iteratively and are not needed
-/// to read checkpoints.
+/// copies made here match what the reference tools produce. The K-quants take one range per
+/// group (`GGMLQuantizer+KQuants.swift`) and the lattice types (IQ1–IQ3) and Q1_0 a
+/// nearest-point search (`GGMLQuantizer+Lattice.swift`): valid blocks, with somewhat more error
+/// than llama.cpp's searched (and importance-weighted) choices.
 public enum GGMLQuantizer {
     /// The types `quantize` supports.
-    public static let supportedTypes: [DType] = referenceTypes + latticeTypes
+    public static let supportedTypes: [DType] = referenceTypes + kQuantTypes + latticeTypes
 
     /// The types quantized bit-exactly as gguf-py does.
     public static let referenceTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .mxfp4]
@@ -18,6 +18,10 @@ public enum GGMLQuantizer {
     /// The types quantized by a plain nearest-point search (`GGMLQuantizer+Lattice.swift`):
     /// valid blocks, not the bytes llama.cpp's importance-weighted search would choose.
     public static let latticeTypes: [DType] = [.iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .q1_0]
+
+    /// The K-quants, quantized with one range per group (`GGMLQuantizer+KQuants.swift`): valid
+    /// blocks, not llama.cpp's iteratively searched scales.
+    public static let kQuantTypes: [DType] = [.q2K, .q3K, .q4K, .q5K, .q6K]
 
     /// Quantizes `values` (whole blocks of `dtype.block.elements`, row-major) into blocks of
     /// `dtype`. Precondition: `dtype` is in `supportedTypes`.
@@ -38,6 +42,11 @@ public enum GGMLQuantizer {
                 case .q5_0: q5_0(block, &output)
                 case .q5_1: q5_1(block, &output)
                 case .mxfp4: mxfp4(block, &output)
+                case .q2K: q2K(block, &output)
+                case .q3K: q3K(block, &output)
+                case .q4K: q4K(block, &output)
+                case .q5K: q5K(block, &output)
+                case .q6K: q6K(block, &output)
                 case .iq2XXS: iq2XXS(block, &output)
                 case .iq2XS: iq2XS(block, &output)
                 case .iq2S: iq2S(block, &output)
@@ -149,9 +158,16 @@ public enum GGMLQuantizer {
     }
 
     private static func appendHalf(_ value: Float, to output: inout [UInt8]) {
-        let bits = FloatEncoding.float16Bits(value)
-        output.append(UInt8(truncatingIfNeeded: bits))
-        output.append(UInt8(truncatingIfNeeded: bits >> 8))
+        appendUInt16(FloatEncoding.float16Bits(value), to: &output)
+    }
+
+    static func appendUInt16(_ value: UInt16, to output: inout [UInt8]) {
+        output.append(UInt8(truncatingIfNeeded: value))
+        output.append(UInt8(truncatingIfNeeded: value >> 8))
+    }
+
+    static func appendUInt32(_ value: UInt32, to output: inout [UInt8]) {
+        for byte in 0..<4 { output.append(UInt8(truncatingIfNeeded: value >> UInt32(8 * byte))) }
     }
 
     /// Bit 4 of each of the 32 values, as a little-endian 32-bit mask.

@@ -6,7 +6,7 @@ import Foundation
 enum VerdictRules {
     /// Typical relative rounding error (rms) of storing weights in a narrower dtype. The IQ1–IQ3
     /// and Q1_0 figures are what `GGMLQuantizer`'s nearest-point search gives on Gaussian
-    /// values (`LatticeQuantizationTests` prints them); llama.cpp's search does somewhat better.
+    /// values (`QuantizerRoundTripTests` prints them); llama.cpp's search does somewhat better.
     static func expectedRoundingError(_ dtype: String) -> Double? {
         switch dtype {
         case "F16": 1.5e-4

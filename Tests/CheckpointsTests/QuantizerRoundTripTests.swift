@@ -2,11 +2,12 @@ import Checkpoints
 import Foundation
 import Testing
 
-@Suite("Quantization to the lattice types and Q1_0 (nearest-point search)")
-struct LatticeQuantizationTests {
+@Suite("Quantization to the K-quants, the lattice types and Q1_0")
+struct QuantizerRoundTripTests {
     /// Relative rms error of a quantize → dequantize round trip on Gaussian values, measured
-    /// with this search (`swift test --filter LatticeQuantizationTests` prints them), rounded up.
+    /// with this search (`swift test --filter QuantizerRoundTripTests` prints them), rounded up.
     static let errorBounds: [DType: Double] = [
+        .q6K: 0.02, .q5K: 0.04, .q4K: 0.08, .q3K: 0.20, .q2K: 0.40,
         .iq3S: 0.15, .iq3XXS: 0.20, .iq2S: 0.28, .iq2XS: 0.33, .iq2XXS: 0.38, .iq1M: 0.53, .iq1S: 0.61, .q1_0: 0.62,
     ]
 
@@ -20,7 +21,7 @@ struct LatticeQuantizationTests {
         return (0..<count).map { _ in Float((-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())) * scale }
     }
 
-    @Test("round trips stay within the measured error, signs survive, zero blocks stay zero", arguments: GGMLQuantizer.latticeTypes)
+    @Test("round trips stay within the measured error, signs survive, zero blocks stay zero", arguments: GGMLQuantizer.kQuantTypes + GGMLQuantizer.latticeTypes)
     func roundTrip(_ dtype: DType) throws {
         let perBlock = dtype.block.elements
         var values = Self.gaussian(16 * 256, seed: 7, scale: 0.02)
@@ -41,12 +42,13 @@ struct LatticeQuantizationTests {
             if (decoded[index] < 0) == (values[index] < 0) { signAgreements += 1 }
         }
         let relativeError = (errorSquares / norm).squareRoot()
-        print("lattice round trip \(dtype.name): relative rms error \(String(format: "%.4f", relativeError)), signs kept \(signAgreements)/\(gaussianCount)")
+        print("round trip \(dtype.name): relative rms error \(String(format: "%.4f", relativeError)), signs kept \(signAgreements)/\(gaussianCount)")
         let bound = try #require(Self.errorBounds[dtype])
         #expect(relativeError <= bound, "\(dtype.name): \(relativeError)")
         // IQ1 codebooks hold zeros (a small value may land on the ±⅛ offset's side); parity
-        // types give up the sign of one small value in an odd-signed 8.
-        let keptSigns = dtype == .iq1S || dtype == .iq1M ? 0.7 : 0.9
+        // types give up the sign of one small value in an odd-signed 8; 2- and 3-bit K-quants
+        // round small values to a code near zero of either sign.
+        let keptSigns = [.iq1S, .iq1M].contains(dtype) ? 0.7 : [.q2K, .q3K].contains(dtype) ? 0.85 : 0.9
         #expect(Double(signAgreements) >= keptSigns * Double(gaussianCount), "\(dtype.name)")
         #expect(decoded[gaussianCount..<gaussianCount + perBlock].allSatisfy { $0 == 0 }, "\(dtype.name): zero block")
         let outlierDecoded = decoded[gaussianCount + perBlock + 5]
