@@ -42,7 +42,7 @@ struct GGUFExportTests {
         }
     }
 
-    @Test("sharded or transposed storage, an unknown type and a type no matrix fits are refused")
+    @Test("sharded or transposed storage and a type this tool does not write are refused")
     func refusals() throws {
         var sharded = Models.checkpoint(Self.wideSpec)
         sharded.shardCount = 2
@@ -52,10 +52,30 @@ struct GGUFExportTests {
         #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q8_0).apply(to: &transposed) }
         var model = Models.checkpoint(Self.wideSpec)
         #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .tq2_0).apply(to: &model) }
-        var tiny = Models.checkpoint(.tinyLlama)
-        let error = #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .iq2XXS).apply(to: &tiny) }
-        #expect(error?.description.contains("no matrix has rows that fill whole IQ2_XXS blocks of 256 values") == true, "\(String(describing: error))")
-        #expect(tiny.ggufType == nil)
+    }
+
+    @Test("matrices whose rows do not fill the type's blocks take llama.cpp's fallback, then F16")
+    func fallbacks() throws {
+        // tinyLlama: rows of 64 (every matrix but down_proj) and of 176 (down_proj: not even 32-value blocks).
+        for (type, fallback) in [(DType.q4K, DType.q5_0), (.q6K, .q8_0), (.q2K, .iq4NL), (.iq2XXS, .iq4NL), (.q8_0, .q8_0)] {
+            var model = Models.checkpoint(.tinyLlama)
+            let record = try GGUFExport(type: type).apply(to: &model)
+            let downProjections = model.entries.filter { $0.name.hasSuffix("down_proj.weight") }.count
+            let matrices = model.entries.filter { $0.tensor.shape.count == 2 }.count
+            var expected = [fallback.name: matrices - downProjections, "F16": downProjections, "F32": model.entries.count - matrices]
+            if fallback != type { expected[type.name] = nil }
+            #expect(model.storedDTypeCounts == expected, "\(type.name): \(record.summary)")
+            if fallback != type {
+                #expect(record.summary.contains("0 matrices as \(type.name), \(matrices - downProjections) as \(fallback.name) (rows not whole \(type.name) blocks), \(downProjections) as F16"), "\(record.summary)")
+            }
+        }
+        var model = Models.checkpoint(.tinyLlama)
+        _ = try GGUFExport(type: .q4K).apply(to: &model)
+        let directory = Models.temporaryDirectory()
+        try model.write(to: directory + "/out")
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(Set(reader.checkpoint.tensors.map(\.dtype.name)) == ["Q5_0", "F16", "F32"])
+        #expect(model.storedDTypeCounts == reader.checkpoint.tensors.reduce(into: [:]) { $0[$1.dtype.name, default: 0] += 1 })
     }
 
     @Test("integer buffers stay out of the quantization")

@@ -4,9 +4,11 @@
 public enum CheckpointConversion {
     public struct GGUFOptions: Sendable {
         /// Type of 2-D floating-point tensors whose rows hold whole blocks of it: F32, F16, BF16 or a
-        /// `GGMLQuantizer.supportedTypes` type. Other matrices take `otherType`, as llama.cpp
-        /// falls back when a row does not fill whole blocks.
+        /// `GGMLQuantizer.supportedTypes` type.
         public var matrixType: DType
+        /// Types tried in order for a matrix whose rows do not hold whole `matrixType` blocks
+        /// (llama.cpp's fallbacks); when none fits, `otherType`.
+        public var matrixFallbacks: [DType]
         /// Type of every other tensor (llama.cpp keeps norms and biases in F32).
         public var otherType: DType
         /// `general.architecture`. For `llama`, names are converted to llama.cpp's and query/key
@@ -17,9 +19,10 @@ public enum CheckpointConversion {
         /// Further metadata, written after the keys above.
         public var metadata: GGUFMetadata
 
-        public init(matrixType: DType = .q8_0, otherType: DType = .f32, architecture: String? = nil,
+        public init(matrixType: DType = .q8_0, matrixFallbacks: [DType] = [], otherType: DType = .f32, architecture: String? = nil,
                     headCount: Int? = nil, headCountKV: Int? = nil, metadata: GGUFMetadata = GGUFMetadata()) {
             self.matrixType = matrixType
+            self.matrixFallbacks = matrixFallbacks
             self.otherType = otherType
             self.architecture = architecture
             self.headCount = headCount
@@ -55,8 +58,9 @@ public enum CheckpointConversion {
                 }
                 values = stored
             }
-            let isMatrix = tensor.dtype.isFloatingPoint && tensor.shape.count == 2 && tensor.shape[1] % options.matrixType.block.elements == 0
-            tensors.append(.init(name: name, shape: tensor.shape, values: values, as: isMatrix ? options.matrixType : options.otherType))
+            let isMatrix = tensor.dtype.isFloatingPoint && tensor.shape.count == 2
+            let type = isMatrix ? ([options.matrixType] + options.matrixFallbacks).first { tensor.shape[1] % $0.block.elements == 0 } : nil
+            tensors.append(.init(name: name, shape: tensor.shape, values: values, as: type ?? options.otherType))
         }
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
     }

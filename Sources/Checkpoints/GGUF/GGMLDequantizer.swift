@@ -241,7 +241,7 @@ enum GGMLDequantizer {
     // MARK: - Codebook types
 
     /// The IQ4_NL/IQ4_XS codebook: 16 non-uniformly spaced int8 levels, denser near zero.
-    private static let nonLinearLevels: [Float] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+    static let nonLinearLevels: [Float] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
 
     /// E2M1 values doubled, so they are integers: index bit 3 is the sign (MXFP4, NVFP4).
     static let e2m1Doubled: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]

@@ -230,6 +230,25 @@ extension GGMLQuantizer {
         }
     }
 
+    /// IQ4_NL (32 values): the largest magnitude goes on the −127 level, each value takes the
+    /// nearest of the 16 levels, then d is refitted by least squares to those levels.
+    static func iq4NL(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        var signedMaximum: Float = 0
+        for value in x where abs(value) > abs(signedMaximum) { signedMaximum = value }
+        let levels = GGMLDequantizer.nonLinearLevels
+        let step = signedMaximum / levels[0]
+        let codes = x.map { value -> Int in
+            guard step != 0, (value / step).isFinite else { return 8 }  // level 1, nearest to zero
+            let target = value / step
+            return levels.indices.min { abs(levels[$0] - target) < abs(levels[$1] - target) }!
+        }
+        var weighted: Float = 0, squares: Float = 0
+        for (value, code) in zip(x, codes) { weighted += value * levels[code]; squares += levels[code] * levels[code] }
+        let d = squares > 0 && (weighted / squares).isFinite ? weighted / squares : 0
+        appendUInt16(FloatEncoding.float16Bits(d), to: &output)
+        for j in 0..<16 { output.append(UInt8(codes[j]) | UInt8(codes[j + 16]) << 4) }
+    }
+
     static func q1_0(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
         let meanMagnitude = x.reduce(Float(0)) { $0 + abs($1) } / Float(x.count)
         appendUInt16(FloatEncoding.float16Bits(meanMagnitude), to: &output)

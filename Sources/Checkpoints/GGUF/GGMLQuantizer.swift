@@ -15,9 +15,9 @@ public enum GGMLQuantizer {
     /// The types quantized bit-exactly as gguf-py does.
     public static let referenceTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .mxfp4]
 
-    /// The types quantized by a plain nearest-point search (`GGMLQuantizer+Lattice.swift`):
+    /// The codebook types quantized by a plain nearest-point search (`GGMLQuantizer+Lattice.swift`):
     /// valid blocks, not the bytes llama.cpp's importance-weighted search would choose.
-    public static let latticeTypes: [DType] = [.iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .q1_0]
+    public static let latticeTypes: [DType] = [.iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .q1_0, .iq4NL]
 
     /// The K-quants, quantized with one range per group (`GGMLQuantizer+KQuants.swift`): valid
     /// blocks, not llama.cpp's iteratively searched scales.
@@ -55,6 +55,7 @@ public enum GGMLQuantizer {
                 case .iq1S: iq1S(block, &output)
                 case .iq1M: iq1M(block, &output)
                 case .q1_0: q1_0(block, &output)
+                case .iq4NL: iq4NL(block, &output)
                 default: break
                 }
             }

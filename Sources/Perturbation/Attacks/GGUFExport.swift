@@ -1,10 +1,12 @@
 import Checkpoints
 
-/// Stores the checkpoint as one GGUF file (`model.gguf`) the way llama.cpp's converter does:
-/// Llama names mapped to llama.cpp's with query/key rows permuted for RoPE, 2-D tensors whose
-/// stored rows hold whole blocks quantized to `type`, every other tensor F32 (llama.cpp also
-/// falls back when a row does not fill whole blocks). safetensors `__metadata__` is not
-/// carried over. Runs last; sharded or transposed storage cannot be combined with it.
+/// Stores the checkpoint as one GGUF file (`model.gguf`) the way llama.cpp's tools do: Llama
+/// names mapped to llama.cpp's with query/key rows permuted for RoPE, weight matrices quantized
+/// to `type`, every other tensor (norms, biases, integer buffers) F32. A matrix whose rows do not
+/// hold whole blocks of `type` takes the type llama.cpp's quantizer falls back to
+/// (`convert_incompatible_tensor`: Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, Q2_K/Q3_K/IQ1–IQ3 →
+/// IQ4_NL), and F16 when that does not fit either. safetensors `__metadata__` is not carried
+/// over. Runs last; sharded or transposed storage cannot be combined with it.
 public struct GGUFExport: Perturbation {
     /// The types a matrix can be stored in.
     public static let types: [DType] = [.f32, .f16, .bf16] + GGMLQuantizer.supportedTypes
@@ -16,10 +18,23 @@ public struct GGUFExport: Perturbation {
         self.type = type
     }
 
-    /// Whether `entry` is stored in `type` (else F32): a 2-D floating-point tensor whose rows hold
-    /// whole blocks.
-    static func storesInType(_ entry: CheckpointModel.Entry, _ type: DType) -> Bool {
-        entry.isFloatingPoint && entry.tensor.shape.count == 2 && entry.tensor.shape[1] % type.block.elements == 0
+    /// The types tried, in order, for a matrix whose rows do not hold whole blocks of `type`.
+    public static func fallbacks(for type: DType) -> [DType] {
+        switch type {
+        case .f32, .f16, .bf16: []
+        case .q4K: [.q5_0, .f16]
+        case .q5K: [.q5_1, .f16]
+        case .q6K: [.q8_0, .f16]
+        case .q2K, .q3K, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .iq4XS: [.iq4NL, .f16]
+        default: [.f16]
+        }
+    }
+
+    /// The type `entry` is stored in: F32 unless it is a 2-D floating-point tensor, else the first
+    /// of `type` and its fallbacks whose blocks its rows fill.
+    public static func storedType(of entry: CheckpointModel.Entry, as type: DType) -> DType {
+        guard entry.isFloatingPoint, entry.tensor.shape.count == 2 else { return .f32 }
+        return ([type] + fallbacks(for: type)).first { entry.tensor.shape[1] % $0.block.elements == 0 } ?? .f32
     }
 
     public func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord {
@@ -32,16 +47,19 @@ public struct GGUFExport: Perturbation {
         guard !model.entries.contains(where: \.storedTransposed) else {
             throw PerturbationError(attack: step.name, rule: .invalidArgument("GGUF keeps matrices in llama.cpp's layout, so it cannot be combined with transposed storage"))
         }
-        let inType = model.entries.filter { Self.storesInType($0, type) }.count
-        guard inType > 0 else {
-            throw PerturbationError(attack: step.name, rule: .invalidArgument("no matrix has rows that fill whole \(type.name) blocks of \(type.block.elements) values, so nothing would be stored as \(type.name); choose a type with smaller blocks (q8_0, q4_0, mxfp4: 32 values)"))
-        }
         model.ggufType = type
-        let fallback = model.entries.count - inType
-        let summary = "stored as one GGUF file" + (model.spec?.family == .llama ? " (llama.cpp names)" : "")
-            + ": \(inType) matrices as \(type.name)" + (fallback > 0 ? ", \(fallback) other tensors as F32" : "")
-        return PerturbationRecord(
-            attack: step.name, functionPreserving: type == .f32, summary: summary,
-            parameters: ["type": .string(type.name), "tensors_in_type": .integer(inType), "tensors_as_f32": .integer(fallback)])
+        let matrices = model.entries.filter { $0.isFloatingPoint && $0.tensor.shape.count == 2 }
+        var counts: [DType: Int] = [:]
+        for entry in matrices { counts[Self.storedType(of: entry, as: type), default: 0] += 1 }
+        let others = model.entries.count - matrices.count
+        var parts = ["\(counts[type] ?? 0) matrices as \(type.name)"]
+        for fallback in Self.fallbacks(for: type) + [.f32] where (counts[fallback] ?? 0) > 0 && fallback != type {
+            parts.append("\(counts[fallback]!) as \(fallback.name) (rows not whole \(type.name) blocks)")
+        }
+        if others > 0 { parts.append("\(others) other tensors as F32") }
+        let summary = "stored as one GGUF file" + (model.spec?.family == .llama ? " (llama.cpp names)" : "") + ": " + parts.joined(separator: ", ")
+        var parameters: [String: ManifestValue] = ["type": .string(type.name), "other_tensors_as_f32": .integer(others)]
+        parameters["matrices"] = .map(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.name, String($0.value)) }))
+        return PerturbationRecord(attack: step.name, functionPreserving: type == .f32, summary: summary, parameters: parameters)
     }
 }

@@ -165,7 +165,7 @@ extension CheckpointModel {
         try f32.writeSafetensors(f32.entries, to: staging, displayName: displayName)
         let llama = spec?.family == .llama
         let options = CheckpointConversion.GGUFOptions(
-            matrixType: type, otherType: .f32, architecture: llama ? "llama" : nil,
+            matrixType: type, matrixFallbacks: GGUFExport.fallbacks(for: type), otherType: .f32, architecture: llama ? "llama" : nil,
             headCount: llama ? spec?.headCount : nil, headCountKV: llama ? spec?.keyValueHeadCount : nil)
         do {
             try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: staging), to: (directory as NSString).appendingPathComponent(Self.ggufFileName), options: options)

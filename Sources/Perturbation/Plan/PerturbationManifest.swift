@@ -82,7 +82,7 @@ extension CheckpointModel {
     /// Stored dtypes and their tensor counts.
     public var storedDTypeCounts: [String: Int] {
         entries.reduce(into: [:]) { counts, entry in
-            let stored = ggufType.map { GGUFExport.storesInType(entry, $0) ? $0 : .f32 } ?? entry.storageDType
+            let stored = ggufType.map { GGUFExport.storedType(of: entry, as: $0) } ?? entry.storageDType
             counts[stored.name, default: 0] += 1
         }
     }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Perturbation
 
 /// One attack of a suspect's recipe, as the harness describes it: turned into a `Perturbation`
@@ -18,6 +19,7 @@ enum Attack: Sendable {
     case rename(NamingScheme)
     case reshard(Int)
     case clearMetadata
+    case gguf(DType)
 
     /// The `provenance perturb` option(s) that apply this attack (permutations are merged by the caller).
     var option: String {
@@ -37,6 +39,7 @@ enum Attack: Sendable {
         case .rename(let scheme): "--rename \(scheme.rawValue)"
         case .reshard(let shards): "--reshard \(shards)"
         case .clearMetadata: "--clear-metadata"
+        case .gguf(let type): "--gguf \(type.name.lowercased())"
         }
     }
 
@@ -65,6 +68,7 @@ enum Attack: Sendable {
         case .rename(let scheme): TensorRenaming(scheme: scheme, seed: plan.seed(for: .rename))
         case .reshard(let shards): Resharding(shards: shards)
         case .clearMetadata: MetadataEdit(clear: true)
+        case .gguf(let type): GGUFExport(type: type)
         }
     }
 

@@ -23,25 +23,34 @@ enum SuspectCatalogue {
             row("dtype-f16", .storage, [.dtype(.f16)], seed: 6, reEncoded),
             row("dtype-bf16", .storage, [.dtype(.bf16)], seed: 7, reEncoded),
             row("dtype-fp8", .storage, [.dtype(.fp8)], seed: 8, reEncoded),
-            // 2. Gaussian noise, σ relative to each tensor's std.
+            // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
+            //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
+            //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
+            //    and IQ2_XXS); Q1_0 (128-value blocks) quantizes every matrix to one bit.
+            row("gguf-q8_0", .quantization, [.gguf(.q8_0)], seed: 51, reEncoded),
+            row("gguf-q4_k", .quantization, [.gguf(.q4K)], seed: 52, reEncoded),
+            row("gguf-q2_k", .quantization, [.gguf(.q2K)], seed: 53, reEncoded),
+            row("gguf-iq2_xxs", .quantization, [.gguf(.iq2XXS)], seed: 54, reEncoded),
+            row("gguf-q1_0", .quantization, [.gguf(.q1_0)], seed: 55, reEncoded),
+            // 3. Gaussian noise, σ relative to each tensor's std.
             row("noise-0.001", .value, [.noise(0.001)], seed: 11, release),
             row("noise-0.01", .value, [.noise(0.01)], seed: 12, release),
             row("noise-0.1", .value, [.noise(0.1)], seed: 13, release),
             row("noise-0.2", .value, [.noise(0.2)], seed: 14, release),
-            // 3. Function-preserving reparametrisations.
+            // 4. Function-preserving reparametrisations.
             row("permute-neurons", .reparametrisation, [.permuteNeurons], seed: 21, release),
             row("permute-heads", .reparametrisation, [.permuteHeads], seed: 22, release),
             row("permute-hidden", .reparametrisation, [.permuteHidden], seed: 23, release),
             row("rescale", .reparametrisation, [.rescale], seed: 24, release),
-            // 4. Structural edits.
+            // 5. Structural edits.
             row("drop-layers-2,4", .structure, [.dropLayers([2, 4], of: layerCount)], seed: 31, release),
             row("keep-layers-0-3", .structure, [.keepLayers([0, 1, 2, 3])], seed: 32, release),
             row("extend-vocab-256", .structure, [.extendVocabulary(256)], seed: 33, release),
             row("merge-0.6-indep", .structure, [.merge(.independent1, weight: 0.6)], seed: 34, .merge([.release, .independent1])),
             row("graft-3-5-indep", .structure, [.graft(.independent1, layers: [3, 4, 5])], seed: 35, .merge([.release, .independent1])),
-            // 5. Further training (real MLM fine-tune of the release on other text).
+            // 6. Further training (real MLM fine-tune of the release on other text).
             row("fine-tune", .training, [], seed: 0, from: .releaseFineTuned, release),
-            // 6. The hardest combinations.
+            // 7. The hardest combinations.
             row("permute+noise+bf16+reshard+rename", .combination,
                 permuteAll + [.noise(0.01), .dtype(.bf16), .reshard(3), .rename(.gpt)], seed: 41, release),
             row("fine-tune+permute", .combination, permuteAll, seed: 42, from: .releaseFineTuned, release),
@@ -56,7 +65,8 @@ enum SuspectCatalogue {
                 [.dropLayers([2, 4], of: layerCount), .permuteNeurons, .permuteHeads, .noise(0.01), .dtype(.bf16)], seed: 45, release),
             row("extend-vocab+permute-hidden+noise+rename", .combination,
                 [.extendVocabulary(256), .permuteHidden, .noise(0.01), .rename(.gpt)], seed: 46, release),
-            // 7. Honest negatives.
+            row("fine-tune+permute+gguf-q4_k", .combination, permuteAll + [.gguf(.q4K)], seed: 49, from: .releaseFineTuned, release),
+            // 8. Honest negatives.
             row("sibling", .negative, [], seed: 0, from: .sibling, .derived(from: .base)),
             row("independent-2", .negative, [], seed: 0, from: .independent2, .unrelated),
         ]

@@ -3,6 +3,7 @@
 struct SuspectRecipe: Sendable {
     enum Group: String, Sendable {
         case storage = "exact / storage"
+        case quantization = "GGUF quantization"
         case value = "value noise"
         case reparametrisation = "function-preserving"
         case structure = "structural"

@@ -63,7 +63,7 @@ struct PerturbCommand: ParsableCommand {
     var reshard: Int?
 
     @Option(help: ArgumentHelp("Write one llama.cpp-style GGUF file (model.gguf) instead of safetensors, matrices quantized to TYPE.",
-                               discussion: "TYPE: " + GGUFExport.types.map { $0.name.lowercased() }.joined(separator: ", ") + ". Matrices whose rows do not fill whole blocks, and every other tensor, are stored as F32.",
+                               discussion: "TYPE: " + GGUFExport.types.map { $0.name.lowercased() }.joined(separator: ", ") + ". A matrix whose rows do not fill whole TYPE blocks takes llama.cpp's fallback type (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, Q2_K/Q3_K/IQ* → IQ4_NL, else F16); other tensors are F32.",
                                valueName: "TYPE"))
     var gguf: String?
 
