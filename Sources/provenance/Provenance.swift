@@ -50,7 +50,8 @@ enum ProvenanceMain {
                 print(message)
                 Foundation.exit(0)
             }
-            CommandOutput.printError(message)
+            // ArgumentParser starts usage errors with "Error: "; ours already says "error: ".
+            CommandOutput.printError(message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message)
             Foundation.exit(ExitStatus.error)
         }
     }
