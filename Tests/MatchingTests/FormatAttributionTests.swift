@@ -3,6 +3,7 @@ import Checkpoints
 import Fingerprinting
 import Foundation
 import Matching
+import Perturbation
 import SyntheticModels
 import Testing
 
@@ -58,6 +59,22 @@ struct FormatAttributionTests {
         #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
         #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("quantized to \(type.name)"), "\(scan.attribution.sentence)")
+    }
+
+    @Test("a GGUF with llama.cpp's fallback types (Q5_0 and F16 for a Q4_K request) is a re-encoding, uniform per storage type")
+    func ggufFallbackTypes() throws {
+        let (directory, _) = try releaseCheckpoint()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var model = CheckpointModel(Self.lineage.release)
+        _ = try GGUFExport(type: .q4K).apply(to: &model)
+        try model.write(to: directory + "/gguf")
+        let suspect = try Fingerprinter.fingerprint(path: directory + "/gguf")
+        #expect(Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype)) == ["Q5_0", "F16"])
+        let scan = Scan.run(suspect, against: LineageTests.registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        let evidence = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict.evidence
+        #expect(evidence.contains { $0.hasPrefix("The deviation is uniform within each storage type (Q5_0 ≈") }, "\(evidence)")
     }
 
     @Test("the honest sibling quantized to a lattice type or Q1_0 is still attributed to the base, not the release", arguments: [DType.iq3S, .iq2XXS, .iq1M, .q1_0])

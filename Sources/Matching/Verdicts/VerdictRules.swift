@@ -37,6 +37,34 @@ enum VerdictRules {
         DType(rawValue: dtype)?.isBlockQuantized ?? false
     }
 
+    /// Whether the relative deviation √(1/ρ² − 1) of the matched matrices is uniform (noise,
+    /// rounding) or varies (further training). Uniformity is judged within each storage type:
+    /// a GGUF copy keeps matrices in several types (llama.cpp's fallbacks), each with its own
+    /// rounding error.
+    static func deviationEvidence(_ matches: [TensorMatch], suspect: Fingerprint) -> String {
+        func ratio(_ match: TensorMatch) -> Double { max(0, 1 / max(match.cosine * match.cosine, 1e-12) - 1).squareRoot() }
+        func uniformMean(_ ratios: [Double]) -> Double? {
+            let mean = ratios.reduce(0, +) / Double(ratios.count)
+            let spread = (ratios.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ratios.count)).squareRoot()
+            return mean > 0 && spread / mean < 0.3 ? mean : nil
+        }
+        let ratios = matches.map(ratio)
+        if let mean = uniformMean(ratios) {
+            return String(format: "The deviation is uniform across matrices (≈%.3g × each tensor's norm), as added noise or rounding would produce.", mean)
+        }
+        let dtypes = Dictionary(suspect.tensors.map { ($0.name, $0.dtype) }, uniquingKeysWith: { first, _ in first })
+        let groups = Dictionary(grouping: matches) { dtypes[$0.suspectTensor] ?? "?" }
+        if groups.count > 1 {
+            let means = groups.mapValues { uniformMean($0.map(ratio)) }
+            if means.values.allSatisfy({ $0 != nil }) {
+                let parts = means.sorted { $0.value! > $1.value! }.map { String(format: "%@ ≈%.3g", $0.key, $0.value!) }
+                return "The deviation is uniform within each storage type (" + parts.joined(separator: ", ")
+                    + " × each tensor's norm), as added noise or rounding would produce."
+            }
+        }
+        return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
+    }
+
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
@@ -70,14 +98,7 @@ enum VerdictRules {
             evidence.append(String(format: "%d of %d weight matrices match a reference matrix by sketch (estimated cosine median %.4f, min %.4f).",
                                    significant.count, tensors.count, cosines[cosines.count / 2], cosines.first!))
             if let cosine = estimatedCosine, cosine < 0.99995 {
-                let ratios = significant.map { max(0, 1 / max($0.cosine * $0.cosine, 1e-12) - 1).squareRoot() }
-                let meanRatio = ratios.reduce(0, +) / Double(ratios.count)
-                let spread = (ratios.reduce(0) { $0 + ($1 - meanRatio) * ($1 - meanRatio) } / Double(ratios.count)).squareRoot()
-                if meanRatio > 0, spread / meanRatio < 0.3 {
-                    evidence.append(String(format: "The deviation is uniform across matrices (≈%.3g × each tensor's norm), as added noise or rounding would produce.", meanRatio))
-                } else {
-                    evidence.append(String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!))
-                }
+                evidence.append(deviationEvidence(significant, suspect: suspect))
             }
         }
         let sharedNames = alignment.sharedTensorNames ?? 0
