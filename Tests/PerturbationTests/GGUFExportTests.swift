@@ -95,4 +95,21 @@ struct GGUFExportTests {
         try values.withUnsafeMutableBufferPointer { try reader.readElements(of: info, range: 0..<256, into: $0) }
         #expect(values == (0..<256).map(Float.init))
     }
+
+    @Test("a GGUF input re-exports to GGUF; as safetensors its quantized tensors are refused, naming --gguf")
+    func ggufInput() throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(Self.wideSpec)
+        _ = try GGUFExport(type: .q8_0).apply(to: &model)
+        try model.write(to: directory + "/q8")
+        var reread = try CheckpointModel.read(from: directory + "/q8")
+        #expect(reread.entries.contains { $0.storageDType == .q8_0 })
+        let error = #expect(throws: PerturbationError.self) { try reread.write(to: directory + "/st") }
+        #expect(error?.description.contains("safetensors output cannot hold Q8_0; choose --dtype f32, f16, bf16 or fp8, or --gguf q8_0 for a GGUF output") == true,
+                "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/st"))
+        _ = try GGUFExport(type: .q4K).apply(to: &reread)
+        try reread.write(to: directory + "/q4k")
+        #expect(try CheckpointReader(path: directory + "/q4k").checkpoint.quantizationTypes == [.q4K])
+    }
 }
