@@ -82,6 +82,16 @@ struct LineageTests {
         expect(result, .derived, nearest: "release@1")
         let comparison = try #require(result.candidates.first { $0.reference.label == "release@1" })
         #expect(comparison.alignment.permutedLayers == [0, 1, 2, 3])
+        // The report's layer map for it comes from the profiles: a bright diagonal of T.
+        let map = try #require(comparison.heatmaps.first { $0.family == "profiles" })
+        #expect(map.suspectLayers == [0, 1, 2, 3] && map.referenceLayers == [0, 1, 2, 3])
+        for (row, layer) in map.suspectLayers.enumerated() {
+            let best = map.cosines[row].indices.max { map.cosines[row][$0] < map.cosines[row][$1] }!
+            #expect(map.referenceLayers[best] == layer && map.cosines[row][best] > 0.5, "\(map.cosines[row])")
+        }
+        // An unpermuted copy keeps the sketch heatmaps only.
+        let plain = try #require(try scan(TestAttacks.noise(release, relative: 0.01, seed: 15)).candidates.first { $0.reference.label == "release@1" })
+        #expect(!plain.heatmaps.contains { $0.family == "profiles" })
     }
 
     @Test("reciprocal rescaling of Q/K and V/O → derived, rescaling reported")

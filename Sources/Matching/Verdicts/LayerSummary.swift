@@ -120,6 +120,29 @@ enum LayerSummary {
         return maps
     }
 
+    /// The heatmap family of `profileHeatmap`.
+    static let profileFamily = "profiles"
+
+    /// For a comparison with permuted layers, where positional sketches stay dark: the layer
+    /// pairs the neuron-profile cross-check matched, each cell the pair's T (clamped to 0…1; 0
+    /// for pairs not compared). Rows and columns are the layers holding profile sets.
+    static func profileHeatmap(_ profiles: [ProfileMatch], alignment: AlignmentSummary, suspect: Fingerprint, reference: Fingerprint) -> Heatmap? {
+        guard !alignment.permutedLayers.isEmpty else { return nil }
+        let suspectLayers = Set(suspect.profiles.filter { !$0.kind.hasPrefix("matrix.") }.map(\.layer)).sorted()
+        let referenceLayers = Set(reference.profiles.filter { !$0.kind.hasPrefix("matrix.") }.map(\.layer)).sorted()
+        let rowIndex = Dictionary(uniqueKeysWithValues: suspectLayers.enumerated().map { ($1, $0) })
+        let colIndex = Dictionary(uniqueKeysWithValues: referenceLayers.enumerated().map { ($1, $0) })
+        var cells = Array(repeating: Array(repeating: 0.0, count: referenceLayers.count), count: suspectLayers.count)
+        var filled = false
+        for match in profiles {
+            guard let row = rowIndex[match.suspectLayer], let col = colIndex[match.referenceLayer], match.crossCheck.isFinite else { continue }
+            cells[row][col] = max(cells[row][col], min(1, max(0, match.crossCheck)))
+            filled = true
+        }
+        guard filled else { return nil }
+        return Heatmap(family: profileFamily, suspectLayers: suspectLayers, referenceLayers: referenceLayers, cosines: cells)
+    }
+
     static func curves(suspect: Fingerprint, reference: Fingerprint) -> [StatisticCurve] {
         let roles: [TensorRole] = [.attentionQuery, .attentionKey, .attentionValue, .attentionOutput, .attentionUnknown, .mlpGate, .mlpUp, .mlpDown]
         func curve(_ fingerprint: Fingerprint, _ role: TensorRole) -> [Int: Double] {

@@ -59,7 +59,8 @@ public enum PairComparison {
         return Comparison(
             suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,
             layers: layers, profiles: profileMatches,
-            heatmaps: LayerSummary.heatmaps(alignment),
+            heatmaps: LayerSummary.heatmaps(alignment)
+                + [LayerSummary.profileHeatmap(profileMatches, alignment: alignmentSummary, suspect: suspect, reference: reference)].compactMap { $0 },
             curves: LayerSummary.curves(suspect: suspect, reference: reference),
             alignment: alignmentSummary,
             method: MethodInfo(tool: Fingerprinter.toolName, toolVersion: Fingerprinter.toolVersion,

@@ -98,7 +98,11 @@ struct ComparisonSections {
             heatmapBlocks.append(.paragraph(["No layer-to-layer matrix (the models have fewer than two numbered layers)."]))
         } else {
             heatmapBlocks.append(.paragraph(HeatmapPlot.explanation))
-            if let note = permutationNote { heatmapBlocks.append(.paragraph([.text(note)])) }
+            if let note = permutationNote {
+                let profiles = result.heatmaps.contains(where: HeatmapPlot.isProfiles)
+                    ? " The last matrix shows the layer pairs those cross-checks matched instead." : ""
+                heatmapBlocks.append(.paragraph([.text(note + profiles)]))
+            }
             heatmapBlocks.append(.figureRow(result.heatmaps.map(HeatmapPlot.figure)))
         }
         blocks.append(.section(Section(id: idPrefix + "heatmaps", title: ["Layer-to-layer similarity"], blocks: heatmapBlocks)))

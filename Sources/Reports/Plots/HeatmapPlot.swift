@@ -7,11 +7,14 @@ enum HeatmapPlot {
     static let tooltipCellLimit = 2_500
 
     static func figure(_ heatmap: Heatmap) -> Figure {
-        return Figure(
-            svg: { svg(heatmap) },
-            caption: [.code(heatmap.family), " matrices: rows are suspect layers, columns reference layers."],
-            summary: summary(heatmap))
+        let caption: [Inline] = isProfiles(heatmap)
+            ? ["Neuron profiles: rows are suspect layers, columns reference layers; each cell is the cross-check T of a layer pair the profiles matched (0: not compared)."]
+            : [.code(heatmap.family), " matrices: rows are suspect layers, columns reference layers."]
+        return Figure(svg: { svg(heatmap) }, caption: caption, summary: summary(heatmap))
     }
+
+    /// Whether the heatmap holds neuron-profile cross-checks (T) rather than sketch cosines.
+    static func isProfiles(_ heatmap: Heatmap) -> Bool { heatmap.family == "profiles" }
 
     /// The plot (drawn only when HTML is rendered).
     static func svg(_ heatmap: Heatmap) -> String {
@@ -22,7 +25,7 @@ enum HeatmapPlot {
         let width = max(280, left + gridWidth + legendWidth), height = top + gridHeight + 44
         var svg = SVGBuilder(width: width, height: height,
                              label: "Layer-to-layer similarity, \(heatmap.family): suspect layers (rows) by reference layers (columns)")
-        svg.text("\(heatmap.family) — best estimated |cosine|", x: 4, y: 16, size: 13, bold: true)
+        svg.text(isProfiles(heatmap) ? "neuron profiles — cross-check T" : "\(heatmap.family) — best estimated |cosine|", x: 4, y: 16, size: 13, bold: true)
 
         let tooltips = rows * columns <= tooltipCellLimit
         for (i, suspectLayer) in heatmap.suspectLayers.enumerated() {
@@ -50,7 +53,7 @@ enum HeatmapPlot {
         // Legend: ten discrete steps.
         let legendX = left + gridWidth + 18, steps = 10
         let legendHeight = min(160, max(80, gridHeight)), stepHeight = legendHeight / Double(steps)
-        svg.text("|cos|", x: legendX - 2, y: top - 8, size: 10, fill: "#57606a")
+        svg.text(isProfiles(heatmap) ? "T" : "|cos|", x: legendX - 2, y: top - 8, size: 10, fill: "#57606a")
         for k in 0..<steps {
             let value = Double(steps - 1 - k) / Double(steps - 1)
             svg.rect(x: legendX, y: top + Double(k) * stepHeight, width: 14, height: stepHeight + 0.3, fill: ColorScale.color(value))
