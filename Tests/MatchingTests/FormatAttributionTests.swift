@@ -39,17 +39,23 @@ struct FormatAttributionTests {
                                                            layerCount: 2, headCount: 4), seed: 300)
     static let wideRegistry = try! wideLineage.registry()
 
+    /// `model` written to `directory`, then converted to a llama.cpp-style GGUF with every
+    /// matrix in `type`; returns the GGUF's path.
+    static func ggufCopy(of model: ModelWeights, as type: DType, in directory: String) throws -> String {
+        let reader = try CheckpointReader(path: try Fixtures.write(model, to: directory))
+        let path = directory + "/copy-\(type.name).gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: type, otherType: .f32, architecture: "llama", headCount: model.spec.headCount, headCountKV: model.spec.keyValueHeadCount))
+        return path
+    }
+
     @Test("a GGUF in a K-quant, a lattice type (IQ1–IQ3) or Q1_0 is a quantized re-encoding of the release",
           arguments: [DType.q6K, .q4K, .q2K, .iq3S, .iq2XXS, .iq1M, .q1_0])
     func latticeGGUF(type: DType) throws {
         let lineage = Self.wideLineage
         let directory = Fixtures.temporaryDirectory("formats")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let reader = try CheckpointReader(path: try Fixtures.write(lineage.release, to: directory))
-        let path = directory + "/release-\(type.name).gguf"
-        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
-            matrixType: type, otherType: .f32, architecture: "llama", headCount: lineage.release.spec.headCount, headCountKV: lineage.release.spec.keyValueHeadCount))
-        let opened = try CheckpointReader(path: path)
+        let opened = try CheckpointReader(path: try Self.ggufCopy(of: lineage.release, as: type, in: directory))
         #expect(opened.checkpoint.quantizationTypes == [type])
         let suspect = try Fingerprinter.fingerprint(opened)
         let quantized = suspect.tensors.filter { $0.dtype == type.name }
@@ -79,13 +85,9 @@ struct FormatAttributionTests {
 
     @Test("the honest sibling quantized to a lattice type or Q1_0 is still attributed to the base, not the release", arguments: [DType.iq3S, .iq2XXS, .iq1M, .q1_0])
     func latticeSibling(type: DType) throws {
-        let lineage = Self.wideLineage
         let directory = Fixtures.temporaryDirectory("formats")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let reader = try CheckpointReader(path: try Fixtures.write(lineage.sibling, to: directory))
-        let path = directory + "/sibling-\(type.name).gguf"
-        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
-            matrixType: type, otherType: .f32, architecture: "llama", headCount: lineage.sibling.spec.headCount, headCountKV: lineage.sibling.spec.keyValueHeadCount))
+        let path = try Self.ggufCopy(of: Self.wideLineage.sibling, as: type, in: directory)
         let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.wideRegistry)
         #expect(scan.attribution.nearest == "base@1", "\(scan.attribution.sentence)")
         // Its fine-tune (≈5 % of each tensor's norm) hides in the rounding, and the evidence says so.

@@ -29,6 +29,14 @@ public enum CheckpointConversion {
             self.headCountKV = headCountKV
             self.metadata = metadata
         }
+
+        /// The type a tensor is written in: for a 2-D floating-point tensor, the first of
+        /// `matrixType` and `matrixFallbacks` whose blocks its rows fill; otherwise (and when
+        /// none fits) `otherType`.
+        public func storedType(shape: [Int], isFloatingPoint: Bool) -> DType {
+            guard isFloatingPoint, shape.count == 2 else { return otherType }
+            return ([matrixType] + matrixFallbacks).first { shape[1] % $0.block.elements == 0 } ?? otherType
+        }
     }
 
     /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path`.
@@ -58,9 +66,8 @@ public enum CheckpointConversion {
                 }
                 values = stored
             }
-            let isMatrix = tensor.dtype.isFloatingPoint && tensor.shape.count == 2
-            let type = isMatrix ? ([options.matrixType] + options.matrixFallbacks).first { tensor.shape[1] % $0.block.elements == 0 } : nil
-            tensors.append(.init(name: name, shape: tensor.shape, values: values, as: type ?? options.otherType))
+            tensors.append(.init(name: name, shape: tensor.shape, values: values,
+                                 as: options.storedType(shape: tensor.shape, isFloatingPoint: tensor.dtype.isFloatingPoint)))
         }
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
     }

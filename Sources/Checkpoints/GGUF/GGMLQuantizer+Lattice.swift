@@ -66,6 +66,14 @@ extension GGMLQuantizer {
 
         /// The 7-bit sign code of values `8k ..< 8k + 8` (their parity completes the 8th).
         func signCode(_ k: Int) -> UInt32 { UInt32(signs[k] & 0x7F) }
+
+        /// IQ2_XXS and IQ3_XXS: the uint32 of 32 values `sub`: four 7-bit sign codes (bits 0–27)
+        /// and the sub-scale (bits 28–31).
+        func signsAndSubScale(_ sub: Int) -> UInt32 {
+            var packed = UInt32(subScales[sub]) << 28
+            for l in 0..<4 { packed |= signCode(sub * 4 + l) << UInt32(7 * l) }
+            return packed
+        }
     }
 
     /// Chooses d, sub-scales, rows and signs for 256 values.
@@ -149,9 +157,7 @@ extension GGMLQuantizer {
         appendUInt16(block.dBits, to: &output)
         for sub in 0..<8 {
             for l in 0..<4 { output.append(UInt8(block.rows[sub * 4 + l])) }
-            var packed = UInt32(block.subScales[sub]) << 28
-            for l in 0..<4 { packed |= block.signCode(sub * 4 + l) << UInt32(7 * l) }
-            appendUInt32(packed, to: &output)
+            appendUInt32(block.signsAndSubScale(sub), to: &output)
         }
     }
 
@@ -167,11 +173,7 @@ extension GGMLQuantizer {
         appendUInt16(block.dBits, to: &output)
         for i in 0..<32 { output.append(UInt8(truncatingIfNeeded: block.rows[i])) }
         output += block.signs
-        for k in 0..<8 {
-            var high: UInt8 = 0
-            for m in 0..<4 { high |= UInt8(block.rows[k * 4 + m] >> 8) << UInt8(2 * m) }
-            output.append(high)
-        }
+        appendHighIndexBits(block.rows, bits: 2, to: &output)
         appendNibbles(block.subScales, to: &output)
     }
 
@@ -179,22 +181,14 @@ extension GGMLQuantizer {
         let block = searchLattice(x, .iq3XXS)
         appendUInt16(block.dBits, to: &output)
         for row in block.rows { output.append(UInt8(row)) }
-        for sub in 0..<8 {
-            var packed = UInt32(block.subScales[sub]) << 28
-            for l in 0..<4 { packed |= block.signCode(sub * 4 + l) << UInt32(7 * l) }
-            appendUInt32(packed, to: &output)
-        }
+        for sub in 0..<8 { appendUInt32(block.signsAndSubScale(sub), to: &output) }
     }
 
     static func iq3S(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
         let block = searchLattice(x, .iq3S)
         appendUInt16(block.dBits, to: &output)
         for row in block.rows { output.append(UInt8(truncatingIfNeeded: row)) }
-        for k in 0..<8 {
-            var ninth: UInt8 = 0
-            for m in 0..<8 { ninth |= UInt8(block.rows[k * 8 + m] >> 8) << UInt8(m) }
-            output.append(ninth)
-        }
+        appendHighIndexBits(block.rows, bits: 1, to: &output)
         output += block.signs
         appendNibbles(block.subScales, to: &output)
     }
@@ -260,6 +254,17 @@ extension GGMLQuantizer {
     }
 
     // MARK: - Helpers
+
+    /// The index bits above the low byte, `bits` per row, packed lowest row first (IQ2_S: 2,
+    /// IQ3_S: 1).
+    private static func appendHighIndexBits(_ rows: [Int], bits: Int, to output: inout [UInt8]) {
+        let perByte = 8 / bits
+        for k in 0..<rows.count / perByte {
+            var byte: UInt8 = 0
+            for m in 0..<perByte { byte |= UInt8(rows[k * perByte + m] >> 8) << UInt8(bits * m) }
+            output.append(byte)
+        }
+    }
 
     /// 4-bit codes, two per byte, low nibble first.
     private static func appendNibbles(_ codes: [Int], to output: inout [UInt8]) {

@@ -30,11 +30,15 @@ public struct GGUFExport: Perturbation {
         }
     }
 
+    /// The conversion options for `type`: its fallbacks for matrices, F32 for everything else.
+    public static func conversionOptions(for type: DType) -> CheckpointConversion.GGUFOptions {
+        CheckpointConversion.GGUFOptions(matrixType: type, matrixFallbacks: fallbacks(for: type), otherType: .f32)
+    }
+
     /// The type `entry` is stored in: F32 unless it is a 2-D floating-point tensor, else the first
     /// of `type` and its fallbacks whose blocks its rows fill.
     public static func storedType(of entry: CheckpointModel.Entry, as type: DType) -> DType {
-        guard entry.isFloatingPoint, entry.tensor.shape.count == 2 else { return .f32 }
-        return ([type] + fallbacks(for: type)).first { entry.tensor.shape[1] % $0.block.elements == 0 } ?? .f32
+        conversionOptions(for: type).storedType(shape: entry.tensor.shape, isFloatingPoint: entry.isFloatingPoint)
     }
 
     public func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord {

@@ -164,9 +164,12 @@ extension CheckpointModel {
         for index in f32.entries.indices where f32.entries[index].isFloatingPoint { f32.entries[index].storageDType = .f32 }
         try f32.writeSafetensors(f32.entries, to: staging, displayName: displayName)
         let llama = spec?.family == .llama
-        let options = CheckpointConversion.GGUFOptions(
-            matrixType: type, matrixFallbacks: GGUFExport.fallbacks(for: type), otherType: .f32, architecture: llama ? "llama" : nil,
-            headCount: llama ? spec?.headCount : nil, headCountKV: llama ? spec?.keyValueHeadCount : nil)
+        var options = GGUFExport.conversionOptions(for: type)
+        if llama {
+            options.architecture = "llama"
+            options.headCount = spec?.headCount
+            options.headCountKV = spec?.keyValueHeadCount
+        }
         do {
             try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: staging), to: (directory as NSString).appendingPathComponent(Self.ggufFileName), options: options)
         } catch {
