@@ -39,16 +39,14 @@ struct DeltaAnalysis {
     /// towards Y explains (≈1 when the suspect lies on that line, as a linear merge of X and Y does).
     func fit(layer: Int?? = nil) -> (beta: Double, explained: Double)? {
         var line = ScaledLineFit()
-        var baseline = 0.0
         for entry in entries {
             if let layer, entry.layer != layer { continue }
             for index in entry.x.indices {
                 line.add(suspect: Double(entry.suspect[index]), x: Double(entry.x[index]), y: Double(entry.y[index]))
-                baseline += Double(entry.x[index]) * Double(entry.x[index])
             }
         }
         // X and Y must differ measurably (more than float rounding of the sketches).
-        guard line.dd > 1e-10 * max(baseline, 1e-30) else { return nil }
+        guard line.dd > 1e-10 * max(line.xx, 1e-30) else { return nil }
         return line.result
     }
 

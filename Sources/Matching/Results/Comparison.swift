@@ -123,7 +123,10 @@ public struct LayerMatch: Codable, Sendable, Hashable {
 }
 
 public struct Heatmap: Codable, Sendable, Hashable {
-    /// Role family: `attention`, `mlp.in`, `mlp.out`.
+    /// The `family` of the heatmap of layer pairs matched by neuron profiles (cells: cross-check T).
+    public static let profilesFamily = "profiles"
+
+    /// Role family: `attention`, `mlp.in`, `mlp.out`, or `profilesFamily`.
     public var family: String
     public var suspectLayers: [Int]
     public var referenceLayers: [Int]

@@ -120,9 +120,6 @@ enum LayerSummary {
         return maps
     }
 
-    /// The heatmap family of `profileHeatmap`.
-    static let profileFamily = "profiles"
-
     /// For a comparison with permuted layers, where positional sketches stay dark: the layer
     /// pairs the neuron-profile cross-check matched, each cell the pair's T (clamped to 0…1; 0
     /// for pairs not compared). Rows and columns are the layers holding profile sets.
@@ -140,7 +137,7 @@ enum LayerSummary {
             filled = true
         }
         guard filled else { return nil }
-        return Heatmap(family: profileFamily, suspectLayers: suspectLayers, referenceLayers: referenceLayers, cosines: cells)
+        return Heatmap(family: Heatmap.profilesFamily, suspectLayers: suspectLayers, referenceLayers: referenceLayers, cosines: cells)
     }
 
     static func curves(suspect: Fingerprint, reference: Fingerprint) -> [StatisticCurve] {

@@ -14,7 +14,7 @@ enum HeatmapPlot {
     }
 
     /// Whether the heatmap holds neuron-profile cross-checks (T) rather than sketch cosines.
-    static func isProfiles(_ heatmap: Heatmap) -> Bool { heatmap.family == "profiles" }
+    static func isProfiles(_ heatmap: Heatmap) -> Bool { heatmap.family == Heatmap.profilesFamily }
 
     /// The plot (drawn only when HTML is rendered).
     static func svg(_ heatmap: Heatmap) -> String {
