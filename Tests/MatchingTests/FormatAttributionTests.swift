@@ -65,6 +65,39 @@ struct FormatAttributionTests {
         #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
         #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("quantized to \(type.name)"), "\(scan.attribution.sentence)")
+        if type.hasRoundingGrid {
+            let evidence = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict.evidence
+            #expect(quantized.allSatisfy { ($0.roundingEnergy ?? 0) > 0 })
+            #expect(evidence.contains { $0.contains("the file's own block scales predict") }, "\(evidence)")
+        } else {
+            #expect(quantized.allSatisfy { $0.roundingEnergy == nil })
+        }
+    }
+
+    @Test("the honest sibling quantized to a grid type is derived from the base: its fine-tune exceeds the rounding its block scales predict",
+          arguments: [DType.q8_0, .q6K, .q5K, .q5_0])
+    func gridSibling(type: DType) throws {
+        let directory = Fixtures.temporaryDirectory("formats")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try Self.ggufCopy(of: Self.wideLineage.sibling, as: type, in: directory)
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.wideRegistry)
+        #expect(scan.attribution.nearest == "base@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("weights changed, then quantized"), "\(scan.attribution.sentence)")
+        let evidence = try #require(scan.candidates.first { $0.reference.label == "base@1" }).verdict.evidence
+        #expect(evidence.contains { $0.contains("was changed before the weights were quantized") }, "\(evidence)")
+    }
+
+    @Test("a further-trained copy of the release quantized to Q4_K is derived from the release, not a re-encoding")
+    func changedThenQuantized() throws {
+        let directory = Fixtures.temporaryDirectory("formats")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let changed = SimulatedTraining.fineTune(Self.wideLineage.release, seed: 301, strength: 0.12)
+        let path = try Self.ggufCopy(of: changed, as: .q4K, in: directory)
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.wideRegistry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("weights changed, then quantized"), "\(scan.attribution.sentence)")
     }
 
     @Test("a GGUF with llama.cpp's fallback types (Q5_0 and F16 for a Q4_K request) is a re-encoding, uniform per storage type")

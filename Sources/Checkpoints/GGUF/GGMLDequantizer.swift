@@ -167,7 +167,7 @@ enum GGMLDequantizer {
 
     /// The eight 6-bit scales and eight 6-bit minimums packed in 12 bytes (Q4_K, Q5_K).
     @inline(__always)
-    private static func scaleAndMin(_ packed: UnsafePointer<UInt8>, _ group: Int) -> (scale: UInt8, minimum: UInt8) {
+    static func scaleAndMin(_ packed: UnsafePointer<UInt8>, _ group: Int) -> (scale: UInt8, minimum: UInt8) {
         if group < 4 {
             return (packed[group] & 63, packed[group + 4] & 63)
         }

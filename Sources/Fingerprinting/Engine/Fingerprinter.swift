@@ -165,6 +165,7 @@ public enum Fingerprinter {
                 name: tensor.name, dtype: tensor.dtype.name, shape: tensor.shape, file: tensor.fileIndex,
                 role: assignment.role, layer: assignment.layer, roleBasis: assignment.basis,
                 sha256: result.sha256, canonical: result.canonical, statistics: result.statistics, valueGrid: result.valueGrid,
+                roundingEnergy: result.roundingEnergy,
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }
         var structure = roles.structure

@@ -26,6 +26,7 @@ struct TensorJob {
         var statistics = decodable ? StatisticsAccumulator(count: tensor.elementCount) : nil
         var tracker = ExactnessTracker(stored: dtype)
         var grid = ValueGrid(stored: dtype)
+        var roundingEnergy: Double? = dtype.hasRoundingGrid ? 0 : nil
         let fixedCanonical = CanonicalEncoding.fixedDType(for: dtype)
         // F8/F4 are canonical in BF16: hash that encoding during the first pass.
         let inlineCanonical: SHA256? = floatLike && !transposed && fixedCanonical != nil && fixedCanonical != dtype ? SHA256() : nil
@@ -46,6 +47,7 @@ struct TensorJob {
             func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
                 let nansBefore = statistics?.nanCount ?? 0
                 statistics?.add(values)
+                if let energy = roundingEnergy { roundingEnergy = energy + dtype.expectedRoundingEnergy(ofBlocks: raw) }
                 guard floatLike else { return }
                 if (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
                 sketch?.add(values)
@@ -98,7 +100,8 @@ struct TensorJob {
         return TensorResult(
             sha256: rawDigest,
             canonical: .init(sha256: canonicalDigest, dtype: canonicalDType.name, shape: canonicalShape, transposed: transposed),
-            statistics: stats, valueGrid: floatLike && dtype != .f64 ? grid.name : nil, sketch: sketchValues, lshKeys: keys,
+            statistics: stats, valueGrid: floatLike && dtype != .f64 ? grid.name : nil,
+            roundingEnergy: roundingEnergy, sketch: sketchValues, lshKeys: keys,
             profiles: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.key), result.profiles)))
     }
 

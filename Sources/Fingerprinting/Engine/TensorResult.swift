@@ -6,6 +6,7 @@ struct TensorResult: Sendable {
     var canonical: TensorFingerprint.CanonicalForm
     var statistics: TensorStatistics?
     var valueGrid: String?
+    var roundingEnergy: Double?
     var sketch: [Float]
     var lshKeys: [UInt64]
     /// Neuron-major profiles (`neurons × t`) by request key, when this matrix is profiled.

@@ -86,6 +86,10 @@ public struct TensorFingerprint: Sendable, Hashable {
     /// The narrowest float grid holding every value (`F8_E4M3`, `F8_E5M2`, `BF16`, `F16`, `F32`),
     /// for floating-point tensors other than F64.
     public var valueGrid: String?
+    /// For GGML types with a rounding grid (`DType.hasRoundingGrid`): Σ step²/12 over the
+    /// elements, the squared error that rounding to the stored grid is expected to have
+    /// caused, from the blocks' own scales. Matching compares it with the observed deviation.
+    public var roundingEnergy: Double?
     /// The linear sketch: 64 × 64 (row-major) for matrices, 64 for vectors; empty if none.
     public var sketch: [Float]
     /// LSH keys of the sketch (canonical orientation; both orientations for square matrices).

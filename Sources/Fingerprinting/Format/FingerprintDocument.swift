@@ -15,6 +15,7 @@ struct FingerprintDocument: Codable {
         var canonical: TensorFingerprint.CanonicalForm
         var statistics: TensorStatistics?
         var valueGrid: String?
+        var roundingEnergy: Double?
         var sketch: String?
         var lshKeys: [String]
     }

@@ -54,7 +54,8 @@ public enum PairComparison {
         let exact = exactEvidence(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches)
         let verdict = VerdictRules.decide(
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
-            layers: layers, alignment: alignmentSummary, combinedLogP: combined, options: options,
+            layers: layers, alignment: alignmentSummary, combinedLogP: combined,
+            rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches), options: options,
             referenceLabel: referenceIdentity.label)
         return Comparison(
             suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,

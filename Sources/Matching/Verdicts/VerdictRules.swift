@@ -32,6 +32,12 @@ enum VerdictRules {
         }
     }
 
+    /// The type a tensor's values are rounded to: its GGML quantization, else the narrowest
+    /// float grid holding its values (FP8 values kept in BF16 count as FP8).
+    static func effectiveType(_ tensor: TensorFingerprint) -> String {
+        isGGMLQuantized(tensor.dtype) ? tensor.dtype : (tensor.valueGrid ?? tensor.dtype)
+    }
+
     /// Whether a dtype name is a GGML block quantization (Q8_0 … Q6_K, IQ*, MXFP4, NVFP4, TQ*).
     static func isGGMLQuantized(_ dtype: String) -> Bool {
         DType(rawValue: dtype)?.isBlockQuantized ?? false
@@ -68,7 +74,7 @@ enum VerdictRules {
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
-        options: MatchingOptions, referenceLabel: String
+        rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String
     ) -> Verdict {
         let ln10 = log(10.0)
         let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
@@ -150,32 +156,42 @@ enum VerdictRules {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")
         }
         // Lossy re-encoding: every matrix matches with the small, uniform error of a narrower
-        // dtype — the stored one, the value grid (FP8 values kept in BF16), or a GGUF quantization.
-        func effective(_ tensor: TensorFingerprint) -> String {
-            isGGMLQuantized(tensor.dtype) ? tensor.dtype : (tensor.valueGrid ?? tensor.dtype)
-        }
-        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effective))
-        let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effective))
+        // dtype — the stored one, the value grid (FP8 values kept in BF16), or a GGUF quantization
+        // — no larger than rounding to it explains.
+        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
+        let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
+        var changedBeforeRounding = false
         if let cosine = estimatedCosine, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
-           suspectTypes != referenceTypes, let target = suspectTypes.compactMap(expectedRoundingError).max() {
-            let ratio = max(0, 1 / (cosine * cosine) - 1).squareRoot()
-            if ratio <= 3 * target {
-                let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
-                let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
-                var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
-                if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
-                let conversion = quantized.isEmpty ? "converted to" : "quantized to"
-                evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.", ratio, conversion, names, target))
+           suspectTypes != referenceTypes, let budget = rounding {
+            let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
+            let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
+            var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
+            if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
+            let conversion = quantized.isEmpty ? "converted to" : "quantized to"
+            if budget.explained {
+                if budget.fromBlockScales {
+                    evidence.append(String(format: "Relative deviation %.2g is what rounding to %@ explains: the file's own block scales predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
+                                           budget.relativeDeviation, names, budget.relativeRounding, budget.detectionLimit))
+                } else {
+                    evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.",
+                                           budget.relativeDeviation, conversion, names, budget.relativeRounding))
+                }
                 return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights \(conversion) \(names) (p = \(pText)\(cosineText)).",
-                               log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: estimatedCosine,
+                               log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: cosine,
                                coverage: coverage, evidence: evidence)
+            }
+            if budget.fromBlockScales {
+                changedBeforeRounding = true
+                evidence.append(String(format: "The deviation (%.2g of the weights' norm) is more than rounding to %@ explains (%.2g, from the file's own block scales): about %.2g of the norm was changed before the weights were quantized.",
+                                       budget.relativeDeviation, names, budget.relativeRounding, budget.relativeExcess))
             }
         }
         if coverage >= options.derivedCoverage {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
             if !alignment.rescaled.isEmpty { how.append("rescaled") }
-            if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
+            if changedBeforeRounding { how.append("weights changed, then quantized") }
+            else if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
             let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"
             return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched.")
         }

@@ -66,8 +66,12 @@ enum SuspectCatalogue {
             row("extend-vocab+permute-hidden+noise+rename", .combination,
                 [.extendVocabulary(256), .permuteHidden, .noise(0.01), .rename(.gpt)], seed: 46, release),
             row("fine-tune+permute+gguf-q4_k", .combination, permuteAll + [.gguf(.q4K)], seed: 49, from: .releaseFineTuned, release),
+            // A quantized fine-tune is not a re-encoding: its change exceeds the rounding the
+            // file's own block scales predict (docs/MATCHING.md §5, rounding budget).
+            row("fine-tune+gguf-q8_0", .combination, [.gguf(.q8_0)], seed: 56, from: .releaseFineTuned, release),
             // 8. Honest negatives.
             row("sibling", .negative, [], seed: 0, from: .sibling, .derived(from: .base)),
+            row("sibling+gguf-q4_k", .negative, [.gguf(.q4K)], seed: 57, from: .sibling, .derived(from: .base)),
             row("independent-2", .negative, [], seed: 0, from: .independent2, .unrelated),
         ]
     }

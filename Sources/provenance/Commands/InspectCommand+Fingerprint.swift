@@ -55,6 +55,15 @@ enum FingerprintSummary {
         lines.append("Profiles     \(fingerprint.profiles.count) sets (\(kinds.isEmpty ? "none" : kinds)) in layers \(layers.isEmpty ? "-" : layers); "
                      + "probe: \(fingerprint.probe.kind == .embedding ? "embedding rows of \(fingerprint.probe.tokenIDs.count) token ids" : "public random vectors")")
         let sketchKeys = fingerprint.indexKeys.filter { $0.kind == "sketch" }.count
+        let rounded = Dictionary(grouping: fingerprint.tensors.filter { $0.roundingEnergy != nil }, by: \.dtype)
+        if !rounded.isEmpty {
+            let parts = rounded.sorted { $0.key < $1.key }.map { type, tensors in
+                let energy = tensors.reduce(0.0) { $0 + $1.roundingEnergy! }
+                let squares = tensors.reduce(0.0) { $0 + ($1.statistics?.sumSquares ?? 0) }
+                return String(format: "%@ %.2g (%d tensors)", type, squares > energy ? (energy / (squares - energy)).squareRoot() : 1, tensors.count)
+            }
+            lines.append("Rounding     expected relative error from block scales: " + parts.joined(separator: ", "))
+        }
         lines.append("Index keys   \(fingerprint.indexKeys.count) (\(sketchKeys) sketch, \(fingerprint.indexKeys.count - sketchKeys) probe)")
         let others = extras.keys.filter { $0 != "release" }.sorted()
         if !others.isEmpty { lines.append("Metadata     " + others.joined(separator: ", ")) }

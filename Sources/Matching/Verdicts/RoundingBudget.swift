@@ -1,0 +1,79 @@
+import Checkpoints
+import Fingerprinting
+import Foundation
+
+/// How much of a suspect's deviation from a reference the rounding of the suspect's own
+/// storage explains (docs/MATCHING.md §5).
+///
+/// For each matched matrix the sketch gives the deviation energy ‖S(s)‖²(1 − ρ²) and the
+/// aligned energy ‖S(s)‖²ρ²; rounding is expected to add q · aligned, with q read from the
+/// matrix's own block scales when its GGML type has a rounding grid (the fingerprint's
+/// `roundingEnergy`), else from the typical error of its type (`VerdictRules.expectedRoundingError`).
+struct RoundingBudget: Sendable, Equatable {
+    /// Σ deviation energy of the matched matrices (sketch space).
+    var observed = 0.0
+    /// Σ aligned energy.
+    var aligned = 0.0
+    /// Σ q · aligned: the deviation rounding alone is expected to cause.
+    var expected = 0.0
+    /// Σ margin · q · aligned: the most rounding can explain.
+    var allowed = 0.0
+    /// The part of `expected` read from block scales.
+    var fromBlockScalesExpected = 0.0
+
+    /// How far rounding of a measured grid may exceed Σ step²/12: llama.cpp's scale searches
+    /// pick steps down to 1/8.9 instead of 1/8 of the block maximum (≤ 1.24× the energy), and
+    /// the sketch estimate of the deviation is good to a few per cent. Its 2- and 3-bit searches
+    /// go down to ¾ of the min–max step (≤ 1.78×).
+    static func margin(measured dtype: String) -> Double {
+        dtype == "Q2_K" || dtype == "Q3_K" ? 2.0 : 1.35
+    }
+
+    /// Per-type typical errors are looser: up to 3× the typical relative error (9× its energy).
+    static let typicalMargin = 9.0
+
+    /// The budget of the significant matches, or `nil` when a matched matrix is stored in a type
+    /// with no rounding estimate or nothing rounds at all.
+    init?(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) {
+        let referenceTypes = Dictionary(reference.tensors.map { ($0.name, VerdictRules.effectiveType($0)) }, uniquingKeysWith: { first, _ in first })
+        for (tensor, match) in zip(evidence, matches) where match.significant {
+            let stored = suspect.tensors[tensor.index]
+            let type = VerdictRules.effectiveType(stored)
+            let energy = SketchMath.dot(tensor.sketch, tensor.sketch)
+            let cosineSquared = min(1, match.cosine * match.cosine)
+            observed += energy * (1 - cosineSquared)
+            aligned += energy * cosineSquared
+            let q: Double, margin: Double
+            if let rounding = stored.roundingEnergy, let sumSquares = stored.statistics?.sumSquares {
+                q = sumSquares > rounding ? rounding / (sumSquares - rounding) : 1
+                margin = Self.margin(measured: stored.dtype)
+                fromBlockScalesExpected += q * energy * cosineSquared
+            } else if type == "F32" || type == "F64" || match.referenceTensor.flatMap({ referenceTypes[$0] }) == type {
+                // Nothing was rounded: full precision, or values on the grid the reference's are on.
+                (q, margin) = (0, 1)
+            } else if let error = VerdictRules.expectedRoundingError(type) {
+                q = error * error
+                margin = Self.typicalMargin
+            } else {
+                return nil
+            }
+            expected += q * energy * cosineSquared
+            allowed += margin * q * energy * cosineSquared
+        }
+        guard expected > 0, aligned > 0 else { return nil }
+    }
+
+    /// Whether the expectation comes from block scales (at least 90 % of it): then a deviation
+    /// beyond it is a measured change, not a guess about a type's typical error.
+    var fromBlockScales: Bool { fromBlockScalesExpected >= 0.9 * expected }
+    /// Whether rounding alone can explain the deviation.
+    var explained: Bool { observed <= allowed }
+    /// The observed deviation relative to the aligned weights (√ of the energy ratio).
+    var relativeDeviation: Double { (observed / aligned).squareRoot() }
+    /// The deviation rounding is expected to cause, relative to the aligned weights.
+    var relativeRounding: Double { (expected / aligned).squareRoot() }
+    /// The deviation beyond rounding: the size of a change made before the weights were rounded.
+    var relativeExcess: Double { (max(0, observed - expected) / aligned).squareRoot() }
+    /// The smallest change that would show beyond the allowance.
+    var detectionLimit: Double { (max(0, allowed - expected) / aligned).squareRoot() }
+}
