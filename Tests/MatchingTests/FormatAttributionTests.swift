@@ -66,9 +66,13 @@ struct FormatAttributionTests {
         #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("quantized to \(type.name)"), "\(scan.attribution.sentence)")
         if type.hasRoundingGrid {
-            let evidence = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict.evidence
+            let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
             #expect(quantized.allSatisfy { ($0.roundingEnergy ?? 0) > 0 })
-            #expect(evidence.contains { $0.contains("the file's own block scales predict") }, "\(evidence)")
+            #expect(verdict.evidence.contains { $0.contains("the file's own block scales predict") }, "\(verdict.evidence)")
+            // The prediction is the observed deviation, within 20 %.
+            let rounding = try #require(verdict.rounding)
+            #expect(rounding.fromBlockScales && rounding.explained)
+            #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.2, "\(rounding)")
         } else {
             #expect(quantized.allSatisfy { $0.roundingEnergy == nil })
         }
@@ -98,6 +102,11 @@ struct FormatAttributionTests {
         #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
         #expect(scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("weights changed, then quantized"), "\(scan.attribution.sentence)")
+        // The change is measured: the simulated training moved each tensor by 12 % of its norm.
+        let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
+        let rounding = try #require(comparison.verdict.rounding)
+        #expect(rounding.fromBlockScales && !rounding.explained)
+        #expect(rounding.change > 0.09 && rounding.change < 0.15, "\(rounding)")
     }
 
     @Test("a GGUF with llama.cpp's fallback types (Q5_0 and F16 for a Q4_K request) is a re-encoding, uniform per storage type")

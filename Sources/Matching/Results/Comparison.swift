@@ -47,9 +47,29 @@ public struct Verdict: Codable, Sendable, Hashable {
     public var coverage: Double
     /// Evidence, one short line each.
     public var evidence: [String]
+    /// How much of the deviation rounding to the suspect's storage explains, when the suspect
+    /// was checked for being a lossy re-encoding (docs/MATCHING.md §5).
+    public var rounding: RoundingCheck?
 
     /// Whether this verdict flags the suspect (anything but `independent`).
     public var isFlagged: Bool { kind != .independent }
+}
+
+/// The rounding budget of a lossy re-encoding check; deviations are relative to the norm of
+/// the matched weights (√ of energy ratios).
+public struct RoundingCheck: Codable, Sendable, Hashable {
+    /// The observed deviation of the suspect's matrices from the reference's.
+    public var deviation: Double
+    /// The deviation rounding to the suspect's types is expected to cause.
+    public var expectedRounding: Double
+    /// The most rounding may explain (the expectation with its margins).
+    public var allowedRounding: Double
+    /// The deviation beyond the expected rounding: a change made before the weights were rounded.
+    public var change: Double
+    /// Whether the expectation comes from the tensors' own block scales (else typical errors).
+    public var fromBlockScales: Bool
+    /// Whether rounding explains the deviation (the verdict is then `re-encoded`).
+    public var explained: Bool
 }
 
 public struct ExactEvidence: Codable, Sendable, Hashable {

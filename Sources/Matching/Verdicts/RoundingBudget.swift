@@ -76,4 +76,11 @@ struct RoundingBudget: Sendable, Equatable {
     var relativeExcess: Double { (max(0, observed - expected) / aligned).squareRoot() }
     /// The smallest change that would show beyond the allowance.
     var detectionLimit: Double { (max(0, allowed - expected) / aligned).squareRoot() }
+
+    /// The figures a report carries.
+    var check: RoundingCheck {
+        RoundingCheck(deviation: relativeDeviation, expectedRounding: relativeRounding,
+                      allowedRounding: (allowed / aligned).squareRoot(), change: relativeExcess,
+                      fromBlockScales: fromBlockScales, explained: explained)
+    }
 }

@@ -137,9 +137,10 @@ enum VerdictRules {
         let pText = LogProbability.format(combinedLogP)
         let cosineText = estimatedCosine.map { String(format: ", estimated cosine %.4f", $0) } ?? ""
         let coverageText = String(format: "%.0f%%", coverage * 100)
+        var roundingCheck: RoundingCheck?
         func verdict(_ kind: Verdict.Kind, _ sentence: String) -> Verdict {
             Verdict(kind: kind, sentence: sentence, log10P: LogProbability.log10(combinedLogP), pValue: pText,
-                    estimatedCosine: estimatedCosine, coverage: coverage, evidence: evidence)
+                    estimatedCosine: estimatedCosine, coverage: coverage, evidence: evidence, rounding: roundingCheck)
         }
 
         let sameNames = Set(suspect.tensors.map(\.name)) == Set(reference.tensors.map(\.name))
@@ -161,13 +162,14 @@ enum VerdictRules {
         let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
         let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
         var changedBeforeRounding = false
-        if let cosine = estimatedCosine, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
+        if estimatedCosine != nil, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
            suspectTypes != referenceTypes, let budget = rounding {
             let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
             let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
             var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
             if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
             let conversion = quantized.isEmpty ? "converted to" : "quantized to"
+            roundingCheck = budget.check
             if budget.explained {
                 if budget.fromBlockScales {
                     evidence.append(String(format: "Relative deviation %.2g is what rounding to %@ explains: the file's own block scales predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
@@ -176,9 +178,7 @@ enum VerdictRules {
                     evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.",
                                            budget.relativeDeviation, conversion, names, budget.relativeRounding))
                 }
-                return Verdict(kind: .reEncoded, sentence: "Re-encoded copy of \(referenceLabel): the same weights \(conversion) \(names) (p = \(pText)\(cosineText)).",
-                               log10P: LogProbability.log10(combinedLogP), pValue: pText, estimatedCosine: cosine,
-                               coverage: coverage, evidence: evidence)
+                return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights \(conversion) \(names) (p = \(pText)\(cosineText)).")
             }
             if budget.fromBlockScales {
                 changedBeforeRounding = true
