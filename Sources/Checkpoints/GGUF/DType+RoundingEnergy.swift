@@ -48,11 +48,7 @@ extension GGMLDequantizer {
             let packed = bytes(block, 96)
             let d = half(block, 108)
             var steps = 0.0
-            for j in 0..<16 {
-                let low = j < 8 ? packed[j] & 0x0F : packed[j - 8] >> 4
-                let high = (packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3
-                steps += squared(d * Float(Int32(low | high << 4) - 32))
-            }
+            for j in 0..<16 { steps += squared(d * Float(q3KScale(packed, j))) }
             return 16 * steps / 12
         case .q4K, .q5K:
             let d = half(block, 0)
@@ -74,9 +70,7 @@ extension GGMLDequantizer {
             let lowScales = bytes(block, 4)
             var total = 0.0
             for group in 0..<8 {
-                let low = (lowScales[group / 2] >> UInt8(4 * (group % 2))) & 0x0F
-                let high = UInt8(truncatingIfNeeded: highScales >> UInt16(2 * group)) & 0x03
-                total += squared(d * Float(Int32(low | high << 4) - 32)) * summedCellWidthSquares(bytes(block, 8 + group * 16))
+                total += squared(d * Float(iq4XSScale(highScales, lowScales, group))) * summedCellWidthSquares(bytes(block, 8 + group * 16))
             }
             return total / 12
         default:

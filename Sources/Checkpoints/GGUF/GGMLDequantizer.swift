@@ -150,10 +150,7 @@ enum GGMLDequantizer {
                 let bit = UInt8(half * 4 + shift)
                 // Two groups of 16 values, each with a 6-bit signed scale.
                 for group in 0..<2 {
-                    let j = half * 8 + shift * 2 + group
-                    let low = j < 8 ? packed[j] & 0x0F : packed[j - 8] >> 4
-                    let high = (packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3
-                    let dl = d * Float(Int32(low | high << 4) - 32)
+                    let dl = d * Float(q3KScale(packed, half * 8 + shift * 2 + group))
                     let base = half * 128 + shift * 32 + group * 16
                     for l in group * 16..<group * 16 + 16 {
                         let value = Int32((quants[half * 32 + l] >> UInt8(2 * shift)) & 3)
@@ -163,6 +160,14 @@ enum GGMLDequantizer {
                 }
             }
         }
+    }
+
+    /// Q3_K's sixteen 6-bit signed scales (minus 32), packed in 12 bytes: low nibbles, then high bit pairs.
+    @inline(__always)
+    static func q3KScale(_ packed: UnsafePointer<UInt8>, _ j: Int) -> Int32 {
+        let low = j < 8 ? packed[j] & 0x0F : packed[j - 8] >> 4
+        let high = (packed[8 + j % 4] >> UInt8(2 * (j / 4))) & 3
+        return Int32(low | high << 4) - 32
     }
 
     /// The eight 6-bit scales and eight 6-bit minimums packed in 12 bytes (Q4_K, Q5_K).
@@ -265,12 +270,18 @@ enum GGMLDequantizer {
         let lowScales = bytes(block, 4)
         nonLinearLevels.withUnsafeBufferPointer { levels in
             for group in 0..<8 {
-                let low = (lowScales[group / 2] >> UInt8(4 * (group % 2))) & 0x0F
-                let high = UInt8(truncatingIfNeeded: highScales >> UInt16(2 * group)) & 0x03
-                let scale = d * Float(Int32(low | high << 4) - 32)
+                let scale = d * Float(iq4XSScale(highScales, lowScales, group))
                 nibbleCodebook(bytes(block, 8 + group * 16), scale, levels.baseAddress!, out + group * 32)
             }
         }
+    }
+
+    /// IQ4_XS's 6-bit group scale (minus 32): a low nibble and two bits of `highScales`.
+    @inline(__always)
+    static func iq4XSScale(_ highScales: UInt16, _ lowScales: UnsafePointer<UInt8>, _ group: Int) -> Int32 {
+        let low = (lowScales[group / 2] >> UInt8(4 * (group % 2))) & 0x0F
+        let high = UInt8(truncatingIfNeeded: highScales >> UInt16(2 * group)) & 0x03
+        return Int32(low | high << 4) - 32
     }
 
     private static func mxfp4(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
