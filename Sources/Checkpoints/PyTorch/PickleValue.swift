@@ -39,6 +39,34 @@ final class PickleList {
     var depth = 1
 }
 
+/// Every list and dict one unpickling built. Python containers can hold themselves (a list
+/// appended to itself through the memo), and such a cycle is never freed by reference
+/// counting; the owner empties them all when done with the object, or at the latest on deinit.
+final class PickleContainers {
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
+
+    /// Records `value` if it is a list or dict, and returns it.
+    func track(_ value: PickleValue) -> PickleValue {
+        switch value {
+        case .list(let list): lists.append(list)
+        case .dict(let dict): dicts.append(dict)
+        default: break
+        }
+        return value
+    }
+
+    /// Empties every recorded container, which breaks any cycle among them.
+    func breakCycles() {
+        for list in lists { list.items.removeAll() }
+        for dict in dicts { dict.pairs.removeAll() }
+        lists.removeAll()
+        dicts.removeAll()
+    }
+
+    deinit { breakCycles() }
+}
+
 /// A dict or `OrderedDict` in insertion order, shared by reference.
 final class PickleDict {
     var pairs: [(key: PickleValue, value: PickleValue)] = []

@@ -53,16 +53,17 @@ struct PyTorchArchive {
             throw fail(.pickleTooLarge(size: pickleEntry.size, limit: Self.maximumPickleBytes))
         }
         let pickle = try ZipArchive.readVerified(pickleEntry, from: file)
-        let object: PickleValue
+        let loaded: RestrictedUnpickler.Loaded
         do {
-            object = try RestrictedUnpickler.load(pickle)
+            loaded = try RestrictedUnpickler.load(pickle)
         } catch {
             throw Self.checkpointError(error, file: name)
         }
+        defer { loaded.containers.breakCycles() }
 
         var found: [(name: String, tensor: PickleTensor)] = []
         var visits = 0
-        try Self.collect(object, prefix: "", depth: 0, into: &found, visits: &visits, file: name)
+        try Self.collect(loaded.object, prefix: "", depth: 0, into: &found, visits: &visits, file: name)
         var tensors: [TensorInfo] = []
         var seen = Set<String>()
         for (tensorName, tensor) in found {

@@ -21,15 +21,30 @@ struct RestrictedUnpickler {
     private var depths: [Int] = []
     private var marks: [Int] = []
     private var memo: [Int: (value: PickleValue, depth: Int)] = [:]
+    private let containers = PickleContainers()
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    /// Interprets the whole pickle and returns the object it builds.
-    static func load(_ bytes: [UInt8]) throws(PickleRefusal) -> PickleValue {
+    /// The object a pickle builds, with the lists and dicts in it.
+    struct Loaded {
+        let object: PickleValue
+        /// Empty them (`breakCycles()`) when done with `object`: a pickle can make a list
+        /// hold itself, a cycle reference counting never frees.
+        let containers: PickleContainers
+    }
+
+    /// Interprets the whole pickle and returns the object it builds. On failure the lists and
+    /// dicts built so far are emptied before the error is thrown.
+    static func load(_ bytes: [UInt8]) throws(PickleRefusal) -> Loaded {
         var machine = RestrictedUnpickler(bytes)
-        return try machine.run()
+        do {
+            return Loaded(object: try machine.run(), containers: machine.containers)
+        } catch {
+            machine.containers.breakCycles()
+            throw error
+        }
     }
 
     // MARK: - Reading the stream
@@ -146,8 +161,8 @@ struct RestrictedUnpickler {
             case 0x28:  // MARK
                 guard marks.count < Self.maximumMarkDepth else { throw .malformed("MARKs nest deeper than \(Self.maximumMarkDepth)") }
                 marks.append(stack.count)
-            case 0x7D: try push(.dict(PickleDict()))  // EMPTY_DICT
-            case 0x5D: try push(.list(PickleList()))  // EMPTY_LIST
+            case 0x7D: try push(containers.track(.dict(PickleDict())))  // EMPTY_DICT
+            case 0x5D: try push(containers.track(.list(PickleList())))  // EMPTY_LIST
             case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
             case 0x74:  // TUPLE
                 let (items, depth) = try popMarkWithDepth()
@@ -232,7 +247,7 @@ struct RestrictedUnpickler {
                 let arguments = try pop()
                 guard case .global(let function) = try pop() else { throw .callNotAllowed("REDUCE on a value that is not an allowed global") }
                 guard case .tuple(let items) = arguments else { throw .malformed("REDUCE arguments for \(function.qualifiedName) are not a tuple") }
-                try push(try PickleCalls.call(function, items))
+                try push(containers.track(try PickleCalls.call(function, items)))
             case 0x62:  // BUILD: only an OrderedDict's attribute state (state_dict()._metadata), which is dropped
                 let state = try pop()
                 guard case .dict = try top() else { throw .callNotAllowed("BUILD (setting state) on \(try top().kindName)") }

@@ -1,6 +1,4 @@
-import Checkpoints
 import Fingerprinting
-import Foundation
 
 /// How much of a suspect's deviation from a reference the rounding of the suspect's own
 /// storage explains (docs/MATCHING.md §5).
