@@ -109,6 +109,36 @@ struct FormatAttributionTests {
         #expect(rounding.change > 0.09 && rounding.change < 0.15, "\(rounding)")
     }
 
+    @Test("against a release published as GGUF, other quantizations of it are re-encodings (also in its own type); a changed copy is not")
+    func quantizedReference() throws {
+        let directory = Fixtures.temporaryDirectory("formats")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for sub in ["published", "q8", "changed"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
+        }
+        let release = Self.wideLineage.release
+        let published = try Fingerprinter.fingerprint(path: try Self.ggufCopy(of: release, as: .q4K, in: directory + "/published"))
+        let q8 = try Self.ggufCopy(of: release, as: .q8_0, in: directory + "/q8")
+        // Q4_K again, but from the Q8_0 copy's values: not byte-identical to the published file.
+        let requantized = directory + "/requantized.gguf"
+        try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: q8), to: requantized, options: .init(
+            matrixType: .q4K, otherType: .f32, architecture: "llama", headCount: release.spec.headCount, headCountKV: release.spec.keyValueHeadCount))
+        let changed = try Self.ggufCopy(of: SimulatedTraining.fineTune(release, seed: 302, strength: 0.12), as: .q8_0, in: directory + "/changed")
+        for (path, expected) in [(q8, Verdict.Kind.reEncoded), (requantized, .reEncoded), (changed, .derived)] {
+            let suspect = try Fingerprinter.fingerprint(path: path)
+            #expect(suspect.roots.canonical != published.roots.canonical)
+            let verdict = Scan.compare(suspect, published, label: "release-gguf").verdict
+            #expect(verdict.kind == expected, "\(path): \(verdict.sentence)")
+            let rounding = try #require(verdict.rounding, "\(path)")
+            #expect(rounding.fromBlockScales)
+            if expected == .reEncoded {
+                #expect(verdict.evidence.contains { $0.contains("with the reference's own Q4_K rounding") && $0.contains("both files' block scales predict") }, "\(verdict.evidence)")
+            } else {
+                #expect(verdict.sentence.contains("weights changed, then quantized"), "\(verdict.sentence)")
+            }
+        }
+    }
+
     @Test("a GGUF with llama.cpp's fallback types (Q5_0 and F16 for a Q4_K request) is a re-encoding, uniform per storage type")
     func ggufFallbackTypes() throws {
         let (directory, _) = try releaseCheckpoint()

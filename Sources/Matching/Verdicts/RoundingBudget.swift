@@ -1,7 +1,7 @@
 import Fingerprinting
 
-/// How much of a suspect's deviation from a reference the rounding of the suspect's own
-/// storage explains (docs/MATCHING.md §5).
+/// How much of a suspect's deviation from a reference the rounding of the suspect's storage
+/// (and of the reference's, when it is a quantized release) explains (docs/MATCHING.md §5).
 ///
 /// For each matched matrix the sketch gives the deviation energy ‖S(s)‖²(1 − ρ²) and the
 /// aligned energy ‖S(s)‖²ρ²; rounding is expected to add q · aligned, with q read from the
@@ -33,32 +33,47 @@ struct RoundingBudget: Sendable, Equatable {
     /// The budget of the significant matches, or `nil` when a matched matrix is stored in a type
     /// with no rounding estimate or nothing rounds at all.
     init?(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) {
-        let referenceTypes = Dictionary(reference.tensors.map { ($0.name, VerdictRules.effectiveType($0)) }, uniquingKeysWith: { first, _ in first })
+        let referenceTensors = Dictionary(reference.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (tensor, match) in zip(evidence, matches) where match.significant {
             let stored = suspect.tensors[tensor.index]
-            let type = VerdictRules.effectiveType(stored)
+            let referenceTensor = match.referenceTensor.flatMap { referenceTensors[$0] }
             let energy = SketchMath.dot(tensor.sketch, tensor.sketch)
             let cosineSquared = min(1, match.cosine * match.cosine)
+            let alignedEnergy = energy * cosineSquared
             observed += energy * (1 - cosineSquared)
-            aligned += energy * cosineSquared
-            let q: Double, margin: Double
-            if let rounding = stored.roundingEnergy, let sumSquares = stored.statistics?.sumSquares {
-                q = sumSquares > rounding ? rounding / (sumSquares - rounding) : 1
-                margin = Self.margin(measured: stored.dtype)
-                fromBlockScalesExpected += q * energy * cosineSquared
-            } else if type == "F32" || type == "F64" || match.referenceTensor.flatMap({ referenceTypes[$0] }) == type {
-                // Nothing was rounded: full precision, or values on the grid the reference's are on.
-                (q, margin) = (0, 1)
-            } else if let error = VerdictRules.expectedRoundingError(type) {
-                q = error * error
-                margin = Self.typicalMargin
-            } else {
-                return nil
+            aligned += alignedEnergy
+            // The suspect's own rounding; a floating-point grid the reference's values already lie on rounded nothing.
+            let sameFloatGrid = referenceTensor.map { !VerdictRules.isGGMLQuantized($0.dtype) && VerdictRules.effectiveType($0) == VerdictRules.effectiveType(stored) } ?? false
+            guard let own = sameFloatGrid ? Rounding.none : Self.rounding(of: stored) else { return nil }
+            // A quantized reference (a release published as GGUF) was rounded from the same original too.
+            let theirs = referenceTensor.flatMap { VerdictRules.isGGMLQuantized($0.dtype) ? Self.rounding(of: $0) : Rounding.none } ?? Rounding.none
+            for part in [own, theirs] {
+                expected += part.q * alignedEnergy
+                allowed += part.margin * part.q * alignedEnergy
+                if part.fromBlockScales { fromBlockScalesExpected += part.q * alignedEnergy }
             }
-            expected += q * energy * cosineSquared
-            allowed += margin * q * energy * cosineSquared
         }
         guard expected > 0, aligned > 0 else { return nil }
+    }
+
+    /// Rounding of one stored tensor relative to its original: q = E / (‖original‖²).
+    struct Rounding {
+        var q: Double
+        var margin: Double
+        var fromBlockScales: Bool
+        static let none = Rounding(q: 0, margin: 1, fromBlockScales: false)
+    }
+
+    /// The rounding a tensor's storage implies: from its block scales when recorded, else the
+    /// typical error of its type; `nil` for a type with no estimate.
+    static func rounding(of tensor: TensorFingerprint) -> Rounding? {
+        if let energy = tensor.roundingEnergy, let sumSquares = tensor.statistics?.sumSquares {
+            return Rounding(q: sumSquares > energy ? energy / (sumSquares - energy) : 1, margin: margin(measured: tensor.dtype), fromBlockScales: true)
+        }
+        let type = VerdictRules.effectiveType(tensor)
+        if type == "F32" || type == "F64" { return Rounding.none }
+        guard let error = VerdictRules.expectedRoundingError(type) else { return nil }
+        return Rounding(q: error * error, margin: typicalMargin, fromBlockScales: false)
     }
 
     /// Whether the expectation comes from block scales (at least 90 % of it): then a deviation

@@ -162,18 +162,22 @@ enum VerdictRules {
         let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
         let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
         var changedBeforeRounding = false
+        // Two quantizations of one original differ by both roundings, also in the same type.
+        let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
         if estimatedCosine != nil, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
-           suspectTypes != referenceTypes, let budget = rounding {
-            let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
+           suspectTypes != referenceTypes || !quantized.isEmpty, let budget = rounding {
             let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
             var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
             if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
+            let referenceQuantized = referenceTypes.filter(isGGMLQuantized).sorted()
+            if !referenceQuantized.isEmpty { names += " (with the reference's own \(referenceQuantized.joined(separator: ", ")) rounding)" }
+            let scales = referenceQuantized.isEmpty ? "the file's own block scales" : "both files' block scales"
             let conversion = quantized.isEmpty ? "converted to" : "quantized to"
             roundingCheck = budget.check
             if budget.explained {
                 if budget.fromBlockScales {
-                    evidence.append(String(format: "Relative deviation %.2g is what rounding to %@ explains: the file's own block scales predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
-                                           budget.relativeDeviation, names, budget.relativeRounding, budget.detectionLimit))
+                    evidence.append(String(format: "Relative deviation %.2g is what rounding to %@ explains: %@ predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
+                                           budget.relativeDeviation, names, scales, budget.relativeRounding, budget.detectionLimit))
                 } else {
                     evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.",
                                            budget.relativeDeviation, conversion, names, budget.relativeRounding))
@@ -182,8 +186,8 @@ enum VerdictRules {
             }
             if budget.fromBlockScales {
                 changedBeforeRounding = true
-                evidence.append(String(format: "The deviation (%.2g of the weights' norm) is more than rounding to %@ explains (%.2g, from the file's own block scales): about %.2g of the norm was changed before the weights were quantized.",
-                                       budget.relativeDeviation, names, budget.relativeRounding, budget.relativeExcess))
+                evidence.append(String(format: "The deviation (%.2g of the weights' norm) is more than rounding to %@ explains (%.2g, from %@): about %.2g of the norm was changed before the weights were quantized.",
+                                       budget.relativeDeviation, names, budget.relativeRounding, scales, budget.relativeExcess))
             }
         }
         if coverage >= options.derivedCoverage {
