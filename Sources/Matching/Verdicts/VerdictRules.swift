@@ -156,39 +156,17 @@ enum VerdictRules {
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")
         }
-        // Lossy re-encoding: every matrix matches with the small, uniform error of a narrower
-        // dtype — the stored one, the value grid (FP8 values kept in BF16), or a GGUF quantization
-        // — no larger than rounding to it explains.
-        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
-        let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
+        // Lossy re-encoding: every matrix matched, nothing permuted, and the deviation no
+        // larger than rounding to the suspect's storage explains (VerdictRules+LossyReEncoding).
         var changedBeforeRounding = false
-        // Two quantizations of one original differ by both roundings, also in the same type.
-        let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
         if estimatedCosine != nil, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
-           suspectTypes != referenceTypes || !quantized.isEmpty, let budget = rounding {
-            let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
-            var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
-            if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
-            let referenceQuantized = referenceTypes.filter(isGGMLQuantized).sorted()
-            if !referenceQuantized.isEmpty { names += " (with the reference's own \(referenceQuantized.joined(separator: ", ")) rounding)" }
-            let scales = referenceQuantized.isEmpty ? "the file's own block scales" : "both files' block scales"
-            let conversion = quantized.isEmpty ? "converted to" : "quantized to"
+           let budget = rounding, let lossy = lossyReEncoding(suspect: suspect, reference: reference, budget: budget) {
             roundingCheck = budget.check
+            if let line = lossy.evidence { evidence.append(line) }
             if budget.explained {
-                if budget.fromBlockScales {
-                    evidence.append(String(format: "Relative deviation %.2g is what rounding to %@ explains: %@ predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
-                                           budget.relativeDeviation, names, scales, budget.relativeRounding, budget.detectionLimit))
-                } else {
-                    evidence.append(String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.",
-                                           budget.relativeDeviation, conversion, names, budget.relativeRounding))
-                }
-                return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights \(conversion) \(names) (p = \(pText)\(cosineText)).")
+                return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights \(lossy.conversion) \(lossy.names) (p = \(pText)\(cosineText)).")
             }
-            if budget.fromBlockScales {
-                changedBeforeRounding = true
-                evidence.append(String(format: "The deviation (%.2g of the weights' norm) is more than rounding to %@ explains (%.2g, from %@): about %.2g of the norm was changed before the weights were quantized.",
-                                       budget.relativeDeviation, names, budget.relativeRounding, scales, budget.relativeExcess))
-            }
+            changedBeforeRounding = lossy.evidence != nil
         }
         if coverage >= options.derivedCoverage {
             var how: [String] = []
