@@ -15,6 +15,8 @@ public struct Comparison: Codable, Sendable {
     public var curves: [StatisticCurve]
     public var alignment: AlignmentSummary
     public var method: MethodInfo
+    /// Element-by-element figures, when both checkpoints were on disk (`compare --deep`).
+    public var fullWeights: FullWeightEvidence?
 }
 
 /// What was decided, with the numbers behind it.

@@ -41,6 +41,7 @@ struct ComparisonSections {
     /// The evidence sections; `includeMethod` is false inside a scan (which has one method section).
     func sections(includeMethod: Bool) -> [Section] {
         var sections = [models, exactMatches, layers, tensors, profiles, alignment, statistics]
+        if let fullWeights { sections.insert(fullWeights, at: 4) }
         if includeMethod { sections.append(Self.method(result.method, id: idPrefix + "method")) }
         return sections
     }
@@ -137,6 +138,28 @@ struct ComparisonSections {
                                    .init(title: "Cosine", numeric: true), .init(title: "p-value", numeric: true), .init(title: "Exact")],
                          rows: rows)),
         ])
+    }
+
+    /// Element-by-element figures (`compare --deep`), when present.
+    var fullWeights: Section? {
+        guard let evidence = result.fullWeights else { return nil }
+        var blocks: [Block] = [
+            .paragraph(["Both checkpoints were read and every significantly matched pair of weight matrices compared element by element (exact figures, not sketch estimates). The difference is measured after the least-squares scale a (suspect ≈ a · reference)."]),
+            .list(evidence.summary.map { [.text($0)] }),
+        ]
+        if !evidence.pairs.isEmpty {
+            let rows: [[[Inline]]] = evidence.pairs.map { pair in
+                [[.code(pair.suspectTensor), " → ", .code(pair.referenceTensor)], [.text(ReportNumbers.count(pair.elements))],
+                 [.text(ReportNumbers.fixed(pair.cosine, digits: 6))], [.text(ReportNumbers.fixed(pair.scale, digits: 4))],
+                 [.text(String(format: "%.3g", pair.relativeDifference))], [.text(ReportNumbers.percent(pair.identicalFraction))],
+                 [.text(pair.differenceKurtosis.map { ReportNumbers.fixed($0, digits: 2) } ?? "—")]]
+            }
+            blocks.append(.table(Table(columns: [.init(title: "Suspect tensor → reference tensor"), .init(title: "Elements", numeric: true),
+                                                 .init(title: "Cosine", numeric: true), .init(title: "Scale a", numeric: true),
+                                                 .init(title: "Difference", numeric: true), .init(title: "Identical", numeric: true),
+                                                 .init(title: "Excess kurtosis", numeric: true)], rows: rows)))
+        }
+        return Section(id: idPrefix + "full-weights", title: ["Full-weight comparison"], blocks: blocks)
     }
 
     /// Why permuted layers look unrelated to sketches, when the comparison found permuted layers.

@@ -56,6 +56,11 @@ public enum TerminalSummary {
         lines.append("")
         lines.append("Evidence")
         for line in comparison.verdict.evidence.prefix(evidenceLines) { lines.append("  • " + line) }
+        if let fullWeights = comparison.fullWeights {
+            lines.append("")
+            lines.append("Full weights (--deep)")
+            for line in fullWeights.summary { lines.append("  • " + line) }
+        }
         let layers = comparison.layers.map { layer -> [String] in
             [layer.group, layer.matchedBy, layer.referenceLayer.map(String.init) ?? "—", format("%.4f", layer.meanCosine),
              LogProbability.format(layer.log10P * 2.302585092994046)]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Fingerprinting
 import Foundation
 import Matching
@@ -12,6 +13,9 @@ struct CompareCommand: ParsableCommand {
         discussion: """
             SUSPECT is compared with REFERENCE: exact digests, name-free alignment of every weight \
             matrix by sketch, permutation-robust neuron profiles, one combined p-value. \
+            With --deep (both arguments checkpoints), every matched pair of weight matrices is \
+            also compared element by element: exact cosines and the shape of the differences \
+            (Gaussian for added noise, uniform for rounding, heavy-tailed for training). \
             Exit status: 0 unrelated, 1 related (any verdict but independent), 2 error.
             """)
 
@@ -36,6 +40,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Label for the reference in reports (default: its path).")
     var referenceLabel: String?
 
+    @Flag(name: .long, help: "Also compare the matched weight matrices element by element (both must be checkpoints).")
+    var deep = false
+
     @OptionGroup var fingerprinting: FingerprintingOptions
 
     func validate() throws {
@@ -44,6 +51,11 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let reportFormat = try report.map(ReportOutput.format(for:))
+        if deep {
+            for path in [suspect, reference] where Fingerprint.isFingerprintFile(path) {
+                throw UsageError("--deep compares the weights themselves, but \(path) is a fingerprint file, not a checkpoint.")
+            }
+        }
         let suspectPrint = try fingerprinting.fingerprint(suspect)
         let referencePrint = try fingerprinting.fingerprint(reference)
         var options = MatchingOptions()
@@ -51,11 +63,15 @@ struct CompareCommand: ParsableCommand {
         options.command = ReportOutput.commandLine
         let suspectIdentity = ModelIdentity(fingerprint: suspectPrint, label: suspectLabel ?? suspect,
                                             kind: Fingerprint.isFingerprintFile(suspect) ? "fingerprint" : "checkpoint")
-        let result = Matcher.compare(
+        var result = Matcher.compare(
             suspectPrint, suspectIdentity: suspectIdentity,
             with: .init(label: referenceLabel ?? reference, fingerprint: referencePrint,
                         kind: Fingerprint.isFingerprintFile(reference) ? "fingerprint" : "checkpoint"),
             options: options)
+        if deep {
+            result.fullWeights = try FullWeightComparison.compare(
+                suspect: try CheckpointReader(path: suspect), reference: try CheckpointReader(path: reference), matches: result.tensors)
+        }
         if let report, let reportFormat {
             try ReportOutput.write(try ReportRenderer.render(result, as: reportFormat), to: report)
         }
