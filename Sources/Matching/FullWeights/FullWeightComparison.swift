@@ -5,8 +5,9 @@ import Checkpoints
 /// stays bounded whatever their size; a pair stored transposed is read whole (up to
 /// `maximumTransposedElements` per side) and skipped beyond that.
 public enum FullWeightComparison {
-    /// The largest transposed pair read whole (64 MiB of `Float` per side).
-    public static let maximumTransposedElements = 1 << 24
+    /// The largest transposed pair read whole: 32 MiB of `Float` per array, and three arrays
+    /// plus the reader's staging buffer stay well under the reader's 256 MiB bound.
+    public static let maximumTransposedElements = 1 << 23
 
     /// Compares every significant match of `matches` (the pairs the fingerprint comparison
     /// found); two passes per pair: the least-squares scale, then the differences.
