@@ -132,6 +132,7 @@ struct JSONReportTests {
         collect(try Self.object(ReportRenderer.json(ResultFixtures.comparison())), under: nil)
         collect(try Self.object(ReportRenderer.json(ResultFixtures.scan())), under: nil)
         collect(try Self.object(ReportRenderer.json(ResultFixtures.mergeScan())), under: nil)
+        collect(try Self.object(ReportRenderer.json(FullWeightsReportTests.comparison())), under: nil)
         #expect(keys.count > 80)
         // Documented as `key` or as a path ending in it (`files[].name`).
         let undocumented = keys.filter { !document.contains("`\($0)`") && !document.contains(".\($0)`") }.sorted()

@@ -23,12 +23,30 @@ public struct FullWeightEvidence: Codable, Sendable, Hashable {
         /// Excess kurtosis of the element differences (suspect − a · reference); absent when
         /// they are all equal.
         public var differenceKurtosis: Double?
+
+        public init(suspectTensor: String, referenceTensor: String, elements: Int, transposed: Bool, cosine: Double, scale: Double,
+                    relativeDifference: Double, identicalFraction: Double, differenceKurtosis: Double?) {
+            self.suspectTensor = suspectTensor
+            self.referenceTensor = referenceTensor
+            self.elements = elements
+            self.transposed = transposed
+            self.cosine = cosine
+            self.scale = scale
+            self.relativeDifference = relativeDifference
+            self.identicalFraction = identicalFraction
+            self.differenceKurtosis = differenceKurtosis
+        }
     }
 
     /// A matched pair that was not compared, and why.
     public struct Skipped: Codable, Sendable, Hashable {
         public var suspectTensor: String
         public var reason: String
+
+        public init(suspectTensor: String, reason: String) {
+            self.suspectTensor = suspectTensor
+            self.reason = reason
+        }
     }
 
     public var pairs: [Pair]

@@ -1,0 +1,45 @@
+import Foundation
+import Matching
+@testable import Reports
+import Testing
+
+@Suite("Reports of a compare --deep result")
+struct FullWeightsReportTests {
+    static func comparison() -> Comparison {
+        var result = ResultFixtures.comparison()
+        result.fullWeights = FullWeightEvidence(
+            pairs: [
+                .init(suspectTensor: "x.q", referenceTensor: "model.layers.0.self_attn.q_proj.weight", elements: 4096, transposed: false,
+                      cosine: 0.99995, scale: 1, relativeDifference: 0.01, identicalFraction: 0, differenceKurtosis: -0.1),
+                .init(suspectTensor: "x.k", referenceTensor: "model.layers.0.self_attn.k_proj.weight", elements: 4096, transposed: true,
+                      cosine: 1, scale: 1, relativeDifference: 0, identicalFraction: 1, differenceKurtosis: nil),
+            ],
+            skipped: [.init(suspectTensor: "x.embed", reason: "stored transposed and larger than 8388608 elements")])
+        return result
+    }
+
+    @Test("Markdown and HTML carry the section, its summary and one row per pair; JSON decodes back")
+    func rendered() throws {
+        let result = Self.comparison()
+        let markdown = ReportRenderer.markdown(result)
+        #expect(markdown.contains("Full-weight comparison"))
+        for line in result.fullWeights!.summary { #expect(markdown.contains(line), "\(line)") }
+        #expect(markdown.contains("`x.q` → `model.layers.0.self_attn.q_proj.weight`"))
+        #expect(result.fullWeights!.summary.contains { $0.contains("1 matched matrix was not compared: stored transposed") })
+
+        let html = ReportRenderer.html(result)
+        let inspector = XHTMLInspector.inspect(html)
+        #expect(inspector.parseError == nil)
+        #expect(inspector.allText.contains("Full-weight comparison"))
+
+        let text = try ReportRenderer.json(result)
+        guard case .comparison(let decoded) = try ReportJSON.decode(Data(text.utf8)) else {
+            Issue.record("decoded as a scan")
+            return
+        }
+        #expect(decoded.fullWeights == result.fullWeights)
+        // Without --deep there is no section and no key.
+        #expect(!ReportRenderer.markdown(ResultFixtures.comparison()).contains("Full-weight comparison"))
+        #expect(!(try ReportRenderer.json(ResultFixtures.comparison())).contains("fullWeights"))
+    }
+}
