@@ -14,8 +14,8 @@ struct CompareCommand: ParsableCommand {
             SUSPECT is compared with REFERENCE: exact digests, name-free alignment of every weight \
             matrix by sketch, permutation-robust neuron profiles, one combined p-value. \
             With --deep (both arguments checkpoints), every matched pair of weight matrices is \
-            also compared element by element: exact cosines and the shape of the differences \
-            (Gaussian for added noise, uniform for rounding, heavy-tailed for training). \
+            also compared element by element: exact cosines, scale, relative difference and the \
+            fraction of identical values. \
             Exit status: 0 unrelated, 1 related (any verdict but independent), 2 error.
             """)
 
@@ -51,13 +51,16 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let reportFormat = try report.map(ReportOutput.format(for:))
+        // --deep reads the weights again: open each checkpoint once, for both passes.
+        var readers: (suspect: CheckpointReader, reference: CheckpointReader)?
         if deep {
             for path in [suspect, reference] where Fingerprint.isFingerprintFile(path) {
                 throw UsageError("--deep compares the weights themselves, but \(path) is a fingerprint file, not a checkpoint.")
             }
+            readers = (try CheckpointReader(path: suspect), try CheckpointReader(path: reference))
         }
-        let suspectPrint = try fingerprinting.fingerprint(suspect)
-        let referencePrint = try fingerprinting.fingerprint(reference)
+        let suspectPrint = try readers.map { try fingerprinting.fingerprint($0.suspect) } ?? fingerprinting.fingerprint(suspect)
+        let referencePrint = try readers.map { try fingerprinting.fingerprint($0.reference) } ?? fingerprinting.fingerprint(reference)
         var options = MatchingOptions()
         options.threshold = threshold
         options.command = ReportOutput.commandLine
@@ -68,9 +71,8 @@ struct CompareCommand: ParsableCommand {
             with: .init(label: referenceLabel ?? reference, fingerprint: referencePrint,
                         kind: Fingerprint.isFingerprintFile(reference) ? "fingerprint" : "checkpoint"),
             options: options)
-        if deep {
-            result.fullWeights = try FullWeightComparison.compare(
-                suspect: try CheckpointReader(path: suspect), reference: try CheckpointReader(path: reference), matches: result.tensors)
+        if let readers {
+            result.fullWeights = try FullWeightComparison.compare(suspect: readers.suspect, reference: readers.reference, matches: result.tensors)
         }
         if let report, let reportFormat {
             try ReportOutput.write(try ReportRenderer.render(result, as: reportFormat), to: report)

@@ -26,9 +26,14 @@ struct FingerprintingOptions: ParsableArguments {
     /// Fingerprints `path`, or reads it if it already is a fingerprint file.
     func fingerprint(_ path: String) throws -> Fingerprint {
         if Fingerprint.isFingerprintFile(path) { return try Fingerprint.read(from: path).fingerprint }
+        return try fingerprint(try CheckpointReader(path: path))
+    }
+
+    /// Fingerprints an opened checkpoint.
+    func fingerprint(_ reader: CheckpointReader) throws -> Fingerprint {
         let (options, bar) = options(label: "fingerprinting")
         defer { bar.finish() }
-        return try Fingerprinter.fingerprint(path: path, options: options)
+        return try Fingerprinter.fingerprint(reader, options: options)
     }
 }
 
