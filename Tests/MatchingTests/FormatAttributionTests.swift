@@ -49,6 +49,13 @@ struct FormatAttributionTests {
         return path
     }
 
+    /// Scans a GGUF copy of `model` in `type` against the wide lineage's registry.
+    static func scanGGUFCopy(of model: ModelWeights, as type: DType) throws -> ScanResult {
+        let directory = Fixtures.temporaryDirectory("formats")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return Scan.run(try Fingerprinter.fingerprint(path: try ggufCopy(of: model, as: type, in: directory)), against: wideRegistry)
+    }
+
     @Test("a GGUF in a K-quant, a lattice type (IQ1–IQ3) or Q1_0 is a quantized re-encoding of the release",
           arguments: [DType.q6K, .q4K, .q2K, .iq3S, .iq2XXS, .iq1M, .q1_0])
     func latticeGGUF(type: DType) throws {
@@ -81,10 +88,7 @@ struct FormatAttributionTests {
     @Test("the honest sibling quantized to a grid type is derived from the base: its fine-tune exceeds the rounding its block scales predict",
           arguments: [DType.q8_0, .q6K, .q5K, .q5_0])
     func gridSibling(type: DType) throws {
-        let directory = Fixtures.temporaryDirectory("formats")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = try Self.ggufCopy(of: Self.wideLineage.sibling, as: type, in: directory)
-        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.wideRegistry)
+        let scan = try Self.scanGGUFCopy(of: Self.wideLineage.sibling, as: type)
         #expect(scan.attribution.nearest == "base@1", "\(scan.attribution.sentence)")
         #expect(scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("weights changed, then quantized"), "\(scan.attribution.sentence)")
@@ -94,11 +98,8 @@ struct FormatAttributionTests {
 
     @Test("a further-trained copy of the release quantized to Q4_K is derived from the release, not a re-encoding")
     func changedThenQuantized() throws {
-        let directory = Fixtures.temporaryDirectory("formats")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let changed = SimulatedTraining.fineTune(Self.wideLineage.release, seed: 301, strength: 0.12)
-        let path = try Self.ggufCopy(of: changed, as: .q4K, in: directory)
-        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.wideRegistry)
+        let scan = try Self.scanGGUFCopy(of: changed, as: .q4K)
         #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
         #expect(scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("weights changed, then quantized"), "\(scan.attribution.sentence)")
@@ -157,10 +158,7 @@ struct FormatAttributionTests {
 
     @Test("the honest sibling quantized to a lattice type or Q1_0 is still attributed to the base, not the release", arguments: [DType.iq3S, .iq2XXS, .iq1M, .q1_0])
     func latticeSibling(type: DType) throws {
-        let directory = Fixtures.temporaryDirectory("formats")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = try Self.ggufCopy(of: Self.wideLineage.sibling, as: type, in: directory)
-        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.wideRegistry)
+        let scan = try Self.scanGGUFCopy(of: Self.wideLineage.sibling, as: type)
         #expect(scan.attribution.nearest == "base@1", "\(scan.attribution.sentence)")
         // Its fine-tune (≈5 % of each tensor's norm) hides in the rounding, and the evidence says so.
         let evidence = try #require(scan.candidates.first { $0.reference.label == "base@1" }).verdict.evidence
