@@ -122,8 +122,7 @@ struct SyntheticReleases {
             file.sha256 = SHA256.hash(utf8: "synthetic file \(seed) \(index) \(file.name)")
             return file
         }
-        fingerprint.roots.raw = RootDigest.compute(label: "raw", fingerprint.tensors.map(\.sha256))
-        fingerprint.roots.canonical = RootDigest.compute(label: "canonical", fingerprint.tensors.map(\.canonical.sha256))
+        fingerprint.roots = RootDigest.roots(of: fingerprint.tensors)
         return fingerprint
     }
 

@@ -133,7 +133,7 @@ struct FormatAttributionTests {
             let rounding = try #require(verdict.rounding, "\(path)")
             #expect(rounding.fromBlockScales)
             if expected == .reEncoded {
-                #expect(verdict.evidence.contains { $0.contains("with the reference's own Q4_K rounding") && $0.contains("both files' block scales predict") }, "\(verdict.evidence)")
+                #expect(verdict.evidence.contains { $0.contains("with the reference's own rounding to Q4_K)") && $0.contains("both files' block scales predict") }, "\(verdict.evidence)")
             } else {
                 #expect(verdict.sentence.contains("weights changed, then quantized"), "\(verdict.sentence)")
             }

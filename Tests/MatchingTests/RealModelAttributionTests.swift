@@ -78,4 +78,33 @@ struct RealModelAttributionTests {
         #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
         #expect(result.verdict.sentence.contains("quantized to Q1_0"), "\(result.verdict.sentence)")
     }
+
+    @Test("a block-scaled FP8 copy of the real weights (DeepSeek-V3 layout) is a re-encoding its factors predict; 5 % noise before it is a change")
+    func blockScaledFP8() throws {
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
+        let registered = try Fingerprint.read(from: Self.fingerprintPath).fingerprint
+        let directory = Fixtures.temporaryDirectory("minilm-fp8")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for noise in [nil, Float(0.05)] {
+            var model = try CheckpointModel.read(from: RealModels.miniLM)
+            if let noise { _ = try GaussianNoise(relativeStandardDeviation: noise, seed: 9).apply(to: &model) }
+            _ = try DTypeConversion(target: .fp8Block).apply(to: &model)
+            let path = directory + "/copy-\(noise ?? 0)"
+            try model.write(to: path)
+            let copy = try Fingerprinter.fingerprint(path: path)
+            #expect(copy.tensors.filter { $0.scale != nil }.count == 37)  // 6 layers × 6 matrices and the pooler; the embeddings stay BF16
+            let result = Self.compare(copy, with: registered)
+            let rounding = try #require(result.verdict.rounding)
+            print(String(format: "real MiniLM, block-scaled FP8 (noise %@): deviation %.4f, predicted %.4f, change %.4f",
+                         "\(noise ?? 0)", rounding.deviation, rounding.expectedRounding, rounding.change))
+            #expect(rounding.fromBlockScales)
+            if noise == nil {
+                #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
+                #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.2, "\(rounding)")
+            } else {
+                #expect(result.verdict.kind == .derived, "\(result.verdict.sentence)")
+                #expect(rounding.change > 0.035 && rounding.change < 0.065, "\(rounding)")
+            }
+        }
+    }
 }

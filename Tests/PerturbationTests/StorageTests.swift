@@ -221,4 +221,57 @@ struct ModelWeightsWritingTests {
         #expect(try Models.tensor(reread, "encoder.layer.0.attention.self.query.bias").values
                 == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
     }
+
+    @Test("fp8-block: layer matrices as F8_E4M3 codes with 128 × 128 block factors (block maximum / 448), embedding and head as BF16; read back as values, written again alike")
+    func fp8Block() throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.smallLlamaGQA)
+        let original = model
+        let record = try DTypeConversion(target: .fp8Block).apply(to: &model)
+        #expect(record.parameters["block_scaled"] == .integer(6 * 7))
+        try model.write(to: directory + "/fp8")
+
+        let reader = try CheckpointReader(path: directory + "/fp8")
+        for entry in original.entries {
+            let stored = try #require(reader.checkpoint.tensor(named: entry.name))
+            guard let scale = stored.scale else {
+                #expect(entry.tensor.shape.count == 1 || entry.name.contains("embed") || entry.name.contains("lm_head"), "\(entry.name)")
+                #expect(stored.dtype == .bf16, "\(entry.name)")
+                continue
+            }
+            #expect(stored.dtype == .f8E4M3 && scale.name == entry.name + "_scale_inv" && scale.blockRows == 128 && scale.blockColumns == 128)
+            let rows = entry.tensor.shape[0], columns = entry.tensor.shape[1]
+            #expect(scale.shape == [(rows + 127) / 128, (columns + 127) / 128])
+            // Each factor maps its block's largest magnitude onto 448, the largest E4M3 value.
+            let factors = try #require(try reader.scaleFactors(of: stored)).factors
+            var largest = [Float](repeating: 0, count: factors.count)
+            for (index, value) in entry.tensor.values.enumerated() {
+                let cell = (index / columns / 128) * scale.shape[1] + index % columns / 128
+                largest[cell] = max(largest[cell], abs(value))
+            }
+            #expect(factors == largest.map { $0 / 448 }, "\(entry.name)")
+            // E4M3 keeps 3 fraction bits: the rounding is a few per cent of the values.
+            let count = entry.tensor.values.count
+            var values = [Float](repeating: 0, count: count)
+            try values.withUnsafeMutableBufferPointer { try reader.readElements(of: stored, range: 0..<count, into: $0) }
+            let error = zip(values, entry.tensor.values).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            let energy = entry.tensor.values.reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect((error / energy).squareRoot() < 0.04, "\(entry.name): \((error / energy).squareRoot())")
+        }
+
+        // Read as a model: values, FP8 storage and block kept, factor tensors not entries; written
+        // again, the same codes come out.
+        let reread = try CheckpointModel.read(from: directory + "/fp8")
+        #expect(reread.entries.map(\.name) == original.entries.map(\.name))
+        #expect(reread.entries.filter { $0.scaleBlock == 128 && $0.storageDType == .f8E4M3 }.count == 6 * 7)
+        try reread.write(to: directory + "/again")
+        let again = try CheckpointReader(path: directory + "/again")
+        for tensor in reader.checkpoint.tensors where tensor.scale != nil {
+            let twin = try #require(again.checkpoint.tensor(named: tensor.name))
+            var first: [UInt8] = [], second: [UInt8] = []
+            try reader.readChunks(of: tensor) { first += Array($0.bytes) }
+            try again.readChunks(of: twin) { second += Array($0.bytes) }
+            #expect(first == second, "\(tensor.name)")
+        }
+    }
 }

@@ -53,6 +53,11 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case indexTensorClaimedTwice(shards: [String])
         case tensorNotInIndex
         case indexInvalidShardName(String)
+        // Scaled weights (block-scaled FP8, per-channel INT8)
+        case scaleAmbiguous(companions: [String])
+        case scaleDType(companion: String, dtype: DType)
+        case scaleShape(companion: String, shape: [Int], weightShape: [Int])
+        case scaleTooLarge(companion: String, factors: Int, limit: Int)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
         case gguf(GGUFRule)
         case pytorch(PyTorchRule)
@@ -130,6 +135,17 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(subject) is not listed in the shard index's weight_map."
         case .indexInvalidShardName(let name):
             return "\(file) names shard '\(name)', which is not a plain file name in the checkpoint directory."
+        case .scaleAmbiguous(let companions):
+            return "\(subject) has two scale tensors (\(companions.map { "'\($0)'" }.joined(separator: " and "))); a quantized weight may have only one."
+        case .scaleDType(let companion, let dtype):
+            return "\(subject) is scaled by '\(companion)', whose dtype \(dtype.name) is not a float (rule: scale factors are F32, BF16 or F16)."
+        case .scaleShape(let companion, let shape, let weightShape):
+            let dims = TensorScale.matrixView(weightShape)
+            return "\(subject) has shape \(Self.shapeText(weightShape)) but its scale tensor '\(companion)' has shape \(Self.shapeText(shape)), "
+                + "which fits no scaling (rule: [] or [1] per tensor, [\(dims.rows)] or [\(dims.rows), 1] per row, or one factor per block: "
+                + "[⌈\(dims.rows)/b⌉, ⌈\(dims.columns)/b⌉] with b = 128 or a block size that divides the dimension)."
+        case .scaleTooLarge(let companion, let factors, let limit):
+            return "\(subject) is scaled by '\(companion)' with \(factors) factors, more than the \(limit) this tool holds in memory for one weight."
         case .gguf(let rule):
             return rule.sentence(subject: subject, file: file)
         case .pytorch(let rule):
@@ -140,4 +156,6 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(subject) could not be read in full: expected \(expected) bytes, the file ended after \(got)."
         }
     }
+
+    private static func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 }

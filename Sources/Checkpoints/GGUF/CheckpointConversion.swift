@@ -39,7 +39,8 @@ public enum CheckpointConversion {
         }
     }
 
-    /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path`.
+    /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path` (a scaled weight as
+    /// its values; its factor tensor is not written).
     public static func writeGGUF(from reader: CheckpointReader, to path: String, options: GGUFOptions = GGUFOptions()) throws {
         var metadata = GGUFMetadata()
         if let architecture = options.architecture {
@@ -50,7 +51,7 @@ public enum CheckpointConversion {
         for entry in options.metadata.entries { metadata[entry.key] = entry.value }
         let architecture = options.architecture ?? ""
         var tensors: [GGUFWriter.Tensor] = []
-        for tensor in reader.checkpoint.tensors {
+        for tensor in reader.checkpoint.tensors where tensor.scaledWeight == nil {
             var values = try readFloats(reader, tensor)
             let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
             if let role = GGUFNameMapping.ropeRole(ofGGUFName: name, architecture: architecture) {
@@ -67,7 +68,7 @@ public enum CheckpointConversion {
                 values = stored
             }
             tensors.append(.init(name: name, shape: tensor.shape, values: values,
-                                 as: options.storedType(shape: tensor.shape, isFloatingPoint: tensor.dtype.isFloatingPoint)))
+                                 as: options.storedType(shape: tensor.shape, isFloatingPoint: tensor.dtype.isFloatingPoint || tensor.scale != nil)))
         }
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
     }

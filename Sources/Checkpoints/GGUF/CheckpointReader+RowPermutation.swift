@@ -44,7 +44,7 @@ extension CheckpointReader {
                 }
             }
             let bytes = UnsafeRawBufferPointer(rebasing: output[0..<count * rowBytes])
-            try body(TensorChunk(tensor: tensor, bytes: bytes, firstElement: row * rowElements, elementCount: count * rowElements))
+            try body(TensorChunk(tensor: tensor, bytes: bytes, firstElement: row * rowElements, elementCount: count * rowElements, scales: nil))
             row += count
         }
     }

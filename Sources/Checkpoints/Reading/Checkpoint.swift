@@ -64,8 +64,9 @@ public struct Checkpoint: Sendable {
     /// Total bytes of tensor data.
     public var tensorBytes: UInt64 { tensors.reduce(0) { $0 + $1.byteCount } }
 
-    /// Total element count; tensors that share storage (tied weights in PyTorch archives) count once.
-    public var parameterCount: Int { distinctStorage.reduce(0) { $0 + $1.elementCount } }
+    /// Total element count; tensors that share storage (tied weights in PyTorch archives) count
+    /// once, and the scale factors of quantized weights are not parameters.
+    public var parameterCount: Int { distinctStorage.reduce(0) { $0 + ($1.scaledWeight == nil ? $1.elementCount : 0) } }
 
     /// Tensors with distinct storage (same file, offset and length count once).
     var distinctStorage: [TensorInfo] {
@@ -75,7 +76,7 @@ public struct Checkpoint: Sendable {
 
     /// Element counts per dtype.
     public var parameterCountByDType: [DType: Int] {
-        distinctStorage.reduce(into: [:]) { $0[$1.dtype, default: 0] += $1.elementCount }
+        distinctStorage.filter { $0.scaledWeight == nil }.reduce(into: [:]) { $0[$1.dtype, default: 0] += $1.elementCount }
     }
 
     /// The tensor with this name.

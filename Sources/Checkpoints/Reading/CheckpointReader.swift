@@ -89,6 +89,7 @@ public final class CheckpointReader: @unchecked Sendable {
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard))
             }
         }
+        try ScalePairing.pair(&tensors) { display(fileNames[$0]) }
         for file in openFiles { file.adviseSequential(offset: 0, length: file.size) }
         files = openFiles
         largestTensorBytes = tensors.map(\.byteCount).max() ?? 0
@@ -103,6 +104,7 @@ public final class CheckpointReader: @unchecked Sendable {
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
     /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
     /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says).
+    /// Chunks of a scaled weight carry its factors, which `decode` applies.
     public func readChunks(
         of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
         _ body: (TensorChunk) throws -> Void
@@ -115,6 +117,7 @@ public final class CheckpointReader: @unchecked Sendable {
         let chunkCapacity = UInt64(max(1, chunkBytes / blockBytes) * blockBytes)
         let capacity = Int(min(chunkCapacity, max(tensor.byteCount, 1)))
         let file = files[tensor.fileIndex]
+        let scales = try scaleFactors(of: tensor)
         try buffers.withBuffer(byteCount: capacity, allocating: Int(min(chunkCapacity, max(largestTensorBytes, 1)))) { buffer in
             var done: UInt64 = 0
             var element = 0
@@ -123,7 +126,7 @@ public final class CheckpointReader: @unchecked Sendable {
                 let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
                 try file.readExactly(into: slice, at: tensor.offset + done, tensor: tensor.name)
                 let elements = length / blockBytes * blockElements
-                try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements))
+                try body(TensorChunk(tensor: tensor, bytes: UnsafeRawBufferPointer(slice), firstElement: element, elementCount: elements, scales: scales))
                 done += UInt64(length)
                 element += elements
             }
@@ -160,7 +163,21 @@ public final class CheckpointReader: @unchecked Sendable {
         try files[tensor.fileIndex].readExactly(into: buffer, at: tensor.offset + byteOffset, tensor: tensor.name)
     }
 
-    /// Decodes a contiguous run of elements (e.g. some rows of an embedding) into `Float`s.
+    /// The factors of a scaled weight (read from its companion tensor), `nil` for other tensors.
+    public func scaleFactors(of tensor: TensorInfo) throws(CheckpointError) -> ScaleFactors? {
+        guard let scale = tensor.scale else { return nil }
+        let companion = scale.companion
+        var factors = [Float](repeating: 0, count: companion.elementCount)
+        let bytes = Int(companion.byteCount)
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+        defer { raw.deallocate() }
+        try files[companion.fileIndex].readExactly(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<bytes]), at: companion.offset, tensor: companion.name)
+        factors.withUnsafeMutableBufferPointer { companion.dtype.decode(UnsafeRawBufferPointer(rebasing: raw[0..<bytes]), into: $0) }
+        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors)
+    }
+
+    /// Decodes a contiguous run of elements (e.g. some rows of an embedding) into `Float`s,
+    /// scaled when the tensor is a scaled weight.
     public func readElements(of tensor: TensorInfo, range: Range<Int>, into output: UnsafeMutableBufferPointer<Float>) throws {
         precondition(output.count == range.count)
         try tensor.requireDecodable(file: files[tensor.fileIndex].displayName)
@@ -173,6 +190,7 @@ public final class CheckpointReader: @unchecked Sendable {
         let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<byteLength])
         try readBytes(of: tensor, at: byteOffset, into: slice)
         tensor.dtype.decode(UnsafeRawBufferPointer(slice), into: output)
+        try scaleFactors(of: tensor)?.apply(to: output, firstElement: range.lowerBound)
     }
 
     /// The display name of a file, for error messages.
@@ -188,10 +206,14 @@ public struct TensorChunk {
     public let firstElement: Int
     /// Number of elements in the chunk.
     public let elementCount: Int
+    /// The factors of a scaled weight; `nil` when the stored values are the values.
+    public let scales: ScaleFactors?
 
-    /// Decodes the chunk's elements to `Float`s; `output.count` must equal `elementCount`.
+    /// Decodes the chunk's elements to `Float`s (scaled, for a scaled weight); `output.count`
+    /// must equal `elementCount`.
     public func decode(into output: UnsafeMutableBufferPointer<Float>) {
         tensor.dtype.decode(bytes, into: output)
+        scales?.apply(to: output, firstElement: firstElement)
     }
 }
 

@@ -19,10 +19,16 @@ public struct TensorInfo: Sendable, Hashable, Codable {
     /// A row reordering the reader undoes while delivering this tensor's data (e.g. llama.cpp's
     /// RoPE permutation of query/key rows); `nil` when rows are delivered as stored.
     public var rowPermutation: RowPermutation?
+    /// For a quantized weight stored with a companion tensor of scale factors (block-scaled
+    /// FP8, per-channel INT8), how values are scaled back; the reader applies it when it
+    /// decodes. `nil` for tensors stored as their values.
+    public var scale: TensorScale?
+    /// For such a companion tensor, the name of the weight it scales.
+    public var scaledWeight: String?
 
     public init(
         name: String, dtype: DType, shape: [Int], fileIndex: Int, offset: UInt64, byteCount: UInt64,
-        storedName: String? = nil, rowPermutation: RowPermutation? = nil
+        storedName: String? = nil, rowPermutation: RowPermutation? = nil, scale: TensorScale? = nil, scaledWeight: String? = nil
     ) {
         self.name = name
         self.dtype = dtype
@@ -32,6 +38,8 @@ public struct TensorInfo: Sendable, Hashable, Codable {
         self.byteCount = byteCount
         self.storedName = storedName
         self.rowPermutation = rowPermutation
+        self.scale = scale
+        self.scaledWeight = scaledWeight
     }
 
     /// Number of elements (1 for a scalar of shape `[]`).

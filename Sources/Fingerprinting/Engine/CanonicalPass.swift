@@ -32,7 +32,7 @@ struct CanonicalPass {
         defer { encoded.deallocate() }
         let doubles = UnsafeMutableBufferPointer<Double>.allocate(capacity: ElementBlocks.elementsPerBlock)
         defer { doubles.deallocate() }
-        var blocks = ElementBlocks(dtype: tensor.dtype)
+        var blocks = ElementBlocks(dtype: tensor.dtype, scales: try reader.scaleFactors(of: tensor))
         let stored = tensor.dtype
         func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
             if stored == .f64 {
@@ -96,6 +96,7 @@ struct CanonicalPass {
         let encoded = ScratchBuffers.shared.take(rows * columns * outWidth)
         let raw = ScratchBuffers.shared.take(max(1, columns / blockElements * blockBytes))
         defer { for buffer in [slab, transposed, encoded, raw] { ScratchBuffers.shared.give(buffer) } }
+        let scales = try reader.scaleFactors(of: tensor)
         let hasher = SHA256()
         var start = 0
         while start < cols {
@@ -108,8 +109,9 @@ struct CanonicalPass {
                     let target = slab.bindMemory(to: Double.self)
                     tensor.dtype.decode(UnsafeRawBufferPointer(segment), into: UnsafeMutableBufferPointer(rebasing: target[offset..<(offset + count)]))
                 } else {
-                    let target = slab.bindMemory(to: Float.self)
-                    tensor.dtype.decode(UnsafeRawBufferPointer(segment), into: UnsafeMutableBufferPointer(rebasing: target[offset..<(offset + count)]))
+                    let target = UnsafeMutableBufferPointer(rebasing: slab.bindMemory(to: Float.self)[offset..<(offset + count)])
+                    tensor.dtype.decode(UnsafeRawBufferPointer(segment), into: target)
+                    scales?.apply(to: target, firstElement: row * cols + start)
                 }
             }
             let total = rows * count

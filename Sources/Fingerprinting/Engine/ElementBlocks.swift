@@ -5,7 +5,8 @@ import Checkpoints
 ///
 /// Block boundaries are fixed element indices, so everything computed per block is
 /// independent of the reader's chunk size. Chunks that start on a block boundary are
-/// decoded in place; otherwise bytes are carried over in a small buffer.
+/// decoded in place; otherwise bytes are carried over in a small buffer. A scaled weight's
+/// values are delivered scaled.
 struct ElementBlocks {
     static let elementsPerBlock = 4096
 
@@ -13,9 +14,13 @@ struct ElementBlocks {
     private let blockBytes: Int
     private var carry: [UInt8] = []
     private var values: [Float]
+    private let scales: ScaleFactors?
+    /// Index of the next block's first element.
+    private var nextElement = 0
 
-    init(dtype: DType) {
+    init(dtype: DType, scales: ScaleFactors? = nil) {
         self.dtype = dtype
+        self.scales = scales
         let (perBlock, bytesPerBlock) = dtype.block
         precondition(Self.elementsPerBlock % perBlock == 0)
         blockBytes = Self.elementsPerBlock / perBlock * bytesPerBlock
@@ -56,10 +61,12 @@ struct ElementBlocks {
     private mutating func emit(_ raw: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Float>) throws -> Void) rethrows {
         let (perBlock, bytesPerBlock) = dtype.block
         let count = raw.count / bytesPerBlock * perBlock
-        let dtype = self.dtype
+        let dtype = self.dtype, scales = self.scales, first = nextElement
+        nextElement += count
         try values.withUnsafeMutableBufferPointer { buffer in
             let slice = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
             dtype.decode(raw, into: slice)
+            scales?.apply(to: slice, firstElement: first)
             try body(raw, UnsafeBufferPointer(slice))
         }
     }

@@ -43,7 +43,7 @@ public enum Fingerprinter {
         let alternative = alternativeProbe
         for (matrix, norm) in plan.gammaSources {
             let tensor = checkpoint.tensors[norm]
-            guard tensor.dtype.unsupportedReason == nil, CanonicalEncoding.isFloatLike(tensor.dtype) else { continue }
+            guard tensor.dtype.unsupportedReason == nil, CanonicalEncoding.isFloatLike(tensor) else { continue }
             var gamma = [Float](repeating: 0, count: tensor.elementCount)
             try gamma.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: 0..<tensor.elementCount, into: $0) }
             plan.matrices[matrix]?.gamma = gamma
@@ -135,7 +135,7 @@ public enum Fingerprinter {
     /// The probe made of rows of `tensor` (a vocabulary × hidden table), if it is one.
     private static func probeBasis(_ reader: CheckpointReader, tensor: TensorInfo, hidden: Int, seed: PublicSeed) throws -> ProbeBasis? {
         if tensor.shape.count == 2, tensor.shape[1] == hidden, tensor.dtype.unsupportedReason == nil,
-           CanonicalEncoding.isFloatLike(tensor.dtype),
+           CanonicalEncoding.isFloatLike(tensor),
            let ids = ProbeBasis.tokenIDs(vocabularyRows: tensor.shape[0], seed: seed) {
             var vectors = [Float](repeating: 0, count: ids.count * hidden)
             try vectors.withUnsafeMutableBufferPointer { buffer in
@@ -166,6 +166,7 @@ public enum Fingerprinter {
                 role: assignment.role, layer: assignment.layer, roleBasis: assignment.basis,
                 sha256: result.sha256, canonical: result.canonical, statistics: result.statistics, valueGrid: result.valueGrid,
                 roundingEnergy: result.roundingEnergy,
+                scale: tensor.scale.map { TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity) },
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }
         var structure = roles.structure
@@ -210,9 +211,7 @@ public enum Fingerprinter {
             files: checkpoint.files.enumerated().map { .init(name: $1.name, size: $1.size, sha256: fileDigests[$0]) },
             tensorCount: checkpoint.tensors.count, parameterCount: checkpoint.parameterCount,
             repository: checkpoint.huggingFaceRepository, revision: checkpoint.huggingFaceRevision)
-        let roots = Fingerprint.Roots(
-            raw: RootDigest.compute(label: "raw", tensors.map(\.sha256)),
-            canonical: RootDigest.compute(label: "canonical", tensors.map(\.canonical.sha256)))
+        let roots = RootDigest.roots(of: tensors)
         return Fingerprint(header: header, source: source, structure: structure, roots: roots, tensors: tensors,
                            probe: probe, profiles: profiles, indexKeys: keys.sorted())
     }
@@ -230,5 +229,14 @@ public enum RootDigest {
         hasher.update([0])
         for digest in digests.sorted() { hasher.update(digest.bytes) }
         return hasher.finalize()
+    }
+
+    /// Both roots of a fingerprint's tensors: raw over every stored tensor; canonical over every
+    /// tensor but scale factors, which are part of how a weight is stored, not values of the
+    /// model (the weight's canonical digest covers them).
+    public static func roots(of tensors: [TensorFingerprint]) -> Fingerprint.Roots {
+        Fingerprint.Roots(
+            raw: compute(label: "raw", tensors.map(\.sha256)),
+            canonical: compute(label: "canonical", tensors.filter { $0.role != .quantizationScale }.map(\.canonical.sha256)))
     }
 }

@@ -18,16 +18,18 @@ struct TensorJob {
     func run() throws -> TensorResult {
         let dtype = tensor.dtype
         let decodable = dtype.unsupportedReason == nil
-        let floatLike = CanonicalEncoding.isFloatLike(dtype)
+        // A scaled weight's values are its codes times its factors: floats whatever the codes are.
+        let scales = try reader.scaleFactors(of: tensor)
+        let floatLike = CanonicalEncoding.isFloatLike(tensor)
         let view = SketchGeometry.matrixView(tensor.shape)
         let transposed = floatLike ? try canonicalTransposition() : false
 
         let rawHasher = SHA256()
         var statistics = decodable ? StatisticsAccumulator(count: tensor.elementCount) : nil
-        var tracker = ExactnessTracker(stored: dtype)
+        var tracker = ExactnessTracker(stored: scales == nil ? dtype : .f32)
         var grid = ValueGrid(stored: dtype)
-        var roundingEnergy: Double? = dtype.hasRoundingGrid ? 0 : nil
-        let fixedCanonical = CanonicalEncoding.fixedDType(for: dtype)
+        var roundingEnergy: Double? = dtype.hasRoundingGrid || scales != nil ? 0 : nil
+        let fixedCanonical = scales == nil ? CanonicalEncoding.fixedDType(for: dtype) : nil
         // F8/F4 are canonical in BF16: hash that encoding during the first pass.
         let inlineCanonical: SHA256? = floatLike && !transposed && fixedCanonical != nil && fixedCanonical != dtype ? SHA256() : nil
         let canonicalBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ElementBlocks.elementsPerBlock * 2, alignment: 64)
@@ -43,15 +45,20 @@ struct TensorJob {
                     ProfileAccumulator(rows: view.rows, cols: view.cols, axis: $0.axis, basis: $0.basis, gamma: $0.gamma)
                 }
             }
-            var blocks = decodable ? ElementBlocks(dtype: dtype) : nil
+            var blocks = decodable ? ElementBlocks(dtype: dtype, scales: scales) : nil
+            var firstElement = 0
             func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
+                defer { firstElement += values.count }
                 let nansBefore = statistics?.nanCount ?? 0
                 statistics?.add(values)
-                if let energy = roundingEnergy { roundingEnergy = energy + dtype.expectedRoundingEnergy(ofBlocks: raw) }
+                if let energy = roundingEnergy {
+                    roundingEnergy = energy + (scales?.roundingEnergy(ofCodes: raw, dtype: dtype, firstElement: firstElement)
+                        ?? dtype.expectedRoundingEnergy(ofBlocks: raw))
+                }
                 guard floatLike else { return }
-                if (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
+                if scales == nil, (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
                 sketch?.add(values)
-                grid.observe(values)
+                if scales == nil { grid.observe(values) }
                 for index in profileAccumulators.indices { profileAccumulators[index].add(values) }
                 if dtype == .f64 {
                     doubles.removeAll(keepingCapacity: true)
@@ -100,7 +107,8 @@ struct TensorJob {
         return TensorResult(
             sha256: rawDigest,
             canonical: .init(sha256: canonicalDigest, dtype: canonicalDType.name, shape: canonicalShape, transposed: transposed),
-            statistics: stats, valueGrid: floatLike && dtype != .f64 ? grid.name : nil,
+            // A scaled weight's codes lie on its stored type's grid; its factors hide that from the values.
+            statistics: stats, valueGrid: scales != nil ? dtype.name : floatLike && dtype != .f64 ? grid.name : nil,
             roundingEnergy: roundingEnergy, sketch: sketchValues, lshKeys: keys,
             profiles: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.key), result.profiles)))
     }

@@ -31,6 +31,12 @@ enum CanonicalEncoding {
         (dtype.isFloatingPoint || dtype.isBlockQuantized) && dtype.unsupportedReason == nil
     }
 
+    /// Whether a tensor's decoded values are floats: a float-like dtype, or a scaled weight
+    /// (whose integer codes times its factors are floats).
+    static func isFloatLike(_ tensor: TensorInfo) -> Bool {
+        isFloatLike(tensor.dtype) || tensor.scale != nil
+    }
+
     /// Whether the stored bytes of this dtype already are the canonical NaN when a value is NaN.
     static func isCanonicalNaNBits(_ bits: UInt64, stored: DType) -> Bool {
         switch stored {

@@ -32,7 +32,8 @@ extension Fingerprint {
             documentTensors.append(.init(
                 name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file, role: tensor.role,
                 layer: tensor.layer, roleBasis: tensor.roleBasis, sha256: tensor.sha256, canonical: tensor.canonical,
-                statistics: tensor.statistics, valueGrid: tensor.valueGrid, roundingEnergy: tensor.roundingEnergy, sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
+                statistics: tensor.statistics, valueGrid: tensor.valueGrid, roundingEnergy: tensor.roundingEnergy, scale: tensor.scale,
+                sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
         }
         var documentProfiles: [FingerprintDocument.Profile] = []
         let t = header.probeTokens
@@ -126,6 +127,9 @@ extension Fingerprint {
             if let energy = entry.roundingEnergy, !(energy.isFinite && energy >= 0) {
                 throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has a rounding energy (\(energy)) that is not a finite, non-negative number")
             }
+            if let scale = entry.scale, scale.block.count != 2 || scale.block.contains(where: { $0 < 1 }) {
+                throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has a scale block \(scale.block), not two positive extents")
+            }
             var keys: [UInt64] = []
             for text in entry.lshKeys {
                 guard let key = UInt64(text, radix: 16) else {
@@ -136,7 +140,8 @@ extension Fingerprint {
             tensors.append(TensorFingerprint(
                 name: entry.name, dtype: entry.dtype, shape: entry.shape, file: entry.file, role: entry.role,
                 layer: entry.layer, roleBasis: entry.roleBasis, sha256: entry.sha256, canonical: entry.canonical,
-                statistics: entry.statistics, valueGrid: entry.valueGrid, roundingEnergy: entry.roundingEnergy, sketch: sketch, lshKeys: keys))
+                statistics: entry.statistics, valueGrid: entry.valueGrid, roundingEnergy: entry.roundingEnergy, scale: entry.scale,
+                sketch: sketch, lshKeys: keys))
         }
         var profiles: [NeuronProfileSet] = []
         for entry in document.profiles {

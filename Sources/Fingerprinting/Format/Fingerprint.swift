@@ -1,3 +1,4 @@
+import Checkpoints
 import ProvenanceCrypto
 
 /// The fingerprint of one checkpoint: exact digests, statistics, sketches, neuron
@@ -90,6 +91,10 @@ public struct TensorFingerprint: Sendable, Hashable {
     /// elements, the squared error that rounding to the stored grid is expected to have
     /// caused, from the blocks' own scales. Matching compares it with the observed deviation.
     public var roundingEnergy: Double?
+    /// For a weight stored as codes with a companion tensor of scale factors (block-scaled
+    /// FP8, per-channel INT8): that tensor and the block one factor covers. Every other field
+    /// describes the scaled values, except `sha256`, which covers the stored codes.
+    public var scale: Scaling?
     /// The linear sketch: 64 × 64 (row-major) for matrices, 64 for vectors; empty if none.
     public var sketch: [Float]
     /// LSH keys of the sketch (canonical orientation; both orientations for square matrices).
@@ -105,6 +110,16 @@ public struct TensorFingerprint: Sendable, Hashable {
         public var shape: [Int]
         /// Whether the canonical orientation is the transpose of the stored one.
         public var transposed: Bool
+    }
+
+    /// How a weight's codes are scaled to its values.
+    public struct Scaling: Sendable, Hashable, Codable {
+        /// The companion tensor holding the factors.
+        public var tensor: String
+        /// `[rows, columns]` of the weight one factor covers.
+        public var block: [Int]
+        /// `tensor`, `row` or `block`: what one factor covers, as the companion's shape declares it.
+        public var granularity: TensorScale.Granularity
     }
 
     /// Whether this tensor carries a sketch.

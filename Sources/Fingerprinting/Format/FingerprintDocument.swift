@@ -16,6 +16,7 @@ struct FingerprintDocument: Codable {
         var statistics: TensorStatistics?
         var valueGrid: String?
         var roundingEnergy: Double?
+        var scale: TensorFingerprint.Scaling?
         var sketch: String?
         var lshKeys: [String]
     }

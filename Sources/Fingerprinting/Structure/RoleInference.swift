@@ -42,7 +42,8 @@ public struct RoleInference: Sendable {
     }
 
     static func roleByName(_ tensor: TensorInfo) -> TensorRole? {
-        if !tensor.dtype.isFloatingPoint && tensor.dtype.unsupportedReason == nil && !tensor.dtype.isBlockQuantized {
+        if tensor.scaledWeight != nil { return .quantizationScale }
+        if tensor.scale == nil && !tensor.dtype.isFloatingPoint && tensor.dtype.unsupportedReason == nil && !tensor.dtype.isBlockQuantized {
             return .buffer
         }
         let name = tensor.name.lowercased()
@@ -85,7 +86,7 @@ public struct RoleInference: Sendable {
         if let hidden = hints.hiddenSize, hidden > 0 { return hidden }
         var vectorCounts: [Int: Int] = [:]
         var matrixCounts: [Int: Int] = [:]
-        for tensor in tensors where tensor.dtype.isFloatingPoint || tensor.dtype.isBlockQuantized {
+        for tensor in tensors where (tensor.dtype.isFloatingPoint || tensor.dtype.isBlockQuantized || tensor.scale != nil) && tensor.scaledWeight == nil {
             if tensor.shape.count == 1 { vectorCounts[tensor.shape[0], default: 0] += 1 }
             if tensor.shape.count == 2 { for dimension in Set(tensor.shape) { matrixCounts[dimension, default: 0] += 1 } }
         }
@@ -100,7 +101,7 @@ public struct RoleInference: Sendable {
         guard hidden > 0 else { return }
         // The vocabulary: the largest "other" dimension of matrices that have a hidden dimension.
         var largestOther = 0
-        for tensor in tensors where tensor.shape.count == 2 && tensor.shape.contains(hidden) {
+        for tensor in tensors where tensor.shape.count == 2 && tensor.shape.contains(hidden) && tensor.scaledWeight == nil {
             let other = tensor.shape[0] == hidden ? tensor.shape[1] : tensor.shape[0]
             largestOther = max(largestOther, other)
         }

@@ -19,6 +19,9 @@ public enum TensorRole: String, Sendable, Codable, CaseIterable, Comparable {
     case outputHead = "head"
     /// Integer or boolean buffers (position ids, masks): not weights.
     case buffer
+    /// The scale factors of a quantized weight (`…weight_scale_inv`, `…weight_scale`): part of
+    /// how that weight is stored, fingerprinted with it.
+    case quantizationScale = "quantization.scale"
     case other
 
     /// Whether the tensor is a learned weight matrix that carries identifying evidence.
@@ -27,7 +30,7 @@ public enum TensorRole: String, Sendable, Codable, CaseIterable, Comparable {
         case .tokenEmbedding, .positionEmbedding, .attentionQuery, .attentionKey, .attentionValue, .attentionQKV,
              .attentionOutput, .attentionUnknown, .mlpGate, .mlpUp, .mlpGateUp, .mlpDown, .outputHead, .other:
             true
-        case .tokenTypeEmbedding, .norm, .bias, .buffer:
+        case .tokenTypeEmbedding, .norm, .bias, .buffer, .quantizationScale:
             false
         }
     }

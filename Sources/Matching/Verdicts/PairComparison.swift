@@ -77,8 +77,9 @@ public enum PairComparison {
         let totalParameters = max(1, matches.reduce(0) { $0 + $1.parameters })
         let canonicalParameters = matches.filter { $0.exact != nil }.reduce(0) { $0 + $1.parameters }
         // Buffers (position ids) and constant tensors (untrained norms, zero biases) are the same
-        // in every model of an architecture: they are not evidence.
-        let informative = suspect.tensors.filter { $0.role != .buffer && ($0.statistics?.std ?? 1) > 0 }
+        // in every model of an architecture: they are not evidence. Scale factors belong to
+        // their weight, whose canonical digest covers them.
+        let informative = suspect.tensors.filter { $0.role != .buffer && $0.role != .quantizationScale && ($0.statistics?.std ?? 1) > 0 }
         return ExactEvidence(
             suspectFiles: suspect.source.files.count, identicalFiles: identicalFiles,
             suspectTensors: informative.count,

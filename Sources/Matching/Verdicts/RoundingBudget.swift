@@ -42,11 +42,15 @@ struct RoundingBudget: Sendable, Equatable {
             let alignedEnergy = energy * cosineSquared
             observed += energy * (1 - cosineSquared)
             aligned += alignedEnergy
-            // The suspect's own rounding; a floating-point grid the reference's values already lie on rounded nothing.
-            let sameFloatGrid = referenceTensor.map { !VerdictRules.isGGMLQuantized($0.dtype) && VerdictRules.effectiveType($0) == VerdictRules.effectiveType(stored) } ?? false
+            // The suspect's own rounding; a floating-point grid the reference's values already lie on
+            // rounded nothing (scaled grids differ with their factors, so they never count as the same).
+            let sameFloatGrid = referenceTensor.map {
+                !VerdictRules.isGGMLQuantized($0.dtype) && $0.scale == nil && stored.scale == nil
+                    && VerdictRules.effectiveType($0) == VerdictRules.effectiveType(stored)
+            } ?? false
             guard let own = sameFloatGrid ? Rounding.none : Self.rounding(of: stored) else { return nil }
-            // A quantized reference (a release published as GGUF) was rounded from the same original too.
-            let theirs = referenceTensor.flatMap { VerdictRules.isGGMLQuantized($0.dtype) ? Self.rounding(of: $0) : Rounding.none } ?? Rounding.none
+            // A quantized reference (a release published as GGUF or as scaled FP8) was rounded from the same original too.
+            let theirs = referenceTensor.flatMap { VerdictRules.isGGMLQuantized($0.dtype) || $0.scale != nil ? Self.rounding(of: $0) : Rounding.none } ?? Rounding.none
             for part in [own, theirs] {
                 expected += part.q * alignedEnergy
                 allowed += part.margin * part.q * alignedEnergy

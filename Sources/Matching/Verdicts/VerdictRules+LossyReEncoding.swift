@@ -1,3 +1,4 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
 
@@ -21,18 +22,25 @@ extension VerdictRules {
     /// quantized (two quantizations of one original differ by both roundings, also in the same
     /// type); `nil` when neither holds.
     static func lossyReEncoding(suspect: Fingerprint, reference: Fingerprint, budget: RoundingBudget) -> LossyReEncoding? {
-        let suspectTypes = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
-        let referenceTypes = Set(reference.tensors.filter { $0.role.isWeightMatrix }.map(effectiveType))
-        let quantized = suspectTypes.filter(isGGMLQuantized).sorted()
+        let suspectWeights = suspect.tensors.filter { $0.role.isWeightMatrix }
+        let referenceWeights = reference.tensors.filter { $0.role.isWeightMatrix }
+        let suspectTypes = Set(suspectWeights.map(effectiveType))
+        let referenceTypes = Set(referenceWeights.map(effectiveType))
+        let quantized = Set(suspectWeights.compactMap(quantizedName)).sorted()
         guard suspectTypes != referenceTypes || !quantized.isEmpty else { return nil }
 
-        let stored = Set(suspect.tensors.filter { $0.role.isWeightMatrix }.map(\.dtype))
+        let stored = Set(suspectWeights.map(\.dtype))
         var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
         if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
-        let referenceQuantized = referenceTypes.filter(isGGMLQuantized).sorted()
-        if !referenceQuantized.isEmpty { names += " (with the reference's own \(referenceQuantized.joined(separator: ", ")) rounding)" }
+        let referenceQuantized = Set(referenceWeights.compactMap(quantizedName)).sorted()
+        if !referenceQuantized.isEmpty { names += " (with the reference's own rounding to \(referenceQuantized.joined(separator: ", ")))" }
         let conversion = quantized.isEmpty ? "converted to" : "quantized to"
-        let scales = referenceQuantized.isEmpty ? "the file's own block scales" : "both files' block scales"
+        let factors = (suspectWeights + referenceWeights).contains { $0.scale != nil } ? "scale factors" : "block scales"
+        let scales = switch (suspectWeights.contains { $0.roundingEnergy != nil }, !referenceQuantized.isEmpty) {
+        case (true, true): "both files' \(factors)"
+        case (true, false): "the file's own \(factors)"
+        case (false, _): "the reference's \(factors)"
+        }
 
         let evidence: String?
         switch (budget.explained, budget.fromBlockScales) {
@@ -49,5 +57,14 @@ extension VerdictRules {
             evidence = nil
         }
         return LossyReEncoding(names: names, conversion: conversion, evidence: evidence)
+    }
+
+    /// How a quantized weight's storage is named: its GGML type, or its stored type and the
+    /// granularity of its scale factors ("F8_E4M3 with 128×128 block scales"); `nil` for weights
+    /// stored as their values.
+    static func quantizedName(_ tensor: TensorFingerprint) -> String? {
+        if isGGMLQuantized(tensor.dtype) { return tensor.dtype }
+        guard let scale = tensor.scale, scale.block.count == 2 else { return nil }
+        return "\(tensor.dtype) with \(TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])) scales"
     }
 }

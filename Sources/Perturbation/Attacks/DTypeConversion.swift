@@ -8,19 +8,28 @@ import SyntheticModels
 /// each tensor is scaled by the power of two 2^k that brings its largest magnitude closest
 /// to (not above) 448, rounded to F8_E4M3, scaled back, and stored as BF16 (which holds every
 /// such value exactly). Integer buffers are untouched.
+///
+/// `fp8-block` is a block-scaled FP8 release as DeepSeek-V3 and Qwen3-FP8 publish them: every
+/// 2-D weight other than the embedding tables and the output head is stored as F8_E4M3 codes
+/// with one F32 factor per 128 × 128 block (`NAME_scale_inv`); every other floating-point
+/// tensor as BF16.
 public struct DTypeConversion: Perturbation {
     public enum Target: String, Sendable, CaseIterable {
         case f32, f16, bf16, fp8
+        case fp8Block = "fp8-block"
 
-        /// The stored dtype.
+        /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
             case .f16: .f16
-            case .bf16, .fp8: .bf16
+            case .bf16, .fp8, .fp8Block: .bf16
             }
         }
     }
+
+    /// The block edge of `fp8-block`.
+    public static let scaleBlock = 128
 
     public var target: Target
     public var step: PerturbationStep { .convertDType }
@@ -37,6 +46,8 @@ public struct DTypeConversion: Perturbation {
         case .f16:
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
+            return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
+        case .fp8Block:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -56,16 +67,41 @@ public struct DTypeConversion: Perturbation {
     }
 
     public func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord {
-        var converted = 0
+        var converted = 0, scaled = 0
         for index in model.entries.indices where model.entries[index].isFloatingPoint {
-            model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
-            model.entries[index].storageDType = target.storageDType
+            model.entries[index].scaleBlock = nil
+            if target == .fp8Block, Self.isBlockScaled(model.entries[index], in: model) {
+                // The codes and factors are chosen when the values are written.
+                model.entries[index].storageDType = .f8E4M3
+                model.entries[index].scaleBlock = Self.scaleBlock
+                scaled += 1
+            } else {
+                model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
+                model.entries[index].storageDType = target.storageDType
+            }
             converted += 1
         }
-        let how = target == .fp8 ? "rounded through F8_E4M3 with a per-tensor power-of-two scale, stored as BF16" : "stored as \(target.storageDType.name)"
+        let how = switch target {
+        case .fp8: "rounded through F8_E4M3 with a per-tensor power-of-two scale, stored as BF16"
+        case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
+        default: "stored as \(target.storageDType.name)"
+        }
+        var parameters: [String: ManifestValue] = [
+            "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
+        if target == .fp8Block { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
-            summary: "converted \(converted) floating-point tensors: \(how)",
-            parameters: ["target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)])
+            summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)
+    }
+
+    /// Whether `fp8-block` stores this entry as scaled FP8: a matrix that is not an embedding
+    /// table or the output head (by the architecture's names when known, else every matrix).
+    static func isBlockScaled(_ entry: CheckpointModel.Entry, in model: CheckpointModel) -> Bool {
+        guard entry.tensor.shape.count == 2 else { return false }
+        guard let family = model.spec?.family else { return true }
+        switch TensorRole.classify(entry.name, family: family).role {
+        case .tokenEmbedding, .positionEmbedding, .tokenTypeEmbedding, .languageModelHead: return false
+        default: return true
+        }
     }
 }

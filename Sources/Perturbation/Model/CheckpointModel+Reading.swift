@@ -19,6 +19,9 @@ extension CheckpointModel {
     /// Reads every tensor of the safetensors checkpoint at `path` (file, directory, shard
     /// index or Hugging Face cache entry) as `Float`s, keeping names, shapes, order and dtypes,
     /// plus `config.json` and tokenizer files found next to it; infers the architecture.
+    /// Scaled weights are read as their values: a weight with square block factors keeps its
+    /// FP8 storage and block (its factors are chosen again when written), any other scaled
+    /// weight is stored as F32, which holds its values exactly; factor tensors are not entries.
     public static func read(from path: String) throws(PerturbationError) -> CheckpointModel {
         let reader: CheckpointReader
         do {
@@ -29,7 +32,7 @@ extension CheckpointModel {
         let checkpoint = reader.checkpoint
         var entries: [Entry] = []
         entries.reserveCapacity(checkpoint.tensors.count)
-        for info in checkpoint.tensors {
+        for info in checkpoint.tensors where info.scaledWeight == nil {
             let file = reader.displayName(ofFile: info.fileIndex)
             do {
                 try info.requireDecodable(file: file)
@@ -48,7 +51,16 @@ extension CheckpointModel {
             } catch {
                 throw PerturbationError(file: file, tensor: info.name, rule: .io(operation: "read", message: "\(error)"))
             }
-            entries.append(Entry(tensor: ModelWeights.Tensor(name: info.name, shape: info.shape, values: values), storageDType: info.dtype))
+            var entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: info.shape, values: values), storageDType: info.dtype)
+            if let scale = info.scale {
+                entry.isFloatingPoint = true
+                if info.dtype == .f8E4M3, info.shape.count == 2, scale.blockRows == scale.blockColumns {
+                    entry.scaleBlock = scale.blockRows
+                } else {
+                    entry.storageDType = .f32
+                }
+            }
+            entries.append(entry)
         }
 
         var companions: [CompanionFile] = []

@@ -126,6 +126,14 @@ extension CheckpointModel {
             if entry.storedTransposed && entry.tensor.shape.count != 2 {
                 throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors can be stored transposed, this one has shape \(entry.tensor.shape)"))
             }
+            if let block = entry.scaleBlock {
+                guard entry.tensor.shape.count == 2, entry.storageDType == .f8E4M3, block >= 1 else {
+                    throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors stored as F8_E4M3 can carry block scale factors (block \(block))"))
+                }
+                guard seen.insert(entry.name + Self.scaleSuffix).inserted else {
+                    throw PerturbationError(tensor: entry.name + Self.scaleSuffix, rule: .invalidArgument("the name of the scale factors is already a tensor"))
+                }
+            }
         }
     }
 
@@ -161,7 +169,10 @@ extension CheckpointModel {
         let staging = (directory as NSString).appendingPathComponent(".staging.safetensors")
         defer { try? FileManager.default.removeItem(atPath: staging) }
         var f32 = self
-        for index in f32.entries.indices where f32.entries[index].isFloatingPoint { f32.entries[index].storageDType = .f32 }
+        for index in f32.entries.indices where f32.entries[index].isFloatingPoint {
+            f32.entries[index].storageDType = .f32
+            f32.entries[index].scaleBlock = nil
+        }
         try f32.writeSafetensors(f32.entries, to: staging, displayName: displayName)
         let llama = spec?.family == .llama
         var options = GGUFExport.conversionOptions(for: type)
@@ -177,18 +188,42 @@ extension CheckpointModel {
         }
     }
 
+    /// The name suffix of block scale factors (DeepSeek-V3's).
+    static let scaleSuffix = "_scale_inv"
+
     private func writeSafetensors(_ group: [Entry], to path: String, displayName: String) throws(PerturbationError) {
-        let declarations = group.map {
-            SafetensorsWriter.Declaration(name: $0.name, dtype: $0.storageDType, shape: $0.storedTransposed ? $0.tensor.shape.reversed() : $0.tensor.shape)
+        // Each entry, followed by its scale factors when it has them: (entry, isFactors).
+        var parts: [(entry: Int, factors: Bool)] = []
+        var declarations: [SafetensorsWriter.Declaration] = []
+        for (index, entry) in group.enumerated() {
+            let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
+            declarations.append(SafetensorsWriter.Declaration(name: entry.name, dtype: entry.storageDType, shape: shape))
+            parts.append((index, false))
+            if let block = entry.scaleBlock {
+                declarations.append(SafetensorsWriter.Declaration(
+                    name: entry.name + Self.scaleSuffix, dtype: .f32, shape: BlockScaledEncoding.gridShape(rows: shape[0], columns: shape[1], block: block)))
+                parts.append((index, true))
+            }
         }
+        var pendingFactors: [Float] = []
         do {
             try SafetensorsWriter.write(declarations, metadata: metadata.isEmpty ? nil : metadata, to: path) { index, sink in
-                let entry = group[index]
+                let entry = group[parts[index].entry]
+                if parts[index].factors {
+                    try FloatEncoding.encode(pendingFactors, as: .f32).withUnsafeBytes { try sink($0) }
+                    return
+                }
                 var values = entry.tensor.values
                 if entry.storedTransposed {
                     values = TensorMath.transposed(values, rows: entry.tensor.shape[0], columns: entry.tensor.shape[1])
                 }
-                let bytes = try StorageEncoding.encode(values, as: entry.storageDType, tensor: entry.name)
+                let bytes: [UInt8]
+                if let block = entry.scaleBlock {
+                    let shape = declarations[index].shape
+                    (bytes, pendingFactors) = BlockScaledEncoding.encode(values, rows: shape[0], columns: shape[1], block: block)
+                } else {
+                    bytes = try StorageEncoding.encode(values, as: entry.storageDType, tensor: entry.name)
+                }
                 try bytes.withUnsafeBytes { try sink($0) }
             }
         } catch let error as PerturbationError {

@@ -19,12 +19,18 @@ public struct CheckpointModel: Sendable {
         public var isFloatingPoint: Bool
         /// Whether a 2-D tensor is written transposed (`(in, out)`, the Flax/JAX `kernel` layout).
         public var storedTransposed: Bool
+        /// For a 2-D tensor stored as FP8 codes with scale factors: the edge of the square block
+        /// one factor covers. `write` then picks each block's factor (its largest magnitude over
+        /// the format's largest finite value) and adds the factors as `NAME_scale_inv` (F32, one
+        /// per block), the layout of DeepSeek-V3 and Qwen3-FP8 releases.
+        public var scaleBlock: Int?
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
             self.tensor = tensor
             self.storageDType = storageDType
             isFloatingPoint = storageDType.isFloatingPoint
             self.storedTransposed = storedTransposed
+            scaleBlock = nil
         }
 
         public var name: String { tensor.name }

@@ -43,6 +43,43 @@ enum StorageEncoding {
     }
 }
 
+/// Block-scaled FP8 as DeepSeek-V3 stores it: each `block × block` tile of a matrix gets the
+/// factor (largest finite magnitude) / 448, and its values are stored as the F8_E4M3 codes
+/// nearest to value / factor. An all-zero tile gets factor 1.
+enum BlockScaledEncoding {
+    /// The largest finite F8_E4M3 value.
+    static let largestCode: Float = 448
+
+    /// The grid of factors, ⌈rows/block⌉ × ⌈columns/block⌉.
+    static func gridShape(rows: Int, columns: Int, block: Int) -> [Int] {
+        [(rows + block - 1) / block, (columns + block - 1) / block]
+    }
+
+    /// Codes (row-major, one byte per value) and factors of a `rows × columns` matrix.
+    static func encode(_ values: [Float], rows: Int, columns: Int, block: Int) -> (codes: [UInt8], factors: [Float]) {
+        let grid = gridShape(rows: rows, columns: columns, block: block)
+        var largest = [Float](repeating: 0, count: grid[0] * grid[1])
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let value = values[row * columns + column]
+                guard value.isFinite else { continue }
+                let cell = (row / block) * grid[1] + column / block
+                largest[cell] = max(largest[cell], abs(value))
+            }
+        }
+        let factors = largest.map { $0 > 0 ? $0 / largestCode : 1 }
+        let table = EightBitTable.e4m3
+        var codes = [UInt8](repeating: 0, count: rows * columns)
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let factor = factors[(row / block) * grid[1] + column / block]
+                codes[row * columns + column] = table.code(nearest: values[row * columns + column] / factor)
+            }
+        }
+        return (codes, factors)
+    }
+}
+
 /// Round-to-nearest encoding for an 8-bit float format, built from its exact decode table.
 struct EightBitTable: Sendable {
     /// Non-negative finite values in increasing order, with their codes.

@@ -10,11 +10,12 @@ enum FingerprintConsistency {
         if fingerprint.source.tensorCount != fingerprint.tensors.count {
             return "source.tensorCount is \(fingerprint.source.tensorCount) but \(fingerprint.tensors.count) tensors are listed"
         }
-        let raw = RootDigest.compute(label: "raw", fingerprint.tensors.map(\.sha256))
+        let roots = RootDigest.roots(of: fingerprint.tensors)
+        let raw = roots.raw
         if raw != fingerprint.roots.raw {
             return "its raw root \(fingerprint.roots.raw.hex) does not equal the root of its tensor digests (\(raw.hex))"
         }
-        let canonical = RootDigest.compute(label: "canonical", fingerprint.tensors.map(\.canonical.sha256))
+        let canonical = roots.canonical
         if canonical != fingerprint.roots.canonical {
             return "its canonical root \(fingerprint.roots.canonical.hex) does not equal the root of its canonical tensor digests (\(canonical.hex))"
         }

@@ -23,6 +23,8 @@ enum SuspectCatalogue {
             row("dtype-f16", .storage, [.dtype(.f16)], seed: 6, reEncoded),
             row("dtype-bf16", .storage, [.dtype(.bf16)], seed: 7, reEncoded),
             row("dtype-fp8", .storage, [.dtype(.fp8)], seed: 8, reEncoded),
+            // Block-scaled FP8 as DeepSeek-V3 and Qwen3-FP8 publish it (F8_E4M3 codes, one factor per 128 × 128 block).
+            row("dtype-fp8-block", .storage, [.dtype(.fp8Block)], seed: 9, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
@@ -69,6 +71,7 @@ enum SuspectCatalogue {
             // A quantized fine-tune is not a re-encoding: its change exceeds the rounding the
             // file's own block scales predict (docs/MATCHING.md §5, rounding budget).
             row("fine-tune+gguf-q8_0", .combination, [.gguf(.q8_0)], seed: 56, from: .releaseFineTuned, release),
+            row("fine-tune+fp8-block", .combination, [.dtype(.fp8Block)], seed: 58, from: .releaseFineTuned, release),
             // 8. Honest negatives.
             row("sibling", .negative, [], seed: 0, from: .sibling, .derived(from: .base)),
             row("sibling+gguf-q4_k", .negative, [.gguf(.q4K)], seed: 57, from: .sibling, .derived(from: .base)),

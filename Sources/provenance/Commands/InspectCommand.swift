@@ -74,6 +74,11 @@ struct CheckpointSummary: Encodable {
         var storedName: String?
         /// How rows are reordered on read (e.g. `llama-rope`), if they are.
         var rowPermutation: String?
+        /// For a scaled weight: the tensor of scale factors and what one factor covers.
+        var scaledBy: String?
+        var scaleGranularity: String?
+        /// For a tensor of scale factors: the weight it scales.
+        var scales: String?
     }
 
     var kind = "checkpoint"
@@ -112,7 +117,8 @@ struct CheckpointSummary: Encodable {
         gguf = checkpoint.gguf.map(GGUFSummary.init)
         tensors = checkpoint.tensors.map {
             Tensor(name: $0.name, dtype: $0.dtype.name, shape: $0.shape, file: checkpoint.files[$0.fileIndex].name,
-                   offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue)
+                   offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue,
+                   scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, scales: $0.scaledWeight)
         }
     }
 
@@ -134,6 +140,12 @@ struct CheckpointSummary: Encodable {
         lines.append("Parameters   \(CommandOutput.grouped(parameterCount)) (\(byType))")
         lines.append("Tensor data  \(CommandOutput.bytes(tensorBytes))")
         lines += formatDetailLines()
+        let scaled = tensors.filter { $0.scaledBy != nil }
+        if !scaled.isEmpty {
+            let kinds = Dictionary(grouping: scaled) { "\($0.dtype) with \($0.scaleGranularity ?? "?") scale factors" }
+                .sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
+            lines.append("Scaled       \(kinds.joined(separator: ", ")) (values are codes × factors; factor tensors marked *)")
+        }
         let metadata = gguf != nil ? [] : files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         if !metadata.isEmpty { lines.append("Metadata     \(Array(Set(metadata)).sorted().joined(separator: ", "))") }
         if !indexMetadata.isEmpty {
@@ -145,7 +157,7 @@ struct CheckpointSummary: Encodable {
         let mapped = tensors.contains { $0.storedName != nil }
         let header = ["NAME", "DTYPE", "SHAPE"] + (multiFile ? ["FILE"] : []) + ["OFFSET", "BYTES"] + (mapped ? ["STORED AS"] : [])
         let rows = shown.map { tensor in
-            [tensor.name, tensor.dtype, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"]
+            [tensor.scales == nil ? tensor.name : tensor.name + " *", tensor.dtype, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"]
                 + (multiFile ? [tensor.file] : []) + [String(tensor.offset), CommandOutput.grouped(Int(tensor.bytes))]
                 + (mapped ? [storedDescription(tensor)] : [])
         }

@@ -1,0 +1,63 @@
+/// Finds the companion scale tensors of quantized weights and records how they apply.
+///
+/// A weight stored as an 8-bit float or 8-bit integer named `W` is scaled by `W_scale_inv`
+/// (DeepSeek-V3/R1, Qwen3-FP8: the factor dequantization multiplies by, despite the name) or
+/// `W_scale` (compressed-tensors). The companion's shape says the granularity: `[]`, `[1]` or
+/// `[1, 1]` one factor; `[R]` or `[R, 1]` one per row of an R × C weight; `[⌈R/b⌉, ⌈C/b'⌉]` one
+/// per block, with b = 128 when that fits the dimension (the block size these releases use),
+/// else the block size dividing it exactly. Anything else is an error rather than a guess.
+enum ScalePairing {
+    /// Companion name suffixes, in the order they are looked for.
+    static let suffixes = ["_scale_inv", "_scale"]
+    /// The block edge assumed when it fits.
+    static let preferredBlock = 128
+    /// The most factors one weight may have (64 MiB of F32): more means a malformed file.
+    static let maximumFactors = 1 << 24
+
+    /// Sets `scale` on every scaled weight and `scaledWeight` on its companion.
+    static func pair(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+        var indexByName: [String: Int] = [:]
+        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
+            let weight = tensors[index]
+            let found = suffixes.compactMap { indexByName[weight.name + $0] }
+            guard let companionIndex = found.first else { continue }
+            let file = fileName(weight.fileIndex)
+            if found.count > 1 {
+                throw CheckpointError(file: file, tensor: weight.name, rule: .scaleAmbiguous(companions: found.map { tensors[$0].name }))
+            }
+            let companion = tensors[companionIndex]
+            guard [.f32, .bf16, .f16].contains(companion.dtype) else {
+                throw CheckpointError(file: file, tensor: weight.name, rule: .scaleDType(companion: companion.name, dtype: companion.dtype))
+            }
+            guard let (granularity, blockRows, blockColumns) = blocks(weight: weight.shape, scale: companion.shape) else {
+                throw CheckpointError(file: file, tensor: weight.name,
+                                      rule: .scaleShape(companion: companion.name, shape: companion.shape, weightShape: weight.shape))
+            }
+            guard companion.elementCount <= maximumFactors else {
+                throw CheckpointError(file: file, tensor: weight.name,
+                                      rule: .scaleTooLarge(companion: companion.name, factors: companion.elementCount, limit: maximumFactors))
+            }
+            tensors[index].scale = TensorScale(companion: companion, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
+            tensors[companionIndex].scaledWeight = weight.name
+        }
+    }
+
+    /// The block a factor covers, or `nil` when the companion's shape fits no granularity.
+    static func blocks(weight: [Int], scale: [Int]) -> (TensorScale.Granularity, rows: Int, columns: Int)? {
+        let (rows, columns) = TensorScale.matrixView(weight)
+        let wholeRows = max(rows, 1), wholeColumns = max(columns, 1)
+        if scale.allSatisfy({ $0 == 1 }) && scale.count <= 1 { return (.tensor, wholeRows, wholeColumns) }
+        guard weight.count == 2 else { return nil }
+        if scale == [rows] || (scale == [rows, 1] && rows > 1) { return (.row, 1, wholeColumns) }
+        guard scale.count == 2, let blockRows = edge(rows, blocks: scale[0]), let blockColumns = edge(columns, blocks: scale[1]) else { return nil }
+        return (.block, blockRows, blockColumns)
+    }
+
+    /// The block edge splitting `extent` into `blocks` blocks: 128 when it does, else the exact divisor.
+    private static func edge(_ extent: Int, blocks: Int) -> Int? {
+        if (extent + preferredBlock - 1) / preferredBlock == blocks { return preferredBlock }
+        guard blocks > 0, extent % blocks == 0 else { return nil }
+        return extent / blocks
+    }
+}

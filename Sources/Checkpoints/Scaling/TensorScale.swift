@@ -1,0 +1,71 @@
+/// How the stored values of a quantized weight are scaled back to the weight's values: a
+/// companion tensor of scale factors (`NAME_scale_inv` as DeepSeek-V3 and Qwen3-FP8 store them,
+/// `NAME_scale` as compressed-tensors does), one factor per block of `blockRows × blockColumns`
+/// elements. The weight's value at (row, column) is `stored × scale[row / blockRows][column / blockColumns]`.
+///
+/// A per-tensor scale is one block covering the whole matrix, a per-channel scale a block of
+/// one row. Tensors other than matrices are viewed as one row of all their elements.
+public struct TensorScale: Sendable, Hashable, Codable {
+    /// What one factor covers, as the companion's shape declares it.
+    public enum Granularity: String, Sendable, Hashable, Codable {
+        /// One factor for the whole tensor.
+        case tensor
+        /// One factor per row (output channel).
+        case row
+        /// One factor per block of `blockRows × blockColumns`.
+        case block
+    }
+
+    /// The companion tensor holding the factors (also listed in `Checkpoint.tensors`).
+    public var name: String
+    /// Its element type (F32, BF16 or F16).
+    public var dtype: DType
+    /// Its shape: the grid of blocks (`[]`, `[1]` for one factor; `[rows]` or `[rows, 1]` per row).
+    public var shape: [Int]
+    /// Where its bytes are: index into `Checkpoint.files`, absolute offset, length.
+    public var fileIndex: Int
+    public var offset: UInt64
+    public var byteCount: UInt64
+    /// Rows of the weight one factor covers.
+    public var blockRows: Int
+    /// Columns of the weight one factor covers.
+    public var blockColumns: Int
+    public var granularity: Granularity
+
+    public init(companion: TensorInfo, granularity: Granularity, blockRows: Int, blockColumns: Int) {
+        self.granularity = granularity
+        name = companion.name
+        dtype = companion.dtype
+        shape = companion.shape
+        fileIndex = companion.fileIndex
+        offset = companion.offset
+        byteCount = companion.byteCount
+        self.blockRows = blockRows
+        self.blockColumns = blockColumns
+    }
+
+    /// The companion as a tensor of the checkpoint, for reading.
+    public var companion: TensorInfo {
+        TensorInfo(name: name, dtype: dtype, shape: shape, fileIndex: fileIndex, offset: offset, byteCount: byteCount)
+    }
+
+    /// How the scaling reads: `per-tensor`, `per-row` or `ROWS×COLUMNS block`.
+    public var description: String {
+        Self.describe(granularity, blockRows: blockRows, blockColumns: blockColumns)
+    }
+
+    /// `per-tensor`, `per-row` or `ROWS×COLUMNS block`.
+    public static func describe(_ granularity: Granularity, blockRows: Int, blockColumns: Int) -> String {
+        switch granularity {
+        case .tensor: "per-tensor"
+        case .row: "per-row"
+        case .block: "\(blockRows)×\(blockColumns) block"
+        }
+    }
+
+    /// The (rows, columns) a weight of this shape is scaled as: a matrix as it is, anything
+    /// else as one row.
+    public static func matrixView(_ shape: [Int]) -> (rows: Int, columns: Int) {
+        shape.count == 2 ? (shape[0], shape[1]) : (1, shape.reduce(1, *))
+    }
+}
