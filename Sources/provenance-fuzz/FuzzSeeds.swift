@@ -37,6 +37,19 @@ enum FuzzSeeds {
         try SafetensorsWriter.write(mixed, to: safetensors)
         try seed("safetensors-dtypes", .checkpointFile, try bytes(safetensors))
 
+        // Scaled weights: block (DeepSeek-V3), per-row INT8 and per-tensor FP8 factors.
+        let codes = (0..<(130 * 8)).map { UInt8(truncatingIfNeeded: $0 &* 29) & 0x7E }
+        let scaled = [
+            TensorBytes(name: "a.weight", dtype: .f8E4M3, shape: [130, 8], bytes: codes),
+            TensorBytes(name: "a.weight_scale_inv", shape: [2, 1], values: [0.5, 2]),
+            TensorBytes(name: "b.weight", dtype: .i8, shape: [4, 8], bytes: Array(codes.prefix(32))),
+            TensorBytes(name: "b.weight_scale", shape: [4, 1], values: [1, 2, 3, 4], as: .bf16),
+            TensorBytes(name: "c.weight", dtype: .f8E5M2, shape: [4, 8], bytes: Array(codes.suffix(32))),
+            TensorBytes(name: "c.weight_scale", shape: [], values: [0.25]),
+        ]
+        try SafetensorsWriter.write(scaled, to: safetensors)
+        try seed("safetensors-scaled", .checkpointFile, try bytes(safetensors))
+
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string("llama")
         metadata["llama.attention.head_count"] = .uint32(2)

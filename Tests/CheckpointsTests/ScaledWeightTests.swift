@@ -60,6 +60,22 @@ struct ScaledWeightTests {
         #expect(try readAllFloats(reader, companion) == factors)
     }
 
+    @Test("a factor tensor in another shard than its weight is found through the index")
+    func acrossShards() throws {
+        let directory = try TemporaryDirectory()
+        let codes = Self.codes(rows: 3, columns: 4)
+        let sharded = ShardedCheckpoint(shards: [
+            [.init(name: "w.weight_scale_inv", shape: [1, 1], values: [0.75])],
+            [.init(name: "x.bias", shape: [4], values: [1, 2, 3, 4]), .init(name: "w.weight", dtype: .f8E4M3, shape: [3, 4], bytes: codes)],
+        ])
+        let reader = try CheckpointReader(path: try sharded.write(into: directory))
+        let weight = try #require(reader.checkpoint.tensor(named: "w.weight"))
+        #expect(weight.fileIndex == 1 && weight.scale?.fileIndex == 0)
+        #expect(try readAllFloats(reader, weight) == codes.map { FloatBits.float8E4M3($0) * 0.75 })
+        // The factors are not parameters of the model.
+        #expect(reader.checkpoint.parameterCount == 4 + 12)
+    }
+
     @Test("per-row INT8 factors, per-tensor FP8 factors and compressed-tensors group factors")
     func otherGranularities() throws {
         let directory = try TemporaryDirectory()
