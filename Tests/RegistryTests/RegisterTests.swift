@@ -1,3 +1,4 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
 import GRDB
@@ -152,5 +153,34 @@ struct RegisterTests {
             return reason.contains("canonical root")
         }
         #expect(try registry.count() == 0)
+    }
+
+    @Test("a fingerprint of block-scaled FP8 weights registers, exports and imports: its canonical root leaves the factor tensors out")
+    func scaledWeights() throws {
+        let directory = RegistryFixtures.temporaryDirectory("fp8")
+        // Any finite E4M3 codes will do (0x7F and 0xFF are NaN); one factor per 128 × 128 block.
+        var tensors: [SafetensorsWriter.Tensor] = []
+        for tensor in RegistryFixtures.llamaA.tensors {
+            guard tensor.shape.count == 2, !tensor.name.contains("embed") else {
+                tensors.append(.init(name: tensor.name, shape: tensor.shape, values: tensor.values))
+                continue
+            }
+            let codes = tensor.values.indices.map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) & 0xFE }
+            tensors.append(.init(name: tensor.name, dtype: .f8E4M3, shape: tensor.shape, bytes: codes))
+            let grid = [(tensor.shape[0] + 127) / 128, (tensor.shape[1] + 127) / 128]
+            tensors.append(.init(name: tensor.name + "_scale_inv", shape: grid, values: [Float](repeating: 0.01, count: grid[0] * grid[1])))
+        }
+        try SafetensorsWriter.write(tensors, to: directory + "/model.safetensors")
+        let fingerprint = try Fingerprinter.fingerprint(path: directory + "/model.safetensors")
+        #expect(fingerprint.tensors.contains { $0.role == .quantizationScale })
+
+        let registry = try RegistryFixtures.registry()
+        let release = try registry.register(fingerprint: fingerprint, metadata: RegistryFixtures.metadata("acme/fp8")).release
+        #expect(release.canonicalRoot == fingerprint.roots.canonical)
+        #expect(release.parameterCount == RegistryFixtures.llamaA.parameterCount)
+        let exported = try registry.export(["acme/fp8"], to: directory + "/exported")
+        let other = try RegistryFixtures.registry()
+        _ = try other.import(paths: exported.map(\.path))
+        #expect(try other.fingerprint(of: try other.release(named: "acme/fp8")).encoded() == fingerprint.encoded())
     }
 }
