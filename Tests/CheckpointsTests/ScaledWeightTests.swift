@@ -76,6 +76,44 @@ struct ScaledWeightTests {
         #expect(reader.checkpoint.parameterCount == 4 + 12)
     }
 
+    @Test("PyTorch archives: INT8 weights keep their factor tensor and read as the same values; FP8 weights (no torch typed storage) are written as their values")
+    func pytorchArchive() throws {
+        let directory = try TemporaryDirectory()
+        let codes = Self.codes(rows: 130, columns: 260)
+        let integers = codes.map { $0 &- 60 }
+        let safetensors = try Self.open([
+            .init(name: "w.weight", dtype: .f8E4M3, shape: [130, 260], bytes: codes),
+            .init(name: "w.weight_scale_inv", dtype: .f32, shape: [2, 3], bytes: Self.f32Bytes([1, 2, 3, 4, 5, 6])),
+            .init(name: "q.weight", dtype: .i8, shape: [130, 260], bytes: integers),
+            .init(name: "q.weight_scale", dtype: .f32, shape: [130], bytes: Self.f32Bytes((0..<130).map { Float($0) / 64 })),
+        ], in: directory)
+        let path = directory.path("model.bin")
+        try CheckpointConversion.writePyTorch(from: safetensors, to: path)
+        let pytorch = try CheckpointReader(path: path)
+        #expect(pytorch.checkpoint.format == .pytorch)
+        #expect(pytorch.checkpoint.tensors.map(\.name).sorted() == ["q.weight", "q.weight_scale", "w.weight"])
+        let q = try #require(pytorch.checkpoint.tensor(named: "q.weight"))
+        #expect(q.dtype == .i8 && q.scale?.name == "q.weight_scale" && q.scale?.granularity == .row)
+        let w = try #require(pytorch.checkpoint.tensor(named: "w.weight"))
+        #expect(w.dtype == .f32 && w.scale == nil)
+        for name in ["q.weight", "w.weight"] {
+            #expect(sameBits(try readAllFloats(pytorch, pytorch.checkpoint.tensor(named: name)!),
+                             try readAllFloats(safetensors, safetensors.checkpoint.tensor(named: name)!)), "\(name)")
+        }
+    }
+
+    @Test("a DeepSeek-style FP8 file and a compressed-tensors INT8 weight made by numpy/ml_dtypes read as numpy dequantizes them, bit for bit")
+    func independentReference() throws {
+        // Fixtures/make_scaled_fixtures.py: ragged 128 × 128 blocks (130 × 140), per-channel INT8.
+        let reader = try CheckpointReader(path: FormatFixtures.path("Scaled/deepseek-fp8.safetensors"))
+        for (name, expected) in [("model.layers.0.mlp.down_proj.weight", "Scaled/down_proj.expected.f32"),
+                                 ("model.layers.0.self_attn.o_proj.weight", "Scaled/o_proj.expected.f32")] {
+            let tensor = try #require(reader.checkpoint.tensor(named: name))
+            #expect(tensor.scale != nil, "\(name)")
+            #expect(sameBits(try readAllFloats(reader, tensor, chunkBytes: 1000), try FormatFixtures.floats(expected)), "\(name)")
+        }
+    }
+
     @Test("per-row INT8 factors, per-tensor FP8 factors and compressed-tensors group factors")
     func otherGranularities() throws {
         let directory = try TemporaryDirectory()

@@ -74,10 +74,13 @@ public enum CheckpointConversion {
     }
 
     /// Writes every tensor of `reader`'s checkpoint as `torch.save(state_dict)` would. Tensors
-    /// keep their dtype when torch has a storage for it (bytes copied), else become F32.
+    /// keep their dtype when torch has a storage for it (bytes copied), else become F32 — a
+    /// scaled weight then as its values, without its factor tensor.
     public static func writePyTorch(from reader: CheckpointReader, to path: String) throws {
         var tensors: [PyTorchWriter.Tensor] = []
+        let tensorsByName = Dictionary(reader.checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for tensor in reader.checkpoint.tensors {
+            if let weight = tensor.scaledWeight.flatMap({ tensorsByName[$0] }), PyTorchWriter.storageTypeNames[weight.dtype] == nil { continue }
             if PyTorchWriter.storageTypeNames[tensor.dtype] != nil {
                 var bytes = [UInt8](repeating: 0, count: Int(tensor.byteCount))
                 try bytes.withUnsafeMutableBytes { try reader.readBytes(of: tensor, at: 0, into: $0) }

@@ -49,6 +49,7 @@ enum PyTorchCheckpointLoader {
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard + where_))
             }
         }
+        try ScalePairing.pair(&tensors) { CheckpointLocator.displayName(of: names[$0], located: located, userPath: userPath) }
         let checkpoint = Checkpoint(
             path: userPath, rootDirectory: located.root, format: .pytorch, layout: located.layout, files: entries, tensors: tensors,
             indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)

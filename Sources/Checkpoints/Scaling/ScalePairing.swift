@@ -1,9 +1,9 @@
 /// Finds the companion scale tensors of quantized weights and records how they apply.
 ///
-/// A weight stored as an 8-bit float or 8-bit integer named `W` is scaled by `W_scale_inv`
-/// (DeepSeek-V3/R1, Qwen3-FP8: the factor dequantization multiplies by, despite the name) or
-/// `W_scale` (compressed-tensors). The companion's shape says the granularity: `[]`, `[1]` or
-/// `[1, 1]` one factor; `[R]` or `[R, 1]` one per row of an R × C weight; `[⌈R/b⌉, ⌈C/b'⌉]` one
+/// In safetensors and PyTorch checkpoints, a weight stored as an 8-bit float or 8-bit integer
+/// named `W` is scaled by `W_scale_inv` (DeepSeek-V3/R1, Qwen3-FP8: the factor dequantization
+/// multiplies by, despite the name) or `W_scale` (compressed-tensors). The companion's shape
+/// says the granularity: `[]` or `[1]` one factor; `[R]` or `[R, 1]` one per row of an R × C weight; `[⌈R/b⌉, ⌈C/b'⌉]` one
 /// per block, with b = 128 when that fits the dimension (the block size these releases use),
 /// else the block size dividing it exactly. Anything else is an error rather than a guess.
 enum ScalePairing {
