@@ -104,9 +104,10 @@ public final class CheckpointReader: @unchecked Sendable {
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
     /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
     /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says).
-    /// Chunks of a scaled weight carry its factors, which `decode` applies.
+    /// Chunks of a scaled weight carry its factors, which `decode` applies — unless
+    /// `withScales` is false, for a caller that scales the codes itself (the factors are then not read).
     public func readChunks(
-        of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
+        of tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes, withScales: Bool = true,
         _ body: (TensorChunk) throws -> Void
     ) throws {
         if let permutation = tensor.rowPermutation {
@@ -117,7 +118,7 @@ public final class CheckpointReader: @unchecked Sendable {
         let chunkCapacity = UInt64(max(1, chunkBytes / blockBytes) * blockBytes)
         let capacity = Int(min(chunkCapacity, max(tensor.byteCount, 1)))
         let file = files[tensor.fileIndex]
-        let scales = try scaleFactors(of: tensor)
+        let scales = withScales ? try scaleFactors(of: tensor) : nil
         try buffers.withBuffer(byteCount: capacity, allocating: Int(min(chunkCapacity, max(largestTensorBytes, 1)))) { buffer in
             var done: UInt64 = 0
             var element = 0

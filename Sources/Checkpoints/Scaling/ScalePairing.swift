@@ -11,8 +11,9 @@ enum ScalePairing {
     static let suffixes = ["_scale_inv", "_scale"]
     /// The block edge assumed when it fits.
     static let preferredBlock = 128
-    /// The most factors one weight may have (64 MiB of F32): more means a malformed file.
-    static let maximumFactors = 1 << 24
+    /// The most factors one weight may have (32 MiB of F32, held while the weight is read):
+    /// more than any real layout needs (a 128-value group scale of a 16k × 64k matrix has 8 M).
+    static let maximumFactors = 1 << 23
 
     /// Sets `scale` on every scaled weight and `scaledWeight` on its companion.
     static func pair(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {

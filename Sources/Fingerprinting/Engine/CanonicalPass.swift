@@ -7,6 +7,8 @@ import ProvenanceCrypto
 struct CanonicalPass {
     let reader: CheckpointReader
     let tensor: TensorInfo
+    /// The factors of a scaled weight (read once by the job, not again here).
+    let scales: ScaleFactors?
     let chunkBytes: Int
 
     /// Bytes of values held at once per buffer while transposing.
@@ -32,7 +34,7 @@ struct CanonicalPass {
         defer { encoded.deallocate() }
         let doubles = UnsafeMutableBufferPointer<Double>.allocate(capacity: ElementBlocks.elementsPerBlock)
         defer { doubles.deallocate() }
-        var blocks = ElementBlocks(dtype: tensor.dtype, scales: try reader.scaleFactors(of: tensor))
+        var blocks = ElementBlocks(dtype: tensor.dtype, scales: scales)
         let stored = tensor.dtype
         func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
             if stored == .f64 {
@@ -44,7 +46,7 @@ struct CanonicalPass {
             }
             hasher.update(UnsafeRawBufferPointer(rebasing: encoded[0..<(values.count * width)]))
         }
-        try reader.readChunks(of: tensor, chunkBytes: chunkBytes) { chunk in blocks.feed(chunk.bytes, process) }
+        try reader.readChunks(of: tensor, chunkBytes: chunkBytes, withScales: false) { chunk in blocks.feed(chunk.bytes, process) }
         blocks.finish(process)
         return hasher.finalize()
     }
@@ -96,7 +98,6 @@ struct CanonicalPass {
         let encoded = ScratchBuffers.shared.take(rows * columns * outWidth)
         let raw = ScratchBuffers.shared.take(max(1, columns / blockElements * blockBytes))
         defer { for buffer in [slab, transposed, encoded, raw] { ScratchBuffers.shared.give(buffer) } }
-        let scales = try reader.scaleFactors(of: tensor)
         let hasher = SHA256()
         var start = 0
         while start < cols {

@@ -73,7 +73,7 @@ struct TensorJob {
                     inlineCanonical.update(UnsafeRawBufferPointer(rebasing: canonicalBuffer[0..<(values.count * 2)]))
                 }
             }
-            try reader.readChunks(of: tensor, chunkBytes: chunkBytes) { chunk in
+            try reader.readChunks(of: tensor, chunkBytes: chunkBytes, withScales: false) { chunk in
                 rawHasher.update(chunk.bytes)
                 blocks?.feed(chunk.bytes, process)
                 reportBytes(UInt64(chunk.bytes.count))
@@ -91,7 +91,7 @@ struct TensorJob {
         } else if let inlineCanonical {
             canonicalDigest = inlineCanonical.finalize()
         } else {
-            canonicalDigest = try CanonicalPass(reader: reader, tensor: tensor, chunkBytes: chunkBytes)
+            canonicalDigest = try CanonicalPass(reader: reader, tensor: tensor, scales: scales, chunkBytes: chunkBytes)
                 .digest(as: canonicalDType, transposed: transposed,
                         storedIsCanonical: canonicalDType == dtype && !tracker.nonCanonicalNaN)
         }
