@@ -170,6 +170,9 @@ struct ScaledWeightTests {
             ("two", [weight, .init(name: "w.weight_scale_inv", shape: [2, 3], values: [Float](repeating: 1, count: 6)),
                      .init(name: "w.weight_scale", shape: [], values: [1])],
              .scaleAmbiguous(companions: ["w.weight_scale_inv", "w.weight_scale"]), "has two scale tensors"),
+            ("zero-point", [weight, .init(name: "w.weight_scale", shape: [130, 1], values: [Float](repeating: 1, count: 130)),
+                            .init(name: "w.weight_zero_point", dtype: .i8, shape: [130, 1], bytes: [UInt8](repeating: 3, count: 130))],
+             .scaleZeroPoint(companion: "w.weight_zero_point"), "asymmetric quantization"),
         ]
         for (name, tensors, rule, sentence) in cases {
             let path = try directory.write(SafetensorsBytes.file(tensors), to: "\(name).safetensors")

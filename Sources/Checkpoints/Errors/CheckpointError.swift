@@ -58,6 +58,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case scaleDType(companion: String, dtype: DType)
         case scaleShape(companion: String, shape: [Int], weightShape: [Int])
         case scaleTooLarge(companion: String, factors: Int, limit: Int)
+        case scaleZeroPoint(companion: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
         case gguf(GGUFRule)
         case pytorch(PyTorchRule)
@@ -146,6 +147,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
                 + "[⌈\(dims.rows)/b⌉, ⌈\(dims.columns)/b⌉] with b = 128 or a block size that divides the dimension)."
         case .scaleTooLarge(let companion, let factors, let limit):
             return "\(subject) is scaled by '\(companion)' with \(factors) factors, more than the \(limit) this tool holds in memory for one weight."
+        case .scaleZeroPoint(let companion):
+            return "\(subject) has a zero-point tensor '\(companion)': asymmetric quantization ((code − zero point) × scale) is not read by this tool, and reading the codes without it would give wrong values."
         case .gguf(let rule):
             return rule.sentence(subject: subject, file: file)
         case .pytorch(let rule):

@@ -28,6 +28,11 @@ enum ScalePairing {
                 throw CheckpointError(file: file, tensor: weight.name, rule: .scaleAmbiguous(companions: found.map { tensors[$0].name }))
             }
             let companion = tensors[companionIndex]
+            // Asymmetric quantization ((code − zero point) × factor) is not decoded: reading the
+            // codes as if symmetric would give wrong values without a word.
+            if let zeroPoint = indexByName[weight.name + "_zero_point"] {
+                throw CheckpointError(file: file, tensor: weight.name, rule: .scaleZeroPoint(companion: tensors[zeroPoint].name))
+            }
             guard [.f32, .bf16, .f16].contains(companion.dtype) else {
                 throw CheckpointError(file: file, tensor: weight.name, rule: .scaleDType(companion: companion.name, dtype: companion.dtype))
             }
