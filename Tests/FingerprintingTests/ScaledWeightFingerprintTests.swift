@@ -100,4 +100,36 @@ struct ScaledWeightFingerprintTests {
         #expect(decoded.roots == fingerprint.roots)
         #expect(decoded.tensors.contains { $0.scale != nil })
     }
+
+    @Test("infinite factors and infinite values still give a fingerprint file: statistics and sketches over finite values, no rounding prediction")
+    func nonFinite() throws {
+        let directory = Fixtures.temporaryDirectory("scaled")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let codes = (0..<(64 * 64)).map { UInt8($0 % 120) }
+        var values = (0..<(64 * 64)).map { Float($0 % 97) / 97 - 0.5 }
+        for index in stride(from: 0, to: values.count, by: 3) { values[index] = index % 2 == 0 ? .infinity : -.infinity }
+        let path = directory + "/model.safetensors"
+        try SafetensorsWriter.write([
+            .init(name: "a.weight", dtype: .f8E4M3, shape: [64, 64], bytes: codes),
+            .init(name: "a.weight_scale_inv", shape: [1, 1], values: [.infinity]),
+            .init(name: "b.weight", shape: [64, 64], values: values),
+        ], to: path)
+        let fingerprint = try Fingerprinter.fingerprint(path: path)
+        let decoded = try Fingerprint.decode(try fingerprint.encoded(), name: "non-finite").fingerprint
+        #expect(decoded.tensors == fingerprint.tensors)
+        let a = try #require(fingerprint.tensors.first { $0.name == "a.weight" })
+        #expect(a.scale != nil && a.roundingEnergy == nil)
+        let zeroCodes = codes.filter { $0 == 0 }.count  // 0 × ∞ is NaN
+        #expect(a.statistics?.infinities == 64 * 64 - zeroCodes && a.statistics?.nans == zeroCodes)
+        // Non-finite values count as 0 in sketches: nothing is left of this one.
+        #expect(a.sketch.allSatisfy { $0 == 0 })
+        let b = try #require(fingerprint.tensors.first { $0.name == "b.weight" }?.statistics)
+        #expect(b.infinities == (64 * 64 + 2) / 3)
+        #expect(b.quantiles.allSatisfy(\.isFinite) && b.quantiles.first! >= -0.5 && b.quantiles.last! <= 0.5)
+        // The sketch of the finite part: the same as with the infinities written as zeros.
+        let zeroedPath = directory + "/zeroed.safetensors"
+        try SafetensorsWriter.write([.init(name: "b.weight", shape: [64, 64], values: values.map { $0.isFinite ? $0 : 0 })], to: zeroedPath)
+        let zeroed = try #require(try Fingerprinter.fingerprint(path: zeroedPath).tensors.first)
+        #expect(fingerprint.tensors.first { $0.name == "b.weight" }?.sketch == zeroed.sketch)
+    }
 }

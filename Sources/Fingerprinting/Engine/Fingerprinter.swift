@@ -46,7 +46,7 @@ public enum Fingerprinter {
             guard tensor.dtype.unsupportedReason == nil, CanonicalEncoding.isFloatLike(tensor) else { continue }
             var gamma = [Float](repeating: 0, count: tensor.elementCount)
             try gamma.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: 0..<tensor.elementCount, into: $0) }
-            plan.matrices[matrix]?.gamma = gamma
+            plan.matrices[matrix]?.gamma = gamma.map { $0.isFinite ? $0 : 0 }
         }
 
         // Jobs: every tensor, and every file's whole-file digest; biggest first.

@@ -47,9 +47,15 @@ struct TensorJob {
             }
             var blocks = decodable ? ElementBlocks(dtype: dtype, scales: scales) : nil
             var firstElement = 0
+            var zeroed: [Float] = []
+            func addEvidence(_ values: UnsafeBufferPointer<Float>) {
+                sketch?.add(values)
+                for index in profileAccumulators.indices { profileAccumulators[index].add(values) }
+            }
             func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
                 defer { firstElement += values.count }
                 let nansBefore = statistics?.nanCount ?? 0
+                let nonFiniteBefore = statistics?.nonFiniteCount ?? 0
                 statistics?.add(values)
                 if let energy = roundingEnergy {
                     roundingEnergy = energy + (scales?.roundingEnergy(ofCodes: raw, dtype: dtype, firstElement: firstElement)
@@ -57,9 +63,15 @@ struct TensorJob {
                 }
                 guard floatLike else { return }
                 if scales == nil, (statistics?.nanCount ?? 0) > nansBefore { tracker.observeNaNs(raw: raw) }
-                sketch?.add(values)
+                // Sketches and profiles count non-finite values as 0: one NaN would poison a whole sketch cell.
+                if (statistics?.nonFiniteCount ?? 0) > nonFiniteBefore {
+                    zeroed.removeAll(keepingCapacity: true)
+                    zeroed.append(contentsOf: values.lazy.map { $0.isFinite ? $0 : 0 })
+                    zeroed.withUnsafeBufferPointer(addEvidence)
+                } else {
+                    addEvidence(values)
+                }
                 if scales == nil { grid.observe(values) }
-                for index in profileAccumulators.indices { profileAccumulators[index].add(values) }
                 if dtype == .f64 {
                     doubles.removeAll(keepingCapacity: true)
                     doubles.append(contentsOf: repeatElement(0, count: values.count))
@@ -97,6 +109,8 @@ struct TensorJob {
         }
 
         let stats = statistics?.finish()
+        // Infinite or NaN scales predict nothing (and would not fit the JSON document).
+        if let energy = roundingEnergy, !energy.isFinite { roundingEnergy = nil }
         var sketchValues = result.sketch
         if view?.rows == 1 { sketchValues = Array(sketchValues.prefix(SketchGeometry.side)) }
         var keys: [UInt64] = []

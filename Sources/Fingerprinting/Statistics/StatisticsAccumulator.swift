@@ -26,6 +26,8 @@ struct StatisticsAccumulator {
 
     /// NaNs seen so far.
     var nanCount: Int { nans }
+    /// NaNs and infinities seen so far.
+    var nonFiniteCount: Int { nans + infinities }
 
     /// Adds the next block of values (in element order).
     mutating func add(_ block: UnsafeBufferPointer<Float>) {
@@ -172,7 +174,8 @@ struct StatisticsAccumulator {
             variance = max(0, m2 / n)
             if variance > 0 { kurtosis = (m4 / n) / (variance * variance) - 3 }
         }
-        let sorted = sample.filter { !$0.isNaN }.sorted()
+        // Like every other statistic, over finite values (infinities would not fit the JSON document either).
+        let sorted = sample.filter { $0.isFinite }.sorted()
         let quantiles = TensorStatistics.quantileLevels.map { level -> Double in
             guard !sorted.isEmpty else { return 0 }
             return Double(sorted[min(sorted.count - 1, Int(level * Double(sorted.count)))])
