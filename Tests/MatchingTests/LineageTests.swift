@@ -63,6 +63,23 @@ struct LineageTests {
     @Test("lossy dtype conversion (F32 → BF16) → re-encoded")
     func lossyDType() throws { expect(try scan(release, layout: .init(dtype: .bf16)), .reEncoded, nearest: "release@1") }
 
+    @Test("BF16 and F16 copies are judged by the rounding their values' exponents predict; 0.5 % noise before the conversion is a change", arguments: [DType.bf16, .f16])
+    func floatRoundingBudget(dtype: DType) throws {
+        let plain = try scan(release, layout: .init(dtype: dtype))
+        expect(plain, .reEncoded, nearest: "release@1")
+        let verdict = try #require(plain.candidates.first { $0.reference.label == "release@1" }).verdict
+        let rounding = try #require(verdict.rounding)
+        #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)")
+        #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.2, "\(rounding)")
+        #expect(verdict.evidence.contains { $0.contains("the file's own value exponents predict") }, "\(verdict.evidence)")
+
+        let noisy = try scan(TestAttacks.noise(release, relative: 0.005, seed: 8), layout: .init(dtype: dtype))
+        expect(noisy, .derived, nearest: "release@1")
+        #expect(noisy.attribution.sentence.contains("weights changed, then converted"), "\(noisy.attribution.sentence)")
+        let change = try #require(noisy.candidates.first { $0.reference.label == "release@1" }?.verdict.rounding).change
+        #expect(change > 0.003 && change < 0.007, "\(change)")
+    }
+
     // MARK: - Derived family
 
     @Test("Gaussian noise → derived from the release", arguments: [0.001, 0.01, 0.05, 0.2])

@@ -109,6 +109,15 @@ struct TensorJob {
         }
 
         let stats = statistics?.finish()
+        // Weight matrices whose values lie on a float grid narrower than F32 (F16, BF16, FP8
+        // precision): rounding to it is expected to have cost Σ spacing²/12, spacing 2^(e − m) at
+        // each value's binade 2^e, estimated from the statistics sample (docs/FINGERPRINT_FORMAT.md
+        // §5). Not for norms and biases, whose values (ones, zeros) are often narrow without rounding.
+        if roundingEnergy == nil, scales == nil, floatLike, role.isWeightMatrix, tensor.shape.count >= 2, !dtype.isBlockQuantized, dtype != .f64,
+           let bits = grid.roundedFractionBits, let stats,
+           let ratio = statistics?.gridSpacingRatio(fractionBits: bits, minimumExponent: ValueGrid.minimumNormalExponent(dtype)) {
+            roundingEnergy = ratio / 12 * stats.sumSquares
+        }
         // Infinite or NaN scales predict nothing (and would not fit the JSON document).
         if let energy = roundingEnergy, !energy.isFinite { roundingEnergy = nil }
         var sketchValues = result.sketch

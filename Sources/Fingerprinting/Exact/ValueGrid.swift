@@ -33,6 +33,26 @@ struct ValueGrid {
         fractionBits = widest
     }
 
+    /// The fraction bits the values need, when fewer than F32's 23: the grid they were rounded
+    /// to (`nil` for F32 precision, or when no finite value was seen).
+    var roundedFractionBits: Int? {
+        fractionBits >= 0 && fractionBits <= 10 ? fractionBits : nil
+    }
+
+    /// The smallest normal exponent of a stored float type: below it, its spacing stops
+    /// shrinking (subnormals).
+    static func minimumNormalExponent(_ stored: DType) -> Int {
+        switch stored {
+        case .f16: -14
+        case .f8E4M3: -6
+        case .f8E5M2: -14
+        case .f8E4M3FNUZ: -7
+        case .f8E5M2FNUZ: -15
+        case .f4: 0
+        default: -126
+        }
+    }
+
     /// The precision's dtype name.
     var name: String {
         switch fractionBits {

@@ -29,6 +29,23 @@ struct StatisticsAccumulator {
     /// NaNs and infinities seen so far.
     var nonFiniteCount: Int { nans + infinities }
 
+    /// `Σ spacing(v)² / Σ v²` over the finite non-zero values v of the sample, in sample order,
+    /// for a float grid with `fractionBits` fraction bits: `spacing(v) = max(2^(max(e, minimumExponent)
+    /// − fractionBits), p)`, with `2^e` the binade of v (`|v| ∈ [2^e, 2^(e+1))`) and p the smallest
+    /// magnitude in the sample — on a grid whose subnormal range the values reach (FP8 without a
+    /// scale), the smallest step is the smallest value. `nil` without such values.
+    func gridSpacingRatio(fractionBits: Int, minimumExponent: Int) -> Double? {
+        let values = sample.filter { $0.isFinite && $0 != 0 }
+        guard let smallest = values.map({ Double(abs($0)) }).min() else { return nil }
+        var spacings = 0.0, squares = 0.0
+        for value in values {
+            let spacing = max(Double(sign: .plus, exponent: max(Int(value.exponent), minimumExponent) - fractionBits, significand: 1), smallest)
+            spacings += spacing * spacing
+            squares += Double(value) * Double(value)
+        }
+        return squares > 0 ? spacings / squares : nil
+    }
+
     /// Adds the next block of values (in element order).
     mutating func add(_ block: UnsafeBufferPointer<Float>) {
         guard let base = block.baseAddress, block.count > 0 else { return }

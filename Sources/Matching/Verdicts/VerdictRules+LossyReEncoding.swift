@@ -12,6 +12,8 @@ extension VerdictRules {
         var names: String
         /// "quantized to" or "converted to".
         var conversion: String
+        /// "quantized" or "converted": what was done to the weights after a change.
+        var operation: String { conversion == "quantized to" ? "quantized" : "converted" }
         /// The evidence line: the rounding explains the deviation (with the detection limit), or
         /// — from block scales only — a change made before quantizing and its size. `nil` when a
         /// typical-error budget is exceeded: the deviation then says nothing about the order.
@@ -35,11 +37,13 @@ extension VerdictRules {
         let referenceQuantized = Set(referenceWeights.compactMap(quantizedName)).sorted()
         if !referenceQuantized.isEmpty { names += " (with the reference's own rounding to \(referenceQuantized.joined(separator: ", ")))" }
         let conversion = quantized.isEmpty ? "converted to" : "quantized to"
-        let factors = (suspectWeights + referenceWeights).contains { $0.scale != nil } ? "scale factors" : "block scales"
-        let scales = switch (suspectWeights.contains { $0.roundingEnergy != nil }, !referenceQuantized.isEmpty) {
-        case (true, true): "both files' \(factors)"
-        case (true, false): "the file's own \(factors)"
-        case (false, _): "the reference's \(factors)"
+        let own = measurementSource(suspectWeights)
+        let theirs = referenceQuantized.isEmpty ? nil : measurementSource(referenceWeights)
+        let scales = switch (own, theirs) {
+        case let (own?, theirs?): own == theirs ? "both files' \(own)" : "the file's own \(own) and the reference's \(theirs)"
+        case let (own?, nil): "the file's own \(own)"
+        case let (nil, theirs?): "the reference's \(theirs)"
+        case (nil, nil): "the files"
         }
 
         let evidence: String?
@@ -51,12 +55,20 @@ extension VerdictRules {
             evidence = String(format: "Relative deviation %.2g is what being %@ %@ produces (≈%.2g); changes to the weights smaller than that rounding, light fine-tuning included, would not show.",
                               budget.relativeDeviation, conversion, names, budget.relativeRounding)
         case (false, true):
-            evidence = String(format: "The deviation (%.2g of the weights' norm) is more than rounding to %@ explains (%.2g, from %@): about %.2g of the norm was changed before the weights were quantized.",
-                              budget.relativeDeviation, names, budget.relativeRounding, scales, budget.relativeExcess)
+            evidence = String(format: "The deviation (%.2g of the weights' norm) is more than rounding to %@ explains (%.2g, from %@): about %.2g of the norm was changed before the weights were %@.",
+                              budget.relativeDeviation, names, budget.relativeRounding, scales, budget.relativeExcess, quantized.isEmpty ? "converted" : "quantized")
         case (false, false):
             evidence = nil
         }
         return LossyReEncoding(names: names, conversion: conversion, evidence: evidence)
+    }
+
+    /// Where measured rounding energies of these tensors come from, for the evidence sentence.
+    static func measurementSource(_ tensors: [TensorFingerprint]) -> String? {
+        let measured = tensors.filter { $0.roundingEnergy != nil }
+        if measured.contains(where: { isGGMLQuantized($0.dtype) }) { return "block scales" }
+        if measured.contains(where: { $0.scale != nil }) { return "scale factors" }
+        return measured.isEmpty ? nil : "value exponents"
     }
 
     /// How a quantized weight's storage is named: its GGML type, or its stored type and the

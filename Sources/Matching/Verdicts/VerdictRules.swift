@@ -158,7 +158,7 @@ enum VerdictRules {
         }
         // Lossy re-encoding: every matrix matched, nothing permuted, and the deviation no
         // larger than rounding to the suspect's storage explains (VerdictRules+LossyReEncoding).
-        var changedBeforeRounding = false
+        var changedBeforeRounding: String?
         if estimatedCosine != nil, coverage >= 0.99, alignment.permutedLayers.isEmpty, significant.count == tensors.count,
            let budget = rounding, let lossy = lossyReEncoding(suspect: suspect, reference: reference, budget: budget) {
             roundingCheck = budget.check
@@ -166,13 +166,13 @@ enum VerdictRules {
             if budget.explained {
                 return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights \(lossy.conversion) \(lossy.names) (p = \(pText)\(cosineText)).")
             }
-            changedBeforeRounding = lossy.evidence != nil
+            if lossy.evidence != nil { changedBeforeRounding = lossy.operation }
         }
         if coverage >= options.derivedCoverage {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
             if !alignment.rescaled.isEmpty { how.append("rescaled") }
-            if changedBeforeRounding { how.append("weights changed, then quantized") }
+            if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }
             else if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
             let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"
             return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched.")
