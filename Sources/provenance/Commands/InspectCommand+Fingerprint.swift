@@ -62,7 +62,7 @@ enum FingerprintSummary {
                 let squares = tensors.reduce(0.0) { $0 + ($1.statistics?.sumSquares ?? 0) }
                 return String(format: "%@ %.2g (%d tensors)", type, squares > energy ? (energy / (squares - energy)).squareRoot() : 1, tensors.count)
             }
-            lines.append("Rounding     expected relative error from block scales: " + parts.joined(separator: ", "))
+            lines.append("Rounding     expected relative error of the stored values: " + parts.joined(separator: ", "))
         }
         lines.append("Index keys   \(fingerprint.indexKeys.count) (\(sketchKeys) sketch, \(fingerprint.indexKeys.count - sketchKeys) probe)")
         let others = extras.keys.filter { $0 != "release" }.sorted()
