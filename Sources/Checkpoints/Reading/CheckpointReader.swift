@@ -169,17 +169,24 @@ public final class CheckpointReader: @unchecked Sendable {
         guard let scale = tensor.scale else { return nil }
         let companion = scale.companion
         var factors = [Float](repeating: 0, count: companion.elementCount)
-        let bytes = Int(companion.byteCount)
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
-        defer { raw.deallocate() }
-        try files[companion.fileIndex].readExactly(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<bytes]), at: companion.offset, tensor: companion.name)
-        factors.withUnsafeMutableBufferPointer { companion.dtype.decode(UnsafeRawBufferPointer(rebasing: raw[0..<bytes]), into: $0) }
+        try factors.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
+            try readElements(of: companion, range: 0..<companion.elementCount, into: buffer, scales: nil)
+        }
         return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors)
     }
 
     /// Decodes a contiguous run of elements (e.g. some rows of an embedding) into `Float`s,
-    /// scaled when the tensor is a scaled weight.
-    public func readElements(of tensor: TensorInfo, range: Range<Int>, into output: UnsafeMutableBufferPointer<Float>) throws {
+    /// scaled when the tensor is a scaled weight (its factors are read for the call; a caller
+    /// reading one weight in many pieces reads them once with `scaleFactors(of:)` and passes them).
+    public func readElements(of tensor: TensorInfo, range: Range<Int>, into output: UnsafeMutableBufferPointer<Float>) throws(CheckpointError) {
+        try readElements(of: tensor, range: range, into: output, scales: scaleFactors(of: tensor))
+    }
+
+    /// Decodes a contiguous run of elements into `Float`s, applying `scales` (the tensor's
+    /// `scaleFactors(of:)`, or `nil` for a tensor stored as its values).
+    public func readElements(
+        of tensor: TensorInfo, range: Range<Int>, into output: UnsafeMutableBufferPointer<Float>, scales: ScaleFactors?
+    ) throws(CheckpointError) {
         precondition(output.count == range.count)
         try tensor.requireDecodable(file: files[tensor.fileIndex].displayName)
         let (blockElements, blockBytes) = tensor.dtype.block
@@ -191,7 +198,7 @@ public final class CheckpointReader: @unchecked Sendable {
         let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<byteLength])
         try readBytes(of: tensor, at: byteOffset, into: slice)
         tensor.dtype.decode(UnsafeRawBufferPointer(slice), into: output)
-        try scaleFactors(of: tensor)?.apply(to: output, firstElement: range.lowerBound)
+        scales?.apply(to: output, firstElement: range.lowerBound)
     }
 
     /// The display name of a file, for error messages.

@@ -16,7 +16,9 @@ public struct TensorScale: Sendable, Hashable, Codable {
         case block
     }
 
-    /// The companion tensor holding the factors (also listed in `Checkpoint.tensors`).
+    /// The companion tensor holding the factors (also listed in `Checkpoint.tensors`). Its
+    /// fields are copied rather than nested: a `TensorInfo` cannot hold a `TensorInfo`;
+    /// `companion` rebuilds it.
     public var name: String
     /// Its element type (F32, BF16 or F16).
     public var dtype: DType

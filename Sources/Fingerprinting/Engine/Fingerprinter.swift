@@ -138,10 +138,11 @@ public enum Fingerprinter {
            CanonicalEncoding.isFloatLike(tensor),
            let ids = ProbeBasis.tokenIDs(vocabularyRows: tensor.shape[0], seed: seed) {
             var vectors = [Float](repeating: 0, count: ids.count * hidden)
+            let scales = try reader.scaleFactors(of: tensor)
             try vectors.withUnsafeMutableBufferPointer { buffer in
                 for (row, id) in ids.enumerated() {
                     let slice = UnsafeMutableBufferPointer(rebasing: buffer[(row * hidden)..<((row + 1) * hidden)])
-                    try reader.readElements(of: tensor, range: (id * hidden)..<((id + 1) * hidden), into: slice)
+                    try reader.readElements(of: tensor, range: (id * hidden)..<((id + 1) * hidden), into: slice, scales: scales)
                 }
             }
             // Non-finite probe values would poison every profile.

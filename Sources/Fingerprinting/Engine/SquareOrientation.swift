@@ -6,6 +6,8 @@ import Checkpoints
 struct SquareOrientation {
     let reader: CheckpointReader
     let tensor: TensorInfo
+    /// The tensor's factors when it is a scaled weight (read once by the job).
+    let scales: ScaleFactors?
 
     /// Rows compared before giving up and keeping the stored orientation.
     static let maximumRows = 4
@@ -30,7 +32,7 @@ struct SquareOrientation {
         let alignedEnd = (start + count + blockElements - 1) / blockElements * blockElements
         var values = [Float](repeating: 0, count: alignedEnd - alignedStart)
         try values.withUnsafeMutableBufferPointer { buffer in
-            try reader.readElements(of: tensor, range: alignedStart..<alignedEnd, into: buffer)
+            try reader.readElements(of: tensor, range: alignedStart..<alignedEnd, into: buffer, scales: scales)
         }
         if tensor.dtype == .f64 {
             var doubles = [Double](repeating: 0, count: count)

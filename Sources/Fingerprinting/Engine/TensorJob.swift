@@ -22,7 +22,7 @@ struct TensorJob {
         let scales = try reader.scaleFactors(of: tensor)
         let floatLike = CanonicalEncoding.isFloatLike(tensor)
         let view = SketchGeometry.matrixView(tensor.shape)
-        let transposed = floatLike ? try canonicalTransposition() : false
+        let transposed = floatLike ? try canonicalTransposition(scales: scales) : false
 
         let rawHasher = SHA256()
         var statistics = decodable ? StatisticsAccumulator(count: tensor.elementCount) : nil
@@ -137,14 +137,14 @@ struct TensorJob {
     }
 
     /// Whether the canonical orientation of this tensor is its transpose.
-    private func canonicalTransposition() throws -> Bool {
+    private func canonicalTransposition(scales: ScaleFactors?) throws -> Bool {
         guard tensor.shape.count == 2 else { return false }
         let rows = tensor.shape[0], cols = tensor.shape[1]
         // Packed/quantized rows must start on a storage block to be read column-wise.
         if tensor.dtype.block.elements > 1 && cols % tensor.dtype.block.elements != 0 { return false }
         if rows > cols { return false }
         if rows < cols { return true }
-        return try SquareOrientation(reader: reader, tensor: tensor).isTransposed()
+        return try SquareOrientation(reader: reader, tensor: tensor, scales: scales).isTransposed()
     }
 }
 

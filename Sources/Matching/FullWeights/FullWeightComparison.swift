@@ -59,6 +59,7 @@ public enum FullWeightComparison {
         _ s: TensorInfo, in suspect: CheckpointReader, with r: TensorInfo, in reference: CheckpointReader, plan: Plan, bandElements: Int
     ) throws -> FullWeightEvidence.Pair {
         var sums = Sums()
+        let suspectScales = try suspect.scaleFactors(of: s), referenceScales = try reference.scaleFactors(of: r)
         // Visits aligned runs of (suspect, reference) values.
         let visit: ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void
         switch plan {
@@ -72,8 +73,12 @@ public enum FullWeightComparison {
                 while row < count {
                     let rows = min(rowsPerBand, count - row)
                     let range = row * columns..<(row + rows) * columns
-                    try a.withUnsafeMutableBufferPointer { try suspect.readElements(of: s, range: range, into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count])) }
-                    try b.withUnsafeMutableBufferPointer { try reference.readElements(of: r, range: range, into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count])) }
+                    try a.withUnsafeMutableBufferPointer {
+                        try suspect.readElements(of: s, range: range, into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: suspectScales)
+                    }
+                    try b.withUnsafeMutableBufferPointer {
+                        try reference.readElements(of: r, range: range, into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: referenceScales)
+                    }
                     a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
                         body(UnsafeBufferPointer(rebasing: x[0..<range.count]), UnsafeBufferPointer(rebasing: y[0..<range.count]))
                     } }
@@ -83,8 +88,8 @@ public enum FullWeightComparison {
         case .transposed:
             let rows = s.shape[0], columns = s.shape[1]
             var a = [Float](repeating: 0, count: rows * columns), stored = a
-            try a.withUnsafeMutableBufferPointer { try suspect.readElements(of: s, range: 0..<(rows * columns), into: $0) }
-            try stored.withUnsafeMutableBufferPointer { try reference.readElements(of: r, range: 0..<(rows * columns), into: $0) }
+            try a.withUnsafeMutableBufferPointer { try suspect.readElements(of: s, range: 0..<(rows * columns), into: $0, scales: suspectScales) }
+            try stored.withUnsafeMutableBufferPointer { try reference.readElements(of: r, range: 0..<(rows * columns), into: $0, scales: referenceScales) }
             var b = stored
             for i in 0..<rows { for j in 0..<columns { b[i * columns + j] = stored[j * rows + i] } }
             visit = { body in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in body(x, y) } } }
