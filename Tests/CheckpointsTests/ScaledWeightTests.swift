@@ -183,12 +183,12 @@ struct ScaledWeightTests {
         }
     }
 
-    @Test("the fixtures' E4M3 rounding picks the nearest finite code, as a search over all codes does")
+    @Test("E4M3 encoding (EightBitTable) picks the nearest finite code, as a search over all codes does")
     func fixtureRounding() {
         let finite: [Float] = (0..<256).filter { $0 & 0x7F != 0x7F }.map { FloatBits.float8E4M3(UInt8($0)) }
         let edges: [Float] = [0, -0.0009765625, 448, 500, -1e6, 0.0029296875]
         for value in QuantizerRoundTripTests.gaussian(4000, seed: 22, scale: 60) + edges {
-            let chosen = FloatBits.float8E4M3(Float8Rounding.nearestE4M3(value))
+            let chosen = FloatBits.float8E4M3(EightBitTable.e4m3.code(nearest: value))
             let best = finite.min { abs($0 - value) < abs($1 - value) }!
             #expect(abs(chosen - value) == abs(best - value), "\(value): \(chosen) vs \(best)")
         }
@@ -204,7 +204,7 @@ struct ScaledWeightTests {
             let cell = (index / columns / 128) * 2 + index % columns / 128
             factors[cell] = max(factors[cell], abs(value) / 448)
         }
-        let codes = values.indices.map { Float8Rounding.nearestE4M3(values[$0] / factors[($0 / columns / 128) * 2 + $0 % columns / 128]) }
+        let codes = values.indices.map { EightBitTable.e4m3.code(nearest: values[$0] / factors[($0 / columns / 128) * 2 + $0 % columns / 128]) }
         let directory = try TemporaryDirectory()
         let reader = try Self.open([
             .init(name: "w.weight", dtype: .f8E4M3, shape: [rows, columns], bytes: codes),

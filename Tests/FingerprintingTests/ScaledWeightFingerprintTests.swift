@@ -1,4 +1,3 @@
-import CheckpointFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
@@ -29,7 +28,7 @@ struct ScaledWeightFingerprintTests {
             func cell(_ index: Int) -> Int { (index / columns / 128) * gridColumns + index % columns / 128 }
             var factors = [Float](repeating: 0, count: ((rows + 127) / 128) * gridColumns)
             for (index, value) in tensor.values.enumerated() { factors[cell(index)] = max(factors[cell(index)], abs(value) / 448) }
-            let codes = tensor.values.indices.map { Float8Rounding.nearestE4M3(tensor.values[$0] / factors[cell($0)]) }
+            let codes = tensor.values.indices.map { EightBitTable.e4m3.code(nearest: tensor.values[$0] / factors[cell($0)]) }
             scaled.append(.init(name: tensor.name, dtype: .f8E4M3, shape: tensor.shape, bytes: codes))
             scaled.append(.init(name: tensor.name + "_scale_inv", shape: [(rows + 127) / 128, gridColumns], values: factors))
             plain.append(.init(name: tensor.name, shape: tensor.shape, values: codes.indices.map { FloatBits.float8E4M3(codes[$0]) * factors[cell($0)] }))
