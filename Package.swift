@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Fingerprinting", dependencies: ["Checkpoints", "ProvenanceCrypto"]),
 
         // Matching fingerprints: alignment, calibrated p-values, verdicts, nearest ancestor.
-        .target(name: "Matching", dependencies: ["Checkpoints", "Fingerprinting"]),
+        .target(name: "Matching", dependencies: ["Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
 
         // Reports for community review: Markdown, self-contained HTML (inline SVG), JSON.
         .target(name: "Reports", dependencies: ["Matching"]),

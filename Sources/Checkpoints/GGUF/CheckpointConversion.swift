@@ -18,9 +18,12 @@ public enum CheckpointConversion {
         public var headCountKV: Int?
         /// Further metadata, written after the keys above.
         public var metadata: GGUFMetadata
+        /// Whether per-expert matrices of a mixture-of-experts layer are written as one rank-3
+        /// stack per layer and role (`blk.N.ffn_up_exps.weight`), as `convert_hf_to_gguf.py` does.
+        public var stackExperts: Bool
 
         public init(matrixType: DType = .q8_0, matrixFallbacks: [DType] = [], otherType: DType = .f32, architecture: String? = nil,
-                    headCount: Int? = nil, headCountKV: Int? = nil, metadata: GGUFMetadata = GGUFMetadata()) {
+                    headCount: Int? = nil, headCountKV: Int? = nil, metadata: GGUFMetadata = GGUFMetadata(), stackExperts: Bool = true) {
             self.matrixType = matrixType
             self.matrixFallbacks = matrixFallbacks
             self.otherType = otherType
@@ -28,14 +31,16 @@ public enum CheckpointConversion {
             self.headCount = headCount
             self.headCountKV = headCountKV
             self.metadata = metadata
+            self.stackExperts = stackExperts
         }
 
-        /// The type a tensor is written in: for a 2-D floating-point tensor, the first of
+        /// The type a tensor is written in: for a 2-D floating-point tensor (or a rank-3 stack of
+        /// experts), the first of
         /// `matrixType` and `matrixFallbacks` whose blocks its rows fill; otherwise (and when
         /// none fits) `otherType`.
         public func storedType(shape: [Int], isFloatingPoint: Bool) -> DType {
-            guard isFloatingPoint, shape.count == 2 else { return otherType }
-            return ([matrixType] + matrixFallbacks).first { shape[1] % $0.block.elements == 0 } ?? otherType
+            guard isFloatingPoint, shape.count == 2 || shape.count == 3 else { return otherType }
+            return ([matrixType] + matrixFallbacks).first { shape[shape.count - 1] % $0.block.elements == 0 } ?? otherType
         }
     }
 
@@ -51,6 +56,9 @@ public enum CheckpointConversion {
         for entry in options.metadata.entries { metadata[entry.key] = entry.value }
         let architecture = options.architecture ?? ""
         var tensors: [GGUFWriter.Tensor] = []
+        // Per-expert matrices, by the group they are stacked into (written where the first one was).
+        var stacks: [String: [(expert: Int, shape: [Int], values: [Float])]] = [:]
+        var stackOrder: [(position: Int, group: String)] = []
         for tensor in reader.checkpoint.tensors where tensor.scaledWeight == nil {
             var values = try readFloats(reader, tensor)
             let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
@@ -67,8 +75,24 @@ public enum CheckpointConversion {
                 }
                 values = stored
             }
+            let isFloatingPoint = tensor.dtype.isFloatingPoint || tensor.scale != nil
+            if options.stackExperts, isFloatingPoint, tensor.shape.count == 2,
+               let group = ExpertLayout.groupName(name: name), let expert = ExpertLayout.expertIndex(name: name) {
+                if stacks[group] == nil { stackOrder.append((tensors.count, group)) }
+                stacks[group, default: []].append((expert, tensor.shape, values))
+                continue
+            }
             tensors.append(.init(name: name, shape: tensor.shape, values: values,
-                                 as: options.storedType(shape: tensor.shape, isFloatingPoint: tensor.dtype.isFloatingPoint || tensor.scale != nil)))
+                                 as: options.storedType(shape: tensor.shape, isFloatingPoint: isFloatingPoint)))
+        }
+        for (position, group) in stackOrder.reversed() {
+            let experts = stacks[group]!.sorted { $0.expert < $1.expert }
+            let shape = experts[0].shape
+            precondition(experts.allSatisfy { $0.shape == shape }, "writeGGUF: the experts of \(group) differ in shape")
+            let values = experts.flatMap(\.values)
+            let stackShape = [experts.count] + shape
+            tensors.insert(.init(name: ExpertLayout.stackName(forGroup: group), shape: stackShape, values: values,
+                                 as: options.storedType(shape: stackShape, isFloatingPoint: true)), at: position)
         }
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
     }

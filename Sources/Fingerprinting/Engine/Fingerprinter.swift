@@ -23,7 +23,8 @@ public enum Fingerprinter {
 
         var maximumDimension = 1
         for tensor in checkpoint.tensors {
-            if let view = SketchGeometry.matrixView(tensor.shape) { maximumDimension = max(maximumDimension, view.rows, view.cols) }
+            let experts = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape)
+            if let view = SketchGeometry.matrixView(tensor.shape, experts: experts) { maximumDimension = max(maximumDimension, view.rows, view.cols) }
         }
         let signs = SignTable(seed: seed, count: maximumDimension)
 
@@ -168,6 +169,7 @@ public enum Fingerprinter {
                 sha256: result.sha256, canonical: result.canonical, statistics: result.statistics, valueGrid: result.valueGrid,
                 roundingEnergy: result.roundingEnergy,
                 scale: tensor.scale.map { TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity) },
+                experts: ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape), expertDigests: result.expertDigests,
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }
         var structure = roles.structure

@@ -21,7 +21,8 @@ struct TensorJob {
         // A scaled weight's values are its codes times its factors: floats whatever the codes are.
         let scales = try reader.scaleFactors(of: tensor)
         let floatLike = CanonicalEncoding.isFloatLike(tensor)
-        let view = SketchGeometry.matrixView(tensor.shape)
+        let experts = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape)
+        let view = SketchGeometry.matrixView(tensor.shape, experts: experts)
         let transposed = floatLike ? try canonicalTransposition(scales: scales) : false
 
         let rawHasher = SHA256()
@@ -39,6 +40,7 @@ struct TensorJob {
         var doubles: [Double] = []
 
         let result: (sketch: [Float], profiles: [[Float]]) = try signs.values.withUnsafeBufferPointer { signBuffer in
+            // A stack of experts is viewed as one expert: the accumulator sums their sketches.
             if floatLike, let view { sketch = SketchAccumulator(rows: view.rows, cols: view.cols, signs: signBuffer) }
             if floatLike, let view, tensor.shape.count == 2 {
                 profileAccumulators = profiles.map {
@@ -124,8 +126,9 @@ struct TensorJob {
         if view?.rows == 1 { sketchValues = Array(sketchValues.prefix(SketchGeometry.side)) }
         var keys: [UInt64] = []
         if role.isWeightMatrix, let view, tensor.shape.count >= 2, let stats {
+            // A stack's sketch sums its experts, so its constant offset is the mean times their count.
             keys = LocalitySensitiveKeys.sketchKeys(sketch: sketchValues, rows: view.rows, cols: view.cols,
-                                                    mean: stats.mean, signs: signs, seed: seed)
+                                                    mean: stats.mean * Double(experts ?? 1), signs: signs, seed: seed)
         }
         return TensorResult(
             sha256: rawDigest,
@@ -133,6 +136,7 @@ struct TensorJob {
             // A scaled weight's codes lie on its stored type's grid; its factors hide that from the values.
             statistics: stats, valueGrid: scales != nil ? dtype.name : floatLike && dtype != .f64 ? grid.name : nil,
             roundingEnergy: roundingEnergy, sketch: sketchValues, lshKeys: keys,
+            expertDigests: try experts.flatMap(expertDigests),
             profiles: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.key), result.profiles)))
     }
 

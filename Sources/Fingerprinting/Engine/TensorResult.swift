@@ -9,6 +9,8 @@ struct TensorResult: Sendable {
     var roundingEnergy: Double?
     var sketch: [Float]
     var lshKeys: [UInt64]
+    /// For a stack of experts in a type without blocks: digests over its experts one by one.
+    var expertDigests: TensorFingerprint.ExpertDigests?
     /// Neuron-major profiles (`neurons × t`) by request key, when this matrix is profiled.
     var profiles: [String: [Float]]
 }

@@ -33,7 +33,7 @@ extension Fingerprint {
                 name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: tensor.file, role: tensor.role,
                 layer: tensor.layer, roleBasis: tensor.roleBasis, sha256: tensor.sha256, canonical: tensor.canonical,
                 statistics: tensor.statistics, valueGrid: tensor.valueGrid, roundingEnergy: tensor.roundingEnergy, scale: tensor.scale,
-                sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
+                experts: tensor.experts, expertDigests: tensor.expertDigests, sketch: sketchName, lshKeys: tensor.lshKeys.map(hex64)))
         }
         var documentProfiles: [FingerprintDocument.Profile] = []
         let t = header.probeTokens
@@ -130,6 +130,12 @@ extension Fingerprint {
             if let scale = entry.scale, scale.block.count != 2 || scale.block.contains(where: { $0 < 1 }) {
                 throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has a scale block \(scale.block), not two positive extents")
             }
+            if let experts = entry.experts, !(experts >= 2 && entry.shape.count == 3 && entry.shape[0] == experts) {
+                throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' declares \(experts) stacked experts, but its shape \(entry.shape) is not a stack of that many matrices")
+            }
+            if entry.expertDigests != nil, entry.experts == nil {
+                throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has expert digests but is not a stack of experts")
+            }
             var keys: [UInt64] = []
             for text in entry.lshKeys {
                 guard let key = UInt64(text, radix: 16) else {
@@ -141,7 +147,7 @@ extension Fingerprint {
                 name: entry.name, dtype: entry.dtype, shape: entry.shape, file: entry.file, role: entry.role,
                 layer: entry.layer, roleBasis: entry.roleBasis, sha256: entry.sha256, canonical: entry.canonical,
                 statistics: entry.statistics, valueGrid: entry.valueGrid, roundingEnergy: entry.roundingEnergy, scale: entry.scale,
-                sketch: sketch, lshKeys: keys))
+                experts: entry.experts, expertDigests: entry.expertDigests, sketch: sketch, lshKeys: keys))
         }
         var profiles: [NeuronProfileSet] = []
         for entry in document.profiles {

@@ -95,6 +95,13 @@ public struct TensorFingerprint: Sendable, Hashable {
     /// FP8, per-channel INT8): that tensor and the block one factor covers. Every other field
     /// describes the scaled values, except `sha256`, which covers the stored codes.
     public var scale: Scaling?
+    /// For a rank-3 stack of mixture-of-experts matrices (`ExpertLayout`): how many experts it
+    /// holds. Its sketch and LSH keys then describe the sum of the experts' matrices.
+    public var experts: Int?
+    /// For a stack of experts in a type without blocks (F32, F16, BF16, …): group digests over
+    /// its experts digested one by one as 2-D tensors (`ExpertLayout.groupDigest`), so the same
+    /// experts stored one tensor per expert are recognised as an exact copy.
+    public var expertDigests: ExpertDigests?
     /// The linear sketch: 64 × 64 (row-major) for matrices, 64 for vectors; empty if none.
     public var sketch: [Float]
     /// LSH keys of the sketch (canonical orientation; both orientations for square matrices).
@@ -112,6 +119,14 @@ public struct TensorFingerprint: Sendable, Hashable {
         public var transposed: Bool
     }
 
+    /// Group digests over the experts of a stack, in expert order.
+    public struct ExpertDigests: Sendable, Hashable, Codable {
+        /// Over each expert's raw digest (its stored bytes).
+        public var raw: SHA256Digest
+        /// Over each expert's canonical digest.
+        public var canonical: SHA256Digest
+    }
+
     /// How a weight's codes are scaled to its values.
     public struct Scaling: Sendable, Hashable, Codable {
         /// The companion tensor holding the factors.
@@ -125,8 +140,8 @@ public struct TensorFingerprint: Sendable, Hashable {
     /// Whether this tensor carries a sketch.
     public var hasSketch: Bool { !sketch.isEmpty }
 
-    /// The 2-D view used by the sketch.
-    public var matrixView: (rows: Int, cols: Int)? { SketchGeometry.matrixView(shape) }
+    /// The 2-D view used by the sketch (one expert's matrix for a stack of experts).
+    public var matrixView: (rows: Int, cols: Int)? { SketchGeometry.matrixView(shape, experts: experts) }
 }
 
 /// Neuron profiles of one layer's paired matrices (e.g. MLP up/down, attention V/O, Q/K).

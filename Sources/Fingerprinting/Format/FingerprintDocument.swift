@@ -17,6 +17,8 @@ struct FingerprintDocument: Codable {
         var valueGrid: String?
         var roundingEnergy: Double?
         var scale: TensorFingerprint.Scaling?
+        var experts: Int?
+        var expertDigests: TensorFingerprint.ExpertDigests?
         var sketch: String?
         var lshKeys: [String]
     }

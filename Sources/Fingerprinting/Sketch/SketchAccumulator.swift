@@ -2,8 +2,11 @@
 ///
 /// Each row's contribution is summed per column bucket in `Float` (64 lanes as eight
 /// `SIMD8<Float>`), then added to the `Double` sketch with the row's sign. The order of
-/// operations depends only on element indices, never on chunking.
+/// operations depends only on element indices, never on chunking. Values past the last row
+/// start again at row 0: a stack of matrices (the experts of an MoE layer) accumulates the
+/// sum of their sketches.
 struct SketchAccumulator {
+    private let rows: Int
     private let cols: Int
     private let signs: UnsafeBufferPointer<Float>
     private var row = [SIMD8<Float>](repeating: SIMD8(), count: 8)
@@ -13,6 +16,7 @@ struct SketchAccumulator {
     /// `signs` must cover `max(rows, cols)` indices and outlive the accumulator.
     init(rows: Int, cols: Int, signs: UnsafeBufferPointer<Float>) {
         precondition(signs.count >= max(rows, cols))
+        self.rows = rows
         self.cols = cols
         self.signs = signs
     }
@@ -27,7 +31,7 @@ struct SketchAccumulator {
             position += length
             values += length
             remaining -= length
-            if position % cols == 0 { finishRow(position / cols - 1) }
+            if position % cols == 0 { finishRow((position / cols - 1) % rows) }
         }
     }
 

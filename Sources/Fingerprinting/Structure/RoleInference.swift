@@ -63,6 +63,8 @@ public struct RoleInference: Sendable {
         if has("lm_head") || has("embed_out") || has("cls.predictions.decoder") || (parts.first == "output" && parts.count == 2) {
             return .outputHead
         }
+        // MoE routers: `…block_sparse_moe.gate`, `…mlp.gate`, llama.cpp's `ffn_gate_inp`, `…router`.
+        if has("gate_inp") || part("router") || part("gate") { return .mlpRouter }
         if has("qkv") || has("query_key_value") || part("c_attn") || has("wqkv") { return .attentionQKV }
         if has("gate_up") { return .mlpGateUp }
         if has("q_proj") || part("query") || part("wq") || has("attn_q") || part("to_q") || part("q") { return .attentionQuery }
@@ -151,7 +153,9 @@ public struct RoleInference: Sendable {
         let layers = zip(tensors, assignments).compactMap { $1.role.isWeightMatrix ? $1.layer : nil }
         var intermediateCounts: [Int: Int] = [:]
         for (tensor, assignment) in zip(tensors, assignments) where [.mlpUp, .mlpGate, .mlpDown].contains(assignment.role) {
-            if let other = tensor.shape.first(where: { $0 != hidden }) { intermediateCounts[other, default: 0] += 1 }
+            // One expert's matrix for a stack of experts.
+            let shape = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape) != nil ? Array(tensor.shape.dropFirst()) : tensor.shape
+            if let other = shape.first(where: { $0 != hidden }) { intermediateCounts[other, default: 0] += 1 }
         }
         let embeddingIndex = assignments.firstIndex { $0.role == .tokenEmbedding }
         let headIndex = assignments.firstIndex { $0.role == .outputHead }

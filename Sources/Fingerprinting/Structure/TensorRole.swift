@@ -14,6 +14,8 @@ public enum TensorRole: String, Sendable, Codable, CaseIterable, Comparable {
     case mlpUp = "mlp.up"
     case mlpGateUp = "mlp.gate-up"
     case mlpDown = "mlp.down"
+    /// The router of a mixture-of-experts layer (experts × hidden): scores each expert per token.
+    case mlpRouter = "mlp.router"
     case norm
     case bias
     case outputHead = "head"
@@ -28,7 +30,7 @@ public enum TensorRole: String, Sendable, Codable, CaseIterable, Comparable {
     public var isWeightMatrix: Bool {
         switch self {
         case .tokenEmbedding, .positionEmbedding, .attentionQuery, .attentionKey, .attentionValue, .attentionQKV,
-             .attentionOutput, .attentionUnknown, .mlpGate, .mlpUp, .mlpGateUp, .mlpDown, .outputHead, .other:
+             .attentionOutput, .attentionUnknown, .mlpGate, .mlpUp, .mlpGateUp, .mlpDown, .mlpRouter, .outputHead, .other:
             true
         case .tokenTypeEmbedding, .norm, .bias, .buffer, .quantizationScale:
             false

@@ -49,7 +49,7 @@ public enum LineageAnalysis {
         // Exact copies (same tensors or same canonical values) need no lineage analysis; lossy
         // re-encodings (dtype rounding, quantization) do: a base can be as close as the release.
         let isExact = { (result: Comparison) in
-            result.verdict.kind == .identical || (result.verdict.kind == .reEncoded && (result.exact.canonicalRootEqual || result.exact.rawRootEqual))
+            result.verdict.kind == .identical || (result.verdict.kind == .reEncoded && (result.exact.sameValues || result.exact.rawRootEqual))
         }
         if let first = flagged.first(where: { isExact($0.result) }) {
             let others = flagged.dropFirst().map { Attribution.Relation(

@@ -75,6 +75,9 @@ public struct RoundingCheck: Codable, Sendable, Hashable {
 }
 
 public struct ExactEvidence: Codable, Sendable, Hashable {
+    /// Every tensor holds the reference's values (canonical roots equal, directly or expert by expert).
+    public var sameValues: Bool { canonicalRootEqual || expertRootEqual }
+
     public var suspectFiles: Int
     public var identicalFiles: Int
     public var suspectTensors: Int
@@ -82,6 +85,10 @@ public struct ExactEvidence: Codable, Sendable, Hashable {
     public var sharedCanonicalTensors: Int
     public var rawRootEqual: Bool
     public var canonicalRootEqual: Bool
+    /// The canonical roots are equal once experts are compared one by one: one side stacks a
+    /// mixture-of-experts layer's experts in one tensor, the other stores one tensor per
+    /// expert, and the values are the same (`ExpertLayout`).
+    public var expertRootEqual: Bool
     /// Fraction of suspect weight parameters whose canonical digest occurs in the reference.
     public var canonicalCoverage: Double
 }

@@ -1,5 +1,7 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
+import ProvenanceCrypto
 
 /// Compares a suspect fingerprint with one reference fingerprint.
 public enum PairComparison {
@@ -16,8 +18,9 @@ public enum PairComparison {
         let logTensorThreshold = log(options.tensorThreshold)
 
         // Per-tensor matches.
-        let referenceRaw = Set(reference.tensors.map(\.sha256.hex))
-        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256.hex))
+        // Expert groups have digests of their own (over their members').
+        let referenceRaw = Set(reference.tensors.map(\.sha256.hex) + referenceEvidence.map(\.rawDigest))
+        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256.hex) + referenceEvidence.map(\.canonicalDigest))
         var tensorMatches: [TensorMatch] = []
         var tensorLogPs: [Double] = []
         for (index, s) in suspectEvidence.enumerated() {
@@ -55,7 +58,8 @@ public enum PairComparison {
         let verdict = VerdictRules.decide(
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
             layers: layers, alignment: alignmentSummary, combinedLogP: combined,
-            rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches), options: options,
+            rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence,
+                                     referenceEvidence: referenceEvidence, matches: tensorMatches), options: options,
             referenceLabel: referenceIdentity.label)
         return Comparison(
             suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,
@@ -67,6 +71,29 @@ public enum PairComparison {
             method: MethodInfo(tool: Fingerprinter.toolName, toolVersion: Fingerprinter.toolVersion,
                                fingerprintFormat: FingerprintFormat.version, seed: suspect.header.seed,
                                threshold: options.threshold, tensorThreshold: options.tensorThreshold, command: options.command))
+    }
+
+    /// The canonical digests a root is taken over (scale factors left out, as in `RootDigest`),
+    /// sorted, with every mixture-of-experts layer's experts as one group digest: a stack's
+    /// `expertDigests`, or the group digest of per-expert tensors in expert order.
+    static func expertCanonicalDigests(_ fingerprint: Fingerprint) -> [SHA256Digest] {
+        var digests: [SHA256Digest] = []
+        var groups: [String: [(expert: Int, digest: SHA256Digest)]] = [:]
+        for tensor in fingerprint.tensors where tensor.role != .quantizationScale {
+            if let stack = tensor.expertDigests {
+                digests.append(stack.canonical)
+            } else if tensor.shape.count == 2, let group = ExpertLayout.groupName(name: tensor.name),
+                      let expert = ExpertLayout.expertIndex(name: tensor.name) {
+                groups["\(group) \(tensor.shape)", default: []].append((expert, tensor.canonical.sha256))
+            } else {
+                digests.append(tensor.canonical.sha256)
+            }
+        }
+        for members in groups.values {
+            let ordered = members.sorted { $0.expert < $1.expert }.map(\.digest)
+            digests.append(ordered.count >= 2 ? ExpertLayout.groupDigest(ordered) : ordered[0])
+        }
+        return digests.sorted()
     }
 
     static func exactEvidence(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) -> ExactEvidence {
@@ -87,6 +114,8 @@ public enum PairComparison {
             sharedCanonicalTensors: informative.filter { referenceCanonical.contains($0.canonical.sha256) }.count,
             rawRootEqual: suspect.roots.raw == reference.roots.raw,
             canonicalRootEqual: suspect.roots.canonical == reference.roots.canonical,
+            expertRootEqual: suspect.roots.canonical != reference.roots.canonical
+                && expertCanonicalDigests(suspect) == expertCanonicalDigests(reference),
             canonicalCoverage: Double(canonicalParameters) / Double(totalParameters))
     }
 }

@@ -32,11 +32,13 @@ struct RoundingBudget: Sendable, Equatable {
 
     /// The budget of the significant matches, or `nil` when a matched matrix is stored in a type
     /// with no rounding estimate or nothing rounds at all.
-    init?(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) {
-        let referenceTensors = Dictionary(reference.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    init?(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], referenceEvidence: [EvidenceTensor], matches: [TensorMatch]) {
+        // Evidence by name: a tensor, or the members of an expert group.
+        let referenceMembers = Dictionary(referenceEvidence.map { ($0.name, $0.members.map { reference.tensors[$0] }) },
+                                          uniquingKeysWith: { first, _ in first })
         for (tensor, match) in zip(evidence, matches) where match.significant {
-            let stored = suspect.tensors[tensor.index]
-            let referenceTensor = match.referenceTensor.flatMap { referenceTensors[$0] }
+            let stored = tensor.members.map { suspect.tensors[$0] }
+            let referenceTensor = match.referenceTensor.flatMap { referenceMembers[$0] }
             let energy = SketchMath.dot(tensor.sketch, tensor.sketch)
             let cosineSquared = min(1, match.cosine * match.cosine)
             let alignedEnergy = energy * cosineSquared
@@ -44,13 +46,15 @@ struct RoundingBudget: Sendable, Equatable {
             aligned += alignedEnergy
             // The suspect's own rounding; a floating-point grid the reference's values already lie on
             // rounded nothing (scaled grids differ with their factors, so they never count as the same).
-            let sameFloatGrid = referenceTensor.map {
-                !VerdictRules.isGGMLQuantized($0.dtype) && $0.scale == nil && stored.scale == nil
-                    && VerdictRules.effectiveType($0) == VerdictRules.effectiveType(stored)
+            let sameFloatGrid = referenceTensor.map { theirs in
+                !theirs.contains { VerdictRules.isGGMLQuantized($0.dtype) || $0.scale != nil } && !stored.contains { $0.scale != nil }
+                    && Set((theirs + stored).map(VerdictRules.effectiveType)).count == 1
             } ?? false
             guard let own = sameFloatGrid ? Rounding.none : Self.rounding(of: stored) else { return nil }
             // A quantized reference (a release published as GGUF or as scaled FP8) was rounded from the same original too.
-            let theirs = referenceTensor.flatMap { VerdictRules.isGGMLQuantized($0.dtype) || $0.scale != nil ? Self.rounding(of: $0) : Rounding.none } ?? Rounding.none
+            let theirs = referenceTensor.flatMap { theirs in
+                theirs.contains { VerdictRules.isGGMLQuantized($0.dtype) || $0.scale != nil } ? Self.rounding(of: theirs) : Rounding.none
+            } ?? Rounding.none
             for part in [own, theirs] {
                 expected += part.q * alignedEnergy
                 allowed += part.margin * part.q * alignedEnergy
@@ -70,11 +74,24 @@ struct RoundingBudget: Sendable, Equatable {
 
     /// The rounding a tensor's storage implies: from its block scales when recorded, else the
     /// typical error of its type; `nil` for a type with no estimate.
-    static func rounding(of tensor: TensorFingerprint) -> Rounding? {
-        if let energy = tensor.roundingEnergy, let sumSquares = tensor.statistics?.sumSquares {
-            return Rounding(q: sumSquares > energy ? energy / (sumSquares - energy) : 1, margin: margin(measured: tensor.dtype), fromBlockScales: true)
+    ///
+    /// For an expert group (several tensors standing for one piece of evidence) the energies add
+    /// up: the experts' rounding errors are independent. A group of mixed storage has no estimate.
+    static func rounding(of tensors: [TensorFingerprint]) -> Rounding? {
+        guard let first = tensors.first else { return nil }
+        var energy = 0.0, sumSquares = 0.0, measured = 0
+        for tensor in tensors {
+            guard let own = tensor.roundingEnergy, let statistics = tensor.statistics else { continue }
+            energy += own
+            sumSquares += statistics.sumSquares
+            measured += 1
         }
-        let type = VerdictRules.effectiveType(tensor)
+        if measured == tensors.count {
+            let margin = tensors.map { Self.margin(measured: $0.dtype) }.max() ?? 1.35
+            return Rounding(q: sumSquares > energy ? energy / (sumSquares - energy) : 1, margin: margin, fromBlockScales: true)
+        }
+        let type = VerdictRules.effectiveType(first)
+        guard tensors.allSatisfy({ VerdictRules.effectiveType($0) == type && $0.roundingEnergy == nil }) else { return nil }
         if type == "F32" || type == "F64" { return Rounding.none }
         guard let error = VerdictRules.expectedRoundingError(type) else { return nil }
         return Rounding(q: error * error, margin: typicalMargin, fromBlockScales: false)

@@ -95,6 +95,7 @@ enum VerdictRules {
         }
         if exact.rawRootEqual { evidence.append("Every tensor is byte-identical to the reference (same name-free tensor root).") }
         else if exact.canonicalRootEqual { evidence.append("Every tensor holds the same values as the reference after canonical re-encoding (same canonical root).") }
+        else if exact.expertRootEqual { evidence.append("Every tensor holds the same values as the reference once experts are compared one by one (one side stacks each layer's experts in one tensor).") }
         else if exact.sharedCanonicalTensors > 0 {
             evidence.append("\(exact.sharedCanonicalTensors) of \(exact.suspectTensors) tensors have the same values as a reference tensor (\(exact.sharedRawTensors) byte-identical).")
         }
@@ -152,6 +153,9 @@ enum VerdictRules {
         }
         if exact.canonicalRootEqual || (exact.rawRootEqual && !sameNames) {
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (renamed, re-sharded, transposed or converted losslessly).")
+        }
+        if exact.expertRootEqual {
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (experts stacked or split per tensor\(sameNames ? "" : ", renamed")).")
         }
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")

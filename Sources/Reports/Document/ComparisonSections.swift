@@ -69,6 +69,9 @@ struct ComparisonSections {
         rows.append([["Same values re-encoded (canonical digest)"], of(exact.sharedCanonicalTensors, exact.suspectTensors, "suspect tensors")])
         rows.append([["Raw tensor root"], equal(exact.rawRootEqual)])
         rows.append([["Canonical tensor root"], equal(exact.canonicalRootEqual)])
+        if exact.expertRootEqual {
+            rows.append([["Canonical root, experts compared one by one"], equal(true)])
+        }
         rows.append([["Weight parameters with an exact canonical match"], [.text(ReportNumbers.percent(exact.canonicalCoverage))]])
         let table = Table(columns: [.init(title: "Check"), .init(title: "Result")], rows: rows)
         return Section(id: idPrefix + "exact", title: ["Exact matches"], blocks: [

@@ -90,7 +90,7 @@ public enum TerminalSummary {
 
     static func headline(_ comparison: Comparison) -> String {
         if comparison.exact.identicalFiles > 0 { return "\(comparison.exact.identicalFiles) identical file(s)" }
-        if comparison.exact.canonicalRootEqual { return "same weights after canonicalisation" }
+        if comparison.exact.sameValues { return "same weights after canonicalisation" }
         if !comparison.alignment.permutedLayers.isEmpty { return "neuron profiles match; \(comparison.alignment.permutedLayers.count) layers permuted" }
         let matched = comparison.tensors.filter(\.significant).count
         if matched > 0 { return "\(matched)/\(comparison.tensors.count) matrices match by sketch" }

@@ -53,7 +53,7 @@ enum RegistryMatching {
         for fingerprint: Fingerprint, after result: ScanResult, known: [Matcher.Reference], in registry: Registry, limit: Int
     ) throws -> [Matcher.Reference] {
         guard let nearest = result.candidates.first(where: { $0.verdict.isFlagged }),
-              nearest.verdict.kind != .identical, !(nearest.exact.canonicalRootEqual || nearest.exact.rawRootEqual),
+              nearest.verdict.kind != .identical, !(nearest.exact.sameValues || nearest.exact.rawRootEqual),
               let reference = known.first(where: { $0.identity.label == nearest.reference.label }),
               let query = ResidualQuery.fingerprint(suspect: fingerprint, explainedBy: reference.fingerprint, comparison: nearest)
         else { return [] }

@@ -194,7 +194,7 @@ enum ResultFixtures {
         return Comparison(
             suspect: suspect, reference: reference, verdict: verdict,
             exact: ExactEvidence(suspectFiles: 2, identicalFiles: 1, suspectTensors: 30, sharedRawTensors: 0, sharedCanonicalTensors: 1,
-                                 rawRootEqual: false, canonicalRootEqual: false, canonicalCoverage: 0.0195),
+                                 rawRootEqual: false, canonicalRootEqual: false, expertRootEqual: false, canonicalCoverage: 0.0195),
             tensors: tensors, layers: layers, profiles: profiles, heatmaps: heatmaps, curves: curves, alignment: alignment,
             method: method(names))
     }

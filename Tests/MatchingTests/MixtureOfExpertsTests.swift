@@ -1,0 +1,137 @@
+import ModelFixtures
+import Checkpoints
+import Fingerprinting
+import Foundation
+import Matching
+import SyntheticModels
+import Testing
+
+/// Mixture-of-experts releases: copies that stack or renumber the experts, or circulate as GGUF
+/// (where `convert_hf_to_gguf.py` stacks every layer's experts into `ffn_*_exps` tensors).
+@Suite("Mixture-of-experts copies are attributed whatever the expert layout")
+struct MixtureOfExpertsTests {
+    static let experts = 4
+    static let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 256, layerCount: 2, headCount: 4)
+    static let base = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 800), experts: experts, seed: 801)
+    static let release = SimulatedTraining.fineTune(base, seed: 802, strength: 0.05)
+    static let sibling = SimulatedTraining.fineTune(base, seed: 803, strength: 0.05)
+    static let independent = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 850), experts: experts, seed: 851)
+    static let registry: [(label: String, fingerprint: Fingerprint)] = [
+        ("base@1", try! Fixtures.fingerprint(base)),
+        ("release@1", try! Fixtures.fingerprint(release)),
+        ("independent@1", try! Fixtures.fingerprint(independent)),
+    ]
+
+    /// The release's comparison in a scan, checked to cover every MoE layer's experts as matched evidence.
+    func expectExpertsMatched(_ scan: ScanResult, suspectGroups: Int = 2 * 3) throws {
+        let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
+        let groups = comparison.tensors.filter { $0.suspectTensor.contains("experts") || $0.suspectTensor.hasSuffix("_exps.weight") }
+        #expect(groups.count == suspectGroups, "\(groups.map(\.suspectTensor))")
+        #expect(groups.allSatisfy { $0.significant && $0.cosine > 0.99 }, "\(groups.map { ($0.suspectTensor, $0.referenceTensor ?? "-", $0.cosine) })")
+        // Each group matched the same layer and role of the release.
+        for group in groups {
+            #expect(group.suspectLayer == group.referenceLayer)
+            #expect(group.referenceTensor?.contains(".experts.*.") == true, "\(group.referenceTensor ?? "-")")
+        }
+    }
+
+    @Test("a copy with its experts stacked into rank-3 tensors (Llama 4 / gpt-oss layout) is the release, re-encoded")
+    func stackedCopy() throws {
+        let suspect = try Fixtures.fingerprint(Fixtures.stackExperts(Self.release, experts: Self.experts))
+        #expect(suspect.tensors.filter { $0.experts == Self.experts }.count == 6)
+        // Each stack carries digests over its experts one by one: the same as the release's expert groups.
+        #expect(suspect.tensors.filter { $0.experts != nil }.allSatisfy { $0.expertDigests != nil })
+        let scan = Scan.run(suspect, against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        try expectExpertsMatched(scan)
+        let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.tensors.filter { $0.suspectTensor.contains(".experts.") }.allSatisfy { $0.exact == "raw" })
+        // Renumbered experts are not the same group: the digests tell the order apart.
+        let renumbered = try Fixtures.fingerprint(Fixtures.stackExperts(TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5),
+                                                                        experts: Self.experts))
+        let groups = Scan.compare(renumbered, Self.registry[1].fingerprint).tensors.filter { $0.suspectTensor.contains(".experts.") }
+        #expect(groups.count == 6 && groups.allSatisfy { $0.exact == nil && $0.significant })
+    }
+
+    @Test("a lossless BF16 GGUF (experts stacked) is the release re-encoded, expert for expert")
+    func losslessGGUF() throws {
+        let directory = Fixtures.temporaryDirectory("moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let release = Fixtures.bf16Exact(Self.release)
+        let registered = try Fixtures.fingerprint(release, layout: .init(dtype: .bf16))
+        let reader = try CheckpointReader(path: try Fixtures.write(release, to: directory, layout: .init(dtype: .bf16)))
+        let path = directory + "/release-BF16.gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: .bf16, otherType: .f32, architecture: "llama", headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+        let suspect = try Fingerprinter.fingerprint(path: path)
+        #expect(suspect.tensors.filter { $0.experts != nil }.count == 6)
+        let comparison = Scan.compare(suspect, registered)
+        #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+        let groups = comparison.tensors.filter { $0.suspectTensor.hasSuffix("_exps.weight") }
+        #expect(groups.count == 6 && groups.allSatisfy { $0.exact == "raw" }, "\(groups.map { ($0.suspectTensor, $0.exact ?? "-") })")
+    }
+
+    @Test("a GGUF quantization (experts stacked in ffn_*_exps) is a quantized re-encoding of the release", arguments: [DType.q8_0, .q4_0])
+    func ggufCopy(type: DType) throws {
+        let directory = Fixtures.temporaryDirectory("moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let reader = try CheckpointReader(path: try Fixtures.write(Self.release, to: directory))
+        let path = directory + "/release-\(type.name).gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: type, otherType: .f32, architecture: "llama", headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+        let opened = try CheckpointReader(path: path)
+        let stacks = opened.checkpoint.tensors.filter { $0.name.hasSuffix("_exps.weight") }
+        #expect(stacks.map(\.name).sorted() == ["blk.0.ffn_down_exps.weight", "blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight",
+                                                "blk.1.ffn_down_exps.weight", "blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight"])
+        #expect(stacks.allSatisfy { $0.dtype == type && $0.shape.first == Self.experts })
+        let suspect = try Fingerprinter.fingerprint(opened)
+        let scan = Scan.run(suspect, against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("quantized to \(type.name)"), "\(scan.attribution.sentence)")
+        try expectExpertsMatched(scan)
+        // The stacks' rounding is measured from their block scales and predicts the deviation.
+        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
+        let rounding = try #require(verdict.rounding)
+        #expect(rounding.fromBlockScales)
+        #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.25, "\(rounding)")
+    }
+
+    @Test("renumbered experts (router rows permuted to match) are still the release")
+    func renumberedExperts() throws {
+        let permuted = TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5)
+        let moved = (0..<Self.experts).filter { expert in
+            let name = "model.layers.0.block_sparse_moe.experts.\(expert).w1.weight"
+            return permuted[name]!.values != Self.release[name]!.values
+        }
+        #expect(moved.count >= 2)
+        let scan = Scan.run(try Fixtures.fingerprint(permuted), against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict != .independent, "\(scan.attribution.sentence)")
+        try expectExpertsMatched(scan)
+    }
+
+    @Test("a 1 % noised copy is derived from the release; an exact copy shares every expert group's digest")
+    func noisedAndExact() throws {
+        let noised = Scan.run(try Fixtures.fingerprint(TestAttacks.noise(Self.release, relative: 0.01, seed: 9)), against: Self.registry)
+        #expect(noised.attribution.nearest == "release@1", "\(noised.attribution.sentence)")
+        #expect(noised.attribution.verdict == .derived, "\(noised.attribution.sentence)")
+        let exact = Scan.compare(try Fixtures.fingerprint(Self.release, layout: .init(dtype: .f32, shards: 2, reverseOrder: true)),
+                                 Self.registry[1].fingerprint)
+        let groups = exact.tensors.filter { $0.suspectTensor.contains(".experts.*.") }
+        #expect(groups.count == 6)
+        #expect(groups.allSatisfy { $0.exact != nil }, "\(groups.map { ($0.suspectTensor, $0.exact ?? "-") })")
+        #expect(exact.verdict.kind == .identical || exact.verdict.kind == .reEncoded, "\(exact.verdict.sentence)")
+    }
+
+    @Test("the honest sibling is attributed to the base, and an independent MoE is not flagged")
+    func siblingAndIndependent() throws {
+        let sibling = Scan.run(try Fixtures.fingerprint(Self.sibling), against: Self.registry)
+        #expect(sibling.attribution.nearest == "base@1", "\(sibling.attribution.sentence)")
+        let unrelated = Fixtures.mixtureOfExperts(ModelGenerator.generate(Self.spec, seed: 900), experts: Self.experts, seed: 901)
+        let scan = Scan.run(try Fixtures.fingerprint(unrelated), against: Self.registry)
+        #expect(scan.attribution.verdict == .independent, "\(scan.attribution.sentence)")
+        #expect(!scan.flagged)
+    }
+}
