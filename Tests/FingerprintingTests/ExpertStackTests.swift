@@ -14,45 +14,44 @@ struct ExpertStackTests {
                                                 layerCount: 2, headCount: 4), seed: 700),
         experts: experts, seed: 701)
 
-    @Test("names and shapes say which tensors are stacks and which experts are numbered")
-    func layoutFromNames() {
-        #expect(ExpertLayout.stackedExpertCount(name: "blk.3.ffn_up_exps.weight", shape: [8, 256, 128]) == 8)
-        #expect(ExpertLayout.stackedExpertCount(name: "model.layers.0.feed_forward.experts.down_proj", shape: [16, 512, 128]) == 16)
-        #expect(ExpertLayout.stackedExpertCount(name: "model.layers.0.mlp.experts.3.up_proj.weight", shape: [8, 256, 128]) == nil)
-        #expect(ExpertLayout.stackedExpertCount(name: "blk.3.ffn_up_exps.weight", shape: [256, 128]) == nil)
-        #expect(ExpertLayout.stackedExpertCount(name: "encoder.conv.weight", shape: [8, 256, 128]) == nil)
-        #expect(ExpertLayout.expertIndex(name: "model.layers.2.block_sparse_moe.experts.11.w1.weight") == 11)
-        #expect(ExpertLayout.expertIndex(name: "blk.2.ffn_gate.5.weight") == 5)
-        #expect(ExpertLayout.expertIndex(name: "model.layers.2.mlp.up_proj.weight") == nil)
-        #expect(ExpertLayout.groupName(name: "model.layers.2.mlp.experts.11.up_proj.weight") == "model.layers.2.mlp.experts.*.up_proj.weight")
-        #expect(ExpertLayout.groupName(name: "blk.2.ffn_gate.2.weight") == "blk.2.ffn_gate.*.weight")
-        #expect(ExpertLayout.stackName(forGroup: "blk.2.ffn_gate.*.weight") == "blk.2.ffn_gate_exps.weight")
-        #expect(ExpertLayout.stackName(forGroup: "model.layers.2.mlp.experts.*.up_proj.weight") == "model.layers.2.mlp.experts.up_proj.weight")
-    }
-
-    @Test("a stack's sketch is the sum of its experts' sketches; routers and sizes are recognised")
+    @Test("a stack's sketch and a group of per-expert tensors both hold the sum of the experts' sketches; routers and sizes are recognised")
     func stackSketchIsTheSum() throws {
         let perExpert = try Fixtures.fingerprint(Self.model)
         let stacked = try Fixtures.fingerprint(Fixtures.stackExperts(Self.model, experts: Self.experts))
         let stacks = stacked.tensors.filter { $0.experts != nil }
         #expect(stacks.count == 2 * 3)
+        #expect(stacked.expertGroups.isEmpty)
+        #expect(perExpert.expertGroups.count == 2 * 3)
         for stack in stacks {
             #expect(stack.experts == Self.experts)
             #expect(stack.sketch.count == 64 * 64)
             #expect(!stack.lshKeys.isEmpty)
-            let members = (0..<Self.experts).map { expert in
-                perExpert.tensors.first { $0.name == stack.name.replacingOccurrences(of: ".experts.", with: ".experts.\(expert).") }!
-            }
-            #expect(members.allSatisfy { $0.experts == nil && $0.role == stack.role && $0.layer == stack.layer })
+            // The definition (SketchTests.referenceSketch) summed over the experts.
+            let (rows, cols) = (stack.shape[1], stack.shape[2])
             var sum = [Double](repeating: 0, count: 64 * 64)
-            for member in members { for cell in sum.indices { sum[cell] += Double(member.sketch[cell]) } }
+            for expert in 0..<Self.experts {
+                let values = Self.model[stack.name.replacingOccurrences(of: ".experts.", with: ".experts.\(expert).")]!.values
+                for (cell, value) in SketchTests.referenceSketch(values, rows: rows, cols: cols).enumerated() { sum[cell] += value }
+            }
             let scale = sum.map(abs).max()!
             for cell in sum.indices {
                 #expect(abs(Double(stack.sketch[cell]) - sum[cell]) <= 1e-5 * scale, "\(stack.name) cell \(cell)")
             }
+            // The per-expert checkpoint's group holds the same sum; its members keep no sketch of their own.
+            let groupName = stack.name.replacingOccurrences(of: ".experts.", with: ".experts.*.")
+            let group = try #require(perExpert.expertGroups.first { $0.name == groupName })
+            #expect(group.members.map { perExpert.tensors[$0].name }
+                        == (0..<Self.experts).map { stack.name.replacingOccurrences(of: ".experts.", with: ".experts.\($0).") })
+            #expect(group.members.allSatisfy { perExpert.tensors[$0].sketch.isEmpty && perExpert.tensors[$0].lshKeys.isEmpty })
+            for cell in sum.indices {
+                #expect(abs(Double(group.sketch[cell]) - sum[cell]) <= 1e-5 * scale, "\(group.name) cell \(cell)")
+            }
+            // Their LSH keys agree (sign bits of projections of nearly equal sketches).
+            #expect(Set(group.lshKeys).intersection(stack.lshKeys).count >= group.lshKeys.count * 3 / 4)
             // The statistics cover every expert.
-            #expect(stack.statistics?.count == members.reduce(0) { $0 + $1.statistics!.count })
+            #expect(stack.statistics?.count == group.members.reduce(0) { $0 + perExpert.tensors[$1].statistics!.count })
         }
+        #expect(Set(perExpert.expertGroups.flatMap(\.lshKeys)).isSubset(of: Set(perExpert.indexKeys.map(\.value))))
         for fingerprint in [perExpert, stacked] {
             #expect(fingerprint.structure.intermediateSize == 256)
             let routers = fingerprint.tensors.filter { $0.role == .mlpRouter }
@@ -65,6 +64,8 @@ struct ExpertStackTests {
         let reread = try Fingerprint.read(from: path).fingerprint
         #expect(reread.tensors.map(\.experts) == stacked.tensors.map(\.experts))
         #expect(reread.tensors.map(\.sketch) == stacked.tensors.map(\.sketch))
+        try perExpert.write(to: path)
+        #expect(try Fingerprint.read(from: path).fingerprint.expertGroups == perExpert.expertGroups)
         let down = try #require(reread.tensors.first { $0.name == "model.layers.1.block_sparse_moe.experts.w2.weight" })
         #expect(down.matrixView! == (128, 256))
     }
@@ -92,6 +93,26 @@ struct ExpertStackTests {
             _ = try Fingerprint.decode(bytes, name: "bad.fingerprint")
         } throws: { error in
             "\(error)".contains(stacked.tensors[index].name) && "\(error)".contains("3 stacked experts")
+        }
+    }
+
+    @Test("a file whose expert groups do not list distinct sketchless matrices of one shape is rejected")
+    func badExpertGroups() throws {
+        let perExpert = try Fixtures.fingerprint(Self.model)
+        var repeated = perExpert
+        repeated.expertGroups[0].members = [repeated.expertGroups[0].members[0], repeated.expertGroups[0].members[0]]
+        var sketched = perExpert
+        sketched.tensors[sketched.expertGroups[1].members[1]].sketch = perExpert.expertGroups[1].sketch
+        var mixed = perExpert
+        mixed.expertGroups[2].members[1] = mixed.expertGroups[0].members[0]
+        for (fingerprint, message) in [(repeated, "does not list two or more distinct tensors"),
+                                       (sketched, "without sketches of their own"), (mixed, "without sketches of their own")] {
+            let bytes = try fingerprint.encoded()
+            #expect {
+                _ = try Fingerprint.decode(bytes, name: "bad.fingerprint")
+            } throws: { error in
+                "\(error)".contains(message) && "\(error)".contains("bad.fingerprint")
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 import Fingerprinting
 import Foundation
 import GRDB
+import ModelFixtures
 @testable import Registry
+import SyntheticModels
 import Testing
 
 @Suite("Candidate look-up")
@@ -102,5 +104,25 @@ struct CandidateTests {
             #expect(plan.contains("SEARCH") && plan.contains("USING"), "\(name): \(plan)")
             #expect(!plan.contains("SCAN"), "\(name): \(plan)")
         }
+    }
+
+    @Test("A copy with its experts stacked (noised, so nothing is exact) finds the per-expert release through its stacks' keys too")
+    func stackedExperts() throws {
+        let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 256, layerCount: 2, headCount: 4)
+        let release = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 60), experts: 4, seed: 61)
+        let registry = try Self.populated()
+        let registered = try Fixtures.fingerprint(release)
+        #expect(registered.expertGroups.count == 6)
+        _ = try registry.register(fingerprint: registered, metadata: RegistryFixtures.metadata("moe"))
+        let copy = try Fixtures.fingerprint(Fixtures.stackExperts(TestAttacks.noise(release, relative: 0.01, seed: 3), experts: 4))
+        let candidates = try registry.candidates(for: copy)
+        #expect(candidates.map(\.release.name) == ["moe"])
+        let top = try #require(candidates.first)
+        #expect(!top.hasExactShares)
+        // The stacks' keys are among the release's: its groups' keys, taken from the same summed sketches.
+        let stackKeys = Set(copy.tensors.filter { $0.experts != nil }.flatMap(\.lshKeys))
+        let releaseKeys = Set(registered.indexKeys.map(\.value))
+        #expect(!stackKeys.isEmpty && stackKeys.intersection(releaseKeys).count >= stackKeys.count / 2)
+        #expect(top.sketchKeyVotes >= stackKeys.intersection(releaseKeys).count)
     }
 }

@@ -118,7 +118,7 @@ public enum Fingerprinter {
         let results = tensorResults.withLock { $0 }
         let digests = fileDigests.withLock { $0 }
         return assemble(checkpoint: checkpoint, roles: roles, results: results, fileDigests: digests,
-                        plan: plan, basis: basis, seed: seed)
+                        plan: plan, basis: basis, signs: signs, seed: seed)
     }
 
     // MARK: - Probe
@@ -157,7 +157,7 @@ public enum Fingerprinter {
 
     private static func assemble(
         checkpoint: Checkpoint, roles: RoleInference, results: [Int: TensorResult], fileDigests: [Int: SHA256Digest],
-        plan: ProfilePlan, basis: ProbeBasis?, seed: PublicSeed
+        plan: ProfilePlan, basis: ProbeBasis?, signs: SignTable, seed: PublicSeed
     ) -> Fingerprint {
         var tensors: [TensorFingerprint] = []
         for (index, tensor) in checkpoint.tensors.enumerated() {
@@ -172,6 +172,7 @@ public enum Fingerprinter {
                 experts: ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape), expertDigests: result.expertDigests,
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }
+        let expertGroups = ExpertGrouping.fold(&tensors, signs: signs, seed: seed)
         var structure = roles.structure
         if let embedding = structure.embeddingTensor, let head = tensors.first(where: { $0.role == .outputHead }),
            let embeddingPrint = tensors.first(where: { $0.name == embedding }), head.canonical.sha256 == embeddingPrint.canonical.sha256 {
@@ -199,7 +200,7 @@ public enum Fingerprinter {
         }
 
         let probe = Fingerprint.Probe(kind: basis?.kind ?? .random, tokenIDs: basis?.tokenIDs ?? [], gram: basis?.gram ?? [])
-        var keys = Set(tensors.flatMap { $0.lshKeys.map { IndexKey(kind: "sketch", value: $0) } })
+        var keys = Set((tensors.map(\.lshKeys) + expertGroups.map(\.lshKeys)).joined().map { IndexKey(kind: "sketch", value: $0) })
         if basis?.kind == .embedding {
             keys.formUnion(LocalitySensitiveKeys.probeKeys(gram: probe.gram, seed: seed).map { IndexKey(kind: "probe", value: $0) })
         }
@@ -216,7 +217,7 @@ public enum Fingerprinter {
             repository: checkpoint.huggingFaceRepository, revision: checkpoint.huggingFaceRevision)
         let roots = RootDigest.roots(of: tensors)
         return Fingerprint(header: header, source: source, structure: structure, roots: roots, tensors: tensors,
-                           probe: probe, profiles: profiles, indexKeys: keys.sorted())
+                           probe: probe, profiles: profiles, indexKeys: keys.sorted(), expertGroups: expertGroups)
     }
 }
 

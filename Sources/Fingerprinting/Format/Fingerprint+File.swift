@@ -49,6 +49,12 @@ extension Fingerprint {
                 neuronCount: profile.neuronCount, selectedCount: count,
                 input: base + ".input", paired: base + ".paired", selected: base + ".selected"))
         }
+        var documentGroups: [FingerprintDocument.ExpertGroup] = []
+        for (index, group) in expertGroups.enumerated() {
+            let name = "expert-group." + Self.padded(index)
+            arrays.append(.init(name: name, shape: [SketchGeometry.side, SketchGeometry.side], values: group.sketch, as: .f32))
+            documentGroups.append(.init(name: group.name, members: group.members, sketch: name, lshKeys: group.lshKeys.map(hex64)))
+        }
         var gramName: String?
         if !probe.gram.isEmpty {
             gramName = "probe.gram"
@@ -57,7 +63,8 @@ extension Fingerprint {
         let document = FingerprintDocument(
             header: header, source: source, structure: structure, roots: roots, tensors: documentTensors,
             probe: .init(kind: probe.kind, tokenIDs: probe.tokenIDs, gram: gramName), profiles: documentProfiles,
-            indexKeys: indexKeys.map { .init(kind: $0.kind, value: hex64($0.value)) })
+            indexKeys: indexKeys.map { .init(kind: $0.kind, value: hex64($0.value)) },
+            expertGroups: documentGroups.isEmpty ? nil : documentGroups)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(document), as: UTF8.self)
@@ -162,6 +169,26 @@ extension Fingerprint {
                 kind: entry.kind, layer: entry.layer, inputTensor: entry.inputTensor, pairedTensor: entry.pairedTensor,
                 neuronCount: entry.neuronCount, selected: selected, inputProfiles: input, pairedProfiles: paired))
         }
+        var expertGroups: [ExpertGroupFingerprint] = []
+        for entry in document.expertGroups ?? [] {
+            guard entry.members.count >= 2, Set(entry.members).count == entry.members.count,
+                  entry.members.allSatisfy({ $0 >= 0 && $0 < tensors.count }) else {
+                throw FingerprintFileError(file: path, reason: "expert group '\(entry.name)' does not list two or more distinct tensors of the file")
+            }
+            let shape = tensors[entry.members[0]].shape
+            guard shape.count == 2, entry.members.allSatisfy({ tensors[$0].shape == shape && tensors[$0].sketch.isEmpty }) else {
+                throw FingerprintFileError(file: path, reason: "expert group '\(entry.name)' has members that are not 2-D matrices of one shape without sketches of their own")
+            }
+            let sketch = try arrays.floats(entry.sketch, shapes: [[SketchGeometry.side, SketchGeometry.side]])
+            var keys: [UInt64] = []
+            for text in entry.lshKeys {
+                guard let key = UInt64(text, radix: 16) else {
+                    throw FingerprintFileError(file: path, reason: "expert group '\(entry.name)' has an LSH key '\(text)' that is not 16 hex digits")
+                }
+                keys.append(key)
+            }
+            expertGroups.append(ExpertGroupFingerprint(name: entry.name, members: entry.members, sketch: sketch, lshKeys: keys))
+        }
         let gram = try document.probe.gram.map { try arrays.floats($0, shapes: [[t, t]]) } ?? []
         var indexKeys: [IndexKey] = []
         for key in document.indexKeys {
@@ -173,7 +200,7 @@ extension Fingerprint {
         let fingerprint = Fingerprint(
             header: document.header, source: document.source, structure: document.structure, roots: document.roots,
             tensors: tensors, probe: .init(kind: document.probe.kind, tokenIDs: document.probe.tokenIDs, gram: gram),
-            profiles: profiles, indexKeys: indexKeys)
+            profiles: profiles, indexKeys: indexKeys, expertGroups: expertGroups)
         var extras = metadata
         for key in ["format", "format_version", "fingerprint"] { extras[key] = nil }
         return (fingerprint, extras)

@@ -22,6 +22,9 @@ public struct Fingerprint: Sendable {
     public var profiles: [NeuronProfileSet]
     /// Locality-sensitive keys for registry look-up.
     public var indexKeys: [IndexKey]
+    /// Mixture-of-experts layers stored one tensor per expert: the summed sketch of each
+    /// layer's experts of one role, which replaces the members' own sketches (§4b).
+    public var expertGroups: [ExpertGroupFingerprint] = []
 
     public struct Header: Sendable, Hashable, Codable {
         public var format: String
@@ -142,6 +145,20 @@ public struct TensorFingerprint: Sendable, Hashable {
 
     /// The 2-D view used by the sketch (one expert's matrix for a stack of experts).
     public var matrixView: (rows: Int, cols: Int)? { SketchGeometry.matrixView(shape, experts: experts) }
+}
+
+/// The experts of one mixture-of-experts layer and role, stored one tensor per expert
+/// (`ExpertLayout.groupName`): the sketch evidence of them all, the sum of their sketches.
+/// The members keep their digests and statistics but carry no sketch or LSH keys of their own.
+public struct ExpertGroupFingerprint: Sendable, Hashable {
+    /// The members' name with the expert index replaced by `*`.
+    public var name: String
+    /// Indices into `Fingerprint.tensors`, in expert order.
+    public var members: [Int]
+    /// Σ of the members' 64 × 64 sketches (summed in Double, in expert order).
+    public var sketch: [Float]
+    /// LSH keys of the summed sketch, centred by the sum of the members' means.
+    public var lshKeys: [UInt64]
 }
 
 /// Neuron profiles of one layer's paired matrices (e.g. MLP up/down, attention V/O, Q/K).

@@ -38,6 +38,12 @@ struct FingerprintDocument: Codable {
         var paired: String
         var selected: String
     }
+    struct ExpertGroup: Codable {
+        var name: String
+        var members: [Int]
+        var sketch: String
+        var lshKeys: [String]
+    }
     struct Key: Codable {
         var kind: String
         var value: String
@@ -51,6 +57,8 @@ struct FingerprintDocument: Codable {
     var probe: Probe
     var profiles: [Profile]
     var indexKeys: [Key]
+    /// Absent when the checkpoint has no per-expert tensors.
+    var expertGroups: [ExpertGroup]?
 }
 
 /// 16 lower-case hex digits for a 64-bit key.

@@ -29,6 +29,13 @@ struct EvidenceTensor: Sendable {
 
     static func collect(_ fingerprint: Fingerprint, signs: SignTable) -> [EvidenceTensor] {
         var evidence: [EvidenceTensor] = []
+        for group in fingerprint.expertGroups {
+            if let tensor = grouped(group.name, members: group.members, summedSketch: group.sketch, fingerprint, signs: signs) {
+                evidence.append(tensor)
+            }
+        }
+        // Per-expert tensors that still carry their own sketches (fingerprints written before
+        // expert groups) are grouped here the same way.
         var groups: [String: [Int]] = [:]
         var groupOrder: [String] = []
         for (index, tensor) in fingerprint.tensors.enumerated() {
@@ -47,29 +54,43 @@ struct EvidenceTensor: Sendable {
             let members = groups[key]!.sorted {
                 ExpertLayout.expertIndex(name: fingerprint.tensors[$0].name)! < ExpertLayout.expertIndex(name: fingerprint.tensors[$1].name)!
             }
-            let tensors = members.map { fingerprint.tensors[$0] }
-            let first = tensors[0]
             guard members.count >= 2 else {
-                evidence.append(single(members[0], first, signs: signs))
+                evidence.append(single(members[0], fingerprint.tensors[members[0]], signs: signs))
                 continue
             }
-            let (rows, cols) = first.matrixView!
-            var sketch = [Double](repeating: 0, count: 64 * 64)
-            var sumSquares = 0.0, parameters = 0
-            for tensor in tensors {
-                let stats = tensor.statistics!
-                let centred = SketchMath.centered(tensor.sketch, rows: rows, cols: cols, mean: stats.mean, signs: signs)
-                for cell in sketch.indices { sketch[cell] += Double(centred[cell]) }
-                sumSquares += stats.sumSquares
-                parameters += stats.count
+            var sum = [Double](repeating: 0, count: 64 * 64)
+            for member in members {
+                for cell in sum.indices { sum[cell] += Double(fingerprint.tensors[member].sketch[cell]) }
             }
-            evidence.append(EvidenceTensor(
-                members: members, name: ExpertLayout.groupName(name: first.name)!, role: first.role, layer: first.layer,
-                rows: rows, cols: cols, parameters: parameters, norm: sumSquares.squareRoot(), sketch: sketch.map { Float($0) },
-                rawDigest: ExpertLayout.groupDigest(tensors.map(\.sha256)).hex,
-                canonicalDigest: ExpertLayout.groupDigest(tensors.map(\.canonical.sha256)).hex))
+            let name = ExpertLayout.groupName(name: fingerprint.tensors[members[0]].name)!
+            if let tensor = grouped(name, members: members, summedSketch: sum.map { Float($0) }, fingerprint, signs: signs) {
+                evidence.append(tensor)
+            }
         }
         return evidence.sorted { $0.members[0] < $1.members[0] }
+    }
+
+    /// The evidence of an expert group: its summed sketch centred by the sum of the members'
+    /// means, its norm and size over every member, digests over the members' in expert order.
+    private static func grouped(
+        _ name: String, members: [Int], summedSketch: [Float], _ fingerprint: Fingerprint, signs: SignTable
+    ) -> EvidenceTensor? {
+        let tensors = members.map { fingerprint.tensors[$0] }
+        guard let first = tensors.first, first.role.isWeightMatrix, let (rows, cols) = first.matrixView,
+              rows >= 2, cols >= 2, rows * cols >= minimumElements, summedSketch.count == 64 * 64 else { return nil }
+        var meanSum = 0.0, sumSquares = 0.0, parameters = 0
+        for tensor in tensors {
+            guard let stats = tensor.statistics else { return nil }
+            meanSum += stats.mean
+            sumSquares += stats.sumSquares
+            parameters += stats.count
+        }
+        return EvidenceTensor(
+            members: members, name: name, role: first.role, layer: first.layer, rows: rows, cols: cols, parameters: parameters,
+            norm: sumSquares.squareRoot(),
+            sketch: SketchMath.centered(summedSketch, rows: rows, cols: cols, mean: meanSum, signs: signs),
+            rawDigest: ExpertLayout.groupDigest(tensors.map(\.sha256)).hex,
+            canonicalDigest: ExpertLayout.groupDigest(tensors.map(\.canonical.sha256)).hex)
     }
 
     private static func single(_ index: Int, _ tensor: TensorFingerprint, signs: SignTable) -> EvidenceTensor {

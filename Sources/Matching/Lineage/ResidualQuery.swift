@@ -36,6 +36,9 @@ public enum ResidualQuery {
         for index in query.tensors.indices {
             query.tensors[index].lshKeys = residualKeys[query.tensors[index].name] ?? []
         }
+        for index in query.expertGroups.indices {
+            query.expertGroups[index].lshKeys = residualKeys[query.expertGroups[index].name] ?? []
+        }
         query.indexKeys = Set(residualKeys.values.joined().map { IndexKey(kind: "sketch", value: $0) }).sorted()
         return query
     }

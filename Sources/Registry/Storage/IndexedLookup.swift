@@ -107,10 +107,13 @@ struct IndexedLookup {
     /// Poisson(λ) with λ = Σ n² / 2¹⁶ over the query's cells (≈ 0.15 for all-MiniLM-L6-v2).
     func chanceVoteThreshold(releaseCount: Int, falseAlarms: Double = 0.05) -> Int {
         var cells: [String: Int] = [:]
-        for tensor in fingerprint.tensors where !tensor.lshKeys.isEmpty {
-            let rows = tensor.shape.first ?? 1, cols = tensor.shape.dropFirst().reduce(1, *)
+        // Keys of tensors and of expert groups (whose view is one member's matrix).
+        let keyed = fingerprint.tensors.map { ($0.matrixView, $0.lshKeys) }
+            + fingerprint.expertGroups.map { (fingerprint.tensors[$0.members[0]].matrixView, $0.lshKeys) }
+        for (view, keys) in keyed where !keys.isEmpty {
+            guard let (rows, cols) = view else { continue }
             let shapeClass = "\(max(rows, cols))x\(min(rows, cols))"
-            for position in tensor.lshKeys.indices {
+            for position in keys.indices {
                 cells["sketch \(shapeClass) \(position % LocalitySensitiveKeys.bands)", default: 0] += 1
             }
         }

@@ -64,6 +64,19 @@ enum FingerprintSummary {
             }
             lines.append("Rounding     expected relative error of the stored values: " + parts.joined(separator: ", "))
         }
+        let stacks = fingerprint.tensors.filter { $0.experts != nil }
+        if !fingerprint.expertGroups.isEmpty || !stacks.isEmpty {
+            var parts: [String] = []
+            if !fingerprint.expertGroups.isEmpty {
+                let experts = fingerprint.expertGroups.reduce(0) { $0 + $1.members.count }
+                parts.append("\(fingerprint.expertGroups.count) groups of per-expert tensors (\(CommandOutput.grouped(experts)) experts)")
+            }
+            if !stacks.isEmpty {
+                let experts = stacks.reduce(0) { $0 + ($1.experts ?? 0) }
+                parts.append("\(stacks.count) stacked tensors (\(CommandOutput.grouped(experts)) experts)")
+            }
+            lines.append("Experts      " + parts.joined(separator: ", ") + "; one summed sketch each")
+        }
         lines.append("Index keys   \(fingerprint.indexKeys.count) (\(sketchKeys) sketch, \(fingerprint.indexKeys.count - sketchKeys) probe)")
         let others = extras.keys.filter { $0 != "release" }.sorted()
         if !others.isEmpty { lines.append("Metadata     " + others.joined(separator: ", ")) }
