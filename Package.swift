@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "FingerprintingTests", dependencies: ["CheckpointFixtures", "ModelFixtures", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["CheckpointFixtures", "ModelFixtures", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints", "Perturbation"]),
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),
-        .testTarget(name: "PerturbationTests", dependencies: ["CheckpointFixtures", "Perturbation", "SyntheticModels", "Checkpoints"]),
+        .testTarget(name: "PerturbationTests", dependencies: ["CheckpointFixtures", "ModelFixtures", "Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["ModelFixtures", "Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["MerkleReference", "TransparencyLog", "ProvenanceCrypto"]),
         .testTarget(name: "RegistryTests", dependencies: ["MerkleReference", "ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),

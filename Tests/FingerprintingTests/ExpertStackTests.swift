@@ -115,4 +115,24 @@ struct ExpertStackTests {
             }
         }
     }
+
+    @Test("many small experts: one sketch per layer and role, not per expert (prints the size)")
+    func fingerprintSize() throws {
+        let experts = 64
+        let spec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 64, intermediateSize: 32, layerCount: 2, headCount: 4)
+        let model = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 710), experts: experts, seed: 711)
+        let fingerprint = try Fixtures.fingerprint(model)
+        let bytes = try fingerprint.encoded()
+        let members = fingerprint.expertGroups.reduce(0) { $0 + $1.members.count }
+        #expect(fingerprint.expertGroups.count == 2 * 3 && members == 2 * 3 * experts)
+        let buffer = try SafetensorsBuffer(bytes: bytes, name: "moe.fingerprint")
+        let sketchArrays = buffer.tensors.filter { $0.name.hasPrefix("sketch.") || $0.name.hasPrefix("expert-group.") }
+        // Attention matrices and embeddings keep their sketches; the experts add six, not 384.
+        let others = fingerprint.tensors.filter { !$0.sketch.isEmpty }.count
+        #expect(sketchArrays.count == others + 6)
+        let perExpertSketches = members * 64 * 64 * 4
+        print("MoE fingerprint: \(members) expert matrices in \(fingerprint.expertGroups.count) groups, \(bytes.count) bytes"
+              + " (\(bytes.count / fingerprint.tensors.count) per tensor); one sketch per expert would add \(perExpertSketches) bytes")
+        #expect(bytes.count < perExpertSketches / 4)
+    }
 }

@@ -47,6 +47,8 @@ struct MixtureOfExpertsTests {
         try expectExpertsMatched(scan)
         let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
         #expect(comparison.tensors.filter { $0.suspectTensor.contains(".experts.") }.allSatisfy { $0.exact == "raw" })
+        // Stacking is not renaming: the stacks carry the groups' names without the expert index.
+        #expect(comparison.alignment.renamed == 0)
         // Renumbered experts are not the same group: the digests tell the order apart.
         let renumbered = try Fixtures.fingerprint(Fixtures.stackExperts(TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5),
                                                                         experts: Self.experts))

@@ -53,6 +53,23 @@ public enum ExpertLayout {
         return nil
     }
 
+    /// Whether a tensor is part of a mixture-of-experts router (one row or value per expert):
+    /// `…block_sparse_moe.gate.*`, `…mlp.gate.*` (Mixtral, Qwen-MoE, DeepSeek), llama.cpp's
+    /// `ffn_gate_inp`, or anything under a `router` component (Llama 4, gpt-oss).
+    public static func isRouter(name: String) -> Bool {
+        let parts = components(name)
+        if parts.contains("router") || parts.contains(where: { $0.hasPrefix("ffn_gate_inp") }) { return true }
+        return parts.indices.dropFirst().contains { parts[$0] == "gate" }
+    }
+
+    /// The layer of a tensor: its first decimal component (`model.layers.3.…`, `blk.3.…`).
+    public static func layerIndex(name: String) -> Int? {
+        for part in components(name) {
+            if let value = Int(part), value >= 0, value < 100_000 { return value }
+        }
+        return nil
+    }
+
     /// The 2-D view of one expert of a stack: `(shape[1], shape[2])`.
     public static func expertView(_ shape: [Int]) -> (rows: Int, cols: Int) {
         (shape[1], shape[2])

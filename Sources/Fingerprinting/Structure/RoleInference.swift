@@ -64,7 +64,7 @@ public struct RoleInference: Sendable {
             return .outputHead
         }
         // MoE routers: `…block_sparse_moe.gate`, `…mlp.gate`, llama.cpp's `ffn_gate_inp`, `…router`.
-        if has("gate_inp") || part("router") || part("gate") { return .mlpRouter }
+        if ExpertLayout.isRouter(name: tensor.name) { return .mlpRouter }
         if has("qkv") || has("query_key_value") || part("c_attn") || has("wqkv") { return .attentionQKV }
         if has("gate_up") { return .mlpGateUp }
         if has("q_proj") || part("query") || part("wq") || has("attn_q") || part("to_q") || part("q") { return .attentionQuery }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
 
@@ -84,7 +85,11 @@ enum LayerSummary {
         let mapped = Set(layerMap.values)
         let ordered = layerMap.keys.sorted().map { layerMap[$0]! }
         return AlignmentSummary(
-            renamed: significant.filter { $0.referenceTensor != nil && $0.referenceTensor != $0.suspectTensor }.count,
+            // A stack of experts named after the other side's per-expert group is not renamed.
+            renamed: significant.filter { match in
+                guard let reference = match.referenceTensor else { return false }
+                return ExpertLayout.stackName(forGroup: reference) != ExpertLayout.stackName(forGroup: match.suspectTensor)
+            }.count,
             sharedTensorNames: Set(suspect.tensors.map(\.name)).intersection(reference.tensors.map(\.name)).count,
             suspectTensorNames: suspect.tensors.count,
             transposed: significant.filter(\.transposed).count,

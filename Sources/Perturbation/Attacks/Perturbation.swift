@@ -21,6 +21,7 @@ public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
     case extendVocabulary
     case permuteNeurons
     case permuteHeads
+    case permuteExperts
     case rescale
     case rotate
     case permuteHidden
@@ -43,6 +44,7 @@ public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
         case .extendVocabulary: "extend-vocab"
         case .permuteNeurons: "permute-neurons"
         case .permuteHeads: "permute-heads"
+        case .permuteExperts: "permute-experts"
         case .rescale: "rescale"
         case .rotate: "rotate"
         case .permuteHidden: "permute-hidden"

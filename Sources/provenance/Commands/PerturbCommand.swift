@@ -32,7 +32,7 @@ struct PerturbCommand: ParsableCommand {
     @Option(help: "Add Gaussian noise with σ = R × each tensor's standard deviation.")
     var noise: Float?
 
-    @Option(help: "Function-preserving permutations, comma-separated: neurons, heads, hidden.")
+    @Option(help: "Function-preserving permutations, comma-separated: neurons, heads, hidden, experts (mixture-of-experts layers, with their routers).")
     var permute: String?
 
     @Flag(help: "Reciprocal rescaling (Q×c, K×1/c; V×e, O×1/e; Llama MLP up×s, down×1/s). Function-preserving.")
@@ -174,6 +174,7 @@ struct PerturbCommand: ParsableCommand {
         let permutations = try permutations()
         if permutations.contains("neurons") { plan.add(NeuronPermutation(seed: plan.seed(for: .permuteNeurons))) }
         if permutations.contains("heads") { plan.add(HeadPermutation(seed: plan.seed(for: .permuteHeads))) }
+        if permutations.contains("experts") { plan.add(ExpertPermutation(seed: plan.seed(for: .permuteExperts))) }
         if rescale { plan.add(ReciprocalRescaling(seed: plan.seed(for: .rescale))) }
         if rotate { plan.add(ResidualRotation(seed: plan.seed(for: .rotate))) }
         if permutations.contains("hidden") { plan.add(HiddenPermutation(seed: plan.seed(for: .permuteHidden))) }
@@ -199,10 +200,10 @@ struct PerturbCommand: ParsableCommand {
     private func permutations() throws -> Set<String> {
         guard let permute else { return [] }
         let kinds = permute.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let known: Set<String> = ["neurons", "heads", "hidden"]
-        if kinds.isEmpty { throw ValidationError("--permute: expected neurons, heads and/or hidden.") }
+        let known: Set<String> = ["neurons", "heads", "hidden", "experts"]
+        if kinds.isEmpty { throw ValidationError("--permute: expected neurons, heads, hidden and/or experts.") }
         if let bad = kinds.first(where: { !known.contains($0) }) {
-            throw ValidationError("--permute: '\(bad)' is not one of neurons, heads, hidden.")
+            throw ValidationError("--permute: '\(bad)' is not one of neurons, heads, hidden, experts.")
         }
         return Set(kinds)
     }
