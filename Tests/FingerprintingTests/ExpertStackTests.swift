@@ -9,7 +9,7 @@ import Testing
 @Suite("Experts stacked in rank-3 tensors are sketched as the sum of their matrices")
 struct ExpertStackTests {
     static let experts = 4
-    static let model = Fixtures.mixtureOfExperts(
+    static let model = ModelGenerator.mixtureOfExperts(
         ModelGenerator.generate(TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 256,
                                                 layerCount: 2, headCount: 4), seed: 700),
         experts: experts, seed: 701)
@@ -120,7 +120,7 @@ struct ExpertStackTests {
     func fingerprintSize() throws {
         let experts = 64
         let spec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 64, intermediateSize: 32, layerCount: 2, headCount: 4)
-        let model = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 710), experts: experts, seed: 711)
+        let model = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 710), experts: experts, seed: 711)
         let fingerprint = try Fixtures.fingerprint(model)
         let bytes = try fingerprint.encoded()
         let members = fingerprint.expertGroups.reduce(0) { $0 + $1.members.count }

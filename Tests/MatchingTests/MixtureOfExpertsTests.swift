@@ -3,6 +3,7 @@ import Checkpoints
 import Fingerprinting
 import Foundation
 import Matching
+import Perturbation
 import SyntheticModels
 import Testing
 
@@ -12,10 +13,10 @@ import Testing
 struct MixtureOfExpertsTests {
     static let experts = 4
     static let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 256, layerCount: 2, headCount: 4)
-    static let base = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 800), experts: experts, seed: 801)
+    static let base = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 800), experts: experts, seed: 801)
     static let release = SimulatedTraining.fineTune(base, seed: 802, strength: 0.05)
     static let sibling = SimulatedTraining.fineTune(base, seed: 803, strength: 0.05)
-    static let independent = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 850), experts: experts, seed: 851)
+    static let independent = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 850), experts: experts, seed: 851)
     static let registry: [(label: String, fingerprint: Fingerprint)] = [
         ("base@1", try! Fixtures.fingerprint(base)),
         ("release@1", try! Fixtures.fingerprint(release)),
@@ -131,9 +132,33 @@ struct MixtureOfExpertsTests {
     func siblingAndIndependent() throws {
         let sibling = Scan.run(try Fixtures.fingerprint(Self.sibling), against: Self.registry)
         #expect(sibling.attribution.nearest == "base@1", "\(sibling.attribution.sentence)")
-        let unrelated = Fixtures.mixtureOfExperts(ModelGenerator.generate(Self.spec, seed: 900), experts: Self.experts, seed: 901)
+        let unrelated = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(Self.spec, seed: 900), experts: Self.experts, seed: 901)
         let scan = Scan.run(try Fixtures.fingerprint(unrelated), against: Self.registry)
         #expect(scan.attribution.verdict == .independent, "\(scan.attribution.sentence)")
         #expect(!scan.flagged)
+    }
+
+    @Test("with routers large enough to be evidence, renumbered experts in a GGUF copy are derived (experts renumbered), not a re-encoding")
+    func renumberedWithRouterEvidence() throws {
+        // The sample MoE's architecture: 16 experts, routers of 16 × 64 = 1024 values.
+        let release = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(SampleLineage.moeSpec, seed: 70), experts: SampleLineage.moeExperts, seed: 71)
+        let registered = try Fixtures.fingerprint(release)
+        let directory = Fixtures.temporaryDirectory("moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var model = CheckpointModel(release)
+        _ = try ExpertPermutation(seed: 3).apply(to: &model)
+        try model.write(to: directory + "/permuted", overwrite: true)
+        let path = directory + "/permuted.gguf"
+        try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: directory + "/permuted"), to: path, options: .init(matrixType: .q8_0))
+        let comparison = Scan.compare(try Fingerprinter.fingerprint(path: path), registered)
+        #expect(comparison.verdict.kind == .derived, "\(comparison.verdict.sentence)")
+        #expect(comparison.verdict.sentence.contains("experts renumbered"), "\(comparison.verdict.sentence)")
+        #expect(comparison.verdict.evidence.contains { $0.contains("2 of 2 mixture-of-experts routers do not match (estimated cosine below 0.9)") }, "\(comparison.verdict.evidence)")
+        // The same GGUF conversion without renumbering is a re-encoding: the routers match.
+        let plain = directory + "/plain.gguf"
+        try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: try Fixtures.write(release, to: directory)), to: plain, options: .init(matrixType: .q8_0))
+        let reencoded = Scan.compare(try Fingerprinter.fingerprint(path: plain), registered)
+        #expect(reencoded.verdict.kind == .reEncoded, "\(reencoded.verdict.sentence)")
+        #expect(reencoded.tensors.filter { $0.role == "mlp.router" }.count == 2)
     }
 }

@@ -11,7 +11,7 @@ import Testing
 struct ExpertPermutationTests {
     static let experts = 4
     static let spec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 64, intermediateSize: 96, layerCount: 2, headCount: 4)
-    static let model = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 40), experts: experts, seed: 41)
+    static let model = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 40), experts: experts, seed: 41)
 
     /// One MoE layer: y = Σ_e softmax(R·x)_e · W2_e (silu(W1_e·x) ⊙ W3_e·x), in Double.
     /// Reads per-expert tensors, or slices of stacks when the model stores them stacked.

@@ -109,7 +109,7 @@ struct CandidateTests {
     @Test("A copy with its experts stacked (noised, so nothing is exact) finds the per-expert release through its stacks' keys too")
     func stackedExperts() throws {
         let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 256, layerCount: 2, headCount: 4)
-        let release = Fixtures.mixtureOfExperts(ModelGenerator.generate(spec, seed: 60), experts: 4, seed: 61)
+        let release = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 60), experts: 4, seed: 61)
         let registry = try Self.populated()
         let registered = try Fixtures.fingerprint(release)
         #expect(registered.expertGroups.count == 6)

@@ -124,6 +124,16 @@ enum VerdictRules {
             evidence.append(String(format: "%d of %d neuron-profile sets pass the permutation cross-check (T median %.3f; independent models give ≈0).",
                                    strongProfiles.count, profiles.count, best[best.count / 2]))
         }
+        // MoE routers have one row per expert: renumbered experts leave every expert group matched
+        // (sums do not depend on order) but not the router, whose rows then agree only where an
+        // expert kept its number (estimated cosine ≈ the share of such experts).
+        let routers = tensors.filter { $0.role == TensorRole.mlpRouter.rawValue }
+        let disagreeingRouters = routers.filter { !$0.significant || abs($0.cosine) < 0.9 }
+        let expertCosines = tensors.filter { ($0.suspectTensor.hasSuffix("_exps.weight") || $0.suspectTensor.contains(".experts.")) && $0.significant }.map { abs($0.cosine) }
+        let expertsRenumbered = !disagreeingRouters.isEmpty && (expertCosines.min() ?? 0) >= 0.95
+        if expertsRenumbered {
+            evidence.append("\(disagreeingRouters.count) of \(routers.count) mixture-of-experts routers do not match (estimated cosine below 0.9) while every expert group does (at least 0.95): the experts were renumbered (or the routers retrained).")
+        }
         if !alignment.permutedLayers.isEmpty {
             evidence.append("Neurons or heads are permuted in layers " + alignment.permutedLayers.map(String.init).joined(separator: ", ") + " (function-preserving relabelling).")
         }
@@ -176,6 +186,7 @@ enum VerdictRules {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
             if !alignment.rescaled.isEmpty { how.append("rescaled") }
+            if expertsRenumbered { how.append("experts renumbered") }
             if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }
             else if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
             let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"

@@ -11,9 +11,14 @@ import SyntheticModels
 /// - `suspect`: a laundered copy of acme-tiny-chat as in the 2024 "Llama3-V" case — renamed
 ///   tensors and Gaussian noise — plus permuted neurons and hidden dimensions, two shards;
 /// - `acme-tiny-chat-q8_0.gguf`: acme-tiny-chat quantized to GGUF Q8_0 (llama.cpp layout);
-/// - `acme-tiny-chat-pytorch/pytorch_model.bin`: acme-tiny-chat saved as a PyTorch archive.
+/// - `acme-tiny-chat-pytorch/pytorch_model.bin`: acme-tiny-chat saved as a PyTorch archive;
+/// - `acme-tiny-moe`: a small mixture-of-experts release in Mixtral's naming (16 experts per
+///   layer, one tensor per expert, routers of 16 × 64).
 public enum SampleLineage {
     public static let spec = TransformerSpec.tinyLlama
+    /// The dense architecture `acme-tiny-moe` replaces the MLPs of (each expert is 32 × 64).
+    public static let moeSpec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 64, intermediateSize: 32, layerCount: 2, headCount: 4)
+    public static let moeExperts = 16
 
     /// Writes every sample under `directory` (replacing existing ones); returns the paths written.
     @discardableResult
@@ -49,6 +54,20 @@ public enum SampleLineage {
         try FileManager.default.createDirectory(atPath: path("acme-tiny-chat-pytorch"), withIntermediateDirectories: true)
         try CheckpointConversion.writePyTorch(from: releaseReader, to: path("acme-tiny-chat-pytorch/pytorch_model.bin"))
         written.append(path("acme-tiny-chat-pytorch/pytorch_model.bin"))
+
+        let moe = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(moeSpec, seed: 2030), experts: moeExperts, seed: 2031)
+        try CheckpointModel(moe, dtype: .bf16).write(to: path("acme-tiny-moe"), overwrite: true)
+        // The dense config the writer made, as Mixtral's.
+        let config: [String: Any] = [
+            "architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_act": "silu",
+            "hidden_size": moeSpec.hiddenSize, "intermediate_size": moeSpec.intermediateSize, "num_hidden_layers": moeSpec.layerCount,
+            "num_attention_heads": moeSpec.headCount, "num_key_value_heads": moeSpec.keyValueHeadCount, "vocab_size": moeSpec.vocabSize,
+            "num_local_experts": moeExperts, "num_experts_per_tok": 2, "max_position_embeddings": 128, "rms_norm_eps": 1e-6,
+            "rope_theta": 10000.0, "tie_word_embeddings": false,
+        ]
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: path("acme-tiny-moe/config.json")))
+        written.append(path("acme-tiny-moe"))
         return written
     }
 }
