@@ -4,7 +4,8 @@ import Foundation
 
 /// A small seed corpus for every fuzz target, written with the project's own writers:
 /// safetensors with every dtype, GGUF with float, legacy and k-quant types, a PyTorch archive
-/// (whole, and its pickle alone), and a fingerprint file.
+/// (whole, and its pickle alone), mixture-of-experts layouts, and fingerprint files (one with
+/// expert groups, stacks and expert digests).
 enum FuzzSeeds {
     static func write(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,6 +50,20 @@ enum FuzzSeeds {
         ]
         try SafetensorsWriter.write(scaled, to: safetensors)
         try seed("safetensors-scaled", .checkpointFile, try bytes(safetensors))
+
+        // Mixture-of-experts: per-expert tensors with a router (an expert group), a BF16 stack of
+        // experts (expert digests) and a llama.cpp-named F32 stack.
+        let expertValues = (0..<(3 * 8 * 16)).map { Float(sin(Double($0) * 0.11)) * 0.03 }
+        var experts: [TensorBytes] = [TensorBytes(name: "model.layers.0.block_sparse_moe.gate.weight", shape: [3, 16], values: Array(expertValues.prefix(48)))]
+        for expert in 0..<3 {
+            experts.append(TensorBytes(name: "model.layers.0.block_sparse_moe.experts.\(expert).w1.weight", shape: [8, 16],
+                                       values: Array(expertValues[(expert * 128)..<((expert + 1) * 128)])))
+        }
+        experts.append(TensorBytes(name: "model.layers.1.mlp.experts.down_proj", shape: [3, 8, 16], values: expertValues, as: .bf16))
+        experts.append(TensorBytes(name: "blk.2.ffn_up_exps.weight", shape: [3, 8, 16], values: expertValues))
+        try SafetensorsWriter.write(experts, to: safetensors)
+        try seed("safetensors-experts", .checkpointFile, try bytes(safetensors))
+        try seed("fingerprint-experts", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())
 
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string("llama")
