@@ -161,4 +161,35 @@ struct MixtureOfExpertsTests {
         #expect(reencoded.verdict.kind == .reEncoded, "\(reencoded.verdict.sentence)")
         #expect(reencoded.tensors.filter { $0.role == "mlp.router" }.count == 2)
     }
+
+    @Test("compare --deep reads expert groups and stacks expert by expert: a GGUF copy agrees, renumbered experts do not")
+    func deepComparison() throws {
+        let directory = Fixtures.temporaryDirectory("moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let releasePath = try Fixtures.write(Self.release, to: directory)
+        let release = try CheckpointReader(path: releasePath)
+        let registered = try Fingerprinter.fingerprint(release)
+        for (name, model) in [("copy", Self.release), ("renumbered", TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5))] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+            let source = try CheckpointReader(path: try Fixtures.write(model, to: directory + "/" + name))
+            let path = directory + "/\(name).gguf"
+            try CheckpointConversion.writeGGUF(from: source, to: path, options: .init(
+                matrixType: .q8_0, otherType: .f32, architecture: "llama", headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+            let suspect = try CheckpointReader(path: path)
+            let comparison = Scan.compare(try Fingerprinter.fingerprint(suspect), registered)
+            let deep = try FullWeightComparison.compare(suspect: suspect, reference: release, matches: comparison.tensors)
+            #expect(deep.skipped.isEmpty, "\(deep.skipped)")
+            let experts = deep.pairs.filter { $0.suspectTensor.hasSuffix("_exps.weight") }
+            #expect(experts.count == 6)
+            #expect(experts.allSatisfy { $0.referenceTensor.contains(".experts.*.") && $0.elements == Self.experts * 256 * 128 })
+            if name == "copy" {
+                // Q8_0 rounding only (the sketches' deviation of the same copy is ≈ 0.005).
+                #expect(experts.allSatisfy { $0.cosine > 0.9999 }, "\(experts.map(\.cosine))")
+            } else {
+                // The sums agree, the experts one by one do not: only fixed points of the renumbering line up.
+                #expect(comparison.tensors.filter { $0.suspectTensor.hasSuffix("_exps.weight") }.allSatisfy { $0.cosine > 0.99 })
+                #expect(experts.allSatisfy { $0.cosine < 0.9 }, "\(experts.map(\.cosine))")
+            }
+        }
+    }
 }

@@ -3,7 +3,9 @@ import Checkpoints
 /// Compares the matched weight matrices of two checkpoints on disk element by element
 /// (`compare --deep`). Tensors are read in bands of whole rows, both in lockstep, so memory
 /// stays bounded whatever their size; a pair stored transposed is read whole (up to
-/// `maximumTransposedElements` per side) and skipped beyond that.
+/// `maximumTransposedElements` per side) and skipped beyond that. A mixture-of-experts match
+/// (an expert group or a stack of experts) is compared expert by expert, in expert order, and
+/// reported as one pair: renumbered experts show as a low cosine.
 public enum FullWeightComparison {
     /// The largest transposed pair read whole: 32 MiB of `Float` per array, and three arrays
     /// plus the reader's staging buffer stay well under the reader's 256 MiB bound.
@@ -15,31 +17,68 @@ public enum FullWeightComparison {
         suspect: CheckpointReader, reference: CheckpointReader, matches: [TensorMatch], bandElements: Int = 1 << 20,
         maximumTransposedElements: Int = FullWeightComparison.maximumTransposedElements
     ) throws -> FullWeightEvidence {
-        let suspectTensors = Dictionary(suspect.checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let referenceTensors = Dictionary(reference.checkpoint.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var pairs: [FullWeightEvidence.Pair] = []
         var skipped: [FullWeightEvidence.Skipped] = []
         for match in matches where match.significant {
-            guard let referenceName = match.referenceTensor, let s = suspectTensors[match.suspectTensor], let r = referenceTensors[referenceName] else { continue }
-            func skip(_ reason: String) { skipped.append(.init(suspectTensor: s.name, reason: reason)) }
-            guard s.shape.count == 2, r.shape.count == 2 else { skip("not a 2-D matrix"); continue }
-            guard s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { skip("values not decodable"); continue }
-            let plan: Plan
-            if !match.transposed, s.shape[1] == r.shape[1] {
-                plan = .rows(count: min(s.shape[0], r.shape[0]), columns: s.shape[1])
-            } else if match.transposed, s.shape[0] == r.shape[1], s.shape[1] == r.shape[0] {
-                guard s.shape[0] * s.shape[1] <= maximumTransposedElements else {
-                    skip("stored transposed and larger than \(maximumTransposedElements) elements"); continue
-                }
-                plan = .transposed
-            } else {
-                skip("shapes do not line up element by element"); continue
+            guard let referenceName = match.referenceTensor,
+                  let suspectParts = matrices(named: match.suspectTensor, in: suspect),
+                  let referenceParts = matrices(named: referenceName, in: reference) else { continue }
+            func skip(_ reason: String) { skipped.append(.init(suspectTensor: match.suspectTensor, reason: reason)) }
+            guard !suspectParts.isEmpty, !referenceParts.isEmpty else { skip("not a 2-D matrix"); continue }
+            guard suspectParts.count == referenceParts.count else {
+                skip("\(suspectParts.count) experts here, \(referenceParts.count) in the reference"); continue
             }
-            var pair = try compare(s, in: suspect, with: r, in: reference, plan: plan, bandElements: bandElements)
+            guard suspectParts.allSatisfy({ $0.tensor.dtype.unsupportedReason == nil }),
+                  referenceParts.allSatisfy({ $0.tensor.dtype.unsupportedReason == nil }) else { skip("values not decodable"); continue }
+            var plans: [(Matrix, Matrix, Plan)] = []
+            var reason: String?
+            for (s, r) in zip(suspectParts, referenceParts) {
+                if !match.transposed, s.columns == r.columns {
+                    plans.append((s, r, .rows(count: min(s.rows, r.rows), columns: s.columns)))
+                } else if match.transposed, s.rows == r.columns, s.columns == r.rows {
+                    guard s.rows * s.columns <= maximumTransposedElements else {
+                        reason = "stored transposed and larger than \(maximumTransposedElements) elements"; break
+                    }
+                    plans.append((s, r, .transposed))
+                } else {
+                    reason = "shapes do not line up element by element"; break
+                }
+            }
+            if let reason { skip(reason); continue }
+            var pair = try compare(plans, suspect: suspect, reference: reference, bandElements: bandElements)
+            pair.suspectTensor = match.suspectTensor
+            pair.referenceTensor = referenceName
             pair.transposed = match.transposed
             pairs.append(pair)
         }
         return FullWeightEvidence(pairs: pairs, skipped: skipped)
+    }
+
+    /// One 2-D matrix inside a stored tensor: a whole 2-D tensor, or one expert of a stack.
+    private struct Matrix {
+        var tensor: TensorInfo
+        var firstElement: Int
+        var rows: Int
+        var columns: Int
+    }
+
+    /// The matrices a matched name stands for, in expert order: a 2-D tensor; the members of
+    /// an expert group (`…experts.*.w1.weight`); the experts of a stack. `nil` if it names
+    /// nothing of this checkpoint; an empty list for tensors that are not matrices.
+    private static func matrices(named name: String, in reader: CheckpointReader) -> [Matrix]? {
+        if let tensor = reader.checkpoint.tensor(named: name) {
+            if let experts = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape) {
+                let (rows, columns) = ExpertLayout.expertView(tensor.shape)
+                return (0..<experts).map { Matrix(tensor: tensor, firstElement: $0 * rows * columns, rows: rows, columns: columns) }
+            }
+            guard tensor.shape.count == 2 else { return [] }
+            return [Matrix(tensor: tensor, firstElement: 0, rows: tensor.shape[0], columns: tensor.shape[1])]
+        }
+        guard name.contains("*") else { return nil }
+        let members = reader.checkpoint.tensors
+            .filter { $0.shape.count == 2 && ExpertLayout.groupName(name: $0.name) == name }
+            .sorted { ExpertLayout.expertIndex(name: $0.name)! < ExpertLayout.expertIndex(name: $1.name)! }
+        return members.isEmpty ? nil : members.map { Matrix(tensor: $0, firstElement: 0, rows: $0.shape[0], columns: $0.shape[1]) }
     }
 
     private enum Plan {
@@ -55,44 +94,15 @@ public enum FullWeightComparison {
         var count = 0, difference = 0.0, difference2 = 0.0, difference3 = 0.0, difference4 = 0.0
     }
 
+    /// Compares matrix pairs (one, or the experts of a group or stack in order) as one pair.
     private static func compare(
-        _ s: TensorInfo, in suspect: CheckpointReader, with r: TensorInfo, in reference: CheckpointReader, plan: Plan, bandElements: Int
+        _ plans: [(Matrix, Matrix, Plan)], suspect: CheckpointReader, reference: CheckpointReader, bandElements: Int
     ) throws -> FullWeightEvidence.Pair {
         var sums = Sums()
-        let suspectScales = try suspect.scaleFactors(of: s), referenceScales = try reference.scaleFactors(of: r)
-        // Visits aligned runs of (suspect, reference) values.
-        let visit: ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void
-        switch plan {
-        case .rows(let count, let columns):
-            let blockElements = max(s.dtype.block.elements, r.dtype.block.elements)
-            // Whole rows are whole storage blocks (GGUF requires it); otherwise read in one band.
-            let rowsPerBand = columns % blockElements == 0 ? max(1, bandElements / max(columns, 1)) : count
-            visit = { body in
-                var a = [Float](repeating: 0, count: rowsPerBand * columns), b = a
-                var row = 0
-                while row < count {
-                    let rows = min(rowsPerBand, count - row)
-                    let range = row * columns..<(row + rows) * columns
-                    try a.withUnsafeMutableBufferPointer {
-                        try suspect.readElements(of: s, range: range, into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: suspectScales)
-                    }
-                    try b.withUnsafeMutableBufferPointer {
-                        try reference.readElements(of: r, range: range, into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: referenceScales)
-                    }
-                    a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                        body(UnsafeBufferPointer(rebasing: x[0..<range.count]), UnsafeBufferPointer(rebasing: y[0..<range.count]))
-                    } }
-                    row += rows
-                }
-            }
-        case .transposed:
-            let rows = s.shape[0], columns = s.shape[1]
-            var a = [Float](repeating: 0, count: rows * columns), stored = a
-            try a.withUnsafeMutableBufferPointer { try suspect.readElements(of: s, range: 0..<(rows * columns), into: $0, scales: suspectScales) }
-            try stored.withUnsafeMutableBufferPointer { try reference.readElements(of: r, range: 0..<(rows * columns), into: $0, scales: referenceScales) }
-            var b = stored
-            for i in 0..<rows { for j in 0..<columns { b[i * columns + j] = stored[j * rows + i] } }
-            visit = { body in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in body(x, y) } } }
+        // Visits aligned runs of (suspect, reference) values of every pair.
+        let visitors = try plans.map { s, r, plan in try visitor(s, in: suspect, with: r, in: reference, plan: plan, bandElements: bandElements) }
+        let visit: ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void = { body in
+            for visitor in visitors { try visitor(body) }
         }
 
         try visit { x, y in
@@ -126,10 +136,57 @@ public enum FullWeightComparison {
         let aligned = scale * scale * sums.referenceSquares
         let norms = (sums.suspectSquares * sums.referenceSquares).squareRoot()
         return FullWeightEvidence.Pair(
-            suspectTensor: s.name, referenceTensor: r.name, elements: sums.count, transposed: false,
+            suspectTensor: "", referenceTensor: "", elements: sums.count, transposed: false,
             cosine: norms > 0 ? sums.dot / norms : 0, scale: scale,
             relativeDifference: aligned > 0 ? (sums.difference2 / aligned).squareRoot() : 0,
             identicalFraction: Double(sums.equal) / n,
             differenceKurtosis: m2 > 1e-300 && sums.equal < sums.count ? m4 / (m2 * m2) - 3 : nil)
+    }
+
+    private typealias Visitor = ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void
+
+    /// Visits aligned runs of (suspect, reference) values of one matrix pair.
+    private static func visitor(
+        _ s: Matrix, in suspect: CheckpointReader, with r: Matrix, in reference: CheckpointReader, plan: Plan, bandElements: Int
+    ) throws -> Visitor {
+        let suspectScales = try suspect.scaleFactors(of: s.tensor), referenceScales = try reference.scaleFactors(of: r.tensor)
+        func shifted(_ range: Range<Int>, _ matrix: Matrix) -> Range<Int> {
+            (range.lowerBound + matrix.firstElement)..<(range.upperBound + matrix.firstElement)
+        }
+        switch plan {
+        case .rows(let count, let columns):
+            let blockElements = max(s.tensor.dtype.block.elements, r.tensor.dtype.block.elements)
+            // Whole rows are whole storage blocks (GGUF requires it); otherwise read in one band.
+            let rowsPerBand = columns % blockElements == 0 ? max(1, bandElements / max(columns, 1)) : count
+            return { body in
+                var a = [Float](repeating: 0, count: rowsPerBand * columns), b = a
+                var row = 0
+                while row < count {
+                    let rows = min(rowsPerBand, count - row)
+                    let range = row * columns..<(row + rows) * columns
+                    try a.withUnsafeMutableBufferPointer {
+                        try suspect.readElements(of: s.tensor, range: shifted(range, s), into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: suspectScales)
+                    }
+                    try b.withUnsafeMutableBufferPointer {
+                        try reference.readElements(of: r.tensor, range: shifted(range, r), into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: referenceScales)
+                    }
+                    a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
+                        body(UnsafeBufferPointer(rebasing: x[0..<range.count]), UnsafeBufferPointer(rebasing: y[0..<range.count]))
+                    } }
+                    row += rows
+                }
+            }
+        case .transposed:
+            // Read when visited, so only one pair of an expert group is held at a time.
+            let rows = s.rows, columns = s.columns
+            return { body in
+                var a = [Float](repeating: 0, count: rows * columns), stored = a
+                try a.withUnsafeMutableBufferPointer { try suspect.readElements(of: s.tensor, range: shifted(0..<(rows * columns), s), into: $0, scales: suspectScales) }
+                try stored.withUnsafeMutableBufferPointer { try reference.readElements(of: r.tensor, range: shifted(0..<(rows * columns), r), into: $0, scales: referenceScales) }
+                var b = stored
+                for i in 0..<rows { for j in 0..<columns { b[i * columns + j] = stored[j * rows + i] } }
+                a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in body(x, y) } }
+            }
+        }
     }
 }
