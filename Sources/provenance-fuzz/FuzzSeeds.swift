@@ -61,6 +61,11 @@ enum FuzzSeeds {
         }
         experts.append(TensorBytes(name: "model.layers.1.mlp.experts.down_proj", shape: [3, 8, 16], values: expertValues, as: .bf16))
         experts.append(TensorBytes(name: "blk.2.ffn_up_exps.weight", shape: [3, 8, 16], values: expertValues))
+        // gpt-oss MXFP4: blocks of 32 E2M1 codes with E8M0 exponents.
+        experts.append(TensorBytes(name: "model.layers.3.mlp.experts.gate_up_proj_blocks", dtype: .u8, shape: [3, 8, 1, 16],
+                                   bytes: (0..<(3 * 8 * 16)).map { UInt8(truncatingIfNeeded: $0 &* 53 &+ 7) }))
+        experts.append(TensorBytes(name: "model.layers.3.mlp.experts.gate_up_proj_scales", dtype: .u8, shape: [3, 8, 1],
+                                   bytes: (0..<24).map { UInt8(120 + $0 % 9) }))
         try SafetensorsWriter.write(experts, to: safetensors)
         try seed("safetensors-experts", .checkpointFile, try bytes(safetensors))
         try seed("fingerprint-experts", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())

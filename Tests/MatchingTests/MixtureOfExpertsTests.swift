@@ -192,4 +192,80 @@ struct MixtureOfExpertsTests {
             }
         }
     }
+
+    /// MXFP4 blocks and E8M0 scales of `values` (rows of whole 32-value blocks), gpt-oss's layout:
+    /// each block's exponent the smallest that fits its largest magnitude under 6, codes rounded to nearest.
+    static func mxfp4(_ values: [Float]) -> (blocks: [UInt8], scales: [UInt8]) {
+        let magnitudes: [Float] = [0, 0.5, 1, 1.5, 2, 3, 4, 6]
+        var blocks: [UInt8] = [], scales: [UInt8] = []
+        for start in stride(from: 0, to: values.count, by: 32) {
+            let block = values[start..<(start + 32)]
+            let largest = block.map(abs).max()!
+            let exponent = largest > 0 ? Int((log2(Double(largest) / 6)).rounded(.up)) : 0
+            scales.append(UInt8(exponent + 127))
+            let codes = block.map { value -> UInt8 in
+                let scaled = abs(value) / Float(sign: .plus, exponent: exponent, significand: 1)
+                let index = magnitudes.indices.min { abs(magnitudes[$0] - scaled) < abs(magnitudes[$1] - scaled) }!
+                return UInt8(index) | (value < 0 ? 8 : 0)
+            }
+            for pair in stride(from: 0, to: 32, by: 2) { blocks.append(codes[pair] | codes[pair + 1] << 4) }
+        }
+        return (blocks, scales)
+    }
+
+    @Test("a gpt-oss-style MXFP4 release and its BF16 dequantization (experts transposed, as transformers writes them) match expert stack for expert stack")
+    func mxfp4Release() throws {
+        let (hidden, ff, experts, layers) = (64, 32, 4, 2)
+        var rng = SplitMix64(seed: 90)
+        func gaussian(_ count: Int, _ std: Float = 0.02) -> [Float] { (0..<count).map { _ in rng.nextGaussian() * std } }
+        func transposedExperts(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+            (0..<experts).flatMap { e in Fixtures.transpose(Array(values[(e * rows * columns)..<((e + 1) * rows * columns)]), rows: rows, cols: columns) }
+        }
+        let directory = Fixtures.temporaryDirectory("mxfp4")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func writeSingle(_ name: String, _ blocks: [UInt8], _ scales: [UInt8], _ shape: [Int]) throws -> String {
+            let path = directory + "/\(name)-\(UUID().uuidString).safetensors"
+            try SafetensorsWriter.write([
+                .init(name: "model.layers.0.mlp.experts.\(name)_blocks", dtype: .u8, shape: shape + [16], bytes: blocks),
+                .init(name: "model.layers.0.mlp.experts.\(name)_scales", dtype: .u8, shape: shape, bytes: scales),
+            ], to: path)
+            return path
+        }
+        var release: [SafetensorsWriter.Tensor] = [], dequantized: [SafetensorsWriter.Tensor] = []
+        func both(_ name: String, _ shape: [Int], _ values: [Float]) {
+            release.append(.init(name: name, shape: shape, values: values, as: .bf16))
+            dequantized.append(.init(name: name, shape: shape, values: values, as: .bf16))
+        }
+        both("model.embed_tokens.weight", [256, hidden], gaussian(256 * hidden))
+        for layer in 0..<layers {
+            let prefix = "model.layers.\(layer)."
+            for projection in ["q_proj", "k_proj", "v_proj", "o_proj"] { both(prefix + "self_attn.\(projection).weight", [hidden, hidden], gaussian(hidden * hidden)) }
+            both(prefix + "mlp.router.weight", [experts, hidden], gaussian(experts * hidden))
+            for (name, rows, columns) in [("gate_up_proj", 2 * ff, hidden), ("down_proj", hidden, ff)] {
+                let values = gaussian(experts * rows * columns)
+                let (blocks, scales) = Self.mxfp4(values)
+                release.append(.init(name: prefix + "mlp.experts.\(name)_blocks", dtype: .u8, shape: [experts, rows, columns / 32, 16], bytes: blocks))
+                release.append(.init(name: prefix + "mlp.experts.\(name)_scales", dtype: .u8, shape: [experts, rows, columns / 32], bytes: scales))
+                // The exact dequantized values, each expert transposed (BF16 holds E2M1 × 2^k exactly).
+                let reader = try CheckpointReader(path: try writeSingle(name, blocks, scales, [experts, rows, columns / 32]))
+                var exact = [Float](repeating: 0, count: experts * rows * columns)
+                let weight = try #require(reader.checkpoint.tensor(named: "model.layers.0.mlp.experts.\(name)"))
+                let count = exact.count
+                try exact.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: 0..<count, into: $0) }
+                dequantized.append(.init(name: prefix + "mlp.experts.\(name)", shape: [experts, columns, rows],
+                                         values: transposedExperts(exact, rows: rows, columns: columns), as: .bf16))
+            }
+        }
+        try SafetensorsWriter.write(release, to: directory + "/release.safetensors")
+        try SafetensorsWriter.write(dequantized, to: directory + "/dequantized.safetensors")
+        let reference = try Fingerprinter.fingerprint(path: directory + "/release.safetensors")
+        let stacks = reference.tensors.filter { $0.experts == experts }
+        #expect(stacks.map(\.dtype) == Array(repeating: "F4", count: 2 * layers) && stacks.allSatisfy { $0.scale?.block == [1, 32] }, "\(stacks.map { ($0.name, $0.dtype, $0.scale?.block ?? []) })")
+        let comparison = Scan.compare(try Fingerprinter.fingerprint(path: directory + "/dequantized.safetensors"), reference)
+        let matched = comparison.tensors.filter { $0.suspectTensor.contains(".experts.") }
+        #expect(matched.count == 2 * layers)
+        #expect(matched.allSatisfy { $0.significant && $0.transposed && $0.cosine > 0.9999 && $0.referenceTensor == $0.suspectTensor },
+                "\(matched.map { ($0.suspectTensor, $0.referenceTensor ?? "-", $0.cosine, $0.transposed) })")
+        #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+    }
 }

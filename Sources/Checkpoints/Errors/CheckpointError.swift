@@ -57,6 +57,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case scaleAmbiguous(companions: [String])
         case scaleDType(companion: String, dtype: DType)
         case scaleShape(companion: String, shape: [Int], weightShape: [Int])
+        /// MXFP4 blocks (`W_blocks`, U8 `[…, G, 16]`) whose `W_scales` companion is not U8 `[…, G]`.
+        case microscaleShape(companion: String, shape: [Int], dtype: DType, blocksShape: [Int])
         case scaleTooLarge(companion: String, factors: Int, limit: Int)
         case scaleZeroPoint(companion: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
@@ -145,6 +147,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(subject) has shape \(Self.shapeText(weightShape)) but its scale tensor '\(companion)' has shape \(Self.shapeText(shape)), "
                 + "which fits no scaling (rule: [] or [1] per tensor, [\(dims.rows)] or [\(dims.rows), 1] per row, or one factor per block: "
                 + "[⌈\(dims.rows)/b⌉, ⌈\(dims.columns)/b⌉] with b = 128 or a block size that divides the dimension)."
+        case .microscaleShape(let companion, let shape, let dtype, let blocksShape):
+            return "\(subject) holds MXFP4 blocks of shape \(Self.shapeText(blocksShape)) but '\(companion)' is \(dtype.name) \(Self.shapeText(shape)) "
+                + "(rule: MXFP4 scales are U8 (E8M0) with one value per 32-value block: \(Self.shapeText(Array(blocksShape.dropLast()))))."
         case .scaleTooLarge(let companion, let factors, let limit):
             return "\(subject) is scaled by '\(companion)' with \(factors) factors, more than the \(limit) this tool holds in memory for one weight."
         case .scaleZeroPoint(let companion):

@@ -25,6 +25,13 @@ public enum ExpertLayout {
         return nil
     }
 
+    /// The experts stacked in a tensor of a checkpoint: as `stackedExpertCount(name:shape:)`, for
+    /// weights only — not for scale-factor companions (`…experts.down_proj_scales`) or integer buffers.
+    public static func stackedExpertCount(of tensor: TensorInfo) -> Int? {
+        guard tensor.scaledWeight == nil, tensor.dtype.isFloatingPoint || tensor.dtype.isBlockQuantized || tensor.scale != nil else { return nil }
+        return stackedExpertCount(name: tensor.name, shape: tensor.shape)
+    }
+
     /// The expert index of a per-expert tensor (`…experts.5.…`, llama.cpp's older
     /// `blk.3.ffn_up.5.weight`), or `nil`.
     public static func expertIndex(name: String) -> Int? {

@@ -54,21 +54,27 @@ public struct ScaleFactors: Sendable {
     public func roundingEnergy(ofCodes raw: UnsafeRawBufferPointer, dtype: DType, firstElement: Int) -> Double {
         var total = 0.0
         let steps = ScaleFactors.stepTable(dtype)
-        forEachRun(firstElement: firstElement, count: raw.count) { offset, run, factor in
+        // F4 (MXFP4) packs two codes per byte, low nibble first.
+        let packed = dtype == .f4
+        forEachRun(firstElement: firstElement, count: packed ? raw.count * 2 : raw.count) { offset, run, factor in
             var sum = 0.0
-            for index in offset..<(offset + run) { sum += steps[Int(raw[index])] }
+            for index in offset..<(offset + run) {
+                sum += packed ? steps[Int(raw[index >> 1] >> UInt8((index & 1) * 4)) & 0x0F] : steps[Int(raw[index])]
+            }
             total += sum * Double(factor) * Double(factor)
         }
         return total / 12
     }
 
-    /// Squared spacing of the stored type at each 8-bit code (0 for NaN and infinities).
+    /// Squared spacing of the stored type at each 8-bit code (0 for NaN and infinities); for F4,
+    /// at each 4-bit code (the first 16 entries).
     static func stepTable(_ dtype: DType) -> [Double] {
         switch dtype {
         case .i8, .u8: ScaleTables.unit
         case .f8E5M2: ScaleTables.e5m2
         case .f8E4M3FNUZ: ScaleTables.e4m3fnuz
         case .f8E5M2FNUZ: ScaleTables.e5m2fnuz
+        case .f4: ScaleTables.e2m1
         default: ScaleTables.e4m3
         }
     }
@@ -86,6 +92,8 @@ private enum ScaleTables {
     static let e5m2 = table(exponentBits: 5, mantissaBits: 2, bias: 15, isSpecial: { $0 & 0x7C == 0x7C })
     static let e4m3fnuz = table(exponentBits: 4, mantissaBits: 3, bias: 8, isSpecial: { $0 == 0x80 })
     static let e5m2fnuz = table(exponentBits: 5, mantissaBits: 2, bias: 16, isSpecial: { $0 == 0x80 })
+    /// E2M1 (0, 0.5 … 6): spacing 0.5 up to 2, then 1, then 2; indexed by the 4-bit code.
+    static let e2m1 = table(exponentBits: 2, mantissaBits: 1, bias: 1, isSpecial: { $0 > 0x0F })
 
     /// Spacing at a code: 2^(max(e, 1) − bias − mantissaBits), so subnormals and zero share
     /// the smallest normal binade's spacing.

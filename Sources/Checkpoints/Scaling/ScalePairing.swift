@@ -17,6 +17,7 @@ enum ScalePairing {
 
     /// Sets `scale` on every scaled weight and `scaledWeight` on its companion.
     static func pair(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+        try pairMicroscaled(&tensors, fileName: fileName)
         var indexByName: [String: Int] = [:]
         for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
@@ -46,6 +47,45 @@ enum ScalePairing {
             }
             tensors[index].scale = TensorScale(companion: companion, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
             tensors[companionIndex].scaledWeight = weight.name
+        }
+    }
+
+    /// MXFP4 weights as gpt-oss stores them: `W_blocks` (U8 `[…, G, 16]`, two E2M1 codes per
+    /// byte, low nibble first) with `W_scales` (U8 `[…, G]`, one E8M0 exponent per 32 values).
+    /// The blocks become the weight `W` (F4 `[…, G·32]`, `storedName` keeps `W_blocks`) scaled
+    /// by the scales read as F8_E8M0 (2^(s − 127)), one factor per 32 consecutive values — the
+    /// values transformers' `convert_moe_packed_tensors` computes (before it transposes them).
+    static func pairMicroscaled(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+        var indexByName: [String: Int] = [:]
+        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        for index in tensors.indices where tensors[index].dtype == .u8 && tensors[index].name.hasSuffix("_blocks") {
+            let blocks = tensors[index]
+            let base = String(blocks.name.dropLast("_blocks".count))
+            guard blocks.shape.count >= 2, blocks.shape.last == 16, indexByName[base] == nil,
+                  let companionIndex = indexByName[base + "_scales"] else { continue }
+            let companion = tensors[companionIndex]
+            let file = fileName(blocks.fileIndex)
+            guard companion.dtype == .u8, companion.shape == Array(blocks.shape.dropLast()) else {
+                throw CheckpointError(file: file, tensor: blocks.name, rule: .microscaleShape(
+                    companion: companion.name, shape: companion.shape, dtype: companion.dtype, blocksShape: blocks.shape))
+            }
+            guard companion.elementCount <= maximumFactors else {
+                throw CheckpointError(file: file, tensor: blocks.name,
+                                      rule: .scaleTooLarge(companion: companion.name, factors: companion.elementCount, limit: maximumFactors))
+            }
+            var exponents = companion
+            exponents.dtype = .f8E8M0
+            var weight = blocks
+            weight.storedName = blocks.storedName ?? blocks.name
+            weight.name = base
+            weight.dtype = .f4
+            weight.shape = Array(blocks.shape.dropLast(2)) + [blocks.shape[blocks.shape.count - 2] * 32]
+            // The weight is scaled as one row (TensorScale.matrixView) in blocks of 32: every row of
+            // G·32 values holds whole blocks, so factor k covers values 32k ..< 32k + 32.
+            weight.scale = TensorScale(companion: exponents, granularity: .block, blockRows: 1, blockColumns: 32)
+            exponents.scaledWeight = base
+            tensors[index] = weight
+            tensors[companionIndex] = exponents
         }
     }
 

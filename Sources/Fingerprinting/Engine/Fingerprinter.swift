@@ -23,7 +23,7 @@ public enum Fingerprinter {
 
         var maximumDimension = 1
         for tensor in checkpoint.tensors {
-            let experts = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape)
+            let experts = ExpertLayout.stackedExpertCount(of: tensor)
             if let view = SketchGeometry.matrixView(tensor.shape, experts: experts) { maximumDimension = max(maximumDimension, view.rows, view.cols) }
         }
         let signs = SignTable(seed: seed, count: maximumDimension)
@@ -169,7 +169,7 @@ public enum Fingerprinter {
                 sha256: result.sha256, canonical: result.canonical, statistics: result.statistics, valueGrid: result.valueGrid,
                 roundingEnergy: result.roundingEnergy,
                 scale: tensor.scale.map { TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity) },
-                experts: ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape), expertDigests: result.expertDigests,
+                experts: ExpertLayout.stackedExpertCount(of: tensor), expertDigests: result.expertDigests,
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }
         let expertGroups = ExpertGrouping.fold(&tensors, signs: signs, seed: seed)

@@ -21,7 +21,7 @@ struct TensorJob {
         // A scaled weight's values are its codes times its factors: floats whatever the codes are.
         let scales = try reader.scaleFactors(of: tensor)
         let floatLike = CanonicalEncoding.isFloatLike(tensor)
-        let experts = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape)
+        let experts = ExpertLayout.stackedExpertCount(of: tensor)
         let view = SketchGeometry.matrixView(tensor.shape, experts: experts)
         let transposed = floatLike ? try canonicalTransposition(scales: scales) : false
 

@@ -154,7 +154,7 @@ public struct RoleInference: Sendable {
         var intermediateCounts: [Int: Int] = [:]
         for (tensor, assignment) in zip(tensors, assignments) where [.mlpUp, .mlpGate, .mlpDown].contains(assignment.role) {
             // One expert's matrix for a stack of experts.
-            let shape = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape) != nil ? Array(tensor.shape.dropFirst()) : tensor.shape
+            let shape = ExpertLayout.stackedExpertCount(of: tensor) != nil ? Array(tensor.shape.dropFirst()) : tensor.shape
             if let other = shape.first(where: { $0 != hidden }) { intermediateCounts[other, default: 0] += 1 }
         }
         let embeddingIndex = assignments.firstIndex { $0.role == .tokenEmbedding }

@@ -67,7 +67,7 @@ public enum FullWeightComparison {
     /// nothing of this checkpoint; an empty list for tensors that are not matrices.
     private static func matrices(named name: String, in reader: CheckpointReader) -> [Matrix]? {
         if let tensor = reader.checkpoint.tensor(named: name) {
-            if let experts = ExpertLayout.stackedExpertCount(name: tensor.name, shape: tensor.shape) {
+            if let experts = ExpertLayout.stackedExpertCount(of: tensor) {
                 let (rows, columns) = ExpertLayout.expertView(tensor.shape)
                 return (0..<experts).map { Matrix(tensor: tensor, firstElement: $0 * rows * columns, rows: rows, columns: columns) }
             }
