@@ -13,6 +13,7 @@ struct SeedFingerprintTests {
     @Test("each bundled fingerprint equals a fresh fingerprint of its source", arguments: [
         ("acme__tiny-base@1.0.fingerprint.safetensors", "Samples/acme-tiny-base"),
         ("acme__tiny-chat@1.0.fingerprint.safetensors", "Samples/acme-tiny-chat"),
+        ("acme__tiny-moe@1.0.fingerprint.safetensors", "Samples/acme-tiny-moe"),
         ("all-MiniLM-L6-v2@pypi-0.1.0.fingerprint.safetensors", ".cache/models/all-MiniLM-L6-v2"),
     ])
     func current(file: String, source: String) throws {
