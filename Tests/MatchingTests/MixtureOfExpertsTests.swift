@@ -268,4 +268,31 @@ struct MixtureOfExpertsTests {
                 "\(matched.map { ($0.suspectTensor, $0.referenceTensor ?? "-", $0.cosine, $0.transposed) })")
         #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
     }
+
+    @Test("experts renamed beyond recognition (opaque names) are regrouped by what they match: the noise is measured, an exact copy stays exact")
+    func opaqueNames() throws {
+        let directory = Fixtures.temporaryDirectory("moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (name, noise) in [("exact", Float(0)), ("noised", Float(0.02))] {
+            var model = CheckpointModel(Self.release)
+            var plan = PerturbationPlan(seed: 4)
+            if noise > 0 { plan.add(GaussianNoise(relativeStandardDeviation: noise, seed: plan.seed(for: .noise))) }
+            plan.add(TensorRenaming(scheme: .opaque, seed: plan.seed(for: .rename)))
+            _ = try plan.apply(to: &model)
+            try model.write(to: directory + "/" + name, overwrite: true)
+            let suspect = try Fingerprinter.fingerprint(path: directory + "/" + name)
+            #expect(suspect.expertGroups.isEmpty && !suspect.tensors.contains { $0.name.contains("experts") })
+            let comparison = Scan.compare(suspect, Self.registry[1].fingerprint)
+            let regrouped = comparison.tensors.filter { $0.suspectTensor.hasSuffix("(+\(Self.experts - 1) experts)") }
+            #expect(regrouped.count == 6, "\(comparison.tensors.map(\.suspectTensor))")
+            #expect(regrouped.allSatisfy { $0.referenceTensor?.contains(".experts.*.") == true && $0.cosine > 0.999 })
+            if noise > 0 {
+                #expect(comparison.verdict.kind == .derived, "\(comparison.verdict.sentence)")
+                #expect(comparison.verdict.evidence.contains { $0.contains("uniform across matrices (≈0.019") || $0.contains("uniform across matrices (≈0.020") }, "\(comparison.verdict.evidence)")
+            } else {
+                #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+                #expect(regrouped.allSatisfy { $0.exact == "raw" })
+            }
+        }
+    }
 }

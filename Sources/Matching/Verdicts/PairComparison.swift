@@ -11,11 +11,18 @@ public enum PairComparison {
         options: MatchingOptions = MatchingOptions()
     ) -> Comparison {
         let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, reference]))
-        let suspectEvidence = EvidenceTensor.collect(suspect, signs: signs)
+        var suspectEvidence = EvidenceTensor.collect(suspect, signs: signs)
         let referenceEvidence = EvidenceTensor.collect(reference, signs: signs)
         let sameSeed = suspect.header.seed == reference.header.seed
-        let alignment = TensorAlignment(suspect: suspectEvidence, reference: sameSeed ? referenceEvidence : [])
         let logTensorThreshold = log(options.tensorThreshold)
+        var alignment = TensorAlignment(suspect: suspectEvidence, reference: sameSeed ? referenceEvidence : [])
+        // Experts renamed beyond recognition: regroup them as the reference's groups.
+        if sameSeed, let regrouped = EvidenceTensor.regroupingExperts(
+            suspectEvidence, alignment: alignment, suspectFingerprint: suspect, reference: referenceEvidence,
+            referenceFingerprint: reference, logThreshold: logTensorThreshold) {
+            suspectEvidence = regrouped
+            alignment = TensorAlignment(suspect: suspectEvidence, reference: referenceEvidence)
+        }
 
         // Per-tensor matches.
         // Expert groups have digests of their own (over their members').
