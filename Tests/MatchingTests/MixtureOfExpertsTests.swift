@@ -16,6 +16,7 @@ struct MixtureOfExpertsTests {
     static let base = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 800), experts: experts, seed: 801)
     static let release = SimulatedTraining.fineTune(base, seed: 802, strength: 0.05)
     static let sibling = SimulatedTraining.fineTune(base, seed: 803, strength: 0.05)
+    static let noised = TestAttacks.noise(release, relative: 0.01, seed: 9)
     static let independent = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 850), experts: experts, seed: 851)
     static let registry: [(label: String, fingerprint: Fingerprint)] = [
         ("base@1", try! Fixtures.fingerprint(base)),
@@ -117,7 +118,7 @@ struct MixtureOfExpertsTests {
 
     @Test("a 1 % noised copy is derived from the release; an exact copy shares every expert group's digest")
     func noisedAndExact() throws {
-        let noised = Scan.run(try Fixtures.fingerprint(TestAttacks.noise(Self.release, relative: 0.01, seed: 9)), against: Self.registry)
+        let noised = Scan.run(try Fixtures.fingerprint(Self.noised), against: Self.registry)
         #expect(noised.attribution.nearest == "release@1", "\(noised.attribution.sentence)")
         #expect(noised.attribution.verdict == .derived, "\(noised.attribution.sentence)")
         let exact = Scan.compare(try Fixtures.fingerprint(Self.release, layout: .init(dtype: .f32, shards: 2, reverseOrder: true)),
@@ -294,5 +295,26 @@ struct MixtureOfExpertsTests {
                 #expect(regrouped.allSatisfy { $0.exact == "raw" })
             }
         }
+    }
+
+    @Test("a fingerprint written before expert groups (each expert with its own sketch) is grouped at matching the same way")
+    func fingerprintsWithoutGroups() throws {
+        let current = try Fixtures.fingerprint(Self.noised)
+        // The experts' own sketches, from the same weights under names that do not say "expert".
+        let unnamed = ModelWeights(spec: Self.noised.spec, tensors: Self.noised.tensors.map {
+            .init(name: $0.name.replacingOccurrences(of: ".experts.", with: ".expert_"), shape: $0.shape, values: $0.values)
+        })
+        let ownSketches = try Fixtures.fingerprint(unnamed)
+        #expect(ownSketches.expertGroups.isEmpty)
+        var old = current
+        old.expertGroups = []
+        for index in old.tensors.indices where old.tensors[index].sketch.isEmpty && old.tensors[index].name.contains(".experts.") {
+            old.tensors[index].sketch = ownSketches.tensors[index].sketch
+        }
+        let registered = Self.registry[1].fingerprint
+        let now = Scan.compare(current, registered).tensors, then = Scan.compare(old, registered).tensors
+        #expect(then.map(\.suspectTensor) == now.map(\.suspectTensor))
+        #expect(then.filter { $0.suspectTensor.contains(".experts.*.") }.count == 6)
+        for (a, b) in zip(now, then) { #expect(abs(a.cosine - b.cosine) < 1e-6 && a.significant == b.significant, "\(a.suspectTensor)") }
     }
 }

@@ -36,36 +36,19 @@ struct EvidenceTensor: Sendable {
         }
         // Per-expert tensors that still carry their own sketches (fingerprints written before
         // expert groups) are grouped here the same way.
-        var groups: [String: [Int]] = [:]
-        var groupOrder: [String] = []
-        for (index, tensor) in fingerprint.tensors.enumerated() {
+        let groups = ExpertGrouping.groups(fingerprint.tensors, including: ExpertGrouping.isFoldable)
+        for (name, members) in groups {
+            if let tensor = grouped(name, members: members, summedSketch: ExpertGrouping.summedSketch(of: members, in: fingerprint.tensors),
+                                    fingerprint, signs: signs) {
+                evidence.append(tensor)
+            }
+        }
+        let inGroups = Set(groups.flatMap(\.members))
+        for (index, tensor) in fingerprint.tensors.enumerated() where !inGroups.contains(index) {
             guard tensor.role.isWeightMatrix, tensor.shape.count >= 2, let view = tensor.matrixView,
                   view.rows >= 2, view.cols >= 2, view.rows * view.cols >= minimumElements,
                   tensor.sketch.count == 64 * 64, tensor.statistics != nil else { continue }
-            if tensor.shape.count == 2, let group = ExpertLayout.groupName(name: tensor.name) {
-                let key = "\(group) \(view.rows)x\(view.cols)"
-                if groups[key] == nil { groupOrder.append(key) }
-                groups[key, default: []].append(index)
-                continue
-            }
             evidence.append(single(index, tensor, signs: signs))
-        }
-        for key in groupOrder {
-            let members = groups[key]!.sorted {
-                ExpertLayout.expertIndex(name: fingerprint.tensors[$0].name)! < ExpertLayout.expertIndex(name: fingerprint.tensors[$1].name)!
-            }
-            guard members.count >= 2 else {
-                evidence.append(single(members[0], fingerprint.tensors[members[0]], signs: signs))
-                continue
-            }
-            var sum = [Double](repeating: 0, count: 64 * 64)
-            for member in members {
-                for cell in sum.indices { sum[cell] += Double(fingerprint.tensors[member].sketch[cell]) }
-            }
-            let name = ExpertLayout.groupName(name: fingerprint.tensors[members[0]].name)!
-            if let tensor = grouped(name, members: members, summedSketch: sum.map { Float($0) }, fingerprint, signs: signs) {
-                evidence.append(tensor)
-            }
         }
         return evidence.sorted { $0.members[0] < $1.members[0] }
     }

@@ -84,21 +84,11 @@ public enum PairComparison {
     /// sorted, with every mixture-of-experts layer's experts as one group digest: a stack's
     /// `expertDigests`, or the group digest of per-expert tensors in expert order.
     static func expertCanonicalDigests(_ fingerprint: Fingerprint) -> [SHA256Digest] {
-        var digests: [SHA256Digest] = []
-        var groups: [String: [(expert: Int, digest: SHA256Digest)]] = [:]
-        for tensor in fingerprint.tensors where tensor.role != .quantizationScale {
-            if let stack = tensor.expertDigests {
-                digests.append(stack.canonical)
-            } else if tensor.shape.count == 2, let group = ExpertLayout.groupName(name: tensor.name),
-                      let expert = ExpertLayout.expertIndex(name: tensor.name) {
-                groups["\(group) \(tensor.shape)", default: []].append((expert, tensor.canonical.sha256))
-            } else {
-                digests.append(tensor.canonical.sha256)
-            }
-        }
-        for members in groups.values {
-            let ordered = members.sorted { $0.expert < $1.expert }.map(\.digest)
-            digests.append(ordered.count >= 2 ? ExpertLayout.groupDigest(ordered) : ordered[0])
+        let groups = ExpertGrouping.groups(fingerprint.tensors) { $0.role != .quantizationScale }
+        let inGroups = Set(groups.flatMap(\.members))
+        var digests = groups.map { ExpertLayout.groupDigest($0.members.map { fingerprint.tensors[$0].canonical.sha256 }) }
+        for (index, tensor) in fingerprint.tensors.enumerated() where tensor.role != .quantizationScale && !inGroups.contains(index) {
+            digests.append(tensor.expertDigests?.canonical ?? tensor.canonical.sha256)
         }
         return digests.sorted()
     }
