@@ -19,10 +19,11 @@ public enum FullWeightComparison {
     ) throws -> FullWeightEvidence {
         var pairs: [FullWeightEvidence.Pair] = []
         var skipped: [FullWeightEvidence.Skipped] = []
+        let suspectGroups = expertGroups(of: suspect), referenceGroups = expertGroups(of: reference)
         for match in matches where match.significant {
             guard let referenceName = match.referenceTensor,
-                  let suspectParts = matrices(named: match.suspectTensor, in: suspect),
-                  let referenceParts = matrices(named: referenceName, in: reference) else { continue }
+                  let suspectParts = matrices(named: match.suspectTensor, in: suspect, groups: suspectGroups),
+                  let referenceParts = matrices(named: referenceName, in: reference, groups: referenceGroups) else { continue }
             func skip(_ reason: String) { skipped.append(.init(suspectTensor: match.suspectTensor, reason: reason)) }
             guard !suspectParts.isEmpty, !referenceParts.isEmpty else { skip("not a 2-D matrix"); continue }
             guard suspectParts.count == referenceParts.count else {
@@ -65,7 +66,7 @@ public enum FullWeightComparison {
     /// The matrices a matched name stands for, in expert order: a 2-D tensor; the members of
     /// an expert group (`…experts.*.w1.weight`); the experts of a stack. `nil` if it names
     /// nothing of this checkpoint; an empty list for tensors that are not matrices.
-    private static func matrices(named name: String, in reader: CheckpointReader) -> [Matrix]? {
+    private static func matrices(named name: String, in reader: CheckpointReader, groups: [String: [TensorInfo]]) -> [Matrix]? {
         if let tensor = reader.checkpoint.tensor(named: name) {
             if let experts = ExpertLayout.stackedExpertCount(of: tensor) {
                 let (rows, columns) = ExpertLayout.expertView(tensor.shape)
@@ -74,11 +75,14 @@ public enum FullWeightComparison {
             guard tensor.shape.count == 2 else { return [] }
             return [Matrix(tensor: tensor, firstElement: 0, rows: tensor.shape[0], columns: tensor.shape[1])]
         }
-        guard name.contains("*") else { return nil }
-        let members = reader.checkpoint.tensors
-            .filter { $0.shape.count == 2 && ExpertLayout.groupName(name: $0.name) == name }
-            .sorted { ExpertLayout.expertIndex(name: $0.name)! < ExpertLayout.expertIndex(name: $1.name)! }
-        return members.isEmpty ? nil : members.map { Matrix(tensor: $0, firstElement: 0, rows: $0.shape[0], columns: $0.shape[1]) }
+        return groups[name].map { members in members.map { Matrix(tensor: $0, firstElement: 0, rows: $0.shape[0], columns: $0.shape[1]) } }
+    }
+
+    /// The checkpoint's per-expert 2-D tensors by group name, in expert order (read once per comparison).
+    private static func expertGroups(of reader: CheckpointReader) -> [String: [TensorInfo]] {
+        Dictionary(grouping: reader.checkpoint.tensors.filter { $0.shape.count == 2 && ExpertLayout.groupName(name: $0.name) != nil }) {
+            ExpertLayout.groupName(name: $0.name)!
+        }.mapValues { $0.sorted { ExpertLayout.expertIndex(name: $0.name)! < ExpertLayout.expertIndex(name: $1.name)! } }
     }
 
     private enum Plan {
