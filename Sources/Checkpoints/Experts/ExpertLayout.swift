@@ -69,9 +69,10 @@ public enum ExpertLayout {
         return parts.indices.dropFirst().contains { parts[$0] == "gate" }
     }
 
-    /// The layer of a tensor: its first decimal component (`model.layers.3.…`, `blk.3.…`).
+    /// The layer of a tensor: its first decimal component below 100 000, components separated
+    /// by `.`, `/` or `:` (`model.layers.3.…`, `blk.3.…`); the layer numbering role inference uses.
     public static func layerIndex(name: String) -> Int? {
-        for part in components(name) {
+        for part in name.split(whereSeparator: { $0 == "." || $0 == "/" || $0 == ":" }) {
             if let value = Int(part), value >= 0, value < 100_000 { return value }
         }
         return nil

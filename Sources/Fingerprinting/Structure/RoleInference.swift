@@ -17,7 +17,7 @@ public struct RoleInference: Sendable {
     public init(tensors: [TensorInfo], hints: ModelConfigHints = ModelConfigHints()) {
         let hidden = Self.hiddenSize(tensors, hints: hints)
         var assignments: [Assignment] = tensors.map { tensor in
-            let layer = Self.layerIndex(tensor.name)
+            let layer = ExpertLayout.layerIndex(name: tensor.name)
             if let role = Self.roleByName(tensor) {
                 return Assignment(role: role, layer: layer, basis: "name")
             }
@@ -32,13 +32,6 @@ public struct RoleInference: Sendable {
 
     static func normalizedComponents(_ name: String) -> [String] {
         name.lowercased().split(whereSeparator: { $0 == "." || $0 == "/" || $0 == ":" }).map(String.init)
-    }
-
-    static func layerIndex(_ name: String) -> Int? {
-        for component in normalizedComponents(name) {
-            if let value = Int(component), value >= 0, value < 100_000 { return value }
-        }
-        return nil
     }
 
     static func roleByName(_ tensor: TensorInfo) -> TensorRole? {
