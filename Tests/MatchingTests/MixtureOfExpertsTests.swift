@@ -24,6 +24,13 @@ struct MixtureOfExpertsTests {
         ("independent@1", try! Fixtures.fingerprint(independent)),
     ]
 
+    /// `model` with its experts renumbered by the product's attack (`perturb --permute experts`).
+    static func renumbered(_ model: ModelWeights) throws -> ModelWeights {
+        var checkpoint = CheckpointModel(model)
+        _ = try ExpertPermutation(seed: 5).apply(to: &checkpoint)
+        return ModelWeights(spec: model.spec, tensors: checkpoint.entries.map(\.tensor))
+    }
+
     /// The release's comparison in a scan, checked to cover every MoE layer's experts as matched evidence.
     func expectExpertsMatched(_ scan: ScanResult, suspectGroups: Int = 2 * 3) throws {
         let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
@@ -52,7 +59,7 @@ struct MixtureOfExpertsTests {
         // Stacking is not renaming: the stacks carry the groups' names without the expert index.
         #expect(comparison.alignment.renamed == 0)
         // Renumbered experts are not the same group: the digests tell the order apart.
-        let renumbered = try Fixtures.fingerprint(Fixtures.stackExperts(TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5),
+        let renumbered = try Fixtures.fingerprint(Fixtures.stackExperts(try Self.renumbered(Self.release),
                                                                         experts: Self.experts))
         let groups = Scan.compare(renumbered, Self.registry[1].fingerprint).tensors.filter { $0.suspectTensor.contains(".experts.") }
         #expect(groups.count == 6 && groups.allSatisfy { $0.exact == nil && $0.significant })
@@ -104,7 +111,7 @@ struct MixtureOfExpertsTests {
 
     @Test("renumbered experts (router rows permuted to match) are still the release")
     func renumberedExperts() throws {
-        let permuted = TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5)
+        let permuted = try Self.renumbered(Self.release)
         let moved = (0..<Self.experts).filter { expert in
             let name = "model.layers.0.block_sparse_moe.experts.\(expert).w1.weight"
             return permuted[name]!.values != Self.release[name]!.values
@@ -170,7 +177,7 @@ struct MixtureOfExpertsTests {
         let releasePath = try Fixtures.write(Self.release, to: directory)
         let release = try CheckpointReader(path: releasePath)
         let registered = try Fingerprinter.fingerprint(release)
-        for (name, model) in [("copy", Self.release), ("renumbered", TestAttacks.permuteExperts(Self.release, experts: Self.experts, seed: 5))] {
+        for (name, model) in [("copy", Self.release), ("renumbered", try Self.renumbered(Self.release))] {
             try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
             let source = try CheckpointReader(path: try Fixtures.write(model, to: directory + "/" + name))
             let path = directory + "/\(name).gguf"
