@@ -48,35 +48,46 @@ public final class Registry: Sendable {
             throw RegistryError.cannotOpen(path: path, reason: "its directory \(parent) cannot be created (\(error.localizedDescription))")
         }
 
-        var configuration = Configuration()
-        configuration.label = "provenance-registry"
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(busyTimeout)
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-        } catch let error as DatabaseError {
-            throw openingError(error, path: path)
-        } catch {
-            throw RegistryError.cannotOpen(path: path, reason: "\(error)")
-        }
-        let registry = Registry(path: path, pool: pool)
-        try registry.checkIdentity()
+        let registry = try connect(path: path)
         try registry.migrate()
         return registry
     }
 
     // MARK: - Opening
 
-    private func checkIdentity() throws {
-        let (applicationID, tables): (Int32, [String])
-        do {
-            (applicationID, tables) = try pool.read { db in
-                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+    /// Opens the pool and checks the file is a registry. Switching a new file to WAL mode
+    /// and the first read of a file another process is still creating can report
+    /// `SQLITE_BUSY` without waiting for the busy timeout (SQLite does not call the busy
+    /// handler there), so the whole opening is retried with back-off.
+    private static func connect(path: String) throws -> Registry {
+        var configuration = Configuration()
+        configuration.label = "provenance-registry"
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(busyTimeout)
+        for attempt in 1...writeAttempts {
+            do {
+                let registry = Registry(path: path, pool: try DatabasePool(path: path, configuration: configuration))
+                try registry.checkIdentity()
+                return registry
+            } catch let error as DatabaseError where isBusy(error) && attempt < writeAttempts {
+                Thread.sleep(forTimeInterval: backoff(attempt))
+            } catch let error as DatabaseError {
+                throw isBusy(error) ? RegistryError.busy(path: path, attempts: attempt) : openingError(error, path: path)
+            } catch let error as RegistryError {
+                throw error
+            } catch {
+                throw RegistryError.cannotOpen(path: path, reason: "\(error)")
             }
-        } catch let error as DatabaseError {
-            throw Self.openingError(error, path: path)
+        }
+        throw RegistryError.busy(path: path, attempts: writeAttempts)
+    }
+
+    /// Throws `RegistryError.notARegistry` for a foreign SQLite file; SQLite errors are
+    /// rethrown as they are, for `connect` to retry or map.
+    private func checkIdentity() throws {
+        let (applicationID, tables): (Int32, [String]) = try pool.read { db in
+            (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
         }
         if applicationID != 0, applicationID != RegistrySchema.applicationID {
             throw RegistryError.notARegistry(path: path, reason: "its SQLite application_id is \(applicationID), not provenance's")
@@ -117,8 +128,16 @@ public final class Registry: Sendable {
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
             return .cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
         default:
-            return .database(path: path, message: error.message ?? "\(error.resultCode)")
+            return .database(path: path, message: databaseMessage(error))
         }
+    }
+
+    /// SQLite's message with its extended result code and the statement that failed, so
+    /// that a report of an unexpected database error says where it came from.
+    static func databaseMessage(_ error: DatabaseError) -> String {
+        var message = "\(error.message ?? "error") (SQLite code \(error.extendedResultCode.rawValue)"
+        if let sql = error.sql { message += " in `\(sql)`" }
+        return message + ")"
     }
 
     // MARK: - Transactions
@@ -161,6 +180,6 @@ public final class Registry: Sendable {
     func mapped(_ error: any Error) -> any Error {
         guard let error = error as? DatabaseError else { return error }
         if Self.isBusy(error) { return RegistryError.busy(path: path, attempts: 1) }
-        return RegistryError.database(path: path, message: error.message ?? "\(error.resultCode)")
+        return RegistryError.database(path: path, message: Self.databaseMessage(error))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import Registry
+import Synchronization
 import Testing
 
 @Suite("Registry schema and opening")
@@ -37,6 +38,28 @@ struct SchemaTests {
         let second = try Registry.open(path: path)
         #expect(try RegistryFixtures.rowCounts(second) == before)
         #expect(try second.list().map(\.name) == ["a"])
+    }
+
+    @Test("Many connections creating one new registry at once all open it")
+    func concurrentFirstOpen() throws {
+        // Two connections that both read a new rollback-journal file and then both need the
+        // exclusive lock for `PRAGMA journal_mode = WAL` would deadlock, so SQLite answers
+        // one of them SQLITE_BUSY at once, without its busy handler. CI once failed this way
+        // with six processes registering into one new registry.
+        let openers = 8
+        for round in 0..<40 {
+            let path = RegistryFixtures.temporaryDirectory("first-open-\(round)") + "/registry.sqlite"
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: openers) { _ in
+                do {
+                    _ = try Registry.open(path: path)
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "round \(round)")
+            #expect(try Registry.open(path: path).count() == 0)
+        }
     }
 
     @Test("A file that is not SQLite is refused without being changed")
