@@ -21,3 +21,51 @@ extension Fixtures {
         return ModelWeights(spec: model.spec, tensors: tensors)
     }
 }
+
+// MARK: - Fused gate/up stacks
+
+extension Fixtures {
+    /// `model` (Mixtral naming, per-expert `w1`/`w3`/`w2`) with each layer's experts stored as
+    /// transformers stores Llama 4's and gpt-oss's: `…experts.gate_up_proj` `[E, H, 2I]` (input
+    /// rows; gate columns then up columns, or interleaved even/odd as gpt-oss does) and
+    /// `…experts.down_proj` `[E, I, H]`, under `feed_forward` (Llama 4) or `mlp` (gpt-oss); the
+    /// router becomes `…router.weight`.
+    public static func fuseGateUp(_ model: ModelWeights, experts: Int, interleaved: Bool) -> ModelWeights {
+        var tensors: [ModelWeights.Tensor] = []
+        let block = interleaved ? "mlp" : "feed_forward"
+        for tensor in model.tensors {
+            guard let range = tensor.name.range(of: "block_sparse_moe.") else {
+                tensors.append(tensor)
+                continue
+            }
+            let layer = String(tensor.name[..<range.lowerBound]) + block + "."
+            let rest = tensor.name[range.upperBound...]
+            if rest == "gate.weight" {
+                tensors.append(.init(name: layer + "router.weight", shape: tensor.shape, values: tensor.values))
+                continue
+            }
+            // Written once per layer, when expert 0's gate projection comes by.
+            guard rest == "experts.0.w1.weight" else { continue }
+            let prefix = String(tensor.name[..<range.upperBound]) + "experts."
+            let (inner, hidden) = (tensor.shape[0], tensor.shape[1])
+            var gateUp: [Float] = [], down: [Float] = []
+            for expert in 0..<experts {
+                let gate = model["\(prefix)\(expert).w1.weight"]!.values
+                let up = model["\(prefix)\(expert).w3.weight"]!.values
+                let downProjection = model["\(prefix)\(expert).w2.weight"]!.values  // [H, I]
+                for h in 0..<hidden {
+                    for j in 0..<(2 * inner) {
+                        let (source, i) = interleaved ? (j % 2 == 0 ? gate : up, j / 2) : (j < inner ? gate : up, j % inner)
+                        gateUp.append(source[i * hidden + h])
+                    }
+                }
+                for i in 0..<inner {
+                    for h in 0..<hidden { down.append(downProjection[h * inner + i]) }
+                }
+            }
+            tensors.append(.init(name: layer + "experts.gate_up_proj", shape: [experts, hidden, 2 * inner], values: gateUp))
+            tensors.append(.init(name: layer + "experts.down_proj", shape: [experts, inner, hidden], values: down))
+        }
+        return ModelWeights(spec: model.spec, tensors: tensors)
+    }
+}

@@ -1,4 +1,4 @@
-import Checkpoints
+@testable import Checkpoints
 import Foundation
 import Testing
 
@@ -58,6 +58,70 @@ struct ExpertLayoutTests {
             // Older llama.cpp files: one tensor per expert, named back to the original.
             #expect(Set(reader.checkpoint.tensors.map(\.name)) == Set(original.checkpoint.tensors.map(\.name)))
             #expect(reader.checkpoint.tensor(named: "model.layers.0.block_sparse_moe.experts.2.w1.weight")?.storedName == "blk.0.ffn_gate.2.weight")
+        }
+    }
+
+    @Test("fused gate/up names: which tensors are fused, along which axis, halves or interleaved")
+    func fusedSplitRules() {
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [512, 128], outputMajor: false)
+                    == FusedGateUp(axis: .rows, layout: .halves))
+        #expect(FusedGateUp.split(name: "model.layers.0.feed_forward.experts.gate_up_proj", shape: [16, 128, 512], outputMajor: false)
+                    == FusedGateUp(axis: .cols, layout: .halves))
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.experts.gate_up_proj", shape: [32, 128, 512], outputMajor: false)
+                    == FusedGateUp(axis: .cols, layout: .interleaved))
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.experts.gate_up_proj", shape: [32, 512, 128], outputMajor: true)
+                    == FusedGateUp(axis: .rows, layout: .interleaved))
+        // Not fused: other names, odd fused lengths, biases, per-expert numbering.
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.up_proj.weight", shape: [512, 128], outputMajor: false) == nil)
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [511, 128], outputMajor: false) == nil)
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [32, 512], outputMajor: false) == nil)
+        #expect(FusedGateUp.split(name: "model.layers.0.mlp.gate_up_proj.bias", shape: [512], outputMajor: false) == nil)
+        let halves = FusedGateUp(axis: .cols, layout: .halves), interleaved = FusedGateUp(axis: .cols, layout: .interleaved)
+        #expect(halves.locate(3, length: 8) == (.gate, 3) && halves.locate(4, length: 8) == (.up, 0))
+        #expect(interleaved.locate(6, length: 8) == (.gate, 3) && interleaved.locate(7, length: 8) == (.up, 3))
+        #expect(halves.partView(rows: 128, cols: 512) == (128, 256))
+        #expect(FusedGateUp(axis: .rows, layout: .halves).partView(rows: 512, cols: 128) == (256, 128))
+    }
+
+    @Test("writeGGUF splits a fused gate/up stack into blk.N.ffn_gate_exps and ffn_up_exps, output rows first, value for value",
+          arguments: [("feed_forward", false), ("mlp", false), ("mlp", true)])
+    func fusedSplitConversion(block: String, outputMajor: Bool) throws {
+        let directory = try FormatTestDirectory()
+        let source = directory.path("model.safetensors")
+        let (hidden, inner, experts) = (32, 48, 3)
+        // gate[e][i][h] and up[e][i][h] as the separate [I, H] projections llama.cpp writes.
+        func gate(_ e: Int, _ i: Int, _ h: Int) -> Float { Float(e * 10_000 + i * 100 + h) }
+        func up(_ e: Int, _ i: Int, _ h: Int) -> Float { -gate(e, i, h) - 0.5 }
+        let interleaved = block == "mlp"
+        var fused: [Float] = []
+        for e in 0..<experts {
+            if outputMajor {  // [E, 2I, H]: fused rows
+                for k in 0..<(2 * inner) {
+                    for h in 0..<hidden { fused.append(interleaved ? (k % 2 == 0 ? gate(e, k / 2, h) : up(e, k / 2, h)) : (k < inner ? gate(e, k, h) : up(e, k - inner, h))) }
+                }
+            } else {  // [E, H, 2I]: fused columns
+                for h in 0..<hidden {
+                    for k in 0..<(2 * inner) { fused.append(interleaved ? (k % 2 == 0 ? gate(e, k / 2, h) : up(e, k / 2, h)) : (k < inner ? gate(e, k, h) : up(e, k - inner, h))) }
+                }
+            }
+        }
+        let shape = outputMajor ? [experts, 2 * inner, hidden] : [experts, hidden, 2 * inner]
+        let split = CheckpointConversion.splitFused(fused, shape: shape, split: FusedGateUp(axis: outputMajor ? .rows : .cols, layout: interleaved ? .interleaved : .halves))
+        let parts = (gate: split[0].1, up: split[1].1)
+        #expect(split.map(\.0) == [.gate, .up])
+        let wantGate = (0..<experts).flatMap { e in (0..<inner).flatMap { i in (0..<hidden).map { h in gate(e, i, h) } } }
+        let wantUp = (0..<experts).flatMap { e in (0..<inner).flatMap { i in (0..<hidden).map { h in up(e, i, h) } } }
+        #expect(parts.gate == wantGate && parts.up == wantUp)
+        guard !outputMajor else { return }  // a plain F32 stack is never output-major on disk; the rows axis is MXFP4's
+        try SafetensorsWriter.write([.init(name: "model.layers.0.\(block).experts.gate_up_proj", shape: shape, values: fused)], to: source)
+        let copy = directory.path("model.gguf")
+        try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: source), to: copy, options: .init(matrixType: .f32, architecture: "llama"))
+        let reader = try CheckpointReader(path: copy)
+        #expect(reader.checkpoint.tensors.map(\.name) == ["blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight"])
+        for (name, want) in [("blk.0.ffn_gate_exps.weight", wantGate), ("blk.0.ffn_up_exps.weight", wantUp)] {
+            let tensor = try #require(reader.checkpoint.tensor(named: name))
+            #expect(tensor.shape == [experts, inner, hidden])
+            #expect(try readAllFloats(reader, tensor) == want, "\(name)")
         }
     }
 }

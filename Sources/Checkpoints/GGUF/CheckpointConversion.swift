@@ -45,7 +45,9 @@ public enum CheckpointConversion {
     }
 
     /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path` (a scaled weight as
-    /// its values; its factor tensor is not written).
+    /// its values; its factor tensor is not written). A fused gate/up stack of experts
+    /// (`FusedGateUp`: Llama 4, gpt-oss) is split into `blk.N.ffn_gate_exps.weight` and
+    /// `blk.N.ffn_up_exps.weight`, `[E, I, H]`, as `convert_hf_to_gguf.py` does.
     public static func writeGGUF(from reader: CheckpointReader, to path: String, options: GGUFOptions = GGUFOptions()) throws {
         var metadata = GGUFMetadata()
         if let architecture = options.architecture {
@@ -76,6 +78,16 @@ public enum CheckpointConversion {
                 values = stored
             }
             let isFloatingPoint = tensor.dtype.isFloatingPoint || tensor.scale != nil
+            if tensor.shape.count == 3, let split = FusedGateUp.split(of: tensor), let layer = ExpertLayout.layerIndex(name: tensor.name) {
+                // llama.cpp writes a fused stack's parts as separate stacks, output-major.
+                let width = split.axis == .rows ? tensor.shape[2] : tensor.shape[1]
+                let shape = [tensor.shape[0], values.count / tensor.shape[0] / width / 2, width]
+                for (part, values) in Self.splitFused(values, shape: tensor.shape, split: split) {
+                    tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)_exps.weight", shape: shape, values: values,
+                                         as: options.storedType(shape: shape, isFloatingPoint: true)))
+                }
+                continue
+            }
             if options.stackExperts, isFloatingPoint, tensor.shape.count == 2,
                let group = ExpertLayout.groupName(name: name), let expert = ExpertLayout.expertIndex(name: name) {
                 if stacks[group] == nil { stackOrder.append((tensors.count, group)) }
@@ -95,6 +107,29 @@ public enum CheckpointConversion {
                                  as: options.storedType(shape: stackShape, isFloatingPoint: true)), at: position)
         }
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each `[E, I, H]`
+    /// (output rows first, as `convert_hf_to_gguf.py` writes `ffn_gate_exps`/`ffn_up_exps`).
+    static func splitFused(_ values: [Float], shape: [Int], split: FusedGateUp) -> [(FusedGateUp.Part, [Float])] {
+        let (experts, rows, cols) = (shape[0], shape[1], shape[2])
+        let fusedLength = split.axis == .rows ? rows : cols
+        let width = split.axis == .rows ? cols : rows
+        var parts: [[Float]] = [[], []]
+        for part in parts.indices { parts[part].reserveCapacity(values.count / 2) }
+        for expert in 0..<experts {
+            let base = expert * rows * cols
+            for slot in 0..<2 {
+                let wanted: FusedGateUp.Part = slot == 0 ? .gate : .up
+                for fused in 0..<fusedLength where split.locate(fused, length: fusedLength).part == wanted {
+                    // One output row of the part: a stored row (rows axis) or a stored column.
+                    for position in 0..<width {
+                        parts[slot].append(split.axis == .rows ? values[base + fused * cols + position] : values[base + position * cols + fused])
+                    }
+                }
+            }
+        }
+        return [(.gate, parts[0]), (.up, parts[1])]
     }
 
     /// Writes every tensor of `reader`'s checkpoint as `torch.save(state_dict)` would. Tensors

@@ -160,8 +160,13 @@ public enum Fingerprinter {
         plan: ProfilePlan, basis: ProbeBasis?, signs: SignTable, seed: PublicSeed
     ) -> Fingerprint {
         var tensors: [TensorFingerprint] = []
+        var fusedParts: [FusedPartFingerprint] = []
         for (index, tensor) in checkpoint.tensors.enumerated() {
             let result = results[index]!
+            for var part in result.fusedParts {
+                part.tensor = index
+                fusedParts.append(part)
+            }
             let assignment = roles.assignments[index]
             tensors.append(TensorFingerprint(
                 name: tensor.name, dtype: tensor.dtype.name, shape: tensor.shape, file: tensor.fileIndex,
@@ -200,7 +205,8 @@ public enum Fingerprinter {
         }
 
         let probe = Fingerprint.Probe(kind: basis?.kind ?? .random, tokenIDs: basis?.tokenIDs ?? [], gram: basis?.gram ?? [])
-        var keys = Set((tensors.map(\.lshKeys) + expertGroups.map(\.lshKeys)).joined().map { IndexKey(kind: "sketch", value: $0) })
+        var keys = Set((tensors.map(\.lshKeys) + expertGroups.map(\.lshKeys) + fusedParts.map(\.lshKeys)).joined()
+            .map { IndexKey(kind: "sketch", value: $0) })
         if basis?.kind == .embedding {
             keys.formUnion(LocalitySensitiveKeys.probeKeys(gram: probe.gram, seed: seed).map { IndexKey(kind: "probe", value: $0) })
         }
@@ -217,7 +223,7 @@ public enum Fingerprinter {
             repository: checkpoint.huggingFaceRepository, revision: checkpoint.huggingFaceRevision)
         let roots = RootDigest.roots(of: tensors)
         return Fingerprint(header: header, source: source, structure: structure, roots: roots, tensors: tensors,
-                           probe: probe, profiles: profiles, indexKeys: keys.sorted(), expertGroups: expertGroups)
+                           probe: probe, profiles: profiles, indexKeys: keys.sorted(), expertGroups: expertGroups, fusedParts: fusedParts)
     }
 }
 

@@ -23,6 +23,7 @@ struct TensorJob {
         let floatLike = CanonicalEncoding.isFloatLike(tensor)
         let experts = ExpertLayout.stackedExpertCount(of: tensor)
         let view = SketchGeometry.matrixView(tensor.shape, experts: experts)
+        let fused = floatLike ? FusedGateUp.split(of: tensor) : nil
         let transposed = floatLike ? try canonicalTransposition(scales: scales) : false
 
         let rawHasher = SHA256()
@@ -36,12 +37,14 @@ struct TensorJob {
         let canonicalBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ElementBlocks.elementsPerBlock * 2, alignment: 64)
         defer { canonicalBuffer.deallocate() }
         var sketch: SketchAccumulator?
+        var fusedParts: FusedPartsAccumulator?
         var profileAccumulators: [ProfileAccumulator] = []
         var doubles: [Double] = []
 
         let result: (sketch: [Float], profiles: [[Float]]) = try signs.values.withUnsafeBufferPointer { signBuffer in
             // A stack of experts is viewed as one expert: the accumulator sums their sketches.
             if floatLike, let view { sketch = SketchAccumulator(rows: view.rows, cols: view.cols, signs: signBuffer) }
+            if let fused, let view { fusedParts = FusedPartsAccumulator(split: fused, rows: view.rows, cols: view.cols, signs: signBuffer) }
             if floatLike, let view, tensor.shape.count == 2 {
                 profileAccumulators = profiles.map {
                     ProfileAccumulator(rows: view.rows, cols: view.cols, axis: $0.axis, basis: $0.basis, gamma: $0.gamma)
@@ -52,6 +55,7 @@ struct TensorJob {
             var zeroed: [Float] = []
             func addEvidence(_ values: UnsafeBufferPointer<Float>) {
                 sketch?.add(values)
+                fusedParts?.add(values)
                 for index in profileAccumulators.indices { profileAccumulators[index].add(values) }
             }
             func process(_ raw: UnsafeRawBufferPointer, _ values: UnsafeBufferPointer<Float>) {
@@ -130,13 +134,25 @@ struct TensorJob {
             keys = LocalitySensitiveKeys.sketchKeys(sketch: sketchValues, rows: view.rows, cols: view.cols,
                                                     mean: stats.mean * Double(experts ?? 1), signs: signs, seed: seed)
         }
+        var parts: [FusedPartFingerprint] = []
+        if let fused, let view, role.isWeightMatrix, let finished = fusedParts?.finish() {
+            let (rows, cols) = fused.partView(rows: view.rows, cols: view.cols)
+            parts = finished.map { part in
+                // As for a stack, the sum of the experts' sketches is offset by the mean times their count.
+                let keys = LocalitySensitiveKeys.sketchKeys(sketch: part.sketch, rows: rows, cols: cols,
+                                                            mean: part.mean * Double(experts ?? 1), signs: signs, seed: seed)
+                // `tensor` is this tensor's index, which the assembly sets.
+                return FusedPartFingerprint(tensor: 0, part: part.part, axis: fused.axis, layout: fused.layout, rows: rows, cols: cols,
+                                            count: part.count, mean: part.mean, sumSquares: part.sumSquares, sketch: part.sketch, lshKeys: keys)
+            }
+        }
         return TensorResult(
             sha256: rawDigest,
             canonical: .init(sha256: canonicalDigest, dtype: canonicalDType.name, shape: canonicalShape, transposed: transposed),
             // A scaled weight's codes lie on its stored type's grid; its factors hide that from the values.
             statistics: stats, valueGrid: scales != nil ? dtype.name : floatLike && dtype != .f64 ? grid.name : nil,
             roundingEnergy: roundingEnergy, sketch: sketchValues, lshKeys: keys,
-            expertDigests: try experts.flatMap(expertDigests),
+            expertDigests: try experts.flatMap(expertDigests), fusedParts: parts,
             profiles: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.key), result.profiles)))
     }
 

@@ -11,6 +11,8 @@ struct TensorResult: Sendable {
     var lshKeys: [UInt64]
     /// For a stack of experts in a type without blocks: digests over its experts one by one.
     var expertDigests: TensorFingerprint.ExpertDigests?
+    /// For a fused gate/up weight: its gate and up parts (`tensor` not yet set).
+    var fusedParts: [FusedPartFingerprint] = []
     /// Neuron-major profiles (`neurons × t`) by request key, when this matrix is profiled.
     var profiles: [String: [Float]]
 }

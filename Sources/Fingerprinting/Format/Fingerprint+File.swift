@@ -55,6 +55,14 @@ extension Fingerprint {
             arrays.append(.init(name: name, shape: [SketchGeometry.side, SketchGeometry.side], values: group.sketch, as: .f32))
             documentGroups.append(.init(name: group.name, members: group.members, sketch: name, lshKeys: group.lshKeys.map(hex64)))
         }
+        var documentParts: [FingerprintDocument.FusedPart] = []
+        for (index, part) in fusedParts.enumerated() {
+            let name = "fused-part." + Self.padded(index)
+            arrays.append(.init(name: name, shape: [SketchGeometry.side, SketchGeometry.side], values: part.sketch, as: .f32))
+            documentParts.append(.init(tensor: part.tensor, part: part.part.rawValue, axis: part.axis.rawValue, layout: part.layout.rawValue,
+                                       rows: part.rows, cols: part.cols, count: part.count, mean: part.mean, sumSquares: part.sumSquares,
+                                       sketch: name, lshKeys: part.lshKeys.map(hex64)))
+        }
         var gramName: String?
         if !probe.gram.isEmpty {
             gramName = "probe.gram"
@@ -64,7 +72,8 @@ extension Fingerprint {
             header: header, source: source, structure: structure, roots: roots, tensors: documentTensors,
             probe: .init(kind: probe.kind, tokenIDs: probe.tokenIDs, gram: gramName), profiles: documentProfiles,
             indexKeys: indexKeys.map { .init(kind: $0.kind, value: hex64($0.value)) },
-            expertGroups: documentGroups.isEmpty ? nil : documentGroups)
+            expertGroups: documentGroups.isEmpty ? nil : documentGroups,
+            fusedParts: documentParts.isEmpty ? nil : documentParts)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(document), as: UTF8.self)
@@ -189,6 +198,10 @@ extension Fingerprint {
             }
             expertGroups.append(ExpertGroupFingerprint(name: entry.name, members: entry.members, sketch: sketch, lshKeys: keys))
         }
+        var fusedParts: [FusedPartFingerprint] = []
+        for entry in document.fusedParts ?? [] {
+            fusedParts.append(try Self.fusedPart(entry, tensors: tensors, arrays: arrays, path: path))
+        }
         let gram = try document.probe.gram.map { try arrays.floats($0, shapes: [[t, t]]) } ?? []
         var indexKeys: [IndexKey] = []
         for key in document.indexKeys {
@@ -200,7 +213,7 @@ extension Fingerprint {
         let fingerprint = Fingerprint(
             header: document.header, source: document.source, structure: document.structure, roots: document.roots,
             tensors: tensors, probe: .init(kind: document.probe.kind, tokenIDs: document.probe.tokenIDs, gram: gram),
-            profiles: profiles, indexKeys: indexKeys, expertGroups: expertGroups)
+            profiles: profiles, indexKeys: indexKeys, expertGroups: expertGroups, fusedParts: fusedParts)
         var extras = metadata
         for key in ["format", "format_version", "fingerprint"] { extras[key] = nil }
         return (fingerprint, extras)
@@ -212,6 +225,38 @@ extension Fingerprint {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
               let reader = try? CheckpointReader(path: path), reader.checkpoint.files.count == 1 else { return false }
         return reader.checkpoint.files[0].metadata["format"] == FingerprintFormat.name
+    }
+
+    /// A fused part entry, checked against the tensor it names: a fused gate/up weight whose
+    /// split (`FusedGateUp`) is the one recorded and whose part view has the recorded size.
+    private static func fusedPart(
+        _ entry: FingerprintDocument.FusedPart, tensors: [TensorFingerprint], arrays: ArrayLoader, path: String
+    ) throws -> FusedPartFingerprint {
+        func invalid(_ reason: String) -> FingerprintFileError {
+            FingerprintFileError(file: path, reason: "fused part '\(entry.sketch)' \(reason)")
+        }
+        guard entry.tensor >= 0, entry.tensor < tensors.count else { throw invalid("names tensor #\(entry.tensor), which the file does not list") }
+        let tensor = tensors[entry.tensor]
+        guard let part = FusedGateUp.Part(rawValue: entry.part), let axis = FusedGateUp.Axis(rawValue: entry.axis),
+              let layout = FusedGateUp.Layout(rawValue: entry.layout) else {
+            throw invalid("has part '\(entry.part)', axis '\(entry.axis)' or layout '\(entry.layout)' outside gate/up, rows/cols, halves/interleaved")
+        }
+        let split = FusedGateUp(axis: axis, layout: layout)
+        guard let view = tensor.matrixView, split.partView(rows: view.rows, cols: view.cols) == (entry.rows, entry.cols),
+              (axis == .rows ? view.rows : view.cols) % 2 == 0 else {
+            throw invalid("does not describe a half of tensor '\(tensor.name)' \(tensor.shape)")
+        }
+        guard entry.count >= 0, entry.mean.isFinite, entry.sumSquares.isFinite, entry.sumSquares >= 0 else {
+            throw invalid("has a negative count or sum of squares, or a non-finite mean or sum of squares")
+        }
+        let sketch = try arrays.floats(entry.sketch, shapes: [[SketchGeometry.side, SketchGeometry.side]])
+        var keys: [UInt64] = []
+        for text in entry.lshKeys {
+            guard let key = UInt64(text, radix: 16) else { throw invalid("has an LSH key '\(text)' that is not 16 hex digits") }
+            keys.append(key)
+        }
+        return FusedPartFingerprint(tensor: entry.tensor, part: part, axis: axis, layout: layout, rows: entry.rows, cols: entry.cols,
+                                    count: entry.count, mean: entry.mean, sumSquares: entry.sumSquares, sketch: sketch, lshKeys: keys)
     }
 
     static func padded(_ index: Int) -> String {

@@ -25,6 +25,9 @@ public struct Fingerprint: Sendable {
     /// Mixture-of-experts layers stored one tensor per expert: the summed sketch of each
     /// layer's experts of one role, which replaces the members' own sketches (§4b).
     public var expertGroups: [ExpertGroupFingerprint] = []
+    /// Fused gate/up tensors (`FusedGateUp`): the gate and up parts sketched as the separate
+    /// matrices a split copy stores (§4c). The fused tensor keeps its own sketch too.
+    public var fusedParts: [FusedPartFingerprint] = []
 
     public struct Header: Sendable, Hashable, Codable {
         public var format: String
@@ -159,6 +162,43 @@ public struct ExpertGroupFingerprint: Sendable, Hashable {
     public var sketch: [Float]
     /// LSH keys of the summed sketch, centred by the sum of the members' means.
     public var lshKeys: [UInt64]
+}
+
+/// One part of a fused gate/up tensor, sketched as the matrix it becomes when a conversion
+/// splits the tensor (llama.cpp's `ffn_gate_exps`/`ffn_up_exps`, a llamafied `gate_proj`).
+public struct FusedPartFingerprint: Sendable, Hashable {
+    /// The fused tensor: an index into `Fingerprint.tensors`.
+    public var tensor: Int
+    public var part: FusedGateUp.Part
+    public var axis: FusedGateUp.Axis
+    public var layout: FusedGateUp.Layout
+    /// The part's 2-D view (one expert's matrix for a stack of experts).
+    public var rows: Int
+    public var cols: Int
+    /// Elements of the part (over every expert), their mean and sum of squares; non-finite
+    /// values count as 0, as in sketches.
+    public var count: Int
+    public var mean: Double
+    public var sumSquares: Double
+    /// The part's 64 × 64 sketch (the sum over experts for a stack).
+    public var sketch: [Float]
+    /// LSH keys of the sketch, centred by the mean times the experts.
+    public var lshKeys: [UInt64]
+
+    public init(tensor: Int, part: FusedGateUp.Part, axis: FusedGateUp.Axis, layout: FusedGateUp.Layout, rows: Int, cols: Int,
+                count: Int, mean: Double, sumSquares: Double, sketch: [Float], lshKeys: [UInt64]) {
+        self.tensor = tensor
+        self.part = part
+        self.axis = axis
+        self.layout = layout
+        self.rows = rows
+        self.cols = cols
+        self.count = count
+        self.mean = mean
+        self.sumSquares = sumSquares
+        self.sketch = sketch
+        self.lshKeys = lshKeys
+    }
 }
 
 /// Neuron profiles of one layer's paired matrices (e.g. MLP up/down, attention V/O, Q/K).

@@ -44,6 +44,19 @@ struct FingerprintDocument: Codable {
         var sketch: String
         var lshKeys: [String]
     }
+    struct FusedPart: Codable {
+        var tensor: Int
+        var part: String
+        var axis: String
+        var layout: String
+        var rows: Int
+        var cols: Int
+        var count: Int
+        var mean: Double
+        var sumSquares: Double
+        var sketch: String
+        var lshKeys: [String]
+    }
     struct Key: Codable {
         var kind: String
         var value: String
@@ -59,6 +72,8 @@ struct FingerprintDocument: Codable {
     var indexKeys: [Key]
     /// Absent when the checkpoint has no per-expert tensors.
     var expertGroups: [ExpertGroup]?
+    /// Absent when the checkpoint has no fused gate/up tensors.
+    var fusedParts: [FusedPart]?
 }
 
 /// 16 lower-case hex digits for a 64-bit key.

@@ -21,6 +21,10 @@ public enum FullWeightComparison {
         var skipped: [FullWeightEvidence.Skipped] = []
         let suspectGroups = expertGroups(of: suspect), referenceGroups = expertGroups(of: reference)
         for match in matches where match.significant {
+            if [match.suspectTensor, match.referenceTensor ?? ""].contains(where: { $0.hasSuffix("[gate]") || $0.hasSuffix("[up]") }) {
+                skipped.append(.init(suspectTensor: match.suspectTensor, reason: "a part of a fused gate/up tensor is not read element by element"))
+                continue
+            }
             guard let referenceName = match.referenceTensor,
                   let suspectParts = matrices(named: match.suspectTensor, in: suspect, groups: suspectGroups),
                   let referenceParts = matrices(named: referenceName, in: reference, groups: referenceGroups) else { continue }

@@ -23,7 +23,8 @@ enum FingerprintConsistency {
             return "index key kind '\(unknown.kind)' is not one of \(keyKinds.sorted().joined(separator: ", "))"
         }
         let sketchKeys = Set(fingerprint.indexKeys.filter { $0.kind == "sketch" }.map(\.value))
-        let tensorKeys = Set(fingerprint.tensors.flatMap(\.lshKeys) + fingerprint.expertGroups.flatMap(\.lshKeys))
+        let tensorKeys = Set(fingerprint.tensors.flatMap(\.lshKeys) + fingerprint.expertGroups.flatMap(\.lshKeys)
+            + fingerprint.fusedParts.flatMap(\.lshKeys))
         if sketchKeys != tensorKeys {
             return "its \(sketchKeys.count) sketch index keys differ from the \(tensorKeys.count) LSH keys of its tensors"
         }

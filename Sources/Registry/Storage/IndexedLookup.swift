@@ -107,9 +107,10 @@ struct IndexedLookup {
     /// Poisson(λ) with λ = Σ n² / 2¹⁶ over the query's cells (≈ 0.15 for all-MiniLM-L6-v2).
     func chanceVoteThreshold(releaseCount: Int, falseAlarms: Double = 0.05) -> Int {
         var cells: [String: Int] = [:]
-        // Keys of tensors and of expert groups (whose view is one member's matrix).
-        let keyed = fingerprint.tensors.map { ($0.matrixView, $0.lshKeys) }
+        // Keys of tensors, of expert groups (whose view is one member's matrix) and of fused parts.
+        let keyed: [((rows: Int, cols: Int)?, [UInt64])] = fingerprint.tensors.map { ($0.matrixView, $0.lshKeys) }
             + fingerprint.expertGroups.map { (fingerprint.tensors[$0.members[0]].matrixView, $0.lshKeys) }
+            + fingerprint.fusedParts.map { ((rows: $0.rows, cols: $0.cols), $0.lshKeys) }
         for (view, keys) in keyed where !keys.isEmpty {
             guard let (rows, cols) = view else { continue }
             let shapeClass = "\(max(rows, cols))x\(min(rows, cols))"

@@ -77,6 +77,11 @@ enum FingerprintSummary {
             }
             lines.append("Experts      " + parts.joined(separator: ", ") + "; one summed sketch each")
         }
+        if !fingerprint.fusedParts.isEmpty {
+            let fused = Set(fingerprint.fusedParts.map(\.tensor)).count
+            let splits = Set(fingerprint.fusedParts.map { "\($0.layout.rawValue) along \($0.axis.rawValue)" }).sorted()
+            lines.append("Fused        \(fused) gate/up tensors (\(splits.joined(separator: "; "))), gate and up also sketched as separate matrices")
+        }
         lines.append("Index keys   \(fingerprint.indexKeys.count) (\(sketchKeys) sketch, \(fingerprint.indexKeys.count - sketchKeys) probe)")
         let others = extras.keys.filter { $0 != "release" }.sorted()
         if !others.isEmpty { lines.append("Metadata     " + others.joined(separator: ", ")) }

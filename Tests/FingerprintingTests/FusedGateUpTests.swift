@@ -1,0 +1,128 @@
+import Checkpoints
+@testable import Fingerprinting
+import Foundation
+import ModelFixtures
+import SyntheticModels
+import Testing
+
+/// Fused gate/up tensors: each part sketched as the separate matrix a split copy stores
+/// (docs/FINGERPRINT_FORMAT.md §4c).
+@Suite("Fused gate/up tensors are also sketched as their two parts")
+struct FusedGateUpTests {
+    static let experts = 3
+    static let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 192, layerCount: 2, headCount: 4)
+    static let dense = ModelGenerator.generate(spec, seed: 910)
+    static let perExpert = ModelGenerator.mixtureOfExperts(dense, experts: experts, seed: 911)
+
+    /// A Phi-3-style dense model: `mlp.gate_up_proj.weight` `[2I, H]`, gate rows then up rows.
+    static func denseFused(_ model: ModelWeights) -> ModelWeights {
+        var tensors: [ModelWeights.Tensor] = []
+        for tensor in model.tensors where !tensor.name.hasSuffix("mlp.up_proj.weight") {
+            guard tensor.name.hasSuffix("mlp.gate_proj.weight") else {
+                tensors.append(tensor)
+                continue
+            }
+            let up = model[tensor.name.replacingOccurrences(of: "gate_proj", with: "up_proj")]!
+            tensors.append(.init(name: tensor.name.replacingOccurrences(of: "gate_proj", with: "gate_up_proj"),
+                                 shape: [2 * tensor.shape[0], tensor.shape[1]], values: tensor.values + up.values))
+        }
+        return ModelWeights(spec: model.spec, tensors: tensors)
+    }
+
+    /// `values` (`rows × cols`) transposed.
+    static func transposed(_ values: [Float], rows: Int, cols: Int) -> [Float] {
+        (0..<(rows * cols)).map { values[($0 % rows) * cols + $0 / rows] }
+    }
+
+    /// Checks a part against the definition applied to the separate matrices it stands for.
+    func expectPart(_ part: FusedPartFingerprint, equals matrices: [[Float]], rows: Int, cols: Int, _ label: String) {
+        var sum = [Double](repeating: 0, count: 64 * 64)
+        for matrix in matrices {
+            for (cell, value) in SketchTests.referenceSketch(matrix, rows: rows, cols: cols).enumerated() { sum[cell] += value }
+        }
+        let scale = sum.map(abs).max()!
+        let worst = sum.indices.map { abs(Double(part.sketch[$0]) - sum[$0]) }.max()!
+        #expect(worst <= 1e-5 * scale, "\(label): worst cell differs by \(worst) of \(scale)")
+        let values = matrices.joined().map(Double.init)
+        #expect(part.count == values.count, "\(label)")
+        #expect(abs(part.mean - values.reduce(0, +) / Double(values.count)) < 1e-9, "\(label)")
+        let squares = values.reduce(0) { $0 + $1 * $1 }
+        #expect(abs(part.sumSquares / squares - 1) < 1e-9, "\(label)")
+        #expect((part.rows, part.cols) == (rows, cols), "\(label)")
+        #expect(!part.lshKeys.isEmpty, "\(label)")
+    }
+
+    @Test("each part of a fused expert stack (Llama 4 halves, gpt-oss interleaved) is the sum of the split matrices' sketches",
+          arguments: [false, true])
+    func stackParts(interleaved: Bool) throws {
+        let fused = Fixtures.fuseGateUp(Self.perExpert, experts: Self.experts, interleaved: interleaved)
+        let fingerprint = try Fixtures.fingerprint(fused)
+        let stacks = fingerprint.tensors.indices.filter { fingerprint.tensors[$0].name.hasSuffix("gate_up_proj") }
+        #expect(stacks.count == 2)
+        #expect(fingerprint.fusedParts.count == 4)
+        let (inner, hidden) = (Self.spec.intermediateSize, Self.spec.hiddenSize)
+        for index in stacks {
+            let tensor = fingerprint.tensors[index]
+            #expect(tensor.role == .mlpGateUp && tensor.sketch.count == 64 * 64, "the fused tensor keeps its own sketch")
+            let layer = try #require(tensor.layer)
+            for (part, source) in [(FusedGateUp.Part.gate, "w1"), (.up, "w3")] {
+                let entry = try #require(fingerprint.fusedParts.first { $0.tensor == index && $0.part == part })
+                #expect(entry.axis == .cols && entry.layout == (interleaved ? .interleaved : .halves))
+                // Stored input-major, each part is the transpose of the expert's [I, H] projection.
+                let matrices = (0..<Self.experts).map { expert in
+                    Self.transposed(Self.perExpert["model.layers.\(layer).block_sparse_moe.experts.\(expert).\(source).weight"]!.values,
+                                    rows: inner, cols: hidden)
+                }
+                expectPart(entry, equals: matrices, rows: hidden, cols: inner, "\(tensor.name) \(part)")
+            }
+        }
+        #expect(Set(fingerprint.fusedParts.flatMap(\.lshKeys)).isSubset(of: Set(fingerprint.indexKeys.map(\.value))))
+    }
+
+    @Test("a dense fused gate_up_proj (Phi-3: gate rows, then up rows) has parts equal to the gate and up projections")
+    func denseParts() throws {
+        let fingerprint = try Fixtures.fingerprint(Self.denseFused(Self.dense))
+        #expect(fingerprint.fusedParts.count == 2 * Self.spec.layerCount)
+        for entry in fingerprint.fusedParts {
+            let name = fingerprint.tensors[entry.tensor].name.replacingOccurrences(of: "gate_up_proj", with: entry.part == .gate ? "gate_proj" : "up_proj")
+            #expect(entry.axis == .rows && entry.layout == .halves)
+            expectPart(entry, equals: [Self.dense[name]!.values], rows: Self.spec.intermediateSize, cols: Self.spec.hiddenSize, name)
+        }
+    }
+
+    @Test("parts do not depend on chunk size or thread count, and survive the file format")
+    func determinismAndFormat() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try Fixtures.write(Fixtures.fuseGateUp(Self.perExpert, experts: Self.experts, interleaved: true), to: directory)
+        var small = FingerprintOptions()
+        small.chunkBytes = 4096 + 6  // odd column offsets at every chunk
+        small.threads = 1
+        let a = try Fingerprinter.fingerprint(path: path, options: small)
+        let b = try Fingerprinter.fingerprint(path: path)
+        #expect(try a.encoded() == b.encoded())
+        let decoded = try Fingerprint.decode(try a.encoded(), name: "fused.fingerprint").fingerprint
+        #expect(decoded.fusedParts == a.fusedParts)
+        #expect(try decoded.encoded() == a.encoded())
+    }
+
+    @Test("models without fused tensors have no parts, and a part that is not half of its tensor is rejected")
+    func validation() throws {
+        #expect(try Fixtures.fingerprint(Self.perExpert).fusedParts.isEmpty)
+        let fingerprint = try Fixtures.fingerprint(Fixtures.fuseGateUp(Self.perExpert, experts: Self.experts, interleaved: false))
+        var wrongShape = fingerprint
+        wrongShape.fusedParts[0].rows += 1
+        var wrongTensor = fingerprint
+        wrongTensor.fusedParts[1].tensor = fingerprint.tensors.count
+        var negative = fingerprint
+        negative.fusedParts[2].sumSquares = -1
+        for (broken, message) in [(wrongShape, "does not describe a half of tensor"), (wrongTensor, "which the file does not list"),
+                                  (negative, "negative count or sum of squares")] {
+            #expect {
+                _ = try Fingerprint.decode(try broken.encoded(), name: "bad.fingerprint")
+            } throws: { error in
+                "\(error)".contains("bad.fingerprint") && "\(error)".contains("fused part") && "\(error)".contains(message)
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Checkpoints
+import Fingerprinting
+import Foundation
+import Matching
+import ModelFixtures
+import SyntheticModels
+import Testing
+
+/// Releases that fuse each MoE layer's gate and up projections (`gate_up_proj`: Llama 4 halves,
+/// gpt-oss interleaved) against copies that split them, as every GGUF conversion does.
+@Suite("Fused gate/up releases are matched part by part against split copies")
+struct FusedGateUpAttributionTests {
+    static let experts = 4
+    static let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 128, intermediateSize: 256, layerCount: 2, headCount: 4)
+    static let base = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 960), experts: experts, seed: 961)
+    static let release = SimulatedTraining.fineTune(base, seed: 962, strength: 0.05)
+    static let independent = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(spec, seed: 970), experts: experts, seed: 971)
+
+    static func fused(_ model: ModelWeights, interleaved: Bool) -> ModelWeights {
+        Fixtures.fuseGateUp(model, experts: experts, interleaved: interleaved)
+    }
+
+    static func registry(interleaved: Bool) throws -> [(label: String, fingerprint: Fingerprint)] {
+        [("base@1", try Fixtures.fingerprint(fused(base, interleaved: interleaved))),
+         ("release@1", try Fixtures.fingerprint(fused(release, interleaved: interleaved))),
+         ("independent@1", try Fixtures.fingerprint(fused(independent, interleaved: interleaved)))]
+    }
+
+    /// A Q8_0 GGUF of `model` in its fused layout, written as `convert_hf_to_gguf.py` does
+    /// (fused stacks split into `blk.N.ffn_gate_exps` and `blk.N.ffn_up_exps`).
+    static func splitGGUF(_ model: ModelWeights, interleaved: Bool, in directory: String) throws -> Fingerprint {
+        let reader = try CheckpointReader(path: try Fixtures.write(fused(model, interleaved: interleaved), to: directory))
+        let path = directory + "/copy-Q8_0.gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: .q8_0, otherType: .f32, architecture: "llama", headCount: spec.headCount, headCountKV: spec.keyValueHeadCount))
+        let opened = try CheckpointReader(path: path)
+        let split = opened.checkpoint.tensors.filter { $0.name.hasPrefix("blk.") && $0.name.contains("_exps") }
+        #expect(split.map(\.name).sorted() == ["blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight",
+                                              "blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight"])
+        #expect(split.allSatisfy { $0.shape == [experts, spec.intermediateSize, spec.hiddenSize] && $0.dtype == .q8_0 })
+        #expect(!opened.checkpoint.tensors.contains { $0.name.contains("gate_up") })
+        return try Fingerprinter.fingerprint(opened)
+    }
+
+    @Test("a GGUF that splits the fused stacks is a quantized re-encoding of the release, gate and up matched part for part",
+          arguments: [false, true])
+    func splitGGUFCopy(interleaved: Bool) throws {
+        let directory = Fixtures.temporaryDirectory("fused")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let registry = try Self.registry(interleaved: interleaved)
+        let suspect = try Self.splitGGUF(Self.release, interleaved: interleaved, in: directory)
+        let scan = Scan.run(suspect, against: registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("quantized to Q8_0"), "\(scan.attribution.sentence)")
+        let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
+        for layer in 0..<Self.spec.layerCount {
+            for part in ["gate", "up"] {
+                let match = try #require(comparison.tensors.first { $0.suspectTensor == "blk.\(layer).ffn_\(part)_exps.weight" })
+                let block = interleaved ? "mlp" : "feed_forward"
+                #expect(match.referenceTensor == "model.layers.\(layer).\(block).experts.gate_up_proj[\(part)]", "\(match.referenceTensor ?? "-")")
+                #expect(match.significant && match.cosine > 0.99 && match.transposed, "\(match.suspectTensor): \(match.cosine)")
+            }
+        }
+    }
+
+    @Test("without the parts (a fingerprint written before them) the split copy's gate and up match nothing and it looks derived; a split the wrong way matches nothing")
+    func partsAreTheEvidence() throws {
+        let directory = Fixtures.temporaryDirectory("fused")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var registered = try Self.registry(interleaved: false)[1].fingerprint
+        let suspect = try Self.splitGGUF(Self.release, interleaved: false, in: directory)
+        let withParts = Scan.compare(suspect, registered)
+        registered.fusedParts = []
+        let withoutParts = Scan.compare(suspect, registered)
+        func matched(_ comparison: Comparison) -> Int {
+            comparison.tensors.filter { ($0.suspectTensor.contains("ffn_gate_exps") || $0.suspectTensor.contains("ffn_up_exps")) && $0.significant }.count
+        }
+        #expect(matched(withParts) == 4)
+        #expect(matched(withoutParts) == 0)
+        #expect(withParts.verdict.kind == .reEncoded, "\(withParts.verdict.sentence)")
+        // Unmatched gate and up stacks made the quantized copy look changed.
+        #expect(withoutParts.verdict.kind == .derived, "\(withoutParts.verdict.sentence)")
+        // A split taken the wrong way (interleaved columns cut in halves) mixes gate and up: no match.
+        let interleavedRelease = try Self.registry(interleaved: true)[1].fingerprint
+        let misread = ModelWeights(spec: Self.spec, tensors: Self.fused(Self.release, interleaved: true).tensors.map {
+            .init(name: $0.name.replacingOccurrences(of: ".mlp.", with: ".feed_forward."), shape: $0.shape, values: $0.values)
+        })
+        let misreadPrint = try Fixtures.fingerprint(misread)
+        let crossed = Scan.compare(misreadPrint, interleavedRelease)
+        let gates = crossed.tensors.filter { $0.suspectTensor.hasSuffix("gate_up_proj[gate]") }
+        #expect(gates.count == 2 && gates.allSatisfy { $0.cosine < 0.9 }, "\(gates.map(\.cosine))")
+    }
+
+    @Test("a fused copy in BF16 matches every part exactly; an independent model's split GGUF is not flagged")
+    func fusedCopyAndIndependent() throws {
+        let directory = Fixtures.temporaryDirectory("fused")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let registry = try Self.registry(interleaved: true)
+        let copy = Scan.compare(try Fixtures.fingerprint(Self.fused(Self.release, interleaved: true), layout: .init(shards: 2, reverseOrder: true)),
+                                registry[1].fingerprint)
+        #expect(copy.verdict.kind == .identical || copy.verdict.kind == .reEncoded, "\(copy.verdict.sentence)")
+        let parts = copy.tensors.filter { $0.suspectTensor.hasSuffix("[gate]") || $0.suspectTensor.hasSuffix("[up]") }
+        #expect(parts.count == 4 && parts.allSatisfy { $0.exact != nil && $0.referenceTensor == $0.suspectTensor },
+                "\(parts.map { ($0.suspectTensor, $0.exact ?? "-") })")
+        let unrelated = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(Self.spec, seed: 980), experts: Self.experts, seed: 981)
+        let scan = Scan.run(try Self.splitGGUF(unrelated, interleaved: true, in: directory), against: registry)
+        #expect(scan.attribution.verdict == .independent, "\(scan.attribution.sentence)")
+        #expect(!scan.flagged)
+    }
+}
