@@ -69,3 +69,21 @@ extension Fixtures {
         return ModelWeights(spec: model.spec, tensors: tensors)
     }
 }
+
+extension Fixtures {
+    /// `model` with each layer's `mlp.gate_proj` and `mlp.up_proj` fused as Phi-3 stores them:
+    /// `mlp.gate_up_proj.weight` `[2I, H]`, gate rows then up rows.
+    public static func fuseDenseGateUp(_ model: ModelWeights) -> ModelWeights {
+        var tensors: [ModelWeights.Tensor] = []
+        for tensor in model.tensors where !tensor.name.hasSuffix("mlp.up_proj.weight") {
+            guard tensor.name.hasSuffix("mlp.gate_proj.weight") else {
+                tensors.append(tensor)
+                continue
+            }
+            let up = model[tensor.name.replacingOccurrences(of: "gate_proj", with: "up_proj")]!
+            tensors.append(.init(name: tensor.name.replacingOccurrences(of: "gate_proj", with: "gate_up_proj"),
+                                 shape: [2 * tensor.shape[0], tensor.shape[1]], values: tensor.values + up.values))
+        }
+        return ModelWeights(spec: model.spec, tensors: tensors)
+    }
+}

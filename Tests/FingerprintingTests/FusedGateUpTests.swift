@@ -14,21 +14,6 @@ struct FusedGateUpTests {
     static let dense = ModelGenerator.generate(spec, seed: 910)
     static let perExpert = ModelGenerator.mixtureOfExperts(dense, experts: experts, seed: 911)
 
-    /// A Phi-3-style dense model: `mlp.gate_up_proj.weight` `[2I, H]`, gate rows then up rows.
-    static func denseFused(_ model: ModelWeights) -> ModelWeights {
-        var tensors: [ModelWeights.Tensor] = []
-        for tensor in model.tensors where !tensor.name.hasSuffix("mlp.up_proj.weight") {
-            guard tensor.name.hasSuffix("mlp.gate_proj.weight") else {
-                tensors.append(tensor)
-                continue
-            }
-            let up = model[tensor.name.replacingOccurrences(of: "gate_proj", with: "up_proj")]!
-            tensors.append(.init(name: tensor.name.replacingOccurrences(of: "gate_proj", with: "gate_up_proj"),
-                                 shape: [2 * tensor.shape[0], tensor.shape[1]], values: tensor.values + up.values))
-        }
-        return ModelWeights(spec: model.spec, tensors: tensors)
-    }
-
     /// `values` (`rows × cols`) transposed.
     static func transposed(_ values: [Float], rows: Int, cols: Int) -> [Float] {
         (0..<(rows * cols)).map { values[($0 % rows) * cols + $0 / rows] }
@@ -81,7 +66,7 @@ struct FusedGateUpTests {
 
     @Test("a dense fused gate_up_proj (Phi-3: gate rows, then up rows) has parts equal to the gate and up projections")
     func denseParts() throws {
-        let fingerprint = try Fixtures.fingerprint(Self.denseFused(Self.dense))
+        let fingerprint = try Fixtures.fingerprint(Fixtures.fuseDenseGateUp(Self.dense))
         #expect(fingerprint.fusedParts.count == 2 * Self.spec.layerCount)
         for entry in fingerprint.fusedParts {
             let name = fingerprint.tensors[entry.tensor].name.replacingOccurrences(of: "gate_up_proj", with: entry.part == .gate ? "gate_proj" : "up_proj")

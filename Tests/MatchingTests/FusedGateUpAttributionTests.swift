@@ -3,6 +3,7 @@ import Fingerprinting
 import Foundation
 import Matching
 import ModelFixtures
+import Perturbation
 import SyntheticModels
 import Testing
 
@@ -29,7 +30,11 @@ struct FusedGateUpAttributionTests {
     /// A Q8_0 GGUF of `model` in its fused layout, written as `convert_hf_to_gguf.py` does
     /// (fused stacks split into `blk.N.ffn_gate_exps` and `blk.N.ffn_up_exps`).
     static func splitGGUF(_ model: ModelWeights, interleaved: Bool, in directory: String) throws -> Fingerprint {
-        let reader = try CheckpointReader(path: try Fixtures.write(fused(model, interleaved: interleaved), to: directory))
+        try splitGGUF(fused: fused(model, interleaved: interleaved), in: directory)
+    }
+
+    static func splitGGUF(fused: ModelWeights, in directory: String) throws -> Fingerprint {
+        let reader = try CheckpointReader(path: try Fixtures.write(fused, to: directory))
         let path = directory + "/copy-Q8_0.gguf"
         try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
             matrixType: .q8_0, otherType: .f32, architecture: "llama", headCount: spec.headCount, headCountKV: spec.keyValueHeadCount))
@@ -81,18 +86,18 @@ struct FusedGateUpAttributionTests {
         #expect(withParts.verdict.kind == .reEncoded, "\(withParts.verdict.sentence)")
         // Unmatched gate and up stacks made the quantized copy look changed.
         #expect(withoutParts.verdict.kind == .derived, "\(withoutParts.verdict.sentence)")
-        // A split taken the wrong way (interleaved columns cut in halves) mixes gate and up: no match.
+        // A conversion that splits the wrong way (interleaved columns cut in halves) mixes gate and up: no match.
         let interleavedRelease = try Self.registry(interleaved: true)[1].fingerprint
-        let misread = ModelWeights(spec: Self.spec, tensors: Self.fused(Self.release, interleaved: true).tensors.map {
+        let misnamed = ModelWeights(spec: Self.spec, tensors: Self.fused(Self.release, interleaved: true).tensors.map {
             .init(name: $0.name.replacingOccurrences(of: ".mlp.", with: ".feed_forward."), shape: $0.shape, values: $0.values)
         })
-        let misreadPrint = try Fixtures.fingerprint(misread)
-        let crossed = Scan.compare(misreadPrint, interleavedRelease)
-        let gates = crossed.tensors.filter { $0.suspectTensor.hasSuffix("gate_up_proj[gate]") }
-        #expect(gates.count == 2 && gates.allSatisfy { $0.cosine < 0.9 }, "\(gates.map(\.cosine))")
+        try FileManager.default.createDirectory(atPath: directory + "/misread", withIntermediateDirectories: true)
+        let crossed = Scan.compare(try Self.splitGGUF(fused: misnamed, in: directory + "/misread"), interleavedRelease)
+        let gates = crossed.tensors.filter { $0.suspectTensor.hasSuffix("ffn_gate_exps.weight") }
+        #expect(gates.count == 2 && gates.allSatisfy { !$0.significant || $0.cosine < 0.9 }, "\(gates.map(\.cosine))")
     }
 
-    @Test("a fused copy in BF16 matches every part exactly; an independent model's split GGUF is not flagged")
+    @Test("a fused copy matches as a whole (exactly); an independent model's split GGUF is not flagged")
     func fusedCopyAndIndependent() throws {
         let directory = Fixtures.temporaryDirectory("fused")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -100,12 +105,45 @@ struct FusedGateUpAttributionTests {
         let copy = Scan.compare(try Fixtures.fingerprint(Self.fused(Self.release, interleaved: true), layout: .init(shards: 2, reverseOrder: true)),
                                 registry[1].fingerprint)
         #expect(copy.verdict.kind == .identical || copy.verdict.kind == .reEncoded, "\(copy.verdict.sentence)")
-        let parts = copy.tensors.filter { $0.suspectTensor.hasSuffix("[gate]") || $0.suspectTensor.hasSuffix("[up]") }
-        #expect(parts.count == 4 && parts.allSatisfy { $0.exact != nil && $0.referenceTensor == $0.suspectTensor },
-                "\(parts.map { ($0.suspectTensor, $0.exact ?? "-") })")
+        // Fused on both sides: the wholes match (exactly), and parts are not needed.
+        let fused = copy.tensors.filter { $0.suspectTensor.contains("gate_up_proj") }
+        #expect(fused.count == 2 && fused.allSatisfy { $0.exact != nil && $0.referenceTensor == $0.suspectTensor },
+                "\(fused.map { ($0.suspectTensor, $0.exact ?? "-") })")
+
         let unrelated = ModelGenerator.mixtureOfExperts(ModelGenerator.generate(Self.spec, seed: 980), experts: Self.experts, seed: 981)
         let scan = Scan.run(try Self.splitGGUF(unrelated, interleaved: true, in: directory), against: registry)
         #expect(scan.attribution.verdict == .independent, "\(scan.attribution.sentence)")
         #expect(!scan.flagged)
+    }
+
+    @Test("dense Phi-3-style fusion: a llamafied copy (gate_proj and up_proj) matches the parts, a renamed fused copy the whole")
+    func denseFusion() throws {
+        let dense = ModelGenerator.generate(Self.spec, seed: 990)
+        let release = Fixtures.fuseDenseGateUp(SimulatedTraining.fineTune(dense, seed: 991, strength: 0.05))
+        let registered = try Fixtures.fingerprint(release)
+        #expect(registered.fusedParts.count == 2 * Self.spec.layerCount)
+        // The llamafied copy: the same weights with gate and up as separate matrices, in BF16.
+        let llamafied = ModelWeights(spec: Self.spec, tensors: release.tensors.flatMap { tensor -> [ModelWeights.Tensor] in
+            guard tensor.name.hasSuffix("gate_up_proj.weight") else { return [tensor] }
+            let half = tensor.values.count / 2
+            let shape = [tensor.shape[0] / 2, tensor.shape[1]]
+            return [.init(name: tensor.name.replacingOccurrences(of: "gate_up_proj", with: "gate_proj"), shape: shape, values: Array(tensor.values[..<half])),
+                    .init(name: tensor.name.replacingOccurrences(of: "gate_up_proj", with: "up_proj"), shape: shape, values: Array(tensor.values[half...]))]
+        })
+        let split = Scan.compare(try Fixtures.fingerprint(llamafied, layout: .init(dtype: .bf16)), registered)
+        #expect(split.verdict.kind == .reEncoded, "\(split.verdict.sentence)")
+        for layer in 0..<Self.spec.layerCount {
+            for (name, part) in [("gate_proj", "gate"), ("up_proj", "up")] {
+                let match = try #require(split.tensors.first { $0.suspectTensor == "model.layers.\(layer).mlp.\(name).weight" })
+                #expect(match.referenceTensor == "model.layers.\(layer).mlp.gate_up_proj.weight[\(part)]" && match.cosine > 0.999,
+                        "\(match.referenceTensor ?? "-"): \(match.cosine)")
+            }
+        }
+        // Renamed beyond recognition, a fused copy has no parts of its own and matches the whole.
+        var renamed = CheckpointModel(release)
+        _ = try TensorRenaming(scheme: .opaque, seed: 3).apply(to: &renamed)
+        let opaque = Scan.compare(try Fixtures.fingerprint(ModelWeights(spec: Self.spec, tensors: renamed.entries.map(\.tensor))), registered)
+        #expect(opaque.verdict.kind == .identical || opaque.verdict.kind == .reEncoded, "\(opaque.verdict.sentence)")
+        #expect(opaque.tensors.filter { $0.referenceTensor?.hasSuffix("gate_up_proj.weight") == true && $0.significant }.count == Self.spec.layerCount)
     }
 }

@@ -27,6 +27,7 @@ struct EvidenceTensor: Sendable {
     /// Tensors smaller than this carry too little to be evidence.
     static let minimumElements = 1024
 
+    /// The fingerprint's evidence tensors; a fused gate/up weight is one (see `replacingFused`).
     static func collect(_ fingerprint: Fingerprint, signs: SignTable) -> [EvidenceTensor] {
         var evidence: [EvidenceTensor] = []
         for group in fingerprint.expertGroups {
@@ -44,12 +45,7 @@ struct EvidenceTensor: Sendable {
             }
         }
         let inGroups = Set(groups.flatMap(\.members))
-        // A fused gate/up weight is evidence as its two parts, which line up with a split copy's
-        // gate and up matrices and, just as well, with another fused copy's parts.
-        let parts = fingerprint.fusedParts.compactMap { fusedPart($0, fingerprint, signs: signs) }
-        evidence += parts
-        let fused = Set(parts.flatMap(\.members))
-        for (index, tensor) in fingerprint.tensors.enumerated() where !inGroups.contains(index) && !fused.contains(index) {
+        for (index, tensor) in fingerprint.tensors.enumerated() where !inGroups.contains(index) {
             guard tensor.role.isWeightMatrix, tensor.shape.count >= 2, let view = tensor.matrixView,
                   view.rows >= 2, view.cols >= 2, view.rows * view.cols >= minimumElements,
                   tensor.sketch.count == 64 * 64, tensor.statistics != nil else { continue }
@@ -92,23 +88,6 @@ struct EvidenceTensor: Sendable {
             // A stack's experts, digested one by one, match the same experts stored one by one.
             rawDigest: (tensor.expertDigests?.raw ?? tensor.sha256).hex,
             canonicalDigest: (tensor.expertDigests?.canonical ?? tensor.canonical.sha256).hex)
-    }
-
-    /// The evidence of one part of a fused gate/up weight (`FusedGateUp`): the part's sketch,
-    /// size and norm, the role of the separate matrix it becomes, and digests that only the same
-    /// part of the same fused tensor shares.
-    private static func fusedPart(_ part: FusedPartFingerprint, _ fingerprint: Fingerprint, signs: SignTable) -> EvidenceTensor? {
-        guard part.tensor < fingerprint.tensors.count else { return nil }
-        let tensor = fingerprint.tensors[part.tensor]
-        guard tensor.role.isWeightMatrix, part.rows >= 2, part.cols >= 2, part.rows * part.cols >= minimumElements,
-              part.sketch.count == 64 * 64 else { return nil }
-        let suffix = ":" + part.part.rawValue
-        return EvidenceTensor(
-            members: [part.tensor], name: "\(tensor.name)[\(part.part.rawValue)]", role: part.part == .gate ? .mlpGate : .mlpUp,
-            layer: tensor.layer, rows: part.rows, cols: part.cols, parameters: part.count, norm: part.sumSquares.squareRoot(),
-            sketch: SketchMath.centered(part.sketch, rows: part.rows, cols: part.cols, mean: part.mean * Double(tensor.experts ?? 1), signs: signs),
-            rawDigest: (tensor.expertDigests?.raw ?? tensor.sha256).hex + suffix,
-            canonicalDigest: (tensor.expertDigests?.canonical ?? tensor.canonical.sha256).hex + suffix)
     }
 
     /// The largest dimension among evidence tensors (for the sign table).

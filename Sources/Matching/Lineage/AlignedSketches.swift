@@ -12,12 +12,11 @@ struct AlignedSketches {
     init(suspect: Fingerprint, references: [(Fingerprint, Comparison)]) {
         let signs = SignTable(seed: PublicSeed(suspect.header.seed),
                               count: EvidenceTensor.maximumDimension([suspect] + references.map(\.0)))
-        let suspectTensors = Dictionary(
-            EvidenceTensor.collect(suspect, signs: signs).map { ($0.name, (sketch: $0.sketch, layer: $0.layer, rows: $0.rows, cols: $0.cols)) },
-            uniquingKeysWith: { first, _ in first })
+        // Wholes and fused parts: each comparison used one or the other.
+        let suspectTensors = EvidenceTensor.collectAll(suspect, signs: signs).mapValues { (sketch: $0.sketch, layer: $0.layer, rows: $0.rows, cols: $0.cols) }
         self.suspect = suspectTensors
         self.references = references.map { reference, comparison in
-            let evidence = Dictionary(EvidenceTensor.collect(reference, signs: signs).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let evidence = EvidenceTensor.collectAll(reference, signs: signs)
             var aligned: [String: [Float]] = [:]
             for match in comparison.tensors where match.significant {
                 guard let name = match.referenceTensor, let tensor = evidence[name], let own = suspectTensors[match.suspectTensor] else { continue }

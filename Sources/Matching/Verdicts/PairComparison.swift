@@ -12,7 +12,7 @@ public enum PairComparison {
     ) -> Comparison {
         let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, reference]))
         var suspectEvidence = EvidenceTensor.collect(suspect, signs: signs)
-        let referenceEvidence = EvidenceTensor.collect(reference, signs: signs)
+        var referenceEvidence = EvidenceTensor.collect(reference, signs: signs)
         let sameSeed = suspect.header.seed == reference.header.seed
         let logTensorThreshold = log(options.tensorThreshold)
         var alignment = TensorAlignment(suspect: suspectEvidence, reference: sameSeed ? referenceEvidence : [])
@@ -21,6 +21,14 @@ public enum PairComparison {
             suspectEvidence, alignment: alignment, suspectFingerprint: suspect, reference: referenceEvidence,
             referenceFingerprint: reference, logThreshold: logTensorThreshold) {
             suspectEvidence = regrouped
+            alignment = TensorAlignment(suspect: suspectEvidence, reference: referenceEvidence)
+        }
+        // Fused gate/up weights whose whole matched nothing: the other side may hold them split.
+        if sameSeed, let unmatched = EvidenceTensor.unmatchedFused(
+            suspect: suspectEvidence, suspectFingerprint: suspect, reference: referenceEvidence, referenceFingerprint: reference,
+            alignment: alignment, logThreshold: logTensorThreshold) {
+            suspectEvidence = EvidenceTensor.replacingFused(suspectEvidence, unmatched.suspect, in: suspect, signs: signs)
+            referenceEvidence = EvidenceTensor.replacingFused(referenceEvidence, unmatched.reference, in: reference, signs: signs)
             alignment = TensorAlignment(suspect: suspectEvidence, reference: referenceEvidence)
         }
 
