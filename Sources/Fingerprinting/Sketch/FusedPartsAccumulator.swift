@@ -3,18 +3,17 @@ import Checkpoints
 /// Sketches the gate and up parts of a fused `gate_up_proj` tensor (`FusedGateUp`) from its
 /// values in row-major order, each as the separate matrix a split copy stores: every part
 /// accumulator sees its own rows and columns, numbered from 0, in order. Also sums each
-/// part's values and squares (in `Double`, value by value) for its mean and norm. Results do
-/// not depend on how the values were chunked.
+/// part's values and squares for its mean and norm (`RowMoments`). Results do not depend on
+/// how the values were chunked.
 struct FusedPartsAccumulator {
     private let split: FusedGateUp
     private let rows: Int
     private let cols: Int
     private var parts: [SketchAccumulator]
-    private var sums: [Double] = [0, 0]
-    private var squares: [Double] = [0, 0]
-    private var counts: [Int] = [0, 0]
+    private var moments: [RowMoments]
     private var position = 0
-    private var scratch: [[Float]] = [[], []]
+    /// De-interleaved values of one segment: gate in the first half, up in the second.
+    private var scratch: [Float]
 
     /// `rows` × `cols` is the fused tensor's 2-D view (one expert's matrix for a stack).
     init(split: FusedGateUp, rows: Int, cols: Int, signs: UnsafeBufferPointer<Float>) {
@@ -24,6 +23,8 @@ struct FusedPartsAccumulator {
         let part = split.partView(rows: rows, cols: cols)
         parts = [SketchAccumulator(rows: part.rows, cols: part.cols, signs: signs),
                  SketchAccumulator(rows: part.rows, cols: part.cols, signs: signs)]
+        moments = [RowMoments(cols: part.cols), RowMoments(cols: part.cols)]
+        scratch = [Float](repeating: 0, count: split.layout == .interleaved && split.axis == .cols ? cols + 2 : 0)
     }
 
     mutating func add(_ block: UnsafeBufferPointer<Float>) {
@@ -54,15 +55,22 @@ struct FusedPartsAccumulator {
             if gateCount > 0 { feed(.gate, UnsafeBufferPointer(rebasing: segment[0..<gateCount])) }
             if gateCount < segment.count { feed(.up, UnsafeBufferPointer(rebasing: segment[gateCount...])) }
         case .interleaved:
-            scratch[0].removeAll(keepingCapacity: true)
-            scratch[1].removeAll(keepingCapacity: true)
-            for (offset, value) in segment.enumerated() {
-                scratch[(firstColumn + offset) & 1].append(value)
+            // Column c of the fused row is gate column c/2 (even c) or up column c/2 (odd c).
+            let gateStart = (firstColumn + 1) / 2, gateEnd = (firstColumn + segment.count + 1) / 2
+            let upStart = firstColumn / 2, upEnd = (firstColumn + segment.count) / 2
+            let half = cols / 2 + 1
+            let source = segment.baseAddress!
+            let gateOffset = firstColumn & 1  // index in the segment of its first even column
+            var scratch = self.scratch
+            self.scratch = []  // keeps the buffer uniquely referenced while it is written
+            scratch.withUnsafeMutableBufferPointer { buffer in
+                let base = buffer.baseAddress!
+                for k in 0..<(gateEnd - gateStart) { base[k] = source[gateOffset + 2 * k] }
+                for k in 0..<(upEnd - upStart) { base[half + k] = source[1 - gateOffset + 2 * k] }
+                feed(.gate, UnsafeBufferPointer(start: base, count: gateEnd - gateStart))
+                feed(.up, UnsafeBufferPointer(start: base + half, count: upEnd - upStart))
             }
-            for part in FusedGateUp.Part.allCases {
-                let values = scratch[Self.slot(part)]
-                values.withUnsafeBufferPointer { feed(part, $0) }
-            }
+            self.scratch = scratch
         }
     }
 
@@ -70,16 +78,7 @@ struct FusedPartsAccumulator {
         guard !values.isEmpty else { return }
         let slot = Self.slot(part)
         parts[slot].add(values)
-        // Summed value by value in Double: the same result however the values were chunked.
-        var sum = 0.0, square = 0.0
-        for value in values {
-            let wide = Double(value)
-            sum += wide
-            square += wide * wide
-        }
-        sums[slot] += sum
-        squares[slot] += square
-        counts[slot] += values.count
+        moments[slot].add(values)
     }
 
     private static func slot(_ part: FusedGateUp.Part) -> Int {
@@ -90,7 +89,65 @@ struct FusedPartsAccumulator {
     func finish() -> [(part: FusedGateUp.Part, sketch: [Float], count: Int, mean: Double, sumSquares: Double)] {
         FusedGateUp.Part.allCases.map { part in
             let slot = Self.slot(part)
-            return (part, parts[slot].finish(), counts[slot], counts[slot] > 0 ? sums[slot] / Double(counts[slot]) : 0, squares[slot])
+            let count = moments[slot].count
+            return (part, parts[slot].finish(), count, count > 0 ? moments[slot].sum / Double(count) : 0, moments[slot].sumSquares)
+        }
+    }
+}
+
+/// The sum and sum of squares of a matrix's values in row-major order: each row in eight
+/// `Float` lanes by column index mod 8 (so the order of operations depends only on element
+/// indices, not on chunking), the lanes added to `Double` totals in lane order at the end of
+/// the row (docs/FINGERPRINT_FORMAT.md §4c).
+struct RowMoments {
+    private let cols: Int
+    private var position = 0
+    private var rowSum = SIMD8<Float>()
+    private var rowSquares = SIMD8<Float>()
+    private(set) var sum = 0.0
+    private(set) var sumSquares = 0.0
+    var count: Int { position }
+
+    init(cols: Int) {
+        self.cols = cols
+    }
+
+    mutating func add(_ block: UnsafeBufferPointer<Float>) {
+        guard var values = block.baseAddress else { return }
+        var remaining = block.count
+        while remaining > 0 {
+            var j = position % cols
+            let end = min(cols, j + remaining)
+            let length = end - j
+            var offset = 0
+            while j < end, j % 8 != 0 {
+                rowSum[j & 7] += values[offset]
+                rowSquares[j & 7] += values[offset] * values[offset]
+                j += 1; offset += 1
+            }
+            while j + 8 <= end {
+                let w = UnsafeRawPointer(values + offset).loadUnaligned(as: SIMD8<Float>.self)
+                rowSum += w
+                rowSquares += w * w
+                j += 8; offset += 8
+            }
+            while j < end {
+                rowSum[j & 7] += values[offset]
+                rowSquares[j & 7] += values[offset] * values[offset]
+                j += 1; offset += 1
+            }
+            position += length
+            values += length
+            remaining -= length
+            if position % cols == 0 {
+                // Lanes widened and added in lane order: a reduction order another implementation can repeat.
+                for lane in 0..<8 {
+                    sum += Double(rowSum[lane])
+                    sumSquares += Double(rowSquares[lane])
+                }
+                rowSum = SIMD8()
+                rowSquares = SIMD8()
+            }
         }
     }
 }
