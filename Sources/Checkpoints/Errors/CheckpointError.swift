@@ -59,6 +59,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case scaleShape(companion: String, shape: [Int], weightShape: [Int])
         /// MXFP4 blocks (`W_blocks`, U8 `[…, G, 16]`) whose `W_scales` companion is not U8 `[…, G]`.
         case microscaleShape(companion: String, shape: [Int], dtype: DType, blocksShape: [Int])
+        /// NVFP4 codes (U8 `[…, C/2]`) with an F8_E4M3 block-scale companion whose shape, or
+        /// whose per-tensor scale, does not fit.
+        case nvfp4Companion(companion: String, reason: String)
         case scaleTooLarge(companion: String, factors: Int, limit: Int)
         case scaleZeroPoint(companion: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
@@ -150,6 +153,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case .microscaleShape(let companion, let shape, let dtype, let blocksShape):
             return "\(subject) holds MXFP4 blocks of shape \(Self.shapeText(blocksShape)) but '\(companion)' is \(dtype.name) \(Self.shapeText(shape)) "
                 + "(rule: MXFP4 scales are U8 (E8M0) with one value per 32-value block: \(Self.shapeText(Array(blocksShape.dropLast()))))."
+        case .nvfp4Companion(let companion, let reason):
+            return "\(subject) holds NVFP4 codes, but '\(companion)' \(reason) (rule: NVFP4 is U8 [..., C/2] two E2M1 codes per byte, "
+                + "F8_E4M3 block scales [..., C/16] and one per-tensor F32 scale, `weight_scale_2` or `weight_global_scale`)."
         case .scaleTooLarge(let companion, let factors, let limit):
             return "\(subject) is scaled by '\(companion)' with \(factors) factors, more than the \(limit) this tool holds in memory for one weight."
         case .scaleZeroPoint(let companion):

@@ -172,6 +172,16 @@ public final class CheckpointReader: @unchecked Sendable {
         try factors.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
             try readElements(of: companion, range: 0..<companion.elementCount, into: buffer, scales: nil)
         }
+        if let global = scale.global {
+            // Two-level scaling (NVFP4): each block factor times (or over) the tensor's one value,
+            // in Float, as ModelOpt and compressed-tensors dequantize.
+            var value: [Float] = [0]
+            try value.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
+                try readElements(of: global.tensor, range: 0..<1, into: buffer, scales: nil)
+            }
+            let level = value[0]
+            for index in factors.indices { factors[index] = global.divides ? factors[index] / level : factors[index] * level }
+        }
         return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors)
     }
 

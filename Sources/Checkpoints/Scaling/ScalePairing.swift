@@ -18,6 +18,7 @@ enum ScalePairing {
     /// Sets `scale` on every scaled weight and `scaledWeight` on its companion.
     static func pair(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
+        try pairNVFP4(&tensors, fileName: fileName)
         var indexByName: [String: Int] = [:]
         for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
@@ -86,6 +87,59 @@ enum ScalePairing {
             exponents.scaledWeight = base
             tensors[index] = weight
             tensors[companionIndex] = exponents
+        }
+    }
+
+    /// NVFP4 weights: U8 codes `W` `[…, C/2]` (two E2M1 codes per byte, low nibble first) with
+    /// F8_E4M3 block scales `[…, C/16]` (one per 16 consecutive values) and a per-tensor scale —
+    /// ModelOpt's `W` + `W_scale` + `W_scale_2` (value = code × scale × scale_2) or
+    /// compressed-tensors' `B.weight_packed` + `B.weight_scale` + `B.weight_global_scale` (value =
+    /// code × scale / global_scale). The codes become the weight (F4 `[…, C]`, named `B.weight`
+    /// for compressed-tensors, `storedName` keeping the stored name), scaled as one row in blocks
+    /// of 16 like MXFP4; both scale tensors become its companions.
+    static func pairNVFP4(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+        var indexByName: [String: Int] = [:]
+        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        for index in tensors.indices where tensors[index].dtype == .u8 && tensors[index].scaledWeight == nil && tensors[index].scale == nil {
+            let codes = tensors[index]
+            let packed = codes.name.hasSuffix(".weight_packed")
+            // Any name: a copy may rename the weight (`X`, `X_scale`, `X_scale_2`); the F8_E4M3 companion says what it is.
+            guard codes.shape.count >= 2, let columns = codes.shape.last, columns > 0,
+                  let scaleIndex = indexByName[codes.name.replacingOccurrences(of: "_packed", with: "", options: [.anchored, .backwards]) + "_scale"],
+                  tensors[scaleIndex].dtype == .f8E4M3 else { continue }
+            let file = fileName(codes.fileIndex)
+            let scale = tensors[scaleIndex]
+            let base = packed ? String(codes.name.dropLast("_packed".count)) : codes.name
+            let expected = Array(codes.shape.dropLast()) + [columns * 2 / 16]
+            guard columns % 8 == 0, scale.shape == expected else {
+                throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
+                    companion: scale.name, reason: "has shape \(scale.shape), not \(expected) (one factor per 16 of the \(columns * 2) values a row holds)"))
+            }
+            guard scale.elementCount <= maximumFactors else {
+                throw CheckpointError(file: file, tensor: codes.name,
+                                      rule: .scaleTooLarge(companion: scale.name, factors: scale.elementCount, limit: maximumFactors))
+            }
+            let globalName = packed ? base + "_global_scale" : base + "_scale_2"
+            guard let globalIndex = indexByName[globalName] else {
+                throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
+                    companion: scale.name, reason: "has no per-tensor scale '\(globalName)' beside it"))
+            }
+            let global = tensors[globalIndex]
+            guard [.f32, .bf16, .f16].contains(global.dtype), global.elementCount == 1, global.shape.count <= 1 else {
+                throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
+                    companion: global.name, reason: "is \(global.dtype.name) \(global.shape), not one F32, BF16 or F16 value"))
+            }
+            var weight = codes
+            weight.storedName = codes.storedName ?? codes.name
+            weight.name = base
+            weight.dtype = .f4
+            weight.shape = Array(codes.shape.dropLast()) + [columns * 2]
+            // One row in blocks of 16: factor k covers values 16k ..< 16k + 16 (rows hold whole blocks).
+            weight.scale = TensorScale(companion: scale, granularity: .block, blockRows: 1, blockColumns: 16,
+                                       global: .init(tensor: global, divides: packed))
+            tensors[index] = weight
+            tensors[scaleIndex].scaledWeight = base
+            tensors[globalIndex].scaledWeight = base
         }
     }
 

@@ -33,8 +33,39 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// Columns of the weight one factor covers.
     public var blockColumns: Int
     public var granularity: Granularity
+    /// A second, per-tensor level of scaling (NVFP4): every factor is multiplied by this
+    /// one-value tensor (ModelOpt's `weight_scale_2`) or divided by it (compressed-tensors'
+    /// `weight_global_scale`).
+    public var global: GlobalFactor?
 
-    public init(companion: TensorInfo, granularity: Granularity, blockRows: Int, blockColumns: Int) {
+    /// The one-value tensor of a two-level scaling.
+    public struct GlobalFactor: Sendable, Hashable, Codable {
+        public var name: String
+        public var dtype: DType
+        public var shape: [Int]
+        public var fileIndex: Int
+        public var offset: UInt64
+        public var byteCount: UInt64
+        /// Whether factors are divided by the value (compressed-tensors) rather than multiplied.
+        public var divides: Bool
+
+        public init(tensor: TensorInfo, divides: Bool) {
+            name = tensor.name
+            dtype = tensor.dtype
+            shape = tensor.shape
+            fileIndex = tensor.fileIndex
+            offset = tensor.offset
+            byteCount = tensor.byteCount
+            self.divides = divides
+        }
+
+        /// The tensor, for reading.
+        public var tensor: TensorInfo {
+            TensorInfo(name: name, dtype: dtype, shape: shape, fileIndex: fileIndex, offset: offset, byteCount: byteCount)
+        }
+    }
+
+    public init(companion: TensorInfo, granularity: Granularity, blockRows: Int, blockColumns: Int, global: GlobalFactor? = nil) {
         self.granularity = granularity
         name = companion.name
         dtype = companion.dtype
@@ -44,6 +75,7 @@ public struct TensorScale: Sendable, Hashable, Codable {
         byteCount = companion.byteCount
         self.blockRows = blockRows
         self.blockColumns = blockColumns
+        self.global = global
     }
 
     /// The companion as a tensor of the checkpoint, for reading.

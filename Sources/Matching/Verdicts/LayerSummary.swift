@@ -90,8 +90,10 @@ enum LayerSummary {
                 guard let reference = match.referenceTensor else { return false }
                 return ExpertLayout.stackName(forGroup: reference) != ExpertLayout.stackName(forGroup: match.suspectTensor)
             }.count,
-            sharedTensorNames: Set(suspect.tensors.map(\.name)).intersection(reference.tensors.map(\.name)).count,
-            suspectTensorNames: suspect.tensors.count,
+            // Scale factors are how a weight is stored, not tensors of the model: their names do not count.
+            sharedTensorNames: Set(suspect.tensors.filter { $0.role != .quantizationScale }.map(\.name))
+                .intersection(reference.tensors.map(\.name)).count,
+            suspectTensorNames: suspect.tensors.filter { $0.role != .quantizationScale }.count,
             transposed: significant.filter(\.transposed).count,
             rescaled: rescaled,
             permutedLayers: permuted.sorted(),

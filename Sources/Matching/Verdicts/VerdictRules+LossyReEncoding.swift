@@ -77,6 +77,10 @@ extension VerdictRules {
     static func quantizedName(_ tensor: TensorFingerprint) -> String? {
         if isGGMLQuantized(tensor.dtype) { return tensor.dtype }
         guard let scale = tensor.scale, scale.block.count == 2 else { return nil }
-        return "\(tensor.dtype) with \(TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])) scales"
+        let described = "\(tensor.dtype) with \(TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])) scales"
+        // E2M1 codes in runs of 32 are MXFP4 (E8M0 scales), in runs of 16 NVFP4 (F8_E4M3 scales).
+        if tensor.dtype == DType.f4.name, scale.block == [1, 32] { return "MXFP4 (\(described))" }
+        if tensor.dtype == DType.f4.name, scale.block == [1, 16] { return "NVFP4 (\(described))" }
+        return described
     }
 }

@@ -109,11 +109,12 @@ enum VerdictRules {
             }
         }
         let sharedNames = alignment.sharedTensorNames ?? 0
+        let names = alignment.suspectTensorNames ?? suspect.tensors.count
         if alignment.renamed > 0 {
             evidence.append("\(alignment.renamed) matched tensors have different names (renamed).")
-        } else if sharedNames * 2 < suspect.tensors.count {
-            evidence.append(sharedNames == 0 ? "None of the \(suspect.tensors.count) tensor names occur in the reference (renamed)."
-                                              : "Only \(sharedNames) of \(suspect.tensors.count) tensor names occur in the reference (renamed).")
+        } else if sharedNames * 2 < names {
+            evidence.append(sharedNames == 0 ? "None of the \(names) tensor names occur in the reference (renamed)."
+                                              : "Only \(sharedNames) of \(names) tensor names occur in the reference (renamed).")
         }
         if alignment.transposed > 0 { evidence.append("\(alignment.transposed) matched matrices are stored transposed.") }
         if !alignment.rescaled.isEmpty {

@@ -13,17 +13,22 @@ import SyntheticModels
 /// 2-D weight other than the embedding tables and the output head is stored as F8_E4M3 codes
 /// with one F32 factor per 128 × 128 block (`NAME_scale_inv`); every other floating-point
 /// tensor as BF16.
+///
+/// `nvfp4` is an NVFP4 release as NVIDIA's ModelOpt exports it: the same matrices (those whose
+/// rows hold whole blocks of 16) as U8 E2M1 codes with F8_E4M3 block scales (`NAME_scale`, one
+/// per 16 values) and an F32 per-tensor scale (`NAME_scale_2`) (`NVFP4Encoding`); the rest as BF16.
 public struct DTypeConversion: Perturbation {
     public enum Target: String, Sendable, CaseIterable {
         case f32, f16, bf16, fp8
         case fp8Block = "fp8-block"
+        case nvfp4
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
             case .f16: .f16
-            case .bf16, .fp8, .fp8Block: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4: .bf16
             }
         }
     }
@@ -47,7 +52,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block:
+        case .fp8Block, .nvfp4:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -75,6 +80,11 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].storageDType = .f8E4M3
                 model.entries[index].scaleBlock = Self.scaleBlock
                 scaled += 1
+            } else if target == .nvfp4, Self.isBlockScaled(model.entries[index], in: model),
+                      model.entries[index].tensor.shape[model.entries[index].storedTransposed ? 0 : 1] % NVFP4Encoding.block == 0 {
+                model.entries[index].storageDType = .f4
+                model.entries[index].scaleBlock = NVFP4Encoding.block
+                scaled += 1
             } else {
                 model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
                 model.entries[index].storageDType = target.storageDType
@@ -84,11 +94,12 @@ public struct DTypeConversion: Perturbation {
         let how = switch target {
         case .fp8: "rounded through F8_E4M3 with a per-tensor power-of-two scale, stored as BF16"
         case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
+        case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
         }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
-        if target == .fp8Block { parameters["block_scaled"] = .integer(scaled) }
+        if target == .fp8Block || target == .nvfp4 { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

@@ -56,6 +56,9 @@ extension CheckpointModel {
                 entry.isFloatingPoint = true
                 if info.dtype == .f8E4M3, info.shape.count == 2, scale.blockRows == scale.blockColumns {
                     entry.scaleBlock = scale.blockRows
+                } else if info.dtype == .f4, info.shape.count == 2, scale.blockColumns == NVFP4Encoding.block, scale.global?.divides == false {
+                    // ModelOpt NVFP4: written back the same way.
+                    entry.scaleBlock = NVFP4Encoding.block
                 } else {
                     entry.storageDType = .f32
                 }

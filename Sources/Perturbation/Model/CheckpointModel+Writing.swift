@@ -127,11 +127,18 @@ extension CheckpointModel {
                 throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors can be stored transposed, this one has shape \(entry.tensor.shape)"))
             }
             if let block = entry.scaleBlock {
-                guard entry.tensor.shape.count == 2, entry.storageDType == .f8E4M3, block >= 1 else {
-                    throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors stored as F8_E4M3 can carry block scale factors (block \(block))"))
+                if entry.isNVFP4 {
+                    let columns = entry.storedTransposed ? entry.tensor.shape.first ?? 0 : entry.tensor.shape.last ?? 0
+                    guard entry.tensor.shape.count == 2, columns % NVFP4Encoding.block == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("NVFP4 needs a 2-D tensor whose rows hold whole blocks of 16 values, this one has shape \(entry.tensor.shape)"))
+                    }
+                } else {
+                    guard entry.tensor.shape.count == 2, entry.storageDType == .f8E4M3, block >= 1 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors stored as F8_E4M3 (or NVFP4) can carry block scale factors (block \(block))"))
+                    }
                 }
-                guard seen.insert(entry.name + Self.scaleSuffix).inserted else {
-                    throw PerturbationError(tensor: entry.name + Self.scaleSuffix, rule: .invalidArgument("the name of the scale factors is already a tensor"))
+                for suffix in entry.companionSuffixes where !seen.insert(entry.name + suffix).inserted {
+                    throw PerturbationError(tensor: entry.name + suffix, rule: .invalidArgument("the name of the scale factors is already a tensor"))
                 }
             }
         }
@@ -190,35 +197,65 @@ extension CheckpointModel {
 
     /// The name suffix of block scale factors (DeepSeek-V3's).
     static let scaleSuffix = "_scale_inv"
+    /// The name suffixes of NVFP4's block scales and per-tensor scale (ModelOpt's).
+    static let nvfp4ScaleSuffix = "_scale", nvfp4GlobalSuffix = "_scale_2"
+
+    /// What one declared safetensors tensor holds for its entry.
+    private enum Part {
+        case values
+        /// F32 block factors (`NAME_scale_inv`).
+        case factors
+        /// NVFP4's F8_E4M3 block scales (`NAME_scale`) and F32 per-tensor scale (`NAME_scale_2`).
+        case blockScales, globalScale
+    }
 
     private func writeSafetensors(_ group: [Entry], to path: String, displayName: String) throws(PerturbationError) {
-        // Each entry, followed by its scale factors when it has them: (entry, isFactors).
-        var parts: [(entry: Int, factors: Bool)] = []
+        // Each entry, followed by its scale tensors when it has them.
+        var parts: [(entry: Int, part: Part)] = []
         var declarations: [SafetensorsWriter.Declaration] = []
         for (index, entry) in group.enumerated() {
             let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
+            if entry.isNVFP4 {
+                declarations.append(SafetensorsWriter.Declaration(name: entry.name, dtype: .u8, shape: [shape[0], shape[1] / 2]))
+                declarations.append(SafetensorsWriter.Declaration(
+                    name: entry.name + Self.nvfp4ScaleSuffix, dtype: .f8E4M3, shape: [shape[0], shape[1] / NVFP4Encoding.block]))
+                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.nvfp4GlobalSuffix, dtype: .f32, shape: []))
+                parts += [(index, .values), (index, .blockScales), (index, .globalScale)]
+                continue
+            }
             declarations.append(SafetensorsWriter.Declaration(name: entry.name, dtype: entry.storageDType, shape: shape))
-            parts.append((index, false))
+            parts.append((index, .values))
             if let block = entry.scaleBlock {
                 declarations.append(SafetensorsWriter.Declaration(
                     name: entry.name + Self.scaleSuffix, dtype: .f32, shape: BlockScaledEncoding.gridShape(rows: shape[0], columns: shape[1], block: block)))
-                parts.append((index, true))
+                parts.append((index, .factors))
             }
         }
         var pendingFactors: [Float] = []
+        var pendingScales: [UInt8] = []
         do {
             try SafetensorsWriter.write(declarations, metadata: metadata.isEmpty ? nil : metadata, to: path) { index, sink in
                 let entry = group[parts[index].entry]
-                if parts[index].factors {
+                switch parts[index].part {
+                case .factors, .globalScale:
                     try FloatEncoding.encode(pendingFactors, as: .f32).withUnsafeBytes { try sink($0) }
                     return
+                case .blockScales:
+                    try pendingScales.withUnsafeBytes { try sink($0) }
+                    return
+                case .values:
+                    break
                 }
                 var values = entry.tensor.values
                 if entry.storedTransposed {
                     values = TensorMath.transposed(values, rows: entry.tensor.shape[0], columns: entry.tensor.shape[1])
                 }
                 let bytes: [UInt8]
-                if let block = entry.scaleBlock {
+                if entry.isNVFP4 {
+                    let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
+                    let encoded = NVFP4Encoding.encode(values, rows: shape[0], columns: shape[1])
+                    (bytes, pendingScales, pendingFactors) = (encoded.codes, encoded.scales, [encoded.global])
+                } else if let block = entry.scaleBlock {
                     let shape = declarations[index].shape
                     (bytes, pendingFactors) = BlockScaledEncoding.encode(values, rows: shape[0], columns: shape[1], block: block)
                 } else {

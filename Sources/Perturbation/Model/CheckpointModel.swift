@@ -22,7 +22,9 @@ public struct CheckpointModel: Sendable {
         /// For a 2-D tensor stored as FP8 codes with scale factors: the edge of the square block
         /// one factor covers. `write` then picks each block's factor (its largest magnitude over
         /// the format's largest finite value) and adds the factors as `NAME_scale_inv` (F32, one
-        /// per block), the layout of DeepSeek-V3 and Qwen3-FP8 releases.
+        /// per block), the layout of DeepSeek-V3 and Qwen3-FP8 releases. With `storageDType` F4
+        /// and a block of 16, the matrix is written as NVFP4 as ModelOpt exports it (`NVFP4Encoding`):
+        /// U8 codes, `NAME_scale` (F8_E4M3 block scales) and `NAME_scale_2` (F32 per-tensor scale).
         public var scaleBlock: Int?
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
@@ -34,6 +36,15 @@ public struct CheckpointModel: Sendable {
         }
 
         public var name: String { tensor.name }
+
+        /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
+        var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
+
+        /// The names (suffixes) of the scale tensors written beside this entry.
+        var companionSuffixes: [String] {
+            guard scaleBlock != nil else { return [] }
+            return isNVFP4 ? [CheckpointModel.nvfp4ScaleSuffix, CheckpointModel.nvfp4GlobalSuffix] : [CheckpointModel.scaleSuffix]
+        }
     }
 
     /// A file copied next to the weights (name relative to the checkpoint directory).

@@ -79,3 +79,50 @@ enum BlockScaledEncoding {
         return (codes, factors)
     }
 }
+
+/// NVFP4 as NVIDIA's ModelOpt exports it (`W` U8, `W_scale` F8_E4M3, `W_scale_2` F32): a
+/// per-tensor scale s₂ = (largest finite magnitude) / (6 · 448); each run of 16 values in a row
+/// gets the block scale nearest (as F8_E4M3) to (its largest magnitude) / (6 · s₂); each value
+/// the E2M1 code nearest to value / (block scale · s₂) (ties to the even code), two codes per
+/// byte, low nibble first. An all-zero tensor gets s₂ = 1.
+enum NVFP4Encoding {
+    /// Values per block scale.
+    static let block = 16
+    /// E2M1 magnitudes by 3-bit code.
+    static let magnitudes: [Float] = [0, 0.5, 1, 1.5, 2, 3, 4, 6]
+
+    /// Packed codes (`rows × columns/2` bytes), block scales (`rows × columns/16` F8_E4M3 codes)
+    /// and the per-tensor scale of a `rows × columns` matrix; `columns` must be a multiple of 16.
+    static func encode(_ values: [Float], rows: Int, columns: Int) -> (codes: [UInt8], scales: [UInt8], global: Float) {
+        precondition(columns % block == 0 && values.count == rows * columns)
+        let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+        let global = largest > 0 ? largest / (6 * 448) : 1
+        let table = EightBitTable.e4m3
+        var codes = [UInt8](repeating: 0, count: values.count / 2)
+        var scales = [UInt8](repeating: 0, count: values.count / block)
+        for blockIndex in scales.indices {
+            let start = blockIndex * block
+            let blockLargest = values[start..<(start + block)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+            let scaleCode = table.code(nearest: blockLargest / (6 * global))
+            scales[blockIndex] = scaleCode
+            let factor = FloatBits.float8E4M3(scaleCode) * global
+            for offset in 0..<block {
+                let index = start + offset
+                let code = factor > 0 && values[index].isFinite ? nearestCode(values[index] / factor) : 0
+                codes[index / 2] |= index % 2 == 0 ? code : code << 4
+            }
+        }
+        return (codes, scales, global)
+    }
+
+    /// The E2M1 code (sign in bit 3) nearest to `value`, saturating at ±6; ties to the even code.
+    static func nearestCode(_ value: Float) -> UInt8 {
+        let magnitude = abs(value)
+        var best = 0
+        for code in 1..<magnitudes.count {
+            let distance = abs(magnitudes[code] - magnitude), bestDistance = abs(magnitudes[best] - magnitude)
+            if distance < bestDistance || (distance == bestDistance && code % 2 == 0) { best = code }
+        }
+        return UInt8(best) | (value.sign == .minus && best != 0 ? 0x08 : 0)
+    }
+}
