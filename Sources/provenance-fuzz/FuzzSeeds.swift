@@ -70,6 +70,22 @@ enum FuzzSeeds {
         try seed("safetensors-experts", .checkpointFile, try bytes(safetensors))
         try seed("fingerprint-experts", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())
 
+        // NVFP4 (ModelOpt: weight, weight_scale, weight_scale_2; compressed-tensors: weight_packed,
+        // weight_scale, weight_global_scale) and fused gate/up stacks (halves and interleaved).
+        let nvfp4Codes = (0..<(4 * 16)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 3) }
+        let blockScales = (0..<(4 * 2)).map { UInt8(0x30 + $0 % 16) }
+        var nvfp4: [TensorBytes] = []
+        for (base, packed) in [("model.layers.0.mlp.down_proj", false), ("model.layers.0.mlp.up_proj", true)] {
+            nvfp4.append(TensorBytes(name: base + (packed ? ".weight_packed" : ".weight"), dtype: .u8, shape: [4, 16], bytes: nvfp4Codes))
+            nvfp4.append(TensorBytes(name: base + ".weight_scale", dtype: .f8E4M3, shape: [4, 2], bytes: blockScales))
+            nvfp4.append(TensorBytes(name: base + (packed ? ".weight_global_scale" : ".weight_scale_2"), shape: packed ? [1] : [], values: [packed ? 900 : 0.002]))
+        }
+        nvfp4.append(TensorBytes(name: "model.layers.1.feed_forward.experts.gate_up_proj", shape: [3, 8, 16], values: expertValues, as: .bf16))
+        nvfp4.append(TensorBytes(name: "model.layers.2.mlp.experts.gate_up_proj", shape: [3, 8, 16], values: expertValues))
+        try SafetensorsWriter.write(nvfp4, to: safetensors)
+        try seed("safetensors-nvfp4-fused", .checkpointFile, try bytes(safetensors))
+        try seed("fingerprint-fused", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())
+
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string("llama")
         metadata["llama.attention.head_count"] = .uint32(2)

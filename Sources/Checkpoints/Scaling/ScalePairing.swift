@@ -130,7 +130,7 @@ enum ScalePairing {
                     companion: global.name, reason: "is \(global.dtype.name) \(global.shape), not one F32, BF16 or F16 value"))
             }
             var weight = codes
-            weight.storedName = codes.storedName ?? codes.name
+            if packed { weight.storedName = codes.storedName ?? codes.name }
             weight.name = base
             weight.dtype = .f4
             weight.shape = Array(codes.shape.dropLast()) + [columns * 2]

@@ -83,9 +83,11 @@ public struct TensorScale: Sendable, Hashable, Codable {
         TensorInfo(name: name, dtype: dtype, shape: shape, fileIndex: fileIndex, offset: offset, byteCount: byteCount)
     }
 
-    /// How the scaling reads: `per-tensor`, `per-row` or `ROWS×COLUMNS block`.
+    /// How the scaling reads: `per-tensor`, `per-row` or `ROWS×COLUMNS block`, with `(× per-tensor)`
+    /// or `(÷ per-tensor)` for a two-level scaling.
     public var description: String {
         Self.describe(granularity, blockRows: blockRows, blockColumns: blockColumns)
+            + (global.map { $0.divides ? " (÷ per-tensor)" : " (× per-tensor)" } ?? "")
     }
 
     /// `per-tensor`, `per-row` or `ROWS×COLUMNS block`.
