@@ -25,6 +25,8 @@ enum SuspectCatalogue {
             row("dtype-fp8", .storage, [.dtype(.fp8)], seed: 8, reEncoded),
             // Block-scaled FP8 as DeepSeek-V3 and Qwen3-FP8 publish it (F8_E4M3 codes, one factor per 128 × 128 block).
             row("dtype-fp8-block", .storage, [.dtype(.fp8Block)], seed: 9, reEncoded),
+            // NVFP4 as NVIDIA's ModelOpt exports it (E2M1 codes, an F8_E4M3 scale per 16 values, an F32 scale per tensor).
+            row("dtype-nvfp4", .storage, [.dtype(.nvfp4)], seed: 10, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
