@@ -80,6 +80,11 @@ enum FuzzSeeds {
             nvfp4.append(TensorBytes(name: base + ".weight_scale", dtype: .f8E4M3, shape: [4, 2], bytes: blockScales))
             nvfp4.append(TensorBytes(name: base + (packed ? ".weight_global_scale" : ".weight_scale_2"), shape: packed ? [1] : [], values: [packed ? 900 : 0.002]))
         }
+        // compressed-tensors pack-quantized INT4: eight offset-8 codes per I32 word, group scales, the shape.
+        nvfp4.append(TensorBytes(name: "model.layers.0.mlp.gate_proj.weight_packed", dtype: .i32, shape: [4, 4], bytes: Array(nvfp4Codes.prefix(64))))
+        nvfp4.append(TensorBytes(name: "model.layers.0.mlp.gate_proj.weight_scale", shape: [4, 2], values: [0.01, 0.02, 0.5, 1, 2, 0.25, 0.125, 4], as: .bf16))
+        nvfp4.append(TensorBytes(name: "model.layers.0.mlp.gate_proj.weight_shape", dtype: .i64, shape: [2],
+                                 bytes: [Int64(4), Int64(32)].flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }))
         nvfp4.append(TensorBytes(name: "model.layers.1.feed_forward.experts.gate_up_proj", shape: [3, 8, 16], values: expertValues, as: .bf16))
         nvfp4.append(TensorBytes(name: "model.layers.2.mlp.experts.gate_up_proj", shape: [3, 8, 16], values: expertValues))
         try SafetensorsWriter.write(nvfp4, to: safetensors)

@@ -35,6 +35,7 @@ extension DType {
         case .f8E5M2FNUZ: decodeByTable(FloatBits.e5m2fnuzTable, source, target, count)
         case .f8E8M0: decodeByTable(FloatBits.e8m0Table, source, target, count)
         case .f4: DecodeKernels.float4(source, target, count)
+        case .i4: DecodeKernels.int4(source, target, count)
         case .bool, .u8:
             let raw = source.assumingMemoryBound(to: UInt8.self)
             for index in 0..<count { target[index] = Float(raw[index]) }

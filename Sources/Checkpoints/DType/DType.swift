@@ -18,6 +18,11 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     case f6E2M3 = "F6_E2M3", f6E3M2 = "F6_E3M2"
     case f4 = "F4"
     case c64 = "C64"
+    /// 4-bit integers −8…7 stored offset by 8 (codes 0…15), two per byte, low nibble first: the
+    /// codes of compressed-tensors' `pack-quantized` INT4 weights (`…weight_packed`, I32 words
+    /// holding 8 codes each, little-endian). Never valid in a safetensors header; the reader
+    /// gives this dtype to a paired `weight_packed` tensor (`ScalePairing`).
+    case i4 = "I4"
     // GGML block-quantized types (GGUF only; never valid in a safetensors header).
     case q8_0 = "Q8_0"
     case q4_0 = "Q4_0", q4_1 = "Q4_1"
@@ -38,7 +43,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     /// The dtype a safetensors header names `name`, or `nil` if `name` is not a safetensors
     /// dtype (GGML-only names such as `Q8_0` included).
     public init?(safetensorsName name: String) {
-        guard let dtype = DType(rawValue: name), !dtype.isBlockQuantized else { return nil }
+        guard let dtype = DType(rawValue: name), !dtype.isBlockQuantized, dtype != .i4 else { return nil }
         self = dtype
     }
 
@@ -63,7 +68,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         case .q5_0, .q5_1, .q5K: 5
         case .q6K: 6
         case .q8_0: 8
-        case .f4: 4
+        case .f4, .i4: 4
         case .f6E2M3, .f6E3M2: 6
         case .bool, .u8, .i8, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0: 8
         case .u16, .i16, .f16, .bf16: 16
@@ -77,7 +82,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     /// Chunks handed to consumers always hold whole blocks.
     public var block: (elements: Int, bytes: Int) {
         switch self {
-        case .f4: (2, 1)
+        case .f4, .i4: (2, 1)
         case .f6E2M3, .f6E3M2: (4, 3)
         case .q8_0: (32, 34)
         case .q4_0: (32, 18)
@@ -118,7 +123,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         switch self {
         case .f16, .bf16, .f32, .f64, .f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f6E2M3, .f6E3M2, .f4:
             true
-        case .bool, .u8, .i8, .u16, .i16, .u32, .i32, .u64, .i64, .c64:
+        case .bool, .u8, .i8, .u16, .i16, .u32, .i32, .u64, .i64, .c64, .i4:
             false
         default:
             isBlockQuantized  // GGML types quantize real weights

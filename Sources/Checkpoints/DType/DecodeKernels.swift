@@ -17,6 +17,22 @@ enum DecodeKernels {
         }
     }
 
+    /// Offset-8 4-bit integers, two per byte (low nibble first), as Floats −8…7.
+    static func int4(_ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
+        let bytes = source.assumingMemoryBound(to: UInt8.self)
+        let output = UnsafeMutableRawPointer(target)
+        int4PairTable.withUnsafeBufferPointer { pairs in
+            for index in 0..<(count / 2) {
+                output.storeBytes(of: pairs[Int(bytes[index])], toByteOffset: index * 8, as: SIMD2<Float>.self)
+            }
+        }
+    }
+
+    /// For each byte: (low nibble − 8, high nibble − 8) as Floats.
+    static let int4PairTable: [SIMD2<Float>] = (0..<256).map {
+        SIMD2(Float(Int($0 & 0x0F) - 8), Float(Int($0 >> 4) - 8))
+    }
+
     /// For each byte: (low nibble, high nibble) as Floats.
     static let float4PairTable: [SIMD2<Float>] = (0..<256).map {
         SIMD2(FloatBits.float4E2M1(UInt8($0) & 0x0F), FloatBits.float4E2M1(UInt8($0) >> 4))

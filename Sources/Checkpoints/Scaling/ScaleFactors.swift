@@ -54,8 +54,8 @@ public struct ScaleFactors: Sendable {
     public func roundingEnergy(ofCodes raw: UnsafeRawBufferPointer, dtype: DType, firstElement: Int) -> Double {
         var total = 0.0
         let steps = ScaleFactors.stepTable(dtype)
-        // F4 (MXFP4) packs two codes per byte, low nibble first.
-        let packed = dtype == .f4
+        // F4 (MXFP4, NVFP4) and I4 (packed INT4) pack two codes per byte, low nibble first.
+        let packed = dtype == .f4 || dtype == .i4
         forEachRun(firstElement: firstElement, count: packed ? raw.count * 2 : raw.count) { offset, run, factor in
             var sum = 0.0
             for index in offset..<(offset + run) {
@@ -66,11 +66,11 @@ public struct ScaleFactors: Sendable {
         return total / 12
     }
 
-    /// Squared spacing of the stored type at each 8-bit code (0 for NaN and infinities); for F4,
-    /// at each 4-bit code (the first 16 entries).
+    /// Squared spacing of the stored type at each 8-bit code (0 for NaN and infinities); for F4
+    /// and I4, at each 4-bit code (the first 16 entries).
     static func stepTable(_ dtype: DType) -> [Double] {
         switch dtype {
-        case .i8, .u8: ScaleTables.unit
+        case .i8, .u8, .i4: ScaleTables.unit
         case .f8E5M2: ScaleTables.e5m2
         case .f8E4M3FNUZ: ScaleTables.e4m3fnuz
         case .f8E5M2FNUZ: ScaleTables.e5m2fnuz

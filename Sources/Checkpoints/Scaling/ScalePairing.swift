@@ -19,6 +19,7 @@ enum ScalePairing {
     static func pair(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
+        try pairPackedInt4(&tensors, fileName: fileName)
         var indexByName: [String: Int] = [:]
         for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
@@ -140,6 +141,48 @@ enum ScalePairing {
             tensors[index] = weight
             tensors[scaleIndex].scaledWeight = base
             tensors[globalIndex].scaledWeight = base
+        }
+    }
+
+    /// compressed-tensors' `pack-quantized` INT4 weights: `B.weight_packed` (I32 `[R, C/8]`, eight
+    /// 4-bit codes per little-endian word, offset by 8, first code in the lowest bits) with
+    /// `B.weight_scale` (F32/BF16/F16, per tensor, row or group as for other scaled weights) and
+    /// `B.weight_shape` (the original shape; not read: C = 8 × the packed columns). The codes become
+    /// the weight `B.weight` (I4 `[R, C]`, `storedName` keeping `B.weight_packed`); value =
+    /// (code − 8) × factor. A `B.weight_zero_point` (asymmetric) is refused.
+    static func pairPackedInt4(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+        var indexByName: [String: Int] = [:]
+        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix(".weight_packed") {
+            let packed = tensors[index]
+            let base = String(packed.name.dropLast("_packed".count))
+            guard packed.shape.count == 2, packed.shape[1] > 0, indexByName[base] == nil,
+                  let scaleIndex = indexByName[base + "_scale"] else { continue }
+            let file = fileName(packed.fileIndex)
+            let scale = tensors[scaleIndex]
+            if let zeroPoint = indexByName[base + "_zero_point"] {
+                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleZeroPoint(companion: tensors[zeroPoint].name))
+            }
+            guard [.f32, .bf16, .f16].contains(scale.dtype) else {
+                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleDType(companion: scale.name, dtype: scale.dtype))
+            }
+            let shape = [packed.shape[0], packed.shape[1] * 8]
+            guard let (granularity, blockRows, blockColumns) = blocks(weight: shape, scale: scale.shape) else {
+                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleShape(companion: scale.name, shape: scale.shape, weightShape: shape))
+            }
+            guard scale.elementCount <= maximumFactors else {
+                throw CheckpointError(file: file, tensor: packed.name,
+                                      rule: .scaleTooLarge(companion: scale.name, factors: scale.elementCount, limit: maximumFactors))
+            }
+            var weight = packed
+            weight.storedName = packed.storedName ?? packed.name
+            weight.name = base
+            weight.dtype = .i4
+            weight.shape = shape
+            weight.scale = TensorScale(companion: scale, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
+            tensors[index] = weight
+            tensors[scaleIndex].scaledWeight = base
+            if let shapeIndex = indexByName[base + "_shape"] { tensors[shapeIndex].scaledWeight = base }
         }
     }
 
