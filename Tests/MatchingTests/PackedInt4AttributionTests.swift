@@ -3,51 +3,24 @@ import Fingerprinting
 import Foundation
 import Matching
 import ModelFixtures
+import Perturbation
 import SyntheticModels
 import Testing
 
-/// W4A16 copies in compressed-tensors' `pack-quantized` format (as llm-compressor writes them).
+/// W4A16 copies in compressed-tensors' `pack-quantized` format (as llm-compressor writes them),
+/// written by `perturb --dtype int4`.
 @Suite("Packed INT4 copies are attributed with the rounding their group scales predict")
 struct PackedInt4AttributionTests {
     static let lineage = FormatAttributionTests.wideLineage
     static let registry = FormatAttributionTests.wideRegistry
 
-    /// `model` with every layer matrix quantized as compressed-tensors' symmetric INT4 per group
-    /// of `group` (scale = largest magnitude / 7.5, rounded to BF16; codes round(x / scale)
-    /// clamped to −8…7, packed eight per I32 word offset by 8), the rest stored as BF16.
-    static func packedCopy(of model: ModelWeights, group: Int = 128, in directory: String) throws -> String {
-        var tensors: [SafetensorsWriter.Tensor] = []
-        for tensor in model.tensors {
-            let isLayerMatrix = tensor.shape.count == 2 && tensor.name.contains(".layers.")
-            guard isLayerMatrix, tensor.shape[1] % group == 0 else {
-                tensors.append(.init(name: tensor.name, shape: tensor.shape, values: tensor.values, as: .bf16))
-                continue
-            }
-            let (rows, columns) = (tensor.shape[0], tensor.shape[1])
-            var scales: [Float] = [], codes: [Int] = []
-            for row in 0..<rows {
-                for start in stride(from: 0, to: columns, by: group) {
-                    let values = tensor.values[(row * columns + start)..<(row * columns + start + group)]
-                    let largest = values.map(abs).max()!
-                    let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest > 0 ? largest / 7.5 : 1))
-                    scales.append(scale)
-                    codes += values.map { Int(max(-8, min(7, ($0 / scale).rounded()))) }
-                }
-            }
-            var packed: [UInt8] = []
-            for word in 0..<(codes.count / 8) {
-                var value: UInt32 = 0
-                for i in 0..<8 { value |= UInt32(codes[word * 8 + i] + 8) << (4 * i) }
-                withUnsafeBytes(of: value.littleEndian) { packed.append(contentsOf: $0) }
-            }
-            let base = tensor.name
-            tensors.append(.init(name: base + "_packed", dtype: .i32, shape: [rows, columns / 8], bytes: packed))
-            tensors.append(.init(name: base + "_scale", shape: [rows, columns / group], values: scales, as: .bf16))
-            tensors.append(.init(name: base + "_shape", dtype: .i64, shape: [2],
-                                 bytes: [Int64(rows), Int64(columns)].flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }))
-        }
-        let path = directory + "/w4a16.safetensors"
-        try SafetensorsWriter.write(tensors, to: path)
+    /// `model` written by `perturb --dtype int4` (compressed-tensors' symmetric INT4 per group
+    /// of 128, `NAME_packed` + `NAME_scale` + `NAME_shape`) under `directory`.
+    static func packedCopy(of model: ModelWeights, in directory: String) throws -> String {
+        var checkpoint = CheckpointModel(model, dtype: .f32)
+        _ = try DTypeConversion(target: .int4).apply(to: &checkpoint)
+        let path = directory + "/w4a16"
+        try checkpoint.write(to: path)
         return path
     }
 

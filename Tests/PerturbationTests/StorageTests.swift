@@ -222,6 +222,49 @@ struct ModelWeightsWritingTests {
                 == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
     }
 
+    @Test("fp8-block, nvfp4 and int4 resharded: the index lists every written tensor (scale companions, packed codes) and reads back", arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4])
+    func scaledStorageResharded(target: DTypeConversion.Target) throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.smallLlamaGQA)
+        let original = model
+        _ = try DTypeConversion(target: target).apply(to: &model)
+        _ = try Resharding(shards: 3).apply(to: &model)
+        try model.write(to: directory + "/out")
+        // Before the index listed the companions, the reader refused fp8-block shards ("not listed in the weight_map").
+        let reader = try CheckpointReader(path: directory + "/out")
+        let scaled = reader.checkpoint.tensors.filter { $0.scale != nil }
+        #expect(scaled.count == 6 * 7, "\(target)")
+        let expected: (DType, [String]) = switch target {
+        case .nvfp4: (.f4, ["_scale", "_scale_2"])
+        case .int4: (.i4, ["_scale", "_shape"])
+        default: (.f8E4M3, ["_scale_inv"])
+        }
+        for weight in scaled {
+            #expect(weight.dtype == expected.0, "\(weight.name)")
+            for suffix in expected.1 { #expect(reader.checkpoint.tensor(named: weight.name + suffix)?.scaledWeight == weight.name, "\(weight.name + suffix)") }
+        }
+        if target == .int4 {
+            // compressed-tensors' names: the codes are stored as NAME_packed (I32), NAME itself is not a stored tensor.
+            let weight = try #require(reader.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.weight"))
+            #expect(weight.storedName == "model.layers.0.mlp.down_proj.weight_packed")
+            #expect(weight.scale?.blockColumns == 128 || weight.scale?.granularity == .row)
+            // Values within half a step (scale = group maximum / 7.5, rounded to BF16; the maximum itself
+            // is clamped from 7.5 to 7 steps, so ≈ 0.53 of a step there) of the originals.
+            let entry = try #require(original.entries.first { $0.name == weight.name })
+            var values = [Float](repeating: 0, count: weight.elementCount)
+            try values.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: 0..<weight.elementCount, into: $0) }
+            let group = weight.scale!.blockColumns
+            for start in stride(from: 0, to: values.count, by: group) {
+                let largest = entry.tensor.values[start..<(start + group)].map(abs).max()!
+                for index in start..<(start + group) {
+                    #expect(abs(values[index] - entry.tensor.values[index]) <= largest / 7.5 * 0.55 + 1e-9, "element \(index)")
+                }
+            }
+        }
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        #expect(reread.entries.map(\.name).sorted() == original.entries.map(\.name).sorted())
+    }
+
     @Test("fp8-block: layer matrices as F8_E4M3 codes with 128 × 128 block factors (block maximum / 448), embedding and head as BF16; read back as values, written again alike")
     func fp8Block() throws {
         let directory = Models.temporaryDirectory()

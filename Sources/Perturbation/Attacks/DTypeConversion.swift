@@ -17,18 +17,24 @@ import SyntheticModels
 /// `nvfp4` is an NVFP4 release as NVIDIA's ModelOpt exports it: the same matrices (those whose
 /// rows hold whole blocks of 16) as U8 E2M1 codes with F8_E4M3 block scales (`NAME_scale`, one
 /// per 16 values) and an F32 per-tensor scale (`NAME_scale_2`) (`NVFP4Encoding`); the rest as BF16.
+///
+/// `int4` is a W4A16 release in compressed-tensors' `pack-quantized` format, as llm-compressor
+/// writes it: the same matrices (those whose rows hold whole words of 8 values) as symmetric INT4
+/// codes per group of 128 (or per row when 128 does not divide it), `NAME_packed` (I32),
+/// `NAME_scale` (BF16) and `NAME_shape` (I64) replacing `NAME` (`PackedInt4Encoding`); the rest as BF16.
 public struct DTypeConversion: Perturbation {
     public enum Target: String, Sendable, CaseIterable {
         case f32, f16, bf16, fp8
         case fp8Block = "fp8-block"
         case nvfp4
+        case int4
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
             case .f16: .f16
-            case .bf16, .fp8, .fp8Block, .nvfp4: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4, .int4: .bf16
             }
         }
     }
@@ -52,7 +58,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block, .nvfp4:
+        case .fp8Block, .nvfp4, .int4:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -85,6 +91,11 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].storageDType = .f4
                 model.entries[index].scaleBlock = NVFP4Encoding.block
                 scaled += 1
+            } else if target == .int4, Self.isBlockScaled(model.entries[index], in: model),
+                      case let columns = model.entries[index].tensor.shape[model.entries[index].storedTransposed ? 0 : 1], columns % 8 == 0 {
+                model.entries[index].storageDType = .i4
+                model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
+                scaled += 1
             } else {
                 model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
                 model.entries[index].storageDType = target.storageDType
@@ -95,11 +106,12 @@ public struct DTypeConversion: Perturbation {
         case .fp8: "rounded through F8_E4M3 with a per-tensor power-of-two scale, stored as BF16"
         case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
         case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
+        case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
         }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
-        if target == .fp8Block || target == .nvfp4 { parameters["block_scaled"] = .integer(scaled) }
+        if target == .fp8Block || target == .nvfp4 || target == .int4 { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

@@ -59,6 +59,9 @@ extension CheckpointModel {
                 } else if info.dtype == .f4, info.shape.count == 2, scale.blockColumns == NVFP4Encoding.block, scale.global?.divides == false {
                     // ModelOpt NVFP4: written back the same way.
                     entry.scaleBlock = NVFP4Encoding.block
+                } else if info.dtype == .i4, info.shape.count == 2, scale.blockRows == 1, info.shape[1] % scale.blockColumns == 0 {
+                    // Packed INT4 per group or row: written back the same way.
+                    entry.scaleBlock = scale.blockColumns
                 } else {
                     entry.storageDType = .f32
                 }

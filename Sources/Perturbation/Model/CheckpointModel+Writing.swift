@@ -72,7 +72,10 @@ extension CheckpointModel {
             for (shard, group) in groups.enumerated() {
                 let path = (temporary as NSString).appendingPathComponent(names[shard])
                 try writeSafetensors(group.map { entries[$0] }, to: path, displayName: (target as NSString).appendingPathComponent(names[shard]))
-                for index in group { weightMap[entries[index].name] = names[shard] }
+                // Every tensor written: scale companions too, and packed INT4 under its stored names.
+                for index in group {
+                    for name in entries[index].writtenNames { weightMap[name] = names[shard] }
+                }
             }
             if shardCount > 1 {
                 files.append(CompanionFile(name: Self.shardIndexName, bytes: Array(shardIndexText(weightMap: weightMap).utf8)))
@@ -131,6 +134,11 @@ extension CheckpointModel {
                     let columns = entry.storedTransposed ? entry.tensor.shape.first ?? 0 : entry.tensor.shape.last ?? 0
                     guard entry.tensor.shape.count == 2, columns % NVFP4Encoding.block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("NVFP4 needs a 2-D tensor whose rows hold whole blocks of 16 values, this one has shape \(entry.tensor.shape)"))
+                    }
+                } else if entry.isPackedInt4 {
+                    let columns = entry.storedTransposed ? entry.tensor.shape.first ?? 0 : entry.tensor.shape.last ?? 0
+                    guard entry.tensor.shape.count == 2, columns % 8 == 0, block >= 1, columns % block == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("packed INT4 needs a 2-D tensor whose rows hold whole words of 8 and groups of \(block) values, this one has shape \(entry.tensor.shape)"))
                     }
                 } else {
                     guard entry.tensor.shape.count == 2, entry.storageDType == .f8E4M3, block >= 1 else {
@@ -199,6 +207,8 @@ extension CheckpointModel {
     static let scaleSuffix = "_scale_inv"
     /// The name suffixes of NVFP4's block scales and per-tensor scale (ModelOpt's).
     static let nvfp4ScaleSuffix = "_scale", nvfp4GlobalSuffix = "_scale_2"
+    /// The names (suffixes) of packed INT4's codes, group scales and original shape (compressed-tensors').
+    static let packedInt4Suffixes = ["_packed", "_scale", "_shape"]
 
     /// What one declared safetensors tensor holds for its entry.
     private enum Part {
@@ -207,6 +217,8 @@ extension CheckpointModel {
         case factors
         /// NVFP4's F8_E4M3 block scales (`NAME_scale`) and F32 per-tensor scale (`NAME_scale_2`).
         case blockScales, globalScale
+        /// Packed INT4's BF16 group scales (`NAME_scale`) and I64 original shape (`NAME_shape`).
+        case groupScales, originalShape
     }
 
     private func writeSafetensors(_ group: [Entry], to path: String, displayName: String) throws(PerturbationError) {
@@ -215,6 +227,13 @@ extension CheckpointModel {
         var declarations: [SafetensorsWriter.Declaration] = []
         for (index, entry) in group.enumerated() {
             let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
+            if entry.isPackedInt4, let group = entry.scaleBlock {
+                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.packedInt4Suffixes[0], dtype: .i32, shape: [shape[0], shape[1] / 8]))
+                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.packedInt4Suffixes[1], dtype: .bf16, shape: [shape[0], shape[1] / group]))
+                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.packedInt4Suffixes[2], dtype: .i64, shape: [2]))
+                parts += [(index, .values), (index, .groupScales), (index, .originalShape)]
+                continue
+            }
             if entry.isNVFP4 {
                 declarations.append(SafetensorsWriter.Declaration(name: entry.name, dtype: .u8, shape: [shape[0], shape[1] / 2]))
                 declarations.append(SafetensorsWriter.Declaration(
@@ -243,6 +262,13 @@ extension CheckpointModel {
                 case .blockScales:
                     try pendingScales.withUnsafeBytes { try sink($0) }
                     return
+                case .groupScales:
+                    try FloatEncoding.encode(pendingFactors, as: .bf16).withUnsafeBytes { try sink($0) }
+                    return
+                case .originalShape:
+                    let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
+                    try shape.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }.withUnsafeBytes { try sink($0) }
+                    return
                 case .values:
                     break
                 }
@@ -251,7 +277,10 @@ extension CheckpointModel {
                     values = TensorMath.transposed(values, rows: entry.tensor.shape[0], columns: entry.tensor.shape[1])
                 }
                 let bytes: [UInt8]
-                if entry.isNVFP4 {
+                if entry.isPackedInt4, let group = entry.scaleBlock {
+                    let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
+                    (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
+                } else if entry.isNVFP4 {
                     let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
                     let encoded = NVFP4Encoding.encode(values, rows: shape[0], columns: shape[1])
                     (bytes, pendingScales, pendingFactors) = (encoded.codes, encoded.scales, [encoded.global])

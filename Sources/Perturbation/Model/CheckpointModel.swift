@@ -25,6 +25,8 @@ public struct CheckpointModel: Sendable {
         /// per block), the layout of DeepSeek-V3 and Qwen3-FP8 releases. With `storageDType` F4
         /// and a block of 16, the matrix is written as NVFP4 as ModelOpt exports it (`NVFP4Encoding`):
         /// U8 codes, `NAME_scale` (F8_E4M3 block scales) and `NAME_scale_2` (F32 per-tensor scale).
+        /// With `storageDType` I4 it is the group size of compressed-tensors' packed INT4
+        /// (`PackedInt4Encoding`): `NAME_packed` (I32), `NAME_scale` (BF16), `NAME_shape` (I64).
         public var scaleBlock: Int?
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
@@ -39,10 +41,18 @@ public struct CheckpointModel: Sendable {
 
         /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
         var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
+        /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
+        var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil }
 
-        /// The names (suffixes) of the scale tensors written beside this entry.
+        /// The names of the safetensors tensors `write` stores for this entry, in order.
+        public var writtenNames: [String] {
+            (isPackedInt4 ? [] : [name]) + companionSuffixes.map { name + $0 }
+        }
+
+        /// The names (suffixes) of the tensors written beside (or, for packed INT4, instead of) this entry.
         var companionSuffixes: [String] {
             guard scaleBlock != nil else { return [] }
+            if isPackedInt4 { return CheckpointModel.packedInt4Suffixes }
             return isNVFP4 ? [CheckpointModel.nvfp4ScaleSuffix, CheckpointModel.nvfp4GlobalSuffix] : [CheckpointModel.scaleSuffix]
         }
     }

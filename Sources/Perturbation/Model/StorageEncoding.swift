@@ -126,3 +126,38 @@ enum NVFP4Encoding {
         return UInt8(best) | (value.sign == .minus && best != 0 ? 0x08 : 0)
     }
 }
+
+/// Symmetric INT4 as compressed-tensors' `pack-quantized` format stores it (llm-compressor's
+/// W4A16): each run of `group` values in a row gets the scale (largest magnitude) / 7.5 rounded
+/// to BF16 (an all-zero run gets 1), each value the code round(value / scale) clamped to −8…7;
+/// codes are offset by 8 and packed eight per I32 word, the first in the lowest bits, words
+/// little-endian (`B.weight_packed`), scales stored as BF16 (`B.weight_scale`).
+enum PackedInt4Encoding {
+    /// The group size used when a row holds whole groups of it (else one scale per row).
+    static let preferredGroup = 128
+
+    /// The group size for rows of `columns` values: 128 when it divides them, else the whole row.
+    static func group(columns: Int) -> Int {
+        columns % preferredGroup == 0 ? preferredGroup : columns
+    }
+
+    /// Packed words (as bytes) and BF16 scales of a `rows × columns` matrix; `columns` must be a
+    /// multiple of 8 and of `group`.
+    static func encode(_ values: [Float], rows: Int, columns: Int, group: Int) -> (packed: [UInt8], scales: [Float]) {
+        precondition(columns % 8 == 0 && columns % group == 0 && values.count == rows * columns)
+        var scales: [Float] = []
+        scales.reserveCapacity(values.count / group)
+        var packed = [UInt8](repeating: 0, count: values.count / 2)
+        for start in stride(from: 0, to: values.count, by: group) {
+            let largest = values[start..<(start + group)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+            let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest > 0 ? largest / 7.5 : 1))
+            scales.append(scale)
+            for index in start..<(start + group) {
+                let value = values[index]
+                let code = value.isFinite ? Int(max(-8, min(7, (value / scale).rounded()))) : 0
+                packed[index / 2] |= UInt8(code + 8) << UInt8((index % 2) * 4)
+            }
+        }
+        return (packed, scales)
+    }
+}

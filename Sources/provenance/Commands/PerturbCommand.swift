@@ -26,7 +26,7 @@ struct PerturbCommand: ParsableCommand {
     @Option(help: "Rename tensors to another scheme and shuffle their order: gpt or opaque.")
     var rename: String?
 
-    @Option(help: "Convert floating-point tensors: f32, f16, bf16, fp8 (an F8_E4M3 round trip stored as BF16) fp8-block (weight matrices as F8_E4M3 with a scale factor per 128×128 block, DeepSeek-V3's layout) or nvfp4 (weight matrices as NVFP4, ModelOpt's layout).")
+    @Option(help: "Convert floating-point tensors: f32, f16, bf16, fp8 (an F8_E4M3 round trip stored as BF16) fp8-block (weight matrices as F8_E4M3 with a scale factor per 128×128 block, DeepSeek-V3's layout), nvfp4 (weight matrices as NVFP4, ModelOpt's layout) or int4 (weight matrices as packed INT4 per group of 128, compressed-tensors' W4A16).")
     var dtype: String?
 
     @Option(help: "Add Gaussian noise with σ = R × each tensor's standard deviation.")
@@ -143,12 +143,14 @@ struct PerturbCommand: ParsableCommand {
         }
         print("function-preserving: \(manifestValue.functionPreserving ? "yes" : "no")")
         var dtypes = model.storedDTypeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        let scaled = model.entries.filter { $0.scaleBlock != nil && $0.storageDType != .f4 }.count
+        let scaled = model.entries.filter { $0.scaleBlock != nil && $0.storageDType == .f8E4M3 }.count
         let nvfp4 = model.entries.filter { $0.scaleBlock != nil && $0.storageDType == .f4 }.count
+        let int4 = model.entries.filter { $0.scaleBlock != nil && $0.storageDType == .i4 }.count
         if scaled > 0 { dtypes += ", and \(scaled) F32 tensors of scale factors" }
         if nvfp4 > 0 { dtypes += ", and \(nvfp4) F8_E4M3 block-scale and \(nvfp4) F32 per-tensor-scale tensors (F4 weights stored as U8 codes)" }
+        if int4 > 0 { dtypes += ", and \(int4) BF16 group-scale and \(int4) I64 shape tensors (I4 weights stored as I32 words)" }
         print(String(format: "wrote %@ (%@; %d tensors: %@) and %@ in %.1f s", output, files.joined(separator: ", "),
-                     model.entries.count + scaled + 2 * nvfp4, dtypes, PerturbationManifest.fileName, Date().timeIntervalSince(start)))
+                     model.entries.map(\.writtenNames.count).reduce(0, +), dtypes, PerturbationManifest.fileName, Date().timeIntervalSince(start)))
     }
 
     // MARK: - Plan
