@@ -27,6 +27,8 @@ enum SuspectCatalogue {
             row("dtype-fp8-block", .storage, [.dtype(.fp8Block)], seed: 9, reEncoded),
             // NVFP4 as NVIDIA's ModelOpt exports it (E2M1 codes, an F8_E4M3 scale per 16 values, an F32 scale per tensor).
             row("dtype-nvfp4", .storage, [.dtype(.nvfp4)], seed: 10, reEncoded),
+            // W4A16 as llm-compressor writes it (compressed-tensors pack-quantized INT4, a BF16 scale per 128 values).
+            row("dtype-int4", .storage, [.dtype(.int4)], seed: 15, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
