@@ -16,12 +16,7 @@ struct NVFP4AttributionTests {
 
     /// `model` written as an NVFP4 checkpoint (after `noise`, when given) under `directory`.
     static func nvfp4Copy(of model: ModelWeights, noise: Float? = nil, in directory: String, name: String = "nvfp4") throws -> String {
-        var checkpoint = CheckpointModel(model, dtype: .f32)
-        if let noise { _ = try GaussianNoise(relativeStandardDeviation: noise, seed: 5).apply(to: &checkpoint) }
-        _ = try DTypeConversion(target: .nvfp4).apply(to: &checkpoint)
-        let path = directory + "/" + name
-        try checkpoint.write(to: path)
-        return path
+        try ScaledCopy.write(model, as: .nvfp4, noise: noise, in: directory, name: name)
     }
 
     @Test("an NVFP4 copy of the release is a re-encoding, its deviation what the scales predict; noise before it is a change")
@@ -39,16 +34,8 @@ struct NVFP4AttributionTests {
         #expect(opened.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.weight_scale_2")?.shape == [])
         #expect(down.shape == [256, 512] && down.byteCount == 256 * 512 / 2)
 
-        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.registry)
-        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
-        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
-        #expect(scan.attribution.sentence.contains("quantized to NVFP4 (F4 with 1×16 block scales)"), "\(scan.attribution.sentence)")
-        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
-        let rounding = try #require(verdict.rounding)
-        #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)")
-        #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.25, "\(rounding)")
-        // The scale tensors' names are not names of the model: the copy is not called renamed.
-        #expect(!verdict.evidence.contains { $0.contains("renamed") }, "\(verdict.evidence)")
+        try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry,
+                                                 quantizedTo: "NVFP4 (F4 with 1×16 block scales)")
 
         // 20 % noise (NVFP4 alone deviates ≈ 0.09) is more than its rounding explains.
         let noisy = Scan.run(try Fingerprinter.fingerprint(path: try Self.nvfp4Copy(of: Self.lineage.release, noise: 0.2, in: directory, name: "noisy")),
@@ -66,7 +53,7 @@ struct NVFP4AttributionTests {
         let weight = try #require(reader.checkpoint.tensor(named: "model.layers.1.self_attn.q_proj.weight"))
         let original = try #require(Self.lineage.release["model.layers.1.self_attn.q_proj.weight"]).values
         var global: [Float] = [0]
-        try global.withUnsafeMutableBufferPointer { try reader.readElements(of: #require(weight.scale?.global).tensor, range: 0..<1, into: $0) }
+        try global.withUnsafeMutableBufferPointer { try reader.readElements(of: #require(weight.scale?.global).location.tensor, range: 0..<1, into: $0) }
         let largest = original.map(abs).max()!
         #expect(global[0] == largest / (6 * 448))
         var values = [Float](repeating: 0, count: weight.elementCount)

@@ -8,20 +8,21 @@ enum DecodeKernels {
     /// F4 (E2M1), two elements per byte, low nibble first: one table entry per byte gives both
     /// (about 5× faster than unpacking nibbles per element, `provenance-bench reader`).
     static func float4(_ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
-        let bytes = source.assumingMemoryBound(to: UInt8.self)
-        let output = UnsafeMutableRawPointer(target)
-        float4PairTable.withUnsafeBufferPointer { pairs in
-            for index in 0..<(count / 2) {
-                output.storeBytes(of: pairs[Int(bytes[index])], toByteOffset: index * 8, as: SIMD2<Float>.self)
-            }
-        }
+        decodeNibblePairs(float4PairTable, source, target, count)
     }
 
     /// Offset-8 4-bit integers, two per byte (low nibble first), as Floats −8…7.
     static func int4(_ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, _ count: Int) {
+        decodeNibblePairs(int4PairTable, source, target, count)
+    }
+
+    /// Two 4-bit elements per byte through a 256-entry table of their decoded pair.
+    private static func decodeNibblePairs(
+        _ table: [SIMD2<Float>], _ source: UnsafeRawPointer, _ target: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
         let bytes = source.assumingMemoryBound(to: UInt8.self)
         let output = UnsafeMutableRawPointer(target)
-        int4PairTable.withUnsafeBufferPointer { pairs in
+        table.withUnsafeBufferPointer { pairs in
             for index in 0..<(count / 2) {
                 output.storeBytes(of: pairs[Int(bytes[index])], toByteOffset: index * 8, as: SIMD2<Float>.self)
             }

@@ -177,7 +177,7 @@ public final class CheckpointReader: @unchecked Sendable {
             // in Float, as ModelOpt and compressed-tensors dequantize.
             var value: [Float] = [0]
             try value.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
-                try readElements(of: global.tensor, range: 0..<1, into: buffer, scales: nil)
+                try readElements(of: global.location.tensor, range: 0..<1, into: buffer, scales: nil)
             }
             let level = value[0]
             for index in factors.indices { factors[index] = global.divides ? factors[index] / level : factors[index] * level }

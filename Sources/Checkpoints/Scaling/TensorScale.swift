@@ -16,18 +16,8 @@ public struct TensorScale: Sendable, Hashable, Codable {
         case block
     }
 
-    /// The companion tensor holding the factors (also listed in `Checkpoint.tensors`). Its
-    /// fields are copied rather than nested: a `TensorInfo` cannot hold a `TensorInfo`;
-    /// `companion` rebuilds it.
-    public var name: String
-    /// Its element type (F32, BF16 or F16).
-    public var dtype: DType
-    /// Its shape: the grid of blocks (`[]`, `[1]` for one factor; `[rows]` or `[rows, 1]` per row).
-    public var shape: [Int]
-    /// Where its bytes are: index into `Checkpoint.files`, absolute offset, length.
-    public var fileIndex: Int
-    public var offset: UInt64
-    public var byteCount: UInt64
+    /// The companion tensor holding the factors (also listed in `Checkpoint.tensors`).
+    public var location: TensorLocation
     /// Rows of the weight one factor covers.
     public var blockRows: Int
     /// Columns of the weight one factor covers.
@@ -40,48 +30,35 @@ public struct TensorScale: Sendable, Hashable, Codable {
 
     /// The one-value tensor of a two-level scaling.
     public struct GlobalFactor: Sendable, Hashable, Codable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public var fileIndex: Int
-        public var offset: UInt64
-        public var byteCount: UInt64
+        public var location: TensorLocation
         /// Whether factors are divided by the value (compressed-tensors) rather than multiplied.
         public var divides: Bool
 
         public init(tensor: TensorInfo, divides: Bool) {
-            name = tensor.name
-            dtype = tensor.dtype
-            shape = tensor.shape
-            fileIndex = tensor.fileIndex
-            offset = tensor.offset
-            byteCount = tensor.byteCount
+            location = TensorLocation(tensor)
             self.divides = divides
-        }
-
-        /// The tensor, for reading.
-        public var tensor: TensorInfo {
-            TensorInfo(name: name, dtype: dtype, shape: shape, fileIndex: fileIndex, offset: offset, byteCount: byteCount)
         }
     }
 
     public init(companion: TensorInfo, granularity: Granularity, blockRows: Int, blockColumns: Int, global: GlobalFactor? = nil) {
+        location = TensorLocation(companion)
         self.granularity = granularity
-        name = companion.name
-        dtype = companion.dtype
-        shape = companion.shape
-        fileIndex = companion.fileIndex
-        offset = companion.offset
-        byteCount = companion.byteCount
         self.blockRows = blockRows
         self.blockColumns = blockColumns
         self.global = global
     }
 
+    /// The companion's name.
+    public var name: String { location.name }
+    /// Its element type (F32, BF16 or F16; F8_E8M0 or F8_E4M3 for MXFP4 and NVFP4).
+    public var dtype: DType { location.dtype }
+    /// Its shape: the grid of blocks (`[]`, `[1]` for one factor; `[rows]` or `[rows, 1]` per row).
+    public var shape: [Int] { location.shape }
+    /// The file holding its bytes (index into `Checkpoint.files`).
+    public var fileIndex: Int { location.fileIndex }
+
     /// The companion as a tensor of the checkpoint, for reading.
-    public var companion: TensorInfo {
-        TensorInfo(name: name, dtype: dtype, shape: shape, fileIndex: fileIndex, offset: offset, byteCount: byteCount)
-    }
+    public var companion: TensorInfo { location.tensor }
 
     /// How the scaling reads: `per-tensor`, `per-row` or `ROWS×COLUMNS block`, with `(× per-tensor)`
     /// or `(÷ per-tensor)` for a two-level scaling.
