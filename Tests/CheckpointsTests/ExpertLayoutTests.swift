@@ -107,8 +107,9 @@ struct ExpertLayoutTests {
         }
         let shape = outputMajor ? [experts, 2 * inner, hidden] : [experts, hidden, 2 * inner]
         let split = CheckpointConversion.splitFused(fused, shape: shape, split: FusedGateUp(axis: outputMajor ? .rows : .cols, layout: interleaved ? .interleaved : .halves))
-        let parts = (gate: split[0].1, up: split[1].1)
-        #expect(split.map(\.0) == [.gate, .up])
+        let parts = (gate: split.parts[0].1, up: split.parts[1].1)
+        #expect(split.parts.map(\.0) == [.gate, .up])
+        #expect(split.shape == [experts, inner, hidden])
         let wantGate = (0..<experts).flatMap { e in (0..<inner).flatMap { i in (0..<hidden).map { h in gate(e, i, h) } } }
         let wantUp = (0..<experts).flatMap { e in (0..<inner).flatMap { i in (0..<hidden).map { h in up(e, i, h) } } }
         #expect(parts.gate == wantGate && parts.up == wantUp)

@@ -80,9 +80,8 @@ public enum CheckpointConversion {
             let isFloatingPoint = tensor.dtype.isFloatingPoint || tensor.scale != nil
             if tensor.shape.count == 3, let split = FusedGateUp.split(of: tensor), let layer = ExpertLayout.layerIndex(name: tensor.name) {
                 // llama.cpp writes a fused stack's parts as separate stacks, output-major.
-                let width = split.axis == .rows ? tensor.shape[2] : tensor.shape[1]
-                let shape = [tensor.shape[0], values.count / tensor.shape[0] / width / 2, width]
-                for (part, values) in Self.splitFused(values, shape: tensor.shape, split: split) {
+                let (shape, parts) = Self.splitFused(values, shape: tensor.shape, split: split)
+                for (part, values) in parts {
                     tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)_exps.weight", shape: shape, values: values,
                                          as: options.storedType(shape: shape, isFloatingPoint: true)))
                 }
@@ -109,9 +108,10 @@ public enum CheckpointConversion {
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
     }
 
-    /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each `[E, I, H]`
-    /// (output rows first, as `convert_hf_to_gguf.py` writes `ffn_gate_exps`/`ffn_up_exps`).
-    static func splitFused(_ values: [Float], shape: [Int], split: FusedGateUp) -> [(FusedGateUp.Part, [Float])] {
+    /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each of the returned
+    /// shape `[E, I, H]` (output rows first, as `convert_hf_to_gguf.py` writes
+    /// `ffn_gate_exps`/`ffn_up_exps`).
+    static func splitFused(_ values: [Float], shape: [Int], split: FusedGateUp) -> (shape: [Int], parts: [(FusedGateUp.Part, [Float])]) {
         let (experts, rows, cols) = (shape[0], shape[1], shape[2])
         let fusedLength = split.axis == .rows ? rows : cols
         let width = split.axis == .rows ? cols : rows
@@ -129,7 +129,7 @@ public enum CheckpointConversion {
                 }
             }
         }
-        return [(.gate, parts[0]), (.up, parts[1])]
+        return ([experts, fusedLength / 2, width], [(.gate, parts[0]), (.up, parts[1])])
     }
 
     /// Writes every tensor of `reader`'s checkpoint as `torch.save(state_dict)` would. Tensors

@@ -20,8 +20,7 @@ enum ScalePairing {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
         try pairPackedInt4(&tensors, fileName: fileName)
-        var indexByName: [String: Int] = [:]
-        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
             let weight = tensors[index]
             let found = suffixes.compactMap { indexByName[weight.name + $0] }
@@ -58,8 +57,7 @@ enum ScalePairing {
     /// by the scales read as F8_E8M0 (2^(s − 127)), one factor per 32 consecutive values — the
     /// values transformers' `convert_moe_packed_tensors` computes (before it transposes them).
     static func pairMicroscaled(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
-        var indexByName: [String: Int] = [:]
-        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .u8 && tensors[index].name.hasSuffix("_blocks") {
             let blocks = tensors[index]
             let base = String(blocks.name.dropLast("_blocks".count))
@@ -99,18 +97,16 @@ enum ScalePairing {
     /// for compressed-tensors, `storedName` keeping the stored name), scaled as one row in blocks
     /// of 16 like MXFP4; both scale tensors become its companions.
     static func pairNVFP4(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
-        var indexByName: [String: Int] = [:]
-        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .u8 && tensors[index].scaledWeight == nil && tensors[index].scale == nil {
             let codes = tensors[index]
             let packed = codes.name.hasSuffix(".weight_packed")
+            let base = packed ? String(codes.name.dropLast("_packed".count)) : codes.name
             // Any name: a copy may rename the weight (`X`, `X_scale`, `X_scale_2`); the F8_E4M3 companion says what it is.
             guard codes.shape.count >= 2, let columns = codes.shape.last, columns > 0,
-                  let scaleIndex = indexByName[codes.name.replacingOccurrences(of: "_packed", with: "", options: [.anchored, .backwards]) + "_scale"],
-                  tensors[scaleIndex].dtype == .f8E4M3 else { continue }
+                  let scaleIndex = indexByName[base + "_scale"], tensors[scaleIndex].dtype == .f8E4M3 else { continue }
             let file = fileName(codes.fileIndex)
             let scale = tensors[scaleIndex]
-            let base = packed ? String(codes.name.dropLast("_packed".count)) : codes.name
             let expected = Array(codes.shape.dropLast()) + [columns * 2 / 16]
             guard columns % 8 == 0, scale.shape == expected else {
                 throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
@@ -151,8 +147,7 @@ enum ScalePairing {
     /// the weight `B.weight` (I4 `[R, C]`, `storedName` keeping `B.weight_packed`); value =
     /// (code − 8) × factor. A `B.weight_zero_point` (asymmetric) is refused.
     static func pairPackedInt4(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
-        var indexByName: [String: Int] = [:]
-        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix(".weight_packed") {
             let packed = tensors[index]
             let base = String(packed.name.dropLast("_packed".count))
@@ -184,6 +179,14 @@ enum ScalePairing {
             tensors[scaleIndex].scaledWeight = base
             if let shapeIndex = indexByName[base + "_shape"] { tensors[shapeIndex].scaledWeight = base }
         }
+    }
+
+    /// Each tensor's index by name (the last one of a name), taken again by each pairing pass
+    /// since a pass renames the weights it pairs.
+    private static func indexByName(_ tensors: [TensorInfo]) -> [String: Int] {
+        var indexByName: [String: Int] = [:]
+        for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
+        return indexByName
     }
 
     /// The block a factor covers, or `nil` when the companion's shape fits no granularity.
