@@ -152,13 +152,7 @@ extension Fingerprint {
             if entry.expertDigests != nil, entry.experts == nil {
                 throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has expert digests but is not a stack of experts")
             }
-            var keys: [UInt64] = []
-            for text in entry.lshKeys {
-                guard let key = UInt64(text, radix: 16) else {
-                    throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' has an LSH key '\(text)' that is not 16 hex digits")
-                }
-                keys.append(key)
-            }
+            let keys = try Self.lshKeys(entry.lshKeys, of: "tensor '\(entry.name)'", path: path)
             tensors.append(TensorFingerprint(
                 name: entry.name, dtype: entry.dtype, shape: entry.shape, file: entry.file, role: entry.role,
                 layer: entry.layer, roleBasis: entry.roleBasis, sha256: entry.sha256, canonical: entry.canonical,
@@ -189,13 +183,7 @@ extension Fingerprint {
                 throw FingerprintFileError(file: path, reason: "expert group '\(entry.name)' has members that are not 2-D matrices of one shape without sketches of their own")
             }
             let sketch = try arrays.floats(entry.sketch, shapes: [[SketchGeometry.side, SketchGeometry.side]])
-            var keys: [UInt64] = []
-            for text in entry.lshKeys {
-                guard let key = UInt64(text, radix: 16) else {
-                    throw FingerprintFileError(file: path, reason: "expert group '\(entry.name)' has an LSH key '\(text)' that is not 16 hex digits")
-                }
-                keys.append(key)
-            }
+            let keys = try Self.lshKeys(entry.lshKeys, of: "expert group '\(entry.name)'", path: path)
             expertGroups.append(ExpertGroupFingerprint(name: entry.name, members: entry.members, sketch: sketch, lshKeys: keys))
         }
         var fusedParts: [FusedPartFingerprint] = []
@@ -250,13 +238,19 @@ extension Fingerprint {
             throw invalid("has a negative count or sum of squares, or a non-finite mean or sum of squares")
         }
         let sketch = try arrays.floats(entry.sketch, shapes: [[SketchGeometry.side, SketchGeometry.side]])
-        var keys: [UInt64] = []
-        for text in entry.lshKeys {
-            guard let key = UInt64(text, radix: 16) else { throw invalid("has an LSH key '\(text)' that is not 16 hex digits") }
-            keys.append(key)
-        }
+        let keys = try lshKeys(entry.lshKeys, of: "fused part '\(entry.sketch)'", path: path)
         return FusedPartFingerprint(tensor: entry.tensor, part: part, axis: axis, layout: layout, rows: entry.rows, cols: entry.cols,
                                     count: entry.count, mean: entry.mean, sumSquares: entry.sumSquares, sketch: sketch, lshKeys: keys)
+    }
+
+    /// LSH keys from their 16-hex-digit text; `owner` ("tensor 'NAME'") names the entry in the error.
+    private static func lshKeys(_ texts: [String], of owner: String, path: String) throws -> [UInt64] {
+        try texts.map { text in
+            guard let key = UInt64(text, radix: 16) else {
+                throw FingerprintFileError(file: path, reason: "\(owner) has an LSH key '\(text)' that is not 16 hex digits")
+            }
+            return key
+        }
     }
 
     static func padded(_ index: Int) -> String {
