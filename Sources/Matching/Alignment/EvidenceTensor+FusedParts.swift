@@ -16,7 +16,7 @@ extension EvidenceTensor {
                   part.sketch.count == SketchGeometry.side * SketchGeometry.side else { continue }
             let suffix = ":" + part.part.rawValue
             parts[part.tensor, default: []].append(EvidenceTensor(
-                members: [part.tensor], name: "\(tensor.name)[\(part.part.rawValue)]", role: part.part == .gate ? .mlpGate : .mlpUp,
+                members: [part.tensor], name: partName(tensor.name, part.part), role: part.part == .gate ? .mlpGate : .mlpUp,
                 layer: tensor.layer, rows: part.rows, cols: part.cols, parameters: part.count, norm: part.sumSquares.squareRoot(),
                 sketch: SketchMath.centered(part.sketch, rows: part.rows, cols: part.cols, mean: part.mean * Double(tensor.experts ?? 1), signs: signs),
                 rawDigest: (tensor.expertDigests?.raw ?? tensor.sha256).hex + suffix,
@@ -24,6 +24,16 @@ extension EvidenceTensor {
         }
         // Both parts or neither: one part alone would leave the other half unaccounted for.
         return parts.filter { $0.value.count == 2 }
+    }
+
+    /// The evidence name of one part of a fused tensor: `NAME[gate]`, `NAME[up]`.
+    static func partName(_ tensor: String, _ part: FusedGateUp.Part) -> String {
+        "\(tensor)[\(part.rawValue)]"
+    }
+
+    /// Whether an evidence name is one part of a fused tensor (`partName`).
+    static func isPartName(_ name: String) -> Bool {
+        FusedGateUp.Part.allCases.contains { name.hasSuffix("[\($0.rawValue)]") }
     }
 
     /// Every evidence tensor a comparison of `fingerprint` may have used, wholes and parts, by name.

@@ -21,7 +21,7 @@ public enum FullWeightComparison {
         var skipped: [FullWeightEvidence.Skipped] = []
         let suspectGroups = expertGroups(of: suspect), referenceGroups = expertGroups(of: reference)
         for match in matches where match.significant {
-            if [match.suspectTensor, match.referenceTensor ?? ""].contains(where: { $0.hasSuffix("[gate]") || $0.hasSuffix("[up]") }) {
+            if [match.suspectTensor, match.referenceTensor ?? ""].contains(where: EvidenceTensor.isPartName) {
                 skipped.append(.init(suspectTensor: match.suspectTensor, reason: "a part of a fused gate/up tensor is not read element by element"))
                 continue
             }

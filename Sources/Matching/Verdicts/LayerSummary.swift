@@ -84,16 +84,16 @@ enum LayerSummary {
         let referenceLayers = Set(reference.tensors.compactMap { $0.role.isWeightMatrix ? $0.layer : nil })
         let mapped = Set(layerMap.values)
         let ordered = layerMap.keys.sorted().map { layerMap[$0]! }
+        // Scale factors are how a weight is stored, not tensors of the model: their names do not count.
+        let modelTensorNames = Set(suspect.tensors.filter { $0.role != .quantizationScale }.map(\.name))
         return AlignmentSummary(
             // A stack of experts named after the other side's per-expert group is not renamed.
             renamed: significant.filter { match in
                 guard let reference = match.referenceTensor else { return false }
                 return ExpertLayout.stackName(forGroup: reference) != ExpertLayout.stackName(forGroup: match.suspectTensor)
             }.count,
-            // Scale factors are how a weight is stored, not tensors of the model: their names do not count.
-            sharedTensorNames: Set(suspect.tensors.filter { $0.role != .quantizationScale }.map(\.name))
-                .intersection(reference.tensors.map(\.name)).count,
-            suspectTensorNames: suspect.tensors.filter { $0.role != .quantizationScale }.count,
+            sharedTensorNames: modelTensorNames.intersection(reference.tensors.map(\.name)).count,
+            suspectTensorNames: modelTensorNames.count,
             transposed: significant.filter(\.transposed).count,
             rescaled: rescaled,
             permutedLayers: permuted.sorted(),
