@@ -87,12 +87,12 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].scaleBlock = Self.scaleBlock
                 scaled += 1
             } else if target == .nvfp4, Self.isBlockScaled(model.entries[index], in: model),
-                      model.entries[index].tensor.shape[model.entries[index].storedTransposed ? 0 : 1] % NVFP4Encoding.block == 0 {
+                      model.entries[index].storedShape[1] % NVFP4Encoding.block == 0 {
                 model.entries[index].storageDType = .f4
                 model.entries[index].scaleBlock = NVFP4Encoding.block
                 scaled += 1
             } else if target == .int4, Self.isBlockScaled(model.entries[index], in: model),
-                      case let columns = model.entries[index].tensor.shape[model.entries[index].storedTransposed ? 0 : 1], columns % 8 == 0 {
+                      case let columns = model.entries[index].storedShape[1], columns % 8 == 0 {
                 model.entries[index].storageDType = .i4
                 model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
                 scaled += 1

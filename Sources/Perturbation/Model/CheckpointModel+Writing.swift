@@ -130,13 +130,12 @@ extension CheckpointModel {
                 throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors can be stored transposed, this one has shape \(entry.tensor.shape)"))
             }
             if let block = entry.scaleBlock {
+                let columns = entry.storedShape.last ?? 0
                 if entry.isNVFP4 {
-                    let columns = entry.storedTransposed ? entry.tensor.shape.first ?? 0 : entry.tensor.shape.last ?? 0
                     guard entry.tensor.shape.count == 2, columns % NVFP4Encoding.block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("NVFP4 needs a 2-D tensor whose rows hold whole blocks of 16 values, this one has shape \(entry.tensor.shape)"))
                     }
                 } else if entry.isPackedInt4 {
-                    let columns = entry.storedTransposed ? entry.tensor.shape.first ?? 0 : entry.tensor.shape.last ?? 0
                     guard entry.tensor.shape.count == 2, columns % 8 == 0, block >= 1, columns % block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("packed INT4 needs a 2-D tensor whose rows hold whole words of 8 and groups of \(block) values, this one has shape \(entry.tensor.shape)"))
                     }
@@ -145,8 +144,8 @@ extension CheckpointModel {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("only 2-D tensors stored as F8_E4M3 (or NVFP4) can carry block scale factors (block \(block))"))
                     }
                 }
-                for suffix in entry.companionSuffixes where !seen.insert(entry.name + suffix).inserted {
-                    throw PerturbationError(tensor: entry.name + suffix, rule: .invalidArgument("the name of the scale factors is already a tensor"))
+                for name in entry.writtenNames where name != entry.name && !seen.insert(name).inserted {
+                    throw PerturbationError(tensor: name, rule: .invalidArgument("the name of the scale factors is already a tensor"))
                 }
             }
         }
@@ -203,51 +202,14 @@ extension CheckpointModel {
         }
     }
 
-    /// The name suffix of block scale factors (DeepSeek-V3's).
-    static let scaleSuffix = "_scale_inv"
-    /// The name suffixes of NVFP4's block scales and per-tensor scale (ModelOpt's).
-    static let nvfp4ScaleSuffix = "_scale", nvfp4GlobalSuffix = "_scale_2"
-    /// The names (suffixes) of packed INT4's codes, group scales and original shape (compressed-tensors').
-    static let packedInt4Suffixes = ["_packed", "_scale", "_shape"]
-
-    /// What one declared safetensors tensor holds for its entry.
-    private enum Part {
-        case values
-        /// F32 block factors (`NAME_scale_inv`).
-        case factors
-        /// NVFP4's F8_E4M3 block scales (`NAME_scale`) and F32 per-tensor scale (`NAME_scale_2`).
-        case blockScales, globalScale
-        /// Packed INT4's BF16 group scales (`NAME_scale`) and I64 original shape (`NAME_shape`).
-        case groupScales, originalShape
-    }
-
     private func writeSafetensors(_ group: [Entry], to path: String, displayName: String) throws(PerturbationError) {
-        // Each entry, followed by its scale tensors when it has them.
-        var parts: [(entry: Int, part: Part)] = []
+        // Each entry's stored tensors: its values (or codes), then its scale tensors.
+        var parts: [(entry: Int, part: Entry.StoredPart)] = []
         var declarations: [SafetensorsWriter.Declaration] = []
         for (index, entry) in group.enumerated() {
-            let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
-            if entry.isPackedInt4, let group = entry.scaleBlock {
-                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.packedInt4Suffixes[0], dtype: .i32, shape: [shape[0], shape[1] / 8]))
-                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.packedInt4Suffixes[1], dtype: .bf16, shape: [shape[0], shape[1] / group]))
-                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.packedInt4Suffixes[2], dtype: .i64, shape: [2]))
-                parts += [(index, .values), (index, .groupScales), (index, .originalShape)]
-                continue
-            }
-            if entry.isNVFP4 {
-                declarations.append(SafetensorsWriter.Declaration(name: entry.name, dtype: .u8, shape: [shape[0], shape[1] / 2]))
-                declarations.append(SafetensorsWriter.Declaration(
-                    name: entry.name + Self.nvfp4ScaleSuffix, dtype: .f8E4M3, shape: [shape[0], shape[1] / NVFP4Encoding.block]))
-                declarations.append(SafetensorsWriter.Declaration(name: entry.name + Self.nvfp4GlobalSuffix, dtype: .f32, shape: []))
-                parts += [(index, .values), (index, .blockScales), (index, .globalScale)]
-                continue
-            }
-            declarations.append(SafetensorsWriter.Declaration(name: entry.name, dtype: entry.storageDType, shape: shape))
-            parts.append((index, .values))
-            if let block = entry.scaleBlock {
-                declarations.append(SafetensorsWriter.Declaration(
-                    name: entry.name + Self.scaleSuffix, dtype: .f32, shape: BlockScaledEncoding.gridShape(rows: shape[0], columns: shape[1], block: block)))
-                parts.append((index, .factors))
+            for stored in entry.storedTensors {
+                declarations.append(SafetensorsWriter.Declaration(name: stored.name, dtype: stored.dtype, shape: stored.shape))
+                parts.append((index, stored.part))
             }
         }
         var pendingFactors: [Float] = []
@@ -266,8 +228,7 @@ extension CheckpointModel {
                     try FloatEncoding.encode(pendingFactors, as: .bf16).withUnsafeBytes { try sink($0) }
                     return
                 case .originalShape:
-                    let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
-                    try shape.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }.withUnsafeBytes { try sink($0) }
+                    try entry.storedShape.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }.withUnsafeBytes { try sink($0) }
                     return
                 case .values:
                     break
@@ -277,15 +238,13 @@ extension CheckpointModel {
                     values = TensorMath.transposed(values, rows: entry.tensor.shape[0], columns: entry.tensor.shape[1])
                 }
                 let bytes: [UInt8]
+                let shape = entry.storedShape
                 if entry.isPackedInt4, let group = entry.scaleBlock {
-                    let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
                     (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
                 } else if entry.isNVFP4 {
-                    let shape = entry.storedTransposed ? Array(entry.tensor.shape.reversed()) : entry.tensor.shape
                     let encoded = NVFP4Encoding.encode(values, rows: shape[0], columns: shape[1])
                     (bytes, pendingScales, pendingFactors) = (encoded.codes, encoded.scales, [encoded.global])
                 } else if let block = entry.scaleBlock {
-                    let shape = declarations[index].shape
                     (bytes, pendingFactors) = BlockScaledEncoding.encode(values, rows: shape[0], columns: shape[1], block: block)
                 } else {
                     bytes = try StorageEncoding.encode(values, as: entry.storageDType, tensor: entry.name)

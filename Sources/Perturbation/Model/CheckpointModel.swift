@@ -38,23 +38,6 @@ public struct CheckpointModel: Sendable {
         }
 
         public var name: String { tensor.name }
-
-        /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
-        var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
-        /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
-        var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil }
-
-        /// The names of the safetensors tensors `write` stores for this entry, in order.
-        public var writtenNames: [String] {
-            (isPackedInt4 ? [] : [name]) + companionSuffixes.map { name + $0 }
-        }
-
-        /// The names (suffixes) of the tensors written beside (or, for packed INT4, instead of) this entry.
-        var companionSuffixes: [String] {
-            guard scaleBlock != nil else { return [] }
-            if isPackedInt4 { return CheckpointModel.packedInt4Suffixes }
-            return isNVFP4 ? [CheckpointModel.nvfp4ScaleSuffix, CheckpointModel.nvfp4GlobalSuffix] : [CheckpointModel.scaleSuffix]
-        }
     }
 
     /// A file copied next to the weights (name relative to the checkpoint directory).

@@ -1,0 +1,56 @@
+import Checkpoints
+
+// MARK: - The safetensors tensors an entry is stored as
+
+extension CheckpointModel.Entry {
+    /// What one stored safetensors tensor of an entry holds.
+    enum StoredPart {
+        /// The entry's values in its storage (codes for scaled storage).
+        case values
+        /// Block-scaled FP8's F32 factors (`NAME_scale_inv`).
+        case factors
+        /// NVFP4's F8_E4M3 block scales (`NAME_scale`) and F32 per-tensor scale (`NAME_scale_2`).
+        case blockScales, globalScale
+        /// Packed INT4's BF16 group scales (`NAME_scale`) and I64 original shape (`NAME_shape`).
+        case groupScales, originalShape
+    }
+
+    /// The shape the values are stored in: the transpose for `storedTransposed`.
+    var storedShape: [Int] {
+        storedTransposed ? Array(tensor.shape.reversed()) : tensor.shape
+    }
+
+    /// The safetensors tensors `write` stores for this entry, in order: the values (or codes), then
+    /// the scale tensors of scaled storage — DeepSeek-V3's `NAME_scale_inv`, ModelOpt's NVFP4
+    /// `NAME_scale` and `NAME_scale_2`, or compressed-tensors' packed INT4 `NAME_packed`,
+    /// `NAME_scale` and `NAME_shape` (no tensor `NAME`). Scaled storage needs a 2-D tensor
+    /// (`write` checks that first).
+    var storedTensors: [(name: String, dtype: DType, shape: [Int], part: StoredPart)] {
+        let shape = storedShape
+        if isPackedInt4, let group = scaleBlock {
+            return [(name + "_packed", .i32, [shape[0], shape[1] / 8], .values),
+                    (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales),
+                    (name + "_shape", .i64, [2], .originalShape)]
+        }
+        if isNVFP4 {
+            return [(name, .u8, [shape[0], shape[1] / 2], .values),
+                    (name + "_scale", .f8E4M3, [shape[0], shape[1] / NVFP4Encoding.block], .blockScales),
+                    (name + "_scale_2", .f32, [], .globalScale)]
+        }
+        if let block = scaleBlock {
+            return [(name, storageDType, shape, .values),
+                    (name + "_scale_inv", .f32, BlockScaledEncoding.gridShape(rows: shape[0], columns: shape[1], block: block), .factors)]
+        }
+        return [(name, storageDType, shape, .values)]
+    }
+
+    /// The names of the safetensors tensors `write` stores for this entry, in order.
+    public var writtenNames: [String] {
+        storedTensors.map(\.name)
+    }
+
+    /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
+    var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
+    /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
+    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil }
+}
