@@ -48,6 +48,14 @@ func sameBits(_ a: [Float], _ b: [Float]) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
 }
 
+/// Where `values` first differ from `expected` bit for bit ("INDEX: VALUE vs EXPECTED"), or in
+/// length; `nil` when they are the same bits.
+func firstBitDifference(_ values: [Float], _ expected: [Float]) -> String? {
+    guard values.count == expected.count else { return "\(values.count) values, expected \(expected.count)" }
+    return zip(values, expected).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }
+        .map { "\($0.offset): \($0.element.0) vs \($0.element.1)" }
+}
+
 /// Decodes a whole tensor through `readChunks`, checking chunk bookkeeping on the way.
 func readAllFloats(_ reader: CheckpointReader, _ tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes) throws -> [Float] {
     var values: [Float] = []

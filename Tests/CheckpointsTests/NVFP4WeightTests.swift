@@ -66,14 +66,8 @@ struct NVFP4WeightTests {
             expected.append(MicroscaledWeightTests.e2m1[Int(byte >> 4)] * factor)
         }
         for chunk in [1, 5, 64, 1 << 20] {
-            var values = [Float](repeating: .nan, count: weight.elementCount)
-            try reader.readChunks(of: weight, chunkBytes: chunk) { piece in
-                values.withUnsafeMutableBufferPointer { all in
-                    piece.decode(into: UnsafeMutableBufferPointer(rebasing: all[piece.firstElement..<(piece.firstElement + piece.elementCount)]))
-                }
-            }
-            let first = zip(values, expected).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }
-            #expect(first == nil, "chunk \(chunk): first difference at \(first.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "-")")
+            let difference = firstBitDifference(try readAllFloats(reader, weight, chunkBytes: chunk), expected)
+            #expect(difference == nil, "chunk \(chunk): first difference at \(difference ?? "-")")
         }
     }
 

@@ -17,11 +17,7 @@ struct PackedInt4AttributionTests {
     /// `model` written by `perturb --dtype int4` (compressed-tensors' symmetric INT4 per group
     /// of 128, `NAME_packed` + `NAME_scale` + `NAME_shape`) under `directory`.
     static func packedCopy(of model: ModelWeights, in directory: String) throws -> String {
-        var checkpoint = CheckpointModel(model, dtype: .f32)
-        _ = try DTypeConversion(target: .int4).apply(to: &checkpoint)
-        let path = directory + "/w4a16"
-        try checkpoint.write(to: path)
-        return path
+        try ScaledCopy.write(model, as: .int4, in: directory, name: "w4a16")
     }
 
     @Test("an INT4 (W4A16) copy of the release is a re-encoding whose deviation its group scales predict; the sibling's goes to the base, with the limit of what 4 bits hide")
@@ -31,15 +27,8 @@ struct PackedInt4AttributionTests {
         let path = try Self.packedCopy(of: Self.lineage.release, in: directory)
         let opened = try CheckpointReader(path: path)
         #expect(opened.checkpoint.tensors.filter { $0.dtype == .i4 && $0.scale != nil }.count == Self.lineage.release.spec.layerCount * 7)
-        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.registry)
-        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
-        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
-        #expect(scan.attribution.sentence.contains("quantized to I4 with 1×128 block scales"), "\(scan.attribution.sentence)")
-        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
-        let rounding = try #require(verdict.rounding)
-        #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)")
-        #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.25, "\(rounding)")
-        #expect(!verdict.evidence.contains { $0.contains("renamed") }, "\(verdict.evidence)")
+        try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry,
+                                                 quantizedTo: "I4 with 1×128 block scales")
 
         try FileManager.default.createDirectory(atPath: directory + "/sibling", withIntermediateDirectories: true)
         let sibling = Scan.run(try Fingerprinter.fingerprint(path: try Self.packedCopy(of: Self.lineage.sibling, in: directory + "/sibling")),

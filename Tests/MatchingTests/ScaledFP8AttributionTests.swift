@@ -16,12 +16,7 @@ struct ScaledFP8AttributionTests {
 
     /// `model` written as a block-scaled FP8 checkpoint (after `noise`, when given) under `directory`.
     static func fp8Copy(of model: ModelWeights, noise: Float? = nil, in directory: String, name: String = "fp8") throws -> String {
-        var checkpoint = CheckpointModel(model, dtype: .f32)
-        if let noise { _ = try GaussianNoise(relativeStandardDeviation: noise, seed: 5).apply(to: &checkpoint) }
-        _ = try DTypeConversion(target: .fp8Block).apply(to: &checkpoint)
-        let path = directory + "/" + name
-        try checkpoint.write(to: path)
-        return path
+        try ScaledCopy.write(model, as: .fp8Block, noise: noise, in: directory, name: name)
     }
 
     static func scan(_ path: String) throws -> ScanResult {

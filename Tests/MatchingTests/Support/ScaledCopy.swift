@@ -1,0 +1,38 @@
+import Fingerprinting
+import Foundation
+import Matching
+import Perturbation
+import SyntheticModels
+import Testing
+
+/// Quantized copies written by the product's storage attack (`perturb --dtype TARGET`).
+enum ScaledCopy {
+    /// `model` written under `directory/name` in `target`'s storage (block-scaled FP8, NVFP4,
+    /// packed INT4…), after relative Gaussian `noise` when given; returns the path.
+    static func write(_ model: ModelWeights, as target: DTypeConversion.Target, noise: Float? = nil, in directory: String, name: String) throws -> String {
+        var checkpoint = CheckpointModel(model, dtype: .f32)
+        if let noise { _ = try GaussianNoise(relativeStandardDeviation: noise, seed: 5).apply(to: &checkpoint) }
+        _ = try DTypeConversion(target: target).apply(to: &checkpoint)
+        let path = directory + "/" + name
+        try checkpoint.write(to: path)
+        return path
+    }
+
+    /// Checks that `suspect`, a quantized copy of `release@1`, is attributed to it as a re-encoding
+    /// "quantized to `quantizedTo`", its deviation explained by its own scales (within 25 % of the
+    /// prediction), and not called renamed (scale tensors' names are not names of the model).
+    static func expectReEncodingOfRelease(
+        _ suspect: Fingerprint, against registry: [(label: String, fingerprint: Fingerprint)], quantizedTo: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let scan = Scan.run(suspect, against: registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
+        #expect(scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
+        #expect(scan.attribution.sentence.contains("quantized to \(quantizedTo)"), "\(scan.attribution.sentence)", sourceLocation: sourceLocation)
+        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }, sourceLocation: sourceLocation).verdict
+        let rounding = try #require(verdict.rounding, sourceLocation: sourceLocation)
+        #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)", sourceLocation: sourceLocation)
+        #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.25, "\(rounding)", sourceLocation: sourceLocation)
+        #expect(!verdict.evidence.contains { $0.contains("renamed") }, "\(verdict.evidence)", sourceLocation: sourceLocation)
+    }
+}
