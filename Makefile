@@ -4,6 +4,7 @@
 #   make test    run every test
 #   make bench   benchmarks (reader, fingerprint, registry) with ratios and peak RSS
 #   make eval    detection quality on a real lineage vs reference methods (docs/EVALUATION.md)
+#   make gptq-check  quantize the real MiniLM with the GPTQ algorithm (real activations) and scan it
 #   make fuzz    coverage-guided fuzzing of the checkpoint, pickle and fingerprint parsers
 
 SWIFT      ?= swift
@@ -15,7 +16,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval corrupt-inputs fuzz clean
+.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval gptq-check corrupt-inputs fuzz clean
 
 all: build
 
@@ -151,6 +152,12 @@ eval:
 	@$(MEASURE) "swift build -c release --product provenance-eval" $(EVAL_PHASES) -- $(SWIFT) build -c release --product provenance-eval
 	$(BUILD_DIR)/release/provenance-eval --lineage $(EVAL_DIR)/lineage --base $(MINILM_DIR) --work $(EVAL_DIR) \
 	  --phases $(EVAL_PHASES) --markdown $(EVAL_DIR)/EVALUATION.md --doc docs/EVALUATION.md
+
+# A real GPTQ file (eval/gptq_minilm.py: AutoGPTQ's algorithm, 4 bit, group 128, desc_act, on
+# calibration activations of the real model) and how scan judges it (docs/MATCHING.md §5).
+gptq-check: build fetch-models $(EVAL_VENV)/.installed
+	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm
+	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 $(EVAL_VENV)/.installed: eval/requirements.txt
 	python3 -m venv $(EVAL_VENV)

@@ -110,3 +110,31 @@ let v = gguf.checkpoint.tensor(named: "model.layers.0.self_attn.v_proj.weight")!
 try measure("GGUF Q8_0, rows as stored", values: rows * columns) { try stream(gguf, v) }
 try measure("GGUF Q8_0, RoPE rows un-permuted", values: rows * columns) { try stream(gguf, q) }
 try measure("PyTorch BF16", values: rows * columns) { try stream(torch, torch.checkpoint.tensors[0]) }
+
+// 3. GPTQ and AWQ 4-bit weights of the same shape (stored as the transpose, [columns, rows]):
+//    words unpacked to row-major codes, then (code − zero) × scale per group of 128 input rows;
+//    compressed-tensors' packed INT4 (codes already row-major, symmetric) for comparison.
+func littleEndian<I: FixedWidthInteger>(_ values: [I]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
+let (inFeatures, outFeatures) = (columns, rows)
+let groups = inFeatures / 128
+let randomWords = (0..<(inFeatures * outFeatures / 8)).map { _ in UInt32.random(in: 0...UInt32.max, using: &generator) }
+let zeroWords = (0..<(groups * outFeatures / 8)).map { _ in UInt32.random(in: 0...UInt32.max, using: &generator) }
+let groupScales = (0..<(groups * outFeatures)).map { _ in Float.random(in: 0.001...0.01, using: &generator) }
+let shuffledGroups = (0..<inFeatures).map { Int32(($0 * 37 + 11) % inFeatures / 128) }
+let packedPath = directory.appendingPathComponent("packed.safetensors").path
+try SafetensorsWriter.write([
+    .init(name: "gptq.qweight", dtype: .i32, shape: [inFeatures / 8, outFeatures], bytes: littleEndian(randomWords)),
+    .init(name: "gptq.qzeros", dtype: .i32, shape: [groups, outFeatures / 8], bytes: littleEndian(zeroWords)),
+    .init(name: "gptq.scales", shape: [groups, outFeatures], values: groupScales, as: .f16),
+    .init(name: "gptq.g_idx", dtype: .i32, shape: [inFeatures], bytes: littleEndian(shuffledGroups)),
+    .init(name: "awq.qweight", dtype: .i32, shape: [inFeatures, outFeatures / 8], bytes: littleEndian(randomWords)),
+    .init(name: "awq.qzeros", dtype: .i32, shape: [groups, outFeatures / 8], bytes: littleEndian(zeroWords)),
+    .init(name: "awq.scales", shape: [groups, outFeatures], values: groupScales, as: .f16),
+    .init(name: "int4.weight_packed", dtype: .i32, shape: [outFeatures, inFeatures / 8], bytes: littleEndian(randomWords)),
+    .init(name: "int4.weight_scale", shape: [outFeatures, groups], values: groupScales, as: .bf16),
+], to: packedPath)
+let packed = try CheckpointReader(path: packedPath)
+print("Streaming decode of 4-bit weights (\(outFeatures) × \(inFeatures), groups of 128, page cache warm, 4 MiB chunks)")
+try measure("GPTQ 4-bit (g_idx shuffled)", values: rows * columns) { try stream(packed, packed.checkpoint.tensor(named: "gptq.weight")!) }
+try measure("AWQ 4-bit", values: rows * columns) { try stream(packed, packed.checkpoint.tensor(named: "awq.weight")!) }
+try measure("compressed-tensors packed INT4", values: rows * columns) { try stream(packed, packed.checkpoint.tensor(named: "int4.weight")!) }

@@ -91,6 +91,24 @@ enum FuzzSeeds {
         try seed("safetensors-nvfp4-fused", .checkpointFile, try bytes(safetensors))
         try seed("fingerprint-fused", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())
 
+        // GPTQ (qweight packed down the rows, qzeros minus one, a shuffled g_idx) and AWQ (eight
+        // interleaved columns per word) 4-bit weights of [K 16, N 8], two groups.
+        let words = (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 97 &+ 5) }
+        let zeroWords = (0..<8).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 0x77) }
+        let groupScales = (0..<16).map { [0.01, 0.02, 0.5, 1][$0 % 4] as Float }
+        var zeroPoint: [TensorBytes] = [
+            TensorBytes(name: "model.layers.0.self_attn.q_proj.qweight", dtype: .i32, shape: [2, 8], bytes: words + words + words + words),
+            TensorBytes(name: "model.layers.0.self_attn.q_proj.g_idx", dtype: .i32, shape: [16],
+                        bytes: (0..<16).flatMap { row in withUnsafeBytes(of: Int32((row * 5) % 16 / 8).littleEndian, Array.init) }),
+            TensorBytes(name: "model.layers.0.self_attn.k_proj.qweight", dtype: .i32, shape: [16, 1], bytes: words + words + words + words),
+        ]
+        for base in ["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.k_proj"] {
+            zeroPoint.append(TensorBytes(name: base + ".qzeros", dtype: .i32, shape: [2, 1], bytes: zeroWords))
+            zeroPoint.append(TensorBytes(name: base + ".scales", shape: [2, 8], values: groupScales, as: .f16))
+        }
+        try SafetensorsWriter.write(zeroPoint, to: safetensors)
+        try seed("safetensors-gptq-awq", .checkpointFile, try bytes(safetensors))
+
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string("llama")
         metadata["llama.attention.head_count"] = .uint32(2)

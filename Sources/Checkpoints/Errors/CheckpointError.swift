@@ -64,6 +64,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case nvfp4Companion(companion: String, reason: String)
         case scaleTooLarge(companion: String, factors: Int, limit: Int)
         case scaleZeroPoint(companion: String)
+        /// A GPTQ or AWQ weight (`qweight`) whose companions (`scales`, `qzeros`, `g_idx`) do not fit it.
+        case zeroPointLayout(companion: String, reason: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
         case gguf(GGUFRule)
         case pytorch(PyTorchRule)
@@ -158,6 +160,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
                 + "F8_E4M3 block scales [..., C/16] and one per-tensor F32 scale, `weight_scale_2` or `weight_global_scale`)."
         case .scaleTooLarge(let companion, let factors, let limit):
             return "\(subject) is scaled by '\(companion)' with \(factors) factors, more than the \(limit) this tool holds in memory for one weight."
+        case .zeroPointLayout(let companion, let reason):
+            return "\(subject) is a GPTQ/AWQ packed weight, but '\(companion)' \(reason) (rule: GPTQ stores qweight [K·bits/32, N], "
+                + "AWQ qweight [K, N/8], both with scales [G, N], qzeros I32 [G, N·bits/32] and, for GPTQ, g_idx [K] naming each row's group)."
         case .scaleZeroPoint(let companion):
             return "\(subject) has a zero-point tensor '\(companion)': asymmetric quantization ((code − zero point) × scale) is not read by this tool, and reading the codes without it would give wrong values."
         case .gguf(let rule):

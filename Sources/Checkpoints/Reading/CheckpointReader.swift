@@ -103,7 +103,8 @@ public final class CheckpointReader: @unchecked Sendable {
     /// Streams one tensor's bytes in element order, in chunks of at most `chunkBytes`
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
     /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
-    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says).
+    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says); GPTQ and
+    /// AWQ weights (`packing`) arrive as row-major codes, in chunks of whole stored bands.
     /// Chunks of a scaled weight carry its factors, which `decode` applies — unless
     /// `withScales` is false, for a caller that scales the codes itself (the factors are then not read).
     public func readChunks(
@@ -112,6 +113,10 @@ public final class CheckpointReader: @unchecked Sendable {
     ) throws {
         if let permutation = tensor.rowPermutation {
             try readPermutedChunks(of: tensor, permutation: permutation, chunkBytes: chunkBytes, body)
+            return
+        }
+        if let packing = tensor.packing {
+            try readPackedChunks(of: tensor, packing: packing, chunkBytes: chunkBytes, scales: withScales ? scaleFactors(of: tensor) : nil, body)
             return
         }
         let (blockElements, blockBytes) = tensor.dtype.block
@@ -161,6 +166,10 @@ public final class CheckpointReader: @unchecked Sendable {
             try readPermutedBytes(of: tensor, permutation: permutation, at: byteOffset, into: buffer)
             return
         }
+        if let packing = tensor.packing {
+            try readPackedBytes(of: tensor, packing: packing, at: byteOffset, into: buffer)
+            return
+        }
         try files[tensor.fileIndex].readExactly(into: buffer, at: tensor.offset + byteOffset, tensor: tensor.name)
     }
 
@@ -182,7 +191,13 @@ public final class CheckpointReader: @unchecked Sendable {
             let level = value[0]
             for index in factors.indices { factors[index] = global.divides ? factors[index] / level : factors[index] * level }
         }
-        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors)
+        let file = files[tensor.fileIndex].displayName
+        var offsets: [Float]?, rowGroups: [Int32]?
+        if let zeroPoints = scale.zeroPoints { offsets = try zeroPointOffsets(zeroPoints, factors: factors, codes: tensor.dtype) }
+        if let groupIndex = scale.groupIndex {
+            rowGroups = try self.rowGroups(groupIndex, of: tensor, groups: factors.count / max(tensor.shape.last ?? 1, 1), file: file)
+        }
+        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets, rowGroups: rowGroups)
     }
 
     /// Decodes a contiguous run of elements (e.g. some rows of an embedding) into `Float`s,

@@ -4,46 +4,113 @@ public struct ScaleFactors: Sendable {
     public let scale: TensorScale
     /// The factors, block row by block row.
     public let factors: [Float]
+    /// For zero-point (asymmetric) quantization, the term added after scaling, one per factor:
+    /// factor × (centre − zero), where the decoded code is code − centre; `nil` when symmetric.
+    public let offsets: [Float]?
+    /// The factor row of each weight row (GPTQ's `g_idx`); `nil` when it is row / blockRows.
+    public let rowGroups: [Int32]?
     private let columns: Int
     private let gridColumns: Int
 
-    /// `factors` must hold one value per block of the weight of shape `weightShape`.
-    public init(scale: TensorScale, weightShape: [Int], factors: [Float]) {
+    /// `factors` (and `offsets`) must hold one value per block of the weight of shape
+    /// `weightShape`; `rowGroups`, when given, one factor row in `0 ..< factors.count / gridColumns` per weight row.
+    public init(scale: TensorScale, weightShape: [Int], factors: [Float], offsets: [Float]? = nil, rowGroups: [Int32]? = nil) {
         let (rows, columns) = TensorScale.matrixView(weightShape)
         self.scale = scale
         self.columns = max(columns, 1)
-        gridColumns = (columns + scale.blockColumns - 1) / max(scale.blockColumns, 1)
-        precondition(factors.count >= ((rows + scale.blockRows - 1) / max(scale.blockRows, 1)) * gridColumns, "scale grid too small")
+        let gridColumns = (columns + scale.blockColumns - 1) / max(scale.blockColumns, 1)
+        self.gridColumns = gridColumns
+        if let rowGroups {
+            precondition(rowGroups.count == rows && rowGroups.allSatisfy { $0 >= 0 && Int($0) * gridColumns < factors.count }, "row groups outside the scale grid")
+        } else {
+            precondition(factors.count >= ((rows + scale.blockRows - 1) / max(scale.blockRows, 1)) * gridColumns, "scale grid too small")
+        }
+        precondition(offsets == nil || offsets?.count == factors.count, "one offset per factor")
         self.factors = factors
+        self.offsets = offsets
+        self.rowGroups = rowGroups
+    }
+
+    /// Index of the first factor of a weight row.
+    @inline(__always)
+    private func factorRowStart(_ row: Int) -> Int {
+        (rowGroups.map { Int($0[row]) } ?? row / scale.blockRows) * gridColumns
     }
 
     /// The factor of the element at (row, column).
     @inline(__always)
     public func factor(row: Int, column: Int) -> Float {
-        factors[(row / scale.blockRows) * gridColumns + column / scale.blockColumns]
+        factors[factorRowStart(row) + column / scale.blockColumns]
     }
 
-    /// Calls `body(offset, count, factor)` for each run of elements sharing one factor, for
+    /// Calls `body(offset, count, factorIndex)` for each run of elements sharing one factor, for
     /// the `count` elements starting at element `firstElement` (row-major).
     @inline(__always)
-    func forEachRun(firstElement: Int, count: Int, _ body: (Int, Int, Float) -> Void) {
+    func forEachRun(firstElement: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
         var offset = 0
         var row = firstElement / columns, column = firstElement % columns
+        var rowStart = factorRowStart(row)
         while offset < count {
             let run = min(count - offset, scale.blockColumns - column % scale.blockColumns, columns - column)
-            body(offset, run, factor(row: row, column: column))
+            body(offset, run, rowStart + column / scale.blockColumns)
             offset += run
             column += run
-            if column == columns { column = 0; row += 1 }
+            if column == columns {
+                column = 0
+                row += 1
+                if offset < count { rowStart = factorRowStart(row) }
+            }
         }
     }
 
-    /// Multiplies decoded values of elements `firstElement ..< firstElement + values.count` by their factors.
+    /// Calls `body(offset, count, firstFactor)` for each piece of one row among the `count`
+    /// elements starting at `firstElement`, when every column has its own factor (block width 1:
+    /// GPTQ's and AWQ's group scales), so the factors of a piece are consecutive.
+    @inline(__always)
+    private func forEachRowPiece(firstElement: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
+        var offset = 0
+        var row = firstElement / columns, column = firstElement % columns
+        while offset < count {
+            let piece = min(count - offset, columns - column)
+            body(offset, piece, factorRowStart(row) + column)
+            offset += piece
+            column = 0
+            row += 1
+        }
+    }
+
+    /// Scales decoded values of elements `firstElement ..< firstElement + values.count` (and adds
+    /// the zero-point offsets).
     public func apply(to values: UnsafeMutableBufferPointer<Float>, firstElement: Int) {
         guard let base = values.baseAddress else { return }
-        forEachRun(firstElement: firstElement, count: values.count) { offset, run, factor in
-            let target = base + offset
-            for index in 0..<run { target[index] *= factor }
+        factors.withUnsafeBufferPointer { factors in
+            let factors = factors.baseAddress!
+            if let offsets {
+                offsets.withUnsafeBufferPointer { offsets in
+                    let offsets = offsets.baseAddress!
+                    if scale.blockColumns == 1 {
+                        forEachRowPiece(firstElement: firstElement, count: values.count) { offset, piece, first in
+                            let target = base + offset, f = factors + first, o = offsets + first
+                            for index in 0..<piece { target[index] = target[index] * f[index] + o[index] }
+                        }
+                    } else {
+                        forEachRun(firstElement: firstElement, count: values.count) { offset, run, index in
+                            let target = base + offset, factor = factors[index], add = offsets[index]
+                            for element in 0..<run { target[element] = target[element] * factor + add }
+                        }
+                    }
+                }
+            } else if scale.blockColumns == 1 {
+                forEachRowPiece(firstElement: firstElement, count: values.count) { offset, piece, first in
+                    let target = base + offset, f = factors + first
+                    for index in 0..<piece { target[index] *= f[index] }
+                }
+            } else {
+                forEachRun(firstElement: firstElement, count: values.count) { offset, run, index in
+                    let target = base + offset, factor = factors[index]
+                    for element in 0..<run { target[element] *= factor }
+                }
+            }
         }
     }
 
@@ -53,15 +120,30 @@ public struct ScaleFactors: Sendable {
     /// the spacing of the code's binade). NaN and infinite codes count nothing.
     public func roundingEnergy(ofCodes raw: UnsafeRawBufferPointer, dtype: DType, firstElement: Int) -> Double {
         var total = 0.0
-        let steps = ScaleFactors.stepTable(dtype)
-        // F4 (MXFP4, NVFP4) and I4 (packed INT4) pack two codes per byte, low nibble first.
+        // F4 (MXFP4, NVFP4) and I4 (packed INT4, GPTQ, AWQ) pack two codes per byte, low nibble first.
         let packed = dtype == .f4 || dtype == .i4
-        forEachRun(firstElement: firstElement, count: packed ? raw.count * 2 : raw.count) { offset, run, factor in
-            var sum = 0.0
-            for index in offset..<(offset + run) {
-                sum += packed ? steps[Int(raw[index >> 1] >> UInt8((index & 1) * 4)) & 0x0F] : steps[Int(raw[index])]
+        let count = packed ? raw.count * 2 : raw.count
+        if dtype == .i8 || dtype == .u8 || dtype == .i4 {
+            // Integer codes are one unit apart everywhere: Σ factor² over the elements.
+            if scale.blockColumns == 1 {
+                // Runs of one element: each factor² added in element order, as the general rule does.
+                forEachRowPiece(firstElement: firstElement, count: count) { _, piece, first in
+                    for index in first..<(first + piece) { total += Double(factors[index]) * Double(factors[index]) }
+                }
+            } else {
+                forEachRun(firstElement: firstElement, count: count) { _, run, index in
+                    total += Double(run) * Double(factors[index]) * Double(factors[index])
+                }
             }
-            total += sum * Double(factor) * Double(factor)
+            return total / 12
+        }
+        let steps = ScaleFactors.stepTable(dtype)
+        forEachRun(firstElement: firstElement, count: count) { offset, run, index in
+            var sum = 0.0
+            for element in offset..<(offset + run) {
+                sum += packed ? steps[Int(raw[element >> 1] >> UInt8((element & 1) * 4)) & 0x0F] : steps[Int(raw[element])]
+            }
+            total += sum * Double(factors[index]) * Double(factors[index])
         }
         return total / 12
     }

@@ -20,6 +20,7 @@ enum ScalePairing {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
         try pairPackedInt4(&tensors, fileName: fileName)
+        try pairZeroPointCodes(&tensors, fileName: fileName)
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
             let weight = tensors[index]
@@ -183,7 +184,7 @@ enum ScalePairing {
 
     /// Each tensor's index by name (the last one of a name), taken again by each pairing pass
     /// since a pass renames the weights it pairs.
-    private static func indexByName(_ tensors: [TensorInfo]) -> [String: Int] {
+    static func indexByName(_ tensors: [TensorInfo]) -> [String: Int] {
         var indexByName: [String: Int] = [:]
         for (index, tensor) in tensors.enumerated() { indexByName[tensor.name] = index }
         return indexByName

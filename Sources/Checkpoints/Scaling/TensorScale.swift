@@ -27,6 +27,12 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// one-value tensor (ModelOpt's `weight_scale_2`) or divided by it (compressed-tensors'
     /// `weight_global_scale`).
     public var global: GlobalFactor?
+    /// Zero points of an asymmetric quantization (GPTQ, AWQ): value = (code − zero) × factor,
+    /// one zero per factor.
+    public var zeroPoints: ZeroPoints?
+    /// GPTQ's `g_idx` (I32, one entry per weight row): the factor row of each weight row, for
+    /// weights quantized in activation order; `nil` when rows map to factor rows by `blockRows`.
+    public var groupIndex: TensorLocation?
 
     /// The one-value tensor of a two-level scaling.
     public struct GlobalFactor: Sendable, Hashable, Codable {
@@ -37,6 +43,24 @@ public struct TensorScale: Sendable, Hashable, Codable {
         public init(tensor: TensorInfo, divides: Bool) {
             location = TensorLocation(tensor)
             self.divides = divides
+        }
+    }
+
+    /// Zero points packed like the codes (GPTQ's and AWQ's `qzeros`, I32 `[G, N·bits/32]`).
+    public struct ZeroPoints: Sendable, Hashable, Codable {
+        public var location: TensorLocation
+        /// How the zeros are packed in their words: in column order (GPTQ) or AWQ's interleaved order.
+        public var order: CodePacking.Order
+        public var bits: Int
+        /// Whether the stored zero is one less than the zero dequantization uses (GPTQ's
+        /// `zeros -= 1` when packing, undone by `zeros + 1` when dequantizing).
+        public var storedMinusOne: Bool
+
+        public init(tensor: TensorInfo, order: CodePacking.Order, bits: Int, storedMinusOne: Bool) {
+            location = TensorLocation(tensor)
+            self.order = order
+            self.bits = bits
+            self.storedMinusOne = storedMinusOne
         }
     }
 

@@ -173,7 +173,11 @@ public enum Fingerprinter {
                 role: assignment.role, layer: assignment.layer, roleBasis: assignment.basis,
                 sha256: result.sha256, canonical: result.canonical, statistics: result.statistics, valueGrid: result.valueGrid,
                 roundingEnergy: result.roundingEnergy,
-                scale: tensor.scale.map { TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity) },
+                scale: tensor.scale.map {
+                    TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity,
+                                              zeroPoints: $0.zeroPoints?.location.name, groupIndex: $0.groupIndex?.name,
+                                              packing: tensor.packing?.order.rawValue)
+                },
                 experts: ExpertLayout.stackedExpertCount(of: tensor), expertDigests: result.expertDigests,
                 sketch: result.sketch, lshKeys: result.lshKeys))
         }

@@ -141,6 +141,22 @@ public struct TensorFingerprint: Sendable, Hashable {
         public var block: [Int]
         /// `tensor`, `row` or `block`: what one factor covers, as the companion's shape declares it.
         public var granularity: TensorScale.Granularity
+        /// The zero-point companion of an asymmetric quantization (GPTQ's and AWQ's `qzeros`).
+        public var zeroPoints: String?
+        /// GPTQ's `g_idx`: each row's group.
+        public var groupIndex: String?
+        /// How the codes are packed in the stored words: `gptq` or `awq`.
+        public var packing: String?
+
+        public init(tensor: String, block: [Int], granularity: TensorScale.Granularity,
+                    zeroPoints: String? = nil, groupIndex: String? = nil, packing: String? = nil) {
+            self.tensor = tensor
+            self.block = block
+            self.granularity = granularity
+            self.zeroPoints = zeroPoints
+            self.groupIndex = groupIndex
+            self.packing = packing
+        }
     }
 
     /// Whether this tensor carries a sketch.

@@ -22,18 +22,25 @@ import SyntheticModels
 /// writes it: the same matrices (those whose rows hold whole words of 8 values) as symmetric INT4
 /// codes per group of 128 (or per row when 128 does not divide it), `NAME_packed` (I32),
 /// `NAME_scale` (BF16) and `NAME_shape` (I64) replacing `NAME` (`PackedInt4Encoding`); the rest as BF16.
+///
+/// `gptq` and `awq` are 4-bit releases as AutoGPTQ and AutoAWQ save them: the same matrices
+/// (named `P.weight`, output and input features multiples of 8) as asymmetric INT4 codes per
+/// group of 128 input features (or per column when 128 does not divide them) with zero points —
+/// `P.qweight`, `P.qzeros`, `P.scales` (F16) and for GPTQ `P.g_idx` (activation order) replacing
+/// `P.weight` (`ZeroPointInt4Encoding`: round to nearest, not the quantizers' own searches); the rest as F16.
 public struct DTypeConversion: Perturbation {
     public enum Target: String, Sendable, CaseIterable {
         case f32, f16, bf16, fp8
         case fp8Block = "fp8-block"
         case nvfp4
         case int4
+        case gptq, awq
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
-            case .f16: .f16
+            case .f16, .gptq, .awq: .f16
             case .bf16, .fp8, .fp8Block, .nvfp4, .int4: .bf16
             }
         }
@@ -54,7 +61,7 @@ public struct DTypeConversion: Perturbation {
         switch target {
         case .f32:
             return values
-        case .f16:
+        case .f16, .gptq, .awq:
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
@@ -81,6 +88,7 @@ public struct DTypeConversion: Perturbation {
         var converted = 0, scaled = 0
         for index in model.entries.indices where model.entries[index].isFloatingPoint {
             model.entries[index].scaleBlock = nil
+            model.entries[index].zeroPointPacking = nil
             if target == .fp8Block, Self.isBlockScaled(model.entries[index], in: model) {
                 // The codes and factors are chosen when the values are written.
                 model.entries[index].storageDType = .f8E4M3
@@ -96,6 +104,13 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].storageDType = .i4
                 model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
                 scaled += 1
+            } else if target == .gptq || target == .awq, Self.isBlockScaled(model.entries[index], in: model),
+                      !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight"),
+                      case let shape = model.entries[index].tensor.shape, shape[0] % 8 == 0, shape[1] % 8 == 0 {
+                model.entries[index].storageDType = .i4
+                model.entries[index].scaleBlock = ZeroPointInt4Encoding.group(inFeatures: shape[1])
+                model.entries[index].zeroPointPacking = target == .gptq ? .gptq : .awq
+                scaled += 1
             } else {
                 model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
                 model.entries[index].storageDType = target.storageDType
@@ -107,11 +122,13 @@ public struct DTypeConversion: Perturbation {
         case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
         case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
+        case .gptq: "\(scaled) weight matrices as GPTQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or per column, groups in activation order), the rest as F16"
+        case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or per column), the rest as F16"
         default: "stored as \(target.storageDType.name)"
         }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
-        if target == .fp8Block || target == .nvfp4 || target == .int4 { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .gptq, .awq].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

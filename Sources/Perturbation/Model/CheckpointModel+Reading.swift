@@ -52,7 +52,12 @@ extension CheckpointModel {
                 throw PerturbationError(file: file, tensor: info.name, rule: .io(operation: "read", message: "\(error)"))
             }
             var entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: info.shape, values: values), storageDType: info.dtype)
-            if let scale = info.scale {
+            if info.packing != nil, info.shape.count == 2 {
+                // GPTQ and AWQ deliver the transposed weight [K, N]: back to PyTorch's [N, K], exactly, as F32.
+                entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: [info.shape[1], info.shape[0]],
+                                                          values: TensorMath.transposed(values, rows: info.shape[0], columns: info.shape[1])),
+                              storageDType: .f32)
+            } else if let scale = info.scale {
                 entry.isFloatingPoint = true
                 if info.dtype == .f8E4M3, info.shape.count == 2, scale.blockRows == scale.blockColumns {
                     entry.scaleBlock = scale.blockRows

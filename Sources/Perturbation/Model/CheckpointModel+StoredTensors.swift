@@ -13,6 +13,8 @@ extension CheckpointModel.Entry {
         case blockScales, globalScale
         /// Packed INT4's BF16 group scales (`NAME_scale`) and I64 original shape (`NAME_shape`).
         case groupScales, originalShape
+        /// GPTQ's and AWQ's packed zero points (`P.qzeros`) and GPTQ's row groups (`P.g_idx`).
+        case zeroPoints, groupIndex
     }
 
     /// The shape the values are stored in: the transpose for `storedTransposed`.
@@ -27,6 +29,16 @@ extension CheckpointModel.Entry {
     /// (`write` checks that first).
     var storedTensors: [(name: String, dtype: DType, shape: [Int], part: StoredPart)] {
         let shape = storedShape
+        if let order = zeroPointPacking, isZeroPointInt4, let group = scaleBlock {
+            // PyTorch's [N, K] (out, in); GPTQ and AWQ store the transpose, packed.
+            let (n, k) = (tensor.shape[0], tensor.shape[1])
+            let prefix = String(name.dropLast("weight".count))
+            let packed = order == .gptq ? [k / 8, n] : [k, n / 8]
+            return [(prefix + "qweight", .i32, packed, .values),
+                    (prefix + "qzeros", .i32, [k / group, n / 8], .zeroPoints),
+                    (prefix + "scales", .f16, [k / group, n], .groupScales)]
+                + (order == .gptq ? [(prefix + "g_idx", .i32, [k], .groupIndex)] : [])
+        }
         if isPackedInt4, let group = scaleBlock {
             return [(name + "_packed", .i32, [shape[0], shape[1] / 8], .values),
                     (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales),
@@ -52,5 +64,7 @@ extension CheckpointModel.Entry {
     /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
     var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
     /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
-    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil }
+    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && zeroPointPacking == nil }
+    /// Whether `write` stores this entry as GPTQ or AWQ (see `zeroPointPacking`).
+    var isZeroPointInt4: Bool { storageDType == .i4 && scaleBlock != nil && zeroPointPacking != nil }
 }

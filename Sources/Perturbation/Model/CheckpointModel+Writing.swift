@@ -135,6 +135,12 @@ extension CheckpointModel {
                     guard entry.tensor.shape.count == 2, columns % NVFP4Encoding.block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("NVFP4 needs a 2-D tensor whose rows hold whole blocks of 16 values, this one has shape \(entry.tensor.shape)"))
                     }
+                } else if entry.isZeroPointInt4 {
+                    let shape = entry.tensor.shape
+                    guard shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), shape[0] % 8 == 0, shape[1] % 8 == 0,
+                          block >= 1, shape[1] % block == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("GPTQ/AWQ storage needs a 2-D weight named '….weight' whose output and input features are multiples of 8 and whose input features hold whole groups of \(block), this one has shape \(shape)"))
+                    }
                 } else if entry.isPackedInt4 {
                     guard entry.tensor.shape.count == 2, columns % 8 == 0, block >= 1, columns % block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("packed INT4 needs a 2-D tensor whose rows hold whole words of 8 and groups of \(block) values, this one has shape \(entry.tensor.shape)"))
@@ -214,6 +220,7 @@ extension CheckpointModel {
         }
         var pendingFactors: [Float] = []
         var pendingScales: [UInt8] = []
+        var pendingZeros: [UInt8] = [], pendingGroupIndex: [UInt8] = []
         do {
             try SafetensorsWriter.write(declarations, metadata: metadata.isEmpty ? nil : metadata, to: path) { index, sink in
                 let entry = group[parts[index].entry]
@@ -225,7 +232,13 @@ extension CheckpointModel {
                     try pendingScales.withUnsafeBytes { try sink($0) }
                     return
                 case .groupScales:
-                    try FloatEncoding.encode(pendingFactors, as: .bf16).withUnsafeBytes { try sink($0) }
+                    try FloatEncoding.encode(pendingFactors, as: declarations[index].dtype).withUnsafeBytes { try sink($0) }
+                    return
+                case .zeroPoints:
+                    try pendingZeros.withUnsafeBytes { try sink($0) }
+                    return
+                case .groupIndex:
+                    try pendingGroupIndex.withUnsafeBytes { try sink($0) }
                     return
                 case .originalShape:
                     try entry.storedShape.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }.withUnsafeBytes { try sink($0) }
@@ -239,7 +252,10 @@ extension CheckpointModel {
                 }
                 let bytes: [UInt8]
                 let shape = entry.storedShape
-                if entry.isPackedInt4, let group = entry.scaleBlock {
+                if let order = entry.zeroPointPacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
+                    let encoded = ZeroPointInt4Encoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order)
+                    (bytes, pendingZeros, pendingFactors, pendingGroupIndex) = (encoded.qweight, encoded.qzeros, encoded.scales, encoded.groupIndex ?? [])
+                } else if entry.isPackedInt4, let group = entry.scaleBlock {
                     (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
                 } else if entry.isNVFP4 {
                     let encoded = NVFP4Encoding.encode(values, rows: shape[0], columns: shape[1])

@@ -28,6 +28,10 @@ public struct CheckpointModel: Sendable {
         /// With `storageDType` I4 it is the group size of compressed-tensors' packed INT4
         /// (`PackedInt4Encoding`): `NAME_packed` (I32), `NAME_scale` (BF16), `NAME_shape` (I64).
         public var scaleBlock: Int?
+        /// With `storageDType` I4 and a `scaleBlock` (the group of input rows): the matrix is
+        /// written as GPTQ or AWQ store it (`ZeroPointInt4Encoding`): `P.qweight`, `P.qzeros`,
+        /// `P.scales` (F16) and, for GPTQ, `P.g_idx`, for an entry named `P.weight`.
+        public var zeroPointPacking: CodePacking.Order?
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
             self.tensor = tensor
@@ -35,6 +39,7 @@ public struct CheckpointModel: Sendable {
             isFloatingPoint = storageDType.isFloatingPoint
             self.storedTransposed = storedTransposed
             scaleBlock = nil
+            zeroPointPacking = nil
         }
 
         public var name: String { tensor.name }

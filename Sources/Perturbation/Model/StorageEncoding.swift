@@ -161,3 +161,78 @@ enum PackedInt4Encoding {
         return (packed, scales)
     }
 }
+
+/// 4-bit group quantization with zero points, stored as GPTQ (AutoGPTQ's `QuantLinear`) or
+/// AWQ (AutoAWQ's GEMM layout) store it: the transposed weight `[K, N]` in groups of `group`
+/// input rows; per group and output column a scale (rounded to F16) and a zero point, code =
+/// clamp(round(x / scale) + zero, 0, 15). GPTQ is symmetric as AutoGPTQ's default (`sym`):
+/// scale = 2·max|x| / 15, zero 8, stored minus one (7); its rows are grouped in activation order
+/// (`desc_act`, the rows ranked by their squared norm standing in for the calibration Hessian's
+/// diagonal, recorded in `g_idx`). AWQ is asymmetric as AutoAWQ's `pseudo_quantize_tensor`:
+/// scale = (max x − min x) / 15, zero = clamp(−round(min x / scale), 0, 15). This is round to
+/// nearest: GPTQ's Hessian-weighted error feedback and AWQ's activation-aware channel scaling
+/// and clipping search are not emulated. An all-equal group gets the range −1 … 1.
+enum ZeroPointInt4Encoding {
+    /// The group size used when it divides the input features (else one group).
+    static let preferredGroup = 128
+
+    /// The group size for `inFeatures` input rows: 128 when it divides them, else all of them.
+    static func group(inFeatures: Int) -> Int {
+        inFeatures % preferredGroup == 0 ? preferredGroup : inFeatures
+    }
+
+    /// The stored tensors' bytes: `qweight` and `qzeros` (I32 words, little-endian), `scales`
+    /// (F16-rounded values, `[G, N]`) and, for GPTQ, `g_idx` (I32 `[K]`) — for a weight given as
+    /// PyTorch's `[N, K]` (out, in) values. `K` and `N` must be multiples of 8, `K` of `group`.
+    static func encode(_ values: [Float], outFeatures: Int, inFeatures: Int, group: Int, order: CodePacking.Order)
+        -> (qweight: [UInt8], qzeros: [UInt8], scales: [Float], groupIndex: [UInt8]?) {
+        let (n, k) = (outFeatures, inFeatures)
+        precondition(values.count == n * k && n % 8 == 0 && k % 8 == 0 && k % group == 0)
+        let groups = k / group
+        // Group of each input row: in order (AWQ), or by descending squared norm (GPTQ's desc_act).
+        var rowGroup = (0..<k).map { $0 / group }
+        if order == .gptq {
+            let energy = (0..<k).map { row in (0..<n).reduce(0.0) { $0 + Double(values[$1 * k + row]) * Double(values[$1 * k + row]) } }
+            let ranked = (0..<k).sorted { energy[$0] != energy[$1] ? energy[$0] > energy[$1] : $0 < $1 }
+            for (position, row) in ranked.enumerated() { rowGroup[row] = position / group }
+        }
+        var low = [Float](repeating: .infinity, count: groups * n), high = [Float](repeating: -.infinity, count: groups * n)
+        for column in 0..<n {
+            for row in 0..<k where values[column * k + row].isFinite {
+                let cell = rowGroup[row] * n + column, value = values[column * k + row]
+                low[cell] = min(low[cell], value)
+                high[cell] = max(high[cell], value)
+            }
+        }
+        var scales = [Float](repeating: 1, count: groups * n), zeros = [Int](repeating: 0, count: groups * n)
+        for cell in scales.indices {
+            var (lowest, highest) = low[cell] >= high[cell] ? (Float(-1), Float(1)) : (low[cell], high[cell])
+            if order == .gptq { (lowest, highest) = (-max(-lowest, highest), max(-lowest, highest)) }
+            let scale = FloatBits.float16(FloatEncoding.float16Bits((highest - lowest) / 15))
+            scales[cell] = scale > 0 ? scale : 1
+            zeros[cell] = order == .gptq ? 8 : Int(max(0, min(15, -(lowest / scales[cell]).rounded())))
+        }
+        func code(row: Int, column: Int) -> UInt32 {
+            let cell = rowGroup[row] * n + column, value = values[column * k + row]
+            guard value.isFinite else { return UInt32(zeros[cell]) }
+            return UInt32(max(0, min(15, Int((value / scales[cell]).rounded()) + zeros[cell])))
+        }
+        var qweight: [UInt32] = [], qzeros: [UInt32] = []
+        switch order {
+        case .gptq:
+            qweight = [UInt32](repeating: 0, count: k / 8 * n)
+            for row in 0..<k { for column in 0..<n { qweight[row / 8 * n + column] |= code(row: row, column: column) << UInt32(4 * (row % 8)) } }
+            qzeros = [UInt32](repeating: 0, count: groups * n / 8)
+            for cell in zeros.indices { qzeros[cell / 8] |= (UInt32(bitPattern: Int32(zeros[cell] - 1)) & 0xF) << UInt32(4 * (cell % 8)) }
+        case .awq:
+            qweight = [UInt32](repeating: 0, count: k * n / 8)
+            for row in 0..<k {
+                for column in 0..<n { qweight[row * n / 8 + column / 8] |= code(row: row, column: column) << UInt32(4 * CodePacking.awqNibble[column % 8]) }
+            }
+            qzeros = [UInt32](repeating: 0, count: groups * n / 8)
+            for cell in zeros.indices { qzeros[cell / 8] |= UInt32(zeros[cell]) << UInt32(4 * CodePacking.awqNibble[cell % 8]) }
+        }
+        func bytes<I: FixedWidthInteger>(_ words: [I]) -> [UInt8] { words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
+        return (bytes(qweight), bytes(qzeros), scales, order == .gptq ? bytes(rowGroup.map(Int32.init)) : nil)
+    }
+}

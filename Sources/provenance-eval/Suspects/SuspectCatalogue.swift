@@ -29,6 +29,9 @@ enum SuspectCatalogue {
             row("dtype-nvfp4", .storage, [.dtype(.nvfp4)], seed: 10, reEncoded),
             // W4A16 as llm-compressor writes it (compressed-tensors pack-quantized INT4, a BF16 scale per 128 values).
             row("dtype-int4", .storage, [.dtype(.int4)], seed: 15, reEncoded),
+            // 4-bit GPTQ (AutoGPTQ's qweight/qzeros/scales/g_idx, groups of 128 in activation order) and AWQ (AutoAWQ's GEMM layout), round to nearest.
+            row("dtype-gptq", .storage, [.dtype(.gptq)], seed: 16, reEncoded),
+            row("dtype-awq", .storage, [.dtype(.awq)], seed: 17, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K

@@ -77,6 +77,11 @@ struct CheckpointSummary: Encodable {
         /// For a scaled weight: the tensor of scale factors and what one factor covers.
         var scaledBy: String?
         var scaleGranularity: String?
+        /// For a GPTQ or AWQ weight: the packing (`gptq`, `awq`), the zero-point tensor and, for
+        /// GPTQ, the tensor naming each row's group.
+        var packing: String?
+        var zeroPoints: String?
+        var groupIndex: String?
         /// For a tensor of scale factors: the weight it scales.
         var scales: String?
     }
@@ -118,7 +123,8 @@ struct CheckpointSummary: Encodable {
         tensors = checkpoint.tensors.map {
             Tensor(name: $0.name, dtype: $0.dtype.name, shape: $0.shape, file: checkpoint.files[$0.fileIndex].name,
                    offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue,
-                   scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, scales: $0.scaledWeight)
+                   scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, packing: $0.packing?.order.rawValue,
+                   zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: $0.scale?.groupIndex?.name, scales: $0.scaledWeight)
         }
     }
 
@@ -142,9 +148,13 @@ struct CheckpointSummary: Encodable {
         lines += formatDetailLines()
         let scaled = tensors.filter { $0.scaledBy != nil }
         if !scaled.isEmpty {
-            let kinds = Dictionary(grouping: scaled) { "\($0.dtype) with \($0.scaleGranularity ?? "?") scale factors" }
-                .sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
-            lines.append("Scaled       \(kinds.joined(separator: ", ")) (values are codes × factors; factor tensors marked *)")
+            let kinds = Dictionary(grouping: scaled) { tensor in
+                let format = tensor.packing.map { "\($0.uppercased()) \(tensor.dtype)" } ?? tensor.dtype
+                let zeros = tensor.zeroPoints == nil ? "" : " and zero points" + (tensor.groupIndex == nil ? "" : " (rows grouped by g_idx)")
+                return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)"
+            }.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
+            let rule = scaled.contains { $0.zeroPoints != nil } ? "codes × factors, or (code − zero) × factor" : "codes × factors"
+            lines.append("Scaled       \(kinds.joined(separator: ", ")) (values are \(rule); factor tensors marked *)")
         }
         let metadata = gguf != nil ? [] : files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         if !metadata.isEmpty { lines.append("Metadata     \(Array(Set(metadata)).sorted().joined(separator: ", "))") }

@@ -1,0 +1,93 @@
+// MARK: - GPTQ and AWQ weights (zero-point quantization packed in I32 words)
+
+extension ScalePairing {
+    /// GPTQ and AWQ linear weights: `P.qweight` (I32) with `P.scales` (F16, BF16 or F32 `[G, N]`),
+    /// `P.qzeros` (I32 `[G, N·bits/32]`) and, for GPTQ, `P.g_idx` (I32 or I64 `[K]`), and no
+    /// tensor `P.weight`. The layout is told by the shapes: `qweight` `[K·bits/32, N]` is GPTQ
+    /// (bits = 32 × its rows / K when `g_idx` gives K, else 4), `[K, N/8]` is AWQ (4 bits). The
+    /// codes become the weight `P.weight`, delivered as the transposed linear weight `[K, N]` —
+    /// as both formats store it — of dtype I4 (U8 for 8-bit GPTQ), with `packing` telling the
+    /// reader how to unpack the words, and value = (code − zero) × scale of the row's group:
+    /// GPTQ's stored zeros are one less (AutoGPTQ's `zeros − 1` when packing); GPTQ rows belong
+    /// to the group `g_idx` names (activation order), AWQ rows to row / (K/G).
+    static func pairZeroPointCodes(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+        let indexByName = Self.indexByName(tensors)
+        for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix("qweight") {
+            let packed = tensors[index]
+            let prefix = String(packed.name.dropLast("qweight".count))
+            guard prefix.isEmpty || prefix.hasSuffix("."), indexByName[prefix + "weight"] == nil,
+                  let scaleIndex = indexByName[prefix + "scales"] else { continue }
+            let file = fileName(packed.fileIndex), scale = tensors[scaleIndex]
+            func layoutError(_ companion: String, _ reason: String) -> CheckpointError {
+                CheckpointError(file: file, tensor: packed.name, rule: .zeroPointLayout(companion: companion, reason: reason))
+            }
+            guard [.f32, .bf16, .f16].contains(scale.dtype) else {
+                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleDType(companion: scale.name, dtype: scale.dtype))
+            }
+            guard packed.shape.count == 2, packed.shape.allSatisfy({ $0 > 0 }), scale.shape.count == 2, scale.shape.allSatisfy({ $0 > 0 }) else {
+                throw layoutError(scale.name, "has shape \(scale.shape) beside a qweight of shape \(packed.shape), not two matrices")
+            }
+            let groups = scale.shape[0], columns = scale.shape[1]
+            let groupIndex = indexByName[prefix + "g_idx"].map { tensors[$0] }
+            let order: CodePacking.Order, bits: Int, rows: Int
+            if packed.shape[1] == columns {
+                order = .gptq
+                if let groupIndex {
+                    guard groupIndex.shape.count == 1, [.i32, .i64].contains(groupIndex.dtype), groupIndex.shape[0] > 0 else {
+                        throw layoutError(groupIndex.name, "is \(groupIndex.dtype.name) \(groupIndex.shape), not one I32 or I64 group per row")
+                    }
+                    rows = groupIndex.shape[0]
+                    guard (32 * packed.shape[0]) % rows == 0, [4, 8].contains(32 * packed.shape[0] / rows) else {
+                        throw layoutError(groupIndex.name, "gives \(rows) rows, so the \(packed.shape[0]) packed rows hold "
+                            + "\(Double(32 * packed.shape[0]) / Double(rows)) bits per code; this tool reads 4- and 8-bit GPTQ")
+                    }
+                    bits = 32 * packed.shape[0] / rows
+                } else {
+                    (bits, rows) = (4, packed.shape[0] * 8)
+                }
+            } else if packed.shape[1] * 8 == columns {
+                (order, bits, rows) = (.awq, 4, packed.shape[0])
+            } else {
+                throw layoutError(scale.name, "has \(columns) columns, which fits neither GPTQ (qweight [K·bits/32, \(columns)]) nor AWQ "
+                    + "(qweight [K, \(columns / 8)]) for a qweight of shape \(packed.shape)")
+            }
+            guard columns % 2 == 0 else { throw layoutError(scale.name, "has an odd number of columns (\(columns)); codes pack in pairs") }
+            let expectedZeros = [groups, columns * bits / 32]
+            guard let zerosIndex = indexByName[prefix + "qzeros"] else {
+                throw layoutError(scale.name, "has no zero points '\(prefix)qzeros' beside it")
+            }
+            let zeros = tensors[zerosIndex]
+            guard zeros.dtype == .i32, zeros.shape == expectedZeros, columns % (32 / bits) == 0 else {
+                throw layoutError(zeros.name, "is \(zeros.dtype.name) \(zeros.shape), not I32 \(expectedZeros)")
+            }
+            guard groups <= rows else { throw layoutError(scale.name, "has \(groups) groups for \(rows) rows") }
+            // Without g_idx (AWQ; GPTQ files that lack it) rows belong to groups in order, K/G rows each.
+            let blockRows: Int
+            if order == .gptq, groupIndex != nil {
+                blockRows = (rows + groups - 1) / groups
+            } else {
+                guard let (_, edge, _) = blocks(weight: [rows, columns], scale: [groups, columns]) else {
+                    throw layoutError(scale.name, "has \(groups) groups, which do not split the \(rows) rows evenly")
+                }
+                blockRows = edge
+            }
+            for (companion, count) in [(scale, scale.elementCount), (groupIndex ?? scale, rows)] where count > maximumFactors {
+                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleTooLarge(companion: companion.name, factors: count, limit: maximumFactors))
+            }
+            var weight = packed
+            weight.storedName = packed.storedName ?? packed.name
+            weight.name = prefix + "weight"
+            weight.dtype = bits == 4 ? .i4 : .u8
+            weight.shape = [rows, columns]
+            weight.packing = CodePacking(order: order, bits: bits, columns: columns)
+            var scaling = TensorScale(companion: scale, granularity: .block, blockRows: blockRows, blockColumns: 1)
+            scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: order == .gptq)
+            scaling.groupIndex = order == .gptq ? groupIndex.map(TensorLocation.init) : nil
+            weight.scale = scaling
+            tensors[index] = weight
+            for companion in [scaleIndex, zerosIndex] + (indexByName[prefix + "g_idx"].map { [$0] } ?? []) {
+                tensors[companion].scaledWeight = weight.name
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import CheckpointFixtures
+import Checkpoints
+import Foundation
+import Testing
+
+/// GPTQ (AutoGPTQ's `QuantLinear`: `qweight` packed down the rows, `qzeros` stored minus one,
+/// `g_idx`) and AWQ (AutoAWQ's GEMM layout: `qweight` packed along the row in the order
+/// 0, 2, 4, 6, 1, 3, 5, 7) weights, packed here by the formats' own packing loops and compared
+/// with (code − zero) × scale computed directly from the unpacked codes.
+@Suite("GPTQ and AWQ weights are read as (code − zero) × scale of each row's group")
+struct ZeroPointWeightTests {
+    /// Input features K (the delivered rows) and output features N (the delivered columns).
+    static let rows = 64, columns = 16
+    static let prefix = "model.layers.0.mlp.down_proj."
+
+    /// A quantized weight as the packers see it: codes `[K][N]`, zeros and scales `[G][N]`, the group of each row.
+    struct Quantized {
+        var bits: Int
+        var codes: [[UInt32]]
+        var zeros: [[UInt32]]
+        var scales: [[Float]]
+        var rowGroup: [Int]
+
+        /// (code − zero) × scale, row-major `[K, N]`.
+        var values: [Float] {
+            codes.indices.flatMap { row in
+                (0..<codes[row].count).map { column in
+                    let group = rowGroup[row]
+                    return Float(Int(codes[row][column]) - Int(zeros[group][column])) * scales[group][column]
+                }
+            }
+        }
+
+        init(bits: Int, groups: Int, actOrder: Bool) {
+            self.bits = bits
+            let maximum = UInt32(1 << bits)
+            codes = (0..<ZeroPointWeightTests.rows).map { row in (0..<ZeroPointWeightTests.columns).map { UInt32((row * 7 + $0 * 3 + row / 5) % Int(maximum)) } }
+            // Zeros from 1 (GPTQ stores zero − 1; AutoGPTQ's packing of a zero of 0 is its own bug) to the top code.
+            zeros = (0..<groups).map { group in (0..<ZeroPointWeightTests.columns).map { UInt32(1 + (group * 5 + $0) % Int(maximum - 1)) } }
+            // F16-exact scales of several magnitudes.
+            scales = (0..<groups).map { group in (0..<ZeroPointWeightTests.columns).map { [0.0078125, 0.5, 0.01171875, 3, 0.000244140625][(group + $0) % 5] } }
+            let size = ZeroPointWeightTests.rows / groups
+            // Activation order: rows ranked by a fixed shuffle, groups taken along the ranking.
+            rowGroup = (0..<ZeroPointWeightTests.rows).map { row in actOrder ? ((row * 37 + 11) % ZeroPointWeightTests.rows) / size : row / size }
+        }
+    }
+
+    /// AutoGPTQ's `pack`: `qweight[row] |= intweight[j] << (bits · (j − i))` for the 32/bits rows
+    /// of each packed row; `qzeros[:, col] |= (zeros − 1)[:, j] << (bits · (j − i))`.
+    static func gptq(_ quantized: Quantized, withGroupIndex: Bool = true) -> [SafetensorsWriter.Tensor] {
+        let perWord = 32 / quantized.bits
+        var qweight = [UInt32](repeating: 0, count: rows / perWord * columns)
+        for row in 0..<rows {
+            for column in 0..<columns { qweight[row / perWord * columns + column] |= quantized.codes[row][column] << UInt32(quantized.bits * (row % perWord)) }
+        }
+        let groups = quantized.zeros.count
+        var qzeros = [UInt32](repeating: 0, count: groups * columns / perWord)
+        for group in 0..<groups {
+            for column in 0..<columns {
+                qzeros[group * columns / perWord + column / perWord] |= (quantized.zeros[group][column] - 1) << UInt32(quantized.bits * (column % perWord))
+            }
+        }
+        var tensors: [SafetensorsWriter.Tensor] = [
+            .init(name: prefix + "qweight", dtype: .i32, shape: [rows / perWord, columns], bytes: littleEndianBytes(qweight)),
+            .init(name: prefix + "qzeros", dtype: .i32, shape: [groups, columns / perWord], bytes: littleEndianBytes(qzeros)),
+            .init(name: prefix + "scales", shape: [groups, columns], values: quantized.scales.flatMap { $0 }, as: .f16),
+        ]
+        if withGroupIndex {
+            tensors.append(.init(name: prefix + "g_idx", dtype: .i32, shape: [rows], bytes: littleEndianBytes(quantized.rowGroup.map(Int32.init))))
+        }
+        return tensors + [.init(name: prefix + "bias", shape: [columns], values: [Float](repeating: 0.5, count: columns), as: .f16)]
+    }
+
+    /// AutoAWQ's GEMM `pack`: `qweight[:, col] |= intweight[:, col·8 + order_map[i]] << (4 · i)`
+    /// with order_map = [0, 2, 4, 6, 1, 3, 5, 7]; zeros packed the same way, not offset.
+    static func awq(_ quantized: Quantized) -> [SafetensorsWriter.Tensor] {
+        let orderMap = [0, 2, 4, 6, 1, 3, 5, 7]
+        func pack(_ matrix: [[UInt32]]) -> [UInt32] {
+            var words: [UInt32] = []
+            for row in matrix {
+                for column in 0..<(row.count / 8) {
+                    var word: UInt32 = 0
+                    for i in 0..<8 { word |= row[column * 8 + orderMap[i]] << UInt32(4 * i) }
+                    words.append(word)
+                }
+            }
+            return words
+        }
+        let groups = quantized.zeros.count
+        return [
+            .init(name: prefix + "qweight", dtype: .i32, shape: [rows, columns / 8], bytes: littleEndianBytes(pack(quantized.codes))),
+            .init(name: prefix + "qzeros", dtype: .i32, shape: [groups, columns / 8], bytes: littleEndianBytes(pack(quantized.zeros))),
+            .init(name: prefix + "scales", shape: [groups, columns], values: quantized.scales.flatMap { $0 }, as: .f16),
+        ]
+    }
+
+    static func open(_ tensors: [SafetensorsWriter.Tensor], in directory: TemporaryDirectory) throws -> CheckpointReader {
+        try CheckpointReader(path: try directory.write(SafetensorsBytes.file(tensors), to: "model.safetensors"))
+    }
+
+    /// Reads the weight through chunks of several sizes and by random access, against `expected`.
+    static func expectValues(_ reader: CheckpointReader, _ expected: [Float], dtype: DType, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let weight = try #require(reader.checkpoint.tensor(named: prefix + "weight"), sourceLocation: sourceLocation)
+        #expect(weight.dtype == dtype && weight.shape == [rows, columns], "\(weight)", sourceLocation: sourceLocation)
+        #expect(weight.storedName == prefix + "qweight", sourceLocation: sourceLocation)
+        #expect(reader.checkpoint.parameterCount == rows * columns + (reader.checkpoint.tensor(named: prefix + "bias") == nil ? 0 : columns),
+                sourceLocation: sourceLocation)
+        for chunk in [1, 5, 64, 1 << 20] {
+            let difference = firstBitDifference(try readAllFloats(reader, weight, chunkBytes: chunk), expected)
+            #expect(difference == nil, "chunk \(chunk): first difference at \(difference ?? "-")", sourceLocation: sourceLocation)
+        }
+        // Rows 9 and 10 by random access (not on a packed-row boundary for GPTQ).
+        var rowsNineAndTen = [Float](repeating: .nan, count: 2 * columns)
+        try rowsNineAndTen.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: (9 * columns)..<(11 * columns), into: $0) }
+        #expect(firstBitDifference(rowsNineAndTen, Array(expected[(9 * columns)..<(11 * columns)])) == nil, sourceLocation: sourceLocation)
+    }
+
+    @Test("GPTQ 4-bit in activation order (g_idx a shuffle), in order, and without g_idx")
+    func gptq4() throws {
+        for (actOrder, groupIndex) in [(true, true), (false, true), (false, false)] {
+            let directory = try TemporaryDirectory()
+            let quantized = Quantized(bits: 4, groups: 4, actOrder: actOrder)
+            let reader = try Self.open(Self.gptq(quantized, withGroupIndex: groupIndex), in: directory)
+            try Self.expectValues(reader, quantized.values, dtype: .i4)
+            let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
+            #expect(weight.packing == CodePacking(order: .gptq, bits: 4, columns: Self.columns))
+            #expect(weight.scale?.zeroPoints?.storedMinusOne == true)
+            #expect((weight.scale?.groupIndex != nil) == groupIndex)
+            for companion in ["qzeros", "scales"] + (groupIndex ? ["g_idx"] : []) {
+                #expect(reader.checkpoint.tensor(named: Self.prefix + companion)?.scaledWeight == weight.name, "\(companion)")
+            }
+            #expect(reader.checkpoint.tensor(named: Self.prefix + "bias")?.scaledWeight == nil)
+        }
+    }
+
+    @Test("a GPTQ weight in a PyTorch archive (AutoGPTQ's older .bin releases) reads the same")
+    func gptqInPyTorchArchive() throws {
+        let directory = try TemporaryDirectory()
+        let quantized = Quantized(bits: 4, groups: 4, actOrder: true)
+        let path = directory.path("pytorch_model.bin")
+        try PyTorchWriter.write(Self.gptq(quantized), to: path)
+        try Self.expectValues(try CheckpointReader(path: path), quantized.values, dtype: .i4)
+    }
+
+    @Test("GPTQ 8-bit (four rows per word, the width told by g_idx)")
+    func gptq8() throws {
+        let directory = try TemporaryDirectory()
+        let quantized = Quantized(bits: 8, groups: 2, actOrder: true)
+        let reader = try Self.open(Self.gptq(quantized), in: directory)
+        try Self.expectValues(reader, quantized.values, dtype: .u8)
+    }
+
+    @Test("AWQ 4-bit (eight interleaved columns per word, zeros not offset)")
+    func awq() throws {
+        let directory = try TemporaryDirectory()
+        let quantized = Quantized(bits: 4, groups: 2, actOrder: false)
+        let reader = try Self.open(Self.awq(quantized), in: directory)
+        try Self.expectValues(reader, quantized.values, dtype: .i4)
+        #expect(reader.checkpoint.tensor(named: Self.prefix + "weight")?.scale?.zeroPoints?.storedMinusOne == false)
+    }
+
+    @Test("the rounding energy is Σ scale² / 12 over the elements, each row with its group's scales")
+    func roundingEnergy() throws {
+        let directory = try TemporaryDirectory()
+        let quantized = Quantized(bits: 4, groups: 4, actOrder: true)
+        let reader = try Self.open(Self.gptq(quantized), in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
+        let scales = try #require(try reader.scaleFactors(of: weight))
+        var energy = 0.0
+        try reader.readChunks(of: weight, chunkBytes: 64, withScales: false) { chunk in
+            energy += scales.roundingEnergy(ofCodes: chunk.bytes, dtype: weight.dtype, firstElement: chunk.firstElement)
+        }
+        let expected = (0..<Self.rows).reduce(0.0) { sum, row in
+            sum + quantized.scales[quantized.rowGroup[row]].reduce(0.0) { $0 + Double($1) * Double($1) }
+        } / 12
+        #expect(abs(energy / expected - 1) < 1e-12, "\(energy) vs \(expected)")
+    }
+
+    @Test("malformed companions are errors naming the weight, the companion and the rule")
+    func malformed() throws {
+        let quantized = Quantized(bits: 4, groups: 4, actOrder: true)
+        func replacing(_ name: String, with tensor: SafetensorsWriter.Tensor?) -> [SafetensorsWriter.Tensor] {
+            Self.gptq(quantized).compactMap { $0.name == Self.prefix + name ? tensor : $0 }
+        }
+        let cases: [([SafetensorsWriter.Tensor], String)] = [
+            (replacing("qzeros", with: nil), "no zero points"),
+            (replacing("qzeros", with: .init(name: Self.prefix + "qzeros", dtype: .i32, shape: [4, 1], bytes: [UInt8](repeating: 0, count: 16))),
+             "'model.layers.0.mlp.down_proj.qzeros' is I32 [4, 1], not I32 [4, 2]"),
+            (replacing("scales", with: .init(name: Self.prefix + "scales", shape: [4, 12], values: [Float](repeating: 1, count: 48), as: .f16)),
+             "fits neither GPTQ"),
+            (replacing("scales", with: .init(name: Self.prefix + "scales", dtype: .i32, shape: [4, 16], bytes: [UInt8](repeating: 0, count: 256))),
+             "is not a float"),
+            // 48 rows for 8 packed rows: 5.33 bits per code.
+            (replacing("g_idx", with: .init(name: Self.prefix + "g_idx", dtype: .i32, shape: [48], bytes: [UInt8](repeating: 0, count: 192))),
+             "this tool reads 4- and 8-bit GPTQ"),
+        ]
+        for (tensors, reason) in cases {
+            let directory = try TemporaryDirectory()
+            #expect {
+                _ = try Self.open(tensors, in: directory)
+            } throws: { error in
+                "\(error)".contains("model.layers.0.mlp.down_proj.qweight") && "\(error)".contains(reason)
+            }
+        }
+        // A group index outside the scales is found when the weight is read, and named.
+        let directory = try TemporaryDirectory()
+        var outside = quantized
+        outside.rowGroup[17] = 4
+        let reader = try Self.open(Self.gptq(outside), in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
+        #expect {
+            _ = try readAllFloats(reader, weight)
+        } throws: { error in
+            "\(error)".contains("'model.layers.0.mlp.down_proj.g_idx' gives row 17 the group 4, outside the 4 groups")
+        }
+    }
+}
