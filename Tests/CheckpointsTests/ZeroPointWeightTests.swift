@@ -113,6 +113,12 @@ struct ZeroPointWeightTests {
         var rowsNineAndTen = [Float](repeating: .nan, count: 2 * columns)
         try rowsNineAndTen.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: (9 * columns)..<(11 * columns), into: $0) }
         #expect(firstBitDifference(rowsNineAndTen, Array(expected[(9 * columns)..<(11 * columns)])) == nil, sourceLocation: sourceLocation)
+        // Columns 4 ..< 12 of row 9, and of rows 9 and 10 from column 6 to column 4 of row 10 (how a transposing reader asks).
+        for range in [(9 * columns + 4)..<(9 * columns + 12), (9 * columns + 6)..<(10 * columns + 4)] {
+            var part = [Float](repeating: .nan, count: range.count)
+            try part.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: range, into: $0) }
+            #expect(firstBitDifference(part, Array(expected[range])) == nil, "\(range)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test("GPTQ 4-bit in activation order (g_idx a shuffle), in order, and without g_idx")

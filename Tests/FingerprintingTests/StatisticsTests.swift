@@ -52,6 +52,29 @@ struct StatisticsTests {
     }
 }
 
+extension StatisticsTests {
+    @Test("integer words near 2³¹ (GPTQ's packed qzeros), whose fourth powers overflow Float, get finite moments: the file fingerprints and encodes")
+    func hugeIntegers() throws {
+        var rng = SplitMix64(seed: 43)
+        let words = (0..<10_000).map { _ in Int32(truncatingIfNeeded: rng.next()) }
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bytes = words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
+        try SafetensorsWriter.write([.init(name: "layer.qzeros", dtype: .i32, shape: [words.count], bytes: bytes)], to: directory + "/x.safetensors")
+        let fingerprint = try Fingerprinter.fingerprint(path: directory + "/x.safetensors")
+        _ = try fingerprint.encoded()  // an infinite kurtosis could not be written as JSON
+        let stats = try #require(fingerprint.tensors[0].statistics)
+        // The values as the reader decodes them (I32 → Float), moments in Double.
+        let doubles = words.map { Double(Float($0)) }
+        let mean = doubles.reduce(0, +) / Double(doubles.count)
+        let variance = doubles.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(doubles.count)
+        let kurtosis = doubles.reduce(0) { $0 + pow($1 - mean, 4) } / Double(doubles.count) / (variance * variance) - 3
+        #expect(abs(stats.std - variance.squareRoot()) / variance.squareRoot() < 1e-6)
+        #expect(abs(stats.kurtosis! - kurtosis) < 1e-3, "\(stats.kurtosis!) vs \(kurtosis)")  // ≈ −1.2, uniform
+        #expect(abs(stats.mean - mean) / variance.squareRoot() < 1e-9)
+    }
+}
+
 @Suite("Roles and structure")
 struct RoleInferenceTests {
     @Test("Llama and BERT names give roles, layers and structure")

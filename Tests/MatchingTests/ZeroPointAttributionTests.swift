@@ -31,6 +31,14 @@ struct ZeroPointAttributionTests {
         #expect(opened.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.scales")?.shape == [4, 256])
         #expect((opened.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.g_idx") != nil) == (target == .gptq))
 
+        // The fingerprint file keeps how the weights are packed (and reads back equal).
+        let fingerprint = try Fingerprinter.fingerprint(path: path)
+        let decoded = try Fingerprint.decode(try fingerprint.encoded(), name: "copy.fp").fingerprint
+        #expect(decoded.tensors == fingerprint.tensors)
+        let downPrint = try #require(decoded.tensors.first { $0.name == "model.layers.0.mlp.down_proj.weight" })
+        #expect(downPrint.scale?.packing == target.rawValue && downPrint.scale?.zeroPoints == "model.layers.0.mlp.down_proj.qzeros")
+        #expect(downPrint.scale?.groupIndex == (target == .gptq ? "model.layers.0.mlp.down_proj.g_idx" : nil))
+
         let name = target == .gptq ? "GPTQ (I4 with 128×1 block scales, zero points and g_idx)" : "AWQ (I4 with 128×1 block scales, zero points)"
         try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry, quantizedTo: name)
 

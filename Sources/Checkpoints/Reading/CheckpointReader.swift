@@ -11,8 +11,8 @@ public final class CheckpointReader: @unchecked Sendable {
     public let checkpoint: Checkpoint
     let files: [ReadOnlyFile]
     /// Chunk buffers reused across calls (one per concurrent reader).
-    private let buffers = ChunkBufferPool()
-    private let largestTensorBytes: UInt64
+    let buffers = ChunkBufferPool()
+    let largestTensorBytes: UInt64
 
     /// Default bytes per chunk: large enough for throughput, small enough for bounded memory.
     public static let defaultChunkBytes = 4 << 20

@@ -27,21 +27,46 @@ public struct CodePacking: Sendable, Hashable, Codable {
 
     public init(order: Order, bits: Int, columns: Int) {
         precondition(bits == 4 || bits == 8, "CodePacking: 4 or 8 bits")
-        precondition(order == .gptq || (bits == 4 && columns % 8 == 0), "CodePacking: AWQ packs 8 columns of 4 bits per word")
-        precondition(columns > 0 && columns % 2 == 0, "CodePacking: an even number of columns")
+        precondition(order == .gptq || bits == 4, "CodePacking: AWQ packs 8 columns of 4 bits per word")
+        precondition(columns > 0 && columns % (32 / bits) == 0, "CodePacking: whole words of zero points per row (N a multiple of 32/bits)")
         self.order = order
         self.bits = bits
         self.columns = columns
     }
 
-    /// AWQ's nibble order: nibble k of a word holds column `awqColumn[k]` of its eight.
-    public static let awqColumn = [0, 2, 4, 6, 1, 3, 5, 7]
-    /// The inverse: column m of the eight sits in nibble `awqNibble[m]`.
+    /// AWQ's nibble order (nibble k of a word holds column [0, 2, 4, 6, 1, 3, 5, 7][k] of its
+    /// eight): column m sits in nibble `awqNibble[m]`.
     public static let awqNibble = [0, 4, 1, 5, 2, 6, 3, 7]
 
     /// Stored bytes that unpack on their own into whole delivered bytes: one packed row of
     /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ.
     public var bandBytes: Int { order == .gptq ? 4 * columns : 4 }
+
+    /// The four nibbles of the low 16 bits moved to the even nibble positions (nibble k to 2k),
+    /// zeros between: with the high half's moved to the odd ones, AWQ's order undone.
+    @inline(__always)
+    static func spreadNibbles(_ value: UInt32) -> UInt32 {
+        var x = value & 0xFFFF
+        x = (x | x << 8) & 0x00FF_00FF
+        return (x | x << 4) & 0x0F0F_0F0F
+    }
+
+    /// Transposes the 8 × 8 matrix of nibbles whose row r is word r (nibble c = column c): swap
+    /// the off-diagonal 4 × 4 blocks, then 2 × 2 blocks, then single nibbles.
+    @inline(__always)
+    static func transposeNibbles(_ m: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)) {
+        @inline(__always) func swap(_ a: inout UInt32, _ b: inout UInt32, shift: UInt32, mask: UInt32) {
+            let t = ((a >> shift) ^ b) & mask
+            b ^= t
+            a ^= t << shift
+        }
+        swap(&m.0, &m.4, shift: 16, mask: 0x0000_FFFF); swap(&m.1, &m.5, shift: 16, mask: 0x0000_FFFF)
+        swap(&m.2, &m.6, shift: 16, mask: 0x0000_FFFF); swap(&m.3, &m.7, shift: 16, mask: 0x0000_FFFF)
+        swap(&m.0, &m.2, shift: 8, mask: 0x00FF_00FF); swap(&m.1, &m.3, shift: 8, mask: 0x00FF_00FF)
+        swap(&m.4, &m.6, shift: 8, mask: 0x00FF_00FF); swap(&m.5, &m.7, shift: 8, mask: 0x00FF_00FF)
+        swap(&m.0, &m.1, shift: 4, mask: 0x0F0F_0F0F); swap(&m.2, &m.3, shift: 4, mask: 0x0F0F_0F0F)
+        swap(&m.4, &m.5, shift: 4, mask: 0x0F0F_0F0F); swap(&m.6, &m.7, shift: 4, mask: 0x0F0F_0F0F)
+    }
 
     /// Unpacks whole bands of stored words (`stored.count` a multiple of `bandBytes`) into the
     /// same number of delivered bytes.
@@ -54,21 +79,28 @@ public struct CodePacking: Sendable, Hashable, Codable {
         case (.awq, _):
             for index in 0..<words {
                 let stored = word(index)
-                var unpacked: UInt32 = 0
-                for k in 0..<8 { unpacked |= ((stored >> UInt32(4 * k)) & 0xF) << UInt32(4 * Self.awqColumn[k]) }
-                UnsafeMutableRawPointer(target).storeBytes(of: unpacked.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+                UnsafeMutableRawPointer(target).storeBytes(of: (Self.spreadNibbles(stored) | Self.spreadNibbles(stored >> 16) << 4).littleEndian,
+                                                           toByteOffset: index * 4, as: UInt32.self)
             }
         case (.gptq, 4):
-            // Band: N words → 8 rows of N codes (N/2 bytes each); two columns make one byte.
+            // Band: N words → 8 rows of N codes (N/2 bytes each). Eight columns' words are an 8 × 8
+            // matrix of nibbles (word = column, nibble = row); its transpose is 8 rows of 8 codes.
             let rowBytes = columns / 2
             for band in 0..<(words / columns) {
-                let first = band * columns, out = target + band * 4 * columns
-                for column in stride(from: 0, to: columns, by: 2) {
-                    let low = word(first + column), high = word(first + column + 1)
-                    for k in 0..<8 {
-                        let shift = UInt32(4 * k)
-                        out[k * rowBytes + column / 2] = UInt8((low >> shift) & 0xF) | UInt8((high >> shift) & 0xF) << 4
-                    }
+                let first = band * columns, out = UnsafeMutableRawPointer(target + band * 4 * columns)
+                for column in stride(from: 0, to: columns, by: 8) {
+                    var m = (word(first + column), word(first + column + 1), word(first + column + 2), word(first + column + 3),
+                             word(first + column + 4), word(first + column + 5), word(first + column + 6), word(first + column + 7))
+                    Self.transposeNibbles(&m)
+                    let offset = column / 2
+                    out.storeBytes(of: m.0.littleEndian, toByteOffset: offset, as: UInt32.self)
+                    out.storeBytes(of: m.1.littleEndian, toByteOffset: rowBytes + offset, as: UInt32.self)
+                    out.storeBytes(of: m.2.littleEndian, toByteOffset: 2 * rowBytes + offset, as: UInt32.self)
+                    out.storeBytes(of: m.3.littleEndian, toByteOffset: 3 * rowBytes + offset, as: UInt32.self)
+                    out.storeBytes(of: m.4.littleEndian, toByteOffset: 4 * rowBytes + offset, as: UInt32.self)
+                    out.storeBytes(of: m.5.littleEndian, toByteOffset: 5 * rowBytes + offset, as: UInt32.self)
+                    out.storeBytes(of: m.6.littleEndian, toByteOffset: 6 * rowBytes + offset, as: UInt32.self)
+                    out.storeBytes(of: m.7.littleEndian, toByteOffset: 7 * rowBytes + offset, as: UInt32.self)
                 }
             }
         default:

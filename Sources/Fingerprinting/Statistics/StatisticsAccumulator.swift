@@ -129,7 +129,41 @@ struct StatisticsAccumulator {
             minimum = min(minimum, x); maximum = max(maximum, x)
             if x == 0 { zeros += 1 }
         }
-        guard (t1 + t2).isFinite, minimum.isFinite, maximum.isFinite else { return nil }
+        guard minimum.isFinite, maximum.isFinite, (t1 + t2).isFinite else {
+            // A NaN or ±∞ among the values (the masked pass counts them), or finite values whose
+            // powers overflow the Float lanes (integer buffers such as GPTQ's packed words reach 2³¹).
+            return Self.allFinite(base, count) ? Self.doublePass(base, count, center: c) : nil
+        }
+        if !(t3 + t4).isFinite { return Self.doublePass(base, count, center: c) }
+        return Self.moments(count: count, center: c, sums: (t1, t2, t3, t4), sumAbs: sumAbs, minimum: minimum, maximum: maximum, zeros: zeros)
+    }
+
+    private static func allFinite(_ base: UnsafePointer<Float>, _ count: Int) -> Bool {
+        (0..<count).allSatisfy { base[$0].isFinite }
+    }
+
+    /// The block's power sums in `Double` (finite values whose fourth powers overflow `Float`).
+    private static func doublePass(_ base: UnsafePointer<Float>, _ count: Int, center c: Float) -> BlockMoments {
+        let cd = Double(c)
+        var t1 = 0.0, t2 = 0.0, t3 = 0.0, t4 = 0.0, sumAbs = 0.0
+        var minimum = Float.infinity, maximum = -Float.infinity, zeros = 0
+        for index in 0..<count {
+            let x = base[index]
+            let y = Double(x) - cd, y2 = y * y
+            t1 += y; t2 += y2; t3 += y2 * y; t4 += y2 * y2
+            sumAbs += Double(abs(x))
+            minimum = min(minimum, x); maximum = max(maximum, x)
+            if x == 0 { zeros += 1 }
+        }
+        return moments(count: count, center: c, sums: (t1, t2, t3, t4), sumAbs: sumAbs, minimum: minimum, maximum: maximum, zeros: zeros)
+    }
+
+    /// Central moments of a block from its power sums about the center.
+    private static func moments(
+        count: Int, center c: Float, sums: (Double, Double, Double, Double), sumAbs: Double, minimum: Float, maximum: Float, zeros: Int
+    ) -> BlockMoments {
+        let (t1, t2, t3, t4) = sums
+        let cd = Double(c)
         let nb = Double(count)
         let d = t1 / nb  // block mean minus the center
         return BlockMoments(
@@ -190,6 +224,7 @@ struct StatisticsAccumulator {
         if n > 0 {
             variance = max(0, m2 / n)
             if variance > 0 { kurtosis = (m4 / n) / (variance * variance) - 3 }
+            if kurtosis?.isFinite == false { kurtosis = nil }
         }
         // Like every other statistic, over finite values (infinities would not fit the JSON document either).
         let sorted = sample.filter { $0.isFinite }.sorted()
