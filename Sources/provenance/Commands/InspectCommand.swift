@@ -153,7 +153,8 @@ struct CheckpointSummary: Encodable {
                 let zeros = tensor.zeroPoints == nil ? "" : " and zero points" + (tensor.groupIndex == nil ? "" : " (rows grouped by g_idx)")
                 return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)"
             }.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
-            let rule = scaled.contains { $0.zeroPoints != nil } ? "codes × factors, or (code − zero) × factor" : "codes × factors"
+            let withZeros = scaled.filter { $0.zeroPoints != nil }.count
+            let rule = withZeros == 0 ? "codes × factors" : withZeros == scaled.count ? "(code − zero) × factor" : "codes × factors, or (code − zero) × factor"
             lines.append("Scaled       \(kinds.joined(separator: ", ")) (values are \(rule); factor tensors marked *)")
         }
         let metadata = gguf != nil ? [] : files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
