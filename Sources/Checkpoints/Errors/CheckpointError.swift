@@ -66,6 +66,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case scaleZeroPoint(companion: String)
         /// A GPTQ or AWQ weight (`qweight`) whose companions (`scales`, `qzeros`, `g_idx`) do not fit it.
         case zeroPointLayout(companion: String, reason: String)
+        /// A bitsandbytes 4-bit weight whose companions (`absmax`, `quant_map`, quant state) do not fit it.
+        case bitsAndBytesLayout(companion: String, reason: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
         case gguf(GGUFRule)
         case pytorch(PyTorchRule)
@@ -160,6 +162,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
                 + "F8_E4M3 block scales [..., C/16] and one per-tensor F32 scale, `weight_scale_2` or `weight_global_scale`)."
         case .scaleTooLarge(let companion, let factors, let limit):
             return "\(subject) is scaled by '\(companion)' with \(factors) factors, more than the \(limit) this tool holds in memory for one weight."
+        case .bitsAndBytesLayout(let companion, let reason):
+            return "\(subject) is a bitsandbytes 4-bit weight, but '\(companion)' \(reason) (rule: W is U8 holding two codes per byte, "
+                + "W.quant_state.bitsandbytes__nf4 or __fp4 the JSON quant state with 'blocksize' and 'shape', W.quant_map F32 [16], "
+                + "W.absmax one factor per block, and with U8 factors W.nested_absmax and W.nested_quant_map)."
         case .zeroPointLayout(let companion, let reason):
             return "\(subject) is a GPTQ/AWQ packed weight, but '\(companion)' \(reason) (rule: GPTQ stores qweight [K·bits/32, N], "
                 + "AWQ qweight [K, N/8], both with scales [G, N], qzeros I32 [G, N·bits/32] and, for GPTQ, g_idx [K] naming each row's group)."

@@ -49,7 +49,8 @@ enum PyTorchCheckpointLoader {
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard + where_))
             }
         }
-        try ScalePairing.pair(&tensors) { CheckpointLocator.displayName(of: names[$0], located: located, userPath: userPath) }
+        try ScalePairing.pair(&tensors, fileName: { CheckpointLocator.displayName(of: names[$0], located: located, userPath: userPath) },
+                              readBytes: { (tensor) throws(CheckpointError) in try files[tensor.fileIndex].readBytes(count: Int(tensor.byteCount), at: tensor.offset) })
         let checkpoint = Checkpoint(
             path: userPath, rootDirectory: located.root, format: .pytorch, layout: located.layout, files: entries, tensors: tensors,
             indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)

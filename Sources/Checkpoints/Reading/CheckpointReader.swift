@@ -89,7 +89,9 @@ public final class CheckpointReader: @unchecked Sendable {
                 throw CheckpointError(file: indexDisplay, tensor: tensor, rule: .indexTensorMissingFromShard(shard: shard))
             }
         }
-        try ScalePairing.pair(&tensors) { display(fileNames[$0]) }
+        try ScalePairing.pair(&tensors, fileName: { display(fileNames[$0]) }, readBytes: { (tensor) throws(CheckpointError) in
+            try openFiles[tensor.fileIndex].readBytes(count: Int(tensor.byteCount), at: tensor.offset)
+        })
         for file in openFiles { file.adviseSequential(offset: 0, length: file.size) }
         files = openFiles
         largestTensorBytes = tensors.map(\.byteCount).max() ?? 0
@@ -181,6 +183,13 @@ public final class CheckpointReader: @unchecked Sendable {
         try factors.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
             try readElements(of: companion, range: 0..<companion.elementCount, into: buffer, scales: nil)
         }
+        if let nested = scale.nestedFactors {
+            // Double quantization (bitsandbytes): the factors were read as their 8-bit codes.
+            let codebook = try floats(of: nested.codebook.tensor), scales = try floats(of: nested.scales.tensor)
+            for index in factors.indices {
+                factors[index] = codebook[Int(factors[index])] * scales[index / nested.blockSize] + nested.offset
+            }
+        }
         if let global = scale.global {
             // Two-level scaling (NVFP4): each block factor times (or over) the tensor's one value,
             // in Float, as ModelOpt and compressed-tensors dequantize.
@@ -197,7 +206,17 @@ public final class CheckpointReader: @unchecked Sendable {
         if let groupIndex = scale.groupIndex {
             rowGroups = try self.rowGroups(groupIndex, of: tensor, groups: factors.count / max(tensor.shape.last ?? 1, 1), file: file)
         }
-        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets, rowGroups: rowGroups)
+        let codebook = try scale.codebook.map { (location) throws(CheckpointError) in try floats(of: location.tensor) }
+        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets, rowGroups: rowGroups, codebook: codebook)
+    }
+
+    /// A small companion tensor's values.
+    private func floats(of tensor: TensorInfo) throws(CheckpointError) -> [Float] {
+        var values = [Float](repeating: 0, count: tensor.elementCount)
+        try values.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
+            try readElements(of: tensor, range: 0..<tensor.elementCount, into: buffer, scales: nil)
+        }
+        return values
     }
 
     /// Decodes a contiguous run of elements (e.g. some rows of an embedding) into `Float`s,

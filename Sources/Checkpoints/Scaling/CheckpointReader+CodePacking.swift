@@ -32,8 +32,8 @@ extension CheckpointReader {
         }
     }
 
-    /// Random access in delivered order. AWQ: the stored words covering the range are read and
-    /// unpacked. GPTQ: a delivered row's codes are one bit field of each word of its packed row,
+    /// Random access in delivered order. AWQ and bitsandbytes: the stored words (bytes) covering
+    /// the range are read and unpacked. GPTQ: a delivered row's codes are one bit field of each word of its packed row,
     /// so only the words of the requested columns are read (a column slab of a transposing reader
     /// reads 4 bytes per code pair, not the whole packed row of 8 delivered rows per row).
     func readPackedBytes(
@@ -42,8 +42,9 @@ extension CheckpointReader {
         guard !buffer.isEmpty else { return }
         let file = files[tensor.fileIndex]
         guard packing.order == .gptq else {
-            let first = byteOffset / 4 * 4
-            let end = min(tensor.byteCount, (byteOffset + UInt64(buffer.count) + 3) / 4 * 4)
+            let band = UInt64(packing.bandBytes)
+            let first = byteOffset / band * band
+            let end = min(tensor.byteCount, (byteOffset + UInt64(buffer.count) + band - 1) / band * band)
             let length = Int(end - first)
             let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * length, alignment: 64)
             defer { staging.deallocate() }

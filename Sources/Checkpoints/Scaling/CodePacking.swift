@@ -8,6 +8,9 @@
 /// - AWQ (AutoAWQ's GEMM layout): `qweight` `[K, N·bits/32]`; word (i, c) holds columns
 ///   `8c …< 8c+8` of row i with nibble k holding column `8c + [0, 2, 4, 6, 1, 3, 5, 7][k]`.
 ///
+/// - bitsandbytes 4-bit (NF4, FP4): the weight `[N, K]` itself, flattened, two codes per byte,
+///   the first in the **high** nibble; each code indexes the file's 16-value `quant_map`.
+///
 /// The delivered bytes are the codes row-major in the weight's logical dtype (`I4`, two per
 /// byte, low nibble first; `U8` for 8-bit GPTQ), so a stored band of words becomes the same
 /// number of bytes of delivered rows.
@@ -17,6 +20,12 @@ public struct CodePacking: Sendable, Hashable, Codable {
         case gptq
         /// AWQ: eight columns of one row in a word, interleaved.
         case awq
+        /// bitsandbytes NF4 / FP4: codebook indices, high nibble first.
+        case bitsandbytesNF4 = "bitsandbytes-nf4"
+        case bitsandbytesFP4 = "bitsandbytes-fp4"
+
+        /// Whether the codes index a codebook (bitsandbytes) rather than being integers.
+        public var isBitsAndBytes: Bool { self == .bitsandbytesNF4 || self == .bitsandbytesFP4 }
     }
 
     public var order: Order
@@ -27,8 +36,9 @@ public struct CodePacking: Sendable, Hashable, Codable {
 
     public init(order: Order, bits: Int, columns: Int) {
         precondition(bits == 4 || bits == 8, "CodePacking: 4 or 8 bits")
-        precondition(order == .gptq || bits == 4, "CodePacking: AWQ packs 8 columns of 4 bits per word")
-        precondition(columns > 0 && columns % (32 / bits) == 0, "CodePacking: whole words of zero points per row (N a multiple of 32/bits)")
+        precondition(order == .gptq || bits == 4, "CodePacking: AWQ and bitsandbytes pack 4-bit codes")
+        precondition(columns > 0 && columns % (order.isBitsAndBytes ? 2 : 32 / bits) == 0,
+                     "CodePacking: whole words of zero points per row (N a multiple of 32/bits), whole bytes for bitsandbytes")
         self.order = order
         self.bits = bits
         self.columns = columns
@@ -40,7 +50,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
 
     /// Stored bytes that unpack on their own into whole delivered bytes: one packed row of
     /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ.
-    public var bandBytes: Int { order == .gptq ? 4 * columns : 4 }
+    public var bandBytes: Int { order == .gptq ? 4 * columns : order.isBitsAndBytes ? 1 : 4 }
 
     /// The four nibbles of the low 16 bits moved to the even nibble positions (nibble k to 2k),
     /// zeros between: with the high half's moved to the odd ones, AWQ's order undone.
@@ -76,6 +86,9 @@ public struct CodePacking: Sendable, Hashable, Codable {
         let words = stored.count / 4
         func word(_ index: Int) -> UInt32 { UInt32(littleEndian: source.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
         switch (order, bits) {
+        case (.bitsandbytesNF4, _), (.bitsandbytesFP4, _):
+            let bytes = source.assumingMemoryBound(to: UInt8.self)
+            for index in 0..<stored.count { target[index] = bytes[index] << 4 | bytes[index] >> 4 }
         case (.awq, _):
             for index in 0..<words {
                 let stored = word(index)

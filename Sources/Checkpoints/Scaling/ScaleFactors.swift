@@ -9,12 +9,14 @@ public struct ScaleFactors: Sendable {
     public let offsets: [Float]?
     /// The factor row of each weight row (GPTQ's `g_idx`); `nil` when it is row / blockRows.
     public let rowGroups: [Int32]?
+    /// bitsandbytes' codebook: the value of each 4-bit code (decoded as code − 8) before scaling.
+    public let codebook: [Float]?
     private let columns: Int
     private let gridColumns: Int
 
     /// `factors` (and `offsets`) must hold one value per block of the weight of shape
     /// `weightShape`; `rowGroups`, when given, one factor row in `0 ..< factors.count / gridColumns` per weight row.
-    public init(scale: TensorScale, weightShape: [Int], factors: [Float], offsets: [Float]? = nil, rowGroups: [Int32]? = nil) {
+    public init(scale: TensorScale, weightShape: [Int], factors: [Float], offsets: [Float]? = nil, rowGroups: [Int32]? = nil, codebook: [Float]? = nil) {
         let (rows, columns) = TensorScale.matrixView(weightShape)
         self.scale = scale
         self.columns = max(columns, 1)
@@ -29,6 +31,8 @@ public struct ScaleFactors: Sendable {
         self.factors = factors
         self.offsets = offsets
         self.rowGroups = rowGroups
+        precondition(codebook == nil || codebook?.count == 16, "a codebook of 16 values")
+        self.codebook = codebook
     }
 
     /// Index of the first factor of a weight row.
@@ -83,6 +87,14 @@ public struct ScaleFactors: Sendable {
     /// the zero-point offsets).
     public func apply(to values: UnsafeMutableBufferPointer<Float>, firstElement: Int) {
         guard let base = values.baseAddress else { return }
+        if let codebook {
+            // Codes (decoded as code − 8) become their codebook values, then scale.
+            forEachRun(firstElement: firstElement, count: values.count) { offset, run, index in
+                let target = base + offset, factor = factors[index]
+                for element in 0..<run { target[element] = codebook[Int(target[element]) + 8] * factor }
+            }
+            return
+        }
         factors.withUnsafeBufferPointer { factors in
             let factors = factors.baseAddress!
             if let offsets {
@@ -123,7 +135,7 @@ public struct ScaleFactors: Sendable {
         // F4 (MXFP4, NVFP4) and I4 (packed INT4, GPTQ, AWQ) pack two codes per byte, low nibble first.
         let packed = dtype == .f4 || dtype == .i4
         let count = packed ? raw.count * 2 : raw.count
-        if dtype == .i8 || dtype == .u8 || dtype == .i4 {
+        if codebook == nil, dtype == .i8 || dtype == .u8 || dtype == .i4 {
             // Integer codes are one unit apart everywhere: Σ factor² over the elements.
             if scale.blockColumns == 1 {
                 // Runs of one element: each factor² added in element order, as the general rule does.
@@ -137,7 +149,7 @@ public struct ScaleFactors: Sendable {
             }
             return total / 12
         }
-        let steps = ScaleFactors.stepTable(dtype)
+        let steps = codebook.map(Self.cellWidths) ?? ScaleFactors.stepTable(dtype)
         forEachRun(firstElement: firstElement, count: count) { offset, run, index in
             var sum = 0.0
             for element in offset..<(offset + run) {
@@ -146,6 +158,27 @@ public struct ScaleFactors: Sendable {
             total += sum * Double(factors[index]) * Double(factors[index])
         }
         return total / 12
+    }
+
+    /// Squared width of the rounding cell of each codebook entry (half the distance between its
+    /// neighbours in value order; at the ends, the distance to the one neighbour): nearest
+    /// rounding to a non-uniform grid errs by about width²/12 there. Indexed by code.
+    static func cellWidths(_ codebook: [Float]) -> [Double] {
+        let order = codebook.indices.sorted { codebook[$0] < codebook[$1] }
+        var squares = [Double](repeating: 0, count: codebook.count)
+        for (rank, code) in order.enumerated() {
+            let below = rank > 0 ? Double(codebook[order[rank - 1]]) : nil
+            let above = rank + 1 < order.count ? Double(codebook[order[rank + 1]]) : nil
+            let value = Double(codebook[code])
+            let width = switch (below, above) {
+            case let (below?, above?): (above - below) / 2
+            case let (below?, nil): value - below
+            case let (nil, above?): above - value
+            case (nil, nil): 0.0
+            }
+            squares[code] = width * width
+        }
+        return squares
     }
 
     /// Squared spacing of the stored type at each 8-bit code (0 for NaN and infinities); for F4

@@ -16,11 +16,15 @@ enum ScalePairing {
     static let maximumFactors = 1 << 23
 
     /// Sets `scale` on every scaled weight and `scaledWeight` on its companion.
-    static func pair(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+    /// `readBytes` reads a small tensor's stored bytes (bitsandbytes keeps the original shape in one).
+    static func pair(
+        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]
+    ) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
         try pairPackedInt4(&tensors, fileName: fileName)
         try pairZeroPointCodes(&tensors, fileName: fileName)
+        try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
             let weight = tensors[index]

@@ -33,6 +33,11 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// GPTQ's `g_idx` (I32, one entry per weight row): the factor row of each weight row, for
     /// weights quantized in activation order; `nil` when rows map to factor rows by `blockRows`.
     public var groupIndex: TensorLocation?
+    /// bitsandbytes' `quant_map` (F32 [16]): the value of each 4-bit code before scaling.
+    public var codebook: TensorLocation?
+    /// bitsandbytes' double quantization: the factors (`absmax`, the companion) are themselves
+    /// 8-bit codes, factor = `nested_quant_map[code] × nested_absmax[block / blockSize] + offset`.
+    public var nestedFactors: NestedFactors?
 
     /// The one-value tensor of a two-level scaling.
     public struct GlobalFactor: Sendable, Hashable, Codable {
@@ -61,6 +66,24 @@ public struct TensorScale: Sendable, Hashable, Codable {
             self.order = order
             self.bits = bits
             self.storedMinusOne = storedMinusOne
+        }
+    }
+
+    /// The second level of bitsandbytes' double quantization.
+    public struct NestedFactors: Sendable, Hashable, Codable {
+        /// `nested_quant_map` (F32 [256]).
+        public var codebook: TensorLocation
+        /// `nested_absmax` (F32, one per `blockSize` factors).
+        public var scales: TensorLocation
+        public var blockSize: Int
+        /// `nested_offset` from the quant state, added to every factor.
+        public var offset: Float
+
+        public init(codebook: TensorInfo, scales: TensorInfo, blockSize: Int, offset: Float) {
+            self.codebook = TensorLocation(codebook)
+            self.scales = TensorLocation(scales)
+            self.blockSize = blockSize
+            self.offset = offset
         }
     }
 

@@ -81,6 +81,10 @@ extension VerdictRules {
         // E2M1 codes in runs of 32 are MXFP4 (E8M0 scales), in runs of 16 NVFP4 (F8_E4M3 scales).
         if tensor.dtype == DType.f4.name, scale.block == [1, 32] { return "MXFP4 (\(described))" }
         if tensor.dtype == DType.f4.name, scale.block == [1, 16] { return "NVFP4 (\(described))" }
+        // Codes indexing a 16-value codebook are bitsandbytes' NF4 or FP4.
+        if let packing = scale.packing, let order = CodePacking.Order(rawValue: packing), order.isBitsAndBytes {
+            return "bitsandbytes \(order == .bitsandbytesNF4 ? "NF4" : "FP4") (4-bit codebook with \(TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])) scales)"
+        }
         // Codes with zero points packed in I32 words are GPTQ's or AWQ's layout.
         if let packing = scale.packing, scale.zeroPoints != nil {
             return "\(packing.uppercased()) (\(described), zero points\(scale.groupIndex != nil ? " and g_idx" : ""))"

@@ -231,6 +231,8 @@ enum ZeroPointInt4Encoding {
             }
             qzeros = [UInt32](repeating: 0, count: groups * n / 8)
             for cell in zeros.indices { qzeros[cell / 8] |= UInt32(zeros[cell]) << UInt32(4 * CodePacking.awqNibble[cell % 8]) }
+        case .bitsandbytesNF4, .bitsandbytesFP4:
+            preconditionFailure("ZeroPointInt4Encoding writes GPTQ and AWQ layouts only")
         }
         func bytes<I: FixedWidthInteger>(_ words: [I]) -> [UInt8] { words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
         return (bytes(qweight), bytes(qzeros), scales, order == .gptq ? bytes(rowGroup.map(Int32.init)) : nil)
