@@ -94,7 +94,7 @@ let package = Package(
 
         // Coverage-guided fuzzing of the untrusted-input parsers (`make fuzz`); a plain build
         // replays inputs and writes the seed corpus.
-        .executableTarget(name: "provenance-fuzz", dependencies: ["Checkpoints", "Fingerprinting"]),
+        .executableTarget(name: "provenance-fuzz", dependencies: ["Checkpoints", "CheckpointFixtures", "Fingerprinting"]),
 
         // Throughput of GGML dequantization and GGUF/PyTorch streaming (not a test).
         .executableTarget(name: "format-benchmark", dependencies: ["Checkpoints"], path: "Benchmarks/FormatBenchmark"),

@@ -33,7 +33,8 @@ public enum BitsAndBytesTensors {
             codes[index] = UInt8(nf4.indices.min { abs(nf4[$0] - normalized) < abs(nf4[$1] - normalized) }!)
         }
         let packed = stride(from: 0, to: codes.count, by: 2).map { codes[$0] << 4 | codes[$0 + 1] }
-        var state = "{\"quant_type\": \"nf4\", \"absmax\": null, \"blocksize\": \(blockSize), \"quant_map\": null, \"dtype\": \"bfloat16\", \"shape\": [\(rows), \(columns)]"
+        // The non-tensor entries of `QuantState.as_dict`, in its order, as `json.dumps` writes them.
+        var state = "{\"quant_type\": \"nf4\", \"blocksize\": \(blockSize), \"dtype\": \"bfloat16\", \"shape\": [\(rows), \(columns)]"
         var tensors: [TensorBytes] = [.init(name: name, dtype: .u8, shape: [packed.count, 1], bytes: packed)]
         if let nestedBlockSize {
             let offset = absmax.reduce(0, +) / Float(absmax.count)
@@ -55,7 +56,7 @@ public enum BitsAndBytesTensors {
                 .init(name: name + ".nested_absmax", shape: [nestedCount], values: nestedAbsmax),
                 .init(name: name + ".nested_quant_map", shape: [256], values: table),
             ]
-            state += ", \"nested_blocksize\": \(nestedBlockSize), \"nested_quant_map\": null, \"nested_dtype\": \"float32\", \"nested_offset\": \(offset)"
+            state += ", \"nested_blocksize\": \(nestedBlockSize), \"nested_dtype\": \"float32\", \"nested_offset\": \(offset)"
         } else {
             tensors.append(.init(name: name + ".absmax", shape: [blocks], values: absmax))
         }

@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
@@ -106,8 +107,12 @@ enum FuzzSeeds {
             zeroPoint.append(TensorBytes(name: base + ".qzeros", dtype: .i32, shape: [2, 1], bytes: zeroWords))
             zeroPoint.append(TensorBytes(name: base + ".scales", shape: [2, 8], values: groupScales, as: .f16))
         }
+        // bitsandbytes NF4: plain and double-quantized factors, the JSON quant state.
+        let nf4Values = (0..<(4 * 128)).map { Float(sin(Double($0) * 0.7)) }
+        zeroPoint += BitsAndBytesTensors.nf4(name: "model.layers.1.mlp.up_proj.weight", values: nf4Values, rows: 4, columns: 128, nestedBlockSize: nil).tensors
+        zeroPoint += BitsAndBytesTensors.nf4(name: "model.layers.1.mlp.down_proj.weight", values: nf4Values, rows: 4, columns: 128, nestedBlockSize: 4).tensors
         try SafetensorsWriter.write(zeroPoint, to: safetensors)
-        try seed("safetensors-gptq-awq", .checkpointFile, try bytes(safetensors))
+        try seed("safetensors-gptq-awq-nf4", .checkpointFile, try bytes(safetensors))
 
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string("llama")

@@ -4,6 +4,7 @@ import Fingerprinting
 import Foundation
 import Matching
 import ModelFixtures
+import Perturbation
 import SyntheticModels
 import Testing
 
@@ -45,5 +46,30 @@ struct BitsAndBytesAttributionTests {
         let sibling = Scan.run(try Fingerprinter.fingerprint(path: try Self.nf4Copy(of: Self.lineage.sibling, nested: nested, in: directory + "/sibling")),
                                against: Self.registry)
         #expect(sibling.attribution.nearest == "base@1", "\(sibling.attribution.sentence)")
+    }
+
+    @Test("perturb --dtype nf4 writes what bitsandbytes' quantizer gives (the fixture's bytes, tensor for tensor) and reads back as NF4")
+    func writer() throws {
+        let directory = Fixtures.temporaryDirectory("nf4")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try ScaledCopy.write(Self.lineage.release, as: .nf4, in: directory, name: "nf4")
+        let reader = try CheckpointReader(path: path)
+        let name = "model.layers.1.mlp.down_proj.weight"
+        let original = try #require(Self.lineage.release[name])
+        let expected = BitsAndBytesTensors.nf4(name: name, values: original.values, rows: original.shape[0], columns: original.shape[1]).tensors
+        let file = try Data(contentsOf: URL(fileURLWithPath: path + "/model.safetensors"))
+        for tensor in expected {
+            // Found by its stored name; the weight's codes are compared as stored (high nibble first), not as delivered.
+            let stored = try #require(reader.checkpoint.tensor(named: tensor.name))
+            #expect(Array(file[Int(stored.offset)..<Int(stored.offset + stored.byteCount)]) == tensor.bytes, "\(tensor.name)")
+        }
+        // Read back by perturb (a rename of it), it stays NF4 and a re-encoding of the release.
+        var model = try CheckpointModel.read(from: path)
+        #expect(model.entries.filter { $0.storageDType == .i4 }.count == Self.lineage.release.spec.layerCount * 7)
+        _ = try TensorRenaming(scheme: .opaque, seed: 2).apply(to: &model)
+        try model.write(to: directory + "/renamed")
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: directory + "/renamed"), against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("quantized to bitsandbytes NF4"), "\(scan.attribution.sentence)")
     }
 }

@@ -28,6 +28,11 @@ import SyntheticModels
 /// group of 128 input features (or per column when 128 does not divide them) with zero points —
 /// `P.qweight`, `P.qzeros`, `P.scales` (F16) and for GPTQ `P.g_idx` (activation order) replacing
 /// `P.weight` (`ZeroPointInt4Encoding`: round to nearest, not the quantizers' own searches); the rest as F16.
+///
+/// `nf4` is a model saved by transformers after loading it with bitsandbytes' `load_in_4bit`
+/// (NF4, blocks of 64, no double quantization): the same matrices (rows holding whole blocks) as
+/// `W` (U8 codes), `W.absmax`, `W.quant_map` and `W.quant_state.bitsandbytes__nf4`
+/// (`NF4Encoding`); the rest as BF16.
 public struct DTypeConversion: Perturbation {
     public enum Target: String, Sendable, CaseIterable {
         case f32, f16, bf16, fp8
@@ -35,13 +40,14 @@ public struct DTypeConversion: Perturbation {
         case nvfp4
         case int4
         case gptq, awq
+        case nf4
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
             case .f16, .gptq, .awq: .f16
-            case .bf16, .fp8, .fp8Block, .nvfp4, .int4: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .nf4: .bf16
             }
         }
     }
@@ -65,7 +71,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block, .nvfp4, .int4:
+        case .fp8Block, .nvfp4, .int4, .nf4:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -88,7 +94,7 @@ public struct DTypeConversion: Perturbation {
         var converted = 0, scaled = 0
         for index in model.entries.indices where model.entries[index].isFloatingPoint {
             model.entries[index].scaleBlock = nil
-            model.entries[index].zeroPointPacking = nil
+            model.entries[index].codePacking = nil
             if target == .fp8Block, Self.isBlockScaled(model.entries[index], in: model) {
                 // The codes and factors are chosen when the values are written.
                 model.entries[index].storageDType = .f8E4M3
@@ -104,12 +110,18 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].storageDType = .i4
                 model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
                 scaled += 1
+            } else if target == .nf4, Self.isBlockScaled(model.entries[index], in: model),
+                      model.entries[index].storedShape[1] % NF4Encoding.block == 0 {
+                model.entries[index].storageDType = .i4
+                model.entries[index].scaleBlock = NF4Encoding.block
+                model.entries[index].codePacking = .bitsandbytesNF4
+                scaled += 1
             } else if target == .gptq || target == .awq, Self.isBlockScaled(model.entries[index], in: model),
                       !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight"),
                       case let shape = model.entries[index].tensor.shape, shape[0] % 8 == 0, shape[1] % 8 == 0 {
                 model.entries[index].storageDType = .i4
                 model.entries[index].scaleBlock = ZeroPointInt4Encoding.group(inFeatures: shape[1])
-                model.entries[index].zeroPointPacking = target == .gptq ? .gptq : .awq
+                model.entries[index].codePacking = target == .gptq ? .gptq : .awq
                 scaled += 1
             } else {
                 model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
@@ -124,11 +136,12 @@ public struct DTypeConversion: Perturbation {
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .gptq: "\(scaled) weight matrices as GPTQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or per column, groups in activation order), the rest as F16"
         case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or per column), the rest as F16"
+        case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
         }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
-        if [.fp8Block, .nvfp4, .int4, .gptq, .awq].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .gptq, .awq, .nf4].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

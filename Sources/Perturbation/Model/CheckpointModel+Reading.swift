@@ -52,7 +52,12 @@ extension CheckpointModel {
                 throw PerturbationError(file: file, tensor: info.name, rule: .io(operation: "read", message: "\(error)"))
             }
             var entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: info.shape, values: values), storageDType: info.dtype)
-            if info.packing != nil, info.shape.count == 2 {
+            if let packing = info.packing, packing.order.isBitsAndBytes {
+                // bitsandbytes NF4 (or FP4): written back as NF4 (values on an NF4 block grid re-quantize to themselves).
+                entry.isFloatingPoint = true
+                entry.scaleBlock = info.scale?.blockColumns
+                entry.codePacking = .bitsandbytesNF4
+            } else if info.packing != nil, info.shape.count == 2 {
                 // GPTQ and AWQ deliver the transposed weight [K, N]: back to PyTorch's [N, K], exactly, as F32.
                 entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: [info.shape[1], info.shape[0]],
                                                           values: TensorMath.transposed(values, rows: info.shape[0], columns: info.shape[1])),

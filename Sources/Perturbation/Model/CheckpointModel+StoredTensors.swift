@@ -15,6 +15,8 @@ extension CheckpointModel.Entry {
         case groupScales, originalShape
         /// GPTQ's and AWQ's packed zero points (`P.qzeros`) and GPTQ's row groups (`P.g_idx`).
         case zeroPoints, groupIndex
+        /// bitsandbytes' codebook (`W.quant_map`) and JSON quant state (`W.quant_state.bitsandbytes__nf4`).
+        case codebook, quantState
     }
 
     /// The shape the values are stored in: the transpose for `storedTransposed`.
@@ -29,7 +31,14 @@ extension CheckpointModel.Entry {
     /// (`write` checks that first).
     var storedTensors: [(name: String, dtype: DType, shape: [Int], part: StoredPart)] {
         let shape = storedShape
-        if let order = zeroPointPacking, isZeroPointInt4, let group = scaleBlock {
+        if isBitsAndBytes, let block = scaleBlock {
+            let count = tensor.values.count
+            return [(name, .u8, [count / 2, 1], .values),
+                    (name + ".absmax", .f32, [count / block], .factors),
+                    (name + ".quant_map", .f32, [16], .codebook),
+                    (name + ".quant_state.bitsandbytes__nf4", .u8, [NF4Encoding.quantState(shape: shape, block: block).count], .quantState)]
+        }
+        if let order = codePacking, isZeroPointInt4, let group = scaleBlock {
             // PyTorch's [N, K] (out, in); GPTQ and AWQ store the transpose, packed.
             let (n, k) = (tensor.shape[0], tensor.shape[1])
             let prefix = String(name.dropLast("weight".count))
@@ -64,7 +73,9 @@ extension CheckpointModel.Entry {
     /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
     var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
     /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
-    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && zeroPointPacking == nil }
-    /// Whether `write` stores this entry as GPTQ or AWQ (see `zeroPointPacking`).
-    var isZeroPointInt4: Bool { storageDType == .i4 && scaleBlock != nil && zeroPointPacking != nil }
+    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil }
+    /// Whether `write` stores this entry as GPTQ or AWQ (see `codePacking`).
+    var isZeroPointInt4: Bool { storageDType == .i4 && scaleBlock != nil && (codePacking == .gptq || codePacking == .awq) }
+    /// Whether `write` stores this entry as bitsandbytes NF4 (see `codePacking`).
+    var isBitsAndBytes: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == .bitsandbytesNF4 }
 }

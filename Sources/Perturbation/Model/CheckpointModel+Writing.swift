@@ -135,6 +135,10 @@ extension CheckpointModel {
                     guard entry.tensor.shape.count == 2, columns % NVFP4Encoding.block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("NVFP4 needs a 2-D tensor whose rows hold whole blocks of 16 values, this one has shape \(entry.tensor.shape)"))
                     }
+                } else if entry.isBitsAndBytes {
+                    guard entry.tensor.shape.count == 2, block >= 1, entry.tensor.values.count % (2 * block) == 0, entry.storedShape[1] % block == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("bitsandbytes NF4 needs a 2-D tensor whose rows hold whole blocks of \(block) values, this one has shape \(entry.tensor.shape)"))
+                    }
                 } else if entry.isZeroPointInt4 {
                     let shape = entry.tensor.shape
                     guard shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), shape[0] % 8 == 0, shape[1] % 8 == 0,
@@ -237,6 +241,12 @@ extension CheckpointModel {
                 case .zeroPoints:
                     try pendingZeros.withUnsafeBytes { try sink($0) }
                     return
+                case .codebook:
+                    try FloatEncoding.encode(NF4Encoding.codebook, as: .f32).withUnsafeBytes { try sink($0) }
+                    return
+                case .quantState:
+                    try NF4Encoding.quantState(shape: entry.storedShape, block: entry.scaleBlock ?? 0).withUnsafeBytes { try sink($0) }
+                    return
                 case .groupIndex:
                     try pendingGroupIndex.withUnsafeBytes { try sink($0) }
                     return
@@ -252,7 +262,9 @@ extension CheckpointModel {
                 }
                 let bytes: [UInt8]
                 let shape = entry.storedShape
-                if let order = entry.zeroPointPacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
+                if entry.isBitsAndBytes, let block = entry.scaleBlock {
+                    (bytes, pendingFactors) = NF4Encoding.encode(values, block: block)
+                } else if let order = entry.codePacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
                     let encoded = ZeroPointInt4Encoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order)
                     (bytes, pendingZeros, pendingFactors, pendingGroupIndex) = (encoded.qweight, encoded.qzeros, encoded.scales, encoded.groupIndex ?? [])
                 } else if entry.isPackedInt4, let group = entry.scaleBlock {

@@ -28,10 +28,12 @@ public struct CheckpointModel: Sendable {
         /// With `storageDType` I4 it is the group size of compressed-tensors' packed INT4
         /// (`PackedInt4Encoding`): `NAME_packed` (I32), `NAME_scale` (BF16), `NAME_shape` (I64).
         public var scaleBlock: Int?
-        /// With `storageDType` I4 and a `scaleBlock` (the group of input rows): the matrix is
-        /// written as GPTQ or AWQ store it (`ZeroPointInt4Encoding`): `P.qweight`, `P.qzeros`,
-        /// `P.scales` (F16) and, for GPTQ, `P.g_idx`, for an entry named `P.weight`.
-        public var zeroPointPacking: CodePacking.Order?
+        /// With `storageDType` I4 and a `scaleBlock`: the matrix is written as GPTQ or AWQ store
+        /// it (`ZeroPointInt4Encoding`, `scaleBlock` the group of input rows): `P.qweight`,
+        /// `P.qzeros`, `P.scales` (F16) and, for GPTQ, `P.g_idx`, for an entry named `P.weight`;
+        /// or as bitsandbytes NF4 (`NF4Encoding`, `scaleBlock` the block of values): `W` (U8),
+        /// `W.absmax`, `W.quant_map`, `W.quant_state.bitsandbytes__nf4`.
+        public var codePacking: CodePacking.Order?
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
             self.tensor = tensor
@@ -39,7 +41,7 @@ public struct CheckpointModel: Sendable {
             isFloatingPoint = storageDType.isFloatingPoint
             self.storedTransposed = storedTransposed
             scaleBlock = nil
-            zeroPointPacking = nil
+            codePacking = nil
         }
 
         public var name: String { tensor.name }

@@ -238,3 +238,41 @@ enum ZeroPointInt4Encoding {
         return (bytes(qweight), bytes(qzeros), scales, order == .gptq ? bytes(rowGroup.map(Int32.init)) : nil)
     }
 }
+
+/// bitsandbytes' 4-bit NF4 quantization as transformers saves it (no double quantization):
+/// each block of 64 consecutive values (row-major) gets its largest magnitude as factor
+/// (`W.absmax`, F32), each value the code whose NF4 codebook entry is nearest to value / factor
+/// (an all-zero block gets codes of 0.0), two codes per byte with the first in the **high**
+/// nibble (`W`, U8 `[n/2, 1]`); `W.quant_map` holds the codebook, `W.quant_state.bitsandbytes__nf4`
+/// the JSON of the non-tensor quant state as `json.dumps` writes it.
+enum NF4Encoding {
+    /// Values per factor (bitsandbytes' default `blocksize`).
+    static let block = 64
+    /// bitsandbytes' NF4 codebook.
+    static let codebook: [Float] = [
+        -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+        -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+        0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+    ]
+
+    /// Packed codes and block factors of `values` (a multiple of 2 × `block` of them).
+    static func encode(_ values: [Float], block: Int) -> (packed: [UInt8], absmax: [Float]) {
+        precondition(values.count % (2 * block) == 0)
+        let absmax = stride(from: 0, to: values.count, by: block).map { start in
+            values[start..<(start + block)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+        }
+        func code(_ index: Int) -> UInt8 {
+            let factor = absmax[index / block]
+            let normalized = factor > 0 && values[index].isFinite ? values[index] / factor : 0
+            return UInt8(codebook.indices.min { abs(codebook[$0] - normalized) < abs(codebook[$1] - normalized) }!)
+        }
+        let packed = stride(from: 0, to: values.count, by: 2).map { code($0) << 4 | code($0 + 1) }
+        return (packed, absmax)
+    }
+
+    /// The quant state's JSON bytes for a weight of `shape` stored in BF16 compute dtype.
+    static func quantState(shape: [Int], block: Int) -> [UInt8] {
+        let dimensions = shape.map(String.init).joined(separator: ", ")
+        return Array("{\"quant_type\": \"nf4\", \"blocksize\": \(block), \"dtype\": \"bfloat16\", \"shape\": [\(dimensions)]}".utf8)
+    }
+}

@@ -32,6 +32,8 @@ enum SuspectCatalogue {
             // 4-bit GPTQ (AutoGPTQ's qweight/qzeros/scales/g_idx, groups of 128 in activation order) and AWQ (AutoAWQ's GEMM layout), round to nearest.
             row("dtype-gptq", .storage, [.dtype(.gptq)], seed: 16, reEncoded),
             row("dtype-awq", .storage, [.dtype(.awq)], seed: 17, reEncoded),
+            // bitsandbytes NF4 as transformers saves a load_in_4bit model (unsloth's "-bnb-4bit" re-uploads).
+            row("dtype-nf4", .storage, [.dtype(.nf4)], seed: 18, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
