@@ -82,6 +82,8 @@ struct CheckpointSummary: Encodable {
         var packing: String?
         var zeroPoints: String?
         var groupIndex: String?
+        /// For a bitsandbytes weight: the codebook tensor (`quant_map`).
+        var codebook: String?
         /// For a tensor of scale factors: the weight it scales.
         var scales: String?
     }
@@ -124,7 +126,8 @@ struct CheckpointSummary: Encodable {
             Tensor(name: $0.name, dtype: $0.dtype.name, shape: $0.shape, file: checkpoint.files[$0.fileIndex].name,
                    offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue,
                    scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, packing: $0.packing?.order.rawValue,
-                   zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: $0.scale?.groupIndex?.name, scales: $0.scaledWeight)
+                   zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: $0.scale?.groupIndex?.name,
+                   codebook: $0.scale?.codebook?.name, scales: $0.scaledWeight)
         }
     }
 
@@ -149,12 +152,19 @@ struct CheckpointSummary: Encodable {
         let scaled = tensors.filter { $0.scaledBy != nil }
         if !scaled.isEmpty {
             let kinds = Dictionary(grouping: scaled) { tensor in
-                let format = tensor.packing.map { "\($0.uppercased()) \(tensor.dtype)" } ?? tensor.dtype
+                let format = tensor.packing.map { packing in
+                    packing.hasPrefix("bitsandbytes-") ? "bitsandbytes \(packing.dropFirst("bitsandbytes-".count).uppercased())" : packing.uppercased()
+                }.map { "\($0) \(tensor.dtype)" } ?? tensor.dtype
                 let zeros = tensor.zeroPoints == nil ? "" : " and zero points" + (tensor.groupIndex == nil ? "" : " (rows grouped by g_idx)")
-                return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)"
+                let codebook = tensor.codebook == nil ? "" : " and a 16-value codebook"
+                return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)\(codebook)"
             }.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
-            let withZeros = scaled.filter { $0.zeroPoints != nil }.count
-            let rule = withZeros == 0 ? "codes × factors" : withZeros == scaled.count ? "(code − zero) × factor" : "codes × factors, or (code − zero) × factor"
+            // How values come from codes, for each kind present.
+            var rules: [String] = []
+            if scaled.contains(where: { $0.zeroPoints == nil && $0.codebook == nil }) { rules.append("codes × factors") }
+            if scaled.contains(where: { $0.zeroPoints != nil }) { rules.append("(code − zero) × factor") }
+            if scaled.contains(where: { $0.codebook != nil }) { rules.append("codebook[code] × factor") }
+            let rule = rules.joined(separator: ", or ")
             lines.append("Scaled       \(kinds.joined(separator: ", ")) (values are \(rule); factor tensors marked *)")
         }
         let metadata = gguf != nil ? [] : files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
