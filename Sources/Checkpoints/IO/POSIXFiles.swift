@@ -72,15 +72,20 @@ final class ReadOnlyFile: @unchecked Sendable {
         }
     }
 
-    /// Reads `count` bytes at `offset` into a new array.
-    func readBytes(count: Int, at offset: UInt64) throws(CheckpointError) -> [UInt8] {
+    /// Reads `count` bytes at `offset` into a new array (`tensor` names what is read in errors).
+    func readBytes(count: Int, at offset: UInt64, tensor: String? = nil) throws(CheckpointError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var failure: CheckpointError?
         bytes.withUnsafeMutableBytes { buffer in
-            do throws(CheckpointError) { try readExactly(into: buffer, at: offset) } catch { failure = error }
+            do throws(CheckpointError) { try readExactly(into: buffer, at: offset, tensor: tensor) } catch { failure = error }
         }
         if let failure { throw failure }
         return bytes
+    }
+
+    /// A small tensor's stored bytes (a companion of a quantized weight), as they are in this file.
+    func storedBytes(of tensor: TensorInfo) throws(CheckpointError) -> [UInt8] {
+        try readBytes(count: Int(tensor.byteCount), at: tensor.offset, tensor: tensor.name)
     }
 
     /// Hints the kernel that the range will be read sequentially and soon.

@@ -12,7 +12,7 @@ public final class CheckpointReader: @unchecked Sendable {
     let files: [ReadOnlyFile]
     /// Chunk buffers reused across calls (one per concurrent reader).
     let buffers = ChunkBufferPool()
-    let largestTensorBytes: UInt64
+    private let largestTensorBytes: UInt64
 
     /// Default bytes per chunk: large enough for throughput, small enough for bounded memory.
     public static let defaultChunkBytes = 4 << 20
@@ -90,7 +90,7 @@ public final class CheckpointReader: @unchecked Sendable {
             }
         }
         try ScalePairing.pair(&tensors, fileName: { display(fileNames[$0]) }, readBytes: { (tensor) throws(CheckpointError) in
-            try openFiles[tensor.fileIndex].readBytes(count: Int(tensor.byteCount), at: tensor.offset)
+            try openFiles[tensor.fileIndex].storedBytes(of: tensor)
         })
         for file in openFiles { file.adviseSequential(offset: 0, length: file.size) }
         files = openFiles
@@ -105,8 +105,8 @@ public final class CheckpointReader: @unchecked Sendable {
     /// Streams one tensor's bytes in element order, in chunks of at most `chunkBytes`
     /// (rounded down to whole storage blocks). The chunk's memory is reused between calls
     /// and valid only inside `body`. Tensors with a `rowPermutation` arrive in their original
-    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says); GPTQ and
-    /// AWQ weights (`packing`) arrive as row-major codes, in chunks of whole stored bands.
+    /// row order, in chunks of whole rows (at least one row, whatever `chunkBytes` says); GPTQ,
+    /// AWQ and bitsandbytes weights (`packing`) arrive as row-major codes, in chunks of whole stored bands.
     /// Chunks of a scaled weight carry its factors, which `decode` applies — unless
     /// `withScales` is false, for a caller that scales the codes itself (the factors are then not read).
     public func readChunks(
@@ -179,10 +179,7 @@ public final class CheckpointReader: @unchecked Sendable {
     public func scaleFactors(of tensor: TensorInfo) throws(CheckpointError) -> ScaleFactors? {
         guard let scale = tensor.scale else { return nil }
         let companion = scale.companion
-        var factors = [Float](repeating: 0, count: companion.elementCount)
-        try factors.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
-            try readElements(of: companion, range: 0..<companion.elementCount, into: buffer, scales: nil)
-        }
+        var factors = try floats(of: companion)
         if let nested = scale.nestedFactors {
             // Double quantization (bitsandbytes): the factors were read as their 8-bit codes.
             let codebook = try floats(of: nested.codebook.tensor), scales = try floats(of: nested.scales.tensor)
@@ -193,11 +190,7 @@ public final class CheckpointReader: @unchecked Sendable {
         if let global = scale.global {
             // Two-level scaling (NVFP4): each block factor times (or over) the tensor's one value,
             // in Float, as ModelOpt and compressed-tensors dequantize.
-            var value: [Float] = [0]
-            try value.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in
-                try readElements(of: global.location.tensor, range: 0..<1, into: buffer, scales: nil)
-            }
-            let level = value[0]
+            let level = try floats(of: global.location.tensor)[0]
             for index in factors.indices { factors[index] = global.divides ? factors[index] / level : factors[index] * level }
         }
         let file = files[tensor.fileIndex].displayName
@@ -210,7 +203,7 @@ public final class CheckpointReader: @unchecked Sendable {
         return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets, rowGroups: rowGroups, codebook: codebook)
     }
 
-    /// A small companion tensor's values.
+    /// A companion tensor's values (factors, codebooks, a per-tensor scale).
     private func floats(of tensor: TensorInfo) throws(CheckpointError) -> [Float] {
         var values = [Float](repeating: 0, count: tensor.elementCount)
         try values.withUnsafeMutableBufferPointer { (buffer) throws(CheckpointError) in

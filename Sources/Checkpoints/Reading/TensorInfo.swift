@@ -19,7 +19,7 @@ public struct TensorInfo: Sendable, Hashable, Codable {
     /// A row reordering the reader undoes while delivering this tensor's data (e.g. llama.cpp's
     /// RoPE permutation of query/key rows); `nil` when rows are delivered as stored.
     public var rowPermutation: RowPermutation?
-    /// How the codes of a GPTQ or AWQ weight are packed in its stored words; the reader delivers
+    /// How the codes of a GPTQ, AWQ or bitsandbytes weight are packed in its stored bytes; the reader delivers
     /// them row-major. `nil` for tensors stored in element order.
     public var packing: CodePacking?
     /// For a quantized weight stored with a companion tensor of scale factors (block-scaled

@@ -1,7 +1,7 @@
-// MARK: - Reading weights whose codes are packed across rows or interleaved (GPTQ, AWQ)
+// MARK: - Reading weights whose codes are packed across rows or reordered (GPTQ, AWQ, bitsandbytes)
 
 extension CheckpointReader {
-    /// Streams a GPTQ or AWQ weight as row-major codes, in chunks of whole stored bands (at
+    /// Streams a GPTQ, AWQ or bitsandbytes weight as row-major codes, in chunks of whole stored bands (at
     /// least one, whatever `chunkBytes` says). Memory: two chunk buffers.
     func readPackedChunks(
         of tensor: TensorInfo, packing: CodePacking, chunkBytes: Int, scales: ScaleFactors?,
@@ -33,8 +33,8 @@ extension CheckpointReader {
     }
 
     /// Random access in delivered order. AWQ and bitsandbytes: the stored words (bytes) covering
-    /// the range are read and unpacked. GPTQ: a delivered row's codes are one bit field of each word of its packed row,
-    /// so only the words of the requested columns are read (a column slab of a transposing reader
+    /// the range are read and unpacked. GPTQ: a delivered row's codes are one bit field of each
+    /// word of its packed row, so only the words of the requested columns are read (a column slab of a transposing reader
     /// reads 4 bytes per code pair, not the whole packed row of 8 delivered rows per row).
     func readPackedBytes(
         of tensor: TensorInfo, packing: CodePacking, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer

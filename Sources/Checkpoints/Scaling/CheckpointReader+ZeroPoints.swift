@@ -1,20 +1,12 @@
 // MARK: - Zero points and group indices of GPTQ and AWQ weights
 
 extension CheckpointReader {
-    /// A small companion tensor's stored bytes.
-    private func storedBytes(of tensor: TensorInfo) throws(CheckpointError) -> [UInt8] {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(tensor.byteCount), alignment: 8)
-        defer { buffer.deallocate() }
-        try readBytes(of: tensor, at: 0, into: buffer)
-        return Array(buffer)
-    }
-
     /// The term each factor's block adds after scaling, factor × (centre − zero), from packed
     /// zero points: `(code − centre) × factor + offset` is then `(code − zero) × factor`, where
     /// `centre` is what decoding `codes` subtracts (8 for I4, 0 for U8).
     func zeroPointOffsets(_ zeroPoints: TensorScale.ZeroPoints, factors: [Float], codes: DType) throws(CheckpointError) -> [Float] {
         let stored = zeroPoints.location.tensor
-        let bytes = try storedBytes(of: stored)
+        let bytes = try files[stored.fileIndex].storedBytes(of: stored)
         let perWord = 32 / zeroPoints.bits, mask = UInt32(1 << zeroPoints.bits) - 1
         let wordsPerRow = stored.shape.last ?? 1
         let columns = wordsPerRow * perWord
@@ -37,7 +29,7 @@ extension CheckpointReader {
     /// GPTQ's `g_idx`: the factor row of each weight row, each checked to lie in `0 ..< groups`.
     func rowGroups(_ groupIndex: TensorLocation, of weight: TensorInfo, groups: Int, file: String) throws(CheckpointError) -> [Int32] {
         let stored = groupIndex.tensor
-        let bytes = try storedBytes(of: stored)
+        let bytes = try files[stored.fileIndex].storedBytes(of: stored)
         let width = stored.dtype == .i64 ? 8 : 4
         var rowGroups = [Int32](repeating: 0, count: stored.elementCount)
         for row in rowGroups.indices {

@@ -1,7 +1,8 @@
-/// How integer codes are packed into the 32-bit words of a GPTQ or AWQ `qweight`, which the
-/// reader unpacks into row-major codes while delivering the tensor (like `RowPermutation`).
+/// How 4- or 8-bit codes are packed in a GPTQ or AWQ `qweight` (32-bit words) or a bitsandbytes
+/// weight (bytes), which the reader unpacks into row-major codes while delivering the tensor
+/// (like `RowPermutation`).
 ///
-/// Both formats store the transposed linear weight, `[K, N]` (input features by output
+/// GPTQ and AWQ store the transposed linear weight, `[K, N]` (input features by output
 /// features), as `I32` words of `32 / bits` codes, the first in the lowest bits:
 /// - GPTQ (AutoGPTQ, GPTQModel, transformers' `gptq`): `qweight` `[K·bits/32, N]`; word (r, j)
 ///   holds the codes of rows `r·w …< (r+1)·w` of column j (w = 32/bits codes per word).
@@ -26,12 +27,22 @@ public struct CodePacking: Sendable, Hashable, Codable {
 
         /// Whether the codes index a codebook (bitsandbytes) rather than being integers.
         public var isBitsAndBytes: Bool { self == .bitsandbytesNF4 || self == .bitsandbytesFP4 }
+
+        /// The format as people name it: `GPTQ`, `AWQ`, `bitsandbytes NF4`, `bitsandbytes FP4`.
+        public var formatName: String {
+            switch self {
+            case .gptq: "GPTQ"
+            case .awq: "AWQ"
+            case .bitsandbytesNF4: "bitsandbytes NF4"
+            case .bitsandbytesFP4: "bitsandbytes FP4"
+            }
+        }
     }
 
     public var order: Order
-    /// Bits per code: 4 (GPTQ, AWQ) or 8 (GPTQ).
+    /// Bits per code: 4, or 8 (GPTQ only).
     public var bits: Int
-    /// Columns N of the delivered `[K, N]` weight.
+    /// Columns of the delivered weight (N of GPTQ's and AWQ's `[K, N]`, K of bitsandbytes' `[N, K]`).
     public var columns: Int
 
     public init(order: Order, bits: Int, columns: Int) {
@@ -49,7 +60,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
     public static let awqNibble = [0, 4, 1, 5, 2, 6, 3, 7]
 
     /// Stored bytes that unpack on their own into whole delivered bytes: one packed row of
-    /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ.
+    /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ, one byte of bitsandbytes.
     public var bandBytes: Int { order == .gptq ? 4 * columns : order.isBitsAndBytes ? 1 : 4 }
 
     /// The four nibbles of the low 16 bits moved to the even nibble positions (nibble k to 2k),

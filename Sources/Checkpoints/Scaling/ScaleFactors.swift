@@ -11,6 +11,8 @@ public struct ScaleFactors: Sendable {
     public let rowGroups: [Int32]?
     /// bitsandbytes' codebook: the value of each 4-bit code (decoded as code − 8) before scaling.
     public let codebook: [Float]?
+    /// Squared cell widths of the codebook's entries (`cellWidths`), for `roundingEnergy`.
+    private let codebookSteps: [Double]?
     private let columns: Int
     private let gridColumns: Int
 
@@ -33,6 +35,7 @@ public struct ScaleFactors: Sendable {
         self.rowGroups = rowGroups
         precondition(codebook == nil || codebook?.count == 16, "a codebook of 16 values")
         self.codebook = codebook
+        codebookSteps = codebook.map(Self.cellWidths)
     }
 
     /// Index of the first factor of a weight row.
@@ -149,7 +152,7 @@ public struct ScaleFactors: Sendable {
             }
             return total / 12
         }
-        let steps = codebook.map(Self.cellWidths) ?? ScaleFactors.stepTable(dtype)
+        let steps = codebookSteps ?? ScaleFactors.stepTable(dtype)
         forEachRun(firstElement: firstElement, count: count) { offset, run, index in
             var sum = 0.0
             for element in offset..<(offset + run) {

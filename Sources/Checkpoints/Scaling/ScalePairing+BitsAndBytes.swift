@@ -31,7 +31,9 @@ extension ScalePairing {
             guard state.dtype == .u8, state.shape.count == 1, state.byteCount <= UInt64(maximumQuantStateBytes) else {
                 throw layoutError(state.name, "is \(state.dtype.name) \(state.shape), not the U8 bytes of a JSON object")
             }
-            guard let json = try? StrictJSONParser.parse(try readBytes(state)), case .object = json else {
+            // A read failure (a truncated file) is its own error; only unparsable bytes are this rule's.
+            let stateBytes = try readBytes(state)
+            guard let json = try? StrictJSONParser.parse(stateBytes), case .object = json else {
                 throw layoutError(state.name, "does not hold a JSON object")
             }
             guard let blockSize = json["blocksize"]?.exactUInt64.map(Int.init), blockSize > 0, blockSize <= 1 << 16,
@@ -55,9 +57,7 @@ extension ScalePairing {
                   [.f32, .u8].contains(tensors[absmaxIndex].dtype) else {
                 throw layoutError(base + ".absmax", "is missing or not F32 (or U8 codes) with one value per block (\(blocks))")
             }
-            guard blocks <= maximumFactors else {
-                throw CheckpointError(file: file, tensor: base, rule: .scaleTooLarge(companion: base + ".absmax", factors: blocks, limit: maximumFactors))
-            }
+            try requireFactorCount(blocks, of: base + ".absmax", for: base, file: file)
             var scaling = TensorScale(companion: tensors[absmaxIndex], granularity: .block, blockRows: 1, blockColumns: blockSize)
             scaling.codebook = TensorLocation(tensors[codebookIndex])
             var companions = [stateIndex, codebookIndex, absmaxIndex]

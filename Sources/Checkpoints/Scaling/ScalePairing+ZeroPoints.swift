@@ -71,9 +71,8 @@ extension ScalePairing {
                 }
                 blockRows = edge
             }
-            for (companion, count) in [(scale, scale.elementCount), (groupIndex ?? scale, rows)] where count > maximumFactors {
-                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleTooLarge(companion: companion.name, factors: count, limit: maximumFactors))
-            }
+            try requireFactorCount(scale.elementCount, of: scale.name, for: packed.name, file: file)
+            try requireFactorCount(rows, of: (groupIndex ?? scale).name, for: packed.name, file: file)
             var weight = packed
             weight.storedName = packed.storedName ?? packed.name
             weight.name = prefix + "weight"

@@ -40,18 +40,7 @@ enum ScalePairing {
             if let zeroPoint = indexByName[weight.name + "_zero_point"] {
                 throw CheckpointError(file: file, tensor: weight.name, rule: .scaleZeroPoint(companion: tensors[zeroPoint].name))
             }
-            guard [.f32, .bf16, .f16].contains(companion.dtype) else {
-                throw CheckpointError(file: file, tensor: weight.name, rule: .scaleDType(companion: companion.name, dtype: companion.dtype))
-            }
-            guard let (granularity, blockRows, blockColumns) = blocks(weight: weight.shape, scale: companion.shape) else {
-                throw CheckpointError(file: file, tensor: weight.name,
-                                      rule: .scaleShape(companion: companion.name, shape: companion.shape, weightShape: weight.shape))
-            }
-            guard companion.elementCount <= maximumFactors else {
-                throw CheckpointError(file: file, tensor: weight.name,
-                                      rule: .scaleTooLarge(companion: companion.name, factors: companion.elementCount, limit: maximumFactors))
-            }
-            tensors[index].scale = TensorScale(companion: companion, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
+            tensors[index].scale = try scaling(of: weight.name, shape: weight.shape, by: companion, file: file)
             tensors[companionIndex].scaledWeight = weight.name
         }
     }
@@ -74,10 +63,7 @@ enum ScalePairing {
                 throw CheckpointError(file: file, tensor: blocks.name, rule: .microscaleShape(
                     companion: companion.name, shape: companion.shape, dtype: companion.dtype, blocksShape: blocks.shape))
             }
-            guard companion.elementCount <= maximumFactors else {
-                throw CheckpointError(file: file, tensor: blocks.name,
-                                      rule: .scaleTooLarge(companion: companion.name, factors: companion.elementCount, limit: maximumFactors))
-            }
+            try requireFactorCount(companion.elementCount, of: companion.name, for: blocks.name, file: file)
             var exponents = companion
             exponents.dtype = .f8E8M0
             var weight = blocks
@@ -117,10 +103,7 @@ enum ScalePairing {
                 throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
                     companion: scale.name, reason: "has shape \(scale.shape), not \(expected) (one factor per 16 of the \(columns * 2) values a row holds)"))
             }
-            guard scale.elementCount <= maximumFactors else {
-                throw CheckpointError(file: file, tensor: codes.name,
-                                      rule: .scaleTooLarge(companion: scale.name, factors: scale.elementCount, limit: maximumFactors))
-            }
+            try requireFactorCount(scale.elementCount, of: scale.name, for: codes.name, file: file)
             let globalName = packed ? base + "_global_scale" : base + "_scale_2"
             guard let globalIndex = indexByName[globalName] else {
                 throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
@@ -163,26 +146,38 @@ enum ScalePairing {
             if let zeroPoint = indexByName[base + "_zero_point"] {
                 throw CheckpointError(file: file, tensor: packed.name, rule: .scaleZeroPoint(companion: tensors[zeroPoint].name))
             }
-            guard [.f32, .bf16, .f16].contains(scale.dtype) else {
-                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleDType(companion: scale.name, dtype: scale.dtype))
-            }
             let shape = [packed.shape[0], packed.shape[1] * 8]
-            guard let (granularity, blockRows, blockColumns) = blocks(weight: shape, scale: scale.shape) else {
-                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleShape(companion: scale.name, shape: scale.shape, weightShape: shape))
-            }
-            guard scale.elementCount <= maximumFactors else {
-                throw CheckpointError(file: file, tensor: packed.name,
-                                      rule: .scaleTooLarge(companion: scale.name, factors: scale.elementCount, limit: maximumFactors))
-            }
+            let scaling = try scaling(of: packed.name, shape: shape, by: scale, file: file)
             var weight = packed
             weight.storedName = packed.storedName ?? packed.name
             weight.name = base
             weight.dtype = .i4
             weight.shape = shape
-            weight.scale = TensorScale(companion: scale, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
+            weight.scale = scaling
             tensors[index] = weight
             tensors[scaleIndex].scaledWeight = base
             if let shapeIndex = indexByName[base + "_shape"] { tensors[shapeIndex].scaledWeight = base }
+        }
+    }
+
+    /// How a float companion scales a weight of `shape` (`weight` names it in errors): its dtype
+    /// must be F32, BF16 or F16 and its shape must give a granularity (`blocks`), with at most
+    /// `maximumFactors` factors.
+    static func scaling(of weight: String, shape: [Int], by companion: TensorInfo, file: String) throws(CheckpointError) -> TensorScale {
+        guard [.f32, .bf16, .f16].contains(companion.dtype) else {
+            throw CheckpointError(file: file, tensor: weight, rule: .scaleDType(companion: companion.name, dtype: companion.dtype))
+        }
+        guard let (granularity, blockRows, blockColumns) = blocks(weight: shape, scale: companion.shape) else {
+            throw CheckpointError(file: file, tensor: weight, rule: .scaleShape(companion: companion.name, shape: companion.shape, weightShape: shape))
+        }
+        try requireFactorCount(companion.elementCount, of: companion.name, for: weight, file: file)
+        return TensorScale(companion: companion, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
+    }
+
+    /// Refuses a weight with more factors than are held in memory for one weight.
+    static func requireFactorCount(_ count: Int, of companion: String, for weight: String, file: String) throws(CheckpointError) {
+        guard count <= maximumFactors else {
+            throw CheckpointError(file: file, tensor: weight, rule: .scaleTooLarge(companion: companion, factors: count, limit: maximumFactors))
         }
     }
 

@@ -129,12 +129,11 @@ struct StatisticsAccumulator {
             minimum = min(minimum, x); maximum = max(maximum, x)
             if x == 0 { zeros += 1 }
         }
-        guard minimum.isFinite, maximum.isFinite, (t1 + t2).isFinite else {
+        guard minimum.isFinite, maximum.isFinite, (t1 + t2 + t3 + t4).isFinite else {
             // A NaN or ±∞ among the values (the masked pass counts them), or finite values whose
             // powers overflow the Float lanes (integer buffers such as GPTQ's packed words reach 2³¹).
             return Self.allFinite(base, count) ? Self.doublePass(base, count, center: c) : nil
         }
-        if !(t3 + t4).isFinite { return Self.doublePass(base, count, center: c) }
         return Self.moments(count: count, center: c, sums: (t1, t2, t3, t4), sumAbs: sumAbs, minimum: minimum, maximum: maximum, zeros: zeros)
     }
 

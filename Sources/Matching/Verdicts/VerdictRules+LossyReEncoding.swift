@@ -77,17 +77,17 @@ extension VerdictRules {
     static func quantizedName(_ tensor: TensorFingerprint) -> String? {
         if isGGMLQuantized(tensor.dtype) { return tensor.dtype }
         guard let scale = tensor.scale, scale.block.count == 2 else { return nil }
-        let described = "\(tensor.dtype) with \(TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])) scales"
+        let blocks = TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])
+        let described = "\(tensor.dtype) with \(blocks) scales"
         // E2M1 codes in runs of 32 are MXFP4 (E8M0 scales), in runs of 16 NVFP4 (F8_E4M3 scales).
         if tensor.dtype == DType.f4.name, scale.block == [1, 32] { return "MXFP4 (\(described))" }
         if tensor.dtype == DType.f4.name, scale.block == [1, 16] { return "NVFP4 (\(described))" }
-        // Codes indexing a 16-value codebook are bitsandbytes' NF4 or FP4.
-        if let packing = scale.packing, let order = CodePacking.Order(rawValue: packing), order.isBitsAndBytes {
-            return "bitsandbytes \(order == .bitsandbytesNF4 ? "NF4" : "FP4") (4-bit codebook with \(TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])) scales)"
-        }
-        // Codes with zero points packed in I32 words are GPTQ's or AWQ's layout.
-        if let packing = scale.packing, scale.zeroPoints != nil {
-            return "\(packing.uppercased()) (\(described), zero points\(scale.groupIndex != nil ? " and g_idx" : ""))"
+        guard let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:)) else { return described }
+        // Codes indexing a 16-value codebook are bitsandbytes' NF4 or FP4; codes with zero points
+        // packed in I32 words are GPTQ's or AWQ's layout.
+        if order.isBitsAndBytes { return "\(order.formatName) (4-bit codebook with \(blocks) scales)" }
+        if scale.zeroPoints != nil {
+            return "\(order.formatName) (\(described), zero points\(scale.groupIndex != nil ? " and g_idx" : ""))"
         }
         return described
     }

@@ -24,8 +24,9 @@ import SyntheticModels
 /// `NAME_scale` (BF16) and `NAME_shape` (I64) replacing `NAME` (`PackedInt4Encoding`); the rest as BF16.
 ///
 /// `gptq` and `awq` are 4-bit releases as AutoGPTQ and AutoAWQ save them: the same matrices
-/// (named `P.weight`, output and input features multiples of 8) as asymmetric INT4 codes per
-/// group of 128 input features (or per column when 128 does not divide them) with zero points —
+/// (named `P.weight`, output and input features multiples of 8) as INT4 codes per group of 128
+/// input features (or one group when 128 does not divide them) with zero points (symmetric for
+/// GPTQ, zero 8; asymmetric for AWQ) —
 /// `P.qweight`, `P.qzeros`, `P.scales` (F16) and for GPTQ `P.g_idx` (activation order) replacing
 /// `P.weight` (`ZeroPointInt4Encoding`: round to nearest, not the quantizers' own searches); the rest as F16.
 ///
@@ -134,8 +135,8 @@ public struct DTypeConversion: Perturbation {
         case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
         case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
-        case .gptq: "\(scaled) weight matrices as GPTQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or per column, groups in activation order), the rest as F16"
-        case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or per column), the rest as F16"
+        case .gptq: "\(scaled) weight matrices as GPTQ INT4 (symmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
+        case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group), the rest as F16"
         case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
         }

@@ -223,8 +223,9 @@ extension CheckpointModel {
             }
         }
         var pendingFactors: [Float] = []
-        var pendingScales: [UInt8] = []
-        var pendingZeros: [UInt8] = [], pendingGroupIndex: [UInt8] = []
+        // The companions an entry's encoding produced, written after its values: F32/BF16/F16
+        // factors, and raw bytes by part (NVFP4 block scales, GPTQ/AWQ zero points and row groups).
+        var pendingBytes: [Entry.StoredPart: [UInt8]] = [:]
         do {
             try SafetensorsWriter.write(declarations, metadata: metadata.isEmpty ? nil : metadata, to: path) { index, sink in
                 let entry = group[parts[index].entry]
@@ -232,23 +233,17 @@ extension CheckpointModel {
                 case .factors, .globalScale:
                     try FloatEncoding.encode(pendingFactors, as: .f32).withUnsafeBytes { try sink($0) }
                     return
-                case .blockScales:
-                    try pendingScales.withUnsafeBytes { try sink($0) }
+                case .blockScales, .zeroPoints, .groupIndex:
+                    try (pendingBytes[parts[index].part] ?? []).withUnsafeBytes { try sink($0) }
                     return
                 case .groupScales:
                     try FloatEncoding.encode(pendingFactors, as: declarations[index].dtype).withUnsafeBytes { try sink($0) }
-                    return
-                case .zeroPoints:
-                    try pendingZeros.withUnsafeBytes { try sink($0) }
                     return
                 case .codebook:
                     try FloatEncoding.encode(NF4Encoding.codebook, as: .f32).withUnsafeBytes { try sink($0) }
                     return
                 case .quantState:
                     try NF4Encoding.quantState(shape: entry.storedShape, block: entry.scaleBlock ?? 0).withUnsafeBytes { try sink($0) }
-                    return
-                case .groupIndex:
-                    try pendingGroupIndex.withUnsafeBytes { try sink($0) }
                     return
                 case .originalShape:
                     try entry.storedShape.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }.withUnsafeBytes { try sink($0) }
@@ -266,12 +261,15 @@ extension CheckpointModel {
                     (bytes, pendingFactors) = NF4Encoding.encode(values, block: block)
                 } else if let order = entry.codePacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
                     let encoded = ZeroPointInt4Encoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order)
-                    (bytes, pendingZeros, pendingFactors, pendingGroupIndex) = (encoded.qweight, encoded.qzeros, encoded.scales, encoded.groupIndex ?? [])
+                    (bytes, pendingFactors) = (encoded.qweight, encoded.scales)
+                    pendingBytes[.zeroPoints] = encoded.qzeros
+                    pendingBytes[.groupIndex] = encoded.groupIndex
                 } else if entry.isPackedInt4, let group = entry.scaleBlock {
                     (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
                 } else if entry.isNVFP4 {
                     let encoded = NVFP4Encoding.encode(values, rows: shape[0], columns: shape[1])
-                    (bytes, pendingScales, pendingFactors) = (encoded.codes, encoded.scales, [encoded.global])
+                    (bytes, pendingFactors) = (encoded.codes, [encoded.global])
+                    pendingBytes[.blockScales] = encoded.scales
                 } else if let block = entry.scaleBlock {
                     (bytes, pendingFactors) = BlockScaledEncoding.encode(values, rows: shape[0], columns: shape[1], block: block)
                 } else {

@@ -77,7 +77,7 @@ struct CheckpointSummary: Encodable {
         /// For a scaled weight: the tensor of scale factors and what one factor covers.
         var scaledBy: String?
         var scaleGranularity: String?
-        /// For a GPTQ or AWQ weight: the packing (`gptq`, `awq`), the zero-point tensor and, for
+        /// For a GPTQ, AWQ or bitsandbytes weight: the packing (`gptq`, `awq`, `bitsandbytes-nf4`…), the zero-point tensor and, for
         /// GPTQ, the tensor naming each row's group.
         var packing: String?
         var zeroPoints: String?
@@ -152,9 +152,7 @@ struct CheckpointSummary: Encodable {
         let scaled = tensors.filter { $0.scaledBy != nil }
         if !scaled.isEmpty {
             let kinds = Dictionary(grouping: scaled) { tensor in
-                let format = tensor.packing.map { packing in
-                    packing.hasPrefix("bitsandbytes-") ? "bitsandbytes \(packing.dropFirst("bitsandbytes-".count).uppercased())" : packing.uppercased()
-                }.map { "\($0) \(tensor.dtype)" } ?? tensor.dtype
+                let format = tensor.packing.flatMap(CodePacking.Order.init(rawValue:)).map { "\($0.formatName) \(tensor.dtype)" } ?? tensor.dtype
                 let zeros = tensor.zeroPoints == nil ? "" : " and zero points" + (tensor.groupIndex == nil ? "" : " (rows grouped by g_idx)")
                 let codebook = tensor.codebook == nil ? "" : " and a 16-value codebook"
                 return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)\(codebook)"
