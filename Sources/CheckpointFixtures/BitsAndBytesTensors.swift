@@ -68,4 +68,27 @@ public enum BitsAndBytesTensors {
         let dequantized = codes.indices.map { nf4[Int(codes[$0])] * absmax[$0 / blockSize] }
         return (tensors, dequantized)
     }
+
+    /// The stored tensors of `values` (row-major `[rows, columns]`) quantized as bitsandbytes'
+    /// LLM.int8 (`int8_vectorwise_quant`: each row's largest magnitude is its `SCB`, each value
+    /// rounded to value × 127 / SCB), stored as transformers saves a `load_in_8bit` model —
+    /// `P.weight` (I8), `P.SCB` (F32) and `P.weight_format` (U8 0) for `name` = `P.weight` —
+    /// and the values bitsandbytes' `int8_vectorwise_dequant` gives back: code × SCB × (1/127 in F32).
+    public static func llmInt8(name: String, values: [Float], rows: Int, columns: Int) -> (tensors: [TensorBytes], dequantized: [Float]) {
+        precondition(values.count == rows * columns && name.hasSuffix("weight"))
+        let prefix = String(name.dropLast("weight".count))
+        let absmax = (0..<rows).map { row in values[(row * columns)..<((row + 1) * columns)].reduce(Float(0)) { max($0, abs($1)) } }
+        let codes = values.indices.map { index -> Int8 in
+            let factor = absmax[index / columns]
+            return factor > 0 ? Int8((values[index] * (127 / factor)).rounded(.toNearestOrEven)) : 0
+        }
+        let inverse: Float = 7.874015718698502e-3
+        let dequantized = codes.indices.map { Float(codes[$0]) * absmax[$0 / columns] * inverse }
+        let tensors: [TensorBytes] = [
+            .init(name: name, dtype: .i8, shape: [rows, columns], bytes: codes.map { UInt8(bitPattern: $0) }),
+            .init(name: prefix + "SCB", shape: [rows], values: absmax),
+            .init(name: prefix + "weight_format", dtype: .u8, shape: [], bytes: [0]),
+        ]
+        return (tensors, dequantized)
+    }
 }

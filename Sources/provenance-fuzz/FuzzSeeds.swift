@@ -111,8 +111,10 @@ enum FuzzSeeds {
         let nf4Values = (0..<(4 * 128)).map { Float(sin(Double($0) * 0.7)) }
         zeroPoint += BitsAndBytesTensors.nf4(name: "model.layers.1.mlp.up_proj.weight", values: nf4Values, rows: 4, columns: 128, nestedBlockSize: nil).tensors
         zeroPoint += BitsAndBytesTensors.nf4(name: "model.layers.1.mlp.down_proj.weight", values: nf4Values, rows: 4, columns: 128, nestedBlockSize: 4).tensors
+        // bitsandbytes LLM.int8: I8 codes, SCB per row, the weight_format byte.
+        zeroPoint += BitsAndBytesTensors.llmInt8(name: "model.layers.1.mlp.gate_proj.weight", values: nf4Values, rows: 4, columns: 128).tensors
         try SafetensorsWriter.write(zeroPoint, to: safetensors)
-        try seed("safetensors-gptq-awq-nf4", .checkpointFile, try bytes(safetensors))
+        try seed("safetensors-gptq-awq-bitsandbytes", .checkpointFile, try bytes(safetensors))
 
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string("llama")

@@ -68,6 +68,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case zeroPointLayout(companion: String, reason: String)
         /// A bitsandbytes 4-bit weight whose companions (`absmax`, `quant_map`, quant state) do not fit it.
         case bitsAndBytesLayout(companion: String, reason: String)
+        /// A bitsandbytes 8-bit (LLM.int8) weight whose companions (`SCB`, `weight_format`) do not fit it.
+        case llmInt8Layout(companion: String, reason: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
         case gguf(GGUFRule)
         case pytorch(PyTorchRule)
@@ -166,6 +168,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(subject) is a bitsandbytes 4-bit weight, but '\(companion)' \(reason) (rule: W is U8 holding two codes per byte, "
                 + "W.quant_state.bitsandbytes__nf4 or __fp4 the JSON quant state with 'blocksize' and 'shape', W.quant_map F32 [16], "
                 + "W.absmax one factor per block, and with U8 factors W.nested_absmax and W.nested_quant_map)."
+        case .llmInt8Layout(let companion, let reason):
+            return "\(subject) is a bitsandbytes 8-bit (LLM.int8) weight, but '\(companion)' \(reason) (rule: P.weight is I8 [R, C] row-major, "
+                + "P.SCB holds each row's largest magnitude, F32 [R] (value = code × SCB / 127), and P.weight_format, when present, is one U8 0: row-major)."
         case .zeroPointLayout(let companion, let reason):
             return "\(subject) is a GPTQ/AWQ packed weight, but '\(companion)' \(reason) (rule: GPTQ stores qweight [K·bits/32, N], "
                 + "AWQ qweight [K, N/8], both with scales [G, N], qzeros I32 [G, N·bits/32] and, for GPTQ, g_idx [K] naming each row's group)."

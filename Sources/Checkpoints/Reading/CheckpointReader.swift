@@ -187,6 +187,9 @@ public final class CheckpointReader: @unchecked Sendable {
                 factors[index] = codebook[Int(factors[index])] * scales[index / nested.blockSize] + nested.offset
             }
         }
+        if let multiplier = scale.multiplier {
+            for index in factors.indices { factors[index] *= multiplier }
+        }
         if let global = scale.global {
             // Two-level scaling (NVFP4): each block factor times (or over) the tensor's one value,
             // in Float, as ModelOpt and compressed-tensors dequantize.

@@ -25,8 +25,9 @@ enum ScalePairing {
         try pairPackedInt4(&tensors, fileName: fileName)
         try pairZeroPointCodes(&tensors, fileName: fileName)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
+        try pairLLMInt8(&tensors, fileName: fileName, readBytes: readBytes)
         let indexByName = Self.indexByName(tensors)
-        for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) {
+        for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) && tensors[index].scale == nil {
             let weight = tensors[index]
             let found = suffixes.compactMap { indexByName[weight.name + $0] }
             guard let companionIndex = found.first else { continue }

@@ -38,6 +38,9 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// bitsandbytes' double quantization: the factors (`absmax`, the companion) are themselves
     /// 8-bit codes, factor = `nested_quant_map[code] × nested_absmax[block / blockSize] + offset`.
     public var nestedFactors: NestedFactors?
+    /// A constant every factor is multiplied by: bitsandbytes' LLM.int8 stores each row's largest
+    /// magnitude (`SCB`), and the factor is SCB / 127.
+    public var multiplier: Float?
 
     /// The one-value tensor of a two-level scaling.
     public struct GlobalFactor: Sendable, Hashable, Codable {

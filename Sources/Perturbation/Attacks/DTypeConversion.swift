@@ -34,6 +34,10 @@ import SyntheticModels
 /// (NF4, blocks of 64, no double quantization): the same matrices (rows holding whole blocks) as
 /// `W` (U8 codes), `W.absmax`, `W.quant_map` and `W.quant_state.bitsandbytes__nf4`
 /// (`NF4Encoding`); the rest as BF16.
+///
+/// `llm-int8` is a model saved by transformers after loading it with bitsandbytes'
+/// `load_in_8bit`: the same matrices (named `P.weight`) as `P.weight` (I8 codes), `P.SCB` (F32,
+/// each row's largest magnitude) and `P.weight_format` (`LLMInt8Encoding`); the rest as F16.
 public struct DTypeConversion: Perturbation {
     public enum Target: String, Sendable, CaseIterable {
         case f32, f16, bf16, fp8
@@ -42,12 +46,13 @@ public struct DTypeConversion: Perturbation {
         case int4
         case gptq, awq
         case nf4
+        case llmInt8 = "llm-int8"
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
-            case .f16, .gptq, .awq: .f16
+            case .f16, .gptq, .awq, .llmInt8: .f16
             case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .nf4: .bf16
             }
         }
@@ -68,7 +73,7 @@ public struct DTypeConversion: Perturbation {
         switch target {
         case .f32:
             return values
-        case .f16, .gptq, .awq:
+        case .f16, .gptq, .awq, .llmInt8:
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
@@ -117,6 +122,11 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].scaleBlock = NF4Encoding.block
                 model.entries[index].codePacking = .bitsandbytesNF4
                 scaled += 1
+            } else if target == .llmInt8, Self.isBlockScaled(model.entries[index], in: model),
+                      !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight") {
+                model.entries[index].storageDType = .i8
+                model.entries[index].scaleBlock = model.entries[index].tensor.shape[1]
+                scaled += 1
             } else if target == .gptq || target == .awq, Self.isBlockScaled(model.entries[index], in: model),
                       !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight"),
                       case let shape = model.entries[index].tensor.shape, shape[0] % 8 == 0, shape[1] % 8 == 0 {
@@ -137,12 +147,13 @@ public struct DTypeConversion: Perturbation {
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .gptq: "\(scaled) weight matrices as GPTQ INT4 (symmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
         case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group), the rest as F16"
+        case .llmInt8: "\(scaled) weight matrices as bitsandbytes LLM.int8 (I8 codes, an F32 SCB per row: value = code × SCB / 127), the rest as F16"
         case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
         }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
-        if [.fp8Block, .nvfp4, .int4, .gptq, .awq, .nf4].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .gptq, .awq, .nf4, .llmInt8].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

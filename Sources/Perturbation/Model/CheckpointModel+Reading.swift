@@ -64,7 +64,10 @@ extension CheckpointModel {
                               storageDType: .f32)
             } else if let scale = info.scale {
                 entry.isFloatingPoint = true
-                if info.dtype == .f8E4M3, info.shape.count == 2, scale.blockRows == scale.blockColumns {
+                if info.dtype == .i8, info.shape.count == 2, scale.multiplier != nil, scale.granularity == .row {
+                    // bitsandbytes LLM.int8: written back the same way (a row's codes re-quantize to themselves).
+                    entry.scaleBlock = info.shape[1]
+                } else if info.dtype == .f8E4M3, info.shape.count == 2, scale.blockRows == scale.blockColumns {
                     entry.scaleBlock = scale.blockRows
                 } else if info.dtype == .f4, info.shape.count == 2, scale.blockColumns == NVFP4Encoding.block, scale.global?.divides == false {
                     // ModelOpt NVFP4: written back the same way.

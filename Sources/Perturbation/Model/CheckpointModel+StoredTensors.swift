@@ -17,6 +17,8 @@ extension CheckpointModel.Entry {
         case zeroPoints, groupIndex
         /// bitsandbytes' codebook (`W.quant_map`) and JSON quant state (`W.quant_state.bitsandbytes__nf4`).
         case codebook, quantState
+        /// bitsandbytes LLM.int8's layout byte (`P.weight_format`, 0: row-major).
+        case weightFormat
     }
 
     /// The shape the values are stored in: the transpose for `storedTransposed`.
@@ -37,6 +39,10 @@ extension CheckpointModel.Entry {
                     (name + ".absmax", .f32, [count / block], .factors),
                     (name + ".quant_map", .f32, [16], .codebook),
                     (name + ".quant_state.bitsandbytes__nf4", .u8, [NF4Encoding.quantState(shape: shape, block: block).count], .quantState)]
+        }
+        if isLLMInt8 {
+            let prefix = String(name.dropLast("weight".count))
+            return [(name, .i8, shape, .values), (prefix + "SCB", .f32, [shape[0]], .factors), (prefix + "weight_format", .u8, [], .weightFormat)]
         }
         if let order = codePacking, isZeroPointInt4, let group = scaleBlock {
             // PyTorch's [N, K] (out, in); GPTQ and AWQ store the transpose, packed.
@@ -78,4 +84,6 @@ extension CheckpointModel.Entry {
     var isZeroPointInt4: Bool { storageDType == .i4 && scaleBlock != nil && (codePacking == .gptq || codePacking == .awq) }
     /// Whether `write` stores this entry as bitsandbytes NF4 (see `codePacking`).
     var isBitsAndBytes: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == .bitsandbytesNF4 }
+    /// Whether `write` stores this entry as bitsandbytes LLM.int8 (see `scaleBlock`).
+    var isLLMInt8: Bool { storageDType == .i8 && scaleBlock != nil }
 }

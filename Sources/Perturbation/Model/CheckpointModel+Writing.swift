@@ -139,6 +139,10 @@ extension CheckpointModel {
                     guard entry.tensor.shape.count == 2, block >= 1, entry.tensor.values.count % (2 * block) == 0, entry.storedShape[1] % block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("bitsandbytes NF4 needs a 2-D tensor whose rows hold whole blocks of \(block) values, this one has shape \(entry.tensor.shape)"))
                     }
+                } else if entry.isLLMInt8 {
+                    guard entry.tensor.shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), block == entry.tensor.shape[1] else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("bitsandbytes LLM.int8 needs a 2-D weight named '….weight' stored untransposed with one factor per row, this one has shape \(entry.tensor.shape)"))
+                    }
                 } else if entry.isZeroPointInt4 {
                     let shape = entry.tensor.shape
                     guard shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), shape[0] % 8 == 0, shape[1] % 8 == 0,
@@ -245,6 +249,9 @@ extension CheckpointModel {
                 case .quantState:
                     try NF4Encoding.quantState(shape: entry.storedShape, block: entry.scaleBlock ?? 0).withUnsafeBytes { try sink($0) }
                     return
+                case .weightFormat:
+                    try [UInt8(0)].withUnsafeBytes { try sink($0) }
+                    return
                 case .originalShape:
                     try entry.storedShape.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }.withUnsafeBytes { try sink($0) }
                     return
@@ -259,6 +266,8 @@ extension CheckpointModel {
                 let shape = entry.storedShape
                 if entry.isBitsAndBytes, let block = entry.scaleBlock {
                     (bytes, pendingFactors) = NF4Encoding.encode(values, block: block)
+                } else if entry.isLLMInt8 {
+                    (bytes, pendingFactors) = LLMInt8Encoding.encode(values, rows: shape[0], columns: shape[1])
                 } else if let order = entry.codePacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
                     let encoded = ZeroPointInt4Encoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order)
                     (bytes, pendingFactors) = (encoded.qweight, encoded.scales)

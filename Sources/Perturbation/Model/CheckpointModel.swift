@@ -27,6 +27,8 @@ public struct CheckpointModel: Sendable {
         /// U8 codes, `NAME_scale` (F8_E4M3 block scales) and `NAME_scale_2` (F32 per-tensor scale).
         /// With `storageDType` I4 it is the group size of compressed-tensors' packed INT4
         /// (`PackedInt4Encoding`): `NAME_packed` (I32), `NAME_scale` (BF16), `NAME_shape` (I64).
+        /// With `storageDType` I8 (the block is then the row), it is written as bitsandbytes'
+        /// LLM.int8 (`LLMInt8Encoding`): `P.weight` (I8), `P.SCB` (F32 per row), `P.weight_format` (U8 0).
         public var scaleBlock: Int?
         /// With `storageDType` I4 and a `scaleBlock`: the matrix is written as GPTQ or AWQ store
         /// it (`ZeroPointInt4Encoding`, `scaleBlock` the group of input rows): `P.qweight`,

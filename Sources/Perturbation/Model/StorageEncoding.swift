@@ -276,3 +276,23 @@ enum NF4Encoding {
         return Array("{\"quant_type\": \"nf4\", \"blocksize\": \(block), \"dtype\": \"bfloat16\", \"shape\": [\(dimensions)]}".utf8)
     }
 }
+
+/// bitsandbytes' 8-bit LLM.int8 quantization as transformers saves a `load_in_8bit` model
+/// (`int8_vectorwise_quant`): each row's largest finite magnitude is its `SCB` (F32), each value
+/// the I8 code round(value × 127 / SCB) (round half to even, as `torch.round`; an all-zero row
+/// gets codes 0). Dequantized: code × SCB / 127.
+enum LLMInt8Encoding {
+    /// Row-major I8 codes and the row factors (`SCB`) of a `rows × columns` matrix.
+    static func encode(_ values: [Float], rows: Int, columns: Int) -> (codes: [UInt8], scb: [Float]) {
+        precondition(values.count == rows * columns)
+        let scb = (0..<rows).map { row in
+            values[(row * columns)..<((row + 1) * columns)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+        }
+        let codes = values.indices.map { index -> UInt8 in
+            let factor = scb[index / columns], value = values[index]
+            guard factor > 0, value.isFinite else { return 0 }
+            return UInt8(bitPattern: Int8((value * (127 / factor)).rounded(.toNearestOrEven)))
+        }
+        return (codes, scb)
+    }
+}
