@@ -2,7 +2,7 @@
 #
 #   make demo    build, seed a registry from Fingerprints/, scan a sample, write a report
 #   make test    run every test
-#   make bench   benchmarks (reader, fingerprint, registry) with ratios and peak RSS
+#   make bench   benchmarks (reader, fingerprint, quantized fingerprint) with ratios and peak RSS
 #   make eval    detection quality on a real lineage vs reference methods (docs/EVALUATION.md)
 #   make gptq-check  quantize the real MiniLM with the GPTQ algorithm (real activations) and scan it
 #   make fuzz    coverage-guided fuzzing of the checkpoint, pickle and fingerprint parsers

@@ -11,7 +11,8 @@ struct CanonicalPass {
     let scales: ScaleFactors?
     let chunkBytes: Int
 
-    /// Bytes of values held at once per buffer while transposing.
+    /// Bytes held at once while transposing: per buffer for stored bit patterns, for all three
+    /// buffers together when values are decoded.
     static let slabBytes = 16 << 20
     /// Square tiles for the in-memory transpose (cache friendly).
     /// 8 × 8 keeps the strided side within one 8-way L1 set even for power-of-two widths.
@@ -91,8 +92,10 @@ struct CanonicalPass {
         let (blockElements, blockBytes) = tensor.dtype.block
         let isDouble = tensor.dtype == .f64
         let valueBytes = isDouble ? 8 : 4
-        let columns = slabWidth(rows: rows, cols: cols, bytesPerValue: valueBytes, multipleOf: blockElements)
         let outWidth = CanonicalEncoding.width(canonical)
+        // The three buffers together within the budget: a quantized weight's values are 2–8×
+        // its stored bytes, and each worker thread holds its own set.
+        let columns = slabWidth(rows: rows, cols: cols, bytesPerValue: 2 * valueBytes + outWidth, multipleOf: blockElements)
         let slab = ScratchBuffers.shared.take(rows * columns * valueBytes)
         let transposed = ScratchBuffers.shared.take(rows * columns * valueBytes)
         let encoded = ScratchBuffers.shared.take(rows * columns * outWidth)

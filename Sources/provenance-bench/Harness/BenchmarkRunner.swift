@@ -8,6 +8,7 @@ enum BenchmarkRunner {
         [
             RegisteredSection(ReaderBenchmark.self),
             RegisteredSection(FingerprintBenchmark.self),
+            RegisteredSection(QuantizedFingerprintBenchmark.self),
         ]
     }
 

@@ -101,7 +101,7 @@ enum ReaderBenchmark: BenchmarkSection {
         let source = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 64)
         defer { source.deallocate() }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        SyntheticLLMCheckpoint.fillBFloat16(source, state: &state)
+        SyntheticLLMCheckpoint.fill(source, for: .init(name: "weight", dtype: .bf16, shape: [chunkBytes / 2]), at: 0, state: &state)
         let elements = chunkBytes / dtype.block.bytes * dtype.block.elements
         let output = UnsafeMutableBufferPointer<Float>.allocate(capacity: elements)
         defer { output.deallocate() }
