@@ -10,20 +10,14 @@ struct BitsAndBytesWeightTests {
     static let rows = 6, columns = 128
     static let name = "model.layers.0.mlp.up_proj.weight"
 
-    static func values() -> [Float] {
-        (0..<(rows * columns)).map { Float(sin(Double($0) * 0.37)) * (1 + Float($0 % 7) * 0.3) }
-    }
-
-    static func open(_ tensors: [TensorBytes], in directory: TemporaryDirectory) throws -> CheckpointReader {
-        try CheckpointReader(path: try directory.write(SafetensorsBytes.file(tensors), to: "model.safetensors"))
-    }
+    static func values() -> [Float] { wavyValues(count: rows * columns) }
 
     @Test("NF4 with F32 factors and with double-quantized factors, bit for bit, through any chunk size and by random access",
           arguments: [nil, 4] as [Int?])
     func decoding(nested: Int?) throws {
         let directory = try TemporaryDirectory()
         let (tensors, expected) = BitsAndBytesTensors.nf4(name: Self.name, values: Self.values(), rows: Self.rows, columns: Self.columns, nestedBlockSize: nested)
-        let reader = try Self.open(tensors + [.init(name: "model.norm.weight", shape: [4], values: [1, 2, 3, 4])], in: directory)
+        let reader = try openSafetensors(tensors + [.init(name: "model.norm.weight", shape: [4], values: [1, 2, 3, 4])], in: directory)
         let weight = try #require(reader.checkpoint.tensor(named: Self.name))
         #expect(weight.dtype == .i4 && weight.shape == [Self.rows, Self.columns] && weight.packing?.order == .bitsandbytesNF4)
         #expect(weight.scale?.blockColumns == 64 && (weight.scale?.nestedFactors != nil) == (nested != nil))
@@ -54,13 +48,7 @@ struct BitsAndBytesWeightTests {
             Float((-2 * log(uniform(2 * index))).squareRoot() * cos(2 * .pi * uniform(2 * index + 1)))
         }
         let (tensors, dequantized) = BitsAndBytesTensors.nf4(name: Self.name, values: values, rows: 64, columns: 256)
-        let reader = try Self.open(tensors, in: directory)
-        let weight = try #require(reader.checkpoint.tensor(named: Self.name))
-        let scales = try #require(try reader.scaleFactors(of: weight))
-        var energy = 0.0
-        try reader.readChunks(of: weight, withScales: false) { chunk in
-            energy += scales.roundingEnergy(ofCodes: chunk.bytes, dtype: weight.dtype, firstElement: chunk.firstElement)
-        }
+        let energy = try streamedRoundingEnergy(try openSafetensors(tensors, in: directory), weight: Self.name)
         let real = zip(values, dequantized).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
         print("bitsandbytes NF4 on Gaussian values: predicted rounding energy / real = \(energy / real)")
         #expect(abs(energy / real - 1) < 0.2, "predicted \(energy), real \(real)")
@@ -85,13 +73,6 @@ struct BitsAndBytesWeightTests {
             (replacing(".absmax", with: .init(name: Self.name + ".absmax", dtype: .u8, shape: [12], bytes: [UInt8](repeating: 1, count: 12))),
              "no positive 'nested_blocksize'"),
         ]
-        for (tensors, reason) in cases {
-            let directory = try TemporaryDirectory()
-            #expect {
-                _ = try Self.open(tensors, in: directory)
-            } throws: { error in
-                "\(error)".contains("model.layers.0.mlp.up_proj.weight") && "\(error)".contains("bitsandbytes") && "\(error)".contains(reason)
-            }
-        }
+        try expectOpeningFails(cases, naming: ["model.layers.0.mlp.up_proj.weight", "bitsandbytes"])
     }
 }

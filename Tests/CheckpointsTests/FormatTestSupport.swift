@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Checkpoints
 import Foundation
 import Testing
@@ -90,4 +91,40 @@ func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
         Issue.record("unexpected error type: \(error)")
         return nil
     }
+}
+
+/// A reader of `tensors` written as one safetensors file `name` in `directory`.
+func openSafetensors(_ tensors: [TensorBytes], in directory: TemporaryDirectory, name: String = "model.safetensors") throws -> CheckpointReader {
+    try CheckpointReader(path: try directory.write(SafetensorsBytes.file(tensors), to: name))
+}
+
+/// `count` weight-like values of several magnitudes and both signs, the same on every run.
+func wavyValues(count: Int) -> [Float] {
+    (0..<count).map { Float(sin(Double($0) * 0.37)) * (1 + Float($0 % 7) * 0.3) }
+}
+
+/// Checks that opening each case's tensors (one safetensors file) fails with an error whose
+/// sentence holds every string of `naming` and the case's reason.
+func expectOpeningFails(_ cases: [([TensorBytes], String)], naming: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    for (tensors, reason) in cases {
+        let directory = try TemporaryDirectory()
+        #expect(sourceLocation: sourceLocation) {
+            _ = try openSafetensors(tensors, in: directory)
+        } throws: { error in
+            (naming + [reason]).allSatisfy { "\(error)".contains($0) }
+        }
+    }
+}
+
+/// The rounding energy of the weight `name` (its codes streamed in chunks of `chunkBytes`),
+/// as the fingerprint computes it.
+func streamedRoundingEnergy(_ reader: CheckpointReader, weight name: String, chunkBytes: Int = CheckpointReader.defaultChunkBytes,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws -> Double {
+    let weight = try #require(reader.checkpoint.tensor(named: name), sourceLocation: sourceLocation)
+    let scales = try #require(try reader.scaleFactors(of: weight), sourceLocation: sourceLocation)
+    var energy = 0.0
+    try reader.readChunks(of: weight, chunkBytes: chunkBytes, withScales: false) { chunk in
+        energy += scales.roundingEnergy(ofCodes: chunk.bytes, dtype: weight.dtype, firstElement: chunk.firstElement)
+    }
+    return energy
 }

@@ -9,13 +9,7 @@ struct LLMInt8WeightTests {
     static let rows = 6, columns = 40
     static let name = "model.layers.0.self_attn.q_proj.weight"
 
-    static func values() -> [Float] {
-        (0..<(rows * columns)).map { Float(sin(Double($0) * 0.37)) * (1 + Float($0 % 7) * 0.3) }
-    }
-
-    static func open(_ tensors: [TensorBytes], in directory: TemporaryDirectory) throws -> CheckpointReader {
-        try CheckpointReader(path: try directory.write(SafetensorsBytes.file(tensors), to: "model.safetensors"))
-    }
+    static func values() -> [Float] { wavyValues(count: rows * columns) }
 
     /// Whether every value is within one rounding (2⁻²³ relative) of bitsandbytes' own: it
     /// multiplies code × SCB and then by 1/127, the reader code by the factor SCB × 1/127.
@@ -29,7 +23,7 @@ struct LLMInt8WeightTests {
         let directory = try TemporaryDirectory()
         var (tensors, expected) = BitsAndBytesTensors.llmInt8(name: Self.name, values: Self.values(), rows: Self.rows, columns: Self.columns)
         if !withFormat { tensors.removeAll { $0.name.hasSuffix("weight_format") } }
-        let reader = try Self.open(tensors + [.init(name: "model.norm.weight", shape: [4], values: [1, 2, 3, 4])], in: directory)
+        let reader = try openSafetensors(tensors + [.init(name: "model.norm.weight", shape: [4], values: [1, 2, 3, 4])], in: directory)
         let weight = try #require(reader.checkpoint.tensor(named: Self.name))
         #expect(weight.dtype == .i8 && weight.shape == [Self.rows, Self.columns] && weight.packing == nil)
         #expect(weight.scale?.granularity == .row && weight.scale?.name == "model.layers.0.self_attn.q_proj.SCB" && weight.scale?.multiplier == Float(1) / 127)
@@ -58,13 +52,7 @@ struct LLMInt8WeightTests {
             return Float(x - x.rounded(.down)) * 2 - 1
         }
         let (tensors, dequantized) = BitsAndBytesTensors.llmInt8(name: Self.name, values: values, rows: rows, columns: columns)
-        let reader = try Self.open(tensors, in: directory)
-        let weight = try #require(reader.checkpoint.tensor(named: Self.name))
-        let scales = try #require(try reader.scaleFactors(of: weight))
-        var energy = 0.0
-        try reader.readChunks(of: weight, withScales: false) { chunk in
-            energy += scales.roundingEnergy(ofCodes: chunk.bytes, dtype: weight.dtype, firstElement: chunk.firstElement)
-        }
+        let energy = try streamedRoundingEnergy(try openSafetensors(tensors, in: directory), weight: Self.name)
         let scb = try #require(tensors.first { $0.name.hasSuffix("SCB") }).bytes
         let expectedEnergy = stride(from: 0, to: scb.count, by: 4).reduce(0.0) { total, offset in
             let factor = Double(Float(bitPattern: UInt32(scb[offset]) | UInt32(scb[offset + 1]) << 8 | UInt32(scb[offset + 2]) << 16 | UInt32(scb[offset + 3]) << 24)) / 127
@@ -110,13 +98,6 @@ struct LLMInt8WeightTests {
             (replacing("weight_format", with: .init(name: prefix + "weight_format", dtype: .i64, shape: [], bytes: [UInt8](repeating: 0, count: 8))),
              "not one U8 value"),
         ]
-        for (tensors, reason) in cases {
-            let directory = try TemporaryDirectory()
-            #expect {
-                _ = try Self.open(tensors, in: directory)
-            } throws: { error in
-                "\(error)".contains(Self.name) && "\(error)".contains("LLM.int8") && "\(error)".contains(reason)
-            }
-        }
+        try expectOpeningFails(cases, naming: [Self.name, "LLM.int8"])
     }
 }

@@ -10,17 +10,13 @@ struct MicroscaledWeightTests {
     /// E2M1 by code, written out (the OCP MX spec's table; transformers' `FP4_VALUES`).
     static let e2m1: [Float] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]
 
-    static func open(_ tensors: [SafetensorsWriter.Tensor], in directory: TemporaryDirectory) throws -> CheckpointReader {
-        try CheckpointReader(path: try directory.write(SafetensorsBytes.file(tensors), to: "model.safetensors"))
-    }
-
     @Test("codes × 2^(scale − 127), low nibble first, whatever the chunk size; the scales become a factor tensor")
     func decoding() throws {
         let directory = try TemporaryDirectory()
         let (experts, rows, groups) = (2, 3, 2)
         let blocks = (0..<(experts * rows * groups * 16)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
         let scales: [UInt8] = (0..<(experts * rows * groups)).map { [127, 128, 120, 130, 126, 127][$0 % 6] }
-        let reader = try Self.open([
+        let reader = try openSafetensors([
             .init(name: "model.layers.0.mlp.experts.down_proj_blocks", dtype: .u8, shape: [experts, rows, groups, 16], bytes: blocks),
             .init(name: "model.layers.0.mlp.experts.down_proj_scales", dtype: .u8, shape: [experts, rows, groups], bytes: scales),
         ], in: directory)
@@ -51,7 +47,7 @@ struct MicroscaledWeightTests {
         for (dtype, shape, bytes) in [(DType.u8, [2, 4], [UInt8](repeating: 127, count: 8)), (.f32, [2, 3], [UInt8](repeating: 0, count: 24))] {
             let directory = try TemporaryDirectory()
             #expect {
-                _ = try Self.open([
+                _ = try openSafetensors([
                     .init(name: "mlp.experts.gate_up_proj_blocks", dtype: .u8, shape: [2, 3, 16], bytes: blocks),
                     .init(name: "mlp.experts.gate_up_proj_scales", dtype: dtype, shape: shape, bytes: bytes),
                 ], in: directory)

@@ -21,10 +21,6 @@ struct ScaledWeightTests {
     }
 
     /// Writes `tensors` as one safetensors file and opens it.
-    static func open(_ tensors: [SafetensorsWriter.Tensor], in directory: TemporaryDirectory, name: String = "model.safetensors") throws -> CheckpointReader {
-        let path = try directory.write(SafetensorsBytes.file(tensors), to: name)
-        return try CheckpointReader(path: path)
-    }
 
     @Test("128 × 128 block factors (DeepSeek-V3 layout) multiply the codes of their block, however the tensor is read")
     func blockScaled() throws {
@@ -32,7 +28,7 @@ struct ScaledWeightTests {
         let rows = 130, columns = 260
         let codes = Self.codes(rows: rows, columns: columns)
         let factors: [Float] = [0.5, 2, 4, 0.25, 8, 1.5]
-        let reader = try Self.open([
+        let reader = try openSafetensors([
             .init(name: "mlp.down_proj.weight", dtype: .f8E4M3, shape: [rows, columns], bytes: codes),
             .init(name: "mlp.down_proj.weight_scale_inv", dtype: .f32, shape: [2, 3], bytes: Self.f32Bytes(factors)),
         ], in: directory)
@@ -81,7 +77,7 @@ struct ScaledWeightTests {
         let directory = try TemporaryDirectory()
         let codes = Self.codes(rows: 130, columns: 260)
         let integers = codes.map { $0 &- 60 }
-        let safetensors = try Self.open([
+        let safetensors = try openSafetensors([
             .init(name: "w.weight", dtype: .f8E4M3, shape: [130, 260], bytes: codes),
             .init(name: "w.weight_scale_inv", dtype: .f32, shape: [2, 3], bytes: Self.f32Bytes([1, 2, 3, 4, 5, 6])),
             .init(name: "q.weight", dtype: .i8, shape: [130, 260], bytes: integers),
@@ -122,7 +118,7 @@ struct ScaledWeightTests {
         let rowFactors: [Float] = [0.01, 0.02, 0.5, 3]
         let groupFactors: [Float] = (0..<(rows * 2)).map { Float($0 + 1) / 8 }
         let codes = Self.codes(rows: rows, columns: columns)
-        let reader = try Self.open([
+        let reader = try openSafetensors([
             .init(name: "a.weight", dtype: .i8, shape: [rows, columns], bytes: integers.map { UInt8(bitPattern: $0) }),
             .init(name: "a.weight_scale", dtype: .f32, shape: [rows, 1], bytes: Self.f32Bytes(rowFactors)),
             .init(name: "b.weight", dtype: .f8E5M2, shape: [rows, columns], bytes: codes),
@@ -148,7 +144,7 @@ struct ScaledWeightTests {
     func unscaled() throws {
         let directory = try TemporaryDirectory()
         let codes = Self.codes(rows: 2, columns: 8)
-        let reader = try Self.open([
+        let reader = try openSafetensors([
             .init(name: "plain.weight", dtype: .f8E4M3, shape: [2, 8], bytes: codes),
             .init(name: "float.weight", shape: [2, 8], values: (0..<16).map(Float.init), as: .bf16),
             .init(name: "float.weight_scale", shape: [], values: [3]),
@@ -206,7 +202,7 @@ struct ScaledWeightTests {
         }
         let codes = values.indices.map { EightBitTable.e4m3.code(nearest: values[$0] / factors[($0 / columns / 128) * 2 + $0 % columns / 128]) }
         let directory = try TemporaryDirectory()
-        let reader = try Self.open([
+        let reader = try openSafetensors([
             .init(name: "w.weight", dtype: .f8E4M3, shape: [rows, columns], bytes: codes),
             .init(name: "w.weight_scale_inv", dtype: .f32, shape: [2, 2], bytes: Self.f32Bytes(factors)),
         ], in: directory)

@@ -46,8 +46,9 @@ struct ZeroPointWeightTests {
     }
 
     /// AutoGPTQ's `pack`: `qweight[row] |= intweight[j] << (bits · (j − i))` for the 32/bits rows
-    /// of each packed row; `qzeros[:, col] |= (zeros − 1)[:, j] << (bits · (j − i))`.
-    static func gptq(_ quantized: Quantized, withGroupIndex: Bool = true) -> [SafetensorsWriter.Tensor] {
+    /// of each packed row; `qzeros[:, col] |= (zeros − 1)[:, j] << (bits · (j − i))` — or, for
+    /// GPTQModel's `gptq_v2` (`zerosMinusOne` false), the zeros themselves.
+    static func gptq(_ quantized: Quantized, withGroupIndex: Bool = true, zerosMinusOne: Bool = true) -> [SafetensorsWriter.Tensor] {
         let perWord = 32 / quantized.bits
         var qweight = [UInt32](repeating: 0, count: rows / perWord * columns)
         for row in 0..<rows {
@@ -57,7 +58,8 @@ struct ZeroPointWeightTests {
         var qzeros = [UInt32](repeating: 0, count: groups * columns / perWord)
         for group in 0..<groups {
             for column in 0..<columns {
-                qzeros[group * columns / perWord + column / perWord] |= (quantized.zeros[group][column] - 1) << UInt32(quantized.bits * (column % perWord))
+                let stored = quantized.zeros[group][column] - (zerosMinusOne ? 1 : 0)
+                qzeros[group * columns / perWord + column / perWord] |= stored << UInt32(quantized.bits * (column % perWord))
             }
         }
         var tensors: [SafetensorsWriter.Tensor] = [
@@ -94,10 +96,6 @@ struct ZeroPointWeightTests {
         ]
     }
 
-    static func open(_ tensors: [SafetensorsWriter.Tensor], in directory: TemporaryDirectory) throws -> CheckpointReader {
-        try CheckpointReader(path: try directory.write(SafetensorsBytes.file(tensors), to: "model.safetensors"))
-    }
-
     /// Reads the weight through chunks of several sizes and by random access, against `expected`.
     static func expectValues(_ reader: CheckpointReader, _ expected: [Float], dtype: DType, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let weight = try #require(reader.checkpoint.tensor(named: prefix + "weight"), sourceLocation: sourceLocation)
@@ -126,7 +124,7 @@ struct ZeroPointWeightTests {
         for (actOrder, groupIndex) in [(true, true), (false, true), (false, false)] {
             let directory = try TemporaryDirectory()
             let quantized = Quantized(bits: 4, groups: 4, actOrder: actOrder)
-            let reader = try Self.open(Self.gptq(quantized, withGroupIndex: groupIndex), in: directory)
+            let reader = try openSafetensors(Self.gptq(quantized, withGroupIndex: groupIndex), in: directory)
             try Self.expectValues(reader, quantized.values, dtype: .i4)
             let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
             #expect(weight.packing == CodePacking(order: .gptq, bits: 4, columns: Self.columns))
@@ -137,6 +135,39 @@ struct ZeroPointWeightTests {
             }
             #expect(reader.checkpoint.tensor(named: Self.prefix + "bias")?.scaledWeight == nil)
         }
+    }
+
+    @Test("GPTQModel's gptq_v2 (zeros not offset) is read as such when quantize_config.json or config.json says so, and only then")
+    func gptqVersion2() throws {
+        let quantized = Quantized(bits: 4, groups: 4, actOrder: true)
+        let stated: [(file: String, text: String?, source: String?)] = [
+            ("quantize_config.json", #"{"bits": 4, "group_size": 16, "desc_act": true, "checkpoint_format": "gptq_v2"}"#,
+             #"quantize_config.json checkpoint_format "gptq_v2""#),
+            ("config.json", #"{"model_type": "llama", "quantization_config": {"quant_method": "gptq", "checkpoint_format": "gptq_v2"}}"#,
+             #"config.json checkpoint_format "gptq_v2""#),
+            // No statement, or one that cannot be read: AutoGPTQ's convention, so the v2 file reads one step off.
+            ("config.json", nil, nil), ("config.json", #"{"quantization_config": {"checkpoint_format": "gptq_v2""#, nil),
+        ]
+        for (file, text, source) in stated {
+            let directory = try TemporaryDirectory()
+            if let text { _ = try directory.write(text, to: file) }
+            let reader = try openSafetensors(Self.gptq(quantized, zerosMinusOne: false), in: directory)
+            #expect(QuantizationSettings.read(fromDirectory: directory.path("")).source == source)
+            let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
+            #expect(weight.scale?.zeroPoints?.storedMinusOne == (source == nil), "\(file): \(text ?? "absent")")
+            if source != nil {
+                try Self.expectValues(reader, quantized.values, dtype: .i4)
+            } else {
+                // One step off: each value moved by one scale of its group.
+                let values = try readAllFloats(reader, weight)
+                let scales = quantized.rowGroup.flatMap { group in quantized.scales[group] }
+                #expect(zip(zip(values, quantized.values), scales).allSatisfy { abs($0.0 - $0.1 + $1) <= abs($1) * 1e-6 }, "\(file): \(text ?? "absent")")
+            }
+        }
+        // A v1 file with a statement of "gptq" reads as v1.
+        let directory = try TemporaryDirectory()
+        _ = try directory.write(#"{"checkpoint_format": "gptq"}"#, to: "quantize_config.json")
+        try Self.expectValues(try openSafetensors(Self.gptq(quantized), in: directory), quantized.values, dtype: .i4)
     }
 
     @Test("a GPTQ weight in a PyTorch archive (AutoGPTQ's older .bin releases) reads the same")
@@ -152,7 +183,7 @@ struct ZeroPointWeightTests {
     func gptq8() throws {
         let directory = try TemporaryDirectory()
         let quantized = Quantized(bits: 8, groups: 2, actOrder: true)
-        let reader = try Self.open(Self.gptq(quantized), in: directory)
+        let reader = try openSafetensors(Self.gptq(quantized), in: directory)
         try Self.expectValues(reader, quantized.values, dtype: .u8)
     }
 
@@ -160,7 +191,7 @@ struct ZeroPointWeightTests {
     func awq() throws {
         let directory = try TemporaryDirectory()
         let quantized = Quantized(bits: 4, groups: 2, actOrder: false)
-        let reader = try Self.open(Self.awq(quantized), in: directory)
+        let reader = try openSafetensors(Self.awq(quantized), in: directory)
         try Self.expectValues(reader, quantized.values, dtype: .i4)
         #expect(reader.checkpoint.tensor(named: Self.prefix + "weight")?.scale?.zeroPoints?.storedMinusOne == false)
     }
@@ -169,13 +200,7 @@ struct ZeroPointWeightTests {
     func roundingEnergy() throws {
         let directory = try TemporaryDirectory()
         let quantized = Quantized(bits: 4, groups: 4, actOrder: true)
-        let reader = try Self.open(Self.gptq(quantized), in: directory)
-        let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
-        let scales = try #require(try reader.scaleFactors(of: weight))
-        var energy = 0.0
-        try reader.readChunks(of: weight, chunkBytes: 64, withScales: false) { chunk in
-            energy += scales.roundingEnergy(ofCodes: chunk.bytes, dtype: weight.dtype, firstElement: chunk.firstElement)
-        }
+        let energy = try streamedRoundingEnergy(try openSafetensors(Self.gptq(quantized), in: directory), weight: Self.prefix + "weight", chunkBytes: 64)
         let expected = (0..<Self.rows).reduce(0.0) { sum, row in
             sum + quantized.scales[quantized.rowGroup[row]].reduce(0.0) { $0 + Double($1) * Double($1) }
         } / 12
@@ -200,19 +225,12 @@ struct ZeroPointWeightTests {
             (replacing("g_idx", with: .init(name: Self.prefix + "g_idx", dtype: .i32, shape: [48], bytes: [UInt8](repeating: 0, count: 192))),
              "this tool reads 4- and 8-bit GPTQ"),
         ]
-        for (tensors, reason) in cases {
-            let directory = try TemporaryDirectory()
-            #expect {
-                _ = try Self.open(tensors, in: directory)
-            } throws: { error in
-                "\(error)".contains("model.layers.0.mlp.down_proj.qweight") && "\(error)".contains(reason)
-            }
-        }
+        try expectOpeningFails(cases, naming: ["model.layers.0.mlp.down_proj.qweight"])
         // A group index outside the scales is found when the weight is read, and named.
         let directory = try TemporaryDirectory()
         var outside = quantized
         outside.rowGroup[17] = 4
-        let reader = try Self.open(Self.gptq(outside), in: directory)
+        let reader = try openSafetensors(Self.gptq(outside), in: directory)
         let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
         #expect {
             _ = try readAllFloats(reader, weight)

@@ -59,16 +59,10 @@ struct LLMInt8AttributionTests {
         let directory = Fixtures.temporaryDirectory("llm-int8")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = try ScaledCopy.write(Self.lineage.release, as: .llmInt8, in: directory, name: "int8")
-        let reader = try CheckpointReader(path: path)
         let name = "model.layers.1.mlp.down_proj.weight"
         let original = try #require(Self.lineage.release[name])
-        let expected = BitsAndBytesTensors.llmInt8(name: name, values: original.values, rows: original.shape[0], columns: original.shape[1]).tensors
-        let file = try Data(contentsOf: URL(fileURLWithPath: path + "/model.safetensors"))
-        for tensor in expected {
-            let stored = try #require(reader.checkpoint.tensor(named: tensor.name))
-            #expect(stored.dtype == tensor.dtype && stored.shape == tensor.shape, "\(tensor.name)")
-            #expect(Array(file[Int(stored.offset)..<Int(stored.offset + stored.byteCount)]) == tensor.bytes, "\(tensor.name)")
-        }
+        try ScaledCopy.expectStoredBytes(
+            BitsAndBytesTensors.llmInt8(name: name, values: original.values, rows: original.shape[0], columns: original.shape[1]).tensors, in: path)
         // Read back by perturb (renamed to GPT-2's scheme: bitsandbytes names need the `.weight` suffix), it stays LLM.int8.
         var model = try CheckpointModel.read(from: path)
         #expect(model.entries.filter { $0.storageDType == .i8 }.count == Self.lineage.release.spec.layerCount * 7)

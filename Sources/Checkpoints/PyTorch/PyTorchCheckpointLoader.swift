@@ -50,7 +50,8 @@ enum PyTorchCheckpointLoader {
             }
         }
         try ScalePairing.pair(&tensors, fileName: { CheckpointLocator.displayName(of: names[$0], located: located, userPath: userPath) },
-                              readBytes: { (tensor) throws(CheckpointError) in try files[tensor.fileIndex].storedBytes(of: tensor) })
+                              readBytes: { (tensor) throws(CheckpointError) in try files[tensor.fileIndex].storedBytes(of: tensor) },
+                              settings: QuantizationSettings.read(fromDirectory: located.root))
         let checkpoint = Checkpoint(
             path: userPath, rootDirectory: located.root, format: .pytorch, layout: located.layout, files: entries, tensors: tensors,
             indexMetadata: indexMetadata, huggingFaceRepository: located.repository, huggingFaceRevision: located.revision)

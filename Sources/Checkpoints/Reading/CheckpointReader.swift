@@ -91,7 +91,7 @@ public final class CheckpointReader: @unchecked Sendable {
         }
         try ScalePairing.pair(&tensors, fileName: { display(fileNames[$0]) }, readBytes: { (tensor) throws(CheckpointError) in
             try openFiles[tensor.fileIndex].storedBytes(of: tensor)
-        })
+        }, settings: QuantizationSettings.read(fromDirectory: located.root))
         for file in openFiles { file.adviseSequential(offset: 0, length: file.size) }
         files = openFiles
         largestTensorBytes = tensors.map(\.byteCount).max() ?? 0

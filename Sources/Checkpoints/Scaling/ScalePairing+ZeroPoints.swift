@@ -8,9 +8,10 @@ extension ScalePairing {
     /// codes become the weight `P.weight`, delivered as the transposed linear weight `[K, N]` —
     /// as both formats store it — of dtype I4 (U8 for 8-bit GPTQ), with `packing` telling the
     /// reader how to unpack the words, and value = (code − zero) × scale of the row's group:
-    /// GPTQ's stored zeros are one less (AutoGPTQ's `zeros − 1` when packing); GPTQ rows belong
+    /// GPTQ's stored zeros are one less (AutoGPTQ's `zeros − 1` when packing) unless the
+    /// checkpoint's JSON says `gptq_v2` (`gptqZerosStoredMinusOne`, from `QuantizationSettings`); GPTQ rows belong
     /// to the group `g_idx` names (activation order), AWQ rows to row / (K/G).
-    static func pairZeroPointCodes(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
+    static func pairZeroPointCodes(_ tensors: inout [TensorInfo], fileName: (Int) -> String, gptqZerosStoredMinusOne: Bool = true) throws(CheckpointError) {
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix("qweight") {
             let packed = tensors[index]
@@ -80,7 +81,7 @@ extension ScalePairing {
             weight.shape = [rows, columns]
             weight.packing = CodePacking(order: order, bits: bits, columns: columns)
             var scaling = TensorScale(companion: scale, granularity: .block, blockRows: blockRows, blockColumns: 1)
-            scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: order == .gptq)
+            scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: order == .gptq && gptqZerosStoredMinusOne)
             scaling.groupIndex = order == .gptq ? groupIndex.map(TensorLocation.init) : nil
             weight.scale = scaling
             tensors[index] = weight

@@ -16,14 +16,16 @@ enum ScalePairing {
     static let maximumFactors = 1 << 23
 
     /// Sets `scale` on every scaled weight and `scaledWeight` on its companion.
-    /// `readBytes` reads a small tensor's stored bytes (bitsandbytes keeps the original shape in one).
+    /// `readBytes` reads a small tensor's stored bytes (bitsandbytes keeps the original shape in one);
+    /// `settings` says what the companion JSON files state (GPTQ's zero-point convention).
     static func pair(
-        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]
+        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8],
+        settings: QuantizationSettings = QuantizationSettings()
     ) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
         try pairPackedInt4(&tensors, fileName: fileName)
-        try pairZeroPointCodes(&tensors, fileName: fileName)
+        try pairZeroPointCodes(&tensors, fileName: fileName, gptqZerosStoredMinusOne: settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
         try pairLLMInt8(&tensors, fileName: fileName, readBytes: readBytes)
         let indexByName = Self.indexByName(tensors)

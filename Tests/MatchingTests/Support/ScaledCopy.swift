@@ -1,3 +1,4 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
 import Matching
@@ -34,5 +35,16 @@ enum ScaledCopy {
         #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)", sourceLocation: sourceLocation)
         #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.25, "\(rounding)", sourceLocation: sourceLocation)
         #expect(!verdict.evidence.contains { $0.contains("renamed") }, "\(verdict.evidence)", sourceLocation: sourceLocation)
+    }
+
+    /// Checks that the single-file checkpoint `directory/model.safetensors` stores each of
+    /// `expected` (found by its stored name) with exactly its bytes, as written, not as delivered.
+    static func expectStoredBytes(_ expected: [TensorBytes], in directory: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let reader = try CheckpointReader(path: directory)
+        let file = try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+        for tensor in expected {
+            let stored = try #require(reader.checkpoint.tensors.first { ($0.storedName ?? $0.name) == tensor.name }, "\(tensor.name)", sourceLocation: sourceLocation)
+            #expect(Array(file[Int(stored.offset)..<Int(stored.offset + stored.byteCount)]) == tensor.bytes, "\(tensor.name)", sourceLocation: sourceLocation)
+        }
     }
 }

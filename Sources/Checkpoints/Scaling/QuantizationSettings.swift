@@ -1,0 +1,46 @@
+import Foundation
+
+/// What a checkpoint's companion JSON files say about how its quantized weights are stored,
+/// where the tensors alone cannot tell: GPTQModel's `gptq_v2` checkpoints keep the zero points
+/// as they are, while AutoGPTQ's (and GPTQModel's default `gptq`) store each zero one less.
+/// Read from `quantize_config.json` (`checkpoint_format`, or `format`) and `config.json`
+/// (`quantization_config.checkpoint_format`) beside the weights; files that are missing, larger
+/// than 1 MiB or not JSON say nothing (they are companions, not the checkpoint).
+public struct QuantizationSettings: Sendable, Hashable {
+    /// Whether GPTQ zero points are stored one less than dequantization uses (`false` for `gptq_v2`).
+    public var gptqZerosStoredMinusOne = true
+    /// The file and field the setting came from, e.g. `quantize_config.json checkpoint_format "gptq_v2"`.
+    public var source: String?
+
+    public init() {}
+
+    static let maximumBytes = 1 << 20
+
+    /// The settings stated in `directory`'s `quantize_config.json` or `config.json` (the first that states one).
+    public static func read(fromDirectory directory: String) -> QuantizationSettings {
+        var settings = QuantizationSettings()
+        let candidates: [(file: String, object: (JSONValue) -> JSONValue?)] = [
+            ("quantize_config.json", { $0 }), ("config.json", { $0["quantization_config"] }),
+        ]
+        for (file, object) in candidates {
+            guard let json = smallJSON(at: (directory as NSString).appendingPathComponent(file)), let section = object(json) else { continue }
+            for field in ["checkpoint_format", "format"] {
+                guard let format = section[field]?.stringValue else { continue }
+                settings.gptqZerosStoredMinusOne = format != "gptq_v2"
+                settings.source = "\(file) \(field) \"\(format)\""
+                return settings
+            }
+        }
+        return settings
+    }
+
+    private static func smallJSON(at path: String) -> JSONValue? {
+        // Sized after following links (a Hugging Face snapshot's files are links into blobs/).
+        let path = CheckpointLocator.resolvedPath(path)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), (attributes[.type] as? FileAttributeType) == .typeRegular,
+              let size = attributes[.size] as? Int, size <= maximumBytes,
+              let data = FileManager.default.contents(atPath: path), data.count <= maximumBytes,
+              let json = try? StrictJSONParser.parse(Array(data)), case .object = json else { return nil }
+        return json
+    }
+}
