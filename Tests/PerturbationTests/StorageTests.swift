@@ -318,3 +318,54 @@ struct ModelWeightsWritingTests {
         }
     }
 }
+
+// MARK: - quantization_config
+
+extension StorageTests {
+    @Test("quantized storage writes the quantization_config transformers loads it by; the reader takes GPTQ's zero convention from it; dequantizing removes it")
+    func quantizationConfig() throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.tinyLlama)
+        let expected: [(DTypeConversion.Target, [String: String])] = [
+            (.gptq, ["quant_method": "gptq", "bits": "4", "desc_act": "true", "sym": "true", "checkpoint_format": "gptq"]),
+            (.awq, ["quant_method": "awq", "bits": "4", "zero_point": "true", "version": "gemm"]),
+            (.nf4, ["quant_method": "bitsandbytes", "load_in_4bit": "true", "bnb_4bit_quant_type": "nf4"]),
+            (.llmInt8, ["quant_method": "bitsandbytes", "load_in_8bit": "true", "load_in_4bit": "false"]),
+            (.fp8Block, ["quant_method": "fp8", "fmt": "e4m3"]),
+        ]
+        func text(_ value: JSONValue?) -> String? {
+            switch value {
+            case .string(let text)?: text
+            case .number(let text)?: text
+            case .bool(let flag)?: flag ? "true" : "false"
+            default: nil
+            }
+        }
+        for (target, fields) in expected {
+            var converted = model
+            _ = try DTypeConversion(target: target).apply(to: &converted)
+            let path = directory + "/" + target.rawValue
+            try converted.write(to: path)
+            let config = try StrictJSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path + "/config.json"))))
+            let quantization = try #require(config["quantization_config"], "\(target)")
+            for (key, value) in fields { #expect(text(quantization[key]) == value, "\(target) \(key)") }
+            #expect(config["hidden_size"] != nil, "\(target): the rest of the config is kept")
+            if target == .gptq || target == .awq {
+                // The tiny Llama's widths (64, 172) do not all hold groups of 128: one group per column is -1 only when no matrix uses 128.
+                let groups = Set(converted.entries.compactMap(\.scaleBlock))
+                #expect(text(quantization["group_size"]) == (groups.contains(128) ? "128" : "-1"), "\(target) \(groups)")
+            }
+            if target == .gptq {
+                #expect(QuantizationSettings.read(fromDirectory: path).source == #"config.json checkpoint_format "gptq""#)
+            }
+        }
+        // Read back and stored as BF16: the config no longer claims a quantization.
+        _ = try DTypeConversion(target: .gptq).apply(to: &model)
+        try model.write(to: directory + "/gptq-again")
+        var dequantized = try CheckpointModel.read(from: directory + "/gptq-again")
+        #expect(dequantized.config?["quantization_config"] != nil)
+        _ = try DTypeConversion(target: .bf16).apply(to: &dequantized)
+        #expect(dequantized.config?["quantization_config"] == nil)
+        #expect(dequantized.config?["hidden_size"] != nil)
+    }
+}

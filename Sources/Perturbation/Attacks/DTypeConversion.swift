@@ -151,8 +151,17 @@ public struct DTypeConversion: Perturbation {
         case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
         }
+        // transformers loads a quantized checkpoint by config.json's quantization_config; a
+        // dequantized one must not keep the config of the storage it came from.
+        let quantization = scaled > 0 ? Self.quantizationConfig(for: target, in: model) : nil
+        if let quantization {
+            model.config = ModelConfig.setting("quantization_config", to: quantization, in: model.config)
+        } else {
+            model.config = ModelConfig.removing("quantization_config", from: model.config)
+        }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
+        if let method = quantization?["quant_method"]?.stringValue { parameters["quantization_config"] = .string(method) }
         if [.fp8Block, .nvfp4, .int4, .gptq, .awq, .nf4, .llmInt8].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,

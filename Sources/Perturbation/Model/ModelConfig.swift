@@ -53,6 +53,12 @@ enum ModelConfig {
         return .object(pairs)
     }
 
+    /// `config` without `key`.
+    static func removing(_ key: String, from config: JSONValue?) -> JSONValue? {
+        guard case .object(let pairs)? = config else { return config }
+        return .object(pairs.filter { $0.key != key })
+    }
+
     /// A positive integer field, or `nil`.
     static func integer(_ config: JSONValue?, _ keys: String...) -> Int? {
         for key in keys {

@@ -1,0 +1,39 @@
+import Checkpoints
+
+// MARK: - config.json's quantization_config
+
+extension DTypeConversion {
+    /// The `quantization_config` transformers reads to load a checkpoint in `target`'s storage, for
+    /// the block-scaled entries of `model` (`nil` for targets stored as plain floats, and for
+    /// NVFP4 and packed INT4, whose ModelOpt and compressed-tensors configs are not written).
+    static func quantizationConfig(for target: Target, in model: CheckpointModel) -> JSONValue? {
+        func number(_ value: Int) -> JSONValue { .number(String(value)) }
+        // GPTQ and AWQ state one group size: 128 when every matrix uses it, -1 (one group per
+        // column) when every matrix is one group, else 128 (the mixed case cannot be stated).
+        let scaled = model.entries.filter(\.isZeroPointInt4)
+        let groups = Set(scaled.compactMap(\.scaleBlock))
+        let wholeColumns = !scaled.isEmpty && scaled.allSatisfy { $0.scaleBlock == $0.tensor.shape[1] }
+        let groupSize = wholeColumns && groups != [ZeroPointInt4Encoding.preferredGroup] ? -1 : ZeroPointInt4Encoding.preferredGroup
+        switch target {
+        case .gptq:
+            return .object([("quant_method", .string("gptq")), ("bits", number(4)), ("group_size", number(groupSize)),
+                            ("desc_act", .bool(true)), ("sym", .bool(true)), ("true_sequential", .bool(true)),
+                            ("checkpoint_format", .string("gptq"))])
+        case .awq:
+            return .object([("quant_method", .string("awq")), ("bits", number(4)), ("group_size", number(groupSize)),
+                            ("zero_point", .bool(true)), ("version", .string("gemm"))])
+        case .nf4:
+            return .object([("quant_method", .string("bitsandbytes")), ("load_in_4bit", .bool(true)), ("load_in_8bit", .bool(false)),
+                            ("bnb_4bit_quant_type", .string("nf4")), ("bnb_4bit_use_double_quant", .bool(false)),
+                            ("bnb_4bit_compute_dtype", .string("bfloat16")), ("bnb_4bit_quant_storage", .string("uint8"))])
+        case .llmInt8:
+            return .object([("quant_method", .string("bitsandbytes")), ("load_in_4bit", .bool(false)), ("load_in_8bit", .bool(true)),
+                            ("llm_int8_threshold", .number("6.0")), ("llm_int8_has_fp16_weight", .bool(false))])
+        case .fp8Block:
+            return .object([("quant_method", .string("fp8")), ("fmt", .string("e4m3")), ("activation_scheme", .string("dynamic")),
+                            ("weight_block_size", .array([number(scaleBlock), number(scaleBlock)]))])
+        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4:
+            return nil
+        }
+    }
+}
