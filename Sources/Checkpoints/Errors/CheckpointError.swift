@@ -70,6 +70,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case bitsAndBytesLayout(companion: String, reason: String)
         /// A bitsandbytes 8-bit (LLM.int8) weight whose companions (`SCB`, `weight_format`) do not fit it.
         case llmInt8Layout(companion: String, reason: String)
+        /// An MLX affine-quantized weight whose companions (`scales`, `biases`) or bit width do not fit it.
+        case mlxLayout(companion: String, reason: String)
         // Other formats (rules and sentences in GGUF/ and PyTorch/)
         case gguf(GGUFRule)
         case pytorch(PyTorchRule)
@@ -168,6 +170,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(subject) is a bitsandbytes 4-bit weight, but '\(companion)' \(reason) (rule: W is U8 holding two codes per byte, "
                 + "W.quant_state.bitsandbytes__nf4 or __fp4 the JSON quant state with 'blocksize' and 'shape', W.quant_map F32 [16], "
                 + "W.absmax one factor per block, and with U8 factors W.nested_absmax and W.nested_quant_map)."
+        case .mlxLayout(let companion, let reason):
+            return "\(subject) is an MLX quantized weight (U32 words of packed codes), but '\(companion)' \(reason) (rule: P.weight U32 [N, K·bits/32], "
+                + "P.scales and P.biases F16, BF16 or F32 [N, K/group] with the group size of config.json's 'quantization' (64 when absent); "
+                + "value = code × scale + bias; 4- and 8-bit codes are read as values, 2- to 6-bit left as stored)."
         case .llmInt8Layout(let companion, let reason):
             return "\(subject) is a bitsandbytes 8-bit (LLM.int8) weight, but '\(companion)' \(reason) (rule: P.weight is I8 [R, C] row-major, "
                 + "P.SCB holds each row's largest magnitude, F32 [R] (value = code × SCB / 127), and P.weight_format, when present, is one U8 0: row-major)."

@@ -199,6 +199,11 @@ public final class CheckpointReader: @unchecked Sendable {
         let file = files[tensor.fileIndex].displayName
         var offsets: [Float]?, rowGroups: [Int32]?
         if let zeroPoints = scale.zeroPoints { offsets = try zeroPointOffsets(zeroPoints, factors: factors, codes: tensor.dtype) }
+        if let biases = scale.biases {
+            // I4 decodes a nibble as code − 8: the bias then carries the 8 steps back.
+            let centre: Float = tensor.dtype == .i4 ? 8 : 0
+            offsets = zip(try floats(of: biases.tensor), factors).map { $0 + centre * $1 }
+        }
         if let groupIndex = scale.groupIndex {
             rowGroups = try self.rowGroups(groupIndex, of: tensor, groups: factors.count / max(tensor.shape.last ?? 1, 1), file: file)
         }

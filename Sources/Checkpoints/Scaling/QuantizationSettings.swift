@@ -11,6 +11,8 @@ public struct QuantizationSettings: Sendable, Hashable {
     public var gptqZerosStoredMinusOne = true
     /// The file and field the setting came from, e.g. `quantize_config.json checkpoint_format "gptq_v2"`.
     public var source: String?
+    /// MLX's group size, from `config.json`'s `quantization` (`group_size`); `nil` when not stated.
+    public var mlxGroupSize: Int?
 
     public init() {}
 
@@ -19,6 +21,10 @@ public struct QuantizationSettings: Sendable, Hashable {
     /// The settings stated in `directory`'s `quantize_config.json` or `config.json` (the first that states one).
     public static func read(fromDirectory directory: String) -> QuantizationSettings {
         var settings = QuantizationSettings()
+        if let config = smallJSON(at: (directory as NSString).appendingPathComponent("config.json")),
+           let group = config["quantization"]?["group_size"]?.exactUInt64, group > 0, group <= 1 << 16 {
+            settings.mlxGroupSize = Int(group)
+        }
         let candidates: [(file: String, object: (JSONValue) -> JSONValue?)] = [
             ("quantize_config.json", { $0 }), ("config.json", { $0["quantization_config"] }),
         ]

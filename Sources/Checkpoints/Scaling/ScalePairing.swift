@@ -28,6 +28,7 @@ enum ScalePairing {
         try pairZeroPointCodes(&tensors, fileName: fileName, gptqZerosStoredMinusOne: settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
         try pairLLMInt8(&tensors, fileName: fileName, readBytes: readBytes)
+        try pairMLXAffine(&tensors, fileName: fileName, groupSize: settings.mlxGroupSize)
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) && tensors[index].scale == nil {
             let weight = tensors[index]

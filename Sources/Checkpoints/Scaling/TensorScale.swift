@@ -41,6 +41,9 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// A constant every factor is multiplied by: bitsandbytes' LLM.int8 stores each row's largest
     /// magnitude (`SCB`), and the factor is SCB / 127.
     public var multiplier: Float?
+    /// MLX's affine quantization: a bias per factor (same shape as the companion), value =
+    /// code × factor + bias, the code unsigned.
+    public var biases: TensorLocation?
 
     /// The one-value tensor of a two-level scaling.
     public struct GlobalFactor: Sendable, Hashable, Codable {

@@ -147,15 +147,18 @@ public struct TensorFingerprint: Sendable, Hashable {
         public var groupIndex: String?
         /// How the codes are packed in the stored words: `gptq` or `awq`.
         public var packing: String?
+        /// MLX's affine biases (`P.biases`): value = code × factor + bias.
+        public var biases: String?
 
         public init(tensor: String, block: [Int], granularity: TensorScale.Granularity,
-                    zeroPoints: String? = nil, groupIndex: String? = nil, packing: String? = nil) {
+                    zeroPoints: String? = nil, groupIndex: String? = nil, packing: String? = nil, biases: String? = nil) {
             self.tensor = tensor
             self.block = block
             self.granularity = granularity
             self.zeroPoints = zeroPoints
             self.groupIndex = groupIndex
             self.packing = packing
+            self.biases = biases
         }
     }
 

@@ -29,6 +29,8 @@ extension DTypeConversion {
         case .llmInt8:
             return .object([("quant_method", .string("bitsandbytes")), ("load_in_4bit", .bool(false)), ("load_in_8bit", .bool(true)),
                             ("llm_int8_threshold", .number("6.0")), ("llm_int8_has_fp16_weight", .bool(false))])
+        case .mlx:
+            return .object([("group_size", number(MLXEncoding.group)), ("bits", number(4))])
         case .fp8Block:
             return .object([("quant_method", .string("fp8")), ("fmt", .string("e4m3")), ("activation_scheme", .string("dynamic")),
                             ("weight_block_size", .array([number(scaleBlock), number(scaleBlock)]))])

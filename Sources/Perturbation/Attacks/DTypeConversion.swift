@@ -35,6 +35,10 @@ import SyntheticModels
 /// `W` (U8 codes), `W.absmax`, `W.quant_map` and `W.quant_state.bitsandbytes__nf4`
 /// (`NF4Encoding`); the rest as BF16.
 ///
+/// `mlx` is a model converted by `mlx_lm convert -q`: every matrix named `….weight` whose rows
+/// hold whole groups of 64 (embeddings and head included) as `P.weight` (U32 words of 4-bit
+/// codes), `P.scales` and `P.biases` (BF16; `MLXEncoding`); the rest as BF16.
+///
 /// `llm-int8` is a model saved by transformers after loading it with bitsandbytes'
 /// `load_in_8bit`: the same matrices (named `P.weight`) as `P.weight` (I8 codes), `P.SCB` (F32,
 /// each row's largest magnitude) and `P.weight_format` (`LLMInt8Encoding`); the rest as F16.
@@ -47,13 +51,14 @@ public struct DTypeConversion: Perturbation {
         case gptq, awq
         case nf4
         case llmInt8 = "llm-int8"
+        case mlx
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
             case .f16, .gptq, .awq, .llmInt8: .f16
-            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .nf4: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .nf4, .mlx: .bf16
             }
         }
     }
@@ -77,7 +82,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block, .nvfp4, .int4, .nf4:
+        case .fp8Block, .nvfp4, .int4, .nf4, .mlx:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -122,6 +127,13 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].scaleBlock = NF4Encoding.block
                 model.entries[index].codePacking = .bitsandbytesNF4
                 scaled += 1
+            } else if target == .mlx, model.entries[index].tensor.shape.count == 2, !model.entries[index].storedTransposed,
+                      model.entries[index].name.hasSuffix("weight"), model.entries[index].tensor.shape[1] % MLXEncoding.group == 0 {
+                // mlx_lm quantizes every Linear and Embedding whose rows hold whole groups, embeddings and head included.
+                model.entries[index].storageDType = .i4
+                model.entries[index].scaleBlock = MLXEncoding.group
+                model.entries[index].affineBiases = true
+                scaled += 1
             } else if target == .llmInt8, Self.isBlockScaled(model.entries[index], in: model),
                       !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight") {
                 model.entries[index].storageDType = .i8
@@ -147,6 +159,7 @@ public struct DTypeConversion: Perturbation {
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .gptq: "\(scaled) weight matrices as GPTQ INT4 (symmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
         case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group), the rest as F16"
+        case .mlx: "\(scaled) matrices as MLX 4-bit affine (U32 words, a BF16 scale and bias per group of \(MLXEncoding.group) values), the rest as BF16"
         case .llmInt8: "\(scaled) weight matrices as bitsandbytes LLM.int8 (I8 codes, an F32 SCB per row: value = code × SCB / 127), the rest as F16"
         case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
@@ -159,10 +172,16 @@ public struct DTypeConversion: Perturbation {
         } else {
             model.config = ModelConfig.removing("quantization_config", from: model.config)
         }
+        // mlx_lm reads `quantization` (and writes both).
+        if target == .mlx, let quantization {
+            model.config = ModelConfig.setting("quantization", to: quantization, in: model.config)
+        } else {
+            model.config = ModelConfig.removing("quantization", from: model.config)
+        }
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
         if let method = quantization?["quant_method"]?.stringValue { parameters["quantization_config"] = .string(method) }
-        if [.fp8Block, .nvfp4, .int4, .gptq, .awq, .nf4, .llmInt8].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .gptq, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

@@ -64,7 +64,15 @@ extension CheckpointModel {
                               storageDType: .f32)
             } else if let scale = info.scale {
                 entry.isFloatingPoint = true
-                if info.dtype == .i8, info.shape.count == 2, scale.multiplier != nil, scale.granularity == .row {
+                if scale.biases != nil {
+                    // MLX: 4-bit written back the same way (values on a group's grid re-quantize to themselves), 8-bit as F32.
+                    if info.dtype == .i4, info.shape.count == 2 {
+                        entry.scaleBlock = scale.blockColumns
+                        entry.affineBiases = true
+                    } else {
+                        entry.storageDType = .f32
+                    }
+                } else if info.dtype == .i8, info.shape.count == 2, scale.multiplier != nil, scale.granularity == .row {
                     // bitsandbytes LLM.int8: written back the same way (a row's codes re-quantize to themselves).
                     entry.scaleBlock = info.shape[1]
                 } else if info.dtype == .f8E4M3, info.shape.count == 2, scale.blockRows == scale.blockColumns {

@@ -19,6 +19,8 @@ extension CheckpointModel.Entry {
         case codebook, quantState
         /// bitsandbytes LLM.int8's layout byte (`P.weight_format`, 0: row-major).
         case weightFormat
+        /// MLX's affine biases (`P.biases`).
+        case biases
     }
 
     /// The shape the values are stored in: the transpose for `storedTransposed`.
@@ -39,6 +41,12 @@ extension CheckpointModel.Entry {
                     (name + ".absmax", .f32, [count / block], .factors),
                     (name + ".quant_map", .f32, [16], .codebook),
                     (name + ".quant_state.bitsandbytes__nf4", .u8, [NF4Encoding.quantState(shape: shape, block: block).count], .quantState)]
+        }
+        if isMLX, let group = scaleBlock {
+            let prefix = String(name.dropLast("weight".count))
+            return [(name, .u32, [shape[0], shape[1] / 8], .values),
+                    (prefix + "scales", MLXEncoding.storage, [shape[0], shape[1] / group], .groupScales),
+                    (prefix + "biases", MLXEncoding.storage, [shape[0], shape[1] / group], .biases)]
         }
         if isLLMInt8 {
             let prefix = String(name.dropLast("weight".count))
@@ -79,7 +87,9 @@ extension CheckpointModel.Entry {
     /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
     var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
     /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
-    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil }
+    var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil && !affineBiases }
+    /// Whether `write` stores this entry as MLX's 4-bit affine quantization (see `affineBiases`).
+    var isMLX: Bool { storageDType == .i4 && scaleBlock != nil && affineBiases }
     /// Whether `write` stores this entry as GPTQ or AWQ (see `codePacking`).
     var isZeroPointInt4: Bool { storageDType == .i4 && scaleBlock != nil && (codePacking == .gptq || codePacking == .awq) }
     /// Whether `write` stores this entry as bitsandbytes NF4 (see `codePacking`).

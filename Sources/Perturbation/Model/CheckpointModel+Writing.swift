@@ -139,6 +139,10 @@ extension CheckpointModel {
                     guard entry.tensor.shape.count == 2, block >= 1, entry.tensor.values.count % (2 * block) == 0, entry.storedShape[1] % block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("bitsandbytes NF4 needs a 2-D tensor whose rows hold whole blocks of \(block) values, this one has shape \(entry.tensor.shape)"))
                     }
+                } else if entry.isMLX {
+                    guard entry.tensor.shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), block >= 1, columns % block == 0, block % 8 == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("MLX quantization needs a 2-D weight named '….weight' stored untransposed whose rows hold whole groups of \(block) values, this one has shape \(entry.tensor.shape)"))
+                    }
                 } else if entry.isLLMInt8 {
                     guard entry.tensor.shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), block == entry.tensor.shape[1] else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("bitsandbytes LLM.int8 needs a 2-D weight named '….weight' stored untransposed with one factor per row, this one has shape \(entry.tensor.shape)"))
@@ -237,7 +241,7 @@ extension CheckpointModel {
                 case .factors, .globalScale:
                     try FloatEncoding.encode(pendingFactors, as: .f32).withUnsafeBytes { try sink($0) }
                     return
-                case .blockScales, .zeroPoints, .groupIndex:
+                case .blockScales, .zeroPoints, .groupIndex, .biases:
                     try (pendingBytes[parts[index].part] ?? []).withUnsafeBytes { try sink($0) }
                     return
                 case .groupScales:
@@ -268,6 +272,10 @@ extension CheckpointModel {
                     (bytes, pendingFactors) = NF4Encoding.encode(values, block: block)
                 } else if entry.isLLMInt8 {
                     (bytes, pendingFactors) = LLMInt8Encoding.encode(values, rows: shape[0], columns: shape[1])
+                } else if entry.isMLX, let group = entry.scaleBlock {
+                    let encoded = MLXEncoding.encode(values, group: group)
+                    (bytes, pendingFactors) = (encoded.words, encoded.scales)
+                    pendingBytes[.biases] = FloatEncoding.encode(encoded.biases, as: MLXEncoding.storage)
                 } else if let order = entry.codePacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
                     let encoded = ZeroPointInt4Encoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order)
                     (bytes, pendingFactors) = (encoded.qweight, encoded.scales)

@@ -36,6 +36,9 @@ public struct CheckpointModel: Sendable {
         /// or as bitsandbytes NF4 (`NF4Encoding`, `scaleBlock` the block of values): `W` (U8),
         /// `W.absmax`, `W.quant_map`, `W.quant_state.bitsandbytes__nf4`.
         public var codePacking: CodePacking.Order?
+        /// With `storageDType` I4 and a `scaleBlock` (the group): written as MLX's affine
+        /// quantization (`MLXEncoding`): `P.weight` (U32 words), `P.scales` and `P.biases` (BF16).
+        public var affineBiases = false
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
             self.tensor = tensor

@@ -296,3 +296,44 @@ enum LLMInt8Encoding {
         return (codes, scb)
     }
 }
+
+/// MLX's 4-bit affine quantization as `mx.quantize` does it and `mlx_lm` saves it: per group of
+/// `group` consecutive values of a row, scale = max((max − min) / 15, 1e-7), negated when the
+/// maximum's magnitude is the larger; the larger-magnitude edge made exact (q0 = rint(edge /
+/// scale); when q0 ≠ 0, scale = edge / q0 and bias = edge, else bias 0); code = clamp(rint((value
+/// − bias) / scale), 0, 15), eight codes per little-endian U32 word, the first in the lowest bits.
+/// Scales and biases are stored as BF16.
+enum MLXEncoding {
+    /// Values per group (`mlx_lm convert -q`'s default).
+    static let group = 64
+    static let storage = DType.bf16
+
+    static func encode(_ values: [Float], group: Int) -> (words: [UInt8], scales: [Float], biases: [Float]) {
+        precondition(values.count % group == 0 && group % 8 == 0)
+        var scales: [Float] = [], biases: [Float] = []
+        var words = [UInt8](repeating: 0, count: values.count / 2)
+        for start in stride(from: 0, to: values.count, by: group) {
+            let slice = values[start..<(start + group)].map { $0.isFinite ? $0 : 0 }
+            let low = slice.min()!, high = slice.max()!
+            let negative = abs(low) > abs(high)
+            var scale = max((high - low) / 15, 1e-7)
+            if !negative { scale = -scale }
+            let edge = negative ? low : high
+            let q0 = (edge / scale).rounded(.toNearestOrEven)
+            var bias: Float = 0
+            if q0 != 0 {
+                scale = edge / q0
+                bias = edge
+            }
+            for (offset, value) in slice.enumerated() {
+                let code = UInt8(min(max(((value - bias) / scale).rounded(.toNearestOrEven), 0), 15))
+                let index = start + offset
+                // Eight codes per little-endian word, first in the lowest bits: two per byte, low nibble first.
+                words[index / 2] |= index % 2 == 0 ? code : code << 4
+            }
+            scales.append(scale)
+            biases.append(bias)
+        }
+        return (words, scales, biases)
+    }
+}

@@ -36,6 +36,8 @@ enum SuspectCatalogue {
             row("dtype-nf4", .storage, [.dtype(.nf4)], seed: 18, reEncoded),
             // bitsandbytes LLM.int8 as transformers saves a load_in_8bit model (I8 codes, SCB per row).
             row("dtype-llm-int8", .storage, [.dtype(.llmInt8)], seed: 19, reEncoded),
+            // MLX 4-bit affine as mlx_lm convert -q saves it (mlx-community's "-4bit" re-uploads).
+            row("dtype-mlx", .storage, [.dtype(.mlx)], seed: 20, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K

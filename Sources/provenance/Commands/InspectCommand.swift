@@ -86,6 +86,8 @@ struct CheckpointSummary: Encodable {
         var codebook: String?
         /// A constant the factors are multiplied by (bitsandbytes LLM.int8: 1/127).
         var factorMultiplier: Float?
+        /// For an MLX weight: the tensor of biases added after scaling.
+        var biases: String?
         /// For a tensor of scale factors: the weight it scales.
         var scales: String?
     }
@@ -129,7 +131,7 @@ struct CheckpointSummary: Encodable {
                    offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue,
                    scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, packing: $0.packing?.order.rawValue,
                    zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: $0.scale?.groupIndex?.name,
-                   codebook: $0.scale?.codebook?.name, factorMultiplier: $0.scale?.multiplier, scales: $0.scaledWeight)
+                   codebook: $0.scale?.codebook?.name, factorMultiplier: $0.scale?.multiplier, biases: $0.scale?.biases?.name, scales: $0.scaledWeight)
         }
     }
 
@@ -155,14 +157,15 @@ struct CheckpointSummary: Encodable {
         if !scaled.isEmpty {
             let kinds = Dictionary(grouping: scaled) { tensor in
                 let format = tensor.packing.flatMap(CodePacking.Order.init(rawValue:)).map { "\($0.formatName) \(tensor.dtype)" }
-                    ?? (tensor.factorMultiplier != nil ? "bitsandbytes LLM.int8 \(tensor.dtype)" : tensor.dtype)
+                    ?? (tensor.factorMultiplier != nil ? "bitsandbytes LLM.int8 \(tensor.dtype)" : tensor.biases != nil ? "MLX \(tensor.dtype)" : tensor.dtype)
                 let zeros = tensor.zeroPoints == nil ? "" : " and zero points" + (tensor.groupIndex == nil ? "" : " (rows grouped by g_idx)")
-                let codebook = tensor.codebook == nil ? "" : " and a 16-value codebook"
+                let codebook = (tensor.codebook == nil ? "" : " and a 16-value codebook") + (tensor.biases == nil ? "" : " and biases")
                 return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)\(codebook)"
             }.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
             // How values come from codes, for each kind present.
             var rules: [String] = []
-            if scaled.contains(where: { $0.zeroPoints == nil && $0.codebook == nil && $0.factorMultiplier == nil }) { rules.append("codes × factors") }
+            if scaled.contains(where: { $0.zeroPoints == nil && $0.codebook == nil && $0.factorMultiplier == nil && $0.biases == nil }) { rules.append("codes × factors") }
+            if scaled.contains(where: { $0.biases != nil }) { rules.append("code × factor + bias") }
             if scaled.contains(where: { $0.factorMultiplier != nil }) { rules.append("code × factor / 127") }
             if scaled.contains(where: { $0.zeroPoints != nil }) { rules.append("(code − zero) × factor") }
             if scaled.contains(where: { $0.codebook != nil }) { rules.append("codebook[code] × factor") }

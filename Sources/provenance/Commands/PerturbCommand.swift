@@ -26,7 +26,7 @@ struct PerturbCommand: ParsableCommand {
     @Option(help: "Rename tensors to another scheme and shuffle their order: gpt or opaque.")
     var rename: String?
 
-    @Option(help: "Convert floating-point tensors: f32, f16, bf16, fp8 (an F8_E4M3 round trip stored as BF16) fp8-block (weight matrices as F8_E4M3 with a scale factor per 128×128 block, DeepSeek-V3's layout), nvfp4 (weight matrices as NVFP4, ModelOpt's layout) int4 (weight matrices as packed INT4 per group of 128, compressed-tensors' W4A16), gptq (weight matrices as AutoGPTQ's 4-bit qweight/qzeros/scales/g_idx, groups of 128 in activation order), awq (AutoAWQ's 4-bit GEMM layout), nf4 (bitsandbytes 4-bit NF4 as transformers saves a load_in_4bit model) or llm-int8 (bitsandbytes 8-bit as transformers saves a load_in_8bit model).")
+    @Option(help: "Convert floating-point tensors: f32, f16, bf16, fp8 (an F8_E4M3 round trip stored as BF16) fp8-block (weight matrices as F8_E4M3 with a scale factor per 128×128 block, DeepSeek-V3's layout), nvfp4 (weight matrices as NVFP4, ModelOpt's layout) int4 (weight matrices as packed INT4 per group of 128, compressed-tensors' W4A16), gptq (weight matrices as AutoGPTQ's 4-bit qweight/qzeros/scales/g_idx, groups of 128 in activation order), awq (AutoAWQ's 4-bit GEMM layout), nf4 (bitsandbytes 4-bit NF4 as transformers saves a load_in_4bit model), llm-int8 (bitsandbytes 8-bit as transformers saves a load_in_8bit model) or mlx (MLX 4-bit affine, groups of 64, as mlx_lm convert -q saves it).")
     var dtype: String?
 
     @Option(help: "Add Gaussian noise with σ = R × each tensor's standard deviation.")

@@ -1,0 +1,118 @@
+import CheckpointFixtures
+import Checkpoints
+import Foundation
+import Testing
+
+/// MLX affine-quantized weights as `mlx_lm` saves them (mlx-community's `…-4bit`/`…-8bit`).
+@Suite("MLX affine weights are read as code × scale + bias of each group")
+struct MLXWeightTests {
+    static let rows = 6, columns = 256
+    static let name = "model.layers.0.mlp.up_proj.weight"
+
+    /// Whether every value is within a few roundings of MLX's own code × scale + bias: a 4-bit
+    /// code is read as (code − 8) × scale + (bias + 8 × scale).
+    static func close(_ values: [Float], _ expected: [Float], scale: Float) -> Bool {
+        values.count == expected.count && zip(values, expected).allSatisfy { abs($0 - $1) <= (abs($1) + 16 * scale) * 0x1p-21 }
+    }
+
+    @Test("4-bit groups of 64 (and of 32 stated in config.json), 8-bit, through any chunk size and by random access",
+          arguments: [(4, 64, false), (4, 32, true), (8, 64, false), (8, 64, true)])
+    func decoding(bits: Int, groupSize: Int, stated: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let values = wavyValues(count: Self.rows * Self.columns).map { $0 * 0.05 }
+        let (tensors, expected) = MLXTensors.affine(name: Self.name, values: values, rows: Self.rows, columns: Self.columns, bits: bits, groupSize: groupSize)
+        if stated { _ = try directory.write(#"{"model_type": "llama", "quantization": {"group_size": \#(groupSize), "bits": \#(bits)}}"#, to: "config.json") }
+        let reader = try openSafetensors(tensors + [.init(name: "model.norm.weight", shape: [4], values: [1, 2, 3, 4])], in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: Self.name))
+        #expect(weight.dtype == (bits == 4 ? .i4 : .u8) && weight.shape == [Self.rows, Self.columns])
+        #expect(weight.scale?.blockColumns == groupSize && weight.scale?.biases?.name == "model.layers.0.mlp.up_proj.biases")
+        for companion in ["scales", "biases"] {
+            #expect(reader.checkpoint.tensor(named: "model.layers.0.mlp.up_proj." + companion)?.scaledWeight == Self.name)
+        }
+        #expect(reader.checkpoint.parameterCount == Self.rows * Self.columns + 4)
+        let step = values.map(abs).max()! / 7
+        for chunk in [1, 3, 64, 1 << 20] {
+            #expect(Self.close(try readAllFloats(reader, weight, chunkBytes: chunk), expected, scale: step), "chunk \(chunk)")
+        }
+        let range = (Self.columns + 6)..<(3 * Self.columns + 10)
+        var part = [Float](repeating: .nan, count: range.count)
+        try part.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: range, into: $0) }
+        #expect(Self.close(part, Array(expected[range]), scale: step))
+        // The values are near the originals (not codes): within a step of each group.
+        #expect(zip(expected, values).allSatisfy { abs($0 - $1) <= step })
+    }
+
+    @Test("MLX's mxfp4 mode (no biases, U8 E8M0 exponents per 32) reads as MXFP4: e2m1(code) × 2^(s − 127)")
+    func mxfp4() throws {
+        let directory = try TemporaryDirectory()
+        let rows = 4, columns = 64
+        let e2m1: [Float] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]
+        let codes: [UInt8] = (0..<(rows * columns)).map { (index: Int) -> UInt8 in UInt8((index * 7 + index / 5) % 16) }
+        let exponents: [UInt8] = (0..<(rows * columns / 32)).map { (index: Int) -> UInt8 in UInt8(120 + index % 9) }
+        let bytes = stride(from: 0, to: codes.count, by: 2).map { codes[$0] | codes[$0 + 1] << 4 }
+        let reader = try openSafetensors([
+            .init(name: Self.name, dtype: .u32, shape: [rows, columns / 8], bytes: bytes),
+            .init(name: "model.layers.0.mlp.up_proj.scales", dtype: .u8, shape: [rows, columns / 32], bytes: exponents),
+        ], in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: Self.name))
+        #expect(weight.dtype == .f4 && weight.shape == [rows, columns] && weight.scale?.blockColumns == 32 && weight.scale?.dtype == .f8E8M0)
+        let expected = codes.indices.map { e2m1[Int(codes[$0])] * Float(sign: .plus, exponent: Int(exponents[$0 / 32]) - 127, significand: 1) }
+        let difference = firstBitDifference(try readAllFloats(reader, weight, chunkBytes: 3), expected)
+        #expect(difference == nil, "first difference at \(difference ?? "-")")
+    }
+
+    @Test("a 6-bit weight (mixed-precision recipes) is left as its stored integer words, its scales and biases ordinary tensors; the checkpoint still opens")
+    func unreadWidth() throws {
+        let directory = try TemporaryDirectory()
+        // 4 groups of 64 per row over 48 words: 6 bits per code.
+        let reader = try openSafetensors([
+            .init(name: Self.name, dtype: .u32, shape: [Self.rows, 48], bytes: [UInt8](repeating: 0x5A, count: Self.rows * 48 * 4)),
+            .init(name: "model.layers.0.mlp.up_proj.scales", shape: [Self.rows, 4], values: [Float](repeating: 0.01, count: Self.rows * 4), as: .bf16),
+            .init(name: "model.layers.0.mlp.up_proj.biases", shape: [Self.rows, 4], values: [Float](repeating: -0.05, count: Self.rows * 4), as: .bf16),
+        ] + MLXTensors.affine(name: "model.layers.0.mlp.down_proj.weight", values: wavyValues(count: 4 * 128), rows: 4, columns: 128).tensors, in: directory)
+        let unread = try #require(reader.checkpoint.tensor(named: Self.name))
+        #expect(unread.dtype == .u32 && unread.shape == [Self.rows, 48] && unread.scale == nil)
+        #expect(reader.checkpoint.tensor(named: "model.layers.0.mlp.up_proj.scales")?.scaledWeight == nil)
+        #expect(reader.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.weight")?.dtype == .i4)
+    }
+
+    @Test("the rounding energy is Σ scale² / 12 over the elements and tracks the real round-trip error")
+    func roundingEnergy() throws {
+        let directory = try TemporaryDirectory()
+        let rows = 64, columns = 256
+        let values = (0..<(rows * columns)).map { index -> Float in
+            let x = sin(Double(index) * 12.9898 + 78.233) * 43758.5453
+            return Float(x - x.rounded(.down)) * 2 - 1
+        }
+        let (tensors, dequantized) = MLXTensors.affine(name: Self.name, values: values, rows: rows, columns: columns, storage: .f32)
+        let energy = try streamedRoundingEnergy(try openSafetensors(tensors, in: directory), weight: Self.name)
+        let real = zip(values, dequantized).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        print("MLX 4-bit affine on uniform values: predicted rounding energy / real = \(energy / real)")
+        // MLX makes the larger-magnitude edge exact, which stretches or clips the other end:
+        // the real error is somewhat above Σ scale² / 12, well inside the re-encoding allowance (1.35×).
+        #expect(energy / real > 0.75 && energy / real < 1.05, "predicted \(energy), real \(real)")
+    }
+
+    @Test("malformed companions and unread bit widths are errors naming the weight, the companion and the rule")
+    func malformed() throws {
+        let (tensors, _) = MLXTensors.affine(name: Self.name, values: wavyValues(count: Self.rows * Self.columns), rows: Self.rows, columns: Self.columns)
+        let prefix = "model.layers.0.mlp.up_proj."
+        func replacing(_ suffix: String, with tensor: TensorBytes) -> [TensorBytes] {
+            tensors.map { $0.name == prefix + suffix ? tensor : $0 }
+        }
+        let words = tensors[0].bytes
+        try expectOpeningFails([
+            (replacing("biases", with: .init(name: prefix + "biases", shape: [Self.rows, 3], values: [Float](repeating: 0, count: 18))),
+             "not floats of the scales' shape [6, 4]"),
+            (replacing("scales", with: .init(name: prefix + "scales", dtype: .u8, shape: [Self.rows, 4], bytes: [UInt8](repeating: 1, count: 24))),
+             "is U8 [6, 4], not floats"),
+            // 3 groups of 64 over 32 words per row: 5.33 bits per code.
+            (replacing("scales", with: .init(name: prefix + "scales", shape: [Self.rows, 3], values: [Float](repeating: 1, count: 18)))
+                .map { $0.name == prefix + "biases" ? .init(name: prefix + "biases", shape: [Self.rows, 3], values: [Float](repeating: 0, count: 18)) : $0 },
+             "not a width MLX writes (2 to 8)"),
+            (replacing("weight", with: .init(name: Self.name, dtype: .u32, shape: [Self.rows * 32], bytes: words)), "not a matrix of packed words"),
+            // No biases and float scales: neither the affine nor the mxfp4 layout.
+            (tensors.filter { !$0.name.hasSuffix("biases") }, "'model.layers.0.mlp.up_proj.biases' is missing"),
+        ], naming: [Self.name, "MLX"])
+    }
+}
