@@ -4,8 +4,9 @@ import Foundation
 /// where the tensors alone cannot tell: GPTQModel's `gptq_v2` checkpoints keep the zero points
 /// as they are, while AutoGPTQ's (and GPTQModel's default `gptq`) store each zero one less.
 /// Read from `quantize_config.json` (`checkpoint_format`, or `format`) and `config.json`
-/// (`quantization_config.checkpoint_format`) beside the weights; files that are missing, larger
-/// than 1 MiB or not JSON say nothing (they are companions, not the checkpoint).
+/// (`quantization_config.checkpoint_format`) beside the weights, and MLX's group size from
+/// `config.json` (`quantization.group_size`); files that are missing, larger than 1 MiB or not
+/// JSON say nothing (they are companions, not the checkpoint).
 public struct QuantizationSettings: Sendable, Hashable {
     /// Whether GPTQ zero points are stored one less than dequantization uses (`false` for `gptq_v2`).
     public var gptqZerosStoredMinusOne = true
@@ -21,15 +22,16 @@ public struct QuantizationSettings: Sendable, Hashable {
     /// The settings stated in `directory`'s `quantize_config.json` or `config.json` (the first that states one).
     public static func read(fromDirectory directory: String) -> QuantizationSettings {
         var settings = QuantizationSettings()
-        if let config = smallJSON(at: (directory as NSString).appendingPathComponent("config.json")),
-           let group = config["quantization"]?["group_size"]?.exactUInt64, group > 0, group <= 1 << 16 {
+        let config = smallJSON(at: (directory as NSString).appendingPathComponent("config.json"))
+        if let group = config?["quantization"]?["group_size"]?.exactUInt64, group > 0, group <= 1 << 16 {
             settings.mlxGroupSize = Int(group)
         }
-        let candidates: [(file: String, object: (JSONValue) -> JSONValue?)] = [
-            ("quantize_config.json", { $0 }), ("config.json", { $0["quantization_config"] }),
+        let candidates: [(file: String, section: JSONValue?)] = [
+            ("quantize_config.json", smallJSON(at: (directory as NSString).appendingPathComponent("quantize_config.json"))),
+            ("config.json", config?["quantization_config"]),
         ]
-        for (file, object) in candidates {
-            guard let json = smallJSON(at: (directory as NSString).appendingPathComponent(file)), let section = object(json) else { continue }
+        for (file, section) in candidates {
+            guard let section else { continue }
             for field in ["checkpoint_format", "format"] {
                 guard let format = section[field]?.stringValue else { continue }
                 settings.gptqZerosStoredMinusOne = format != "gptq_v2"
