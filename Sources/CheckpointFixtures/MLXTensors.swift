@@ -2,7 +2,8 @@ import Checkpoints
 import Foundation
 
 /// A weight quantized as MLX's `mx.quantize` (affine mode) does and stored as `mlx_lm` saves
-/// it: `P.weight` (U32 words, codes packed along the row, the first in the lowest bits),
+/// it: `P.weight` (U32 words, codes packed along the row as a little-endian bit stream, the
+/// first in the lowest bits; 2, 3, 4, 5, 6 or 8 bits),
 /// `P.scales` and `P.biases` (one per group of `groupSize` values of a row).
 ///
 /// Quantization is MLX's `affine_quantize`: per group, scale = max((max − min) / (2^bits − 1),
@@ -14,7 +15,8 @@ public enum MLXTensors {
     public static func affine(
         name: String, values: [Float], rows: Int, columns: Int, bits: Int = 4, groupSize: Int = 64, storage: DType = .bf16
     ) -> (tensors: [TensorBytes], dequantized: [Float]) {
-        precondition(values.count == rows * columns && columns % groupSize == 0 && (bits == 4 || bits == 8) && name.hasSuffix("weight"))
+        precondition(values.count == rows * columns && columns % groupSize == 0 && [2, 3, 4, 5, 6, 8].contains(bits)
+                     && (columns * bits) % 32 == 0 && name.hasSuffix("weight"))
         let prefix = String(name.dropLast("weight".count))
         let bins = Float((1 << bits) - 1)
         let groups = values.count / groupSize
@@ -39,15 +41,20 @@ public enum MLXTensors {
             scales[group] = scale
             biases[group] = bias
         }
-        let perWord = 32 / bits
-        var words = [UInt32](repeating: 0, count: values.count / perWord)
-        for index in codes.indices { words[index / perWord] |= codes[index] << UInt32(bits * (index % perWord)) }
+        // One little-endian bit stream, the first code in the lowest bits (for 4 and 8 bits the
+        // same bytes as packing 32 / bits codes per little-endian U32 word).
+        var packed = [UInt8](repeating: 0, count: values.count * bits / 8)
+        for index in codes.indices {
+            for bit in 0..<bits where codes[index] >> UInt32(bit) & 1 == 1 {
+                let position = index * bits + bit
+                packed[position / 8] |= 1 << UInt8(position % 8)
+            }
+        }
         let scaleTensor = TensorBytes(name: prefix + "scales", shape: [rows, columns / groupSize], values: scales, as: storage)
         let biasTensor = TensorBytes(name: prefix + "biases", shape: [rows, columns / groupSize], values: biases, as: storage)
         let storedScales = stored(scaleTensor), storedBiases = stored(biasTensor)
         let dequantized = codes.indices.map { Float(codes[$0]) * storedScales[$0 / groupSize] + storedBiases[$0 / groupSize] }
-        let weight = TensorBytes(name: name, dtype: .u32, shape: [rows, columns / perWord],
-                                 bytes: words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) })
+        let weight = TensorBytes(name: name, dtype: .u32, shape: [rows, columns * bits / 32], bytes: packed)
         return ([weight, scaleTensor, biasTensor], dequantized)
     }
 

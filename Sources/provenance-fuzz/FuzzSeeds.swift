@@ -113,9 +113,10 @@ enum FuzzSeeds {
         zeroPoint += BitsAndBytesTensors.nf4(name: "model.layers.1.mlp.down_proj.weight", values: nf4Values, rows: 4, columns: 128, nestedBlockSize: 4).tensors
         // bitsandbytes LLM.int8: I8 codes, SCB per row, the weight_format byte.
         zeroPoint += BitsAndBytesTensors.llmInt8(name: "model.layers.1.mlp.gate_proj.weight", values: nf4Values, rows: 4, columns: 128).tensors
-        // MLX affine: U32 words, BF16 scales and biases per group of 64; 4- and 8-bit.
+        // MLX affine: U32 words, BF16 scales and biases per group of 64; 4-, 8- and 3-bit (a bit stream).
         zeroPoint += MLXTensors.affine(name: "model.layers.2.mlp.up_proj.weight", values: nf4Values, rows: 4, columns: 128).tensors
         zeroPoint += MLXTensors.affine(name: "model.layers.2.mlp.down_proj.weight", values: nf4Values, rows: 4, columns: 128, bits: 8).tensors
+        zeroPoint += MLXTensors.affine(name: "model.layers.2.mlp.gate_proj.weight", values: nf4Values, rows: 4, columns: 128, bits: 3).tensors
         try SafetensorsWriter.write(zeroPoint, to: safetensors)
         try seed("safetensors-gptq-awq-bitsandbytes-mlx", .checkpointFile, try bytes(safetensors))
 

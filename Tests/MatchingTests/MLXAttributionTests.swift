@@ -14,14 +14,16 @@ import Testing
 struct MLXAttributionTests {
     static let lineage = FormatAttributionTests.wideLineage
     static let registry = FormatAttributionTests.wideRegistry
-    static let quantizedName = "MLX (4-bit affine, 1×64 block scales and biases)"
+    static let quantizedName = quantizedName(bits: 4)
+
+    static func quantizedName(bits: Int) -> String { "MLX (\(bits)-bit affine, 1×64 block scales and biases)" }
 
     /// `model` written by the fixture quantizer as an MLX checkpoint.
-    static func mlxCopy(of model: ModelWeights, in directory: String) throws -> String {
+    static func mlxCopy(of model: ModelWeights, bits: Int = 4, in directory: String) throws -> String {
         var tensors: [TensorBytes] = []
         for tensor in model.tensors {
             if tensor.shape.count == 2, tensor.shape[1] % 64 == 0 {
-                tensors += MLXTensors.affine(name: tensor.name, values: tensor.values, rows: tensor.shape[0], columns: tensor.shape[1]).tensors
+                tensors += MLXTensors.affine(name: tensor.name, values: tensor.values, rows: tensor.shape[0], columns: tensor.shape[1], bits: bits).tensors
             } else {
                 tensors.append(.init(name: tensor.name, shape: tensor.shape, values: tensor.values, as: .bf16))
             }
@@ -31,15 +33,16 @@ struct MLXAttributionTests {
         return directory + "/model.safetensors"
     }
 
-    @Test("an MLX copy of the release is a re-encoding, its deviation what the scales predict; the sibling stays its base's")
-    func copy() throws {
+    @Test("an MLX copy of the release (4-bit, and 6-bit from bit streams) is a re-encoding, its deviation what the scales predict; the sibling stays its base's",
+          arguments: [4, 6])
+    func copy(bits: Int) throws {
         let directory = Fixtures.temporaryDirectory("mlx")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = try Self.mlxCopy(of: Self.lineage.release, in: directory)
+        let path = try Self.mlxCopy(of: Self.lineage.release, bits: bits, in: directory)
         let opened = try CheckpointReader(path: path)
         #expect(opened.checkpoint.tensors.filter { $0.scale?.biases != nil }.count == Self.lineage.release.tensors.filter { $0.shape.count == 2 && $0.shape[1] % 64 == 0 }.count)
-        try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry, quantizedTo: Self.quantizedName)
-        let sibling = Scan.run(try Fingerprinter.fingerprint(path: try Self.mlxCopy(of: Self.lineage.sibling, in: directory + "/sibling")),
+        try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry, quantizedTo: Self.quantizedName(bits: bits))
+        let sibling = Scan.run(try Fingerprinter.fingerprint(path: try Self.mlxCopy(of: Self.lineage.sibling, bits: bits, in: directory + "/sibling")),
                                against: Self.registry)
         #expect(sibling.attribution.nearest == "base@1", "\(sibling.attribution.sentence)")
     }

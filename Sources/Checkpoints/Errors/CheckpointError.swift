@@ -173,7 +173,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case .mlxLayout(let companion, let reason):
             return "\(subject) is an MLX quantized weight (U32 words of packed codes), but '\(companion)' \(reason) (rule: P.weight U32 [N, K·bits/32], "
                 + "P.scales and P.biases F16, BF16 or F32 [N, K/group] with the group size of config.json's 'quantization' (64 when absent); "
-                + "value = code × scale + bias; 4- and 8-bit codes are read as values, 2- to 6-bit left as stored)."
+                + "value = code × scale + bias; codes of 2, 3, 4, 5, 6 or 8 bits)."
         case .llmInt8Layout(let companion, let reason):
             return "\(subject) is a bitsandbytes 8-bit (LLM.int8) weight, but '\(companion)' \(reason) (rule: P.weight is I8 [R, C] row-major, "
                 + "P.SCB holds each row's largest magnitude, F32 [R] (value = code × SCB / 127), and P.weight_format, when present, is one U8 0: row-major)."

@@ -141,7 +141,7 @@ public enum CheckpointConversion {
         for tensor in reader.checkpoint.tensors {
             if let weight = tensor.scaledWeight.flatMap({ tensorsByName[$0] }), PyTorchWriter.storageTypeNames[weight.dtype] == nil { continue }
             if PyTorchWriter.storageTypeNames[tensor.dtype] != nil {
-                var bytes = [UInt8](repeating: 0, count: Int(tensor.byteCount))
+                var bytes = [UInt8](repeating: 0, count: Int(tensor.deliveredByteCount))
                 try bytes.withUnsafeMutableBytes { try reader.readBytes(of: tensor, at: 0, into: $0) }
                 tensors.append(.init(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes))
             } else {

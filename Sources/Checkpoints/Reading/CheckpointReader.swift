@@ -163,7 +163,7 @@ public final class CheckpointReader: @unchecked Sendable {
     /// Reads raw bytes of a tensor at a byte offset within it (random access), in delivered
     /// (row-permutation undone) order.
     public func readBytes(of tensor: TensorInfo, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CheckpointError) {
-        precondition(byteOffset + UInt64(buffer.count) <= tensor.byteCount, "read beyond tensor \(tensor.name)")
+        precondition(byteOffset + UInt64(buffer.count) <= tensor.deliveredByteCount, "read beyond tensor \(tensor.name)")
         if let permutation = tensor.rowPermutation {
             try readPermutedBytes(of: tensor, permutation: permutation, at: byteOffset, into: buffer)
             return

@@ -19,7 +19,7 @@ public struct TensorInfo: Sendable, Hashable, Codable {
     /// A row reordering the reader undoes while delivering this tensor's data (e.g. llama.cpp's
     /// RoPE permutation of query/key rows); `nil` when rows are delivered as stored.
     public var rowPermutation: RowPermutation?
-    /// How the codes of a GPTQ, AWQ or bitsandbytes weight are packed in its stored bytes; the reader delivers
+    /// How the codes of a GPTQ, AWQ, bitsandbytes or MLX weight are packed in its stored bytes; the reader delivers
     /// them row-major. `nil` for tensors stored in element order.
     public var packing: CodePacking?
     /// For a quantized weight stored with a companion tensor of scale factors (block-scaled
@@ -47,6 +47,13 @@ public struct TensorInfo: Sendable, Hashable, Codable {
 
     /// Number of elements (1 for a scalar of shape `[]`).
     public var elementCount: Int { shape.reduce(1, *) }
+
+    /// Bytes the reader delivers (`readChunks`, `readBytes`): `byteCount`, except for packed
+    /// codes delivered one per byte from narrower stored bit streams (MLX's 2- to 6-bit).
+    public var deliveredByteCount: UInt64 {
+        guard packing != nil, let bytes = dtype.byteCount(forElements: elementCount) else { return byteCount }
+        return UInt64(bytes)
+    }
 
     /// The shape as a compact string, e.g. `[384, 1536]`.
     public var shapeDescription: String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

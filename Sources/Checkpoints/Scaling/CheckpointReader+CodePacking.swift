@@ -7,27 +7,28 @@ extension CheckpointReader {
         of tensor: TensorInfo, packing: CodePacking, chunkBytes: Int, scales: ScaleFactors?,
         _ body: (TensorChunk) throws -> Void
     ) throws {
-        let band = packing.bandBytes
+        let band = packing.bandBytes, deliveredBand = packing.deliveredBandBytes
         let bands = Int(tensor.byteCount) / band
         guard bands > 0 else { return }
-        let bandsPerChunk = min(max(1, chunkBytes / band), bands)
-        let capacity = bandsPerChunk * band
+        let bandsPerChunk = min(max(1, chunkBytes / deliveredBand), bands)
+        let capacity = bandsPerChunk * band, deliveredCapacity = bandsPerChunk * deliveredBand
         let (blockElements, blockBytes) = tensor.dtype.block
         let file = files[tensor.fileIndex]
         // Stored words and unpacked codes in one pooled buffer (reused across tensors, like plain chunks).
-        try buffers.withBuffer(byteCount: 2 * capacity, allocating: 2 * capacity) { buffer in
+        try buffers.withBuffer(byteCount: capacity + deliveredCapacity, allocating: capacity + deliveredCapacity) { buffer in
             let staging = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<capacity])
-            let output = UnsafeMutableRawBufferPointer(rebasing: buffer[capacity..<(2 * capacity)])
-            var done = 0
-            while done < bands * band {
-                let length = min(capacity, bands * band - done)
-                let stored = UnsafeMutableRawBufferPointer(rebasing: staging[0..<length])
-                try file.readExactly(into: stored, at: tensor.offset + UInt64(done), tensor: tensor.name)
+            let output = UnsafeMutableRawBufferPointer(rebasing: buffer[capacity..<(capacity + deliveredCapacity)])
+            var doneBands = 0
+            while doneBands < bands {
+                let count = min(bandsPerChunk, bands - doneBands)
+                let stored = UnsafeMutableRawBufferPointer(rebasing: staging[0..<(count * band)])
+                try file.readExactly(into: stored, at: tensor.offset + UInt64(doneBands * band), tensor: tensor.name)
                 packing.unpack(UnsafeRawBufferPointer(stored), into: output)
+                let delivered = count * deliveredBand, first = doneBands * deliveredBand
                 try body(TensorChunk(
-                    tensor: tensor, bytes: UnsafeRawBufferPointer(rebasing: output[0..<length]),
-                    firstElement: done / blockBytes * blockElements, elementCount: length / blockBytes * blockElements, scales: scales))
-                done += length
+                    tensor: tensor, bytes: UnsafeRawBufferPointer(rebasing: output[0..<delivered]),
+                    firstElement: first / blockBytes * blockElements, elementCount: delivered / blockBytes * blockElements, scales: scales))
+                doneBands += count
             }
         }
     }
@@ -42,17 +43,18 @@ extension CheckpointReader {
         guard !buffer.isEmpty else { return }
         let file = files[tensor.fileIndex]
         guard packing.order == .gptq else {
-            let band = UInt64(packing.bandBytes)
-            let first = byteOffset / band * band
-            let end = min(tensor.byteCount, (byteOffset + UInt64(buffer.count) + band - 1) / band * band)
-            let length = Int(end - first)
-            let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * length, alignment: 64)
+            // The stored bands covering the delivered range, unpacked, then the range copied out.
+            let band = UInt64(packing.bandBytes), deliveredBand = UInt64(packing.deliveredBandBytes)
+            let firstBand = byteOffset / deliveredBand
+            let endBand = min(tensor.byteCount / band, (byteOffset + UInt64(buffer.count) + deliveredBand - 1) / deliveredBand)
+            let length = Int((endBand - firstBand) * band), deliveredLength = Int((endBand - firstBand) * deliveredBand)
+            let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: length + deliveredLength, alignment: 64)
             defer { staging.deallocate() }
             let stored = UnsafeMutableRawBufferPointer(rebasing: staging[0..<length])
-            let unpacked = UnsafeMutableRawBufferPointer(rebasing: staging[length..<(2 * length)])
-            try file.readExactly(into: stored, at: tensor.offset + first, tensor: tensor.name)
+            let unpacked = UnsafeMutableRawBufferPointer(rebasing: staging[length..<(length + deliveredLength)])
+            try file.readExactly(into: stored, at: tensor.offset + firstBand * band, tensor: tensor.name)
             packing.unpack(UnsafeRawBufferPointer(stored), into: unpacked)
-            let start = Int(byteOffset - first)
+            let start = Int(byteOffset - firstBand * deliveredBand)
             buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: unpacked[start..<(start + buffer.count)]))
             return
         }

@@ -11,10 +11,13 @@
 ///
 /// - bitsandbytes 4-bit (NF4, FP4): the weight `[N, K]` itself, flattened, two codes per byte,
 ///   the first in the **high** nibble; each code indexes the file's 16-value `quant_map`.
+/// - MLX's 2-, 3-, 5- and 6-bit affine codes: the weight `[N, K]`, each row a little-endian
+///   bit stream of K codes, the first in the lowest bits (`mx.quantize`'s packing).
 ///
 /// The delivered bytes are the codes row-major in the weight's logical dtype (`I4`, two per
-/// byte, low nibble first; `U8` for 8-bit GPTQ), so a stored band of words becomes the same
-/// number of bytes of delivered rows.
+/// byte, low nibble first; `U8` for 8-bit GPTQ and for MLX's odd widths). A stored band
+/// becomes `deliveredBandBytes` of delivered rows: as many bytes, except for MLX's widths below
+/// 8, whose one-code-per-byte rows are longer than their stored bit streams.
 public struct CodePacking: Sendable, Hashable, Codable {
     public enum Order: String, Sendable, Hashable, Codable {
         /// GPTQ: consecutive rows of one column in a word.
@@ -24,6 +27,24 @@ public struct CodePacking: Sendable, Hashable, Codable {
         /// bitsandbytes NF4 / FP4: codebook indices, high nibble first.
         case bitsandbytesNF4 = "bitsandbytes-nf4"
         case bitsandbytesFP4 = "bitsandbytes-fp4"
+        /// MLX: a bit stream per row, the first code in the lowest bits (2, 3, 5 or 6 bits).
+        case mlx2 = "mlx-2bit", mlx3 = "mlx-3bit", mlx5 = "mlx-5bit", mlx6 = "mlx-6bit"
+
+        /// MLX's bit-stream order for `bits` (2, 3, 5 or 6), else `nil`.
+        public static func mlx(bits: Int) -> Order? {
+            [2: .mlx2, 3: .mlx3, 5: .mlx5, 6: .mlx6][bits]
+        }
+
+        /// The code width of an MLX bit-stream order, else `nil`.
+        public var mlxBits: Int? {
+            switch self {
+            case .mlx2: 2
+            case .mlx3: 3
+            case .mlx5: 5
+            case .mlx6: 6
+            default: nil
+            }
+        }
 
         /// Whether the codes index a codebook (bitsandbytes) rather than being integers.
         public var isBitsAndBytes: Bool { self == .bitsandbytesNF4 || self == .bitsandbytesFP4 }
@@ -35,21 +56,26 @@ public struct CodePacking: Sendable, Hashable, Codable {
             case .awq: "AWQ"
             case .bitsandbytesNF4: "bitsandbytes NF4"
             case .bitsandbytesFP4: "bitsandbytes FP4"
+            case .mlx2, .mlx3, .mlx5, .mlx6: "MLX"
             }
         }
     }
 
     public var order: Order
-    /// Bits per code: 4, or 8 (GPTQ only).
+    /// Bits per code: 4, or 8 (GPTQ only), or MLX's 2, 3, 5 or 6.
     public var bits: Int
-    /// Columns of the delivered weight (N of GPTQ's and AWQ's `[K, N]`, K of bitsandbytes' `[N, K]`).
+    /// Columns of the delivered weight (N of GPTQ's and AWQ's `[K, N]`, K of bitsandbytes' and MLX's `[N, K]`).
     public var columns: Int
 
     public init(order: Order, bits: Int, columns: Int) {
-        precondition(bits == 4 || bits == 8, "CodePacking: 4 or 8 bits")
-        precondition(order == .gptq || bits == 4, "CodePacking: AWQ and bitsandbytes pack 4-bit codes")
-        precondition(columns > 0 && columns % (order.isBitsAndBytes ? 2 : 32 / bits) == 0,
-                     "CodePacking: whole words of zero points per row (N a multiple of 32/bits), whole bytes for bitsandbytes")
+        if let streamBits = order.mlxBits {
+            precondition(bits == streamBits && columns > 0 && (columns * bits) % 32 == 0, "CodePacking: MLX rows of whole 32-bit words")
+        } else {
+            precondition(bits == 4 || bits == 8, "CodePacking: 4 or 8 bits")
+            precondition(order == .gptq || bits == 4, "CodePacking: AWQ and bitsandbytes pack 4-bit codes")
+            precondition(columns > 0 && columns % (order.isBitsAndBytes ? 2 : 32 / bits) == 0,
+                         "CodePacking: whole words of zero points per row (N a multiple of 32/bits), whole bytes for bitsandbytes")
+        }
         self.order = order
         self.bits = bits
         self.columns = columns
@@ -60,8 +86,15 @@ public struct CodePacking: Sendable, Hashable, Codable {
     public static let awqNibble = [0, 4, 1, 5, 2, 6, 3, 7]
 
     /// Stored bytes that unpack on their own into whole delivered bytes: one packed row of
-    /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ, one byte of bitsandbytes.
-    public var bandBytes: Int { order == .gptq ? 4 * columns : order.isBitsAndBytes ? 1 : 4 }
+    /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ, one byte of bitsandbytes,
+    /// one row's bit stream of MLX.
+    public var bandBytes: Int {
+        if order.mlxBits != nil { return columns * bits / 8 }
+        return order == .gptq ? 4 * columns : order.isBitsAndBytes ? 1 : 4
+    }
+
+    /// The delivered bytes one stored band becomes: `bandBytes`, except MLX's rows of one code per byte.
+    public var deliveredBandBytes: Int { order.mlxBits != nil ? columns : bandBytes }
 
     /// The four nibbles of the low 16 bits moved to the even nibble positions (nibble k to 2k),
     /// zeros between: with the high half's moved to the odd ones, AWQ's order undone.
@@ -89,14 +122,31 @@ public struct CodePacking: Sendable, Hashable, Codable {
         swap(&m.4, &m.5, shift: 4, mask: 0x0F0F_0F0F); swap(&m.6, &m.7, shift: 4, mask: 0x0F0F_0F0F)
     }
 
-    /// Unpacks whole bands of stored words (`stored.count` a multiple of `bandBytes`) into the
-    /// same number of delivered bytes.
+    /// Unpacks whole bands of stored words (`stored.count` a multiple of `bandBytes`) into
+    /// `deliveredBandBytes` per band.
     public func unpack(_ stored: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
-        precondition(stored.count % bandBytes == 0 && output.count >= stored.count, "CodePacking: whole bands")
+        precondition(stored.count % bandBytes == 0 && output.count >= stored.count / bandBytes * deliveredBandBytes, "CodePacking: whole bands")
         guard let source = stored.baseAddress, let target = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let words = stored.count / 4
         func word(_ index: Int) -> UInt32 { UInt32(littleEndian: source.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
         switch (order, bits) {
+        case (.mlx2, _), (.mlx3, _), (.mlx5, _), (.mlx6, _):
+            // Each row a little-endian bit stream: code i in bits i·b ..< (i+1)·b.
+            let bytes = source.assumingMemoryBound(to: UInt8.self), mask = UInt64(1 << bits) - 1
+            for row in 0..<(stored.count / bandBytes) {
+                let input = bytes + row * bandBytes, out = target + row * columns
+                var buffer: UInt64 = 0, held = 0, next = 0
+                for column in 0..<columns {
+                    if held < bits {
+                        buffer |= UInt64(input[next]) << UInt64(held)
+                        next += 1
+                        held += 8
+                    }
+                    out[column] = UInt8(truncatingIfNeeded: buffer & mask)
+                    buffer >>= UInt64(bits)
+                    held -= bits
+                }
+            }
         case (.bitsandbytesNF4, _), (.bitsandbytesFP4, _):
             let bytes = source.assumingMemoryBound(to: UInt8.self)
             for index in 0..<stored.count { target[index] = bytes[index] << 4 | bytes[index] >> 4 }

@@ -10,8 +10,8 @@ extension ScalePairing {
     /// `config.json`'s `quantization.group_size` (64 when absent) and the bit width from the
     /// shapes. Value = code × scale + bias of the code's group (unsigned codes; MLX's scale may
     /// be negative). 4-bit codes become the weight as I4 `[N, K]` (their bytes are already two
-    /// codes per byte, low nibble first), 8-bit codes as U8; 2-, 3-, 5- and 6-bit weights are left
-    /// as stored (integer buffers), widths MLX does not write are an error.
+    /// codes per byte, low nibble first), 8-bit codes as U8, and 2-, 3-, 5- and 6-bit codes as U8
+    /// unpacked from each row's bit stream (`CodePacking`); widths MLX does not write are an error.
     /// Without `P.biases`, U8 `P.scales` `[N, K/32]` is MLX's `mxfp4` mode: E2M1 codes scaled by
     /// 2^(s − 127) per 32 values, read as F4 with F8_E8M0 factors like gpt-oss's MXFP4.
     static func pairMLXAffine(_ tensors: inout [TensorInfo], fileName: (Int) -> String, groupSize: Int?) throws(CheckpointError) {
@@ -60,14 +60,15 @@ extension ScalePairing {
                 let width = Double(32 * words) / Double(groups * group)
                 throw layoutError(scales.name, "has \(groups) groups of \(group) per row over \(words) words: \(width.formatted()) bits per code, not a width MLX writes (2 to 8)")
             }
-            // MLX's 2-, 3-, 5- and 6-bit codes (mixed-precision recipes keep some layers so) are
-            // not unpacked: such a weight stays the integer buffer it is stored as, with its
-            // scales and biases as ordinary tensors, rather than failing the whole checkpoint.
-            guard bits == 4 || bits == 8 else { continue }
+            guard bits != 7 else {
+                throw layoutError(scales.name, "gives 7 bits per code, a width MLX does not write")
+            }
             try requireFactorCount(scales.elementCount, of: scales.name, for: packed.name, file: file)
             var weight = packed
             weight.dtype = bits == 4 ? .i4 : .u8
             weight.shape = [rows, groups * group]
+            // 4- and 8-bit codes are stored as I4 and U8 lay them out; other widths are unpacked from each row's bit stream.
+            weight.packing = CodePacking.Order.mlx(bits: bits).map { CodePacking(order: $0, bits: bits, columns: groups * group) }
             var scaling = TensorScale(companion: scales, granularity: .block, blockRows: 1, blockColumns: group)
             scaling.biases = TensorLocation(biases)
             weight.scale = scaling

@@ -83,7 +83,10 @@ extension VerdictRules {
         if tensor.dtype == DType.f4.name, scale.block == [1, 32] { return "MXFP4 (\(described))" }
         if tensor.dtype == DType.f4.name, scale.block == [1, 16] { return "NVFP4 (\(described))" }
         // Unsigned codes with a scale and a bias per group are MLX's affine quantization.
-        if scale.biases != nil { return "MLX (\(tensor.dtype == DType.i4.name ? "4" : "8")-bit affine, \(blocks) scales and biases)" }
+        if scale.biases != nil {
+            let bits = scale.packing.flatMap(CodePacking.Order.init(rawValue:))?.mlxBits ?? (tensor.dtype == DType.i4.name ? 4 : 8)
+            return "MLX (\(bits)-bit affine, \(blocks) scales and biases)"
+        }
         // I8 codes scaled per row by a companion named SCB are bitsandbytes' LLM.int8 (load_in_8bit).
         if tensor.dtype == DType.i8.name, scale.granularity == .row, scale.tensor.hasSuffix(".SCB") { return "bitsandbytes LLM.int8 (\(described))" }
         guard let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:)) else { return described }

@@ -57,7 +57,7 @@ extension CheckpointModel {
                 entry.isFloatingPoint = true
                 entry.scaleBlock = info.scale?.blockColumns
                 entry.codePacking = .bitsandbytesNF4
-            } else if info.packing != nil, info.shape.count == 2 {
+            } else if let packing = info.packing, packing.order == .gptq || packing.order == .awq, info.shape.count == 2 {
                 // GPTQ and AWQ deliver the transposed weight [K, N]: back to PyTorch's [N, K], exactly, as F32.
                 entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: [info.shape[1], info.shape[0]],
                                                           values: TensorMath.transposed(values, rows: info.shape[0], columns: info.shape[1])),
@@ -65,7 +65,7 @@ extension CheckpointModel {
             } else if let scale = info.scale {
                 entry.isFloatingPoint = true
                 if scale.biases != nil {
-                    // MLX: 4-bit written back the same way (values on a group's grid re-quantize to themselves), 8-bit as F32.
+                    // MLX: 4-bit written back the same way (values on a group's grid re-quantize to themselves), other widths as F32.
                     if info.dtype == .i4, info.shape.count == 2 {
                         entry.scaleBlock = scale.blockColumns
                         entry.affineBiases = true

@@ -231,7 +231,7 @@ enum ZeroPointInt4Encoding {
             }
             qzeros = [UInt32](repeating: 0, count: groups * n / 8)
             for cell in zeros.indices { qzeros[cell / 8] |= UInt32(zeros[cell]) << UInt32(4 * CodePacking.awqNibble[cell % 8]) }
-        case .bitsandbytesNF4, .bitsandbytesFP4:
+        case .bitsandbytesNF4, .bitsandbytesFP4, .mlx2, .mlx3, .mlx5, .mlx6:
             preconditionFailure("ZeroPointInt4Encoding writes GPTQ and AWQ layouts only")
         }
         func bytes<I: FixedWidthInteger>(_ words: [I]) -> [UInt8] { words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
