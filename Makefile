@@ -5,6 +5,7 @@
 #   make bench   benchmarks (reader, fingerprint, quantized fingerprint) with ratios and peak RSS
 #   make eval    detection quality on a real lineage vs reference methods (docs/EVALUATION.md)
 #   make gptq-check  quantize the real MiniLM with the GPTQ algorithm (real activations) and scan it
+#   make awq-check   the same with AWQ's activation-aware scale and clip search
 #   make fuzz    coverage-guided fuzzing of the checkpoint, pickle and fingerprint parsers
 
 SWIFT      ?= swift
@@ -16,7 +17,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval gptq-check corrupt-inputs fuzz clean
+.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval gptq-check awq-check corrupt-inputs fuzz clean
 
 all: build
 
@@ -158,6 +159,12 @@ eval:
 gptq-check: build fetch-models $(EVAL_VENV)/.installed
 	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+
+# The same for AWQ: AutoAWQ's activation-aware scale and clip search on real activations
+# (eval/awq_minilm.py), packed in AutoAWQ's GEMM layout, then scanned.
+awq-check: build fetch-models $(EVAL_VENV)/.installed
+	$(EVAL_VENV)/bin/python eval/awq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/awq-minilm
+	@status=0; $(BIN) scan $(EVAL_DIR)/awq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 $(EVAL_VENV)/.installed: eval/requirements.txt
 	python3 -m venv $(EVAL_VENV)

@@ -157,26 +157,50 @@ def write_safetensors(path, tensors):
             handle.write(blob)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def calibration_batch(model, samples, length):
+    """`samples` windows of `length` tokens of /usr/share/common-licenses ([CLS] … [SEP]),
+    evenly spaced through the corpus, tokenised with the model's own WordPiece."""
+    tokenizer = WordPiece(os.path.join(model, "vocab.txt"))
+    ids = np.array([i for text in licenses_corpus() for i in tokenizer.encode(text)], dtype=np.int64)
+    windows = length - 2
+    cls, sep = tokenizer.vocab["[CLS]"], tokenizer.vocab["[SEP]"]
+    starts = np.linspace(0, len(ids) - windows - 1, samples).astype(np.int64)
+    return np.stack([np.concatenate([[cls], ids[s:s + windows], [sep]]) for s in starts])
+
+
+def embed(p, batch):
+    """BERT's embeddings of `batch` before their LayerNorm."""
+    x = p["embeddings.word_embeddings.weight"][batch] + p["embeddings.position_embeddings.weight"][:batch.shape[1]][None]
+    return x + p["embeddings.token_type_embeddings.weight"][0]
+
+
+def write_checkpoint(out, model, tensors):
+    """`out/model.safetensors` of `tensors` and the model's companion files."""
+    os.makedirs(out, exist_ok=True)
+    write_safetensors(os.path.join(out, "model.safetensors"), tensors)
+    for companion in COMPANIONS:
+        source = os.path.join(model, companion)
+        if os.path.exists(source):
+            shutil.copyfile(source, os.path.join(out, companion))
+
+
+def argument_parser(doc):
+    """The quantizer scripts' common options: the model, the output and the calibration windows."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--model", required=True, help="directory of a MiniLM checkpoint (model.safetensors, vocab.txt)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--samples", type=int, default=128)
     parser.add_argument("--length", type=int, default=64)
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = argument_parser(__doc__).parse_args()
 
     tensors, order, _ = read_safetensors(os.path.join(args.model, "model.safetensors"))
     p = {k: v.astype(np.float64) for k, v in tensors.items() if v.dtype == np.float32}
-    tokenizer = WordPiece(os.path.join(args.model, "vocab.txt"))
-    ids = np.array([i for text in licenses_corpus() for i in tokenizer.encode(text)], dtype=np.int64)
-    windows = args.length - 2
-    cls, sep = tokenizer.vocab["[CLS]"], tokenizer.vocab["[SEP]"]
-    starts = np.linspace(0, len(ids) - windows - 1, args.samples).astype(np.int64)
-    batch = np.stack([np.concatenate([[cls], ids[s:s + windows], [sep]]) for s in starts])
-
-    x = p["embeddings.word_embeddings.weight"][batch] + p["embeddings.position_embeddings.weight"][:args.length][None]
-    x = x + p["embeddings.token_type_embeddings.weight"][0]
-    x = layer_norm(x, p["embeddings.LayerNorm.weight"], p["embeddings.LayerNorm.bias"])
+    batch = calibration_batch(args.model, args.samples, args.length)
+    x = layer_norm(embed(p, batch), p["embeddings.LayerNorm.weight"], p["embeddings.LayerNorm.bias"])
     dh = HIDDEN // HEADS
     quantized, report = {}, []
 
@@ -227,12 +251,7 @@ def main():
             out.append((name, tensors[name].astype(np.float16)))
         else:
             out.append((name, tensors[name]))
-    os.makedirs(args.out, exist_ok=True)
-    write_safetensors(os.path.join(args.out, "model.safetensors"), out)
-    for companion in COMPANIONS:
-        source = os.path.join(args.model, companion)
-        if os.path.exists(source):
-            shutil.copyfile(source, os.path.join(args.out, companion))
+    write_checkpoint(args.out, args.model, out)
 
     gptq_error = sum(r[1] for r in report)
     nearest_error = sum(r[2] for r in report)

@@ -38,14 +38,9 @@ struct BitsAndBytesWeightTests {
     @Test("the rounding energy uses each code's cell in the codebook: Σ (width × factor)² / 12 tracks the real round-trip error")
     func roundingEnergy() throws {
         let directory = try TemporaryDirectory()
-        // Gaussian values (bitsandbytes' NF4 is built for them), by Box–Muller from a fixed
-        // sequence of uniforms, so the printed ratio is the same on every run.
-        func uniform(_ index: Int) -> Double {
-            let x = sin(Double(index) * 12.9898 + 78.233) * 43758.5453
-            return max(x - x.rounded(.down), 1e-12)
-        }
+        // Gaussian values (bitsandbytes' NF4 is built for them), by Box–Muller from fixed uniforms.
         let values = (0..<(64 * 256)).map { index -> Float in
-            Float((-2 * log(uniform(2 * index))).squareRoot() * cos(2 * .pi * uniform(2 * index + 1)))
+            Float((-2 * log(fixedUniform(2 * index))).squareRoot() * cos(2 * .pi * fixedUniform(2 * index + 1)))
         }
         let (tensors, dequantized) = BitsAndBytesTensors.nf4(name: Self.name, values: values, rows: 64, columns: 256)
         let energy = try streamedRoundingEnergy(try openSafetensors(tensors, in: directory), weight: Self.name)

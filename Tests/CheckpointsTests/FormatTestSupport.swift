@@ -128,3 +128,15 @@ func streamedRoundingEnergy(_ reader: CheckpointReader, weight name: String, chu
     }
     return energy
 }
+
+/// A uniform number in (0, 1) from a fixed hash of `index`: the same on every run, so ratios the
+/// tests print are reproducible.
+func fixedUniform(_ index: Int) -> Double {
+    let x = sin(Double(index) * 12.9898 + 78.233) * 43758.5453
+    return max(x - x.rounded(.down), 1e-12)
+}
+
+/// `count` values uniform in (−1, 1), from `fixedUniform`.
+func fixedUniformValues(count: Int) -> [Float] {
+    (0..<count).map { Float(fixedUniform($0)) * 2 - 1 }
+}

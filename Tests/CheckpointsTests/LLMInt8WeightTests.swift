@@ -46,11 +46,7 @@ struct LLMInt8WeightTests {
     func roundingEnergy() throws {
         let directory = try TemporaryDirectory()
         let rows = 64, columns = 256
-        // Uniform values from a fixed sequence, so the printed ratio is the same on every run.
-        let values = (0..<(rows * columns)).map { index -> Float in
-            let x = sin(Double(index) * 12.9898 + 78.233) * 43758.5453
-            return Float(x - x.rounded(.down)) * 2 - 1
-        }
+        let values = fixedUniformValues(count: rows * columns)
         let (tensors, dequantized) = BitsAndBytesTensors.llmInt8(name: Self.name, values: values, rows: rows, columns: columns)
         let energy = try streamedRoundingEnergy(try openSafetensors(tensors, in: directory), weight: Self.name)
         let scb = try #require(tensors.first { $0.name.hasSuffix("SCB") }).bytes

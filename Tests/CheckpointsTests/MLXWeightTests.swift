@@ -70,10 +70,7 @@ struct MLXWeightTests {
     func roundingEnergy() throws {
         let directory = try TemporaryDirectory()
         let rows = 64, columns = 256
-        let values = (0..<(rows * columns)).map { index -> Float in
-            let x = sin(Double(index) * 12.9898 + 78.233) * 43758.5453
-            return Float(x - x.rounded(.down)) * 2 - 1
-        }
+        let values = fixedUniformValues(count: rows * columns)
         let (tensors, dequantized) = MLXTensors.affine(name: Self.name, values: values, rows: rows, columns: columns, storage: .f32)
         let energy = try streamedRoundingEnergy(try openSafetensors(tensors, in: directory), weight: Self.name)
         let real = zip(values, dequantized).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }

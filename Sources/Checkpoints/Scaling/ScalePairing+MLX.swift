@@ -1,3 +1,5 @@
+import Foundation
+
 // MARK: - MLX affine quantization (mlx_lm's quantized checkpoints)
 
 extension ScalePairing {
@@ -57,8 +59,8 @@ extension ScalePairing {
             let groups = scales.shape[1]
             // 32 × words = bits × K and K = groups × g.
             guard (32 * words) % (groups * group) == 0, case let bits = 32 * words / (groups * group), (2...8).contains(bits) else {
-                let width = Double(32 * words) / Double(groups * group)
-                throw layoutError(scales.name, "has \(groups) groups of \(group) per row over \(words) words: \(width.formatted()) bits per code, not a width MLX writes (2 to 8)")
+                let width = String(format: "%.2f", Double(32 * words) / Double(groups * group))
+                throw layoutError(scales.name, "has \(groups) groups of \(group) per row over \(words) words: \(width) bits per code, not a width MLX writes (2 to 8)")
             }
             guard bits != 7 else {
                 throw layoutError(scales.name, "gives 7 bits per code, a width MLX does not write")

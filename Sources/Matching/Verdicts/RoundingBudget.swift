@@ -26,6 +26,7 @@ struct RoundingBudget: Sendable, Equatable {
     /// go down to ¾ of the min–max step (≤ 1.78×).
     static func margin(measured tensor: TensorFingerprint) -> Double {
         if tensor.scale?.packing == CodePacking.Order.gptq.rawValue { return gptqMargin }
+        if tensor.scale?.packing == CodePacking.Order.awq.rawValue { return awqMargin }
         return tensor.dtype == "Q2_K" || tensor.dtype == "Q3_K" ? 2.0 : 1.35
     }
 
@@ -35,6 +36,13 @@ struct RoundingBudget: Sendable, Equatable {
     /// (`eval/gptq_minilm.py`, AutoGPTQ's algorithm and settings), its weight error energy was
     /// 1.54–2.80× Σ scale²/12 per layer (median 2.06); allowed up to 4× (2× the relative error).
     static let gptqMargin = 4.0
+
+    /// AWQ clips each group before rounding (AutoAWQ's `auto_clip`: the group maximum shrunk by up
+    /// to half where that lowers the output error), so its scales are smaller and the clipped
+    /// weights err by more than a step. Run on the real MiniLM (`eval/awq_minilm.py`, AutoAWQ's
+    /// search on real activations), the weight error energy of the linears it does not rescale
+    /// was 0.99–1.86× Σ scale²/12 per layer (median 1.11; 1.38× in all); allowed up to 2×.
+    static let awqMargin = 2.0
 
     /// Per-type typical errors are looser: up to 3× the typical relative error (9× its energy).
     static let typicalMargin = 9.0

@@ -68,11 +68,15 @@ enum VerdictRules {
                     + " × each tensor's norm), as added noise or rounding would produce."
             }
         }
-        let gptq = Set(suspect.tensors.filter { $0.scale?.packing == CodePacking.Order.gptq.rawValue }.map(\.name))
-        if matches.contains(where: { gptq.contains($0.suspectTensor) }) {
-            // GPTQ's error feedback moves some layers' weights twice as far as others (eval/gptq_minilm.py).
-            return String(format: "The deviation varies across matrices (%.3g–%.3g × norm); GPTQ's error feedback varies from layer to layer too, so this does not tell its rounding from further training.",
-                          ratios.min()!, ratios.max()!)
+        let searched = Dictionary(suspect.tensors.compactMap { tensor in
+            tensor.scale?.packing.flatMap { $0 == CodePacking.Order.gptq.rawValue || $0 == CodePacking.Order.awq.rawValue ? (tensor.name, $0) : nil }
+        }, uniquingKeysWith: { first, _ in first })
+        if let packing = matches.lazy.compactMap({ searched[$0.suspectTensor] }).first {
+            // GPTQ's error feedback moves some layers' weights twice as far as others (eval/gptq_minilm.py);
+            // AWQ's clipping search shrinks some layers' groups more than others (eval/awq_minilm.py).
+            let why = packing == CodePacking.Order.gptq.rawValue ? "GPTQ's error feedback" : "AWQ's clipping"
+            return String(format: "The deviation varies across matrices (%.3g–%.3g × norm); %@ varies from layer to layer too, so this does not tell its rounding from further training.",
+                          ratios.min()!, ratios.max()!, why)
         }
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
