@@ -59,15 +59,13 @@ struct ZeroPointAttributionTests {
         // 1.7× (over the 1.35× of round-to-nearest formats; eval/awq_minilm.py measured 1.38× in all and
         // up to 1.86× per layer for AWQ's clipping); 12 % 3.2×.
         // Packed INT4 (compressed-tensors, round to nearest) keeps 1.35×.
-        do {
-            let path = try ScaledCopy.write(Self.lineage.release, as: target, noise: noise, in: directory, name: target.rawValue)
-            let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.registry)
-            #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
-            let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }?.verdict)
-            let rounding = try #require(verdict.rounding)
-            #expect(rounding.deviation / rounding.expectedRounding > 1.2, "\(rounding)")
-            #expect(scan.attribution.verdict == (reEncoded ? .reEncoded : .derived), "\(target): \(scan.attribution.sentence)")
-        }
+        let path = try ScaledCopy.write(Self.lineage.release, as: target, noise: noise, in: directory, name: target.rawValue)
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }?.verdict)
+        let rounding = try #require(verdict.rounding)
+        #expect(rounding.deviation / rounding.expectedRounding > 1.2, "\(rounding)")
+        #expect(scan.attribution.verdict == (reEncoded ? .reEncoded : .derived), "\(target): \(scan.attribution.sentence)")
     }
 
     @Test("the encoders round to nearest on their groups' grids: each value within half a step of the original", arguments: [DTypeConversion.Target.gptq, .awq])
