@@ -113,11 +113,14 @@ try PyTorchWriter.write([.init(name: "w", shape: [rows, columns], values: values
 print("Streaming decode from file (\(rows) × \(columns), page cache warm, 4 MiB chunks)")
 let gguf = try CheckpointReader(path: ggufPath)
 let torch = try CheckpointReader(path: torchPath)
-func stream(_ reader: CheckpointReader, _ tensor: TensorInfo) throws {
-    // Up to two values per byte (4-bit codes).
-    var sink = [Float](repeating: 0, count: 2 * CheckpointReader.defaultChunkBytes)
+// One output buffer for every measurement: up to two values per stored byte (4-bit codes), or a
+// delivered byte per value (MLX's odd widths). Allocating it per call measured the allocator:
+// 32 MB of fresh zeroed pages each time, or not, depending on what glibc had cached (3× apart).
+let sink = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * CheckpointReader.defaultChunkBytes)
+sink.initialize(repeating: 0)
+let stream = { (reader: CheckpointReader, tensor: TensorInfo) throws in
     try reader.readChunks(of: tensor) { chunk in
-        sink.withUnsafeMutableBufferPointer { chunk.decode(into: UnsafeMutableBufferPointer(rebasing: $0[0..<chunk.elementCount])) }
+        chunk.decode(into: UnsafeMutableBufferPointer(rebasing: sink[0..<chunk.elementCount]))
     }
 }
 let q = gguf.checkpoint.tensor(named: "model.layers.0.self_attn.q_proj.weight")!
@@ -128,7 +131,8 @@ try measure("PyTorch BF16", values: rows * columns) { try stream(torch, torch.ch
 
 // 3. GPTQ and AWQ 4-bit weights of the same shape (stored as the transpose, [columns, rows]):
 //    words unpacked to row-major codes, then (code − zero) × scale per group of 128 input rows;
-//    compressed-tensors' packed INT4 (codes already row-major, symmetric) for comparison.
+//    MLX 4- and 6-bit (code × scale + bias per group of 64 along the row); compressed-tensors'
+//    packed INT4 (codes already row-major, symmetric) for comparison.
 func littleEndian<I: FixedWidthInteger>(_ values: [I]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
 let (inFeatures, outFeatures) = (columns, rows)
 let groups = inFeatures / 128
@@ -147,6 +151,13 @@ try SafetensorsWriter.write([
     .init(name: "awq.scales", shape: [groups, outFeatures], values: groupScales, as: .f16),
     .init(name: "int4.weight_packed", dtype: .i32, shape: [outFeatures, inFeatures / 8], bytes: littleEndian(randomWords)),
     .init(name: "int4.weight_scale", shape: [outFeatures, groups], values: groupScales, as: .bf16),
+    // MLX affine, groups of 64 (mlx_lm's default): 4-bit codes as stored, 6-bit codes from each row's bit stream.
+    .init(name: "mlx4.weight", dtype: .u32, shape: [outFeatures, inFeatures / 8], bytes: littleEndian(randomWords)),
+    .init(name: "mlx4.scales", shape: [outFeatures, inFeatures / 64], values: groupScales + groupScales, as: .bf16),
+    .init(name: "mlx4.biases", shape: [outFeatures, inFeatures / 64], values: groupScales + groupScales, as: .bf16),
+    .init(name: "mlx6.weight", dtype: .u32, shape: [outFeatures, inFeatures * 6 / 32], bytes: littleEndian(randomWords + randomWords).prefix(outFeatures * inFeatures * 6 / 8).map { $0 }),
+    .init(name: "mlx6.scales", shape: [outFeatures, inFeatures / 64], values: groupScales + groupScales, as: .bf16),
+    .init(name: "mlx6.biases", shape: [outFeatures, inFeatures / 64], values: groupScales + groupScales, as: .bf16),
 ], to: packedPath)
 let packed = try CheckpointReader(path: packedPath)
 print("Streaming decode of 4-bit weights (\(outFeatures) × \(inFeatures), groups of 128, page cache warm, 4 MiB chunks)")
@@ -154,4 +165,8 @@ let reference = try measure("compressed-tensors packed INT4", values: rows * col
 for (label, name) in [("GPTQ 4-bit (g_idx shuffled)", "gptq.weight"), ("AWQ 4-bit", "awq.weight")] {
     let seconds = try measure(label, values: rows * columns) { try stream(packed, packed.checkpoint.tensor(named: name)!) }
     print(String(format: "  %.2f× the time of packed INT4 over the same bytes (unpacking the words, zero points)", seconds / reference))
+}
+for (label, name, why) in [("MLX 4-bit affine", "mlx4.weight", "biases"), ("MLX 6-bit affine", "mlx6.weight", "unpacking the bit streams, biases")] {
+    let seconds = try measure(label, values: rows * columns) { try stream(packed, packed.checkpoint.tensor(named: name)!) }
+    print(String(format: "  %.2f× the time of packed INT4 for the same values (%@)", seconds / reference, why))
 }

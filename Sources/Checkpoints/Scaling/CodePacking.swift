@@ -131,20 +131,24 @@ public struct CodePacking: Sendable, Hashable, Codable {
         func word(_ index: Int) -> UInt32 { UInt32(littleEndian: source.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
         switch (order, bits) {
         case (.mlx2, _), (.mlx3, _), (.mlx5, _), (.mlx6, _):
-            // Each row a little-endian bit stream: code i in bits i·b ..< (i+1)·b.
+            // Each row a little-endian bit stream: code i in bits i·b ..< (i+1)·b. One unaligned
+            // 64-bit load per code while eight bytes remain in the row, byte by byte after that.
             let bytes = source.assumingMemoryBound(to: UInt8.self), mask = UInt64(1 << bits) - 1
+            let fastColumns = max(0, ((bandBytes - 8) * 8) / bits)
             for row in 0..<(stored.count / bandBytes) {
-                let input = bytes + row * bandBytes, out = target + row * columns
-                var buffer: UInt64 = 0, held = 0, next = 0
-                for column in 0..<columns {
-                    if held < bits {
-                        buffer |= UInt64(input[next]) << UInt64(held)
-                        next += 1
-                        held += 8
+                let input = UnsafeRawPointer(bytes + row * bandBytes), out = target + row * columns
+                for column in 0..<min(fastColumns, columns) {
+                    let position = column * bits
+                    let window = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: position >> 3, as: UInt64.self))
+                    out[column] = UInt8(truncatingIfNeeded: (window >> UInt64(position & 7)) & mask)
+                }
+                for column in min(fastColumns, columns)..<columns {
+                    let position = column * bits
+                    var window: UInt64 = 0
+                    for byte in 0..<min(2, bandBytes - (position >> 3)) {
+                        window |= UInt64(input.load(fromByteOffset: (position >> 3) + byte, as: UInt8.self)) << UInt64(8 * byte)
                     }
-                    out[column] = UInt8(truncatingIfNeeded: buffer & mask)
-                    buffer >>= UInt64(bits)
-                    held -= bits
+                    out[column] = UInt8(truncatingIfNeeded: (window >> UInt64(position & 7)) & mask)
                 }
             }
         case (.bitsandbytesNF4, _), (.bitsandbytesFP4, _):
