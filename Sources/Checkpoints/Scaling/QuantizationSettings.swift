@@ -15,6 +15,7 @@ public struct QuantizationSettings: Sendable, Hashable {
     /// MLX's group size, from `config.json`'s `quantization` (`group_size`); `nil` when not stated.
     public var mlxGroupSize: Int?
 
+    /// What a checkpoint without companion JSON implies: AutoGPTQ's zero convention, no MLX group size.
     public init() {}
 
     static let maximumBytes = 1 << 20
