@@ -77,6 +77,10 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         }
     }
 
+    /// What decoding subtracts from a stored integer code: 8 for I4 (offset-8 nibbles), else 0.
+    /// Quantized weights whose codes are unsigned add it back through their offsets.
+    public var codeOffset: Int { self == .i4 ? 8 : 0 }
+
     /// Elements per indivisible storage block, and that block's size in bytes.
     ///
     /// Chunks handed to consumers always hold whole blocks.

@@ -201,7 +201,7 @@ public final class CheckpointReader: @unchecked Sendable {
         if let zeroPoints = scale.zeroPoints { offsets = try zeroPointOffsets(zeroPoints, factors: factors, codes: tensor.dtype) }
         if let biases = scale.biases {
             // I4 decodes a nibble as code − 8: the bias then carries the 8 steps back.
-            let centre: Float = tensor.dtype == .i4 ? 8 : 0
+            let centre = Float(tensor.dtype.codeOffset)
             offsets = zip(try floats(of: biases.tensor), factors).map { $0 + centre * $1 }
         }
         if let groupIndex = scale.groupIndex {

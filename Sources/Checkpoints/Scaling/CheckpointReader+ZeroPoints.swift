@@ -12,7 +12,7 @@ extension CheckpointReader {
         let columns = wordsPerRow * perWord
         // Position within its word of column n % perWord (AWQ interleaves: column m sits in nibble awqNibble[m]).
         let position = zeroPoints.order == .awq ? CodePacking.awqNibble : Array(0..<perWord)
-        let centre: Int = codes == .i4 ? 8 : 0
+        let centre = codes.codeOffset
         let extra = zeroPoints.storedMinusOne ? 1 : 0
         var offsets = [Float](repeating: 0, count: factors.count)
         bytes.withUnsafeBytes { raw in

@@ -31,9 +31,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
         case mlx2 = "mlx-2bit", mlx3 = "mlx-3bit", mlx5 = "mlx-5bit", mlx6 = "mlx-6bit"
 
         /// MLX's bit-stream order for `bits` (2, 3, 5 or 6), else `nil`.
-        public static func mlx(bits: Int) -> Order? {
-            [2: .mlx2, 3: .mlx3, 5: .mlx5, 6: .mlx6][bits]
-        }
+        public static func mlx(bits: Int) -> Order? { Order(rawValue: "mlx-\(bits)bit") }
 
         /// The code width of an MLX bit-stream order, else `nil`.
         public var mlxBits: Int? {
@@ -49,7 +47,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
         /// Whether the codes index a codebook (bitsandbytes) rather than being integers.
         public var isBitsAndBytes: Bool { self == .bitsandbytesNF4 || self == .bitsandbytesFP4 }
 
-        /// The format as people name it: `GPTQ`, `AWQ`, `bitsandbytes NF4`, `bitsandbytes FP4`.
+        /// The format as people name it: `GPTQ`, `AWQ`, `bitsandbytes NF4`, `bitsandbytes FP4`, `MLX`.
         public var formatName: String {
             switch self {
             case .gptq: "GPTQ"

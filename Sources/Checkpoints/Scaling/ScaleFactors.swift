@@ -91,10 +91,11 @@ public struct ScaleFactors: Sendable {
     public func apply(to values: UnsafeMutableBufferPointer<Float>, firstElement: Int) {
         guard let base = values.baseAddress else { return }
         if let codebook {
-            // Codes (decoded as code − 8) become their codebook values, then scale.
+            // Codes (decoded as I4, code − 8) become their codebook values, then scale.
+            let centre = DType.i4.codeOffset
             forEachRun(firstElement: firstElement, count: values.count) { offset, run, index in
                 let target = base + offset, factor = factors[index]
-                for element in 0..<run { target[element] = codebook[Int(target[element]) + 8] * factor }
+                for element in 0..<run { target[element] = codebook[Int(target[element]) + centre] * factor }
             }
             return
         }

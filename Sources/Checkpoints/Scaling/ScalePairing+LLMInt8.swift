@@ -26,7 +26,7 @@ extension ScalePairing {
             guard weight.dtype == .i8, weight.shape.count == 2, weight.scale == nil else {
                 throw layoutError(scale.name, "scales a weight that is \(weight.dtype.name) \(weight.shape), not a matrix of I8 codes")
             }
-            guard [.f32, .f16, .bf16].contains(scale.dtype), scale.shape == [weight.shape[0]] else {
+            guard isFactorType(scale.dtype), scale.shape == [weight.shape[0]] else {
                 throw layoutError(scale.name, "is \(scale.dtype.name) \(scale.shape), not F32 [\(weight.shape[0])] (one factor per row)")
             }
             try requireFactorCount(scale.elementCount, of: scale.name, for: name, file: file)

@@ -37,22 +37,14 @@ extension ScalePairing {
                     throw layoutError(prefix + "biases", "is missing, and '\(scales.name)' is \(scales.dtype.name) \(scales.shape), not the U8 [\(rows), \(words / 4)] exponents of MLX's mxfp4 mode")
                 }
                 try requireFactorCount(scales.elementCount, of: scales.name, for: packed.name, file: file)
-                var exponents = scales
-                exponents.dtype = .f8E8M0
-                exponents.scaledWeight = packed.name
-                var weight = packed
-                weight.dtype = .f4
-                weight.shape = [rows, words * 8]
-                weight.scale = TensorScale(companion: exponents, granularity: .block, blockRows: 1, blockColumns: 32)
-                tensors[index] = weight
-                tensors[scalesIndex] = exponents
+                makeMXFP4(&tensors, weight: index, as: packed, shape: [rows, words * 8], exponents: scalesIndex)
                 continue
             }
             let biases = tensors[biasesIndex]
-            guard [.f32, .bf16, .f16].contains(scales.dtype), scales.shape.count == 2, scales.shape[0] == rows, scales.shape[1] > 0 else {
+            guard isFactorType(scales.dtype), scales.shape.count == 2, scales.shape[0] == rows, scales.shape[1] > 0 else {
                 throw layoutError(scales.name, "is \(scales.dtype.name) \(scales.shape), not floats [\(rows), groups]")
             }
-            guard [.f32, .bf16, .f16].contains(biases.dtype), biases.shape == scales.shape else {
+            guard isFactorType(biases.dtype), biases.shape == scales.shape else {
                 throw layoutError(biases.name, "is \(biases.dtype.name) \(biases.shape), not floats of the scales' shape \(scales.shape)")
             }
             let group = groupSize ?? mlxDefaultGroupSize

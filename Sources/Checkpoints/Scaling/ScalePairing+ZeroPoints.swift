@@ -22,7 +22,7 @@ extension ScalePairing {
             func layoutError(_ companion: String, _ reason: String) -> CheckpointError {
                 CheckpointError(file: file, tensor: packed.name, rule: .zeroPointLayout(companion: companion, reason: reason))
             }
-            guard [.f32, .bf16, .f16].contains(scale.dtype) else {
+            guard isFactorType(scale.dtype) else {
                 throw CheckpointError(file: file, tensor: packed.name, rule: .scaleDType(companion: scale.name, dtype: scale.dtype))
             }
             guard packed.shape.count == 2, packed.shape.allSatisfy({ $0 > 0 }), scale.shape.count == 2, scale.shape.allSatisfy({ $0 > 0 }) else {

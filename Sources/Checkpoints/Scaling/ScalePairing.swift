@@ -68,20 +68,26 @@ enum ScalePairing {
                     companion: companion.name, shape: companion.shape, dtype: companion.dtype, blocksShape: blocks.shape))
             }
             try requireFactorCount(companion.elementCount, of: companion.name, for: blocks.name, file: file)
-            var exponents = companion
-            exponents.dtype = .f8E8M0
             var weight = blocks
             weight.storedName = blocks.storedName ?? blocks.name
             weight.name = base
-            weight.dtype = .f4
-            weight.shape = Array(blocks.shape.dropLast(2)) + [blocks.shape[blocks.shape.count - 2] * 32]
-            // The weight is scaled as one row (TensorScale.matrixView) in blocks of 32: every row of
-            // G·32 values holds whole blocks, so factor k covers values 32k ..< 32k + 32.
-            weight.scale = TensorScale(companion: exponents, granularity: .block, blockRows: 1, blockColumns: 32)
-            exponents.scaledWeight = base
-            tensors[index] = weight
-            tensors[companionIndex] = exponents
+            makeMXFP4(&tensors, weight: index, as: weight, shape: Array(blocks.shape.dropLast(2)) + [blocks.shape[blocks.shape.count - 2] * 32],
+                      exponents: companionIndex)
         }
+    }
+
+    /// Makes `tensors[weight]` (given as `pairedWeight`) F4 codes of `shape` scaled by the U8
+    /// E8M0 exponents `tensors[exponents]`, one per 32 consecutive values (MXFP4: gpt-oss's
+    /// blocks, MLX's mxfp4 mode). The weight is scaled as one row (`TensorScale.matrixView`) in
+    /// blocks of 32: every row holds whole blocks, so factor k covers values 32k ..< 32k + 32.
+    static func makeMXFP4(_ tensors: inout [TensorInfo], weight index: Int, as pairedWeight: TensorInfo, shape: [Int], exponents: Int) {
+        var weight = pairedWeight
+        tensors[exponents].dtype = .f8E8M0
+        tensors[exponents].scaledWeight = weight.name
+        weight.dtype = .f4
+        weight.shape = shape
+        weight.scale = TensorScale(companion: tensors[exponents], granularity: .block, blockRows: 1, blockColumns: 32)
+        tensors[index] = weight
     }
 
     /// NVFP4 weights: U8 codes `W` `[…, C/2]` (two E2M1 codes per byte, low nibble first) with
@@ -114,7 +120,7 @@ enum ScalePairing {
                     companion: scale.name, reason: "has no per-tensor scale '\(globalName)' beside it"))
             }
             let global = tensors[globalIndex]
-            guard [.f32, .bf16, .f16].contains(global.dtype), global.elementCount == 1, global.shape.count <= 1 else {
+            guard isFactorType(global.dtype), global.elementCount == 1, global.shape.count <= 1 else {
                 throw CheckpointError(file: file, tensor: codes.name, rule: .nvfp4Companion(
                     companion: global.name, reason: "is \(global.dtype.name) \(global.shape), not one F32, BF16 or F16 value"))
             }
@@ -168,7 +174,7 @@ enum ScalePairing {
     /// must be F32, BF16 or F16 and its shape must give a granularity (`blocks`), with at most
     /// `maximumFactors` factors.
     static func scaling(of weight: String, shape: [Int], by companion: TensorInfo, file: String) throws(CheckpointError) -> TensorScale {
-        guard [.f32, .bf16, .f16].contains(companion.dtype) else {
+        guard isFactorType(companion.dtype) else {
             throw CheckpointError(file: file, tensor: weight, rule: .scaleDType(companion: companion.name, dtype: companion.dtype))
         }
         guard let (granularity, blockRows, blockColumns) = blocks(weight: shape, scale: companion.shape) else {
@@ -176,6 +182,11 @@ enum ScalePairing {
         }
         try requireFactorCount(companion.elementCount, of: companion.name, for: weight, file: file)
         return TensorScale(companion: companion, granularity: granularity, blockRows: blockRows, blockColumns: blockColumns)
+    }
+
+    /// Whether a companion's dtype can hold float factors (or biases, or a per-tensor scale): F32, BF16 or F16.
+    static func isFactorType(_ dtype: DType) -> Bool {
+        dtype == .f32 || dtype == .bf16 || dtype == .f16
     }
 
     /// Refuses a weight with more factors than are held in memory for one weight.
