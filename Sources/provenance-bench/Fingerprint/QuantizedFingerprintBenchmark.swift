@@ -31,8 +31,7 @@ enum QuantizedFingerprintBenchmark: BenchmarkSection {
             context.note("\(storage.rawValue): warming the page cache …")
             _ = try ReaderBenchmark.pass(.read, reader, threads: 1)
             context.note("\(storage.rawValue): measuring SHA-256 …")
-            var hashing = ReaderBenchmark.PassResult()
-            _ = try Measurement.best(of: context.repetitions) { hashing = try ReaderBenchmark.pass(.sha256, reader, threads: 1) }
+            let hashing = try ReaderBenchmark.singleCoreSHA256(reader, repetitions: context.repetitions).result
             let shaSpeed = Measurement.gigabytesPerSecond(bytes: checkpoint.tensorBytes, seconds: hashing.hashSeconds)
 
             context.note("\(storage.rawValue): fingerprinting with 2 threads …")

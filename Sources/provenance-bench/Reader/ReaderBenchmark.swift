@@ -29,8 +29,7 @@ enum ReaderBenchmark: BenchmarkSection {
 
         // SHA-256 first: every reader figure is compared with it.
         context.note("measuring SHA-256 …")
-        var hashing = PassResult()
-        let hashWall = try Measurement.best(of: context.repetitions) { hashing = try pass(.sha256, reader, threads: 1) }
+        let (hashing, hashWall) = try singleCoreSHA256(reader, repetitions: context.repetitions)
         let shaSpeed = Measurement.gigabytesPerSecond(bytes: totalBytes, seconds: hashing.hashSeconds)
 
         var table = ResultTable(columns: [
@@ -95,6 +94,14 @@ enum ReaderBenchmark: BenchmarkSection {
     }
 
     // MARK: - Passes
+
+    /// The reference every section compares with: single-core OpenSSL SHA-256 of each tensor's
+    /// delivered bytes, the best of `repetitions` runs by wall clock (its hashing time alone in `hashSeconds`).
+    static func singleCoreSHA256(_ reader: CheckpointReader, repetitions: Int) throws -> (result: PassResult, wallSeconds: Double) {
+        var hashing = PassResult()
+        let wall = try Measurement.best(of: repetitions) { hashing = try pass(.sha256, reader, threads: 1) }
+        return (hashing, wall)
+    }
 
     /// Decodes one in-cache buffer of pseudo-random bytes repeatedly: the decoder's speed without I/O.
     static func decodeInMemory(_ dtype: DType, chunkBytes: Int, totalBytes: Int) -> UInt32 {
