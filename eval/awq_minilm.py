@@ -184,7 +184,7 @@ def main():
             out.append((name, p[name].astype(np.float16)))
         else:
             out.append((name, tensors[name]))
-    write_checkpoint(args.out, args.model, out)
+    write_checkpoint(args.out, args.model, out, "eval/awq_minilm.py (AWQ-style search, 4 bit, group 128, zero point)")
     config_path = os.path.join(args.out, "config.json")
     if os.path.exists(config_path):
         with open(config_path) as handle:

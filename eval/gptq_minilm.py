@@ -138,7 +138,7 @@ def pack(Q, scales, zeros, g_idx):
     return qweight.view(np.int32), qzeros.view(np.int32), half, g_idx.astype(np.int32), dequantized
 
 
-def write_safetensors(path, tensors):
+def write_safetensors(path, tensors, quantized_by):
     names = {np.dtype(np.float16): "F16", np.dtype(np.int32): "I32", np.dtype(np.int64): "I64"}
     header, offset, blobs = {}, 0, []
     for name, array in tensors:
@@ -147,7 +147,7 @@ def write_safetensors(path, tensors):
         header[name] = {"dtype": names[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)
-    header = {"__metadata__": {"format": "pt", "quantized_by": "eval/gptq_minilm.py (GPTQ, 4 bit, group 128, desc_act)"}, **header}
+    header = {"__metadata__": {"format": "pt", "quantized_by": quantized_by}, **header}
     encoded = json.dumps(header, separators=(",", ":")).encode()
     encoded += b" " * (-len(encoded) % 8)
     with open(path, "wb") as handle:
@@ -174,10 +174,10 @@ def embed(p, batch):
     return x + p["embeddings.token_type_embeddings.weight"][0]
 
 
-def write_checkpoint(out, model, tensors):
+def write_checkpoint(out, model, tensors, quantized_by):
     """`out/model.safetensors` of `tensors` and the model's companion files."""
     os.makedirs(out, exist_ok=True)
-    write_safetensors(os.path.join(out, "model.safetensors"), tensors)
+    write_safetensors(os.path.join(out, "model.safetensors"), tensors, quantized_by)
     for companion in COMPANIONS:
         source = os.path.join(model, companion)
         if os.path.exists(source):
@@ -251,7 +251,7 @@ def main():
             out.append((name, tensors[name].astype(np.float16)))
         else:
             out.append((name, tensors[name]))
-    write_checkpoint(args.out, args.model, out)
+    write_checkpoint(args.out, args.model, out, "eval/gptq_minilm.py (GPTQ, 4 bit, group 128, desc_act)")
 
     gptq_error = sum(r[1] for r in report)
     nearest_error = sum(r[2] for r in report)
