@@ -36,4 +36,40 @@ struct QuantizationSettingsTests {
             #expect(settings == QuantizationSettings(), "\(text?.prefix(40) ?? "absent")")
         }
     }
+
+    @Test("llm-compressor's recipe.yaml names the quantizer: GPTQ before AWQ before round to nearest; other recipes name none")
+    func recipe() throws {
+        let cases: [(String?, QuantizationSettings.Quantizer?)] = [
+            ("default_stage:\n  default_modifiers:\n    QuantizationModifier:\n      scheme: FP8_DYNAMIC\n", .roundToNearest),
+            ("quant_stage:\n  quant_modifiers:\n    SmoothQuantModifier: {smoothing_strength: 0.8}\n    GPTQModifier:\n      scheme: W8A8\n", .gptq),
+            ("default_stage:\n  default_modifiers:\n    AWQModifier: {scheme: W4A16_ASYM}\n", .awq),
+            ("stage:\n  AWQModifier: {}\n  GPTQModifier: {}\n", .gptq),
+            ("sparsity_stage:\n  SparseGPTModifier: {sparsity: 0.5}\n", nil),
+            (nil, nil),
+        ]
+        for (text, expected) in cases {
+            let directory = try TemporaryDirectory()
+            if let text { _ = try directory.write(text, to: "recipe.yaml") }
+            #expect(QuantizationSettings.read(fromDirectory: directory.path("")).quantizer == expected, "\(text ?? "no recipe")")
+        }
+        // Not UTF-8, or larger than 1 MiB: nothing.
+        for bytes in [[0xFF, 0xFE] + Array("GPTQModifier".utf8), Array(("GPTQModifier" + String(repeating: " ", count: 1 << 20)).utf8)] {
+            let directory = try TemporaryDirectory()
+            _ = try directory.write(bytes, to: "recipe.yaml")
+            #expect(QuantizationSettings.read(fromDirectory: directory.path("")).quantizer == nil)
+        }
+    }
+
+    @Test("the recipe's quantizer reaches the scaled weights of an llm-compressor layout, not GPTQ's own")
+    func recipeReachesWeights() throws {
+        let directory = try TemporaryDirectory()
+        let codes = (0..<64).map { UInt8(truncatingIfNeeded: $0 * 37) }
+        _ = try directory.write(SafetensorsBytes.file([
+            .init(name: "w.weight", dtype: .i8, shape: [4, 16], bytes: codes),
+            .init(name: "w.weight_scale", shape: [4, 1], values: [0.5, 0.25, 1, 2], as: .bf16),
+        ]), to: "model.safetensors")
+        _ = try directory.write("GPTQModifier: {}\n", to: "recipe.yaml")
+        let reader = try CheckpointReader(path: directory.path(""))
+        #expect(reader.checkpoint.tensor(named: "w.weight")?.scale?.quantizer == .gptq)
+    }
 }

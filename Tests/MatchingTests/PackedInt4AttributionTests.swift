@@ -39,4 +39,50 @@ struct PackedInt4AttributionTests {
         let evidence = try #require(sibling.candidates.first { $0.reference.label == "base@1" }).verdict.evidence
         #expect(evidence.contains { $0.contains("would not show") }, "\(evidence)")
     }
+
+    @Test("an asymmetric INT4 (W4A16_ASYM) copy is a re-encoding whose zero points and scales predict its deviation; noised by 25 % first it is derived")
+    func asymmetricCopy() throws {
+        let directory = Fixtures.temporaryDirectory("int4-asym")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try ScaledCopy.write(Self.lineage.release, as: .int4Asymmetric, in: directory, name: "w4a16-asym")
+        let opened = try CheckpointReader(path: path)
+        let scaled = opened.checkpoint.tensors.filter { $0.dtype == .i4 && $0.scale?.zeroPoints?.storage == .rowWords }
+        #expect(scaled.count == Self.lineage.release.spec.layerCount * 7)
+        try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry,
+                                                 quantizedTo: "I4 with 1×128 block scales and zero points")
+
+        let noised = try ScaledCopy.write(Self.lineage.release, as: .int4Asymmetric, noise: 0.25, in: directory, name: "noised")
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: noised), against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
+    }
+
+    @Test("llm-compressor's recipe.yaml decides how far a W4A16 copy's rounding may go: round to nearest's 1.35×, GPTQ's 4×, and GPTQ's when no recipe says")
+    func recipeAllowance() throws {
+        let directory = Fixtures.temporaryDirectory("int4-recipe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Codes moved about as far as GPTQ's error feedback moves them: noise of the rounding's own size
+        // before quantizing doubles the error energy (eval/gptq_minilm.py measured 1.5–2.8×).
+        let path = try ScaledCopy.write(Self.lineage.release, as: .int4, noise: 0.1, in: directory, name: "searched")
+        func scan() throws -> (ScanResult, Verdict) {
+            let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.registry)
+            return (scan, try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict)
+        }
+        // perturb --dtype int4 writes llm-compressor's recipe for its own round to nearest.
+        let recipe = try String(contentsOfFile: path + "/recipe.yaml", encoding: .utf8)
+        #expect(recipe.contains("QuantizationModifier") && recipe.contains("scheme: W4A16"))
+        let (rounded, roundedVerdict) = try scan()
+        #expect(rounded.attribution.nearest == "release@1" && rounded.attribution.verdict == .derived, "\(rounded.attribution.sentence)")
+        let ratio = try #require(roundedVerdict.rounding).deviation / (try #require(roundedVerdict.rounding).expectedRounding)
+        #expect(ratio * ratio > 1.5 && ratio * ratio < 3.5, "error energy \(ratio * ratio)× the rounding's")
+
+        try "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      scheme: W4A16\n".write(toFile: path + "/recipe.yaml", atomically: true, encoding: .utf8)
+        let (searched, searchedVerdict) = try scan()
+        #expect(searched.attribution.nearest == "release@1" && searched.attribution.verdict == .reEncoded, "\(searched.attribution.sentence)")
+        #expect(!searchedVerdict.evidence.contains { $0.contains("does not say which algorithm") }, "\(searchedVerdict.evidence)")
+
+        try FileManager.default.removeItem(atPath: path + "/recipe.yaml")
+        let (unstated, unstatedVerdict) = try scan()
+        #expect(unstated.attribution.verdict == .reEncoded, "\(unstated.attribution.sentence)")
+        #expect(unstatedVerdict.evidence.contains { $0.contains("does not say which algorithm chose its integer codes") }, "\(unstatedVerdict.evidence)")
+    }
 }

@@ -222,7 +222,8 @@ struct ModelWeightsWritingTests {
                 == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
     }
 
-    @Test("fp8-block, nvfp4 and int4 resharded: the index lists every written tensor (scale companions, packed codes) and reads back", arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4])
+    @Test("fp8-block, nvfp4, int4 and int4-asym resharded: the index lists every written tensor (scale companions, packed codes) and reads back",
+          arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4, .int4Asymmetric])
     func scaledStorageResharded(target: DTypeConversion.Target) throws {
         let directory = Models.temporaryDirectory()
         var model = Models.checkpoint(.smallLlamaGQA)
@@ -237,27 +238,31 @@ struct ModelWeightsWritingTests {
         let expected: (DType, [String]) = switch target {
         case .nvfp4: (.f4, ["_scale", "_scale_2"])
         case .int4: (.i4, ["_scale", "_shape"])
+        case .int4Asymmetric: (.i4, ["_scale", "_zero_point", "_shape"])
         default: (.f8E4M3, ["_scale_inv"])
         }
         for weight in scaled {
             #expect(weight.dtype == expected.0, "\(weight.name)")
             for suffix in expected.1 { #expect(reader.checkpoint.tensor(named: weight.name + suffix)?.scaledWeight == weight.name, "\(weight.name + suffix)") }
         }
-        if target == .int4 {
+        if target == .int4 || target == .int4Asymmetric {
             // compressed-tensors' names: the codes are stored as NAME_packed (I32), NAME itself is not a stored tensor.
             let weight = try #require(reader.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.weight"))
             #expect(weight.storedName == "model.layers.0.mlp.down_proj.weight_packed")
             #expect(weight.scale?.blockColumns == 128 || weight.scale?.granularity == .row)
-            // Values within half a step (scale = group maximum / 7.5, rounded to BF16; the maximum itself
-            // is clamped from 7.5 to 7 steps, so ≈ 0.53 of a step there) of the originals.
+            #expect((weight.scale?.zeroPoints?.storage == .rowWords) == (target == .int4Asymmetric))
+            // Values within half a step of the originals: symmetric, step = group maximum / 7.5 (the
+            // maximum is clamped from 7.5 to 7 steps, so ≈ 0.53 of a step there); asymmetric, step =
+            // (max(maximum, 0) − min(minimum, 0)) / 15; both rounded to BF16.
             let entry = try #require(original.entries.first { $0.name == weight.name })
             var values = [Float](repeating: 0, count: weight.elementCount)
             try values.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: 0..<weight.elementCount, into: $0) }
             let group = weight.scale!.blockColumns
             for start in stride(from: 0, to: values.count, by: group) {
-                let largest = entry.tensor.values[start..<(start + group)].map(abs).max()!
+                let run = entry.tensor.values[start..<(start + group)]
+                let step = target == .int4 ? run.map(abs).max()! / 7.5 : (max(run.max()!, 0) - min(run.min()!, 0)) / 15
                 for index in start..<(start + group) {
-                    #expect(abs(values[index] - entry.tensor.values[index]) <= largest / 7.5 * 0.55 + 1e-9, "element \(index)")
+                    #expect(abs(values[index] - entry.tensor.values[index]) <= step * 0.55 + 1e-9, "element \(index)")
                 }
             }
         }

@@ -64,6 +64,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case nvfp4Companion(companion: String, reason: String)
         case scaleTooLarge(companion: String, factors: Int, limit: Int)
         case scaleZeroPoint(companion: String)
+        /// A compressed-tensors `pack-quantized` weight (`weight_packed`) whose companions do not fit it.
+        case packedLayout(companion: String, reason: String)
         /// A GPTQ or AWQ weight (`qweight`) whose companions (`scales`, `qzeros`, `g_idx`) do not fit it.
         case zeroPointLayout(companion: String, reason: String)
         /// A bitsandbytes 4-bit weight whose companions (`absmax`, `quant_map`, quant state) do not fit it.
@@ -181,7 +183,12 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
             return "\(subject) is a GPTQ/AWQ packed weight, but '\(companion)' \(reason) (rule: GPTQ stores qweight [K·bits/32, N], "
                 + "AWQ qweight [K, N/8], both with scales [G, N], qzeros I32 [G, N·bits/32] and, for GPTQ, g_idx [K] naming each row's group)."
         case .scaleZeroPoint(let companion):
-            return "\(subject) has a zero-point tensor '\(companion)': asymmetric quantization ((code − zero point) × scale) is not read by this tool, and reading the codes without it would give wrong values."
+            return "\(subject) has a zero-point tensor '\(companion)' this tool does not read (rule: zero points of an I8 weight are I8, one per scale factor; "
+                + "float weights have none), and reading the codes without it would give wrong values."
+        case .packedLayout(let companion, let reason):
+            return "\(subject) is a compressed-tensors pack-quantized weight, but '\(companion)' \(reason) (rule: weight_packed I32 [R, C·bits/32] "
+                + "of 4- or 8-bit codes, weight_shape [R, C], weight_scale per tensor, row or group, and for asymmetric quantization "
+                + "weight_zero_point I32 [R·bits/32, G] packed down the rows, or I8 shaped like the scale)."
         case .gguf(let rule):
             return rule.sentence(subject: subject, file: file)
         case .pytorch(let rule):

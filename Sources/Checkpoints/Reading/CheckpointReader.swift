@@ -198,7 +198,13 @@ public final class CheckpointReader: @unchecked Sendable {
         }
         let file = files[tensor.fileIndex].displayName
         var offsets: [Float]?, rowGroups: [Int32]?
-        if let zeroPoints = scale.zeroPoints { offsets = try zeroPointOffsets(zeroPoints, factors: factors, codes: tensor.dtype) }
+        if let zeroPoints = scale.zeroPoints {
+            offsets = try zeroPointOffsets(zeroPoints, factors: factors, codes: tensor.dtype, codeCentre: scale.codeCentre)
+        } else if let codeCentre = scale.codeCentre {
+            // Codes stored offset from the dtype's own centre (compressed-tensors' 8-bit codes + 128).
+            let shift = Float(tensor.dtype.codeOffset - codeCentre)
+            offsets = factors.map { $0 * shift }
+        }
         if let biases = scale.biases {
             // I4 decodes a nibble as code − 8: the bias then carries the 8 steps back.
             let centre = Float(tensor.dtype.codeOffset)

@@ -1,26 +1,44 @@
 // MARK: - Zero points and group indices of GPTQ and AWQ weights
 
 extension CheckpointReader {
-    /// The term each factor's block adds after scaling, factor × (centre − zero), from packed
-    /// zero points: `(code − centre) × factor + offset` is then `(code − zero) × factor`, where
-    /// `centre` is what decoding `codes` subtracts (8 for I4, 0 for U8).
-    func zeroPointOffsets(_ zeroPoints: TensorScale.ZeroPoints, factors: [Float], codes: DType) throws(CheckpointError) -> [Float] {
+    /// The term each factor's block adds after scaling, factor × (centre − zero), from the zero
+    /// points: `(code − centre) × factor + offset` is then `(code − zero) × factor`, where
+    /// `centre` is what decoding `codes` subtracts (8 for I4, 0 for U8 and I8). A signed zero
+    /// (compressed-tensors' I8 zero points) is a code once the code of value zero is added:
+    /// `codeCentre` when the scaling states one, else `centre`.
+    func zeroPointOffsets(_ zeroPoints: TensorScale.ZeroPoints, factors: [Float], codes: DType, codeCentre: Int?) throws(CheckpointError) -> [Float] {
         let stored = zeroPoints.location.tensor
         let bytes = try files[stored.fileIndex].storedBytes(of: stored)
         let perWord = 32 / zeroPoints.bits, mask = UInt32(1 << zeroPoints.bits) - 1
-        let wordsPerRow = stored.shape.last ?? 1
-        let columns = wordsPerRow * perWord
-        // Position within its word of column n % perWord (AWQ interleaves: column m sits in nibble awqNibble[m]).
-        let position = zeroPoints.order == .awq ? CodePacking.awqNibble : Array(0..<perWord)
         let centre = codes.codeOffset
-        let extra = zeroPoints.storedMinusOne ? 1 : 0
         var offsets = [Float](repeating: 0, count: factors.count)
         bytes.withUnsafeBytes { raw in
-            for index in offsets.indices {
-                let row = index / columns, column = index % columns
-                let word = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: (row * wordsPerRow + column / perWord) * 4, as: UInt32.self))
-                let zero = Int((word >> UInt32(zeroPoints.bits * position[column % perWord])) & mask) + extra
-                offsets[index] = factors[index] * Float(centre - zero)
+            func word(_ index: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
+            switch zeroPoints.storage {
+            case .columnWords:
+                let wordsPerRow = stored.shape.last ?? 1
+                let columns = wordsPerRow * perWord
+                // Position within its word of column n % perWord (AWQ interleaves: column m sits in nibble awqNibble[m]).
+                let position = zeroPoints.order == .awq ? CodePacking.awqNibble : Array(0..<perWord)
+                let extra = zeroPoints.storedMinusOne ? 1 : 0
+                for index in offsets.indices {
+                    let row = index / columns, column = index % columns
+                    let zero = Int((word(row * wordsPerRow + column / perWord) >> UInt32(zeroPoints.bits * position[column % perWord])) & mask) + extra
+                    offsets[index] = factors[index] * Float(centre - zero)
+                }
+            case .rowWords:
+                let columns = max(stored.shape.last ?? 1, 1)
+                for index in offsets.indices {
+                    let row = index / columns, column = index % columns
+                    let zero = Int((word((row / perWord) * columns + column) >> UInt32(zeroPoints.bits * (row % perWord))) & mask)
+                    offsets[index] = factors[index] * Float(centre - zero)
+                }
+            case .signedBytes:
+                let zeroCode = codeCentre ?? centre
+                for index in offsets.indices {
+                    let zero = Int(Int8(bitPattern: raw[index])) + zeroCode
+                    offsets[index] = factors[index] * Float(centre - zero)
+                }
             }
         }
         return offsets

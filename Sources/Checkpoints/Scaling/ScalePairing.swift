@@ -24,7 +24,7 @@ enum ScalePairing {
     ) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
-        try pairPackedInt4(&tensors, fileName: fileName)
+        try pairPackedIntegers(&tensors, fileName: fileName, readBytes: readBytes)
         try pairZeroPointCodes(&tensors, fileName: fileName, gptqZerosStoredMinusOne: settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
         try pairLLMInt8(&tensors, fileName: fileName, readBytes: readBytes)
@@ -39,13 +39,29 @@ enum ScalePairing {
                 throw CheckpointError(file: file, tensor: weight.name, rule: .scaleAmbiguous(companions: found.map { tensors[$0].name }))
             }
             let companion = tensors[companionIndex]
-            // Asymmetric quantization ((code − zero point) × factor) is not decoded: reading the
-            // codes as if symmetric would give wrong values without a word.
-            if let zeroPoint = indexByName[weight.name + "_zero_point"] {
-                throw CheckpointError(file: file, tensor: weight.name, rule: .scaleZeroPoint(companion: tensors[zeroPoint].name))
+            var scale = try scaling(of: weight.name, shape: weight.shape, by: companion, file: file)
+            // Asymmetric INT8 (compressed-tensors: value = (code − zero point) × factor) has an I8
+            // zero per factor; a zero point of any other kind, or beside a float weight, is refused:
+            // reading the codes as if symmetric would give wrong values without a word.
+            if let zeroPointIndex = indexByName[weight.name + "_zero_point"] {
+                let zeroPoint = tensors[zeroPointIndex]
+                guard weight.dtype == .i8, zeroPoint.dtype == .i8, zeroPoint.elementCount == companion.elementCount else {
+                    throw CheckpointError(file: file, tensor: weight.name, rule: .scaleZeroPoint(companion: zeroPoint.name))
+                }
+                scale.zeroPoints = .init(tensor: zeroPoint, storage: .signedBytes, bits: 8)
+                tensors[zeroPointIndex].scaledWeight = weight.name
             }
-            tensors[index].scale = try scaling(of: weight.name, shape: weight.shape, by: companion, file: file)
+            tensors[index].scale = scale
             tensors[companionIndex].scaledWeight = weight.name
+        }
+        // llm-compressor's recipe names the algorithm behind its layouts (packed integers, FP8,
+        // NVFP4); GPTQ's, AWQ's, bitsandbytes' and MLX's own layouts say theirs.
+        if let quantizer = settings.quantizer {
+            for index in tensors.indices where tensors[index].packing == nil {
+                guard var scale = tensors[index].scale, scale.biases == nil, scale.multiplier == nil, scale.codebook == nil else { continue }
+                scale.quantizer = quantizer
+                tensors[index].scale = scale
+            }
         }
     }
 
@@ -135,38 +151,6 @@ enum ScalePairing {
             tensors[index] = weight
             tensors[scaleIndex].scaledWeight = base
             tensors[globalIndex].scaledWeight = base
-        }
-    }
-
-    /// compressed-tensors' `pack-quantized` INT4 weights: `B.weight_packed` (I32 `[R, C/8]`, eight
-    /// 4-bit codes per little-endian word, offset by 8, first code in the lowest bits) with
-    /// `B.weight_scale` (F32/BF16/F16, per tensor, row or group as for other scaled weights) and
-    /// `B.weight_shape` (the original shape; not read: C = 8 × the packed columns). The codes become
-    /// the weight `B.weight` (I4 `[R, C]`, `storedName` keeping `B.weight_packed`); value =
-    /// (code − 8) × factor. A `B.weight_zero_point` (asymmetric) is refused.
-    static func pairPackedInt4(_ tensors: inout [TensorInfo], fileName: (Int) -> String) throws(CheckpointError) {
-        let indexByName = Self.indexByName(tensors)
-        for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix(".weight_packed") {
-            let packed = tensors[index]
-            let base = String(packed.name.dropLast("_packed".count))
-            guard packed.shape.count == 2, packed.shape[1] > 0, indexByName[base] == nil,
-                  let scaleIndex = indexByName[base + "_scale"] else { continue }
-            let file = fileName(packed.fileIndex)
-            let scale = tensors[scaleIndex]
-            if let zeroPoint = indexByName[base + "_zero_point"] {
-                throw CheckpointError(file: file, tensor: packed.name, rule: .scaleZeroPoint(companion: tensors[zeroPoint].name))
-            }
-            let shape = [packed.shape[0], packed.shape[1] * 8]
-            let scaling = try scaling(of: packed.name, shape: shape, by: scale, file: file)
-            var weight = packed
-            weight.storedName = packed.storedName ?? packed.name
-            weight.name = base
-            weight.dtype = .i4
-            weight.shape = shape
-            weight.scale = scaling
-            tensors[index] = weight
-            tensors[scaleIndex].scaledWeight = base
-            if let shapeIndex = indexByName[base + "_shape"] { tensors[shapeIndex].scaledWeight = base }
         }
     }
 

@@ -27,9 +27,16 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// one-value tensor (ModelOpt's `weight_scale_2`) or divided by it (compressed-tensors'
     /// `weight_global_scale`).
     public var global: GlobalFactor?
-    /// Zero points of an asymmetric quantization (GPTQ, AWQ): value = (code − zero) × factor,
-    /// one zero per factor.
+    /// Zero points of an asymmetric quantization (GPTQ, AWQ, compressed-tensors): value = (code −
+    /// zero) × factor, one zero per factor.
     public var zeroPoints: ZeroPoints?
+    /// The stored code of the value zero when it is not the dtype's own (`DType.codeOffset`):
+    /// compressed-tensors stores 8-bit codes as the signed code + 128 (U8 bytes), so value =
+    /// (code − 128) × factor. `nil` for every other layout.
+    public var codeCentre: Int?
+    /// The algorithm that chose the codes when the checkpoint states it and the layout does not
+    /// (llm-compressor's `recipe.yaml`, `QuantizationSettings.quantizer`); `nil` otherwise.
+    public var quantizer: QuantizationSettings.Quantizer?
     /// GPTQ's `g_idx` (I32, one entry per weight row): the factor row of each weight row, for
     /// weights quantized in activation order; `nil` when rows map to factor rows by `blockRows`.
     public var groupIndex: TensorLocation?
@@ -57,10 +64,25 @@ public struct TensorScale: Sendable, Hashable, Codable {
         }
     }
 
-    /// Zero points packed like the codes (GPTQ's and AWQ's `qzeros`, I32 `[G, N·bits/32]`).
+    /// Zero points, one per factor: packed like GPTQ's and AWQ's codes (`qzeros`, I32 `[G, N·bits/32]`),
+    /// packed down the factor rows (compressed-tensors), or one signed byte each.
     public struct ZeroPoints: Sendable, Hashable, Codable {
+        /// How the zeros are laid out.
+        public enum Storage: String, Sendable, Hashable, Codable {
+            /// `32 / bits` zeros of consecutive factor columns per I32 word, placed by `order`
+            /// (GPTQ's and AWQ's `qzeros` `[G, N·bits/32]`).
+            case columnWords = "column-words"
+            /// `32 / bits` zeros of consecutive factor rows per I32 word, the first in the lowest
+            /// bits (compressed-tensors' `weight_zero_point` `[⌈R·bits/32⌉, G]`, packed along dim 0).
+            case rowWords = "row-words"
+            /// One I8 per factor holding the signed zero (compressed-tensors' unpacked
+            /// `weight_zero_point`): the zero code is it plus the code of value zero.
+            case signedBytes = "signed-bytes"
+        }
+
         public var location: TensorLocation
-        /// How the zeros are packed in their words: in column order (GPTQ) or AWQ's interleaved order.
+        public var storage: Storage
+        /// How the zeros are packed in their words (`columnWords`): in column order (GPTQ) or AWQ's interleaved order.
         public var order: CodePacking.Order
         public var bits: Int
         /// Whether the stored zero is one less than the zero dequantization uses (GPTQ's
@@ -69,9 +91,19 @@ public struct TensorScale: Sendable, Hashable, Codable {
 
         public init(tensor: TensorInfo, order: CodePacking.Order, bits: Int, storedMinusOne: Bool) {
             location = TensorLocation(tensor)
+            storage = .columnWords
             self.order = order
             self.bits = bits
             self.storedMinusOne = storedMinusOne
+        }
+
+        /// compressed-tensors' zero points: packed down the factor rows (I32) or one signed byte each (I8).
+        public init(tensor: TensorInfo, storage: Storage, bits: Int) {
+            location = TensorLocation(tensor)
+            self.storage = storage
+            order = .gptq
+            self.bits = bits
+            storedMinusOne = false
         }
     }
 

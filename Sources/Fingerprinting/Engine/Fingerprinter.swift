@@ -176,7 +176,8 @@ public enum Fingerprinter {
                 scale: tensor.scale.map {
                     TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity,
                                               zeroPoints: $0.zeroPoints?.location.name, groupIndex: $0.groupIndex?.name,
-                                              packing: tensor.packing?.order.rawValue, biases: $0.biases?.name)
+                                              packing: tensor.packing?.order.rawValue, biases: $0.biases?.name,
+                                              quantizer: $0.quantizer?.rawValue)
                 },
                 experts: ExpertLayout.stackedExpertCount(of: tensor), expertDigests: result.expertDigests,
                 sketch: result.sketch, lshKeys: result.lshKeys))

@@ -149,9 +149,13 @@ public struct TensorFingerprint: Sendable, Hashable {
         public var packing: String?
         /// MLX's affine biases (`P.biases`): value = code × factor + bias.
         public var biases: String?
+        /// The algorithm that chose the codes, when the checkpoint states it and the layout does
+        /// not: `gptq`, `awq` or `round-to-nearest` (llm-compressor's `recipe.yaml`).
+        public var quantizer: String?
 
         public init(tensor: String, block: [Int], granularity: TensorScale.Granularity,
-                    zeroPoints: String? = nil, groupIndex: String? = nil, packing: String? = nil, biases: String? = nil) {
+                    zeroPoints: String? = nil, groupIndex: String? = nil, packing: String? = nil, biases: String? = nil,
+                    quantizer: String? = nil) {
             self.tensor = tensor
             self.block = block
             self.granularity = granularity
@@ -159,6 +163,7 @@ public struct TensorFingerprint: Sendable, Hashable {
             self.groupIndex = groupIndex
             self.packing = packing
             self.biases = biases
+            self.quantizer = quantizer
         }
     }
 

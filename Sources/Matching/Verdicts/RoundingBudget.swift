@@ -25,9 +25,37 @@ struct RoundingBudget: Sendable, Equatable {
     /// the sketch estimate of the deviation is good to a few per cent. Its 2- and 3-bit searches
     /// go down to ¾ of the min–max step (≤ 1.78×).
     static func margin(measured tensor: TensorFingerprint) -> Double {
-        if tensor.scale?.packing == CodePacking.Order.gptq.rawValue { return gptqMargin }
-        if tensor.scale?.packing == CodePacking.Order.awq.rawValue { return awqMargin }
-        return tensor.dtype == "Q2_K" || tensor.dtype == "Q3_K" ? 2.0 : 1.35
+        switch search(of: tensor) {
+        case .errorFeedback?, .assumedErrorFeedback?: return gptqMargin
+        case .clipping?: return awqMargin
+        case nil: return tensor.dtype == "Q2_K" || tensor.dtype == "Q3_K" ? 2.0 : 1.35
+        }
+    }
+
+    /// A quantizer's search that moves weights further than rounding to nearest.
+    enum Search: Equatable {
+        /// GPTQ's error feedback: the GPTQ layout, or llm-compressor's recipe naming GPTQ.
+        case errorFeedback
+        /// Integer codes of llm-compressor's layouts (compressed-tensors I4, U8 or I8 with a
+        /// scale) whose checkpoint names no algorithm: GPTQ is its most common producer, and
+        /// calling a GPTQ copy "changed" would accuse a plain quantization, so GPTQ's allowance is used.
+        case assumedErrorFeedback
+        /// AWQ's clipping: the AWQ layout, or the recipe naming AWQ.
+        case clipping
+    }
+
+    /// The search that chose a weight's codes, as far as its fingerprint tells; `nil` for round
+    /// to nearest (stated by a recipe, or any other format).
+    static func search(of tensor: TensorFingerprint) -> Search? {
+        guard let scale = tensor.scale else { return nil }
+        if scale.packing == CodePacking.Order.gptq.rawValue || scale.quantizer == QuantizationSettings.Quantizer.gptq.rawValue { return .errorFeedback }
+        if scale.packing == CodePacking.Order.awq.rawValue || scale.quantizer == QuantizationSettings.Quantizer.awq.rawValue { return .clipping }
+        let integerCodes = [DType.i4.name, DType.u8.name, DType.i8.name].contains(tensor.dtype)
+        // bitsandbytes (packing, or LLM.int8's `SCB`) and MLX (biases) are round to nearest by their own layout.
+        if scale.quantizer == nil, integerCodes, scale.packing == nil, scale.biases == nil, !scale.tensor.hasSuffix(".SCB") {
+            return .assumedErrorFeedback
+        }
+        return nil
     }
 
     /// GPTQ does not round to nearest: it spreads each column's rounding error over the columns

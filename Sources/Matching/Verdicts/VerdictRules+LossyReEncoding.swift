@@ -46,7 +46,7 @@ extension VerdictRules {
         case (nil, nil): "the files"
         }
 
-        let evidence: String?
+        var evidence: String?
         switch (budget.explained, budget.fromBlockScales) {
         case (true, true):
             evidence = String(format: "Relative deviation %.2g is what rounding to %@ explains: %@ predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
@@ -59,6 +59,9 @@ extension VerdictRules {
                               budget.relativeDeviation, names, budget.relativeRounding, scales, budget.relativeExcess, quantized.isEmpty ? "converted" : "quantized")
         case (false, false):
             evidence = nil
+        }
+        if budget.fromBlockScales, suspectWeights.contains(where: { RoundingBudget.search(of: $0) == .assumedErrorFeedback }), let stated = evidence {
+            evidence = stated + " The file does not say which algorithm chose its integer codes (no llm-compressor recipe.yaml), so GPTQ's error feedback is allowed for (up to 4× the rounding energy)."
         }
         return LossyReEncoding(names: names, conversion: conversion, evidence: evidence)
     }
@@ -89,7 +92,10 @@ extension VerdictRules {
         }
         // I8 codes scaled per row by a companion named SCB are bitsandbytes' LLM.int8 (load_in_8bit).
         if tensor.dtype == DType.i8.name, scale.granularity == .row, scale.tensor.hasSuffix(".SCB") { return "bitsandbytes LLM.int8 (\(described))" }
-        guard let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:)) else { return described }
+        // compressed-tensors' asymmetric codes carry zero points without a packing order of their own.
+        guard let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:)) else {
+            return scale.zeroPoints != nil ? "\(described) and zero points" : described
+        }
         // Codes indexing a 16-value codebook are bitsandbytes' NF4 or FP4; codes with zero points
         // packed in I32 words are GPTQ's or AWQ's layout.
         if order.isBitsAndBytes { return "\(order.formatName) (4-bit codebook with \(blocks) scales)" }

@@ -68,13 +68,12 @@ enum VerdictRules {
                     + " × each tensor's norm), as added noise or rounding would produce."
             }
         }
-        let searched = Dictionary(suspect.tensors.compactMap { tensor in
-            tensor.scale?.packing.flatMap { $0 == CodePacking.Order.gptq.rawValue || $0 == CodePacking.Order.awq.rawValue ? (tensor.name, $0) : nil }
-        }, uniquingKeysWith: { first, _ in first })
-        if let packing = matches.lazy.compactMap({ searched[$0.suspectTensor] }).first {
+        let searched = Dictionary(suspect.tensors.compactMap { tensor in RoundingBudget.search(of: tensor).map { (tensor.name, $0) } },
+                                  uniquingKeysWith: { first, _ in first })
+        if let search = matches.lazy.compactMap({ searched[$0.suspectTensor] }).first {
             // GPTQ's error feedback moves some layers' weights twice as far as others (eval/gptq_minilm.py);
             // AWQ's clipping search shrinks some layers' groups more than others (eval/awq_minilm.py).
-            let why = packing == CodePacking.Order.gptq.rawValue ? "GPTQ's error feedback" : "AWQ's clipping"
+            let why = search == .clipping ? "AWQ's clipping" : search == .errorFeedback ? "GPTQ's error feedback" : "GPTQ's error feedback (which may have chosen these codes)"
             return String(format: "The deviation varies across matrices (%.3g–%.3g × norm); %@ varies from layer to layer too, so this does not tell its rounding from further training.",
                           ratios.min()!, ratios.max()!, why)
         }

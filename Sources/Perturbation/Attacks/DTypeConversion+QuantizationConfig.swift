@@ -34,8 +34,37 @@ extension DTypeConversion {
         case .fp8Block:
             return .object([("quant_method", .string("fp8")), ("fmt", .string("e4m3")), ("activation_scheme", .string("dynamic")),
                             ("weight_block_size", .array([number(scaleBlock), number(scaleBlock)]))])
-        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4:
+        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4, .int4Asymmetric:
             return nil
+        }
+    }
+}
+
+// MARK: - llm-compressor's recipe.yaml
+
+extension DTypeConversion {
+    /// The file llm-compressor saves beside a checkpoint it quantized, naming its modifiers.
+    public static let recipeFileName = "recipe.yaml"
+
+    /// The `recipe.yaml` llm-compressor saves for `target`'s W4A16 schemes, quantized by its
+    /// `QuantizationModifier` (round to nearest, as this attack does); `nil` for other targets.
+    /// The reader takes the algorithm behind compressed-tensors' codes from it (`QuantizationSettings`).
+    static func recipe(for target: Target) -> String? {
+        let scheme = switch target {
+        case .int4: "W4A16"
+        case .int4Asymmetric: "W4A16_ASYM"
+        default: String?.none
+        }
+        return scheme.map { scheme in
+            """
+            default_stage:
+              default_modifiers:
+                QuantizationModifier:
+                  targets: [Linear]
+                  ignore: [lm_head]
+                  scheme: \(scheme)
+
+            """
         }
     }
 }

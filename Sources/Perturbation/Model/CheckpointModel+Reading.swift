@@ -11,6 +11,7 @@ extension CheckpointModel {
         "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
         "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt", "tokenizer.model", "spiece.model",
         "sentencepiece.bpe.model", "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
+        "recipe.yaml",
     ]
 
     /// Largest companion file copied (tokenizer files are a few MB).
@@ -81,8 +82,9 @@ extension CheckpointModel {
                     // ModelOpt NVFP4: written back the same way.
                     entry.scaleBlock = NVFP4Encoding.block
                 } else if info.dtype == .i4, info.shape.count == 2, scale.blockRows == 1, info.shape[1] % scale.blockColumns == 0 {
-                    // Packed INT4 per group or row: written back the same way.
+                    // Packed INT4 per group or row, symmetric or with zero points: written back the same way.
                     entry.scaleBlock = scale.blockColumns
+                    entry.asymmetric = scale.zeroPoints != nil
                 } else {
                     entry.storageDType = .f32
                 }

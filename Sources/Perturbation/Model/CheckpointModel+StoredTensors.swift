@@ -31,7 +31,7 @@ extension CheckpointModel.Entry {
     /// The safetensors tensors `write` stores for this entry, in order: the values (or codes), then
     /// the scale tensors of scaled storage — DeepSeek-V3's `NAME_scale_inv`, ModelOpt's NVFP4
     /// `NAME_scale` and `NAME_scale_2`, or compressed-tensors' packed INT4 `NAME_packed`,
-    /// `NAME_scale` and `NAME_shape` (no tensor `NAME`). Scaled storage needs a 2-D tensor
+    /// `NAME_scale`, `NAME_zero_point` when asymmetric, and `NAME_shape` (no tensor `NAME`). Scaled storage needs a 2-D tensor
     /// (`write` checks that first).
     var storedTensors: [(name: String, dtype: DType, shape: [Int], part: StoredPart)] {
         let shape = storedShape
@@ -64,8 +64,9 @@ extension CheckpointModel.Entry {
         }
         if isPackedInt4, let group = scaleBlock {
             return [(name + "_packed", .i32, [shape[0], shape[1] / 8], .values),
-                    (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales),
-                    (name + "_shape", .i64, [2], .originalShape)]
+                    (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales)]
+                + (asymmetric ? [(name + "_zero_point", .i32, [(shape[0] + 7) / 8, shape[1] / group], .zeroPoints)] : [])
+                + [(name + "_shape", .i64, [2], .originalShape)]
         }
         if isNVFP4 {
             return [(name, .u8, [shape[0], shape[1] / 2], .values),

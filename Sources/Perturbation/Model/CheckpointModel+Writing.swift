@@ -281,6 +281,10 @@ extension CheckpointModel {
                     (bytes, pendingFactors) = (encoded.qweight, encoded.scales)
                     pendingBytes[.zeroPoints] = encoded.qzeros
                     pendingBytes[.groupIndex] = encoded.groupIndex
+                } else if entry.isPackedInt4, let group = entry.scaleBlock, entry.asymmetric {
+                    let encoded = PackedInt4Encoding.encodeAsymmetric(values, rows: shape[0], columns: shape[1], group: group)
+                    (bytes, pendingFactors) = (encoded.packed, encoded.scales)
+                    pendingBytes[.zeroPoints] = encoded.zeroPoints
                 } else if entry.isPackedInt4, let group = entry.scaleBlock {
                     (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
                 } else if entry.isNVFP4 {

@@ -39,6 +39,10 @@ public struct CheckpointModel: Sendable {
         /// With `storageDType` I4 and a `scaleBlock` (the group): written as MLX's affine
         /// quantization (`MLXEncoding`): `P.weight` (U32 words), `P.scales` and `P.biases` (BF16).
         public var affineBiases = false
+        /// With `storageDType` I4 and a `scaleBlock` of packed INT4: asymmetric, as llm-compressor's
+        /// W4A16_ASYM (`PackedInt4Encoding.encodeAsymmetric`), adding `NAME_zero_point` (I32
+        /// zero points packed down the rows).
+        public var asymmetric = false
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
             self.tensor = tensor

@@ -162,6 +162,45 @@ enum PackedInt4Encoding {
     }
 }
 
+// MARK: - Asymmetric packed INT4
+
+extension PackedInt4Encoding {
+    /// Asymmetric INT4 as llm-compressor's W4A16_ASYM stores it (compressed-tensors' min–max
+    /// observer and `quantize`): each run of `group` values gets the range widened to hold 0,
+    /// scale = (max − min) / 15 rounded to BF16 (an all-zero run gets 1), the signed zero point
+    /// round(−8 − min / scale) clamped to −8…7, each value the code round(value / scale) + zero
+    /// point clamped to −8…7; value = (code − zero point) × scale. Codes are packed as `encode`
+    /// packs them, zero points (offset by 8) eight consecutive rows per I32 word along each
+    /// column of the `[rows, groups]` grid (`pack_to_int32(…, packed_dim=0)`, `B.weight_zero_point`).
+    static func encodeAsymmetric(_ values: [Float], rows: Int, columns: Int, group: Int) -> (packed: [UInt8], scales: [Float], zeroPoints: [UInt8]) {
+        precondition(columns % 8 == 0 && columns % group == 0 && values.count == rows * columns)
+        let groups = columns / group
+        var scales: [Float] = [], zeros: [Int] = []
+        scales.reserveCapacity(rows * groups)
+        var packed = [UInt8](repeating: 0, count: values.count / 2)
+        for start in stride(from: 0, to: values.count, by: group) {
+            let finite = values[start..<(start + group)].filter(\.isFinite)
+            let low = min(finite.min() ?? 0, 0), high = max(finite.max() ?? 0, 0)
+            let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(high > low ? (high - low) / 15 : 1))
+            let zero = Int(max(-8, min(7, (-8 - low / scale).rounded())))
+            scales.append(scale)
+            zeros.append(zero)
+            for index in start..<(start + group) {
+                let value = values[index]
+                let code = value.isFinite ? Int(max(-8, min(7, (value / scale).rounded() + Float(zero)))) : zero
+                packed[index / 2] |= UInt8(code + 8) << UInt8((index % 2) * 4)
+            }
+        }
+        var words = [UInt32](repeating: 0, count: (rows + 7) / 8 * groups)
+        for row in 0..<rows {
+            for column in 0..<groups {
+                words[(row / 8) * groups + column] |= UInt32(zeros[row * groups + column] + 8) << UInt32(4 * (row % 8))
+            }
+        }
+        return (packed, scales, words.flatMap { word in withUnsafeBytes(of: word.littleEndian, Array.init) })
+    }
+}
+
 /// 4-bit group quantization with zero points, stored as GPTQ (AutoGPTQ's `QuantLinear`) or
 /// AWQ (AutoAWQ's GEMM layout) store it: the transposed weight `[K, N]` in groups of `group`
 /// input rows; per group and output column a scale (rounded to F16) and a zero point, code =

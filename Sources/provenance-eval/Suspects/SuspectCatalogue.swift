@@ -29,6 +29,8 @@ enum SuspectCatalogue {
             row("dtype-nvfp4", .storage, [.dtype(.nvfp4)], seed: 10, reEncoded),
             // W4A16 as llm-compressor writes it (compressed-tensors pack-quantized INT4, a BF16 scale per 128 values).
             row("dtype-int4", .storage, [.dtype(.int4)], seed: 15, reEncoded),
+            // The same asymmetric (W4A16_ASYM, llm-compressor's AWQ default): a zero point per group, packed down the rows.
+            row("dtype-int4-asym", .storage, [.dtype(.int4Asymmetric)], seed: 25, reEncoded),
             // 4-bit GPTQ (AutoGPTQ's qweight/qzeros/scales/g_idx, groups of 128 in activation order) and AWQ (AutoAWQ's GEMM layout), round to nearest.
             row("dtype-gptq", .storage, [.dtype(.gptq)], seed: 16, reEncoded),
             row("dtype-awq", .storage, [.dtype(.awq)], seed: 17, reEncoded),

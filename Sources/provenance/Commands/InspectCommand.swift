@@ -88,6 +88,10 @@ struct CheckpointSummary: Encodable {
         var factorMultiplier: Float?
         /// For an MLX weight: the tensor of biases added after scaling.
         var biases: String?
+        /// The stored code of zero when it is not the dtype's own (compressed-tensors' 8-bit codes: 128).
+        var codeCentre: Int?
+        /// The algorithm that chose the codes, as llm-compressor's recipe.yaml names it (`gptq`, `awq`, `round-to-nearest`).
+        var quantizer: String?
         /// For a tensor of scale factors: the weight it scales.
         var scales: String?
     }
@@ -131,7 +135,8 @@ struct CheckpointSummary: Encodable {
                    offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue,
                    scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, packing: $0.packing?.order.rawValue,
                    zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: $0.scale?.groupIndex?.name,
-                   codebook: $0.scale?.codebook?.name, factorMultiplier: $0.scale?.multiplier, biases: $0.scale?.biases?.name, scales: $0.scaledWeight)
+                   codebook: $0.scale?.codebook?.name, factorMultiplier: $0.scale?.multiplier, biases: $0.scale?.biases?.name,
+                   codeCentre: $0.scale?.codeCentre, quantizer: $0.scale?.quantizer?.rawValue, scales: $0.scaledWeight)
         }
     }
 
@@ -164,13 +169,18 @@ struct CheckpointSummary: Encodable {
             }.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
             // How values come from codes, for each kind present.
             var rules: [String] = []
-            if scaled.contains(where: { $0.zeroPoints == nil && $0.codebook == nil && $0.factorMultiplier == nil && $0.biases == nil }) { rules.append("codes × factors") }
+            if scaled.contains(where: { $0.zeroPoints == nil && $0.codebook == nil && $0.factorMultiplier == nil && $0.biases == nil && $0.codeCentre == nil }) {
+                rules.append("codes × factors")
+            }
+            for centre in Set(scaled.filter { $0.zeroPoints == nil }.compactMap(\.codeCentre)).sorted() { rules.append("(code − \(centre)) × factor") }
             if scaled.contains(where: { $0.biases != nil }) { rules.append("code × factor + bias") }
             if scaled.contains(where: { $0.factorMultiplier != nil }) { rules.append("code × factor / 127") }
             if scaled.contains(where: { $0.zeroPoints != nil }) { rules.append("(code − zero) × factor") }
             if scaled.contains(where: { $0.codebook != nil }) { rules.append("codebook[code] × factor") }
             let rule = rules.joined(separator: ", or ")
             lines.append("Scaled       \(kinds.joined(separator: ", ")) (values are \(rule); factor tensors marked *)")
+            let quantizers = Set(scaled.compactMap(\.quantizer)).sorted()
+            if !quantizers.isEmpty { lines.append("Quantizer    \(quantizers.joined(separator: ", ")) (llm-compressor's recipe.yaml)") }
         }
         let metadata = gguf != nil ? [] : files.flatMap { file in file.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         if !metadata.isEmpty { lines.append("Metadata     \(Array(Set(metadata)).sorted().joined(separator: ", "))") }

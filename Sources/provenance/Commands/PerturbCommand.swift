@@ -26,7 +26,7 @@ struct PerturbCommand: ParsableCommand {
     @Option(help: "Rename tensors to another scheme and shuffle their order: gpt or opaque.")
     var rename: String?
 
-    @Option(help: "Convert floating-point tensors: f32, f16, bf16, fp8 (an F8_E4M3 round trip stored as BF16) fp8-block (weight matrices as F8_E4M3 with a scale factor per 128×128 block, DeepSeek-V3's layout), nvfp4 (weight matrices as NVFP4, ModelOpt's layout) int4 (weight matrices as packed INT4 per group of 128, compressed-tensors' W4A16), gptq (weight matrices as AutoGPTQ's 4-bit qweight/qzeros/scales/g_idx, groups of 128 in activation order), awq (AutoAWQ's 4-bit GEMM layout), nf4 (bitsandbytes 4-bit NF4 as transformers saves a load_in_4bit model), llm-int8 (bitsandbytes 8-bit as transformers saves a load_in_8bit model) or mlx (MLX 4-bit affine, groups of 64, as mlx_lm convert -q saves it).")
+    @Option(help: "Convert floating-point tensors: f32, f16, bf16, fp8 (an F8_E4M3 round trip stored as BF16) fp8-block (weight matrices as F8_E4M3 with a scale factor per 128×128 block, DeepSeek-V3's layout), nvfp4 (weight matrices as NVFP4, ModelOpt's layout) int4 (weight matrices as packed INT4 per group of 128, compressed-tensors' W4A16), int4-asym (the same with a zero point per group, llm-compressor's W4A16_ASYM), gptq (weight matrices as AutoGPTQ's 4-bit qweight/qzeros/scales/g_idx, groups of 128 in activation order), awq (AutoAWQ's 4-bit GEMM layout), nf4 (bitsandbytes 4-bit NF4 as transformers saves a load_in_4bit model), llm-int8 (bitsandbytes 8-bit as transformers saves a load_in_8bit model) or mlx (MLX 4-bit affine, groups of 64, as mlx_lm convert -q saves it).")
     var dtype: String?
 
     @Option(help: "Add Gaussian noise with σ = R × each tensor's standard deviation.")
@@ -149,6 +149,8 @@ struct PerturbCommand: ParsableCommand {
         if scaled > 0 { dtypes += ", and \(scaled) F32 tensors of scale factors" }
         if nvfp4 > 0 { dtypes += ", and \(nvfp4) F8_E4M3 block-scale and \(nvfp4) F32 per-tensor-scale tensors (F4 weights stored as U8 codes)" }
         if int4 > 0 { dtypes += ", and \(int4) BF16 group-scale and \(int4) I64 shape tensors (I4 weights stored as I32 words)" }
+        let zeroPoints = model.entries.filter { $0.asymmetric && $0.scaleBlock != nil && $0.storageDType == .i4 }.count
+        if zeroPoints > 0 { dtypes += ", and \(zeroPoints) I32 zero-point tensors" }
         print(String(format: "wrote %@ (%@; %d tensors: %@) and %@ in %.1f s", output, files.joined(separator: ", "),
                      model.entries.map(\.writtenNames.count).reduce(0, +), dtypes, PerturbationManifest.fileName, Date().timeIntervalSince(start)))
     }

@@ -1,0 +1,118 @@
+// MARK: - compressed-tensors pack-quantized integers (codes packed in I32 words along the rows)
+
+extension ScalePairing {
+    /// compressed-tensors' `pack-quantized` weights (llm-compressor's W4A16 and W8A16, symmetric
+    /// or asymmetric): `B.weight_packed` (I32 `[R, C·bits/32]`, each row a little-endian stream of
+    /// `bits`-bit codes, the first in the lowest bits, every code stored as the signed code +
+    /// 2^(bits−1)), `B.weight_scale` (F32/BF16/F16, per tensor, row or group as for other scaled
+    /// weights), `B.weight_shape` (I32 or I64 `[2]`: R and C, which give the bit width: 4 or 8;
+    /// when absent, 4 bits and C = 8 × the packed columns) and, when asymmetric,
+    /// `B.weight_zero_point` — I32 `[R·bits/32, G]`, the zeros of consecutive factor rows packed
+    /// in a word (`pack_to_int32(…, packed_dim=0)`), or I8 shaped like the scale (signed zeros).
+    ///
+    /// The codes become the weight `B.weight` (`storedName` keeping `B.weight_packed`): I4 `[R,
+    /// C]` for 4 bits (I4's bytes are the same stream; decoded as code − 8), U8 for 8 bits with
+    /// `codeCentre` 128. Value = (code − 2^(bits−1) − zero point) × factor, as compressed-tensors'
+    /// `dequantize` computes it. A `B.weight_g_idx` (activation-ordered groups) is refused.
+    static func pairPackedIntegers(
+        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]
+    ) throws(CheckpointError) {
+        let indexByName = Self.indexByName(tensors)
+        for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix(".weight_packed") {
+            let packed = tensors[index]
+            let base = String(packed.name.dropLast("_packed".count))
+            guard packed.shape.count == 2, packed.shape[1] > 0, indexByName[base] == nil,
+                  let scaleIndex = indexByName[base + "_scale"] else { continue }
+            let file = fileName(packed.fileIndex)
+            func layoutError(_ companion: String, _ reason: String) -> CheckpointError {
+                CheckpointError(file: file, tensor: packed.name, rule: .packedLayout(companion: companion, reason: reason))
+            }
+            if let groupIndex = indexByName[base + "_g_idx"] {
+                throw layoutError(tensors[groupIndex].name, "orders the columns into groups (activation order), which this tool does not read")
+            }
+            let rows = packed.shape[0], packedColumns = packed.shape[1]
+            let shapeIndex = indexByName[base + "_shape"]
+            var (bits, columns) = (4, 8 * packedColumns)
+            if let shapeIndex {
+                let stated = try originalShape(tensors[shapeIndex], readBytes: readBytes, layoutError: layoutError)
+                guard stated[0] == rows, stated[1] > 0 else {
+                    throw layoutError(tensors[shapeIndex].name, "states the shape \(stated), which does not have the \(rows) rows of the packed weight")
+                }
+                columns = stated[1]
+                // The width whose rows pack into as many words (4 or 8 first: a narrow row fits several widths).
+                guard let width = [4, 8, 1, 2, 3, 5, 6, 7].first(where: { (columns * $0 + 31) / 32 == packedColumns }) else {
+                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns, which no code width from 1 to 8 bits packs into \(packedColumns) words per row")
+                }
+                guard width == 4 || width == 8 else {
+                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns in \(packedColumns) words per row: \(width)-bit codes, "
+                        + "which this tool does not read (it reads 4- and 8-bit codes)")
+                }
+                guard (columns * width) % 32 == 0 else {
+                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns, so each packed row ends in a part-filled word; "
+                        + "this tool reads rows of whole words (\(32 / width) codes each)")
+                }
+                bits = width
+            }
+            let shape = [rows, columns]
+            var scaling = try scaling(of: packed.name, shape: shape, by: tensors[scaleIndex], file: file)
+            if bits == 8 { scaling.codeCentre = 128 }
+            var companions = [scaleIndex] + (shapeIndex.map { [$0] } ?? [])
+            if let zeroIndex = indexByName[base + "_zero_point"] {
+                scaling.zeroPoints = try zeroPoints(tensors[zeroIndex], bits: bits, rows: rows, scale: tensors[scaleIndex], layoutError: layoutError)
+                companions.append(zeroIndex)
+            }
+            var weight = packed
+            weight.storedName = packed.storedName ?? packed.name
+            weight.name = base
+            weight.dtype = bits == 4 ? .i4 : .u8
+            weight.shape = shape
+            weight.scale = scaling
+            tensors[index] = weight
+            for companion in companions { tensors[companion].scaledWeight = base }
+        }
+    }
+
+    /// `B.weight_shape`: two non-negative I32 or I64 values.
+    private static func originalShape(
+        _ tensor: TensorInfo, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8], layoutError: (String, String) -> CheckpointError
+    ) throws(CheckpointError) -> [Int] {
+        guard tensor.dtype == .i32 || tensor.dtype == .i64, tensor.elementCount == 2, tensor.shape.count == 1 else {
+            throw layoutError(tensor.name, "is \(tensor.dtype.name) \(tensor.shape), not two I32 or I64 values")
+        }
+        let bytes = try readBytes(tensor)
+        let width = tensor.dtype == .i64 ? 8 : 4
+        guard bytes.count == 2 * width else { throw layoutError(tensor.name, "holds \(bytes.count) bytes, not \(2 * width)") }
+        let values = (0..<2).map { position in
+            bytes.withUnsafeBytes { raw in
+                width == 8 ? Int64(littleEndian: raw.loadUnaligned(fromByteOffset: position * 8, as: Int64.self))
+                    : Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: position * 4, as: Int32.self)))
+            }
+        }
+        // Bounded before use: no real dimension reaches 2^31.
+        guard values.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
+            throw layoutError(tensor.name, "states the dimensions \(values), outside 0 ..< 2^31")
+        }
+        return values.map(Int.init)
+    }
+
+    /// The zero points of an asymmetric pack-quantized weight, checked against its scale's grid
+    /// (one zero per factor; the per-tensor strategy's one zero is stored unpacked).
+    private static func zeroPoints(
+        _ zeros: TensorInfo, bits: Int, rows: Int, scale: TensorInfo, layoutError: (String, String) -> CheckpointError
+    ) throws(CheckpointError) -> TensorScale.ZeroPoints {
+        if zeros.dtype == .i8 {
+            guard zeros.elementCount == scale.elementCount else {
+                throw layoutError(zeros.name, "is I8 \(zeros.shape) beside a scale of shape \(scale.shape), not one zero per factor")
+            }
+            return .init(tensor: zeros, storage: .signedBytes, bits: bits)
+        }
+        // Packed down the rows: a per-row or per-group scale [R] / [R, G].
+        let gridColumns = scale.shape.count == 2 ? scale.shape[1] : 1
+        let expected = [(rows * bits + 31) / 32, gridColumns]
+        guard zeros.dtype == .i32, zeros.shape == expected, scale.elementCount == rows * gridColumns else {
+            throw layoutError(zeros.name, "is \(zeros.dtype.name) \(zeros.shape), not I32 \(expected) (the zeros of \(rows) rows × \(gridColumns) groups, "
+                + "\(32 / bits) rows per word) nor I8 shaped like the scale \(scale.shape)")
+        }
+        return .init(tensor: zeros, storage: .rowWords, bits: bits)
+    }
+}

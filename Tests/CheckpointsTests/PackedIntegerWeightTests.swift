@@ -1,0 +1,189 @@
+import CheckpointFixtures
+import Checkpoints
+import Foundation
+import Testing
+
+/// compressed-tensors' `pack-quantized` weights: `B.weight_packed` (I32, a little-endian stream
+/// of 4- or 8-bit codes per row, each the signed code + 2^(bits−1)), `B.weight_scale` (per
+/// tensor, channel or group), `B.weight_shape` and, when asymmetric, `B.weight_zero_point`
+/// (I32 packed down the rows, or I8).
+@Suite("Packed integer weights (compressed-tensors pack-quantized) are read as (code − zero) × factor")
+struct PackedIntegerWeightTests {
+    static let rows = 11, columns = 64
+    static let base = "model.layers.0.mlp.down_proj"
+
+    /// How the zero points of an asymmetric weight are stored.
+    enum Zeros { case none, packed, bytes }
+
+    /// A weight quantized with `bits`-bit codes in groups of `group` columns (the whole row for a
+    /// channel scale), with BF16-exact factors of several magnitudes and, when asymmetric, zeros.
+    struct Quantized {
+        var bits: Int, group: Int, zeros: Zeros
+        var codes: [Int] = []      // signed, −2^(bits−1) ..< 2^(bits−1)
+        var factors: [Float] = []  // [rows, groups]
+        var zeroPoints: [Int] = [] // signed, one per factor
+
+        var groups: Int { PackedIntegerWeightTests.columns / group }
+
+        init(bits: Int, group: Int, zeros: Zeros) {
+            (self.bits, self.group, self.zeros) = (bits, group, zeros)
+            let half = 1 << (bits - 1), (rows, columns) = (PackedIntegerWeightTests.rows, PackedIntegerWeightTests.columns)
+            codes = (0..<(rows * columns)).map { ($0 * 7 + $0 / 5) % (2 * half) - half }
+            factors = (0..<(rows * groups)).map { [0.0078125, 0.5, 0.01171875, 3][$0 % 4] }
+            zeroPoints = zeros == .none ? [] : (0..<(rows * groups)).map { ($0 * 5 + 3) % (2 * half) - half }
+        }
+
+        /// compressed-tensors' `dequantize`: (code − zero point) × scale.
+        var values: [Float] {
+            (0..<codes.count).map { index in
+                let factor = (index / PackedIntegerWeightTests.columns) * groups + (index % PackedIntegerWeightTests.columns) / group
+                return Float(codes[index] - (zeroPoints.isEmpty ? 0 : zeroPoints[factor])) * factors[factor]
+            }
+        }
+
+        /// `pack_to_int32(value, bits, packed_dim)`: values + 2^(bits−1) as unsigned, 32/bits per
+        /// word, the first in the lowest bits, consecutive along dim 1 (or along dim 0).
+        static func pack(_ values: [Int], rows: Int, columns: Int, bits: Int, alongRows: Bool = false) -> [UInt8] {
+            let perWord = 32 / bits, offset = 1 << (bits - 1)
+            let shape = alongRows ? [(rows + perWord - 1) / perWord, columns] : [rows, (columns + perWord - 1) / perWord]
+            var words = [UInt32](repeating: 0, count: shape[0] * shape[1])
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    let code = UInt32(values[row * columns + column] + offset)
+                    if alongRows {
+                        words[(row / perWord) * columns + column] |= code << UInt32(bits * (row % perWord))
+                    } else {
+                        words[row * shape[1] + column / perWord] |= code << UInt32(bits * (column % perWord))
+                    }
+                }
+            }
+            return words.flatMap { word in withUnsafeBytes(of: word.littleEndian, Array.init) }
+        }
+
+        func tensors(shapeStated: Bool = true) -> [SafetensorsWriter.Tensor] {
+            let (rows, columns) = (PackedIntegerWeightTests.rows, PackedIntegerWeightTests.columns)
+            let scaleShape = groups == 1 ? [rows, 1] : [rows, groups]
+            var list: [SafetensorsWriter.Tensor] = [
+                .init(name: base + ".weight_packed", dtype: .i32, shape: [rows, columns * bits / 32],
+                      bytes: Self.pack(codes, rows: rows, columns: columns, bits: bits)),
+                .init(name: base + ".weight_scale", shape: scaleShape, values: factors, as: .bf16),
+            ]
+            if shapeStated {
+                list.append(.init(name: base + ".weight_shape", dtype: .i64, shape: [2],
+                                  bytes: [Int64(rows), Int64(columns)].flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }))
+            }
+            switch zeros {
+            case .none: break
+            case .packed:
+                list.append(.init(name: base + ".weight_zero_point", dtype: .i32, shape: [(rows * bits + 31) / 32, groups],
+                                  bytes: Self.pack(zeroPoints, rows: rows, columns: groups, bits: bits, alongRows: true)))
+            case .bytes:
+                list.append(.init(name: base + ".weight_zero_point", dtype: .i8, shape: scaleShape, bytes: zeroPoints.map { UInt8(bitPattern: Int8($0)) }))
+            }
+            return list
+        }
+    }
+
+    /// Reads the weight through chunks of several sizes and by random access, against `expected`.
+    static func expectValues(_ reader: CheckpointReader, _ quantized: Quantized, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let weight = try #require(reader.checkpoint.tensor(named: base + ".weight"), sourceLocation: sourceLocation)
+        #expect(weight.dtype == (quantized.bits == 4 ? .i4 : .u8) && weight.shape == [rows, columns], "\(weight)", sourceLocation: sourceLocation)
+        #expect(weight.storedName == base + ".weight_packed", sourceLocation: sourceLocation)
+        #expect(reader.checkpoint.parameterCount == rows * columns, sourceLocation: sourceLocation)
+        let expected = quantized.values
+        for chunk in [1, 3, 64, 1 << 20] {
+            let difference = firstBitDifference(try readAllFloats(reader, weight, chunkBytes: chunk), expected)
+            #expect(difference == nil, "chunk \(chunk): first difference at \(difference ?? "-")", sourceLocation: sourceLocation)
+        }
+        for range in [(9 * columns + 6)..<(10 * columns + 4), (3 * columns)..<(5 * columns)] {
+            var part = [Float](repeating: .nan, count: range.count)
+            try part.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: range, into: $0) }
+            #expect(firstBitDifference(part, Array(expected[range])) == nil, "\(range)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("symmetric INT4 per group of 32 or per channel, with or without weight_shape", arguments: [32, 64])
+    func int4(group: Int) throws {
+        for shapeStated in [true, false] {
+            let directory = try TemporaryDirectory()
+            let quantized = Quantized(bits: 4, group: group, zeros: .none)
+            let reader = try openSafetensors(quantized.tensors(shapeStated: shapeStated), in: directory)
+            try Self.expectValues(reader, quantized)
+            let weight = try #require(reader.checkpoint.tensor(named: Self.base + ".weight"))
+            #expect(weight.scale?.description == (group == Self.columns ? "per-row" : "1×\(group) block"))
+            #expect(weight.scale?.zeroPoints == nil && weight.scale?.codeCentre == nil)
+            for companion in [".weight_scale"] + (shapeStated ? [".weight_shape"] : []) {
+                #expect(reader.checkpoint.tensor(named: Self.base + companion)?.scaledWeight == weight.name, "\(companion)")
+            }
+        }
+    }
+
+    @Test("asymmetric INT4 and INT8 with zeros packed down the rows or as I8 (llm-compressor's W4A16_ASYM), symmetric INT8",
+          arguments: [4, 8])
+    func asymmetricAndEightBit(bits: Int) throws {
+        for (zeros, group) in [(Zeros.none, 32), (.packed, 32), (.packed, 64), (.bytes, 16)] {
+            let directory = try TemporaryDirectory()
+            let quantized = Quantized(bits: bits, group: group, zeros: zeros)
+            let reader = try openSafetensors(quantized.tensors(), in: directory)
+            try Self.expectValues(reader, quantized)
+            let scale = try #require(reader.checkpoint.tensor(named: Self.base + ".weight")?.scale)
+            #expect(scale.codeCentre == (bits == 8 ? 128 : nil))
+            #expect(scale.zeroPoints?.storage == [Zeros.none: nil, .packed: .rowWords, .bytes: .signedBytes][zeros] ?? nil, "\(zeros)")
+            if zeros != .none {
+                #expect(reader.checkpoint.tensor(named: Self.base + ".weight_zero_point")?.scaledWeight == Self.base + ".weight")
+            }
+        }
+    }
+
+    @Test("an I8 weight with an I8 zero point per scale factor (compressed-tensors' asymmetric int-quantized)")
+    func int8WithZeroPoint() throws {
+        let directory = try TemporaryDirectory()
+        let codes = (0..<(4 * 16)).map { ($0 * 37) % 256 - 128 }, factors: [Float] = [0.5, 0.0078125, 3, 0.01171875], zeros = [-3, 0, 17, -128]
+        let reader = try openSafetensors([
+            .init(name: "w.weight", dtype: .i8, shape: [4, 16], bytes: codes.map { UInt8(bitPattern: Int8($0)) }),
+            .init(name: "w.weight_scale", shape: [4, 1], values: factors, as: .bf16),
+            .init(name: "w.weight_zero_point", dtype: .i8, shape: [4, 1], bytes: zeros.map { UInt8(bitPattern: Int8($0)) }),
+        ], in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: "w.weight"))
+        let expected = codes.indices.map { Float(codes[$0] - zeros[$0 / 16]) * factors[$0 / 16] }
+        #expect(firstBitDifference(try readAllFloats(reader, weight, chunkBytes: 5), expected) == nil)
+    }
+
+    @Test("malformed companions are errors naming the packed weight, the companion and the rule")
+    func malformed() throws {
+        let quantized = Quantized(bits: 4, group: 32, zeros: .packed)
+        func replacing(_ suffix: String, with tensor: SafetensorsWriter.Tensor?) -> [SafetensorsWriter.Tensor] {
+            quantized.tensors().compactMap { $0.name == Self.base + suffix ? tensor : $0 } + (quantized.tensors().contains { $0.name == Self.base + suffix } || tensor == nil ? [] : [tensor!])
+        }
+        func shape(_ values: [Int64], dtype: DType = .i64) -> SafetensorsWriter.Tensor {
+            .init(name: Self.base + ".weight_shape", dtype: dtype, shape: [values.count],
+                  bytes: values.flatMap { value in dtype == .i64 ? withUnsafeBytes(of: value.littleEndian, Array.init) : withUnsafeBytes(of: Int32(value).littleEndian, Array.init) })
+        }
+        let cases: [([SafetensorsWriter.Tensor], String)] = [
+            (replacing(".weight_shape", with: shape([Int64(Self.rows), 48])), "5-bit codes, which this tool does not read"),
+            (replacing(".weight_shape", with: shape([Int64(Self.rows), 60])), "part-filled word"),
+            (replacing(".weight_shape", with: shape([Int64(Self.rows) + 1, 64])), "does not have the 11 rows"),
+            (replacing(".weight_shape", with: shape([Int64(Self.rows), -64])), "outside 0 ..< 2^31"),
+            (replacing(".weight_shape", with: shape([Int64(Self.rows), 64, 1])), "not two I32 or I64 values"),
+            (replacing(".weight_shape", with: shape([Int64(Self.rows), 4096])), "no code width from 1 to 8 bits"),
+            (replacing(".weight_zero_point", with: .init(name: Self.base + ".weight_zero_point", dtype: .i32, shape: [Self.rows, 2],
+                                                          bytes: [UInt8](repeating: 0, count: Self.rows * 8))), "not I32 [2, 2]"),
+            (replacing(".weight_zero_point", with: .init(name: Self.base + ".weight_zero_point", dtype: .i8, shape: [Self.rows],
+                                                          bytes: [UInt8](repeating: 0, count: Self.rows))), "not one zero per factor"),
+            (replacing(".weight_g_idx", with: .init(name: Self.base + ".weight_g_idx", dtype: .i32, shape: [Self.columns],
+                                                     bytes: [UInt8](repeating: 0, count: Self.columns * 4))), "activation order"),
+        ]
+        try expectOpeningFails(cases, naming: [Self.base + ".weight_packed", "pack-quantized"])
+        // A scale of no granularity, and a zero point beside a float weight.
+        try expectOpeningFails([(Quantized(bits: 4, group: 32, zeros: .none).tensors().map {
+            $0.name.hasSuffix("_scale") ? .init(name: $0.name, shape: [Self.rows, 3], values: [Float](repeating: 1, count: 3 * Self.rows), as: .bf16) : $0
+        }, "fits no scaling")], naming: [Self.base + ".weight_packed"])
+        try expectOpeningFails([([
+            .init(name: "w.weight", dtype: .f8E4M3, shape: [2, 4], bytes: [UInt8](repeating: 0x38, count: 8)),
+            .init(name: "w.weight_scale", shape: [2], values: [1, 1], as: .f32),
+            .init(name: "w.weight_zero_point", dtype: .i8, shape: [2], bytes: [0, 0]),
+        ], "zero-point tensor 'w.weight_zero_point' this tool does not read")], naming: ["w.weight"])
+        #expect(DType(safetensorsName: "I4") == nil)
+        #expect(DType(safetensorsName: "F4") == .f4)
+    }
+}
