@@ -155,10 +155,16 @@ eval:
 	  --phases $(EVAL_PHASES) --markdown $(EVAL_DIR)/EVALUATION.md --doc docs/EVALUATION.md
 
 # A real GPTQ file (eval/gptq_minilm.py: AutoGPTQ's algorithm, 4 bit, group 128, desc_act, on
-# calibration activations of the real model) and how scan judges it (docs/MATCHING.md §5).
+# calibration activations of the real model) and how scan judges it (docs/MATCHING.md §5); then
+# the same algorithm as llm-compressor's GPTQModifier runs and saves it (compressed-tensors W4A16
+# with its recipe.yaml), scanned with and without the recipe.
 gptq-check: build fetch-models $(EVAL_VENV)/.installed
 	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm-ct --layout compressed-tensors
+	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+	@rm -rf $(EVAL_DIR)/gptq-minilm-ct-norecipe && cp -r $(EVAL_DIR)/gptq-minilm-ct $(EVAL_DIR)/gptq-minilm-ct-norecipe && rm $(EVAL_DIR)/gptq-minilm-ct-norecipe/recipe.yaml
+	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-norecipe --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 # The same for AWQ: AutoAWQ's activation-aware scale and clip search on real activations
 # (eval/awq_minilm.py), packed in AutoAWQ's GEMM layout, then scanned.

@@ -20,6 +20,14 @@ against that of rounding each weight to nearest on the same groups (Σ scale²/1
 tool predicts for the latter).
 
     python eval/gptq_minilm.py --model .cache/models/all-MiniLM-L6-v2 --out /tmp/minilm-gptq-real
+
+With `--layout compressed-tensors` it runs GPTQ as llm-compressor's `GPTQModifier` does by
+default (W4A16, `actorder` static): each contiguous group's symmetric scale (largest magnitude /
+7.5) from the original weights, stored as F32 (the model's dtype), columns still processed in
+descending order of diag(H) with the same error feedback, and saves what llm-compressor saves:
+`P.weight_packed` (I32 [N, K/8], eight codes + 8 per word, first in the lowest bits),
+`P.weight_scale` (F32 [N, G]), `P.weight_shape` (I64 [2]) and a `recipe.yaml` naming the
+GPTQModifier.
 """
 
 import argparse
@@ -120,6 +128,60 @@ def gptq(weight, hessian):
     return Q[:, invperm], np.array(scales), np.array(zeros), g_idx
 
 
+def gptq_static(weight, hessian):
+    """llm-compressor's GPTQ with `actorder` static: the scale of each contiguous group of 128
+    columns from the original weights (symmetric, largest magnitude / 7.5, F32), columns processed
+    in descending order of diag(H) with AutoGPTQ's error feedback. The dequantized weight Q and the
+    scales [N, G]."""
+    W = weight.astype(np.float64).copy()
+    H = hessian.copy()
+    rows, columns = W.shape
+    dead = np.diag(H) == 0
+    H[dead, dead] = 1
+    W[:, dead] = 0
+    groups = columns // GROUP
+    largest = np.abs(W.reshape(rows, groups, GROUP)).max(2)
+    scales = np.where(largest > 0, largest / 7.5, 1.0).astype(np.float32).astype(np.float64)   # [N, G]
+    perm = np.argsort(-np.diag(H), kind="stable")
+    W = W[:, perm]
+    H = H[perm][:, perm]
+    column_scale = scales[:, perm // GROUP]                                                # [N, K] in processing order
+    invperm = np.argsort(perm)
+    H[np.diag_indices(columns)] += DAMP * np.mean(np.diag(H))
+    L = np.linalg.cholesky(H)
+    Hinv = np.linalg.inv(L).T @ np.linalg.inv(L)
+    Hinv = np.linalg.cholesky(Hinv).T
+    Q = np.zeros_like(W)
+    for i1 in range(0, columns, BLOCK):
+        i2 = min(i1 + BLOCK, columns)
+        W1 = W[:, i1:i2].copy()
+        Err1 = np.zeros_like(W1)
+        Hinv1 = Hinv[i1:i2, i1:i2]
+        for i in range(i2 - i1):
+            w = W1[:, i]
+            scale = column_scale[:, i1 + i]
+            q = np.clip(np.round(w / scale), -8, 7) * scale
+            Q[:, i1 + i] = q
+            err = (w - q) / Hinv1[i, i]
+            W1[:, i:] -= np.outer(err, Hinv1[i, i:])
+            Err1[:, i] = err
+        W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
+    return Q[:, invperm], scales
+
+
+def pack_compressed(Q, scales):
+    """compressed-tensors' `pack_to_int32` of the codes round(Q / scale) (−8…7, + 8), eight per
+    word along a row, and the F32 scales: weight_packed, weight_scale, weight_shape, and the values."""
+    rows, columns = Q.shape
+    column_scale = np.repeat(scales, GROUP, axis=1)
+    codes = np.clip(np.round(Q / column_scale), -8, 7).astype(np.int64)
+    unsigned = (codes + 8).astype(np.uint32)
+    packed = np.zeros((rows, columns // 8), dtype=np.uint32)
+    for j in range(8):
+        packed |= unsigned[:, j::8] << (4 * j)
+    return packed.view(np.int32), scales.astype(np.float32), np.array([rows, columns], dtype=np.int64), codes * column_scale
+
+
 def pack(Q, scales, zeros, g_idx):
     """AutoGPTQ's `QuantLinear.pack` (4-bit): codes from the dequantized weight and F16 scales."""
     rows, columns = Q.shape                                   # [N, K]
@@ -139,7 +201,7 @@ def pack(Q, scales, zeros, g_idx):
 
 
 def write_safetensors(path, tensors, quantized_by):
-    names = {np.dtype(np.float16): "F16", np.dtype(np.int32): "I32", np.dtype(np.int64): "I64"}
+    names = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32", np.dtype(np.int32): "I32", np.dtype(np.int64): "I64"}
     header, offset, blobs = {}, 0, []
     for name, array in tensors:
         array = np.ascontiguousarray(array)
@@ -194,8 +256,20 @@ def argument_parser(doc):
     return parser
 
 
+RECIPE = """default_stage:
+  default_modifiers:
+    GPTQModifier:
+      targets: [Linear]
+      ignore: [lm_head]
+      scheme: W4A16
+"""
+
+
 def main():
-    args = argument_parser(__doc__).parse_args()
+    parser = argument_parser(__doc__)
+    parser.add_argument("--layout", choices=["autogptq", "compressed-tensors"], default="autogptq")
+    args = parser.parse_args()
+    compressed = args.layout == "compressed-tensors"
 
     tensors, order, _ = read_safetensors(os.path.join(args.model, "model.safetensors"))
     p = {k: v.astype(np.float64) for k, v in tensors.items() if v.dtype == np.float32}
@@ -209,16 +283,21 @@ def main():
         return 2.0 / flat.shape[0] * flat.T @ flat
 
     def run(name, inputs):
-        Q, scales, zeros, g_idx = gptq(p[name + ".weight"], hessian(inputs))
-        packed = pack(Q, scales, zeros, g_idx)
-        quantized[name] = packed
         original = p[name + ".weight"]
-        half = packed[2].astype(np.float64)
-        nearest = (np.clip(np.round(original / half[g_idx].T) + 8, 0, MAXQ) - 8) * half[g_idx].T
-        predicted = float((half[g_idx].T ** 2).sum() / 12)
-        report.append((name, float(((packed[4] - original) ** 2).sum()), float(((nearest - original) ** 2).sum()), predicted,
+        if compressed:
+            Q, scales = gptq_static(original, hessian(inputs))
+            packed = pack_compressed(Q, scales)
+            step = np.repeat(packed[1].astype(np.float64), GROUP, axis=1)                 # [N, K]
+        else:
+            Q, scales, zeros, g_idx = gptq(original, hessian(inputs))
+            packed = pack(Q, scales, zeros, g_idx)
+            step = packed[2].astype(np.float64)[g_idx].T
+        quantized[name] = packed
+        nearest = np.clip(np.round(original / step), -8, 7) * step
+        predicted = float((step ** 2).sum() / 12)
+        report.append((name, float(((packed[-1] - original) ** 2).sum()), float(((nearest - original) ** 2).sum()), predicted,
                        float((original ** 2).sum())))
-        p[name + ".weight"] = packed[4]                       # later layers see the quantized layer
+        p[name + ".weight"] = packed[-1]                      # later layers see the quantized layer
 
     def dense(name, inputs):
         return inputs @ p[name + ".weight"].T + p[name + ".bias"]
@@ -244,14 +323,22 @@ def main():
     out = []
     for name in order:
         base = name[: -len(".weight")] if name.endswith(".weight") else None
-        if base in quantized:
+        if base in quantized and compressed:
+            weight_packed, weight_scale, weight_shape, _ = quantized[base]
+            out += [(base + ".weight_packed", weight_packed), (base + ".weight_scale", weight_scale), (base + ".weight_shape", weight_shape)]
+        elif base in quantized:
             qweight, qzeros, scales, g_idx, _ = quantized[base]
             out += [(base + ".qweight", qweight), (base + ".qzeros", qzeros), (base + ".scales", scales), (base + ".g_idx", g_idx)]
         elif tensors[name].dtype == np.float32:
             out.append((name, tensors[name].astype(np.float16)))
         else:
             out.append((name, tensors[name]))
-    write_checkpoint(args.out, args.model, out, "eval/gptq_minilm.py (GPTQ, 4 bit, group 128, desc_act)")
+    if compressed:
+        write_checkpoint(args.out, args.model, out, "eval/gptq_minilm.py (GPTQ as llm-compressor's GPTQModifier, W4A16, actorder static)")
+        with open(os.path.join(args.out, "recipe.yaml"), "w") as handle:
+            handle.write(RECIPE)
+    else:
+        write_checkpoint(args.out, args.model, out, "eval/gptq_minilm.py (GPTQ, 4 bit, group 128, desc_act)")
 
     gptq_error = sum(r[1] for r in report)
     nearest_error = sum(r[2] for r in report)
