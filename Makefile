@@ -4,8 +4,8 @@
 #   make test    run every test
 #   make bench   benchmarks (reader, fingerprint, quantized fingerprint) with ratios and peak RSS
 #   make eval    detection quality on a real lineage vs reference methods (docs/EVALUATION.md)
-#   make gptq-check  quantize the real MiniLM with the GPTQ algorithm (real activations) and scan it
-#   make awq-check   the same with AWQ's activation-aware scale and clip search
+#   make gptq-check  quantize the real MiniLM with the GPTQ algorithm (real activations; AutoGPTQ's and llm-compressor's layouts) and scan it
+#   make awq-check   the same with AWQ's activation-aware scale and clip search (AutoAWQ's and llm-compressor's layouts)
 #   make fuzz    coverage-guided fuzzing of the checkpoint, pickle and fingerprint parsers
 
 SWIFT      ?= swift
@@ -167,10 +167,13 @@ gptq-check: build fetch-models $(EVAL_VENV)/.installed
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-norecipe --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 # The same for AWQ: AutoAWQ's activation-aware scale and clip search on real activations
-# (eval/awq_minilm.py), packed in AutoAWQ's GEMM layout, then scanned.
+# (eval/awq_minilm.py), packed in AutoAWQ's GEMM layout, then scanned; then the same codes as llm-compressor
+# saves W4A16_ASYM (compressed-tensors, zero points packed down the rows, an AWQModifier recipe).
 awq-check: build fetch-models $(EVAL_VENV)/.installed
 	$(EVAL_VENV)/bin/python eval/awq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/awq-minilm
 	@status=0; $(BIN) scan $(EVAL_DIR)/awq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+	$(EVAL_VENV)/bin/python eval/awq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/awq-minilm-ct --layout compressed-tensors
+	@status=0; $(BIN) scan $(EVAL_DIR)/awq-minilm-ct --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 $(EVAL_VENV)/.installed: eval/requirements.txt
 	python3 -m venv $(EVAL_VENV)

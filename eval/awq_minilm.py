@@ -28,6 +28,12 @@ The output is what AutoAWQ saves (GEMM layout): each quantized linear `P` as `P.
 projections folded in; every other tensor as F16; config with AWQ's quantization_config.
 
     python eval/awq_minilm.py --model .cache/models/all-MiniLM-L6-v2 --out /tmp/minilm-awq-real
+
+With `--layout compressed-tensors` the same codes are saved as llm-compressor saves W4A16_ASYM
+(its AWQModifier's default scheme): `P.weight_packed` (I32 [N, K/8], eight codes per word along
+a row, first in the lowest bits), `P.weight_zero_point` (I32 [N/8, G], the zeros of eight
+consecutive rows per word), `P.weight_scale` (the F16 scales, stored as F32 [N, G]),
+`P.weight_shape` (I64 [2]), and a `recipe.yaml` naming the AWQModifier.
 """
 
 import json
@@ -116,10 +122,43 @@ def pack(w, max_val):
     return qweight.view(np.int32), qzeros.view(np.int32), half.T.astype(np.float16), dequantized
 
 
+def pack_compressed(w, max_val):
+    """The same codes in compressed-tensors' `pack-quantized` layout (W4A16_ASYM): weight_packed
+    [N, K/8], weight_zero_point [N/8, G] packed down the rows, F32 scales [N, G]; and the values."""
+    _, scales, zeros = quantize(w, max_val)
+    half = scales.astype(np.float16).astype(np.float64)
+    rows, columns = w.shape
+    g = np.clip(w.reshape(rows, -1, GROUP), -max_val[..., None], max_val[..., None]) if max_val is not None else w.reshape(rows, -1, GROUP)
+    codes = np.clip(np.round(g / half[..., None]) + zeros[..., None], 0, MAXQ).astype(np.uint32).reshape(rows, columns)
+    packed = np.zeros((rows, columns // 8), dtype=np.uint32)
+    for j in range(8):
+        packed |= codes[:, j::8] << (4 * j)
+    z = zeros.astype(np.uint32)                                # [N, G]: signed zero + 8 is AutoAWQ's unsigned zero
+    packed_zeros = np.zeros(((rows + 7) // 8, z.shape[1]), dtype=np.uint32)
+    for j in range(8):
+        packed_zeros[: (rows - j + 7) // 8] |= z[j::8] << (4 * j)
+    dequantized = ((codes.reshape(rows, -1, GROUP) - zeros[..., None]) * half[..., None]).reshape(rows, columns)
+    return packed.view(np.int32), packed_zeros.view(np.int32), half.astype(np.float32), dequantized
+
+
+RECIPE = """default_stage:
+  default_modifiers:
+    AWQModifier:
+      duo_scaling: true
+    QuantizationModifier:
+      targets: [Linear]
+      ignore: [lm_head]
+      scheme: W4A16_ASYM
+"""
+
+
 def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--no-scale", action="store_true", help="skip the activation-aware scaling (clipping and rounding only)")
+    parser.add_argument("--layout", choices=["autoawq", "compressed-tensors"], default="autoawq")
     args = parser.parse_args()
+    compressed = args.layout == "compressed-tensors"
+    pack_layer = pack_compressed if compressed else pack
 
     tensors, order, _ = read_safetensors(os.path.join(args.model, "model.safetensors"))
     p = {k: v.astype(np.float64) for k, v in tensors.items() if v.dtype == np.float32}
@@ -156,20 +195,20 @@ def main():
         scaled.append(s)
         for n in attention:
             clip = None if n.endswith(("query", "key")) else search_clip(p[n + ".weight"], x.reshape(-1, HIDDEN))
-            quantized[n] = pack(p[n + ".weight"], clip)
+            quantized[n] = pack_layer(p[n + ".weight"], clip)
             p[n + ".weight"] = quantized[n][3]
         context = context_of(x)
-        quantized[out_name] = pack(p[out_name + ".weight"], search_clip(p[out_name + ".weight"], context.reshape(-1, HIDDEN)))
+        quantized[out_name] = pack_layer(p[out_name + ".weight"], search_clip(p[out_name + ".weight"], context.reshape(-1, HIDDEN)))
         p[out_name + ".weight"] = quantized[out_name][3]
         x_before_norm = x + dense(out_name, context)
         norm = q + "attention.output.LayerNorm"
         x = layer_norm(x_before_norm, p[norm + ".weight"], p[norm + ".bias"])
         up = q + "intermediate.dense"
-        quantized[up] = pack(p[up + ".weight"], search_clip(p[up + ".weight"], x.reshape(-1, HIDDEN)))
+        quantized[up] = pack_layer(p[up + ".weight"], search_clip(p[up + ".weight"], x.reshape(-1, HIDDEN)))
         p[up + ".weight"] = quantized[up][3]
         hidden = gelu(dense(up, x))
         down = q + "output.dense"
-        quantized[down] = pack(p[down + ".weight"], search_clip(p[down + ".weight"], hidden.reshape(-1, hidden.shape[-1])))
+        quantized[down] = pack_layer(p[down + ".weight"], search_clip(p[down + ".weight"], hidden.reshape(-1, hidden.shape[-1])))
         p[down + ".weight"] = quantized[down][3]
         x_before_norm = x + dense(down, hidden)
         norm = q + "output.LayerNorm"
@@ -177,7 +216,12 @@ def main():
     out = []
     for name in order:
         base = name[: -len(".weight")] if name.endswith(".weight") else None
-        if base in quantized:
+        if base in quantized and compressed:
+            weight_packed, weight_zero_point, weight_scale, _ = quantized[base]
+            shape = np.array([weight_packed.shape[0], weight_packed.shape[1] * 8], dtype=np.int64)
+            out += [(base + ".weight_packed", weight_packed), (base + ".weight_scale", weight_scale),
+                    (base + ".weight_zero_point", weight_zero_point), (base + ".weight_shape", shape)]
+        elif base in quantized:
             qweight, qzeros, scales, _ = quantized[base]
             out += [(base + ".qweight", qweight), (base + ".qzeros", qzeros), (base + ".scales", scales)]
         elif tensors[name].dtype == np.float32:
@@ -186,7 +230,10 @@ def main():
             out.append((name, tensors[name]))
     write_checkpoint(args.out, args.model, out, "eval/awq_minilm.py (AWQ-style search, 4 bit, group 128, zero point)")
     config_path = os.path.join(args.out, "config.json")
-    if os.path.exists(config_path):
+    if compressed:
+        with open(os.path.join(args.out, "recipe.yaml"), "w") as handle:
+            handle.write(RECIPE)
+    elif os.path.exists(config_path):
         with open(config_path) as handle:
             config = json.load(handle)
         config["quantization_config"] = {"quant_method": "awq", "bits": 4, "group_size": GROUP, "zero_point": True, "version": "gemm"}
