@@ -85,46 +85,63 @@ def quantize(w, scale, zero):
     return scale * (q - zero)
 
 
-def gptq(weight, hessian):
-    """`fasterquant(blocksize=128, percdamp=.01, groupsize=128, actorder=True)`: the dequantized
-    weight Q [rows, columns], per-group scales and zeros [groups, rows] in processing order, g_idx."""
+def ordered(weight, hessian):
+    """The weight (dead columns zeroed) with its columns in descending order of diag(H), the
+    upper Cholesky factor of the dampened H⁻¹ in that order, and the order."""
     W = weight.astype(np.float64).copy()
     H = hessian.copy()
-    rows, columns = W.shape
+    columns = W.shape[1]
     dead = np.diag(H) == 0
     H[dead, dead] = 1
     W[:, dead] = 0
     perm = np.argsort(-np.diag(H), kind="stable")
     W = W[:, perm]
     H = H[perm][:, perm]
-    invperm = np.argsort(perm)
     H[np.diag_indices(columns)] += DAMP * np.mean(np.diag(H))
     L = np.linalg.cholesky(H)
     Hinv = np.linalg.inv(L).T @ np.linalg.inv(L)           # H⁻¹ (cholesky_inverse)
-    Hinv = np.linalg.cholesky(Hinv).T                        # upper factor
+    return W, np.linalg.cholesky(Hinv).T, perm               # upper factor
+
+
+def error_feedback(W, Hinv, quantize_column):
+    """GPTQ's loop over blocks of 128 columns: `quantize_column(k, w, upcoming)` rounds column k
+    (`upcoming()` gives the current weights from column k on), and the error is spread over the
+    columns still to come. The quantized weight, in W's column order."""
+    columns = W.shape[1]
     Q = np.zeros_like(W)
-    scales, zeros = [], []
     for i1 in range(0, columns, BLOCK):
         i2 = min(i1 + BLOCK, columns)
         W1 = W[:, i1:i2].copy()
         Err1 = np.zeros_like(W1)
         Hinv1 = Hinv[i1:i2, i1:i2]
         for i in range(i2 - i1):
-            if (i1 + i) % GROUP == 0:
-                # The group's parameters from the current (updated) weights, as AutoGPTQ reads W[:, i1+i : i1+i+group].
-                current = np.concatenate([W1[:, i:], W[:, i2:]], axis=1)[:, :GROUP]
-                scale, zero = quantizer(current)
-                scales.append(scale)
-                zeros.append(zero)
             w = W1[:, i]
-            d = Hinv1[i, i]
-            q = quantize(w, scale, zero)
+            q = quantize_column(i1 + i, w, lambda: np.concatenate([W1[:, i:], W[:, i2:]], axis=1))
             Q[:, i1 + i] = q
-            err = (w - q) / d
+            err = (w - q) / Hinv1[i, i]
             W1[:, i:] -= np.outer(err, Hinv1[i, i:])
             Err1[:, i] = err
         W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
-    g_idx = (np.arange(columns) // GROUP)[invperm]
+    return Q
+
+
+def gptq(weight, hessian):
+    """`fasterquant(blocksize=128, percdamp=.01, groupsize=128, actorder=True)`: the dequantized
+    weight Q [rows, columns], per-group scales and zeros [groups, rows] in processing order, g_idx."""
+    W, Hinv, perm = ordered(weight, hessian)
+    scales, zeros = [], []
+
+    def quantize_column(k, w, upcoming):
+        if k % GROUP == 0:
+            # The group's parameters from the current (updated) weights, as AutoGPTQ reads W[:, k : k+group].
+            scale, zero = quantizer(upcoming()[:, :GROUP])
+            scales.append(scale)
+            zeros.append(zero)
+        return quantize(w, scales[-1], zeros[-1])
+
+    Q = error_feedback(W, Hinv, quantize_column)
+    invperm = np.argsort(perm)
+    g_idx = (np.arange(W.shape[1]) // GROUP)[invperm]
     return Q[:, invperm], np.array(scales), np.array(zeros), g_idx
 
 
@@ -133,40 +150,16 @@ def gptq_static(weight, hessian):
     columns from the original weights (symmetric, largest magnitude / 7.5, F32), columns processed
     in descending order of diag(H) with AutoGPTQ's error feedback. The dequantized weight Q and the
     scales [N, G]."""
-    W = weight.astype(np.float64).copy()
-    H = hessian.copy()
-    rows, columns = W.shape
-    dead = np.diag(H) == 0
-    H[dead, dead] = 1
-    W[:, dead] = 0
-    groups = columns // GROUP
-    largest = np.abs(W.reshape(rows, groups, GROUP)).max(2)
+    rows, columns = weight.shape
+    largest = np.abs(weight.astype(np.float64).reshape(rows, columns // GROUP, GROUP)).max(2)
     scales = np.where(largest > 0, largest / 7.5, 1.0).astype(np.float32).astype(np.float64)   # [N, G]
-    perm = np.argsort(-np.diag(H), kind="stable")
-    W = W[:, perm]
-    H = H[perm][:, perm]
+    W, Hinv, perm = ordered(weight, hessian)
     column_scale = scales[:, perm // GROUP]                                                # [N, K] in processing order
-    invperm = np.argsort(perm)
-    H[np.diag_indices(columns)] += DAMP * np.mean(np.diag(H))
-    L = np.linalg.cholesky(H)
-    Hinv = np.linalg.inv(L).T @ np.linalg.inv(L)
-    Hinv = np.linalg.cholesky(Hinv).T
-    Q = np.zeros_like(W)
-    for i1 in range(0, columns, BLOCK):
-        i2 = min(i1 + BLOCK, columns)
-        W1 = W[:, i1:i2].copy()
-        Err1 = np.zeros_like(W1)
-        Hinv1 = Hinv[i1:i2, i1:i2]
-        for i in range(i2 - i1):
-            w = W1[:, i]
-            scale = column_scale[:, i1 + i]
-            q = np.clip(np.round(w / scale), -8, 7) * scale
-            Q[:, i1 + i] = q
-            err = (w - q) / Hinv1[i, i]
-            W1[:, i:] -= np.outer(err, Hinv1[i, i:])
-            Err1[:, i] = err
-        W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
-    return Q[:, invperm], scales
+
+    def quantize_column(k, w, upcoming):
+        return np.clip(np.round(w / column_scale[:, k]), -8, 7) * column_scale[:, k]
+
+    return error_feedback(W, Hinv, quantize_column)[:, np.argsort(perm)], scales
 
 
 def pack_compressed(Q, scales):

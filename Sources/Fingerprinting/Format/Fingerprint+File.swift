@@ -21,7 +21,10 @@ extension Fingerprint {
     public func encoded(extraMetadata: ExtraMetadata = [:]) throws -> [UInt8] {
         var arrays: [SafetensorsWriter.Tensor] = []
         var documentTensors: [FingerprintDocument.Tensor] = []
-        for (index, tensor) in tensors.enumerated() {
+        // Expert groups whose members fit a table are stored compactly (§4b); their members leave `tensors`.
+        let plans = expertTablePlans()
+        let tabled = Set(plans.flatMap { expertGroups[$0.group].members })
+        for (index, tensor) in tensors.enumerated() where !tabled.contains(index) {
             var sketchName: String?
             if !tensor.sketch.isEmpty {
                 let name = "sketch." + Self.padded(index)
@@ -63,6 +66,21 @@ extension Fingerprint {
                                        rows: part.rows, cols: part.cols, count: part.count, mean: part.mean, sumSquares: part.sumSquares,
                                        sketch: name, lshKeys: part.lshKeys.map(hex64)))
         }
+        var documentTables: [FingerprintDocument.ExpertTable] = []
+        for (index, plan) in plans.enumerated() {
+            let base = "expert-table." + Self.padded(index)
+            let rows = plan.table.numbers.count
+            var table = plan.table
+            table.digests = base + ".digests"
+            table.statistics = base + ".statistics"
+            arrays.append(.init(name: table.digests, dtype: .u8, shape: [rows, 64], bytes: plan.digests))
+            arrays.append(.init(name: table.statistics, dtype: .f64, shape: [rows, ExpertTableColumns.count], bytes: Self.littleEndian(plan.statistics)))
+            if let energies = plan.roundingEnergy {
+                table.roundingEnergy = base + ".rounding-energy"
+                arrays.append(.init(name: base + ".rounding-energy", dtype: .f64, shape: [rows], bytes: Self.littleEndian(energies)))
+            }
+            documentTables.append(table)
+        }
         var gramName: String?
         if !probe.gram.isEmpty {
             gramName = "probe.gram"
@@ -73,13 +91,14 @@ extension Fingerprint {
             probe: .init(kind: probe.kind, tokenIDs: probe.tokenIDs, gram: gramName), profiles: documentProfiles,
             indexKeys: indexKeys.map { .init(kind: $0.kind, value: hex64($0.value)) },
             expertGroups: documentGroups.isEmpty ? nil : documentGroups,
-            fusedParts: documentParts.isEmpty ? nil : documentParts)
+            fusedParts: documentParts.isEmpty ? nil : documentParts,
+            expertTables: documentTables.isEmpty ? nil : documentTables)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(document), as: UTF8.self)
         var metadata = extraMetadata
         metadata["format"] = FingerprintFormat.name
-        metadata["format_version"] = String(FingerprintFormat.version)
+        metadata["format_version"] = String(documentTables.isEmpty ? FingerprintFormat.version : FingerprintFormat.expertTablesVersion)
         metadata["fingerprint"] = json
         return SafetensorsBuffer.encode(arrays, metadata: metadata)
     }
@@ -114,8 +133,9 @@ extension Fingerprint {
         guard let versionText = metadata["format_version"], let version = Int(versionText) else {
             throw FingerprintFileError(file: path, reason: "__metadata__ has no integer \"format_version\"")
         }
-        guard version == FingerprintFormat.version else {
-            throw FingerprintFileError(file: path, reason: "format version \(version) is not supported (this build reads version \(FingerprintFormat.version))")
+        guard version == FingerprintFormat.version || version == FingerprintFormat.expertTablesVersion else {
+            throw FingerprintFileError(file: path, reason: "format version \(version) is not supported (this build reads versions "
+                + "\(FingerprintFormat.version) and \(FingerprintFormat.expertTablesVersion))")
         }
         guard let json = metadata["fingerprint"] else {
             throw FingerprintFileError(file: path, reason: "__metadata__ has no \"fingerprint\" document")
@@ -124,15 +144,47 @@ extension Fingerprint {
         do {
             document = try JSONDecoder().decode(FingerprintDocument.self, from: Data(json.utf8))
         } catch {
-            throw FingerprintFileError(file: path, reason: "the fingerprint document does not match format version 1 (\(Self.decodingMessage(error)))")
+            throw FingerprintFileError(file: path, reason: "the fingerprint document does not match format version \(version) (\(Self.decodingMessage(error)))")
+        }
+        guard (document.expertTables != nil) == (version == FingerprintFormat.expertTablesVersion) else {
+            throw FingerprintFileError(file: path, reason: "format version \(version) "
+                + (version == FingerprintFormat.expertTablesVersion ? "declares expert tables, but the document has none" : "has no expert tables, but the document lists some"))
         }
         let arrays = ArrayLoader(buffer: buffer, path: path)
         let t = document.header.probeTokens
         guard t == ProbeBasis.tokenCount, document.header.sketchSide == SketchGeometry.side else {
             throw FingerprintFileError(file: path, reason: "its sketch or probe geometry differs from format version 1")
         }
+        // Members of expert tables go to the positions their groups name; the listed tensors fill the rest in order.
+        let tables = document.expertTables ?? []
+        var tabled: [Int: TensorFingerprint] = [:]
+        let total = try tables.reduce(document.tensors.count) { sum, table in
+            guard table.group >= 0, table.group < (document.expertGroups ?? []).count else {
+                throw FingerprintFileError(file: path, reason: "an expert table names group #\(table.group), which the file does not list")
+            }
+            return sum + document.expertGroups![table.group].members.count
+        }
+        for table in tables {
+            let members = document.expertGroups![table.group].members
+            let digests = try arrays.bytes(table.digests, shape: [members.count, 64])
+            let statistics = try arrays.doubles(table.statistics, shape: [members.count, ExpertTableColumns.count])
+            let energies = try table.roundingEnergy.map { try arrays.doubles($0, shape: [members.count]) }
+            let rows = try Self.expertTableTensors(table, rows: members.count, digests: digests, statistics: statistics, roundingEnergy: energies,
+                                                   fileCount: document.source.files.count, path: path)
+            for (position, tensor) in zip(members, rows) {
+                guard position >= 0, position < total, tabled.updateValue(tensor, forKey: position) == nil else {
+                    throw FingerprintFileError(file: path, reason: "expert table of group #\(table.group) places a member at #\(position), outside the \(total) tensors or taken")
+                }
+            }
+        }
+        var listed = document.tensors.makeIterator()
         var tensors: [TensorFingerprint] = []
-        for entry in document.tensors {
+        for position in 0..<total {
+            if let tensor = tabled[position] {
+                tensors.append(tensor)
+                continue
+            }
+            let entry = listed.next()!
             guard entry.file >= 0, entry.file < document.source.files.count else {
                 throw FingerprintFileError(file: path, reason: "tensor '\(entry.name)' names file #\(entry.file), which is not listed")
             }
@@ -253,6 +305,11 @@ extension Fingerprint {
         }
     }
 
+    /// The little-endian bytes of F64 values.
+    static func littleEndian(_ values: [Double]) -> [UInt8] {
+        values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+    }
+
     static func padded(_ index: Int) -> String {
         let digits = String(index)
         return String(repeating: "0", count: max(0, 5 - digits.count)) + digits
@@ -291,6 +348,23 @@ private struct ArrayLoader {
             throw FingerprintFileError(file: path, reason: "array '\(name)' has dtype \(tensor.dtype.name) and shape \(tensor.shape), expected F32/F16 \(shapes)")
         }
         return try buffer.floats(of: tensor)
+    }
+
+    func bytes(_ name: String, shape: [Int]) throws -> [UInt8] {
+        guard let tensor = byName[name], tensor.dtype == .u8, tensor.shape == shape else {
+            throw FingerprintFileError(file: path, reason: "array '\(name)' is missing or is not U8 of shape \(shape)")
+        }
+        return Array(buffer.data(of: tensor))
+    }
+
+    func doubles(_ name: String, shape: [Int]) throws -> [Double] {
+        guard let tensor = byName[name], tensor.dtype == .f64, tensor.shape == shape else {
+            throw FingerprintFileError(file: path, reason: "array '\(name)' is missing or is not F64 of shape \(shape)")
+        }
+        let count = shape.reduce(1, *)
+        return buffer.data(of: tensor).withUnsafeBytes { raw in
+            (0..<count).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+        }
     }
 
     func integers(_ name: String, count: Int) throws -> [Int] {

@@ -57,6 +57,35 @@ struct FingerprintDocument: Codable {
         var sketch: String
         var lshKeys: [String]
     }
+    /// The members of one expert group stored compactly (§4b): what they share once, a name
+    /// template, and per member its number, file, digests and statistics in arrays.
+    struct ExpertTable: Codable {
+        struct Canonical: Codable {
+            var dtype: String
+            var shape: [Int]
+            var transposed: Bool
+        }
+        /// Index into `expertGroups`: row i is the tensor at that group's `members[i]`.
+        var group: Int
+        /// Member i's name is `namePrefix + numbers[i] + nameSuffix` (decimal, no leading zeros).
+        var namePrefix: String
+        var nameSuffix: String
+        var numbers: [Int]
+        var files: [Int]
+        var dtype: String
+        var shape: [Int]
+        var role: TensorRole
+        var layer: Int?
+        var roleBasis: String
+        var valueGrid: String?
+        var canonical: Canonical
+        /// U8 `[n, 64]`: each member's raw SHA-256, then its canonical SHA-256.
+        var digests: String
+        /// F64 `[n, 20]`: `ExpertTableColumns` of each member's statistics.
+        var statistics: String
+        /// F64 `[n]`, present when the members have rounding energies.
+        var roundingEnergy: String?
+    }
     struct Key: Codable {
         var kind: String
         var value: String
@@ -74,6 +103,9 @@ struct FingerprintDocument: Codable {
     var expertGroups: [ExpertGroup]?
     /// Absent when the checkpoint has no fused gate/up tensors.
     var fusedParts: [FusedPart]?
+    /// Absent when no expert group's members could be stored compactly; their tensors are then
+    /// not in `tensors`, which lists the others in order.
+    var expertTables: [ExpertTable]?
 }
 
 /// 16 lower-case hex digits for a 64-bit key.

@@ -2,8 +2,12 @@
 public enum FingerprintFormat {
     /// The value of `__metadata__["format"]` in a fingerprint file.
     public static let name = "provenance-fingerprint"
-    /// The format version this build writes and reads.
+    /// The fingerprint's version: how it is computed (`Fingerprint.Header.formatVersion`), and
+    /// the file format version of files without expert tables.
     public static let version = 1
+    /// The file format version of files with expert tables (§4b): version 1 plus `expertTables`,
+    /// so that readers of version 1 refuse them rather than miss the tabled tensors.
+    public static let expertTablesVersion = 2
     /// Conventional file extension.
     public static let fileExtension = "fingerprint.safetensors"
 }
