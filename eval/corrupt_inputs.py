@@ -8,8 +8,9 @@ Cases (seeded, so a run is reproducible):
     through `inspect` and `fingerprint -o`;
   - the PyTorch sample: the same, plus edits inside `data.pkl` in a re-zipped archive with
     valid CRCs, so the restricted unpickler itself sees them;
-  - an exported fingerprint: flips and truncations through `inspect`, `import` into a fresh
-    registry and `scan`; no corrupted file may be imported.
+  - two exported fingerprints (a dense release, and an MoE release with expert tables): flips
+    and truncations through `inspect`, `import` into a fresh registry and `scan`; no corrupted
+    file may be imported.
 
 Usage: eval/corrupt_inputs.py PROVENANCE_BINARY [CASES_PER_FILE] [SEED]
 """
@@ -114,21 +115,26 @@ def main():
             checker.run(case, ["inspect", directory])
             checker.run(case, ["fingerprint", directory, "-o", output, "-q"], output=output)
 
-        sample = "Fingerprints/acme__tiny-chat@1.0.fingerprint.safetensors"
-        data = open(os.path.join(REPO, sample), "rb").read()
         imported = 0
-        for index in range(cases):
-            path = os.path.join(work, "case.fingerprint.safetensors")
-            corrupted = damage(data, rng, header_bytes=6000)
-            if corrupted == data:
-                continue
-            open(path, "wb").write(corrupted)
-            registry = os.path.join(work, f"registry-{index}.sqlite")
-            case = f"{sample} #{index}"
-            checker.run(case, ["inspect", path])
-            if checker.run(case, ["import", path, "--registry", registry]) == 0:
-                imported += 1
-            checker.run(case, ["scan", path, "--registry", registry], allowed=(0, 1, 2))
+        # The MoE release's file has expert tables (format version 2): its JSON header is longer.
+        for sample, header_bytes in [("Fingerprints/acme__tiny-chat@1.0.fingerprint.safetensors", 6000),
+                                     ("Fingerprints/acme__tiny-moe@1.0.fingerprint.safetensors", 40000)]:
+            data = open(os.path.join(REPO, sample), "rb").read()
+            for index in range(cases):
+                path = os.path.join(work, "case.fingerprint.safetensors")
+                corrupted = damage(data, rng, header_bytes=header_bytes)
+                if corrupted == data:
+                    continue
+                open(path, "wb").write(corrupted)
+                registry = os.path.join(work, f"registry-{index}.sqlite")
+                for leftover in [registry, registry + "-wal", registry + "-shm"]:
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                case = f"{sample} #{index}"
+                checker.run(case, ["inspect", path])
+                if checker.run(case, ["import", path, "--registry", registry]) == 0:
+                    imported += 1
+                checker.run(case, ["scan", path, "--registry", registry], allowed=(0, 1, 2))
         if imported:
             checker.problems.append(f"{imported} corrupted exported fingerprints were imported")
     finally:
