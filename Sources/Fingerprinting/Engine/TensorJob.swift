@@ -43,7 +43,9 @@ struct TensorJob {
 
         let result: (sketch: [Float], profiles: [[Float]]) = try signs.values.withUnsafeBufferPointer { signBuffer in
             // A stack of experts is viewed as one expert: the accumulator sums their sketches.
-            if floatLike, let view { sketch = SketchAccumulator(rows: view.rows, cols: view.cols, signs: signBuffer) }
+            // Scale-factor companions are never evidence (their weight is): no sketch, which for a
+            // quantized model's thousands of [G, N] scale grids was most of the fingerprint.
+            if floatLike, let view, tensor.scaledWeight == nil { sketch = SketchAccumulator(rows: view.rows, cols: view.cols, signs: signBuffer) }
             if let fused, let view { fusedParts = FusedPartsAccumulator(split: fused, rows: view.rows, cols: view.cols, signs: signBuffer) }
             if floatLike, let view, tensor.shape.count == 2 {
                 profileAccumulators = profiles.map {
