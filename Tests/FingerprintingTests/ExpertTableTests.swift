@@ -49,12 +49,20 @@ struct ExpertTableTests {
         #expect(tables.count == fingerprint.expertGroups.count && members == 2 * 3 * Self.experts)
         #expect((document["tensors"] as? [Any])?.count == fingerprint.tensors.count - members)
         #expect((tables.first?["namePrefix"] as? String)?.hasSuffix(".experts.") == true && tables.first?["nameSuffix"] as? String == ".w1.weight")
+        #expect(tables.allSatisfy { $0["scale"] == nil && $0["companions"] == nil })
         #expect(arrays.contains { $0.name == "expert-table.00000.statistics" && $0.dtype == .f64 && $0.shape == [Self.experts, 20] })
 
         let decoded = try Fingerprint.decode(bytes, name: "moe.fingerprint").fingerprint
         #expect(decoded.tensors == fingerprint.tensors)
         #expect(decoded.expertGroups == fingerprint.expertGroups)
         #expect(try decoded.encoded() == bytes)
+        // Members whose values need different canonical dtypes (scaled codes: BF16 in one expert, F32 in another) list them per row.
+        var mixed = fingerprint
+        mixed.tensors[mixed.expertGroups[0].members[2]].canonical.dtype = "BF16"
+        let mixedBytes = try mixed.encoded()
+        let mixedTable = try #require((try Self.parts(mixedBytes).document["expertTables"] as? [[String: Any]])?.first?["members"] as? [String: Any])
+        #expect((mixedTable["canonicalDTypes"] as? [String])?[2] == "BF16")
+        #expect(try Fingerprint.decode(mixedBytes, name: "mixed").fingerprint.tensors == mixed.tensors)
         // Each member costs its 64 digest bytes, 20 statistics and a rounding energy in arrays, and
         // a number and a file index in JSON, instead of a JSON entry of ≈ 900 bytes.
         var untabled = fingerprint
@@ -83,6 +91,29 @@ struct ExpertTableTests {
         #expect(Fingerprint.nameTemplate(["a.x.b", "a.1.b"]) == nil)
     }
 
+    @Test("scaled experts (FP8 with 128 × 128 block scales) are tabled with their scale companions, and read back exactly")
+    func scaledExperts() throws {
+        let directory = Fixtures.temporaryDirectory("fp8-moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (fp8, _) = try ScaledWeightFingerprintTests.writeBoth(Self.model, in: directory)
+        let fingerprint = try Fingerprinter.fingerprint(path: fp8)
+        let members = fingerprint.expertGroups.flatMap(\.members)
+        #expect(members.count == 2 * 3 * Self.experts && members.allSatisfy { fingerprint.tensors[$0].scale != nil })
+        let bytes = try fingerprint.encoded()
+        let (document, _, _) = try Self.parts(bytes)
+        let tables = try #require(document["expertTables"] as? [[String: Any]])
+        #expect(tables.count == fingerprint.expertGroups.count)
+        let scale = try #require(tables.first?["scale"] as? [String: Any])
+        #expect(scale["tensorSuffix"] as? String == ".w1.weight_scale_inv")
+        let companions = try #require(tables.first?["companions"] as? [[String: Any]])
+        #expect(companions.count == 1 && companions.first?["nameSuffix"] as? String == ".w1.weight_scale_inv")
+        // Members and their scale grids both leave the list.
+        #expect((document["tensors"] as? [Any])?.count == fingerprint.tensors.count - 2 * members.count)
+        let decoded = try Fingerprint.decode(bytes, name: "fp8-moe.fingerprint").fingerprint
+        #expect(decoded.tensors == fingerprint.tensors)
+        #expect(try decoded.encoded() == bytes)
+    }
+
     @Test("malformed tables are errors naming the file and the table")
     func malformed() throws {
         let bytes = try Fixtures.fingerprint(Self.model).encoded()
@@ -104,7 +135,11 @@ struct ExpertTableTests {
         let cases: [([UInt8], String)] = [
             (try Self.edited(bytes, document: table { $0["group"] = 99 }), "names group #99"),
             (try Self.edited(bytes, document: table { $0["numbers"] = [1, 2] }), "lists 2 numbers"),
-            (try Self.edited(bytes, document: table { $0["files"] = [Int](repeating: 3, count: Self.experts) }), "file outside the 1 listed"),
+            (try Self.edited(bytes, document: table { table in
+                var members = table["members"] as! [String: Any]
+                members["files"] = [Int](repeating: 3, count: Self.experts)
+                table["members"] = members
+            }), "file outside the 1 listed"),
             (try Self.edited(bytes, arrays: { $0.filter { $0.name != "expert-table.00001.digests" } }), "'expert-table.00001.digests' is missing"),
             (nonInteger, "counts are not non-negative integers"),
             (try Self.edited(bytes, document: { document in
@@ -112,6 +147,9 @@ struct ExpertTableTests {
                 groups[1]["members"] = groups[0]["members"]
                 document["expertGroups"] = groups
             }), "taken"),
+            (try Self.edited(bytes, document: table { table in
+                table["companions"] = [["nameSuffix": ".x", "positions": [0], "rows": table["members"]!]]
+            }), "places 1 '.x' companions for 16 members"),
             (try Self.edited(bytes, version: "1"), "format version 1 has no expert tables, but the document lists some"),
             (try Self.edited(try Fixtures.fingerprint(Self.dense).encoded(), version: "2"), "declares expert tables, but the document has none"),
         ]

@@ -109,6 +109,26 @@ struct MixtureOfExpertsTests {
         #expect(abs(rounding.deviation / rounding.expectedRounding - 1) < 0.25, "\(rounding)")
     }
 
+    @Test("a GPTQ copy (per-expert qweight, scales, qzeros, g_idx) is a quantized re-encoding; its fingerprint tables the experts with their three companions")
+    func gptqCopy() throws {
+        let directory = Fixtures.temporaryDirectory("moe-gptq")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try ScaledCopy.write(Self.release, as: .gptq, in: directory, name: "gptq")
+        let suspect = try Fingerprinter.fingerprint(path: path)
+        let members = suspect.expertGroups.flatMap(\.members)
+        #expect(members.count == 2 * 3 * Self.experts && members.allSatisfy { suspect.tensors[$0].scale?.packing == "gptq" })
+        // Written with expert tables (each member's scales, qzeros and g_idx tabled with it), read back exactly.
+        let bytes = try suspect.encoded()
+        let buffer = try SafetensorsBuffer(bytes: bytes, name: "gptq-moe")
+        #expect(buffer.metadata["format_version"] == "2")
+        #expect(buffer.tensors.filter { $0.name.hasPrefix("expert-table.") && $0.name.hasSuffix(".digests") }.count == suspect.expertGroups.count * 4)
+        let decoded = try Fingerprint.decode(bytes, name: "gptq-moe").fingerprint
+        #expect(decoded.tensors == suspect.tensors)
+        let scan = Scan.run(decoded, against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("GPTQ"), "\(scan.attribution.sentence)")
+    }
+
     @Test("renumbered experts (router rows permuted to match) are still the release")
     func renumberedExperts() throws {
         let permuted = try Self.renumbered(Self.release)

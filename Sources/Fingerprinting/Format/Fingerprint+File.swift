@@ -23,7 +23,7 @@ extension Fingerprint {
         var documentTensors: [FingerprintDocument.Tensor] = []
         // Expert groups whose members fit a table are stored compactly (§4b); their members leave `tensors`.
         let plans = expertTablePlans()
-        let tabled = Set(plans.flatMap { expertGroups[$0.group].members })
+        let tabled = Set(plans.flatMap(\.positions))
         for (index, tensor) in tensors.enumerated() where !tabled.contains(index) {
             var sketchName: String?
             if !tensor.sketch.isEmpty {
@@ -69,15 +69,21 @@ extension Fingerprint {
         var documentTables: [FingerprintDocument.ExpertTable] = []
         for (index, plan) in plans.enumerated() {
             let base = "expert-table." + Self.padded(index)
-            let rows = plan.table.numbers.count
             var table = plan.table
-            table.digests = base + ".digests"
-            table.statistics = base + ".statistics"
-            arrays.append(.init(name: table.digests, dtype: .u8, shape: [rows, 64], bytes: plan.digests))
-            arrays.append(.init(name: table.statistics, dtype: .f64, shape: [rows, ExpertTableColumns.count], bytes: Self.littleEndian(plan.statistics)))
-            if let energies = plan.roundingEnergy {
-                table.roundingEnergy = base + ".rounding-energy"
-                arrays.append(.init(name: base + ".rounding-energy", dtype: .f64, shape: [rows], bytes: Self.littleEndian(energies)))
+            func named(_ rows: inout FingerprintDocument.ExpertTable.Rows, _ contents: RowArrays, _ label: String) {
+                rows.digests = label + ".digests"
+                rows.statistics = label + ".statistics"
+                let count = rows.files.count
+                arrays.append(.init(name: rows.digests, dtype: .u8, shape: [count, 64], bytes: contents.digests))
+                arrays.append(.init(name: rows.statistics, dtype: .f64, shape: [count, ExpertTableColumns.count], bytes: Self.littleEndian(contents.statistics)))
+                if let energies = contents.roundingEnergy {
+                    rows.roundingEnergy = label + ".rounding-energy"
+                    arrays.append(.init(name: label + ".rounding-energy", dtype: .f64, shape: [count], bytes: Self.littleEndian(energies)))
+                }
+            }
+            named(&table.members, plan.members, base)
+            for (kind, contents) in plan.companions.enumerated() {
+                named(&table.companions![kind].rows, contents, base + ".companion-\(kind)")
             }
             documentTables.append(table)
         }
@@ -155,25 +161,56 @@ extension Fingerprint {
         guard t == ProbeBasis.tokenCount, document.header.sketchSide == SketchGeometry.side else {
             throw FingerprintFileError(file: path, reason: "its sketch or probe geometry differs from format version 1")
         }
-        // Members of expert tables go to the positions their groups name; the listed tensors fill the rest in order.
+        // Members of expert tables go to the positions their groups name, their companions to the
+        // positions listed; the listed tensors fill the rest in order.
         let tables = document.expertTables ?? []
+        let groups = document.expertGroups ?? []
         var tabled: [Int: TensorFingerprint] = [:]
         let total = try tables.reduce(document.tensors.count) { sum, table in
-            guard table.group >= 0, table.group < (document.expertGroups ?? []).count else {
+            guard table.group >= 0, table.group < groups.count else {
                 throw FingerprintFileError(file: path, reason: "an expert table names group #\(table.group), which the file does not list")
             }
-            return sum + document.expertGroups![table.group].members.count
+            return sum + groups[table.group].members.count + (table.companions ?? []).reduce(0) { $0 + $1.positions.count }
         }
         for table in tables {
-            let members = document.expertGroups![table.group].members
-            let digests = try arrays.bytes(table.digests, shape: [members.count, 64])
-            let statistics = try arrays.doubles(table.statistics, shape: [members.count, ExpertTableColumns.count])
-            let energies = try table.roundingEnergy.map { try arrays.doubles($0, shape: [members.count]) }
-            let rows = try Self.expertTableTensors(table, rows: members.count, digests: digests, statistics: statistics, roundingEnergy: energies,
-                                                   fileCount: document.source.files.count, path: path)
-            for (position, tensor) in zip(members, rows) {
+            let owner = "expert table of group #\(table.group)"
+            let members = groups[table.group].members
+            guard table.numbers.count == members.count else {
+                throw FingerprintFileError(file: path, reason: "\(owner) lists \(table.numbers.count) numbers for a group of \(members.count) members")
+            }
+            func rowArrays(_ rows: FingerprintDocument.ExpertTable.Rows) throws -> RowArrays {
+                let count = table.numbers.count
+                return RowArrays(digests: try arrays.bytes(rows.digests, shape: [count, 64]),
+                                 statistics: try arrays.doubles(rows.statistics, shape: [count, ExpertTableColumns.count]),
+                                 roundingEnergy: try rows.roundingEnergy.map { try arrays.doubles($0, shape: [count]) })
+            }
+            let scale = table.scale.map { template in
+                { (row: Int) -> TensorFingerprint.Scaling in
+                    let head = table.namePrefix + String(table.numbers[row])
+                    return TensorFingerprint.Scaling(
+                        tensor: head + template.tensorSuffix, block: template.block, granularity: template.granularity,
+                        zeroPoints: template.zeroPointsSuffix.map { head + $0 }, groupIndex: template.groupIndexSuffix.map { head + $0 },
+                        packing: template.packing, biases: template.biasesSuffix.map { head + $0 }, quantizer: template.quantizer)
+                }
+            }
+            if let block = table.scale?.block, block.count != 2 || block.contains(where: { $0 < 1 }) {
+                throw FingerprintFileError(file: path, reason: "\(owner) has a scale block \(block), not two positive extents")
+            }
+            var placed = zip(members, try Self.tableRows(
+                table.members, prefix: table.namePrefix, numbers: table.numbers, suffix: table.nameSuffix, arrays: try rowArrays(table.members),
+                scale: { scale?($0) }, fileCount: document.source.files.count, owner: owner, path: path)).map { ($0, $1) }
+            for companion in table.companions ?? [] {
+                guard companion.positions.count == table.numbers.count else {
+                    throw FingerprintFileError(file: path, reason: "\(owner) places \(companion.positions.count) '\(companion.nameSuffix)' companions for \(table.numbers.count) members")
+                }
+                placed += zip(companion.positions, try Self.tableRows(
+                    companion.rows, prefix: table.namePrefix, numbers: table.numbers, suffix: companion.nameSuffix,
+                    arrays: try rowArrays(companion.rows), scale: { _ in nil }, fileCount: document.source.files.count,
+                    owner: owner + " ('\(companion.nameSuffix)' companions)", path: path)).map { ($0, $1) }
+            }
+            for (position, tensor) in placed {
                 guard position >= 0, position < total, tabled.updateValue(tensor, forKey: position) == nil else {
-                    throw FingerprintFileError(file: path, reason: "expert table of group #\(table.group) places a member at #\(position), outside the \(total) tensors or taken")
+                    throw FingerprintFileError(file: path, reason: "\(owner) places a tensor at #\(position), outside the \(total) tensors or taken")
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Checkpoints
 import ProvenanceCrypto
 
 /// The JSON half of a fingerprint file (`__metadata__["fingerprint"]`); the arrays it
@@ -58,12 +59,52 @@ struct FingerprintDocument: Codable {
         var lshKeys: [String]
     }
     /// The members of one expert group stored compactly (§4b): what they share once, a name
-    /// template, and per member its number, file, digests and statistics in arrays.
+    /// template, and per member its number, file, digests and statistics in arrays; with the
+    /// members' scaling as a template and their companion tensors as tables of their own.
     struct ExpertTable: Codable {
         struct Canonical: Codable {
             var dtype: String
             var shape: [Int]
             var transposed: Bool
+        }
+        /// The members' scaling (§4a); each companion's name is the member's prefix and number
+        /// followed by its suffix.
+        struct ScaleTemplate: Codable, Equatable {
+            var tensorSuffix: String
+            var block: [Int]
+            var granularity: TensorScale.Granularity
+            var zeroPointsSuffix: String?
+            var groupIndexSuffix: String?
+            var packing: String?
+            var biasesSuffix: String?
+            var quantizer: String?
+        }
+        /// Tensors that share all but their number, file, digests, statistics and rounding energy.
+        struct Rows: Codable {
+            var files: [Int]
+            var dtype: String
+            var shape: [Int]
+            var role: TensorRole
+            var layer: Int?
+            var roleBasis: String
+            var valueGrid: String?
+            var canonical: Canonical
+            /// Each row's canonical dtype when they differ (scaled codes whose values need BF16 in
+            /// one expert and F32 in another); `canonical.dtype` is then the first's.
+            var canonicalDTypes: [String]?
+            /// U8 `[n, 64]`: each row's raw SHA-256, then its canonical SHA-256.
+            var digests: String
+            /// F64 `[n, 20]`: `ExpertTableColumns` of each row's statistics.
+            var statistics: String
+            /// F64 `[n]`, present when the rows have rounding energies.
+            var roundingEnergy: String?
+        }
+        /// One kind of companion of the members (their scale factors, zero points, …): row i is
+        /// `namePrefix + numbers[i] + nameSuffix`, at `positions[i]` of the full tensor list.
+        struct Companion: Codable {
+            var nameSuffix: String
+            var positions: [Int]
+            var rows: Rows
         }
         /// Index into `expertGroups`: row i is the tensor at that group's `members[i]`.
         var group: Int
@@ -71,20 +112,9 @@ struct FingerprintDocument: Codable {
         var namePrefix: String
         var nameSuffix: String
         var numbers: [Int]
-        var files: [Int]
-        var dtype: String
-        var shape: [Int]
-        var role: TensorRole
-        var layer: Int?
-        var roleBasis: String
-        var valueGrid: String?
-        var canonical: Canonical
-        /// U8 `[n, 64]`: each member's raw SHA-256, then its canonical SHA-256.
-        var digests: String
-        /// F64 `[n, 20]`: `ExpertTableColumns` of each member's statistics.
-        var statistics: String
-        /// F64 `[n]`, present when the members have rounding energies.
-        var roundingEnergy: String?
+        var members: Rows
+        var scale: ScaleTemplate?
+        var companions: [Companion]?
     }
     struct Key: Codable {
         var kind: String
