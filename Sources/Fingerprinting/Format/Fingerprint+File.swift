@@ -163,57 +163,7 @@ extension Fingerprint {
         }
         // Members of expert tables go to the positions their groups name, their companions to the
         // positions listed; the listed tensors fill the rest in order.
-        let tables = document.expertTables ?? []
-        let groups = document.expertGroups ?? []
-        var tabled: [Int: TensorFingerprint] = [:]
-        let total = try tables.reduce(document.tensors.count) { sum, table in
-            guard table.group >= 0, table.group < groups.count else {
-                throw FingerprintFileError(file: path, reason: "an expert table names group #\(table.group), which the file does not list")
-            }
-            return sum + groups[table.group].members.count + (table.companions ?? []).reduce(0) { $0 + $1.positions.count }
-        }
-        for table in tables {
-            let owner = "expert table of group #\(table.group)"
-            let members = groups[table.group].members
-            guard table.numbers.count == members.count else {
-                throw FingerprintFileError(file: path, reason: "\(owner) lists \(table.numbers.count) numbers for a group of \(members.count) members")
-            }
-            func rowArrays(_ rows: FingerprintDocument.ExpertTable.Rows) throws -> RowArrays {
-                let count = table.numbers.count
-                return RowArrays(digests: try arrays.bytes(rows.digests, shape: [count, 64]),
-                                 statistics: try arrays.doubles(rows.statistics, shape: [count, ExpertTableColumns.count]),
-                                 roundingEnergy: try rows.roundingEnergy.map { try arrays.doubles($0, shape: [count]) })
-            }
-            let scale = table.scale.map { template in
-                { (row: Int) -> TensorFingerprint.Scaling in
-                    let head = table.namePrefix + String(table.numbers[row])
-                    return TensorFingerprint.Scaling(
-                        tensor: head + template.tensorSuffix, block: template.block, granularity: template.granularity,
-                        zeroPoints: template.zeroPointsSuffix.map { head + $0 }, groupIndex: template.groupIndexSuffix.map { head + $0 },
-                        packing: template.packing, biases: template.biasesSuffix.map { head + $0 }, quantizer: template.quantizer)
-                }
-            }
-            if let block = table.scale?.block, block.count != 2 || block.contains(where: { $0 < 1 }) {
-                throw FingerprintFileError(file: path, reason: "\(owner) has a scale block \(block), not two positive extents")
-            }
-            var placed = zip(members, try Self.tableRows(
-                table.members, prefix: table.namePrefix, numbers: table.numbers, suffix: table.nameSuffix, arrays: try rowArrays(table.members),
-                scale: { scale?($0) }, fileCount: document.source.files.count, owner: owner, path: path)).map { ($0, $1) }
-            for companion in table.companions ?? [] {
-                guard companion.positions.count == table.numbers.count else {
-                    throw FingerprintFileError(file: path, reason: "\(owner) places \(companion.positions.count) '\(companion.nameSuffix)' companions for \(table.numbers.count) members")
-                }
-                placed += zip(companion.positions, try Self.tableRows(
-                    companion.rows, prefix: table.namePrefix, numbers: table.numbers, suffix: companion.nameSuffix,
-                    arrays: try rowArrays(companion.rows), scale: { _ in nil }, fileCount: document.source.files.count,
-                    owner: owner + " ('\(companion.nameSuffix)' companions)", path: path)).map { ($0, $1) }
-            }
-            for (position, tensor) in placed {
-                guard position >= 0, position < total, tabled.updateValue(tensor, forKey: position) == nil else {
-                    throw FingerprintFileError(file: path, reason: "\(owner) places a tensor at #\(position), outside the \(total) tensors or taken")
-                }
-            }
-        }
+        let (total, tabled) = try tabledTensors(document, arrays: arrays, path: path)
         var listed = document.tensors.makeIterator()
         var tensors: [TensorFingerprint] = []
         for position in 0..<total {
@@ -294,6 +244,65 @@ extension Fingerprint {
         var extras = metadata
         for key in ["format", "format_version", "fingerprint"] { extras[key] = nil }
         return (fingerprint, extras)
+    }
+
+    /// The tensors of a document's expert tables by their position in the full tensor list, and
+    /// that list's length (§4b).
+    private static func tabledTensors(
+        _ document: FingerprintDocument, arrays: ArrayLoader, path: String
+    ) throws -> (total: Int, byPosition: [Int: TensorFingerprint]) {
+        let tables = document.expertTables ?? []
+        let groups = document.expertGroups ?? []
+        var tabled: [Int: TensorFingerprint] = [:]
+        let total = try tables.reduce(document.tensors.count) { sum, table in
+            guard table.group >= 0, table.group < groups.count else {
+                throw FingerprintFileError(file: path, reason: "an expert table names group #\(table.group), which the file does not list")
+            }
+            return sum + groups[table.group].members.count + (table.companions ?? []).reduce(0) { $0 + $1.positions.count }
+        }
+        for table in tables {
+            let owner = "expert table of group #\(table.group)"
+            let members = groups[table.group].members
+            guard table.numbers.count == members.count else {
+                throw FingerprintFileError(file: path, reason: "\(owner) lists \(table.numbers.count) numbers for a group of \(members.count) members")
+            }
+            func rowArrays(_ rows: FingerprintDocument.ExpertTable.Rows) throws -> RowArrays {
+                let count = table.numbers.count
+                return RowArrays(digests: try arrays.bytes(rows.digests, shape: [count, 64]),
+                                 statistics: try arrays.doubles(rows.statistics, shape: [count, ExpertTableColumns.count]),
+                                 roundingEnergy: try rows.roundingEnergy.map { try arrays.doubles($0, shape: [count]) })
+            }
+            let scale = table.scale.map { template in
+                { (row: Int) -> TensorFingerprint.Scaling in
+                    let head = table.namePrefix + String(table.numbers[row])
+                    return TensorFingerprint.Scaling(
+                        tensor: head + template.tensorSuffix, block: template.block, granularity: template.granularity,
+                        zeroPoints: template.zeroPointsSuffix.map { head + $0 }, groupIndex: template.groupIndexSuffix.map { head + $0 },
+                        packing: template.packing, biases: template.biasesSuffix.map { head + $0 }, quantizer: template.quantizer)
+                }
+            }
+            if let block = table.scale?.block, block.count != 2 || block.contains(where: { $0 < 1 }) {
+                throw FingerprintFileError(file: path, reason: "\(owner) has a scale block \(block), not two positive extents")
+            }
+            var placed = zip(members, try Self.tableRows(
+                table.members, prefix: table.namePrefix, numbers: table.numbers, suffix: table.nameSuffix, arrays: try rowArrays(table.members),
+                scale: { scale?($0) }, fileCount: document.source.files.count, owner: owner, path: path)).map { ($0, $1) }
+            for companion in table.companions ?? [] {
+                guard companion.positions.count == table.numbers.count else {
+                    throw FingerprintFileError(file: path, reason: "\(owner) places \(companion.positions.count) '\(companion.nameSuffix)' companions for \(table.numbers.count) members")
+                }
+                placed += zip(companion.positions, try Self.tableRows(
+                    companion.rows, prefix: table.namePrefix, numbers: table.numbers, suffix: companion.nameSuffix,
+                    arrays: try rowArrays(companion.rows), scale: { _ in nil }, fileCount: document.source.files.count,
+                    owner: owner + " ('\(companion.nameSuffix)' companions)", path: path)).map { ($0, $1) }
+            }
+            for (position, tensor) in placed {
+                guard position >= 0, position < total, tabled.updateValue(tensor, forKey: position) == nil else {
+                    throw FingerprintFileError(file: path, reason: "\(owner) places a tensor at #\(position), outside the \(total) tensors or taken")
+                }
+            }
+        }
+        return (total, tabled)
     }
 
     /// Whether `path` is a single file whose safetensors metadata carries the fingerprint format marker.
