@@ -35,6 +35,12 @@ enum ExpertTableColumns {
 }
 
 extension Fingerprint {
+    /// How many tensors its file stores in expert tables (members and their companions, §4b);
+    /// 0 when the file is format version 1.
+    public var tabledTensorCount: Int {
+        expertTablePlans().reduce(0) { $0 + $1.positions.count }
+    }
+
     /// The arrays of one set of table rows: digests, statistics and rounding energies.
     struct RowArrays {
         var digests: [UInt8]

@@ -76,6 +76,10 @@ enum FingerprintSummary {
                 parts.append("\(stacks.count) stacked tensors (\(CommandOutput.grouped(experts)) experts)")
             }
             lines.append("Experts      " + parts.joined(separator: ", ") + "; one summed sketch each")
+            let tabled = fingerprint.tabledTensorCount
+            if tabled > 0 {
+                lines.append("             \(CommandOutput.grouped(tabled)) tensors stored in expert tables (file format version 2)")
+            }
         }
         if !fingerprint.fusedParts.isEmpty {
             let fused = Set(fingerprint.fusedParts.map(\.tensor)).count
