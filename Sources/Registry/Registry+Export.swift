@@ -41,9 +41,8 @@ extension Registry {
         }
         var written: [ExportedFile] = []
         for (release, blob) in zip(unique, blobs) {
-            let fingerprint: Fingerprint
             do {
-                fingerprint = try Fingerprint.decode(blob, name: "registry entry \(release.reference)").fingerprint
+                _ = try Fingerprint.decode(blob, name: "registry entry \(release.reference)")
             } catch let error as FingerprintFileError {
                 throw RegistryError.corruptEntry(reference: release.reference.description, reason: error.reason)
             }
@@ -53,7 +52,8 @@ extension Registry {
             if let signed = release.signature {
                 extras.merge(SignatureMetadata.entries(for: signed)) { current, _ in current }
             }
-            let bytes = try fingerprint.encoded(extraMetadata: extras)
+            // The stored bytes as they are (not re-encoded): their digest is the one recorded and signed.
+            let bytes = try Fingerprint.addingMetadata(extras, to: blob, name: "registry entry \(release.reference)")
             let path = (directory as NSString).appendingPathComponent(Self.exportFileName(release.reference))
             do {
                 let writer = try AtomicFileWriter(path: path)

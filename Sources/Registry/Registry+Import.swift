@@ -163,10 +163,15 @@ extension Registry {
             throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(part: .fingerprint, reason: digestProblem))
         }
         // The signed digest covers the file's fingerprint bytes; the registry stores the
-        // fingerprint's canonical encoding, which must be those very bytes.
-        guard prepared.sha256 == exported.fingerprintPartSHA256 else {
-            throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(
-                part: .fingerprint, reason: "its fingerprint bytes are not in the canonical encoding (SHA-256 \(exported.fingerprintPartSHA256.hex) as stored, \(prepared.sha256.hex) re-encoded)"))
+        // fingerprint's canonical encoding, which must be those very bytes — or, for a file signed
+        // before expert tables, the format-version-1 encoding, which is then kept as it is.
+        if prepared.sha256 != exported.fingerprintPartSHA256 {
+            let legacy = try fingerprint.encoded(expertTables: false)
+            guard SHA256.hash(legacy) == exported.fingerprintPartSHA256 else {
+                throw RegistryError.verificationFailed(subject: file, failure: VerificationFailure(
+                    part: .fingerprint, reason: "its fingerprint bytes are not in the canonical encoding (SHA-256 \(exported.fingerprintPartSHA256.hex) as stored, \(prepared.sha256.hex) re-encoded)"))
+            }
+            prepared.keepEncoding(legacy)
         }
         return DecodedImport(file: file, prepared: prepared)
     }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import ProvenanceCrypto
 @testable import Registry
+import SyntheticModels
 import Testing
 
 @Suite("Export, import and seeding")
@@ -156,6 +157,35 @@ struct ExchangeTests {
         }
         #expect(try RegistryFixtures.rowCounts(target) == before)
         #expect(try target.count() == 0)
+    }
+
+    @Test("an MoE entry signed in format version 1 (before expert tables) exports as stored and imports with its signature")
+    func legacyEncoding() throws {
+        let model = ModelGenerator.mixtureOfExperts(
+            ModelGenerator.generate(TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 64, intermediateSize: 32, layerCount: 1, headCount: 4), seed: 730),
+            experts: 4, seed: 731)
+        let fingerprint = try RegistryFixtures.fingerprint(model)
+        let legacy = try fingerprint.encoded(expertTables: false)
+        #expect(legacy != (try fingerprint.encoded()))
+        // What an earlier build stored: the version-1 bytes, signed as they are.
+        let registry = try RegistryFixtures.registry()
+        var prepared = try PreparedRelease(fingerprint: fingerprint, metadata: RegistryFixtures.metadata("org/moe"),
+                                           registeredBy: "pub@host", registeredAt: "2024-05-02T10:00:00Z")
+        prepared.keepEncoding(legacy)
+        prepared.signature = try RegistrationStatement.sign(prepared, with: SigningTests.publisherKey)
+        try registry.write { db in
+            _ = try ReleaseStore.insert(prepared, in: db)
+            try LogStore.append([prepared.logChange(.register)], keyPath: registry.logKeyPath, in: db)
+        }
+        #expect(try registry.verify("org/moe@1.0").fingerprintSHA256 == SHA256.hash(legacy))
+        let files = try registry.exportAll(to: RegistryFixtures.temporaryDirectory("legacy"))
+        let exported = try ExportedFingerprint(file: try #require(files.first).path, limit: Registry.maximumFileSize)
+        #expect(exported.fingerprintPartSHA256 == SHA256.hash(legacy))
+        let target = try RegistryFixtures.registry()
+        _ = try target.import(paths: files.map(\.path), expectedSigner: SigningTests.publisherKey.publicKey.keyID)
+        let stored = try target.read { db in try ReleaseStore.fingerprintBytes(of: try #require(try ReleaseStore.releases(in: db).first), in: db) }
+        #expect(stored == legacy)
+        #expect(try target.verify("org/moe@1.0").fingerprintSHA256 == SHA256.hash(legacy))
     }
 
     @Test("A conflicting entry fails the whole import unless replace is asked for")

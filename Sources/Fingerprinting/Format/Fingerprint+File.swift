@@ -17,12 +17,13 @@ extension Fingerprint {
         try writer.commit()
     }
 
-    /// The fingerprint file's bytes.
-    public func encoded(extraMetadata: ExtraMetadata = [:]) throws -> [UInt8] {
+    /// The fingerprint file's bytes. `expertTables: false` writes format version 1 as builds
+    /// before expert tables did (every tensor listed), to recognise files they signed.
+    public func encoded(extraMetadata: ExtraMetadata = [:], expertTables: Bool = true) throws -> [UInt8] {
         var arrays: [SafetensorsWriter.Tensor] = []
         var documentTensors: [FingerprintDocument.Tensor] = []
         // Expert groups whose members fit a table are stored compactly (§4b); their members leave `tensors`.
-        let plans = expertTablePlans()
+        let plans = expertTables ? expertTablePlans() : []
         let tabled = Set(plans.flatMap(\.positions))
         for (index, tensor) in tensors.enumerated() where !tabled.contains(index) {
             var sketchName: String?
@@ -106,6 +107,21 @@ extension Fingerprint {
         metadata["format"] = FingerprintFormat.name
         metadata["format_version"] = String(documentTables.isEmpty ? FingerprintFormat.version : FingerprintFormat.expertTablesVersion)
         metadata["fingerprint"] = json
+        return SafetensorsBuffer.encode(arrays, metadata: metadata)
+    }
+
+    /// An encoded fingerprint file with `extraMetadata` added and its fingerprint part (the
+    /// format keys, the document and every array) byte for byte unchanged, so the part's digest
+    /// stays what was recorded or signed whatever encoding this build would choose.
+    public static func addingMetadata(_ extraMetadata: ExtraMetadata, to bytes: [UInt8], name: String) throws -> [UInt8] {
+        let buffer: SafetensorsBuffer
+        switch Result(catching: { () throws(CheckpointError) in try SafetensorsBuffer(bytes: bytes, name: name) }) {
+        case .success(let parsed): buffer = parsed
+        case .failure(let error): throw FingerprintFileError(file: name, reason: "its container is not valid safetensors (\(error.description))")
+        }
+        var metadata = buffer.metadata
+        metadata.merge(extraMetadata) { current, _ in current }
+        let arrays = buffer.tensors.map { SafetensorsWriter.Tensor(name: $0.name, dtype: $0.dtype, shape: $0.shape, bytes: Array(buffer.data(of: $0))) }
         return SafetensorsBuffer.encode(arrays, metadata: metadata)
     }
 

@@ -31,6 +31,13 @@ struct PreparedRelease {
         sha256 = SHA256.hash(bytes)
     }
 
+    /// Keeps `legacy`, an earlier build's encoding of the same fingerprint (format version 1
+    /// for a file with expert groups), as the stored bytes: what a signature over them covers.
+    mutating func keepEncoding(_ legacy: [UInt8]) {
+        bytes = legacy
+        sha256 = SHA256.hash(legacy)
+    }
+
     /// What the log records about this release.
     func logChange(_ kind: LogEntry.Kind) -> LogStore.Change {
         LogStore.Change(kind: kind, name: metadata.name, version: metadata.version ?? "", root: fingerprint.roots.canonical,
