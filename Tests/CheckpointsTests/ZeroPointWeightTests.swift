@@ -170,6 +170,18 @@ struct ZeroPointWeightTests {
         try Self.expectValues(try openSafetensors(Self.gptq(quantized), in: directory), quantized.values, dtype: .i4)
     }
 
+    @Test("without a statement, symmetric zeros tell the convention: all stored 8 is gptq_v2, all stored 7 AutoGPTQ's (4 and 8 bits)", arguments: [4, 8])
+    func gptqSymmetricConvention(bits: Int) throws {
+        var quantized = Quantized(bits: bits, groups: 4, actOrder: true)
+        quantized.zeros = quantized.zeros.map { $0.map { _ in UInt32(1 << (bits - 1)) } }
+        for zerosMinusOne in [true, false] {
+            let directory = try TemporaryDirectory()
+            let reader = try openSafetensors(Self.gptq(quantized, zerosMinusOne: zerosMinusOne), in: directory)
+            #expect(reader.checkpoint.tensor(named: Self.prefix + "weight")?.scale?.zeroPoints?.storedMinusOne == zerosMinusOne)
+            try Self.expectValues(reader, quantized.values, dtype: bits == 4 ? .i4 : .u8)
+        }
+    }
+
     @Test("a GPTQ weight in a PyTorch archive (AutoGPTQ's older .bin releases) reads the same")
     func gptqInPyTorchArchive() throws {
         let directory = try TemporaryDirectory()

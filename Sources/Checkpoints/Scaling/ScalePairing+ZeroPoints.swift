@@ -9,9 +9,15 @@ extension ScalePairing {
     /// as both formats store it — of dtype I4 (U8 for 8-bit GPTQ), with `packing` telling the
     /// reader how to unpack the words, and value = (code − zero) × scale of the row's group:
     /// GPTQ's stored zeros are one less (AutoGPTQ's `zeros − 1` when packing) unless the
-    /// checkpoint's JSON says `gptq_v2` (`gptqZerosStoredMinusOne`, from `QuantizationSettings`); GPTQ rows belong
-    /// to the group `g_idx` names (activation order), AWQ rows to row / (K/G).
-    static func pairZeroPointCodes(_ tensors: inout [TensorInfo], fileName: (Int) -> String, gptqZerosStoredMinusOne: Bool = true) throws(CheckpointError) {
+    /// checkpoint's JSON says `gptq_v2` (`gptqZerosStoredMinusOne`, from `QuantizationSettings`);
+    /// when it says nothing (`nil`), a weight whose stored zeros are all 2^(bits−1) — the
+    /// symmetric zero itself, which AutoGPTQ would have stored as 2^(bits−1) − 1 — is read as
+    /// `gptq_v2` (GPTQModel's default, symmetric). GPTQ rows belong to the group `g_idx` names
+    /// (activation order), AWQ rows to row / (K/G).
+    static func pairZeroPointCodes(
+        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8],
+        gptqZerosStoredMinusOne: Bool? = true
+    ) throws(CheckpointError) {
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix("qweight") {
             let packed = tensors[index]
@@ -81,13 +87,29 @@ extension ScalePairing {
             weight.shape = [rows, columns]
             weight.packing = CodePacking(order: order, bits: bits, columns: columns)
             var scaling = TensorScale(companion: scale, granularity: .block, blockRows: blockRows, blockColumns: 1)
-            scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: order == .gptq && gptqZerosStoredMinusOne)
+            var storedMinusOne = order == .gptq
+            if order == .gptq, gptqZerosStoredMinusOne == nil {
+                storedMinusOne = !(try allStoredZerosSymmetric(zeros, bits: bits, readBytes: readBytes))
+            } else if order == .gptq, let stated = gptqZerosStoredMinusOne {
+                storedMinusOne = stated
+            }
+            scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: storedMinusOne)
             scaling.groupIndex = order == .gptq ? groupIndex.map(TensorLocation.init) : nil
             weight.scale = scaling
             tensors[index] = weight
             for companion in [scaleIndex, zerosIndex] + (indexByName[prefix + "g_idx"].map { [$0] } ?? []) {
                 tensors[companion].scaledWeight = weight.name
             }
+        }
+    }
+
+    /// Whether every zero packed in `zeros` (I32 words of `bits`-bit fields) is 2^(bits−1).
+    static func allStoredZerosSymmetric(_ zeros: TensorInfo, bits: Int, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]) throws(CheckpointError) -> Bool {
+        var word: UInt32 = 0
+        for _ in 0..<(32 / bits) { word = word << UInt32(bits) | UInt32(1 << (bits - 1)) }
+        let bytes = try readBytes(zeros)
+        return bytes.count % 4 == 0 && !bytes.isEmpty && bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count / 4)).allSatisfy { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) == word }
         }
     }
 }

@@ -25,7 +25,8 @@ enum ScalePairing {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
         try pairPackedIntegers(&tensors, fileName: fileName, readBytes: readBytes)
-        try pairZeroPointCodes(&tensors, fileName: fileName, gptqZerosStoredMinusOne: settings.gptqZerosStoredMinusOne)
+        try pairZeroPointCodes(&tensors, fileName: fileName, readBytes: readBytes,
+                               gptqZerosStoredMinusOne: settings.source == nil ? nil : settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
         try pairLLMInt8(&tensors, fileName: fileName, readBytes: readBytes)
         try pairMLXAffine(&tensors, fileName: fileName, groupSize: settings.mlxGroupSize)
