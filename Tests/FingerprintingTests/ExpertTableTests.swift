@@ -86,9 +86,11 @@ struct ExpertTableTests {
         let decoded = try Fingerprint.decode(bytes, name: "moe.fingerprint").fingerprint
         #expect(decoded.tensors == fingerprint.tensors)
         #expect(try decoded.encoded() == bytes)
-        #expect(Fingerprint.nameTemplate(["a.7.b", "a.17.b", "a.170.b"])! == ("a.", ".b", [7, 17, 170]))
-        #expect(Fingerprint.nameTemplate(["a.07.b", "a.1.b"]) == nil)
-        #expect(Fingerprint.nameTemplate(["a.x.b", "a.1.b"]) == nil)
+        #expect(Fingerprint.nameTemplate(group: "a.experts.*.b", names: ["a.experts.7.b", "a.experts.17.b", "a.experts.170.b"])!
+                == ("a.experts.", ".b", [7, 17, 170]))
+        #expect(Fingerprint.nameTemplate(group: "a.experts.*.b", names: ["a.experts.07.b", "a.experts.1.b"]) == nil)
+        #expect(Fingerprint.nameTemplate(group: "a.experts.*.b", names: ["a.experts.x.b", "a.experts.1.b"]) == nil)
+        #expect(Fingerprint.nameTemplate(group: "a.experts.*.b", names: ["a.experts.1.c"]) == nil)
     }
 
     @Test("scaled experts (FP8 with 128 × 128 block scales) are tabled with their scale companions, and read back exactly")

@@ -73,7 +73,8 @@ extension Fingerprint {
         for index in expertGroups.indices {
             let positions = expertGroups[index].members
             let members = positions.map { tensors[$0] }
-            guard members.count >= 2, let (prefix, suffix, numbers) = Self.nameTemplate(members.map(\.name)),
+            // Distinct members only: a malformed group stays listed for the reader to reject, not placed twice.
+            guard members.count >= 2, Set(positions).count == positions.count, let (prefix, suffix, numbers) = Self.nameTemplate(group: expertGroups[index].name, names: members.map(\.name)),
                   let (rows, arrays) = Self.sharedRows(members) else { continue }
             var scale: FingerprintDocument.ExpertTable.ScaleTemplate?
             if !members.allSatisfy({ $0.scale == nil }) {
@@ -147,30 +148,19 @@ extension Fingerprint {
         return template
     }
 
-    /// `prefix + String(n) + suffix` for every name, with n the whole decimal run where the names
-    /// differ; `nil` when they differ otherwise (or a number has leading zeros).
-    static func nameTemplate(_ names: [String]) -> (prefix: String, suffix: String, numbers: [Int])? {
-        guard let first = names.first else { return nil }
-        var prefix = Array(first.utf8), suffix = Array(first.utf8)
-        for name in names.dropFirst() {
-            let bytes = Array(name.utf8)
-            prefix = Array(zip(prefix, bytes).prefix { $0 == $1 }.map(\.0))
-            suffix = Array(zip(suffix.reversed(), bytes.reversed()).prefix { $0 == $1 }.map(\.0).reversed())
-        }
-        // The number is the whole digit run: digits shared at its ends belong to it.
-        let isDigit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
-        while let last = prefix.last, isDigit(last) { prefix.removeLast() }
-        while let head = suffix.first, isDigit(head) { suffix.removeFirst() }
+    /// The group's name (`ExpertLayout.groupName`: the expert index replaced by `*`) split at its
+    /// `*`, and each member's expert index (`ExpertLayout.expertIndex`); `nil` unless every name
+    /// is `prefix + String(index) + suffix`.
+    static func nameTemplate(group: String, names: [String]) -> (prefix: String, suffix: String, numbers: [Int])? {
+        let halves = group.split(separator: "*", omittingEmptySubsequences: false)
+        guard halves.count == 2 else { return nil }
+        let (prefix, suffix) = (String(halves[0]), String(halves[1]))
         var numbers: [Int] = []
         for name in names {
-            let bytes = Array(name.utf8)
-            guard bytes.count >= prefix.count + suffix.count + 1 else { return nil }
-            let middle = bytes[prefix.count..<(bytes.count - suffix.count)]
-            guard middle.count <= 9, middle.allSatisfy(isDigit), middle.first != 0x30 || middle.count == 1,
-                  let number = Int(String(decoding: middle, as: UTF8.self)) else { return nil }
+            guard let number = ExpertLayout.expertIndex(name: name), name == prefix + String(number) + suffix else { return nil }
             numbers.append(number)
         }
-        return (String(decoding: prefix, as: UTF8.self), String(decoding: suffix, as: UTF8.self), numbers)
+        return (prefix, suffix, numbers)
     }
 
     /// The tensors of one set of table rows, named `prefix + numbers[i] + suffix`, checked
