@@ -47,14 +47,10 @@ extension CheckpointReader {
     /// GPTQ's `g_idx`: the factor row of each weight row, each checked to lie in `0 ..< groups`.
     func rowGroups(_ groupIndex: TensorLocation, of weight: TensorInfo, groups: Int, file: String) throws(CheckpointError) -> [Int32] {
         let stored = groupIndex.tensor
-        let bytes = try files[stored.fileIndex].storedBytes(of: stored)
-        let width = stored.dtype == .i64 ? 8 : 4
+        let values = ScalePairing.integers(try files[stored.fileIndex].storedBytes(of: stored), dtype: stored.dtype)
         var rowGroups = [Int32](repeating: 0, count: stored.elementCount)
         for row in rowGroups.indices {
-            let group = bytes.withUnsafeBytes { raw in
-                width == 8 ? Int64(littleEndian: raw.loadUnaligned(fromByteOffset: row * 8, as: Int64.self))
-                    : Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: row * 4, as: Int32.self)))
-            }
+            let group = values[row]
             guard group >= 0, group < groups else {
                 throw CheckpointError(file: file, tensor: weight.name, rule: .zeroPointLayout(
                     companion: stored.name, reason: "gives row \(row) the group \(group), outside the \(groups) groups of scales"))

@@ -82,12 +82,7 @@ extension ScalePairing {
         let bytes = try readBytes(tensor)
         let width = tensor.dtype == .i64 ? 8 : 4
         guard bytes.count == 2 * width else { throw layoutError(tensor.name, "holds \(bytes.count) bytes, not \(2 * width)") }
-        let values = (0..<2).map { position in
-            bytes.withUnsafeBytes { raw in
-                width == 8 ? Int64(littleEndian: raw.loadUnaligned(fromByteOffset: position * 8, as: Int64.self))
-                    : Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: position * 4, as: Int32.self)))
-            }
-        }
+        let values = integers(bytes, dtype: tensor.dtype)
         // Bounded before use: no real dimension reaches 2^31.
         guard values.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
             throw layoutError(tensor.name, "states the dimensions \(values), outside 0 ..< 2^31")

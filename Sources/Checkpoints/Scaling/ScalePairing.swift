@@ -174,6 +174,17 @@ enum ScalePairing {
         dtype == .f32 || dtype == .bf16 || dtype == .f16
     }
 
+    /// The little-endian I64 (else I32) values of a small integer companion (`g_idx`, `weight_shape`).
+    static func integers(_ bytes: [UInt8], dtype: DType) -> [Int64] {
+        let width = dtype == .i64 ? 8 : 4
+        return bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count / width)).map { index in
+                width == 8 ? Int64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: Int64.self))
+                    : Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)))
+            }
+        }
+    }
+
     /// Refuses a weight with more factors than are held in memory for one weight.
     static func requireFactorCount(_ count: Int, of companion: String, for weight: String, file: String) throws(CheckpointError) {
         guard count <= maximumFactors else {
