@@ -45,7 +45,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_minilm import LAYERS, HIDDEN, HEADS, read_safetensors  # noqa: E402
-from gptq_minilm import argument_parser, calibration_batch, embed, gelu, layer_norm, write_checkpoint  # noqa: E402
+from gptq_minilm import argument_parser, calibration_batch, embed, gelu, layer_norm, pack_int4_rows, write_checkpoint  # noqa: E402
 
 GROUP, MAXQ, GRID = 128, 15, 20
 AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7]
@@ -130,15 +130,12 @@ def pack_compressed(w, max_val):
     rows, columns = w.shape
     g = np.clip(w.reshape(rows, -1, GROUP), -max_val[..., None], max_val[..., None]) if max_val is not None else w.reshape(rows, -1, GROUP)
     codes = np.clip(np.round(g / half[..., None]) + zeros[..., None], 0, MAXQ).astype(np.uint32).reshape(rows, columns)
-    packed = np.zeros((rows, columns // 8), dtype=np.uint32)
-    for j in range(8):
-        packed |= codes[:, j::8] << (4 * j)
     z = zeros.astype(np.uint32)                                # [N, G]: signed zero + 8 is AutoAWQ's unsigned zero
     packed_zeros = np.zeros(((rows + 7) // 8, z.shape[1]), dtype=np.uint32)
     for j in range(8):
         packed_zeros[: (rows - j + 7) // 8] |= z[j::8] << (4 * j)
     dequantized = ((codes.reshape(rows, -1, GROUP) - zeros[..., None]) * half[..., None]).reshape(rows, columns)
-    return packed.view(np.int32), packed_zeros.view(np.int32), half.astype(np.float32), dequantized
+    return pack_int4_rows(codes), packed_zeros.view(np.int32), half.astype(np.float32), dequantized
 
 
 RECIPE = """default_stage:

@@ -162,17 +162,22 @@ def gptq_static(weight, hessian):
     return error_feedback(W, Hinv, quantize_column)[:, np.argsort(perm)], scales
 
 
+def pack_int4_rows(unsigned):
+    """compressed-tensors' `pack_to_int32` of 4-bit unsigned codes [N, K]: eight per I32 word along
+    a row, the first in the lowest bits."""
+    packed = np.zeros((unsigned.shape[0], unsigned.shape[1] // 8), dtype=np.uint32)
+    for j in range(8):
+        packed |= unsigned[:, j::8].astype(np.uint32) << (4 * j)
+    return packed.view(np.int32)
+
+
 def pack_compressed(Q, scales):
     """compressed-tensors' `pack_to_int32` of the codes round(Q / scale) (−8…7, + 8), eight per
     word along a row, and the F32 scales: weight_packed, weight_scale, weight_shape, and the values."""
     rows, columns = Q.shape
     column_scale = np.repeat(scales, GROUP, axis=1)
     codes = np.clip(np.round(Q / column_scale), -8, 7).astype(np.int64)
-    unsigned = (codes + 8).astype(np.uint32)
-    packed = np.zeros((rows, columns // 8), dtype=np.uint32)
-    for j in range(8):
-        packed |= unsigned[:, j::8] << (4 * j)
-    return packed.view(np.int32), scales.astype(np.float32), np.array([rows, columns], dtype=np.int64), codes * column_scale
+    return pack_int4_rows((codes + 8).astype(np.uint32)), scales.astype(np.float32), np.array([rows, columns], dtype=np.int64), codes * column_scale
 
 
 def pack(Q, scales, zeros, g_idx):
