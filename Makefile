@@ -165,6 +165,8 @@ gptq-check: build fetch-models $(EVAL_VENV)/.installed
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 	@rm -rf $(EVAL_DIR)/gptq-minilm-ct-norecipe && cp -r $(EVAL_DIR)/gptq-minilm-ct $(EVAL_DIR)/gptq-minilm-ct-norecipe && rm $(EVAL_DIR)/gptq-minilm-ct-norecipe/recipe.yaml
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-norecipe --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm-ct-group --layout compressed-tensors --actorder group
+	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-group --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 # The same for AWQ: AutoAWQ's activation-aware scale and clip search on real activations
 # (eval/awq_minilm.py), packed in AutoAWQ's GEMM layout, then scanned; then the same codes as llm-compressor

@@ -27,7 +27,9 @@ default (W4A16, `actorder` static): each contiguous group's symmetric scale (lar
 descending order of diag(H) with the same error feedback, and saves what llm-compressor saves:
 `P.weight_packed` (I32 [N, K/8], eight codes + 8 per word, first in the lowest bits),
 `P.weight_scale` (F32 [N, G]), `P.weight_shape` (I64 [2]) and a `recipe.yaml` naming the
-GPTQModifier.
+GPTQModifier. With `--actorder group` as well, it runs GPTQModifier's `actorder: group`: the
+columns ranked by diag(H) first, each run of 128 ranks a group whose scale comes from the
+original weights, and each column's group saved as `P.weight_g_idx` (I32 [K]).
 """
 
 import argparse
@@ -162,6 +164,25 @@ def gptq_static(weight, hessian):
     return error_feedback(W, Hinv, quantize_column)[:, np.argsort(perm)], scales
 
 
+def gptq_group(weight, hessian):
+    """llm-compressor's GPTQ with `actorder` group: columns in descending order of diag(H), each
+    run of 128 of them a group whose symmetric scale (largest magnitude / 7.5, F32) comes from the
+    original weights, AutoGPTQ's error feedback in that order. The dequantized weight Q, the
+    scales [N, G] (groups in rank order) and g_idx [K] (each column's group)."""
+    rows, columns = weight.shape
+    W, Hinv, perm = ordered(weight, hessian)
+    largest = np.abs(W.reshape(rows, columns // GROUP, GROUP)).max(2)
+    scales = np.where(largest > 0, largest / 7.5, 1.0).astype(np.float32).astype(np.float64)   # [N, G]
+    column_scale = np.repeat(scales, GROUP, axis=1)                                        # [N, K] in processing order
+
+    def quantize_column(k, w, upcoming):
+        return np.clip(np.round(w / column_scale[:, k]), -8, 7) * column_scale[:, k]
+
+    invperm = np.argsort(perm)
+    g_idx = (np.arange(columns) // GROUP)[invperm]
+    return error_feedback(W, Hinv, quantize_column)[:, invperm], scales, g_idx
+
+
 def pack_int4_rows(unsigned):
     """compressed-tensors' `pack_to_int32` of 4-bit unsigned codes [N, K]: eight per I32 word along
     a row, the first in the lowest bits."""
@@ -171,11 +192,12 @@ def pack_int4_rows(unsigned):
     return packed.view(np.int32)
 
 
-def pack_compressed(Q, scales):
+def pack_compressed(Q, scales, g_idx=None):
     """compressed-tensors' `pack_to_int32` of the codes round(Q / scale) (−8…7, + 8), eight per
-    word along a row, and the F32 scales: weight_packed, weight_scale, weight_shape, and the values."""
+    word along a row, and the F32 scales: weight_packed, weight_scale, weight_shape, and the values.
+    Each column's scale is its group's: column // 128, or g_idx[column] in activation order."""
     rows, columns = Q.shape
-    column_scale = np.repeat(scales, GROUP, axis=1)
+    column_scale = np.repeat(scales, GROUP, axis=1) if g_idx is None else scales[:, g_idx]
     codes = np.clip(np.round(Q / column_scale), -8, 7).astype(np.int64)
     return pack_int4_rows((codes + 8).astype(np.uint32)), scales.astype(np.float32), np.array([rows, columns], dtype=np.int64), codes * column_scale
 
@@ -266,8 +288,12 @@ RECIPE = """default_stage:
 def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--layout", choices=["autogptq", "compressed-tensors"], default="autogptq")
+    parser.add_argument("--actorder", choices=["static", "group"], default="static",
+                        help="llm-compressor's activation ordering (compressed-tensors layout only)")
     args = parser.parse_args()
     compressed = args.layout == "compressed-tensors"
+    grouped = compressed and args.actorder == "group"
+    column_groups = {}
 
     tensors, order, _ = read_safetensors(os.path.join(args.model, "model.safetensors"))
     p = {k: v.astype(np.float64) for k, v in tensors.items() if v.dtype == np.float32}
@@ -282,7 +308,12 @@ def main():
 
     def run(name, inputs):
         original = p[name + ".weight"]
-        if compressed:
+        if grouped:
+            Q, scales, g_idx = gptq_group(original, hessian(inputs))
+            packed = pack_compressed(Q, scales, g_idx)
+            column_groups[name] = g_idx.astype(np.int32)
+            step = packed[1].astype(np.float64)[:, g_idx]                                  # [N, K]
+        elif compressed:
             Q, scales = gptq_static(original, hessian(inputs))
             packed = pack_compressed(Q, scales)
             step = np.repeat(packed[1].astype(np.float64), GROUP, axis=1)                 # [N, K]
@@ -324,6 +355,8 @@ def main():
         if base in quantized and compressed:
             weight_packed, weight_scale, weight_shape, _ = quantized[base]
             out += [(base + ".weight_packed", weight_packed), (base + ".weight_scale", weight_scale), (base + ".weight_shape", weight_shape)]
+            if grouped:
+                out.append((base + ".weight_g_idx", column_groups[base]))
         elif base in quantized:
             qweight, qzeros, scales, g_idx, _ = quantized[base]
             out += [(base + ".qweight", qweight), (base + ".qzeros", qzeros), (base + ".scales", scales), (base + ".g_idx", g_idx)]
@@ -332,9 +365,9 @@ def main():
         else:
             out.append((name, tensors[name]))
     if compressed:
-        write_checkpoint(args.out, args.model, out, "eval/gptq_minilm.py (GPTQ as llm-compressor's GPTQModifier, W4A16, actorder static)")
+        write_checkpoint(args.out, args.model, out, f"eval/gptq_minilm.py (GPTQ as llm-compressor's GPTQModifier, W4A16, actorder {args.actorder})")
         with open(os.path.join(args.out, "recipe.yaml"), "w") as handle:
-            handle.write(RECIPE)
+            handle.write(RECIPE + (f"      actorder: {args.actorder}\n" if grouped else ""))
     else:
         write_checkpoint(args.out, args.model, out, "eval/gptq_minilm.py (GPTQ, 4 bit, group 128, desc_act)")
 

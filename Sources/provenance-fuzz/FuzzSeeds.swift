@@ -86,10 +86,13 @@ enum FuzzSeeds {
         nvfp4.append(TensorBytes(name: "model.layers.0.mlp.gate_proj.weight_scale", shape: [4, 2], values: [0.01, 0.02, 0.5, 1, 2, 0.25, 0.125, 4], as: .bf16))
         nvfp4.append(TensorBytes(name: "model.layers.0.mlp.gate_proj.weight_shape", dtype: .i64, shape: [2],
                                  bytes: [Int64(4), Int64(32)].flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }))
-        // The same asymmetric (zero points packed down the rows) and 8-bit (four codes per word, I8 zero points).
+        // The same asymmetric (zero points packed down the rows, groups in activation order) and 8-bit (four codes per word, I8 zero points).
         nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.q_proj.weight_packed", dtype: .i32, shape: [4, 4], bytes: Array(nvfp4Codes.prefix(64))))
         nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.q_proj.weight_scale", shape: [4, 2], values: [0.01, 0.02, 0.5, 1, 2, 0.25, 0.125, 4], as: .bf16))
         nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.q_proj.weight_zero_point", dtype: .i32, shape: [1, 2], bytes: [0x98, 0x7A, 0x01, 0xF3, 0x10, 0x32, 0x54, 0x76]))
+        // Its groups in activation order (GPTQ's actorder: group): each column's group.
+        nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.q_proj.weight_g_idx", dtype: .i32, shape: [32],
+                                 bytes: (0..<32).flatMap { column in withUnsafeBytes(of: Int32((column * 5) % 32 / 16).littleEndian, Array.init) }))
         nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.k_proj.weight_packed", dtype: .i32, shape: [4, 4], bytes: Array(nvfp4Codes.prefix(64))))
         nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.k_proj.weight_scale", shape: [4, 1], values: [0.01, 0.5, 2, 0.125], as: .bf16))
         nvfp4.append(TensorBytes(name: "model.layers.0.self_attn.k_proj.weight_zero_point", dtype: .i8, shape: [4, 1], bytes: [0x80, 0x00, 0x05, 0x7F]))

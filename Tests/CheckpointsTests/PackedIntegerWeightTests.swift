@@ -22,11 +22,18 @@ struct PackedIntegerWeightTests {
         var codes: [Int] = []      // signed, −2^(bits−1) ..< 2^(bits−1)
         var factors: [Float] = []  // [rows, groups]
         var zeroPoints: [Int] = [] // signed, one per factor
+        /// Each column's group (`weight_g_idx`, GPTQ's activation order); `nil` for contiguous groups.
+        var columnGroups: [Int]?
+        var columnGroupsDType = DType.i32
 
         var groups: Int { PackedIntegerWeightTests.columns / group }
 
-        init(bits: Int, group: Int, zeros: Zeros) {
+        init(bits: Int, group: Int, zeros: Zeros, activationOrder: Bool = false) {
             (self.bits, self.group, self.zeros) = (bits, group, zeros)
+            if activationOrder {
+                // Columns ranked by a stand-in for diag(H) (37 is prime to 64: a permutation); each run of `group` ranks is a group.
+                columnGroups = (0..<PackedIntegerWeightTests.columns).map { (($0 * 37 + 11) % PackedIntegerWeightTests.columns) / group }
+            }
             let half = 1 << (bits - 1), (rows, columns) = (PackedIntegerWeightTests.rows, PackedIntegerWeightTests.columns)
             codes = (0..<(rows * columns)).map { ($0 * 7 + $0 / 5) % (2 * half) - half }
             factors = (0..<(rows * groups)).map { [0.0078125, 0.5, 0.01171875, 3][$0 % 4] }
@@ -36,7 +43,8 @@ struct PackedIntegerWeightTests {
         /// compressed-tensors' `dequantize`: (code − zero point) × scale.
         var values: [Float] {
             (0..<codes.count).map { index in
-                let factor = (index / PackedIntegerWeightTests.columns) * groups + (index % PackedIntegerWeightTests.columns) / group
+                let column = index % PackedIntegerWeightTests.columns
+                let factor = (index / PackedIntegerWeightTests.columns) * groups + (columnGroups?[column] ?? column / group)
                 return Float(codes[index] - (zeroPoints.isEmpty ? 0 : zeroPoints[factor])) * factors[factor]
             }
         }
@@ -71,6 +79,11 @@ struct PackedIntegerWeightTests {
             if shapeStated {
                 list.append(.init(name: base + ".weight_shape", dtype: .i64, shape: [2],
                                   bytes: [Int64(rows), Int64(columns)].flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }))
+            }
+            if let columnGroups {
+                list.append(.init(name: base + ".weight_g_idx", dtype: columnGroupsDType, shape: [columns], bytes: columnGroups.flatMap { group in
+                    columnGroupsDType == .i64 ? withUnsafeBytes(of: Int64(group).littleEndian, Array.init) : withUnsafeBytes(of: Int32(group).littleEndian, Array.init)
+                }))
             }
             switch zeros {
             case .none: break
@@ -135,6 +148,33 @@ struct PackedIntegerWeightTests {
         }
     }
 
+    @Test("activation-ordered groups (weight_g_idx, llm-compressor's GPTQ with actorder: group): each column scaled by its group's factor",
+          arguments: [4, 8])
+    func activationOrder(bits: Int) throws {
+        for (zeros, group, indexType) in [(Zeros.none, 16, DType.i32), (.packed, 32, .i64), (.bytes, 16, .i32), (.none, 64, .i32)] {
+            let directory = try TemporaryDirectory()
+            var quantized = Quantized(bits: bits, group: group, zeros: zeros, activationOrder: true)
+            quantized.columnGroupsDType = indexType
+            // The groups really are out of order: neighbouring columns mostly in different groups.
+            #expect(group == Self.columns || zip(quantized.columnGroups!, quantized.columnGroups!.dropFirst()).contains { $0 != $1 })
+            let reader = try openSafetensors(quantized.tensors(), in: directory)
+            try Self.expectValues(reader, quantized)
+            let scale = try #require(reader.checkpoint.tensor(named: Self.base + ".weight")?.scale)
+            #expect(scale.columnGroupIndex?.name == Self.base + ".weight_g_idx" && scale.groupIndex == nil)
+            #expect(reader.checkpoint.tensor(named: Self.base + ".weight_g_idx")?.scaledWeight == Self.base + ".weight")
+            // Rounding energy counts each element's own factor: Σ factor² / 12.
+            let weight = try #require(reader.checkpoint.tensor(named: Self.base + ".weight"))
+            let factors = try #require(try reader.scaleFactors(of: weight))
+            let expected = (0..<(Self.rows * Self.columns)).reduce(0.0) { total, index in
+                let factor = Double(quantized.factors[(index / Self.columns) * quantized.groups + quantized.columnGroups![index % Self.columns]])
+                return total + factor * factor
+            } / 12
+            let codes = [UInt8](repeating: 0, count: Self.rows * Self.columns * bits / 8)
+            let energy = codes.withUnsafeBytes { factors.roundingEnergy(ofCodes: $0, dtype: weight.dtype, firstElement: 0) }
+            #expect(abs(energy - expected) <= 1e-12 * expected, "\(energy) against \(expected)")
+        }
+    }
+
     @Test("an I8 weight with an I8 zero point per scale factor (compressed-tensors' asymmetric int-quantized)")
     func int8WithZeroPoint() throws {
         let directory = try TemporaryDirectory()
@@ -170,8 +210,10 @@ struct PackedIntegerWeightTests {
                                                           bytes: [UInt8](repeating: 0, count: Self.rows * 8))), "not I32 [2, 2]"),
             (replacing(".weight_zero_point", with: .init(name: Self.base + ".weight_zero_point", dtype: .i8, shape: [Self.rows],
                                                           bytes: [UInt8](repeating: 0, count: Self.rows))), "not one zero per factor"),
-            (replacing(".weight_g_idx", with: .init(name: Self.base + ".weight_g_idx", dtype: .i32, shape: [Self.columns],
-                                                     bytes: [UInt8](repeating: 0, count: Self.columns * 4))), "activation order"),
+            (replacing(".weight_g_idx", with: .init(name: Self.base + ".weight_g_idx", dtype: .i32, shape: [Self.columns - 1],
+                                                     bytes: [UInt8](repeating: 0, count: (Self.columns - 1) * 4))), "not I32 or I64 [64] (one group per column)"),
+            (replacing(".weight_g_idx", with: .init(name: Self.base + ".weight_g_idx", dtype: .f32, shape: [Self.columns],
+                                                     bytes: [UInt8](repeating: 0, count: Self.columns * 4))), "is F32 [64], not I32 or I64"),
         ]
         try expectOpeningFails(cases, naming: [Self.base + ".weight_packed", "pack-quantized"])
         // A scale of no granularity, and a zero point beside a float weight.
@@ -183,6 +225,19 @@ struct PackedIntegerWeightTests {
             .init(name: "w.weight_scale", shape: [2], values: [1, 1], as: .f32),
             .init(name: "w.weight_zero_point", dtype: .i8, shape: [2], bytes: [0, 0]),
         ], "zero-point tensor 'w.weight_zero_point' this tool does not read")], naming: ["w.weight"])
+        // Column groups beside a per-tensor scale, and a group outside the scale grid (found when the weight is read).
+        var perTensor = Quantized(bits: 4, group: 64, zeros: .none, activationOrder: true).tensors()
+        perTensor = perTensor.map { $0.name.hasSuffix("_scale") ? .init(name: $0.name, shape: [1], values: [0.5], as: .bf16) : $0 }
+        try expectOpeningFails([(perTensor, "groups the columns of a weight whose scale is per-tensor")],
+                               naming: [Self.base + ".weight_packed", Self.base + ".weight_g_idx"])
+        var outside = Quantized(bits: 4, group: 32, zeros: .none, activationOrder: true)
+        outside.columnGroups![5] = 2
+        let directory = try TemporaryDirectory()
+        let reader = try openSafetensors(outside.tensors(), in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: Self.base + ".weight"))
+        let error = try #require(throws: CheckpointError.self) { try readAllFloats(reader, weight, chunkBytes: 64) }
+        #expect("\(error)".contains("'\(Self.base).weight_g_idx' gives column 5 the group 2, outside the 2 groups of scales"), "\(error)")
+        #expect("\(error)".contains(weight.name) && "\(error)".contains("pack-quantized"), "\(error)")
         #expect(DType(safetensorsName: "I4") == nil)
         #expect(DType(safetensorsName: "F4") == .f4)
     }

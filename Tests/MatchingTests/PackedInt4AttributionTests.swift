@@ -56,6 +56,28 @@ struct PackedInt4AttributionTests {
         #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .derived, "\(scan.attribution.sentence)")
     }
 
+    @Test("an activation-ordered W4A16 copy (weight_g_idx) is a re-encoding; its groups are GPTQ's, so GPTQ's allowance holds even under a recipe claiming round to nearest")
+    func activationOrderCopy() throws {
+        let directory = Fixtures.temporaryDirectory("int4-actorder")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try ScaledCopy.write(Self.lineage.release, as: .int4ActivationOrder, in: directory, name: "actorder")
+        let opened = try CheckpointReader(path: path)
+        #expect(opened.checkpoint.tensors.filter { $0.dtype == .i4 && $0.scale?.columnGroupIndex != nil }.count == Self.lineage.release.spec.layerCount * 7)
+        try ScaledCopy.expectReEncodingOfRelease(try Fingerprinter.fingerprint(path: path), against: Self.registry,
+                                                 quantizedTo: "I4 with 1×128 block scales, columns grouped by g_idx")
+
+        // Codes moved about as far as GPTQ's error feedback moves them (see `recipeAllowance`), with a
+        // recipe that claims round to nearest: the column groups still say GPTQ.
+        let searched = try ScaledCopy.write(Self.lineage.release, as: .int4ActivationOrder, noise: 0.1, in: directory, name: "searched")
+        try "default_stage:\n  default_modifiers:\n    QuantizationModifier:\n      scheme: W4A16\n"
+            .write(toFile: searched + "/recipe.yaml", atomically: true, encoding: .utf8)
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: searched), against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
+        let ratio = try #require(verdict.rounding).deviation / (try #require(verdict.rounding).expectedRounding)
+        #expect(ratio * ratio > 1.5 && ratio * ratio < 3.5, "error energy \(ratio * ratio)× the rounding's")
+    }
+
     @Test("llm-compressor's recipe.yaml decides how far a W4A16 copy's rounding may go: round to nearest's 1.35×, GPTQ's 4×, and GPTQ's when no recipe says")
     func recipeAllowance() throws {
         let directory = Fixtures.temporaryDirectory("int4-recipe")

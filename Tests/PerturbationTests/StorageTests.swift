@@ -222,8 +222,8 @@ struct ModelWeightsWritingTests {
                 == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
     }
 
-    @Test("fp8-block, nvfp4, int4 and int4-asym resharded: the index lists every written tensor (scale companions, packed codes) and reads back",
-          arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4, .int4Asymmetric])
+    @Test("fp8-block, nvfp4, int4, int4-asym and int4-actorder resharded: the index lists every written tensor (scale companions, packed codes) and reads back",
+          arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder])
     func scaledStorageResharded(target: DTypeConversion.Target) throws {
         let directory = Models.temporaryDirectory()
         var model = Models.checkpoint(.smallLlamaGQA)
@@ -239,13 +239,18 @@ struct ModelWeightsWritingTests {
         case .nvfp4: (.f4, ["_scale", "_scale_2"])
         case .int4: (.i4, ["_scale", "_shape"])
         case .int4Asymmetric: (.i4, ["_scale", "_zero_point", "_shape"])
+        case .int4ActivationOrder: (.i4, ["_scale", "_g_idx", "_shape"])
         default: (.f8E4M3, ["_scale_inv"])
         }
         for weight in scaled {
             #expect(weight.dtype == expected.0, "\(weight.name)")
             for suffix in expected.1 { #expect(reader.checkpoint.tensor(named: weight.name + suffix)?.scaledWeight == weight.name, "\(weight.name + suffix)") }
         }
-        if target == .int4 || target == .int4Asymmetric {
+        if target == .int4ActivationOrder {
+            _ = try Self.expectActivationOrder(reader, original: original)
+            let recipe = try String(contentsOfFile: directory + "/out/recipe.yaml", encoding: .utf8)
+            #expect(recipe.contains("GPTQModifier:") && recipe.contains("scheme: W4A16\n      actorder: group\n"), "\(recipe)")
+        } else if target == .int4 || target == .int4Asymmetric {
             // compressed-tensors' names: the codes are stored as NAME_packed (I32), NAME itself is not a stored tensor.
             let weight = try #require(reader.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.weight"))
             #expect(weight.storedName == "model.layers.0.mlp.down_proj.weight_packed")
@@ -268,6 +273,56 @@ struct ModelWeightsWritingTests {
         }
         let reread = try CheckpointModel.read(from: directory + "/out")
         #expect(reread.entries.map(\.name).sorted() == original.entries.map(\.name).sorted())
+    }
+
+    /// int4-actorder: each group is 128 columns of equal rank by squared norm (every column of a
+    /// group at least as strong as every column of the next), recorded in `NAME_g_idx`; each value
+    /// within half a step (its row's group maximum / 7.5) of the original. Returns how many
+    /// matrices have their groups out of column order.
+    static func expectActivationOrder(_ reader: CheckpointReader, original: CheckpointModel) throws -> Int {
+        var reordered = 0
+        for weight in reader.checkpoint.tensors where weight.scale != nil {
+            let scale = try #require(weight.scale), (rows, columns) = (weight.shape[0], weight.shape[1])
+            #expect(scale.columnGroupIndex?.name == weight.name + "_g_idx")
+            let indices = try #require(try reader.scaleFactors(of: weight)?.columnGroups, "\(weight.name)")
+            let groups = columns / (scale.granularity == .row ? columns : scale.blockColumns)
+            #expect(Dictionary(grouping: indices, by: { $0 }).mapValues(\.count) == Dictionary(uniqueKeysWithValues: (0..<groups).map { (Int32($0), columns / groups) }))
+            if zip(indices, indices.dropFirst()).contains(where: { $0 > $1 }) { reordered += 1 }
+            let entry = try #require(original.entries.first { $0.name == weight.name })
+            let norms = (0..<columns).map { column in (0..<rows).reduce(0.0) { $0 + Double(entry.tensor.values[$1 * columns + column]) * Double(entry.tensor.values[$1 * columns + column]) } }
+            for group in 0..<(groups - 1) {
+                let weakest = (0..<columns).filter { indices[$0] == group }.map { norms[$0] }.min()!
+                let strongestNext = (0..<columns).filter { indices[$0] == group + 1 }.map { norms[$0] }.max()!
+                #expect(weakest >= strongestNext, "\(weight.name) group \(group)")
+            }
+            var values = [Float](repeating: 0, count: weight.elementCount)
+            try values.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: 0..<weight.elementCount, into: $0) }
+            for row in 0..<rows {
+                var largest = [Float](repeating: 0, count: groups)
+                for column in 0..<columns { largest[Int(indices[column])] = max(largest[Int(indices[column])], abs(entry.tensor.values[row * columns + column])) }
+                for column in 0..<columns {
+                    let index = row * columns + column
+                    #expect(abs(values[index] - entry.tensor.values[index]) <= largest[Int(indices[column])] / 7.5 * 0.55 + 1e-9, "\(weight.name) element \(index)")
+                }
+            }
+        }
+        return reordered
+    }
+
+    @Test("int4-actorder on matrices of several groups: groups of equal-rank columns, out of column order, values within half a step")
+    func activationOrderedGroups() throws {
+        let directory = Models.temporaryDirectory()
+        let spec = TransformerSpec(family: .llama, vocabSize: 256, hiddenSize: 256, intermediateSize: 512, layerCount: 2, headCount: 4, keyValueHeadCount: 2)
+        var model = Models.checkpoint(spec)
+        let original = model
+        _ = try DTypeConversion(target: .int4ActivationOrder).apply(to: &model)
+        try model.write(to: directory + "/out")
+        let reader = try CheckpointReader(path: directory + "/out")
+        #expect(reader.checkpoint.tensors.filter { $0.scale?.columnGroupIndex != nil }.count == 2 * 7)
+        #expect(try Self.expectActivationOrder(reader, original: original) == 2 * 7)
+        // Read back by perturb as values (activation-ordered groups would not re-quantize to themselves in contiguous ones).
+        let reread = try CheckpointModel.read(from: directory + "/out")
+        #expect(reread.entries.filter { $0.storageDType == .f32 && $0.tensor.shape.count == 2 }.count == 2 * 7)
     }
 
     @Test("fp8-block: layer matrices as F8_E4M3 codes with 128 × 128 block factors (block maximum / 448), embedding and head as BF16; read back as values, written again alike")

@@ -188,7 +188,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case .packedLayout(let companion, let reason):
             return "\(subject) is a compressed-tensors pack-quantized weight, but '\(companion)' \(reason) (rule: weight_packed I32 [R, C·bits/32] "
                 + "of 4- or 8-bit codes, weight_shape [R, C], weight_scale per tensor, row or group, and for asymmetric quantization "
-                + "weight_zero_point I32 [R·bits/32, G] packed down the rows, or I8 shaped like the scale)."
+                + "weight_zero_point I32 [R·bits/32, G] packed down the rows, or I8 shaped like the scale; a group scale may have weight_g_idx I32 [C] "
+                + "naming each column's group)."
         case .gguf(let rule):
             return rule.sentence(subject: subject, file: file)
         case .pytorch(let rule):

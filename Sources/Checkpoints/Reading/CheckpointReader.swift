@@ -197,7 +197,7 @@ public final class CheckpointReader: @unchecked Sendable {
             for index in factors.indices { factors[index] = global.divides ? factors[index] / level : factors[index] * level }
         }
         let file = files[tensor.fileIndex].displayName
-        var offsets: [Float]?, rowGroups: [Int32]?
+        var offsets: [Float]?, rowGroups: [Int32]?, columnGroups: [Int32]?
         if let zeroPoints = scale.zeroPoints {
             offsets = try zeroPointOffsets(zeroPoints, factors: factors, codes: tensor.dtype, codeCentre: scale.codeCentre)
         } else if let codeCentre = scale.codeCentre {
@@ -211,10 +211,19 @@ public final class CheckpointReader: @unchecked Sendable {
             offsets = zip(try floats(of: biases.tensor), factors).map { $0 + centre * $1 }
         }
         if let groupIndex = scale.groupIndex {
-            rowGroups = try self.rowGroups(groupIndex, of: tensor, groups: factors.count / max(tensor.shape.last ?? 1, 1), file: file)
+            rowGroups = try groupIndices(groupIndex, of: tensor, groups: factors.count / max(tensor.shape.last ?? 1, 1), axis: "row", file: file,
+                                         rule: CheckpointError.Rule.zeroPointLayout)
+        }
+        if let groupIndex = scale.columnGroupIndex {
+            let (rows, columns) = TensorScale.matrixView(tensor.shape)
+            let gridColumns = (columns + scale.blockColumns - 1) / max(scale.blockColumns, 1)
+            precondition(factors.count == ((rows + scale.blockRows - 1) / max(scale.blockRows, 1)) * gridColumns, "column groups of a block grid")
+            columnGroups = try groupIndices(groupIndex, of: tensor, groups: gridColumns, axis: "column", file: file,
+                                            rule: CheckpointError.Rule.packedLayout)
         }
         let codebook = try scale.codebook.map { (location) throws(CheckpointError) in try floats(of: location.tensor) }
-        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets, rowGroups: rowGroups, codebook: codebook)
+        return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets,
+                            rowGroups: rowGroups, columnGroups: columnGroups, codebook: codebook)
     }
 
     /// A companion tensor's values (factors, codebooks, a per-tensor scale).

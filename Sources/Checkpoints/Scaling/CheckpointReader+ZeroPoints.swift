@@ -44,19 +44,23 @@ extension CheckpointReader {
         return offsets
     }
 
-    /// GPTQ's `g_idx`: the factor row of each weight row, each checked to lie in `0 ..< groups`.
-    func rowGroups(_ groupIndex: TensorLocation, of weight: TensorInfo, groups: Int, file: String) throws(CheckpointError) -> [Int32] {
+    /// A group index (GPTQ's `g_idx` of the weight rows, compressed-tensors' `weight_g_idx` of
+    /// its columns): one group per row or column, each checked to lie in `0 ..< groups`.
+    func groupIndices(
+        _ groupIndex: TensorLocation, of weight: TensorInfo, groups: Int, axis: String, file: String,
+        rule: (_ companion: String, _ reason: String) -> CheckpointError.Rule
+    ) throws(CheckpointError) -> [Int32] {
         let stored = groupIndex.tensor
         let values = ScalePairing.integers(try files[stored.fileIndex].storedBytes(of: stored), dtype: stored.dtype)
-        var rowGroups = [Int32](repeating: 0, count: stored.elementCount)
-        for row in rowGroups.indices {
-            let group = values[row]
+        var indices = [Int32](repeating: 0, count: stored.elementCount)
+        for position in indices.indices {
+            let group = values[position]
             guard group >= 0, group < groups else {
-                throw CheckpointError(file: file, tensor: weight.name, rule: .zeroPointLayout(
-                    companion: stored.name, reason: "gives row \(row) the group \(group), outside the \(groups) groups of scales"))
+                throw CheckpointError(file: file, tensor: weight.name, rule: rule(
+                    stored.name, "gives \(axis) \(position) the group \(group), outside the \(groups) groups of scales"))
             }
-            rowGroups[row] = Int32(group)
+            indices[position] = Int32(group)
         }
-        return rowGroups
+        return indices
     }
 }

@@ -9,6 +9,9 @@ public struct ScaleFactors: Sendable {
     public let offsets: [Float]?
     /// The factor row of each weight row (GPTQ's `g_idx`); `nil` when it is row / blockRows.
     public let rowGroups: [Int32]?
+    /// The factor column of each weight column (compressed-tensors' `weight_g_idx`); `nil` when
+    /// it is column / blockColumns.
+    public let columnGroups: [Int32]?
     /// bitsandbytes' codebook: the value of each 4-bit code (decoded as code − 8) before scaling.
     public let codebook: [Float]?
     /// Squared cell widths of the codebook's entries (`cellWidths`), for `roundingEnergy`.
@@ -17,8 +20,12 @@ public struct ScaleFactors: Sendable {
     private let gridColumns: Int
 
     /// `factors` (and `offsets`) must hold one value per block of the weight of shape
-    /// `weightShape`; `rowGroups`, when given, one factor row in `0 ..< factors.count / gridColumns` per weight row.
-    public init(scale: TensorScale, weightShape: [Int], factors: [Float], offsets: [Float]? = nil, rowGroups: [Int32]? = nil, codebook: [Float]? = nil) {
+    /// `weightShape`; `rowGroups`, when given, one factor row in `0 ..< factors.count / gridColumns` per weight row;
+    /// `columnGroups`, when given, one factor column in `0 ..< gridColumns` per weight column.
+    public init(
+        scale: TensorScale, weightShape: [Int], factors: [Float], offsets: [Float]? = nil,
+        rowGroups: [Int32]? = nil, columnGroups: [Int32]? = nil, codebook: [Float]? = nil
+    ) {
         let (rows, columns) = TensorScale.matrixView(weightShape)
         self.scale = scale
         self.columns = max(columns, 1)
@@ -29,10 +36,13 @@ public struct ScaleFactors: Sendable {
         } else {
             precondition(factors.count >= ((rows + scale.blockRows - 1) / max(scale.blockRows, 1)) * gridColumns, "scale grid too small")
         }
+        precondition(columnGroups == nil || (columnGroups?.count == columns && columnGroups!.allSatisfy { $0 >= 0 && Int($0) < gridColumns }),
+                     "column groups outside the scale grid")
         precondition(offsets == nil || offsets?.count == factors.count, "one offset per factor")
         self.factors = factors
         self.offsets = offsets
         self.rowGroups = rowGroups
+        self.columnGroups = columnGroups
         precondition(codebook == nil || codebook?.count == 16, "a codebook of 16 values")
         self.codebook = codebook
         codebookSteps = codebook.map(Self.cellWidths)
@@ -47,8 +57,12 @@ public struct ScaleFactors: Sendable {
     /// The factor of the element at (row, column).
     @inline(__always)
     public func factor(row: Int, column: Int) -> Float {
-        factors[factorRowStart(row) + column / scale.blockColumns]
+        factors[factorRowStart(row) + (columnGroups.map { Int($0[column]) } ?? column / scale.blockColumns)]
     }
+
+    /// Whether every weight column has a factor column of its own, in order (GPTQ's and AWQ's
+    /// group scales), so the factors of a row piece are consecutive.
+    private var factorPerColumn: Bool { scale.blockColumns == 1 && columnGroups == nil }
 
     /// Calls `body(offset, count, factorIndex)` for each run of elements sharing one factor, for
     /// the `count` elements starting at element `firstElement` (row-major).
@@ -57,6 +71,20 @@ public struct ScaleFactors: Sendable {
         var offset = 0
         var row = firstElement / columns, column = firstElement % columns
         var rowStart = factorRowStart(row)
+        if let columnGroups {
+            // Activation-ordered groups: neighbouring columns rarely share a factor, so each element is a run.
+            while offset < count {
+                body(offset, 1, rowStart + Int(columnGroups[column]))
+                offset += 1
+                column += 1
+                if column == columns {
+                    column = 0
+                    row += 1
+                    if offset < count { rowStart = factorRowStart(row) }
+                }
+            }
+            return
+        }
         while offset < count {
             let run = min(count - offset, scale.blockColumns - column % scale.blockColumns, columns - column)
             body(offset, run, rowStart + column / scale.blockColumns)
@@ -104,7 +132,7 @@ public struct ScaleFactors: Sendable {
             if let offsets {
                 offsets.withUnsafeBufferPointer { offsets in
                     let offsets = offsets.baseAddress!
-                    if scale.blockColumns == 1 {
+                    if factorPerColumn {
                         forEachRowPiece(firstElement: firstElement, count: values.count) { offset, piece, first in
                             let target = base + offset, f = factors + first, o = offsets + first
                             for index in 0..<piece { target[index] = target[index] * f[index] + o[index] }
@@ -116,7 +144,7 @@ public struct ScaleFactors: Sendable {
                         }
                     }
                 }
-            } else if scale.blockColumns == 1 {
+            } else if factorPerColumn {
                 forEachRowPiece(firstElement: firstElement, count: values.count) { offset, piece, first in
                     let target = base + offset, f = factors + first
                     for index in 0..<piece { target[index] *= f[index] }
@@ -141,7 +169,7 @@ public struct ScaleFactors: Sendable {
         let count = packed ? raw.count * 2 : raw.count
         if codebook == nil, dtype == .i8 || dtype == .u8 || dtype == .i4 {
             // Integer codes are one unit apart everywhere: Σ factor² over the elements.
-            if scale.blockColumns == 1 {
+            if factorPerColumn {
                 // Runs of one element: each factor² added in element order, as the general rule does.
                 forEachRowPiece(firstElement: firstElement, count: count) { _, piece, first in
                     for index in first..<(first + piece) { total += Double(factors[index]) * Double(factors[index]) }

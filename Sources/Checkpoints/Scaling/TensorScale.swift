@@ -40,6 +40,10 @@ public struct TensorScale: Sendable, Hashable, Codable {
     /// GPTQ's `g_idx` (I32, one entry per weight row): the factor row of each weight row, for
     /// weights quantized in activation order; `nil` when rows map to factor rows by `blockRows`.
     public var groupIndex: TensorLocation?
+    /// compressed-tensors' `weight_g_idx` (I32 or I64, one entry per weight column): the factor
+    /// column of each weight column, for weights GPTQ quantized in activation order with
+    /// llm-compressor's `actorder: group`; `nil` when columns map to factors by `blockColumns`.
+    public var columnGroupIndex: TensorLocation?
     /// bitsandbytes' `quant_map` (F32 [16]): the value of each 4-bit code before scaling.
     public var codebook: TensorLocation?
     /// bitsandbytes' double quantization: the factors (`absmax`, the companion) are themselves

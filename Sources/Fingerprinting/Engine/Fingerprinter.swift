@@ -175,7 +175,7 @@ public enum Fingerprinter {
                 roundingEnergy: result.roundingEnergy,
                 scale: tensor.scale.map {
                     TensorFingerprint.Scaling(tensor: $0.name, block: [$0.blockRows, $0.blockColumns], granularity: $0.granularity,
-                                              zeroPoints: $0.zeroPoints?.location.name, groupIndex: $0.groupIndex?.name,
+                                              zeroPoints: $0.zeroPoints?.location.name, groupIndex: ($0.groupIndex ?? $0.columnGroupIndex)?.name,
                                               packing: tensor.packing?.order.rawValue, biases: $0.biases?.name,
                                               quantizer: $0.quantizer?.rawValue)
                 },

@@ -143,7 +143,9 @@ public struct TensorFingerprint: Sendable, Hashable {
         public var granularity: TensorScale.Granularity
         /// The zero-point companion of an asymmetric quantization (GPTQ's and AWQ's `qzeros`).
         public var zeroPoints: String?
-        /// GPTQ's `g_idx`: each row's group.
+        /// The group index of activation-ordered groups: GPTQ's `g_idx` (each row's group in
+        /// its `[K, N]` layout, `packing` gptq) or compressed-tensors' `weight_g_idx` (each
+        /// column's group, no `packing`).
         public var groupIndex: String?
         /// How the codes are packed in the stored words: `gptq` or `awq`.
         public var packing: String?

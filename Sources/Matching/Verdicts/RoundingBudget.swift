@@ -34,7 +34,8 @@ struct RoundingBudget: Sendable, Equatable {
 
     /// A quantizer's search that moves weights further than rounding to nearest.
     enum Search: Equatable {
-        /// GPTQ's error feedback: the GPTQ layout, or llm-compressor's recipe naming GPTQ.
+        /// GPTQ's error feedback: the GPTQ layout, activation-ordered groups (`g_idx`), or
+        /// llm-compressor's recipe naming GPTQ.
         case errorFeedback
         /// Integer codes of llm-compressor's layouts (compressed-tensors I4, U8 or I8 with a
         /// scale) whose checkpoint names no algorithm: GPTQ is its most common producer, and
@@ -48,7 +49,9 @@ struct RoundingBudget: Sendable, Equatable {
     /// to nearest (stated by a recipe, or any other format).
     static func search(of tensor: TensorFingerprint) -> Search? {
         guard let scale = tensor.scale else { return nil }
-        if scale.packing == CodePacking.Order.gptq.rawValue || scale.quantizer == QuantizationSettings.Quantizer.gptq.rawValue { return .errorFeedback }
+        // Activation-ordered groups (`g_idx`, in either layout) are GPTQ's alone, whatever a recipe says.
+        if scale.packing == CodePacking.Order.gptq.rawValue || scale.groupIndex != nil
+            || scale.quantizer == QuantizationSettings.Quantizer.gptq.rawValue { return .errorFeedback }
         if scale.packing == CodePacking.Order.awq.rawValue || scale.quantizer == QuantizationSettings.Quantizer.awq.rawValue { return .clipping }
         let integerCodes = [DType.i4.name, DType.u8.name, DType.i8.name].contains(tensor.dtype)
         // bitsandbytes (packing, or LLM.int8's `SCB`) and MLX (biases) are round to nearest by their own layout.

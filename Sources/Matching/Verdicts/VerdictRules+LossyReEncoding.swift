@@ -94,7 +94,8 @@ extension VerdictRules {
         if tensor.dtype == DType.i8.name, scale.granularity == .row, scale.tensor.hasSuffix(".SCB") { return "bitsandbytes LLM.int8 (\(described))" }
         // compressed-tensors' asymmetric codes carry zero points without a packing order of their own.
         guard let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:)) else {
-            return scale.zeroPoints != nil ? "\(described) and zero points" : described
+            // Activation-ordered groups (`weight_g_idx`) give each column its group.
+            return (scale.zeroPoints != nil ? "\(described) and zero points" : described) + (scale.groupIndex != nil ? ", columns grouped by g_idx" : "")
         }
         // Codes indexing a 16-value codebook are bitsandbytes' NF4 or FP4; codes with zero points
         // packed in I32 words are GPTQ's or AWQ's layout.

@@ -34,7 +34,7 @@ extension DTypeConversion {
         case .fp8Block:
             return .object([("quant_method", .string("fp8")), ("fmt", .string("e4m3")), ("activation_scheme", .string("dynamic")),
                             ("weight_block_size", .array([number(scaleBlock), number(scaleBlock)]))])
-        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4, .int4Asymmetric:
+        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder:
             return nil
         }
     }
@@ -46,25 +46,26 @@ extension DTypeConversion {
     /// The file llm-compressor saves beside a checkpoint it quantized, naming its modifiers.
     public static let recipeFileName = "recipe.yaml"
 
-    /// The `recipe.yaml` llm-compressor saves for `target`'s W4A16 schemes, quantized by its
-    /// `QuantizationModifier` (round to nearest, as this attack does); `nil` for other targets.
+    /// The `recipe.yaml` llm-compressor saves for `target`'s W4A16 schemes: quantized by its
+    /// `QuantizationModifier` (round to nearest, as this attack does), or for activation-ordered
+    /// groups by its `GPTQModifier` (`actorder: group`, GPTQ's alone); `nil` for other targets.
     /// The reader takes the algorithm behind compressed-tensors' codes from it (`QuantizationSettings`).
     static func recipe(for target: Target) -> String? {
-        let scheme = switch target {
-        case .int4: "W4A16"
-        case .int4Asymmetric: "W4A16_ASYM"
-        default: String?.none
+        let modifier: String, scheme: String, extra: String
+        switch target {
+        case .int4: (modifier, scheme, extra) = ("QuantizationModifier", "W4A16", "")
+        case .int4Asymmetric: (modifier, scheme, extra) = ("QuantizationModifier", "W4A16_ASYM", "")
+        case .int4ActivationOrder: (modifier, scheme, extra) = ("GPTQModifier", "W4A16", "\n      actorder: group")
+        default: return nil
         }
-        return scheme.map { scheme in
-            """
+        return """
             default_stage:
               default_modifiers:
-                QuantizationModifier:
+                \(modifier):
                   targets: [Linear]
                   ignore: [lm_head]
-                  scheme: \(scheme)
+                  scheme: \(scheme)\(extra)
 
             """
-        }
     }
 }

@@ -23,7 +23,11 @@ import SyntheticModels
 /// codes per group of 128 (or per row when 128 does not divide it), `NAME_packed` (I32),
 /// `NAME_scale` (BF16) and `NAME_shape` (I64) replacing `NAME` (`PackedInt4Encoding`); the rest as BF16.
 /// `int4-asym` is the same with llm-compressor's W4A16_ASYM scheme (AWQModifier's default): a
-/// zero point per group, packed down the rows as `NAME_zero_point` (I32).
+/// zero point per group, packed down the rows as `NAME_zero_point` (I32). `int4-actorder` is
+/// W4A16 as llm-compressor's GPTQModifier saves it with `actorder: group`: each group is 128
+/// columns of equal rank when the columns are ranked by squared norm (standing in for the
+/// calibration Hessian's diagonal), recorded as `NAME_g_idx` (I32) — round to nearest, not GPTQ's
+/// error feedback.
 ///
 /// `gptq` and `awq` are 4-bit releases as AutoGPTQ and AutoAWQ save them: the same matrices
 /// (named `P.weight`, output and input features multiples of 8) as INT4 codes per group of 128
@@ -51,6 +55,7 @@ public struct DTypeConversion: Perturbation {
         case nvfp4
         case int4
         case int4Asymmetric = "int4-asym"
+        case int4ActivationOrder = "int4-actorder"
         case gptq, awq
         case nf4
         case llmInt8 = "llm-int8"
@@ -61,7 +66,7 @@ public struct DTypeConversion: Perturbation {
             switch self {
             case .f32: .f32
             case .f16, .gptq, .awq, .llmInt8: .f16
-            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .nf4, .mlx: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .nf4, .mlx: .bf16
             }
         }
     }
@@ -85,7 +90,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block, .nvfp4, .int4, .int4Asymmetric, .nf4, .mlx:
+        case .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .nf4, .mlx:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -119,11 +124,12 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].storageDType = .f4
                 model.entries[index].scaleBlock = NVFP4Encoding.block
                 scaled += 1
-            } else if target == .int4 || target == .int4Asymmetric, Self.isBlockScaled(model.entries[index], in: model),
+            } else if [.int4, .int4Asymmetric, .int4ActivationOrder].contains(target), Self.isBlockScaled(model.entries[index], in: model),
                       case let columns = model.entries[index].storedShape[1], columns % 8 == 0 {
                 model.entries[index].storageDType = .i4
                 model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
                 model.entries[index].asymmetric = target == .int4Asymmetric
+                model.entries[index].activationOrder = target == .int4ActivationOrder
                 scaled += 1
             } else if target == .nf4, Self.isBlockScaled(model.entries[index], in: model),
                       model.entries[index].storedShape[1] % NF4Encoding.block == 0 {
@@ -161,6 +167,7 @@ public struct DTypeConversion: Perturbation {
         case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
         case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
+        case .int4ActivationOrder: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) columns in activation order, recorded in weight_g_idx), the rest as BF16"
         case .int4Asymmetric: "\(scaled) weight matrices as packed INT4 (asymmetric, a BF16 scale and a zero point per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .gptq: "\(scaled) weight matrices as GPTQ INT4 (symmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
         case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group), the rest as F16"
@@ -191,7 +198,7 @@ public struct DTypeConversion: Perturbation {
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
         if let method = quantization?["quant_method"]?.stringValue { parameters["quantization_config"] = .string(method) }
-        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .gptq, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .gptq, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

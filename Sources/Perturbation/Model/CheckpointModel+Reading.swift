@@ -81,8 +81,10 @@ extension CheckpointModel {
                 } else if info.dtype == .f4, info.shape.count == 2, scale.blockColumns == NVFP4Encoding.block, scale.global?.divides == false {
                     // ModelOpt NVFP4: written back the same way.
                     entry.scaleBlock = NVFP4Encoding.block
-                } else if info.dtype == .i4, info.shape.count == 2, scale.blockRows == 1, info.shape[1] % scale.blockColumns == 0 {
-                    // Packed INT4 per group or row, symmetric or with zero points: written back the same way.
+                } else if info.dtype == .i4, info.shape.count == 2, scale.blockRows == 1, info.shape[1] % scale.blockColumns == 0,
+                          scale.columnGroupIndex == nil {
+                    // Packed INT4 per group or row, symmetric or with zero points: written back the same way
+                    // (activation-ordered groups would not re-quantize to themselves in contiguous ones: F32).
                     entry.scaleBlock = scale.blockColumns
                     entry.asymmetric = scale.zeroPoints != nil
                 } else {

@@ -13,7 +13,8 @@ extension CheckpointModel.Entry {
         case blockScales, globalScale
         /// Packed INT4's BF16 group scales (`NAME_scale`) and I64 original shape (`NAME_shape`).
         case groupScales, originalShape
-        /// GPTQ's and AWQ's packed zero points (`P.qzeros`) and GPTQ's row groups (`P.g_idx`).
+        /// GPTQ's and AWQ's packed zero points (`P.qzeros`) and GPTQ's row groups (`P.g_idx`, or
+        /// packed INT4's column groups `NAME_g_idx`).
         case zeroPoints, groupIndex
         /// bitsandbytes' codebook (`W.quant_map`) and JSON quant state (`W.quant_state.bitsandbytes__nf4`).
         case codebook, quantState
@@ -31,7 +32,7 @@ extension CheckpointModel.Entry {
     /// The safetensors tensors `write` stores for this entry, in order: the values (or codes), then
     /// the scale tensors of scaled storage — DeepSeek-V3's `NAME_scale_inv`, ModelOpt's NVFP4
     /// `NAME_scale` and `NAME_scale_2`, or compressed-tensors' packed INT4 `NAME_packed`,
-    /// `NAME_scale`, `NAME_zero_point` when asymmetric, and `NAME_shape` (no tensor `NAME`). Scaled storage needs a 2-D tensor
+    /// `NAME_scale`, `NAME_zero_point` when asymmetric, `NAME_g_idx` in activation order, and `NAME_shape` (no tensor `NAME`). Scaled storage needs a 2-D tensor
     /// (`write` checks that first).
     var storedTensors: [(name: String, dtype: DType, shape: [Int], part: StoredPart)] {
         let shape = storedShape
@@ -66,6 +67,7 @@ extension CheckpointModel.Entry {
             return [(name + "_packed", .i32, [shape[0], shape[1] / 8], .values),
                     (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales)]
                 + (asymmetric ? [(name + "_zero_point", .i32, [(shape[0] + 7) / 8, shape[1] / group], .zeroPoints)] : [])
+                + (activationOrder ? [(name + "_g_idx", .i32, [shape[1]], .groupIndex)] : [])
                 + [(name + "_shape", .i64, [2], .originalShape)]
         }
         if isNVFP4 {

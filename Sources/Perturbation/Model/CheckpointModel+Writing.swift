@@ -285,6 +285,10 @@ extension CheckpointModel {
                     let encoded = PackedInt4Encoding.encodeAsymmetric(values, rows: shape[0], columns: shape[1], group: group)
                     (bytes, pendingFactors) = (encoded.packed, encoded.scales)
                     pendingBytes[.zeroPoints] = encoded.zeroPoints
+                } else if entry.isPackedInt4, let group = entry.scaleBlock, entry.activationOrder {
+                    let columnGroups = ActivationOrder.groups(values, outFeatures: shape[0], inFeatures: shape[1], group: group)
+                    (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group, columnGroups: columnGroups)
+                    pendingBytes[.groupIndex] = columnGroups.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) }
                 } else if entry.isPackedInt4, let group = entry.scaleBlock {
                     (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
                 } else if entry.isNVFP4 {

@@ -43,6 +43,10 @@ public struct CheckpointModel: Sendable {
         /// W4A16_ASYM (`PackedInt4Encoding.encodeAsymmetric`), adding `NAME_zero_point` (I32
         /// zero points packed down the rows).
         public var asymmetric = false
+        /// With `storageDType` I4 and a `scaleBlock` of packed INT4 (symmetric): groups of columns
+        /// in activation order, as llm-compressor's GPTQ with `actorder: group` saves them
+        /// (`ActivationOrder`), adding `NAME_g_idx` (I32, each column's group).
+        public var activationOrder = false
 
         public init(tensor: ModelWeights.Tensor, storageDType: DType, storedTransposed: Bool = false) {
             self.tensor = tensor

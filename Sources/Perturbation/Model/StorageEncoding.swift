@@ -131,7 +131,9 @@ enum NVFP4Encoding {
 /// W4A16): each run of `group` values in a row gets the scale (largest magnitude) / 7.5 rounded
 /// to BF16 (an all-zero run gets 1), each value the code round(value / scale) clamped to −8…7;
 /// codes are offset by 8 and packed eight per I32 word, the first in the lowest bits, words
-/// little-endian (`B.weight_packed`), scales stored as BF16 (`B.weight_scale`).
+/// little-endian (`B.weight_packed`), scales stored as BF16 (`B.weight_scale`). With activation
+/// order (llm-compressor's GPTQ `actorder: group`) a group is `group` columns of equal rank
+/// (`activationOrder`), not a run, and each column's group is stored (`B.weight_g_idx`, I32).
 enum PackedInt4Encoding {
     /// The group size used when a row holds whole groups of it (else one scale per row).
     static let preferredGroup = 128
@@ -141,24 +143,55 @@ enum PackedInt4Encoding {
         columns % preferredGroup == 0 ? preferredGroup : columns
     }
 
-    /// Packed words (as bytes) and BF16 scales of a `rows × columns` matrix; `columns` must be a
-    /// multiple of 8 and of `group`.
-    static func encode(_ values: [Float], rows: Int, columns: Int, group: Int) -> (packed: [UInt8], scales: [Float]) {
+    /// Packed words (as bytes) and BF16 scales `[rows, columns / group]` of a `rows × columns`
+    /// matrix; `columns` must be a multiple of 8 and of `group`. `columnGroups` gives each
+    /// column's group (`activationOrder`); by default column / group.
+    static func encode(_ values: [Float], rows: Int, columns: Int, group: Int, columnGroups: [Int]? = nil) -> (packed: [UInt8], scales: [Float]) {
         precondition(columns % 8 == 0 && columns % group == 0 && values.count == rows * columns)
-        var scales: [Float] = []
-        scales.reserveCapacity(values.count / group)
+        let groups = columns / group
+        let groupOf = columnGroups ?? (0..<columns).map { $0 / group }
+        precondition(groupOf.count == columns && groupOf.allSatisfy { (0..<groups).contains($0) })
+        var scales = [Float](repeating: 1, count: rows * groups)
         var packed = [UInt8](repeating: 0, count: values.count / 2)
-        for start in stride(from: 0, to: values.count, by: group) {
-            let largest = values[start..<(start + group)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
-            let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest > 0 ? largest / 7.5 : 1))
-            scales.append(scale)
-            for index in start..<(start + group) {
-                let value = values[index]
+        var largest = [Float](repeating: 0, count: groups)
+        for row in 0..<rows {
+            let start = row * columns
+            for index in largest.indices { largest[index] = 0 }
+            for column in 0..<columns where values[start + column].isFinite {
+                largest[groupOf[column]] = max(largest[groupOf[column]], abs(values[start + column]))
+            }
+            for index in largest.indices {
+                scales[row * groups + index] = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest[index] > 0 ? largest[index] / 7.5 : 1))
+            }
+            for column in 0..<columns {
+                let value = values[start + column], scale = scales[row * groups + groupOf[column]]
                 let code = value.isFinite ? Int(max(-8, min(7, (value / scale).rounded()))) : 0
-                packed[index / 2] |= UInt8(code + 8) << UInt8((index % 2) * 4)
+                packed[(start + column) / 2] |= UInt8(code + 8) << UInt8(((start + column) % 2) * 4)
             }
         }
         return (packed, scales)
+    }
+}
+
+/// GPTQ's activation order without calibration data: the input features (columns of PyTorch's
+/// `[out, in]` weight) ranked by their squared norm, standing in for the calibration Hessian's
+/// diagonal, and grouped `group` ranks at a time — AutoGPTQ's `desc_act` and llm-compressor's
+/// `actorder: group` record each feature's group (`g_idx`).
+enum ActivationOrder {
+    /// The group of each of the `inFeatures` columns of a row-major `outFeatures × inFeatures` matrix.
+    static func groups(_ values: [Float], outFeatures: Int, inFeatures: Int, group: Int) -> [Int] {
+        precondition(values.count == outFeatures * inFeatures && group > 0)
+        var energy = [Double](repeating: 0, count: inFeatures)
+        for row in 0..<outFeatures {
+            for column in 0..<inFeatures {
+                let value = Double(values[row * inFeatures + column])
+                energy[column] += value * value
+            }
+        }
+        let ranked = (0..<inFeatures).sorted { energy[$0] != energy[$1] ? energy[$0] > energy[$1] : $0 < $1 }
+        var groups = [Int](repeating: 0, count: inFeatures)
+        for (position, column) in ranked.enumerated() { groups[column] = position / group }
+        return groups
     }
 }
 
@@ -229,12 +262,7 @@ enum ZeroPointInt4Encoding {
         precondition(values.count == n * k && n % 8 == 0 && k % 8 == 0 && k % group == 0)
         let groups = k / group
         // Group of each input row: in order (AWQ), or by descending squared norm (GPTQ's desc_act).
-        var rowGroup = (0..<k).map { $0 / group }
-        if order == .gptq {
-            let energy = (0..<k).map { row in (0..<n).reduce(0.0) { $0 + Double(values[$1 * k + row]) * Double(values[$1 * k + row]) } }
-            let ranked = (0..<k).sorted { energy[$0] != energy[$1] ? energy[$0] > energy[$1] : $0 < $1 }
-            for (position, row) in ranked.enumerated() { rowGroup[row] = position / group }
-        }
+        let rowGroup = order == .gptq ? ActivationOrder.groups(values, outFeatures: n, inFeatures: k, group: group) : (0..<k).map { $0 / group }
         var low = [Float](repeating: .infinity, count: groups * n), high = [Float](repeating: -.infinity, count: groups * n)
         for column in 0..<n {
             for row in 0..<k where values[column * k + row].isFinite {

@@ -31,6 +31,8 @@ enum SuspectCatalogue {
             row("dtype-int4", .storage, [.dtype(.int4)], seed: 15, reEncoded),
             // The same asymmetric (W4A16_ASYM, llm-compressor's AWQ default): a zero point per group, packed down the rows.
             row("dtype-int4-asym", .storage, [.dtype(.int4Asymmetric)], seed: 25, reEncoded),
+            // The same in activation order (GPTQModifier's actorder: group): groups of equal-rank columns, weight_g_idx.
+            row("dtype-int4-actorder", .storage, [.dtype(.int4ActivationOrder)], seed: 59, reEncoded),
             // 4-bit GPTQ (AutoGPTQ's qweight/qzeros/scales/g_idx, groups of 128 in activation order) and AWQ (AutoAWQ's GEMM layout), round to nearest.
             row("dtype-gptq", .storage, [.dtype(.gptq)], seed: 16, reEncoded),
             row("dtype-awq", .storage, [.dtype(.awq)], seed: 17, reEncoded),

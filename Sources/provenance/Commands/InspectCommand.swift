@@ -134,7 +134,7 @@ struct CheckpointSummary: Encodable {
             Tensor(name: $0.name, dtype: $0.dtype.name, shape: $0.shape, file: checkpoint.files[$0.fileIndex].name,
                    offset: $0.offset, bytes: $0.byteCount, storedName: $0.storedName, rowPermutation: $0.rowPermutation?.kind.rawValue,
                    scaledBy: $0.scale?.name, scaleGranularity: $0.scale?.description, packing: $0.packing?.order.rawValue,
-                   zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: $0.scale?.groupIndex?.name,
+                   zeroPoints: $0.scale?.zeroPoints?.location.name, groupIndex: ($0.scale?.groupIndex ?? $0.scale?.columnGroupIndex)?.name,
                    codebook: $0.scale?.codebook?.name, factorMultiplier: $0.scale?.multiplier, biases: $0.scale?.biases?.name,
                    codeCentre: $0.scale?.codeCentre, quantizer: $0.scale?.quantizer?.rawValue, scales: $0.scaledWeight)
         }
@@ -163,7 +163,9 @@ struct CheckpointSummary: Encodable {
             let kinds = Dictionary(grouping: scaled) { tensor in
                 let format = tensor.packing.flatMap(CodePacking.Order.init(rawValue:)).map { "\($0.formatName) \(tensor.dtype)" }
                     ?? (tensor.factorMultiplier != nil ? "bitsandbytes LLM.int8 \(tensor.dtype)" : tensor.biases != nil ? "MLX \(tensor.dtype)" : tensor.dtype)
-                let zeros = tensor.zeroPoints == nil ? "" : " and zero points" + (tensor.groupIndex == nil ? "" : " (rows grouped by g_idx)")
+                // GPTQ's layout groups the rows of its [K, N] codes; compressed-tensors' the columns of [R, C].
+                let groups = tensor.groupIndex == nil ? "" : tensor.packing == nil ? " (columns grouped by g_idx)" : " (rows grouped by g_idx)"
+                let zeros = (tensor.zeroPoints == nil ? "" : " and zero points") + groups
                 let codebook = (tensor.codebook == nil ? "" : " and a 16-value codebook") + (tensor.biases == nil ? "" : " and biases")
                 return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)\(codebook)"
             }.sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
