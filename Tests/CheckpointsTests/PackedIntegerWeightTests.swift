@@ -189,6 +189,32 @@ struct PackedIntegerWeightTests {
         #expect(firstBitDifference(try readAllFloats(reader, weight, chunkBytes: 5), expected) == nil)
     }
 
+    @Test("an I8 weight (int-quantized) with activation-ordered groups and zero points: read with them, never as contiguous groups")
+    func int8ActivationOrder() throws {
+        let directory = try TemporaryDirectory()
+        let codes = (0..<(4 * 16)).map { ($0 * 37) % 256 - 128 }, factors: [Float] = [0.5, 0.0078125, 3, 0.01171875, 2, 0.25, 0.125, 1]
+        let zeros = [-3, 0, 17, -128, 5, 9, -1, 2], groups = (0..<16).map { ($0 * 3) % 16 / 8 }
+        let reader = try openSafetensors([
+            .init(name: "w.weight", dtype: .i8, shape: [4, 16], bytes: codes.map { UInt8(bitPattern: Int8($0)) }),
+            .init(name: "w.weight_scale", shape: [4, 2], values: factors, as: .bf16),
+            .init(name: "w.weight_zero_point", dtype: .i8, shape: [4, 2], bytes: zeros.map { UInt8(bitPattern: Int8($0)) }),
+            .init(name: "w.weight_g_idx", dtype: .i64, shape: [16], bytes: groups.flatMap { withUnsafeBytes(of: Int64($0).littleEndian, Array.init) }),
+        ], in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: "w.weight"))
+        #expect(weight.scale?.columnGroupIndex?.name == "w.weight_g_idx" && reader.checkpoint.tensor(named: "w.weight_g_idx")?.scaledWeight == "w.weight")
+        let expected = codes.indices.map { index in
+            let factor = (index / 16) * 2 + groups[index % 16]
+            return Float(codes[index] - zeros[factor]) * factors[factor]
+        }
+        #expect(firstBitDifference(try readAllFloats(reader, weight, chunkBytes: 5), expected) == nil)
+        // Beside a per-tensor scale the groups mean nothing: an error, not a silent contiguous read.
+        try expectOpeningFails([([
+            .init(name: "w.weight", dtype: .i8, shape: [4, 16], bytes: codes.map { UInt8(bitPattern: Int8($0)) }),
+            .init(name: "w.weight_scale", shape: [1], values: [0.5], as: .bf16),
+            .init(name: "w.weight_g_idx", dtype: .i32, shape: [16], bytes: [UInt8](repeating: 0, count: 64)),
+        ], "whose scale is per-tensor")], naming: ["w.weight", "w.weight_g_idx", "activation order"])
+    }
+
     @Test("malformed companions are errors naming the packed weight, the companion and the rule")
     func malformed() throws {
         let quantized = Quantized(bits: 4, group: 32, zeros: .packed)
@@ -210,12 +236,14 @@ struct PackedIntegerWeightTests {
                                                           bytes: [UInt8](repeating: 0, count: Self.rows * 8))), "not I32 [2, 2]"),
             (replacing(".weight_zero_point", with: .init(name: Self.base + ".weight_zero_point", dtype: .i8, shape: [Self.rows],
                                                           bytes: [UInt8](repeating: 0, count: Self.rows))), "not one zero per factor"),
+        ]
+        try expectOpeningFails(cases, naming: [Self.base + ".weight_packed", "pack-quantized"])
+        try expectOpeningFails([
             (replacing(".weight_g_idx", with: .init(name: Self.base + ".weight_g_idx", dtype: .i32, shape: [Self.columns - 1],
                                                      bytes: [UInt8](repeating: 0, count: (Self.columns - 1) * 4))), "not I32 or I64 [64] (one group per column)"),
             (replacing(".weight_g_idx", with: .init(name: Self.base + ".weight_g_idx", dtype: .f32, shape: [Self.columns],
                                                      bytes: [UInt8](repeating: 0, count: Self.columns * 4))), "is F32 [64], not I32 or I64"),
-        ]
-        try expectOpeningFails(cases, naming: [Self.base + ".weight_packed", "pack-quantized"])
+        ], naming: [Self.base + ".weight_packed", Self.base + ".weight_g_idx", "activation order"])
         // A scale of no granularity, and a zero point beside a float weight.
         try expectOpeningFails([(Quantized(bits: 4, group: 32, zeros: .none).tensors().map {
             $0.name.hasSuffix("_scale") ? .init(name: $0.name, shape: [Self.rows, 3], values: [Float](repeating: 1, count: 3 * Self.rows), as: .bf16) : $0
@@ -236,8 +264,8 @@ struct PackedIntegerWeightTests {
         let reader = try openSafetensors(outside.tensors(), in: directory)
         let weight = try #require(reader.checkpoint.tensor(named: Self.base + ".weight"))
         let error = try #require(throws: CheckpointError.self) { try readAllFloats(reader, weight, chunkBytes: 64) }
-        #expect("\(error)".contains("'\(Self.base).weight_g_idx' gives column 5 the group 2, outside the 2 groups of scales"), "\(error)")
-        #expect("\(error)".contains(weight.name) && "\(error)".contains("pack-quantized"), "\(error)")
+        #expect("\(error)".contains("'\(Self.base).weight_g_idx', which gives column 5 the group 2, outside the 2 groups of scales"), "\(error)")
+        #expect("\(error)".contains(weight.name) && "\(error)".contains("activation order"), "\(error)")
         #expect(DType(safetensorsName: "I4") == nil)
         #expect(DType(safetensorsName: "F4") == .f4)
     }

@@ -68,6 +68,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case packedLayout(companion: String, reason: String)
         /// A GPTQ or AWQ weight (`qweight`) whose companions (`scales`, `qzeros`, `g_idx`) do not fit it.
         case zeroPointLayout(companion: String, reason: String)
+        /// A compressed-tensors `weight_g_idx` (activation-ordered column groups) that does not fit its weight.
+        case columnGroups(companion: String, reason: String)
         /// A bitsandbytes 4-bit weight whose companions (`absmax`, `quant_map`, quant state) do not fit it.
         case bitsAndBytesLayout(companion: String, reason: String)
         /// A bitsandbytes 8-bit (LLM.int8) weight whose companions (`SCB`, `weight_format`) do not fit it.
@@ -182,14 +184,16 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case .zeroPointLayout(let companion, let reason):
             return "\(subject) is a GPTQ/AWQ packed weight, but '\(companion)' \(reason) (rule: GPTQ stores qweight [K·bits/32, N], "
                 + "AWQ qweight [K, N/8], both with scales [G, N], qzeros I32 [G, N·bits/32] and, for GPTQ, g_idx [K] naming each row's group)."
+        case .columnGroups(let companion, let reason):
+            return "\(subject) has its columns grouped in activation order by '\(companion)', which \(reason) (rule: weight_g_idx is I32 or I64 [C], "
+                + "each column's group in 0 … G−1, beside a matrix scaled per row or by an [R, G] group scale)."
         case .scaleZeroPoint(let companion):
             return "\(subject) has a zero-point tensor '\(companion)' this tool does not read (rule: zero points of an I8 weight are I8, one per scale factor; "
                 + "float weights have none), and reading the codes without it would give wrong values."
         case .packedLayout(let companion, let reason):
             return "\(subject) is a compressed-tensors pack-quantized weight, but '\(companion)' \(reason) (rule: weight_packed I32 [R, C·bits/32] "
                 + "of 4- or 8-bit codes, weight_shape [R, C], weight_scale per tensor, row or group, and for asymmetric quantization "
-                + "weight_zero_point I32 [R·bits/32, G] packed down the rows, or I8 shaped like the scale; a group scale may have weight_g_idx I32 [C] "
-                + "naming each column's group)."
+                + "weight_zero_point I32 [R·bits/32, G] packed down the rows, or I8 shaped like the scale)."
         case .gguf(let rule):
             return rule.sentence(subject: subject, file: file)
         case .pytorch(let rule):

@@ -219,7 +219,7 @@ public final class CheckpointReader: @unchecked Sendable {
             let gridColumns = (columns + scale.blockColumns - 1) / max(scale.blockColumns, 1)
             precondition(factors.count == ((rows + scale.blockRows - 1) / max(scale.blockRows, 1)) * gridColumns, "column groups of a block grid")
             columnGroups = try groupIndices(groupIndex, of: tensor, groups: gridColumns, axis: "column", file: file,
-                                            rule: CheckpointError.Rule.packedLayout)
+                                            rule: CheckpointError.Rule.columnGroups)
         }
         let codebook = try scale.codebook.map { (location) throws(CheckpointError) in try floats(of: location.tensor) }
         return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets,

@@ -13,8 +13,8 @@ extension ScalePairing {
     /// The codes become the weight `B.weight` (`storedName` keeping `B.weight_packed`): I4 `[R,
     /// C]` for 4 bits (I4's bytes are the same stream; decoded as code − 8), U8 for 8 bits with
     /// `codeCentre` 128. Value = (code − 2^(bits−1) − zero point) × factor, as compressed-tensors'
-    /// `dequantize` computes it. A `B.weight_g_idx` (I32 or I64 `[C]`, GPTQ's activation-ordered
-    /// groups) names each column's factor column: value = (code − zero) × scale[row, g_idx[column]].
+    /// `dequantize` computes it. A `B.weight_g_idx` (GPTQ's activation-ordered groups) names each
+    /// column's factor column (`columnGroupIndex`).
     static func pairPackedIntegers(
         _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]
     ) throws(CheckpointError) {
@@ -56,14 +56,7 @@ extension ScalePairing {
             if bits == 8 { scaling.codeCentre = 128 }
             var companions = [scaleIndex] + (shapeIndex.map { [$0] } ?? [])
             if let groupIndex = indexByName[base + "_g_idx"] {
-                let columnGroups = tensors[groupIndex]
-                guard columnGroups.dtype == .i32 || columnGroups.dtype == .i64, columnGroups.shape == [columns] else {
-                    throw layoutError(columnGroups.name, "is \(columnGroups.dtype.name) \(columnGroups.shape), not I32 or I64 [\(columns)] (one group per column)")
-                }
-                guard scaling.granularity == .row || (scaling.granularity == .block && scaling.blockRows == 1) else {
-                    throw layoutError(columnGroups.name, "groups the columns of a weight whose scale is \(scaling.description), not one factor per row and group")
-                }
-                scaling.columnGroupIndex = TensorLocation(columnGroups)
+                scaling.columnGroupIndex = try columnGroupIndex(tensors[groupIndex], of: packed.name, shape: shape, scaling: scaling, file: file)
                 companions.append(groupIndex)
             }
             if let zeroIndex = indexByName[base + "_zero_point"] {

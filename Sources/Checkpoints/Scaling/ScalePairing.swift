@@ -52,6 +52,11 @@ enum ScalePairing {
                 scale.zeroPoints = .init(tensor: zeroPoint, storage: .signedBytes, bits: 8)
                 tensors[zeroPointIndex].scaledWeight = weight.name
             }
+            // Activation-ordered groups (GPTQ's `actorder: group`): read with them, or refused; never ignored.
+            if let groupIndex = indexByName[weight.name + "_g_idx"] {
+                scale.columnGroupIndex = try columnGroupIndex(tensors[groupIndex], of: weight.name, shape: weight.shape, scaling: scale, file: file)
+                tensors[groupIndex].scaledWeight = weight.name
+            }
             tensors[index].scale = scale
             tensors[companionIndex].scaledWeight = weight.name
         }
