@@ -4,12 +4,13 @@ import Foundation
 import ProvenanceCrypto
 
 /// `provenance-bench quantized`: the whole fingerprint of quantized releases — GPTQ 4-bit
-/// (codes unpacked and transposed while streaming, group factors with zero points and `g_idx`)
-/// and bitsandbytes LLM.int8 (I8 codes, a factor per row) — against single-core OpenSSL SHA-256
+/// (codes unpacked and transposed while streaming, group factors with zero points and `g_idx`),
+/// bitsandbytes LLM.int8 (I8 codes, a factor per row) and llm-compressor's W4A16 (packed codes
+/// with contiguous or activation-ordered column groups) — against single-core OpenSSL SHA-256
 /// over the same tensor bytes, on TinyLlama-shaped two-shard checkpoints.
 enum QuantizedFingerprintBenchmark: BenchmarkSection {
     static let name = "quantized"
-    static let summary = "full fingerprint of GPTQ 4-bit and LLM.int8 checkpoints (2 threads) vs single-core OpenSSL SHA-256 of their bytes"
+    static let summary = "full fingerprint of GPTQ 4-bit, LLM.int8 and W4A16 checkpoints (2 threads) vs single-core OpenSSL SHA-256 of their bytes"
 
     static let residentLimit: UInt64 = 256 << 20
 
@@ -21,7 +22,7 @@ enum QuantizedFingerprintBenchmark: BenchmarkSection {
             .init(title: "M parameters/s", numeric: true),
         ])
         var setup: [String] = []
-        for storage in [SyntheticLLMCheckpoint.Storage.gptq, .llmInt8] {
+        for storage in [SyntheticLLMCheckpoint.Storage.gptq, .llmInt8, .w4a16, .w4a16ActivationOrder] {
             let synthetic = SyntheticLLMCheckpoint(architecture: context.quick ? .miniature : .tinyLlama, shardCount: 2, storage: storage)
             let directory = try context.directory(for: name).appendingPathComponent("llama-\(storage.rawValue)", isDirectory: true)
             let reader = try synthetic.open(in: directory, note: context.note)

@@ -4,7 +4,7 @@ import Foundation
 /// A checkpoint with the tensor names and shapes of a Llama-style LLM, filled with cheap
 /// deterministic pseudo-random values, written as shards with a `model.safetensors.index.json`:
 /// BF16, or with the layers' linear weights quantized as GPTQ or bitsandbytes LLM.int8 store
-/// them (the rest F16, as those releases keep it).
+/// them (the rest F16, as those releases keep it), or as llm-compressor's W4A16 (the rest BF16).
 struct SyntheticLLMCheckpoint {
     /// How the layers' linear weights are stored.
     enum Storage: String {
@@ -14,6 +14,11 @@ struct SyntheticLLMCheckpoint {
         case gptq
         /// bitsandbytes' 8-bit layout: `P.weight` (I8), `P.SCB` (F32 per row), `P.weight_format`.
         case llmInt8 = "llm-int8"
+        /// compressed-tensors' W4A16: `P.weight_packed` (I32, eight codes per word along a row),
+        /// `P.weight_scale` (BF16, groups of 128 consecutive columns).
+        case w4a16
+        /// The same with GPTQ's activation-ordered groups (`actorder: group`): `P.weight_g_idx` names each column's group.
+        case w4a16ActivationOrder = "w4a16-actorder"
     }
 
     /// Architecture sizes.
@@ -44,7 +49,7 @@ struct SyntheticLLMCheckpoint {
     var declarations: [SafetensorsWriter.Declaration] {
         let a = architecture
         let keyValueWidth = a.hidden / a.attentionHeads * a.keyValueHeads
-        let floatType: DType = storage == .bf16 ? .bf16 : .f16
+        let floatType: DType = [.bf16, .w4a16, .w4a16ActivationOrder].contains(storage) ? .bf16 : .f16
         func float(_ name: String, _ shape: [Int]) -> [SafetensorsWriter.Declaration] {
             [.init(name: name, dtype: floatType, shape: shape)]
         }
@@ -60,6 +65,10 @@ struct SyntheticLLMCheckpoint {
                         .init(name: prefix + "qzeros", dtype: .i32, shape: [groups, n / 8]),
                         .init(name: prefix + "scales", dtype: .f16, shape: [groups, n]),
                         .init(name: prefix + "g_idx", dtype: .i32, shape: [k])]
+            case .w4a16, .w4a16ActivationOrder:
+                return [.init(name: name + "_packed", dtype: .i32, shape: [n, k / 8]),
+                        .init(name: name + "_scale", dtype: .bf16, shape: [n, (k + Self.gptqGroup - 1) / Self.gptqGroup])]
+                    + (storage == .w4a16ActivationOrder ? [.init(name: name + "_g_idx", dtype: .i32, shape: [k])] : [])
             case .llmInt8:
                 return [.init(name: name, dtype: .i8, shape: [n, k]),
                         .init(name: prefix + "SCB", dtype: .f32, shape: [n]),
@@ -165,8 +174,8 @@ struct SyntheticLLMCheckpoint {
 
     /// Fills the bytes `byteOffset ..< byteOffset + buffer.count` of a tensor: floats weight-like
     /// (magnitudes 2^-11 … 2^-7, random sign; not realistic), GPTQ scales and LLM.int8's SCB
-    /// positive, GPTQ's `g_idx` a valid activation order (every group 128 rows), the weight
-    /// format 0, and integer codes random bits.
+    /// positive, GPTQ's `g_idx` a valid activation order (every group 128 rows; compressed-tensors'
+    /// `weight_g_idx` likewise over columns), the weight format 0, and integer codes random bits.
     static func fill(_ buffer: UnsafeMutableRawBufferPointer, for declaration: SafetensorsWriter.Declaration, at byteOffset: Int, state: inout UInt64) {
         let name = declaration.name
         if name.hasSuffix("g_idx") {
@@ -184,6 +193,8 @@ struct SyntheticLLMCheckpoint {
         let (mask, bits, spread): (UInt64, UInt64, UInt64) = switch declaration.dtype {
         // Per 16-bit lane: keep sign and 7 mantissa bits, exponent 116…119.
         case .bf16: (0x807F_807F_807F_807F, 0x3A00_3A00_3A00_3A00, 0x0180_0180_0180_0180)
+        // compressed-tensors' W4A16 scales: 2^-7 … 2^-6, positive.
+        case .bf16 where name.hasSuffix("weight_scale"): (0x007F_007F_007F_007F, 0x3C00_3C00_3C00_3C00, 0)
         // GPTQ scales: 2^-7 … 2^-6, positive.
         case .f16 where name.hasSuffix("scales"): (0x03FF_03FF_03FF_03FF, 0x2000_2000_2000_2000, 0)
         // Per 16-bit lane: sign and 10 mantissa bits, exponent 4…7 (2^-11 … 2^-7).
