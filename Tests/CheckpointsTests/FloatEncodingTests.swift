@@ -25,6 +25,31 @@ struct FloatEncodingTests {
         }
     }
 
+    @Test("isExactFloat16 answers as the round trip does: every F16 value, its Float neighbours, and random Floats")
+    func exactFloat16() {
+        func roundTrip(_ value: Float) -> Bool { FloatBits.float16(FloatEncoding.float16Bits(value)) == value }
+        var checked = 0, exact = 0
+        func check(_ value: Float) {
+            guard !value.isNaN else { return }
+            checked += 1
+            if roundTrip(value) { exact += 1 }
+            #expect(FloatEncoding.isExactFloat16(value) == roundTrip(value), "0x\(String(value.bitPattern, radix: 16))")
+        }
+        for bits in 0...UInt16.max {
+            let value = FloatBits.float16(bits)
+            // Every half converts back to its own bits (NaNs aside): the exact fast path included.
+            if !value.isNaN { #expect(FloatEncoding.float16Bits(value) == bits, "0x\(String(bits, radix: 16))") }
+            for neighbour in [value, value.nextUp, value.nextDown, value * 0.5, value * 1.5] { check(neighbour) }
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<1_000_000 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            check(Float(bitPattern: UInt32(truncatingIfNeeded: state)))
+        }
+        // Every non-NaN half is exact; the neighbours and random Floats mostly are not.
+        #expect(exact > 63_000 && exact < checked / 2, "\(exact) of \(checked)")
+    }
+
     @Test("F16 rounding: ties to even, largest finite, overflow to infinity, subnormals and underflow")
     func float16() {
         let cases: KeyValuePairs<Float, UInt16> = [

@@ -11,6 +11,8 @@ public enum FloatBits {
     }
 
     /// IEEE 754 binary16 → Float, including subnormals, infinities and NaN payloads.
+    /// (Inlinable: the fingerprint's exactness check calls it once per value.)
+    @inlinable
     public static func float16(_ bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) << 16
         let exponent = UInt32(bits >> 10) & 0x1F

@@ -9,9 +9,33 @@ public enum FloatEncoding {
         return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
     }
 
+    /// Whether a non-NaN `value` is exactly an IEEE binary16 value (±0, ±∞, normals and
+    /// subnormals): the answer of `FloatBits.float16(float16Bits(value)) == value`, from the bits
+    /// alone (the fingerprint asks it of every value of a tensor whose canonical dtype may be F16).
+    @inlinable @inline(__always)
+    public static func isExactFloat16(_ value: Float) -> Bool {
+        let magnitude = value.bitPattern & 0x7FFF_FFFF
+        let exponent = magnitude >> 23  // biased by 127
+        if exponent == 0xFF || magnitude == 0 { return true }
+        // Normal halves: 2^−14 … 65504, ten mantissa bits (biased exponents 113 … 142).
+        if exponent >= 113 { return exponent <= 142 && magnitude & 0x1FFF == 0 }
+        // Subnormal halves: multiples of 2^−24 below 2^−14 (biased exponents 103 … 112); the
+        // significand keeps 10 − (112 − exponent) bits, so the lowest 13 + 113 − exponent are zero.
+        if exponent < 103 { return false }
+        return magnitude & ((1 << (126 - exponent)) - 1) == 0
+    }
+
     /// Float → IEEE binary16 bits (round to nearest even, overflow to ±∞, subnormals kept).
+    /// (Inlinable: the canonical F16 encoding and the exactness check call it once per value.)
+    @inlinable
     public static func float16Bits(_ value: Float) -> UInt16 {
         let bits = value.bitPattern
+        // Fast path, no rounding: a normal half exactly (biased exponent 113 … 142, 13 low bits zero),
+        // as every value of a tensor whose canonical encoding is F16 is.
+        let magnitude = bits & 0x7FFF_FFFF
+        if magnitude >= 0x3880_0000 && magnitude < 0x4780_0000 && magnitude & 0x1FFF == 0 {
+            return UInt16(truncatingIfNeeded: (bits >> 16) & 0x8000) | UInt16(truncatingIfNeeded: (magnitude - 0x3800_0000) >> 13)
+        }
         let sign = UInt16((bits >> 16) & 0x8000)
         let exponent = Int((bits >> 23) & 0xFF)
         let mantissa = bits & 0x7F_FFFF

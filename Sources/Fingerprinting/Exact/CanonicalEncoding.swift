@@ -138,7 +138,7 @@ struct ExactnessTracker {
             }
         }
         if exactF16 && stored != .f16 {
-            for value in values where !value.isNaN && FloatBits.float16(FloatEncoding.float16Bits(value)) != value {
+            for value in values where !value.isNaN && !FloatEncoding.isExactFloat16(value) {
                 exactF16 = false
                 break
             }
@@ -152,7 +152,7 @@ struct ExactnessTracker {
             if !exactF32 { break }
             let single = Float(value)
             if exactBF16 && single.bitPattern & 0xFFFF != 0 { exactBF16 = false }
-            if exactF16 && FloatBits.float16(FloatEncoding.float16Bits(single)) != single { exactF16 = false }
+            if exactF16 && !FloatEncoding.isExactFloat16(single) { exactF16 = false }
         }
     }
 
