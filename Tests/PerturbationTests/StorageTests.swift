@@ -235,6 +235,9 @@ struct ModelWeightsWritingTests {
         let reader = try CheckpointReader(path: directory + "/out")
         let scaled = reader.checkpoint.tensors.filter { $0.scale != nil }
         #expect(scaled.count == 6 * 7, "\(target)")
+        // What perturb reports having written: every entry and every companion, no more, no fewer.
+        #expect(model.entries.count + model.companionCounts.reduce(0) { $0 + $1.count } == reader.checkpoint.tensors.count, "\(model.companionCounts)")
+        #expect(model.repackedValueCounts == (target == .fp8Block ? [:] : [target == .nvfp4 ? "F4 as U8" : "I4 as I32": 6 * 7]))
         let expected: (DType, [String]) = switch target {
         case .nvfp4: (.f4, ["_scale", "_scale_2"])
         case .int4: (.i4, ["_scale", "_shape"])
@@ -319,6 +322,7 @@ struct ModelWeightsWritingTests {
         try model.write(to: directory + "/out")
         let reader = try CheckpointReader(path: directory + "/out")
         #expect(reader.checkpoint.tensors.filter { $0.scale?.columnGroupIndex != nil }.count == 2 * 7)
+        #expect(model.companionCounts.map(\.kind) == ["group-scale", "group-index", "shape"] && model.companionCounts.allSatisfy { $0.count == 2 * 7 })
         #expect(try Self.expectActivationOrder(reader, original: original) == 2 * 7)
         // Read back by perturb as values (activation-ordered groups would not re-quantize to themselves in contiguous ones).
         let reread = try CheckpointModel.read(from: directory + "/out")

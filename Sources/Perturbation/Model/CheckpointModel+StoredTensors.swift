@@ -100,3 +100,51 @@ extension CheckpointModel.Entry {
     /// Whether `write` stores this entry as bitsandbytes LLM.int8 (see `scaleBlock`).
     var isLLMInt8: Bool { storageDType == .i8 && scaleBlock != nil }
 }
+
+// MARK: - What `write` stores beside the values, for reports
+
+extension CheckpointModel.Entry.StoredPart {
+    /// What a companion of this part holds, as `perturb` reports it; `nil` for the values.
+    var companionKind: String? {
+        switch self {
+        case .values: nil
+        case .factors: "scale-factor"
+        case .blockScales: "block-scale"
+        case .globalScale: "per-tensor-scale"
+        case .groupScales: "group-scale"
+        case .originalShape: "shape"
+        case .zeroPoints: "zero-point"
+        case .groupIndex: "group-index"
+        case .codebook: "codebook"
+        case .quantState: "quant-state"
+        case .weightFormat: "weight-format"
+        case .biases: "bias"
+        }
+    }
+}
+
+extension CheckpointModel {
+    /// The tensors a safetensors `write` stores beside the entries' values (scale factors, zero
+    /// points, group indices, shapes, …), counted by what they hold, in order of first appearance;
+    /// empty when nothing is scaled or the output is GGUF (whose types carry their own scales).
+    public var companionCounts: [(kind: String, count: Int)] {
+        guard ggufType == nil else { return [] }
+        var counts: [(kind: String, count: Int)] = []
+        for entry in entries {
+            for kind in entry.storedTensors.compactMap(\.part.companionKind) {
+                if let index = counts.firstIndex(where: { $0.kind == kind }) { counts[index].count += 1 } else { counts.append((kind, 1)) }
+            }
+        }
+        return counts
+    }
+
+    /// Entries whose values a safetensors `write` stores in another dtype than their own (packed
+    /// codes: I4 in I32 or U32 words, U8 bytes), counted by `"I4 as I32"`; empty for GGUF output.
+    public var repackedValueCounts: [String: Int] {
+        guard ggufType == nil else { return [:] }
+        return entries.reduce(into: [:]) { counts, entry in
+            guard let values = entry.storedTensors.first(where: { $0.part == .values }), values.dtype != entry.storageDType else { return }
+            counts["\(entry.storageDType.name) as \(values.dtype.name)", default: 0] += 1
+        }
+    }
+}

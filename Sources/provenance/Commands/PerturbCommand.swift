@@ -143,14 +143,12 @@ struct PerturbCommand: ParsableCommand {
         }
         print("function-preserving: \(manifestValue.functionPreserving ? "yes" : "no")")
         var dtypes = model.storedDTypeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        let scaled = model.entries.filter { $0.scaleBlock != nil && $0.storageDType == .f8E4M3 }.count
-        let nvfp4 = model.entries.filter { $0.scaleBlock != nil && $0.storageDType == .f4 }.count
-        let int4 = model.entries.filter { $0.scaleBlock != nil && $0.storageDType == .i4 }.count
-        if scaled > 0 { dtypes += ", and \(scaled) F32 tensors of scale factors" }
-        if nvfp4 > 0 { dtypes += ", and \(nvfp4) F8_E4M3 block-scale and \(nvfp4) F32 per-tensor-scale tensors (F4 weights stored as U8 codes)" }
-        if int4 > 0 { dtypes += ", and \(int4) BF16 group-scale and \(int4) I64 shape tensors (I4 weights stored as I32 words)" }
-        let zeroPoints = model.entries.filter { $0.asymmetric && $0.scaleBlock != nil && $0.storageDType == .i4 }.count
-        if zeroPoints > 0 { dtypes += ", and \(zeroPoints) I32 zero-point tensors" }
+        let repacked = model.repackedValueCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        if !repacked.isEmpty { dtypes += " (stored \(repacked.joined(separator: ", ")))" }
+        let companions = model.companionCounts.map { "\($0.count) \($0.kind)" }
+        if let last = companions.last {
+            dtypes += ", with " + (companions.count == 1 ? last : companions.dropLast().joined(separator: ", ") + " and " + last) + " companions"
+        }
         print(String(format: "wrote %@ (%@; %d tensors: %@) and %@ in %.1f s", output, files.joined(separator: ", "),
                      model.entries.map(\.writtenNames.count).reduce(0, +), dtypes, PerturbationManifest.fileName, Date().timeIntervalSince(start)))
     }
