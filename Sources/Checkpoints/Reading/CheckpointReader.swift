@@ -215,11 +215,9 @@ public final class CheckpointReader: @unchecked Sendable {
                                          rule: CheckpointError.Rule.zeroPointLayout)
         }
         if let groupIndex = scale.columnGroupIndex {
-            let (rows, columns) = TensorScale.matrixView(tensor.shape)
-            let gridColumns = (columns + scale.blockColumns - 1) / max(scale.blockColumns, 1)
-            precondition(factors.count == ((rows + scale.blockRows - 1) / max(scale.blockRows, 1)) * gridColumns, "column groups of a block grid")
-            columnGroups = try groupIndices(groupIndex, of: tensor, groups: gridColumns, axis: "column", file: file,
-                                            rule: CheckpointError.Rule.columnGroups)
+            // One factor row per weight row (pairing requires it): the groups are the factors of a row.
+            columnGroups = try groupIndices(groupIndex, of: tensor, groups: factors.count / max(TensorScale.matrixView(tensor.shape).rows, 1),
+                                            axis: "column", file: file, rule: CheckpointError.Rule.columnGroups)
         }
         let codebook = try scale.codebook.map { (location) throws(CheckpointError) in try floats(of: location.tensor) }
         return ScaleFactors(scale: scale, weightShape: tensor.shape, factors: factors, offsets: offsets,

@@ -72,7 +72,8 @@ public struct ScaleFactors: Sendable {
         var row = firstElement / columns, column = firstElement % columns
         var rowStart = factorRowStart(row)
         if let columnGroups {
-            // Activation-ordered groups: neighbouring columns rarely share a factor, so each element is a run.
+            // Activation-ordered groups: neighbouring columns rarely share a factor, so each element is a
+            // run. A loop of its own: folded into the loop below it made such fingerprints 30 % slower.
             while offset < count {
                 body(offset, 1, rowStart + Int(columnGroups[column]))
                 offset += 1

@@ -87,11 +87,14 @@ extension ScalePairing {
             weight.shape = [rows, columns]
             weight.packing = CodePacking(order: order, bits: bits, columns: columns)
             var scaling = TensorScale(companion: scale, granularity: .block, blockRows: blockRows, blockColumns: 1)
-            var storedMinusOne = order == .gptq
-            if order == .gptq, gptqZerosStoredMinusOne == nil {
-                storedMinusOne = !(try allStoredZerosSymmetric(zeros, bits: bits, readBytes: readBytes))
-            } else if order == .gptq, let stated = gptqZerosStoredMinusOne {
-                storedMinusOne = stated
+            // AWQ stores its zeros as they are; GPTQ as its JSON states, else as its zeros tell.
+            var storedMinusOne = false
+            if order == .gptq {
+                if let stated = gptqZerosStoredMinusOne {
+                    storedMinusOne = stated
+                } else {
+                    storedMinusOne = !(try allStoredZerosSymmetric(zeros, bits: bits, readBytes: readBytes))
+                }
             }
             scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: storedMinusOne)
             scaling.groupIndex = order == .gptq ? groupIndex.map(TensorLocation.init) : nil
