@@ -3,14 +3,14 @@ import Checkpoints
 import Foundation
 import Testing
 
-/// GPTQ (AutoGPTQ's `QuantLinear`: `qweight` packed down the rows, `qzeros` stored minus one,
-/// `g_idx`) and AWQ (AutoAWQ's GEMM layout: `qweight` packed along the row in the order
+/// GPTQ (AutoGPTQ's `QuantLinear`: `qweight` packed down the rows at 2, 3, 4 or 8 bits, `qzeros`
+/// stored minus one, `g_idx`) and AWQ (AutoAWQ's GEMM layout: `qweight` packed along the row in the order
 /// 0, 2, 4, 6, 1, 3, 5, 7) weights, packed here by the formats' own packing loops and compared
 /// with (code − zero) × scale computed directly from the unpacked codes.
 @Suite("GPTQ and AWQ weights are read as (code − zero) × scale of each row's group")
 struct ZeroPointWeightTests {
     /// Input features K (the delivered rows) and output features N (the delivered columns).
-    static let rows = 64, columns = 16
+    static let rows = 64, columns = 32
     static let prefix = "model.layers.0.mlp.down_proj."
 
     /// A quantized weight as the packers see it: codes `[K][N]`, zeros and scales `[G][N]`, the group of each row.
@@ -46,31 +46,65 @@ struct ZeroPointWeightTests {
     }
 
     /// AutoGPTQ's `pack`: `qweight[row] |= intweight[j] << (bits · (j − i))` for the 32/bits rows
-    /// of each packed row; `qzeros[:, col] |= (zeros − 1)[:, j] << (bits · (j − i))` — or, for
+    /// of each packed row at 2, 4 and 8 bits; at 3 bits its own loop over 32 rows per three packed
+    /// rows (below); `qzeros` packed the same way along the columns from zeros − 1 — or, for
     /// GPTQModel's `gptq_v2` (`zerosMinusOne` false), the zeros themselves.
     static func gptq(_ quantized: Quantized, withGroupIndex: Bool = true, zerosMinusOne: Bool = true) -> [SafetensorsWriter.Tensor] {
-        let perWord = 32 / quantized.bits
-        var qweight = [UInt32](repeating: 0, count: rows / perWord * columns)
-        for row in 0..<rows {
-            for column in 0..<columns { qweight[row / perWord * columns + column] |= quantized.codes[row][column] << UInt32(quantized.bits * (row % perWord)) }
-        }
+        let bits = quantized.bits
+        let codes = (0..<columns).map { column in quantized.codes.map { $0[column] } }
+        let qweight = Self.autoGPTQPack(codes, bits: bits)
         let groups = quantized.zeros.count
-        var qzeros = [UInt32](repeating: 0, count: groups * columns / perWord)
-        for group in 0..<groups {
-            for column in 0..<columns {
-                let stored = quantized.zeros[group][column] - (zerosMinusOne ? 1 : 0)
-                qzeros[group * columns / perWord + column / perWord] |= stored << UInt32(quantized.bits * (column % perWord))
-            }
-        }
+        let stored = quantized.zeros.map { row in row.map { ($0 &- (zerosMinusOne ? 1 : 0)) & UInt32((1 << bits) - 1) } }
+        // qzeros packs each group's row along the columns: the same loop over the transpose.
+        let qzeros = Self.autoGPTQPack(stored, bits: bits)
+        let packedRows = rows * bits / 32, zeroWords = columns * bits / 32
         var tensors: [SafetensorsWriter.Tensor] = [
-            .init(name: prefix + "qweight", dtype: .i32, shape: [rows / perWord, columns], bytes: littleEndianBytes(qweight)),
-            .init(name: prefix + "qzeros", dtype: .i32, shape: [groups, columns / perWord], bytes: littleEndianBytes(qzeros)),
+            .init(name: prefix + "qweight", dtype: .i32, shape: [packedRows, columns], bytes: littleEndianBytes(transposed(qweight, rows: columns, columns: packedRows))),
+            .init(name: prefix + "qzeros", dtype: .i32, shape: [groups, zeroWords], bytes: littleEndianBytes(qzeros.flatMap { $0 })),
             .init(name: prefix + "scales", shape: [groups, columns], values: quantized.scales.flatMap { $0 }, as: .f16),
         ]
         if withGroupIndex {
             tensors.append(.init(name: prefix + "g_idx", dtype: .i32, shape: [rows], bytes: littleEndianBytes(quantized.rowGroup.map(Int32.init))))
         }
         return tensors + [.init(name: prefix + "bias", shape: [columns], values: [Float](repeating: 0.5, count: columns), as: .f16)]
+    }
+
+    /// AutoGPTQ's packing loop over one sequence of codes per line (`intweight`'s column for
+    /// `qweight`, a group's row for `qzeros`): words of 32/bits codes, or at 3 bits ten codes, the
+    /// low two bits of the eleventh (bits 30–31), its high bit in the next word's bit 0, and so on.
+    static func autoGPTQPack(_ lines: [[UInt32]], bits: Int) -> [[UInt32]] {
+        lines.map { line in
+            var words = [UInt32](repeating: 0, count: line.count * bits / 32)
+            var (i, word) = (0, 0)
+            while word < words.count {
+                if bits != 3 {
+                    for j in i..<(i + 32 / bits) { words[word] |= line[j] << UInt32(bits * (j - i)) }
+                    i += 32 / bits
+                    word += 1
+                } else {
+                    for j in i..<(i + 10) { words[word] |= line[j] << UInt32(3 * (j - i)) }
+                    i += 10
+                    words[word] |= line[i] << 30
+                    word += 1
+                    words[word] |= (line[i] >> 2) & 1
+                    i += 1
+                    for j in i..<(i + 10) { words[word] |= line[j] << UInt32(3 * (j - i) + 1) }
+                    i += 10
+                    words[word] |= line[i] << 31
+                    word += 1
+                    words[word] |= (line[i] >> 1) & 0x3
+                    i += 1
+                    for j in i..<(i + 10) { words[word] |= line[j] << UInt32(3 * (j - i) + 2) }
+                    i += 10
+                    word += 1
+                }
+            }
+            return words
+        }
+    }
+
+    static func transposed(_ lines: [[UInt32]], rows: Int, columns: Int) -> [UInt32] {
+        (0..<columns).flatMap { column in (0..<rows).map { lines[$0][column] } }
     }
 
     /// AutoAWQ's GEMM `pack`: `qweight[:, col] |= intweight[:, col·8 + order_map[i]] << (4 · i)`
@@ -170,7 +204,7 @@ struct ZeroPointWeightTests {
         try Self.expectValues(try openSafetensors(Self.gptq(quantized), in: directory), quantized.values, dtype: .i4)
     }
 
-    @Test("without a statement, symmetric zeros tell the convention: all stored 8 is gptq_v2, all stored 7 AutoGPTQ's (4 and 8 bits)", arguments: [4, 8])
+    @Test("without a statement, symmetric zeros tell the convention: all stored 2^(bits−1) is gptq_v2, one less AutoGPTQ's (2, 3, 4 and 8 bits)", arguments: [2, 3, 4, 8])
     func gptqSymmetricConvention(bits: Int) throws {
         var quantized = Quantized(bits: bits, groups: 4, actOrder: true)
         quantized.zeros = quantized.zeros.map { $0.map { _ in UInt32(1 << (bits - 1)) } }
@@ -180,6 +214,11 @@ struct ZeroPointWeightTests {
             #expect(reader.checkpoint.tensor(named: Self.prefix + "weight")?.scale?.zeroPoints?.storedMinusOne == zerosMinusOne)
             try Self.expectValues(reader, quantized.values, dtype: bits == 4 ? .i4 : .u8)
         }
+        // One zero off the symmetric value (column 10: at 3 bits the field straddling two words) makes it AutoGPTQ's.
+        quantized.zeros[3][10] += 1
+        let directory = try TemporaryDirectory()
+        let reader = try openSafetensors(Self.gptq(quantized, zerosMinusOne: false), in: directory)
+        #expect(reader.checkpoint.tensor(named: Self.prefix + "weight")?.scale?.zeroPoints?.storedMinusOne == true)
     }
 
     @Test("a GPTQ weight in a PyTorch archive (AutoGPTQ's older .bin releases) reads the same")
@@ -191,12 +230,18 @@ struct ZeroPointWeightTests {
         try Self.expectValues(try CheckpointReader(path: path), quantized.values, dtype: .i4)
     }
 
-    @Test("GPTQ 8-bit (four rows per word, the width told by g_idx)")
-    func gptq8() throws {
-        let directory = try TemporaryDirectory()
-        let quantized = Quantized(bits: 8, groups: 2, actOrder: true)
-        let reader = try openSafetensors(Self.gptq(quantized), in: directory)
-        try Self.expectValues(reader, quantized.values, dtype: .u8)
+    @Test("GPTQ 2-, 3- and 8-bit (16 rows per word, 32 rows per three words as a bit stream, 4 per word; the width told by qzeros), with and without g_idx",
+          arguments: [2, 3, 8])
+    func gptqWidths(bits: Int) throws {
+        for (groups, actOrder, groupIndex) in [(2, true, true), (4, false, false)] {
+            let directory = try TemporaryDirectory()
+            let quantized = Quantized(bits: bits, groups: groups, actOrder: actOrder)
+            let reader = try openSafetensors(Self.gptq(quantized, withGroupIndex: groupIndex), in: directory)
+            try Self.expectValues(reader, quantized.values, dtype: .u8)
+            let weight = try #require(reader.checkpoint.tensor(named: Self.prefix + "weight"))
+            #expect(weight.packing == CodePacking(order: try #require(.gptq(bits: bits)), bits: bits, columns: Self.columns))
+            #expect(weight.packing?.order.statedBits == (bits == 8 ? nil : bits))
+        }
     }
 
     @Test("AWQ 4-bit (eight interleaved columns per word, zeros not offset)")
@@ -227,15 +272,19 @@ struct ZeroPointWeightTests {
         }
         let cases: [([SafetensorsWriter.Tensor], String)] = [
             (replacing("qzeros", with: nil), "no zero points"),
+            // One word per row of 32 columns: 1-bit zeros, a width GPTQ does not have.
             (replacing("qzeros", with: .init(name: Self.prefix + "qzeros", dtype: .i32, shape: [4, 1], bytes: [UInt8](repeating: 0, count: 16))),
-             "'model.layers.0.mlp.down_proj.qzeros' is I32 [4, 1], not I32 [4, 2]"),
+             "'model.layers.0.mlp.down_proj.qzeros' is I32 [4, 1], not I32 [4, 32·bits/32] for 2-, 3-, 4- or 8-bit GPTQ zero points"),
+            // Three words: 3-bit zeros, but 8 packed rows do not hold whole 3-bit rows (three per 32).
+            (replacing("qzeros", with: .init(name: Self.prefix + "qzeros", dtype: .i32, shape: [4, 3], bytes: [UInt8](repeating: 0, count: 48))),
+             "has 8 packed rows, which do not hold whole rows of 3-bit codes"),
             (replacing("scales", with: .init(name: Self.prefix + "scales", shape: [4, 12], values: [Float](repeating: 1, count: 48), as: .f16)),
              "fits neither GPTQ"),
-            (replacing("scales", with: .init(name: Self.prefix + "scales", dtype: .i32, shape: [4, 16], bytes: [UInt8](repeating: 0, count: 256))),
+            (replacing("scales", with: .init(name: Self.prefix + "scales", dtype: .i32, shape: [4, 32], bytes: [UInt8](repeating: 0, count: 512))),
              "is not a float"),
-            // 48 rows for 8 packed rows: 5.33 bits per code.
+            // 48 rows where 8 packed rows of 4-bit codes (the width qzeros states) hold 64.
             (replacing("g_idx", with: .init(name: Self.prefix + "g_idx", dtype: .i32, shape: [48], bytes: [UInt8](repeating: 0, count: 192))),
-             "this tool reads 4- and 8-bit GPTQ"),
+             "'model.layers.0.mlp.down_proj.g_idx' gives 48 rows, but the 8 packed rows hold 64 rows of 4-bit codes"),
         ]
         try expectOpeningFails(cases, naming: ["model.layers.0.mlp.down_proj.qweight"])
         // A group index outside the scales is found when the weight is read, and named.

@@ -8,7 +8,8 @@ import SyntheticModels
 import Testing
 
 /// GPTQ and AWQ copies (AutoGPTQ's and AutoAWQ's 4-bit layouts: `qweight`, `qzeros`, F16
-/// `scales`, GPTQ's `g_idx`), written by `perturb --dtype gptq` / `--dtype awq`.
+/// `scales`, GPTQ's `g_idx`; GPTQ at 2, 3 and 8 bits too), written by `perturb --dtype gptq`
+/// (`gptq-2bit`, `gptq-3bit`, `gptq-8bit`) / `--dtype awq`.
 @Suite("GPTQ and AWQ copies are attributed with the rounding their scales predict")
 struct ZeroPointAttributionTests {
     static let lineage = FormatAttributionTests.wideLineage
@@ -49,6 +50,34 @@ struct ZeroPointAttributionTests {
         #expect(noisy.attribution.verdict == .derived, "\(noisy.attribution.sentence)")
     }
 
+    @Test("GPTQ at 2, 3 and 8 bits: a copy is a re-encoding named with its width, its deviation what the scales predict; noise beyond the rounding's allowance is a change",
+          arguments: [(DTypeConversion.Target.gptq3, "GPTQ (3-bit codes as U8 with 128×1 block scales, zero points and g_idx)", Float(0.5)),
+                      (.gptq2, "GPTQ (2-bit codes as U8 with 128×1 block scales, zero points and g_idx)", 1.0),
+                      (.gptq8, "GPTQ (U8 with 128×1 block scales, zero points and g_idx)", 0.03)])
+    func narrowAndWideGPTQ(target: DTypeConversion.Target, name: String, noise: Float) throws {
+        let directory = Fixtures.temporaryDirectory(target.rawValue)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try ScaledCopy.write(Self.lineage.release, as: target, in: directory, name: target.rawValue)
+        let opened = try CheckpointReader(path: path)
+        let bits = try #require(target.gptqBits)
+        let scaled = opened.checkpoint.tensors.filter { $0.scale != nil }
+        #expect(scaled.count == Self.lineage.release.spec.layerCount * 7)
+        #expect(scaled.allSatisfy { $0.dtype == .u8 && $0.packing?.bits == bits && $0.packing?.order == CodePacking.Order.gptq(bits: bits) })
+        // qweight [K·bits/32, N], qzeros [G, N·bits/32] for the down projection's K = 512, N = 256.
+        #expect(opened.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.qzeros")?.shape == [4, 256 * bits / 32])
+        let down = try #require(opened.checkpoint.tensors.first { $0.storedName == "model.layers.0.mlp.down_proj.qweight" })
+        #expect(down.name == "model.layers.0.mlp.down_proj.weight" && down.shape == [512, 256])
+
+        let fingerprint = try Fingerprinter.fingerprint(path: path)
+        #expect(try Fingerprint.decode(try fingerprint.encoded(), name: "copy.fp").fingerprint.tensors == fingerprint.tensors)
+        try ScaledCopy.expectReEncodingOfRelease(fingerprint, against: Self.registry, quantizedTo: name)
+
+        let noisy = Scan.run(try Fingerprinter.fingerprint(path: try ScaledCopy.write(Self.lineage.release, as: target, noise: noise, in: directory, name: "noisy")),
+                             against: Self.registry)
+        #expect(noisy.attribution.nearest == "release@1", "\(noisy.attribution.sentence)")
+        #expect(noisy.attribution.verdict == .derived, "\(target) with noise \(noise): \(noisy.attribution.sentence)")
+    }
+
     @Test("GPTQ's error feedback and AWQ's clipping move weights beyond the rounding energy: within their allowances (4× and 2×) a copy is a re-encoding, beyond them not",
           arguments: [(DTypeConversion.Target.gptq, Float(0.08), true), (.awq, 0.065, true), (.awq, 0.12, false), (.int4, 0.08, false)])
     func searchAllowance(target: DTypeConversion.Target, noise: Float, reEncoded: Bool) throws {
@@ -68,7 +97,8 @@ struct ZeroPointAttributionTests {
         #expect(scan.attribution.verdict == (reEncoded ? .reEncoded : .derived), "\(target): \(scan.attribution.sentence)")
     }
 
-    @Test("the encoders round to nearest on their groups' grids: each value within half a step of the original", arguments: [DTypeConversion.Target.gptq, .awq])
+    @Test("the encoders round to nearest on their groups' grids: each value within half a step of the original",
+          arguments: [DTypeConversion.Target.gptq, .gptq2, .gptq3, .gptq8, .awq])
     func encoding(target: DTypeConversion.Target) throws {
         let directory = Fixtures.temporaryDirectory(target.rawValue)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -89,11 +119,13 @@ struct ZeroPointAttributionTests {
                 largestError = max(largestError, error / step)
             }
         }
-        // Half a step, plus the F16 rounding of the step over 15 steps for AWQ's range ends.
-        #expect(largestError <= 0.51, "largest error \(largestError) steps")
+        // Half a step, plus the F16 rounding of the step (2⁻¹¹ relative) over the half range's
+        // (2^bits − 1) / 2 steps at the range ends: 0.004 steps at 4 bits, 0.06 at 8.
+        let top = Float((1 << (target.gptqBits ?? 4)) - 1)
+        #expect(largestError <= 0.505 + top / 2 * 0x1p-11, "largest error \(largestError) steps")
         #expect(largestError >= 0.4, "largest error \(largestError) steps: the codes are rounded, not exact")
         // GPTQ groups rows in activation order: g_idx is not row / 128.
-        if target == .gptq {
+        if target.gptqBits != nil {
             #expect(scales.rowGroups != nil && scales.rowGroups! != (0..<k).map { Int32($0 / 128) })
             #expect(Set(scales.rowGroups!).count == k / 128)
         }

@@ -392,6 +392,7 @@ extension StorageTests {
         var model = Models.checkpoint(.tinyLlama)
         let expected: [(DTypeConversion.Target, [String: String])] = [
             (.gptq, ["quant_method": "gptq", "bits": "4", "desc_act": "true", "sym": "true", "checkpoint_format": "gptq"]),
+            (.gptq3, ["quant_method": "gptq", "bits": "3", "desc_act": "true", "sym": "true", "checkpoint_format": "gptq"]),
             (.awq, ["quant_method": "awq", "bits": "4", "zero_point": "true", "version": "gemm"]),
             (.nf4, ["quant_method": "bitsandbytes", "load_in_4bit": "true", "bnb_4bit_quant_type": "nf4"]),
             (.llmInt8, ["quant_method": "bitsandbytes", "load_in_8bit": "true", "load_in_4bit": "false"]),

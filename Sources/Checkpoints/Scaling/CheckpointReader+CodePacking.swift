@@ -35,14 +35,15 @@ extension CheckpointReader {
 
     /// Random access in delivered order. AWQ and bitsandbytes: the stored words (bytes) covering
     /// the range are read and unpacked. GPTQ: a delivered row's codes are one bit field of each
-    /// word of its packed row, so only the words of the requested columns are read (a column slab of a transposing reader
-    /// reads 4 bytes per code pair, not the whole packed row of 8 delivered rows per row).
+    /// word of its packed row (of two packed rows where a 3-bit field straddles them), so only
+    /// the words of the requested columns are read (a column slab of a transposing reader reads
+    /// 4 bytes per code, not the whole packed row of up to 32 delivered rows).
     func readPackedBytes(
         of tensor: TensorInfo, packing: CodePacking, at byteOffset: UInt64, into buffer: UnsafeMutableRawBufferPointer
     ) throws(CheckpointError) {
         guard !buffer.isEmpty else { return }
         let file = files[tensor.fileIndex]
-        guard packing.order == .gptq else {
+        guard packing.order.isGPTQ else {
             // The stored bands covering the delivered range, unpacked, then the range copied out.
             let band = UInt64(packing.bandBytes), deliveredBand = UInt64(packing.deliveredBandBytes)
             let firstBand = byteOffset / deliveredBand
@@ -58,9 +59,11 @@ extension CheckpointReader {
             buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: unpacked[start..<(start + buffer.count)]))
             return
         }
-        let codesPerByte = 8 / packing.bits, rowsPerWord = 32 / packing.bits
+        let bits = packing.bits, codesPerByte = bits == 4 ? 2 : 1
         let rowBytes = packing.columns / codesPerByte
-        let words = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 * min(packing.columns, buffer.count * codesPerByte), alignment: 64)
+        let maximumColumns = min(packing.columns, buffer.count * codesPerByte)
+        // The words of the requested columns in a packed row, and in the next one for straddling fields.
+        let words = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * 4 * maximumColumns, alignment: 64)
         defer { words.deallocate() }
         let target = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var done = 0
@@ -69,17 +72,28 @@ extension CheckpointReader {
             let row = position / rowBytes, within = position % rowBytes
             let length = min(rowBytes - within, buffer.count - done)
             let firstColumn = within * codesPerByte, columnCount = length * codesPerByte
-            let stored = UnsafeMutableRawBufferPointer(rebasing: words[0..<(4 * columnCount)])
-            try file.readExactly(into: stored, at: tensor.offset + UInt64(4 * ((row / rowsPerWord) * packing.columns + firstColumn)), tensor: tensor.name)
-            let shift = UInt32(packing.bits * (row % rowsPerWord))
-            func word(_ index: Int) -> UInt32 { UInt32(littleEndian: stored.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)) }
+            let bit = bits * (row % packing.rowsPerBand)
+            let packedRow = row / packing.rowsPerBand * packing.packedRowsPerBand + bit / 32
+            let straddles = bit % 32 + bits > 32
+            for part in 0..<(straddles ? 2 : 1) {
+                let stored = UnsafeMutableRawBufferPointer(rebasing: words[(4 * part * maximumColumns)..<(4 * (part * maximumColumns + columnCount))])
+                try file.readExactly(into: stored, at: tensor.offset + UInt64(4 * ((packedRow + part) * packing.columns + firstColumn)), tensor: tensor.name)
+            }
+            // Each column's field: from `shift` in this packed row's word, its high bits from the next one's when it straddles.
+            let shift = UInt32(bit % 32), mask = UInt32(1) << UInt32(bits) &- 1
+            func word(_ part: Int, _ column: Int) -> UInt32 {
+                UInt32(littleEndian: words.loadUnaligned(fromByteOffset: 4 * (part * maximumColumns + column), as: UInt32.self))
+            }
+            func code(_ column: Int) -> UInt32 {
+                var field = word(0, column) >> shift
+                if straddles { field |= word(1, column) << (32 - shift) }
+                return field & mask
+            }
             let out = target + done
-            if packing.bits == 4 {
-                for index in 0..<length {
-                    out[index] = UInt8((word(2 * index) >> shift) & 0xF) | UInt8((word(2 * index + 1) >> shift) & 0xF) << 4
-                }
+            if bits == 4 {
+                for index in 0..<length { out[index] = UInt8(code(2 * index)) | UInt8(code(2 * index + 1)) << 4 }
             } else {
-                for index in 0..<length { out[index] = UInt8(truncatingIfNeeded: word(index) >> shift) }
+                for index in 0..<length { out[index] = UInt8(truncatingIfNeeded: code(index)) }
             }
             done += length
         }

@@ -17,14 +17,19 @@ extension CheckpointReader {
             switch zeroPoints.storage {
             case .columnWords:
                 let wordsPerRow = stored.shape.last ?? 1
-                let columns = wordsPerRow * perWord
-                // Position within its word of column n % perWord (AWQ interleaves: column m sits in nibble awqNibble[m]).
-                let position = zeroPoints.order == .awq ? CodePacking.awqNibble : Array(0..<perWord)
+                let columns = wordsPerRow * 32 / zeroPoints.bits
                 let extra = zeroPoints.storedMinusOne ? 1 : 0
                 for index in offsets.indices {
                     let row = index / columns, column = index % columns
-                    let zero = Int((word(row * wordsPerRow + column / perWord) >> UInt32(zeroPoints.bits * position[column % perWord])) & mask) + extra
-                    offsets[index] = factors[index] * Float(centre - zero)
+                    let field: UInt32
+                    if zeroPoints.order == .awq {
+                        // AWQ interleaves: column m of each eight sits in nibble awqNibble[m].
+                        field = (word(row * wordsPerRow + column / perWord) >> UInt32(zeroPoints.bits * CodePacking.awqNibble[column % perWord])) & mask
+                    } else {
+                        // GPTQ: each group's row of zeros is one bit stream (3-bit zeros straddle words).
+                        field = CodePacking.streamField(column, bits: zeroPoints.bits) { word(row * wordsPerRow + $0) }
+                    }
+                    offsets[index] = factors[index] * Float(centre - (Int(field) + extra))
                 }
             case .rowWords:
                 let columns = max(stored.shape.last ?? 1, 1)

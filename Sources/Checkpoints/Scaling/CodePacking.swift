@@ -5,7 +5,10 @@
 /// GPTQ and AWQ store the transposed linear weight, `[K, N]` (input features by output
 /// features), as `I32` words of `32 / bits` codes, the first in the lowest bits:
 /// - GPTQ (AutoGPTQ, GPTQModel, transformers' `gptq`): `qweight` `[K·bits/32, N]`; word (r, j)
-///   holds the codes of rows `r·w …< (r+1)·w` of column j (w = 32/bits codes per word).
+///   holds the codes of rows `r·w …< (r+1)·w` of column j (w = 32/bits codes per word: 16, 8
+///   or 4 at 2, 4 or 8 bits). At 3 bits each column's 32 rows fill three words as one
+///   little-endian bit stream (row i at bits 3i …< 3i+3 of w0 | w1 << 32 | w2 << 64: rows 10
+///   and 21 straddle two words), AutoGPTQ's `pack` for `bits == 3`.
 /// - AWQ (AutoAWQ's GEMM layout): `qweight` `[K, N·bits/32]`; word (i, c) holds columns
 ///   `8c …< 8c+8` of row i with nibble k holding column `8c + [0, 2, 4, 6, 1, 3, 5, 7][k]`.
 ///
@@ -15,13 +18,16 @@
 ///   bit stream of K codes, the first in the lowest bits (`mx.quantize`'s packing).
 ///
 /// The delivered bytes are the codes row-major in the weight's logical dtype (`I4`, two per
-/// byte, low nibble first; `U8` for 8-bit GPTQ and for MLX's odd widths). A stored band
-/// becomes `deliveredBandBytes` of delivered rows: as many bytes, except for MLX's widths below
-/// 8, whose one-code-per-byte rows are longer than their stored bit streams.
+/// byte, low nibble first; `U8` for 2-, 3- and 8-bit GPTQ and for MLX's odd widths). A stored
+/// band becomes `deliveredBandBytes` of delivered rows: as many bytes, except for the widths
+/// below 4 bits and MLX's below 8, whose one-code-per-byte rows are longer than their stored
+/// bit streams.
 public struct CodePacking: Sendable, Hashable, Codable {
     public enum Order: String, Sendable, Hashable, Codable {
-        /// GPTQ: consecutive rows of one column in a word.
+        /// GPTQ at 4 or 8 bits (the dtype tells: I4 or U8): consecutive rows of one column in a word.
         case gptq
+        /// GPTQ at 2 bits (16 rows per word) and 3 bits (32 rows per three words, a bit stream).
+        case gptq2 = "gptq-2bit", gptq3 = "gptq-3bit"
         /// AWQ: eight columns of one row in a word, interleaved.
         case awq
         /// bitsandbytes NF4 / FP4: codebook indices, high nibble first.
@@ -44,13 +50,36 @@ public struct CodePacking: Sendable, Hashable, Codable {
             }
         }
 
+        /// GPTQ's order for `bits` (2, 3, 4 or 8), else `nil`.
+        public static func gptq(bits: Int) -> Order? {
+            switch bits {
+            case 2: .gptq2
+            case 3: .gptq3
+            case 4, 8: .gptq
+            default: nil
+            }
+        }
+
+        /// Whether this is one of GPTQ's orders (codes packed down the columns of `[K, N]`).
+        public var isGPTQ: Bool { self == .gptq || self == .gptq2 || self == .gptq3 }
+
+        /// The code width an order states itself (MLX's and GPTQ's narrow orders); `nil` where the
+        /// weight's dtype tells it (I4: 4 bits, U8: 8).
+        public var statedBits: Int? {
+            switch self {
+            case .gptq2: 2
+            case .gptq3: 3
+            default: mlxBits
+            }
+        }
+
         /// Whether the codes index a codebook (bitsandbytes) rather than being integers.
         public var isBitsAndBytes: Bool { self == .bitsandbytesNF4 || self == .bitsandbytesFP4 }
 
         /// The format as people name it: `GPTQ`, `AWQ`, `bitsandbytes NF4`, `bitsandbytes FP4`, `MLX`.
         public var formatName: String {
             switch self {
-            case .gptq: "GPTQ"
+            case .gptq, .gptq2, .gptq3: "GPTQ"
             case .awq: "AWQ"
             case .bitsandbytesNF4: "bitsandbytes NF4"
             case .bitsandbytesFP4: "bitsandbytes FP4"
@@ -60,7 +89,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
     }
 
     public var order: Order
-    /// Bits per code: 4, or 8 (GPTQ only), or MLX's 2, 3, 5 or 6.
+    /// Bits per code: 4, or 2, 3 or 8 (GPTQ only), or MLX's 2, 3, 5 or 6.
     public var bits: Int
     /// Columns of the delivered weight (N of GPTQ's and AWQ's `[K, N]`, K of bitsandbytes' and MLX's `[N, K]`).
     public var columns: Int
@@ -68,6 +97,8 @@ public struct CodePacking: Sendable, Hashable, Codable {
     public init(order: Order, bits: Int, columns: Int) {
         if let streamBits = order.mlxBits {
             precondition(bits == streamBits && columns > 0 && (columns * bits) % 32 == 0, "CodePacking: MLX rows of whole 32-bit words")
+        } else if let narrowBits = order.statedBits {
+            precondition(bits == narrowBits && columns > 0 && (columns * bits) % 32 == 0, "CodePacking: GPTQ zero points in whole words per row")
         } else {
             precondition(bits == 4 || bits == 8, "CodePacking: 4 or 8 bits")
             precondition(order == .gptq || bits == 4, "CodePacking: AWQ and bitsandbytes pack 4-bit codes")
@@ -84,15 +115,37 @@ public struct CodePacking: Sendable, Hashable, Codable {
     public static let awqNibble = [0, 4, 1, 5, 2, 6, 3, 7]
 
     /// Stored bytes that unpack on their own into whole delivered bytes: one packed row of
-    /// GPTQ (`4·N`, the codes of `32/bits` rows), one word of AWQ, one byte of bitsandbytes,
-    /// one row's bit stream of MLX.
+    /// GPTQ (`4·N`, the codes of `32/bits` rows; three packed rows at 3 bits), one word of AWQ,
+    /// one byte of bitsandbytes, one row's bit stream of MLX.
     public var bandBytes: Int {
         if order.mlxBits != nil { return columns * bits / 8 }
-        return order == .gptq ? 4 * columns : order.isBitsAndBytes ? 1 : 4
+        if order.isGPTQ { return 4 * columns * packedRowsPerBand }
+        return order.isBitsAndBytes ? 1 : 4
     }
 
-    /// The delivered bytes one stored band becomes: `bandBytes`, except MLX's rows of one code per byte.
-    public var deliveredBandBytes: Int { order.mlxBits != nil ? columns : bandBytes }
+    /// The delivered bytes one stored band becomes: `bandBytes`, except where codes narrower than
+    /// 4 bits (or MLX's odd widths) are delivered one per byte.
+    public var deliveredBandBytes: Int {
+        if order.mlxBits != nil { return columns }
+        if order == .gptq2 || order == .gptq3 { return rowsPerBand * columns }
+        return bandBytes
+    }
+
+    /// GPTQ: the packed rows whose words hold whole codes of every column (three at 3 bits, else one).
+    var packedRowsPerBand: Int { order == .gptq3 ? 3 : 1 }
+
+    /// GPTQ: the delivered rows one band of packed rows holds (`32 · packedRowsPerBand / bits`).
+    var rowsPerBand: Int { 32 * packedRowsPerBand / bits }
+
+    /// Field `index` of a little-endian stream of `bits`-bit fields over 32-bit words (`word(k)`
+    /// the k-th word): a field may straddle two words (3-bit GPTQ's rows 10 and 21 of each 32).
+    @inline(__always)
+    static func streamField(_ index: Int, bits: Int, word: (Int) -> UInt32) -> UInt32 {
+        let position = index * bits, shift = UInt32(position & 31)
+        var field = word(position >> 5) >> shift
+        if Int(shift) + bits > 32 { field |= word((position >> 5) + 1) << (32 - shift) }
+        return field & (UInt32(1) << UInt32(bits) &- 1)
+    }
 
     /// The four nibbles of the low 16 bits moved to the even nibble positions (nibble k to 2k),
     /// zeros between: with the high half's moved to the odd ones, AWQ's order undone.
@@ -157,6 +210,18 @@ public struct CodePacking: Sendable, Hashable, Codable {
                 let stored = word(index)
                 UnsafeMutableRawPointer(target).storeBytes(of: (Self.spreadNibbles(stored) | Self.spreadNibbles(stored >> 16) << 4).littleEndian,
                                                            toByteOffset: index * 4, as: UInt32.self)
+            }
+        case (.gptq2, _), (.gptq3, _):
+            // Band: `packedRowsPerBand` rows of N words → `rowsPerBand` rows of N codes, one per
+            // byte; each column's words of the band are one bit stream.
+            let packedRows = packedRowsPerBand, rowsPerBand = rowsPerBand
+            for band in 0..<(words / (packedRows * columns)) {
+                let first = band * packedRows * columns, out = target + band * rowsPerBand * columns
+                for column in 0..<columns {
+                    for row in 0..<rowsPerBand {
+                        out[row * columns + column] = UInt8(truncatingIfNeeded: Self.streamField(row, bits: bits) { word(first + $0 * columns + column) })
+                    }
+                }
             }
         case (.gptq, 4):
             // Band: N words → 8 rows of N codes (N/2 bytes each). Eight columns' words are an 8 × 8

@@ -4,9 +4,10 @@ extension ScalePairing {
     /// GPTQ and AWQ linear weights: `P.qweight` (I32) with `P.scales` (F16, BF16 or F32 `[G, N]`),
     /// `P.qzeros` (I32 `[G, N·bits/32]`) and, for GPTQ, `P.g_idx` (I32 or I64 `[K]`), and no
     /// tensor `P.weight`. The layout is told by the shapes: `qweight` `[K·bits/32, N]` is GPTQ
-    /// (bits = 32 × its rows / K when `g_idx` gives K, else 4), `[K, N/8]` is AWQ (4 bits). The
+    /// (bits = 32 × the words of a `qzeros` row / N: 2, 3, 4 or 8; a `g_idx` must give the K
+    /// rows that makes), `[K, N/8]` is AWQ (4 bits). The
     /// codes become the weight `P.weight`, delivered as the transposed linear weight `[K, N]` —
-    /// as both formats store it — of dtype I4 (U8 for 8-bit GPTQ), with `packing` telling the
+    /// as both formats store it — of dtype I4 (U8 for 2-, 3- and 8-bit GPTQ), with `packing` telling the
     /// reader how to unpack the words, and value = (code − zero) × scale of the row's group:
     /// GPTQ's stored zeros are one less (AutoGPTQ's `zeros − 1` when packing) unless the
     /// checkpoint's JSON says `gptq_v2` (`gptqZerosStoredMinusOne`, from `QuantizationSettings`);
@@ -36,21 +37,33 @@ extension ScalePairing {
             }
             let groups = scale.shape[0], columns = scale.shape[1]
             let groupIndex = indexByName[prefix + "g_idx"].map { tensors[$0] }
+            guard let zerosIndex = indexByName[prefix + "qzeros"] else {
+                throw layoutError(scale.name, "has no zero points '\(prefix)qzeros' beside it")
+            }
+            let zeros = tensors[zerosIndex]
             let order: CodePacking.Order, bits: Int, rows: Int
             if packed.shape[1] == columns {
-                order = .gptq
+                // The width from the zeros, [G, N·bits/32] (AutoGPTQ packs 2, 3, 4 and 8 bits).
+                let zeroWords = zeros.shape.count == 2 ? zeros.shape[1] : 0
+                let width = (32 * zeroWords) % columns == 0 ? 32 * zeroWords / columns : 0
+                guard zeros.dtype == .i32, zeros.shape.count == 2, zeros.shape[0] == groups, let gptqOrder = CodePacking.Order.gptq(bits: width) else {
+                    throw layoutError(zeros.name, "is \(zeros.dtype.name) \(zeros.shape), not I32 [\(groups), \(columns)·bits/32] "
+                        + "for 2-, 3-, 4- or 8-bit GPTQ zero points of \(groups) groups × \(columns) columns")
+                }
+                (order, bits) = (gptqOrder, width)
+                // Packed rows hold 32 / bits rows each (three hold 32 at 3 bits).
+                guard (32 * packed.shape[0]) % bits == 0 else {
+                    throw layoutError(packed.name, "has \(packed.shape[0]) packed rows, which do not hold whole rows of \(bits)-bit codes (3-bit GPTQ packs 32 rows in 3)")
+                }
+                rows = 32 * packed.shape[0] / bits
                 if let groupIndex {
                     guard groupIndex.shape.count == 1, [.i32, .i64].contains(groupIndex.dtype), groupIndex.shape[0] > 0 else {
                         throw layoutError(groupIndex.name, "is \(groupIndex.dtype.name) \(groupIndex.shape), not one I32 or I64 group per row")
                     }
-                    rows = groupIndex.shape[0]
-                    guard (32 * packed.shape[0]) % rows == 0, [4, 8].contains(32 * packed.shape[0] / rows) else {
-                        throw layoutError(groupIndex.name, "gives \(rows) rows, so the \(packed.shape[0]) packed rows hold "
-                            + "\(Double(32 * packed.shape[0]) / Double(rows)) bits per code; this tool reads 4- and 8-bit GPTQ")
+                    guard groupIndex.shape[0] == rows else {
+                        throw layoutError(groupIndex.name, "gives \(groupIndex.shape[0]) rows, but the \(packed.shape[0]) packed rows hold \(rows) rows "
+                            + "of \(bits)-bit codes (the width \(zeros.name) [\(groups), \(zeroWords)] states for \(columns) columns)")
                     }
-                    bits = 32 * packed.shape[0] / rows
-                } else {
-                    (bits, rows) = (4, packed.shape[0] * 8)
                 }
             } else if packed.shape[1] * 8 == columns {
                 (order, bits, rows) = (.awq, 4, packed.shape[0])
@@ -60,17 +73,13 @@ extension ScalePairing {
             }
             guard columns % 2 == 0 else { throw layoutError(scale.name, "has an odd number of columns (\(columns)); codes pack in pairs") }
             let expectedZeros = [groups, columns * bits / 32]
-            guard let zerosIndex = indexByName[prefix + "qzeros"] else {
-                throw layoutError(scale.name, "has no zero points '\(prefix)qzeros' beside it")
-            }
-            let zeros = tensors[zerosIndex]
-            guard zeros.dtype == .i32, zeros.shape == expectedZeros, columns % (32 / bits) == 0 else {
+            guard zeros.dtype == .i32, zeros.shape == expectedZeros, (columns * bits) % 32 == 0 else {
                 throw layoutError(zeros.name, "is \(zeros.dtype.name) \(zeros.shape), not I32 \(expectedZeros)")
             }
             guard groups <= rows else { throw layoutError(scale.name, "has \(groups) groups for \(rows) rows") }
             // Without g_idx (AWQ; GPTQ files that lack it) rows belong to groups in order, K/G rows each.
             let blockRows: Int
-            if order == .gptq, groupIndex != nil {
+            if order.isGPTQ, groupIndex != nil {
                 blockRows = (rows + groups - 1) / groups
             } else {
                 guard let (_, edge, _) = blocks(weight: [rows, columns], scale: [groups, columns]) else {
@@ -89,7 +98,7 @@ extension ScalePairing {
             var scaling = TensorScale(companion: scale, granularity: .block, blockRows: blockRows, blockColumns: 1)
             // AWQ stores its zeros as they are; GPTQ as its JSON states, else as its zeros tell.
             var storedMinusOne = false
-            if order == .gptq {
+            if order.isGPTQ {
                 if let stated = gptqZerosStoredMinusOne {
                     storedMinusOne = stated
                 } else {
@@ -97,7 +106,7 @@ extension ScalePairing {
                 }
             }
             scaling.zeroPoints = .init(tensor: zeros, order: order, bits: bits, storedMinusOne: storedMinusOne)
-            scaling.groupIndex = order == .gptq ? groupIndex.map(TensorLocation.init) : nil
+            scaling.groupIndex = order.isGPTQ ? groupIndex.map(TensorLocation.init) : nil
             weight.scale = scaling
             tensors[index] = weight
             for companion in [scaleIndex, zerosIndex] + (indexByName[prefix + "g_idx"].map { [$0] } ?? []) {
@@ -106,13 +115,16 @@ extension ScalePairing {
         }
     }
 
-    /// Whether every zero packed in `zeros` (I32 words of `bits`-bit fields) is 2^(bits−1).
+    /// Whether every zero packed in `zeros` (each group's row of I32 words a stream of `bits`-bit fields) is 2^(bits−1).
     static func allStoredZerosSymmetric(_ zeros: TensorInfo, bits: Int, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]) throws(CheckpointError) -> Bool {
-        var word: UInt32 = 0
-        for _ in 0..<(32 / bits) { word = word << UInt32(bits) | UInt32(1 << (bits - 1)) }
         let bytes = try readBytes(zeros)
-        return bytes.count % 4 == 0 && !bytes.isEmpty && bytes.withUnsafeBytes { raw in
-            (0..<(bytes.count / 4)).allSatisfy { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) == word }
+        guard bytes.count % 4 == 0, !bytes.isEmpty else { return false }
+        let symmetric = UInt32(1) << UInt32(bits - 1)
+        // Rows of whole words hold whole fields (N·bits/32 words per row, N a multiple of 32 / bits, of 32 at 3 bits).
+        return bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count * 8 / bits)).allSatisfy { field in
+                CodePacking.streamField(field, bits: bits) { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } == symmetric
+            }
         }
     }
 }

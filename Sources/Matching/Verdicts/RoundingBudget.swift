@@ -50,7 +50,7 @@ struct RoundingBudget: Sendable, Equatable {
     static func search(of tensor: TensorFingerprint) -> Search? {
         guard let scale = tensor.scale else { return nil }
         // Activation-ordered groups (`g_idx`, in either layout) are GPTQ's alone, whatever a recipe says.
-        if scale.packing == CodePacking.Order.gptq.rawValue || scale.groupIndex != nil
+        if scale.packing.flatMap(CodePacking.Order.init(rawValue:))?.isGPTQ == true || scale.groupIndex != nil
             || scale.quantizer == QuantizationSettings.Quantizer.gptq.rawValue { return .errorFeedback }
         if scale.packing == CodePacking.Order.awq.rawValue || scale.quantizer == QuantizationSettings.Quantizer.awq.rawValue { return .clipping }
         let integerCodes = [DType.i4.name, DType.u8.name, DType.i8.name].contains(tensor.dtype)

@@ -87,7 +87,7 @@ extension VerdictRules {
         if tensor.dtype == DType.f4.name, scale.block == [1, 16] { return "NVFP4 (\(described))" }
         // Unsigned codes with a scale and a bias per group are MLX's affine quantization.
         if scale.biases != nil {
-            let bits = scale.packing.flatMap(CodePacking.Order.init(rawValue:))?.mlxBits ?? (tensor.dtype == DType.i4.name ? 4 : 8)
+            let bits = scale.packing.flatMap(CodePacking.Order.init(rawValue:))?.statedBits ?? (tensor.dtype == DType.i4.name ? 4 : 8)
             return "MLX (\(bits)-bit affine, \(blocks) scales and biases)"
         }
         // I8 codes scaled per row by a companion named SCB are bitsandbytes' LLM.int8 (load_in_8bit).
@@ -101,7 +101,8 @@ extension VerdictRules {
         // packed in I32 words are GPTQ's or AWQ's layout.
         if order.isBitsAndBytes { return "\(order.formatName) (4-bit codebook with \(blocks) scales)" }
         if scale.zeroPoints != nil {
-            return "\(order.formatName) (\(described), zero points\(scale.groupIndex != nil ? " and g_idx" : ""))"
+            let width = order.statedBits.map { "\($0)-bit codes as " } ?? ""
+            return "\(order.formatName) (\(width)\(described), zero points\(scale.groupIndex != nil ? " and g_idx" : ""))"
         }
         return described
     }

@@ -10,13 +10,13 @@ extension DTypeConversion {
         func number(_ value: Int) -> JSONValue { .number(String(value)) }
         // GPTQ and AWQ state one group size: 128 when every matrix uses it, -1 (one group per
         // column) when every matrix is one group, else 128 (the mixed case cannot be stated).
-        let scaled = model.entries.filter(\.isZeroPointInt4)
+        let scaled = model.entries.filter { $0.zeroPointCodeBits != nil }
         let groups = Set(scaled.compactMap(\.scaleBlock))
         let wholeColumns = !scaled.isEmpty && scaled.allSatisfy { $0.scaleBlock == $0.tensor.shape[1] }
-        let groupSize = wholeColumns && groups != [ZeroPointInt4Encoding.preferredGroup] ? -1 : ZeroPointInt4Encoding.preferredGroup
+        let groupSize = wholeColumns && groups != [ZeroPointEncoding.preferredGroup] ? -1 : ZeroPointEncoding.preferredGroup
         switch target {
-        case .gptq:
-            return .object([("quant_method", .string("gptq")), ("bits", number(4)), ("group_size", number(groupSize)),
+        case .gptq, .gptq2, .gptq3, .gptq8:
+            return .object([("quant_method", .string("gptq")), ("bits", number(target.gptqBits ?? 4)), ("group_size", number(groupSize)),
                             ("desc_act", .bool(true)), ("sym", .bool(true)), ("true_sequential", .bool(true)),
                             ("checkpoint_format", .string("gptq"))])
         case .awq:

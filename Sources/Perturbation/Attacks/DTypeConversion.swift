@@ -34,7 +34,9 @@ import SyntheticModels
 /// input features (or one group when 128 does not divide them) with zero points (symmetric for
 /// GPTQ, zero 8; asymmetric for AWQ) —
 /// `P.qweight`, `P.qzeros`, `P.scales` (F16) and for GPTQ `P.g_idx` (activation order) replacing
-/// `P.weight` (`ZeroPointInt4Encoding`: round to nearest, not the quantizers' own searches); the rest as F16.
+/// `P.weight` (`ZeroPointEncoding`: round to nearest, not the quantizers' own searches); the rest as F16.
+/// `gptq-2bit`, `gptq-3bit` and `gptq-8bit` are GPTQ at those widths (AutoGPTQ's packing: 16, 32
+/// per three, 4 rows per word; features multiples of 16, 32 and 4).
 ///
 /// `nf4` is a model saved by transformers after loading it with bitsandbytes' `load_in_4bit`
 /// (NF4, blocks of 64, no double quantization): the same matrices (rows holding whole blocks) as
@@ -57,15 +59,27 @@ public struct DTypeConversion: Perturbation {
         case int4Asymmetric = "int4-asym"
         case int4ActivationOrder = "int4-actorder"
         case gptq, awq
+        case gptq2 = "gptq-2bit", gptq3 = "gptq-3bit", gptq8 = "gptq-8bit"
         case nf4
         case llmInt8 = "llm-int8"
         case mlx
+
+        /// GPTQ's code width (2, 3, 4 or 8), else `nil`.
+        public var gptqBits: Int? {
+            switch self {
+            case .gptq: 4
+            case .gptq2: 2
+            case .gptq3: 3
+            case .gptq8: 8
+            default: nil
+            }
+        }
 
         /// The stored dtype (of tensors that are not block-scaled).
         public var storageDType: DType {
             switch self {
             case .f32: .f32
-            case .f16, .gptq, .awq, .llmInt8: .f16
+            case .f16, .gptq, .gptq2, .gptq3, .gptq8, .awq, .llmInt8: .f16
             case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .nf4, .mlx: .bf16
             }
         }
@@ -86,7 +100,7 @@ public struct DTypeConversion: Perturbation {
         switch target {
         case .f32:
             return values
-        case .f16, .gptq, .awq, .llmInt8:
+        case .f16, .gptq, .gptq2, .gptq3, .gptq8, .awq, .llmInt8:
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
@@ -149,12 +163,14 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].storageDType = .i8
                 model.entries[index].scaleBlock = model.entries[index].tensor.shape[1]
                 scaled += 1
-            } else if target == .gptq || target == .awq, Self.isBlockScaled(model.entries[index], in: model),
+            } else if let bits = target.gptqBits ?? (target == .awq ? 4 : nil), Self.isBlockScaled(model.entries[index], in: model),
                       !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight"),
-                      case let shape = model.entries[index].tensor.shape, shape[0] % 8 == 0, shape[1] % 8 == 0 {
-                model.entries[index].storageDType = .i4
-                model.entries[index].scaleBlock = ZeroPointInt4Encoding.group(inFeatures: shape[1])
-                model.entries[index].codePacking = target == .gptq ? .gptq : .awq
+                      case let shape = model.entries[index].tensor.shape, case let multiple = bits == 3 ? 32 : 32 / bits,
+                      shape[0] % multiple == 0, shape[1] % multiple == 0 {
+                // Features filling whole words: 8 at 4 bits (AWQ's interleave too), 16 at 2, 32 at 3, 4 at 8.
+                model.entries[index].storageDType = bits == 4 ? .i4 : .u8
+                model.entries[index].scaleBlock = ZeroPointEncoding.group(inFeatures: shape[1])
+                model.entries[index].codePacking = target == .awq ? .awq : CodePacking.Order.gptq(bits: bits)
                 scaled += 1
             } else {
                 model.entries[index].tensor.values = Self.rounded(model.entries[index].tensor.values, to: target)
@@ -169,8 +185,9 @@ public struct DTypeConversion: Perturbation {
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .int4ActivationOrder: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) columns in activation order, recorded in weight_g_idx), the rest as BF16"
         case .int4Asymmetric: "\(scaled) weight matrices as packed INT4 (asymmetric, a BF16 scale and a zero point per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
-        case .gptq: "\(scaled) weight matrices as GPTQ INT4 (symmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
-        case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointInt4Encoding.preferredGroup) input features or one group), the rest as F16"
+        case .gptq, .gptq2, .gptq3, .gptq8:
+            "\(scaled) weight matrices as GPTQ INT\(target.gptqBits ?? 4) (symmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
+        case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group), the rest as F16"
         case .mlx: "\(scaled) matrices as MLX 4-bit affine (U32 words, a BF16 scale and bias per group of \(MLXEncoding.group) values), the rest as BF16"
         case .llmInt8: "\(scaled) weight matrices as bitsandbytes LLM.int8 (I8 codes, an F32 SCB per row: value = code × SCB / 127), the rest as F16"
         case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
@@ -198,7 +215,7 @@ public struct DTypeConversion: Perturbation {
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
         if let method = quantization?["quant_method"]?.stringValue { parameters["quantization_config"] = .string(method) }
-        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .gptq, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .gptq, .gptq2, .gptq3, .gptq8, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

@@ -58,7 +58,7 @@ extension CheckpointModel {
                 entry.isFloatingPoint = true
                 entry.scaleBlock = info.scale?.blockColumns
                 entry.codePacking = .bitsandbytesNF4
-            } else if let packing = info.packing, packing.order == .gptq || packing.order == .awq, info.shape.count == 2 {
+            } else if let packing = info.packing, packing.order.isGPTQ || packing.order == .awq, info.shape.count == 2 {
                 // GPTQ and AWQ deliver the transposed weight [K, N]: back to PyTorch's [N, K], exactly, as F32.
                 entry = Entry(tensor: ModelWeights.Tensor(name: info.name, shape: [info.shape[1], info.shape[0]],
                                                           values: TensorMath.transposed(values, rows: info.shape[0], columns: info.shape[1])),

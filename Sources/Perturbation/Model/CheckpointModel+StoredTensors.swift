@@ -53,15 +53,15 @@ extension CheckpointModel.Entry {
             let prefix = String(name.dropLast("weight".count))
             return [(name, .i8, shape, .values), (prefix + "SCB", .f32, [shape[0]], .factors), (prefix + "weight_format", .u8, [], .weightFormat)]
         }
-        if let order = codePacking, isZeroPointInt4, let group = scaleBlock {
+        if let order = codePacking, let bits = zeroPointCodeBits, let group = scaleBlock {
             // PyTorch's [N, K] (out, in); GPTQ and AWQ store the transpose, packed.
             let (n, k) = (tensor.shape[0], tensor.shape[1])
             let prefix = String(name.dropLast("weight".count))
-            let packed = order == .gptq ? [k / 8, n] : [k, n / 8]
+            let packed = order.isGPTQ ? [k * bits / 32, n] : [k, n / 8]
             return [(prefix + "qweight", .i32, packed, .values),
-                    (prefix + "qzeros", .i32, [k / group, n / 8], .zeroPoints),
+                    (prefix + "qzeros", .i32, [k / group, n * bits / 32], .zeroPoints),
                     (prefix + "scales", .f16, [k / group, n], .groupScales)]
-                + (order == .gptq ? [(prefix + "g_idx", .i32, [k], .groupIndex)] : [])
+                + (order.isGPTQ ? [(prefix + "g_idx", .i32, [k], .groupIndex)] : [])
         }
         if isPackedInt4, let group = scaleBlock {
             return [(name + "_packed", .i32, [shape[0], shape[1] / 8], .values),
@@ -93,8 +93,17 @@ extension CheckpointModel.Entry {
     var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil && !affineBiases }
     /// Whether `write` stores this entry as MLX's 4-bit affine quantization (see `affineBiases`).
     var isMLX: Bool { storageDType == .i4 && scaleBlock != nil && affineBiases }
-    /// Whether `write` stores this entry as GPTQ or AWQ (see `codePacking`).
-    var isZeroPointInt4: Bool { storageDType == .i4 && scaleBlock != nil && (codePacking == .gptq || codePacking == .awq) }
+    /// The code width when `write` stores this entry as GPTQ or AWQ (see `codePacking`): the
+    /// order's own (GPTQ's 2 and 3 bits), else 4 for I4 and 8 for U8 (GPTQ only); else `nil`.
+    var zeroPointCodeBits: Int? {
+        guard scaleBlock != nil, let order = codePacking, order.isGPTQ || order == .awq else { return nil }
+        switch (order.statedBits, storageDType) {
+        case (let stated?, .u8): return stated
+        case (nil, .i4): return 4
+        case (nil, .u8) where order == .gptq: return 8
+        default: return nil
+        }
+    }
     /// Whether `write` stores this entry as bitsandbytes NF4 (see `codePacking`).
     var isBitsAndBytes: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == .bitsandbytesNF4 }
     /// Whether `write` stores this entry as bitsandbytes LLM.int8 (see `scaleBlock`).

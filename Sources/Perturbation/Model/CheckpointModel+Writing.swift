@@ -147,11 +147,11 @@ extension CheckpointModel {
                     guard entry.tensor.shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), block == entry.tensor.shape[1] else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("bitsandbytes LLM.int8 needs a 2-D weight named '….weight' stored untransposed with one factor per row, this one has shape \(entry.tensor.shape)"))
                     }
-                } else if entry.isZeroPointInt4 {
-                    let shape = entry.tensor.shape
-                    guard shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), shape[0] % 8 == 0, shape[1] % 8 == 0,
+                } else if let bits = entry.zeroPointCodeBits {
+                    let shape = entry.tensor.shape, multiple = bits == 3 ? 32 : 32 / bits
+                    guard shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), shape[0] % multiple == 0, shape[1] % multiple == 0,
                           block >= 1, shape[1] % block == 0 else {
-                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("GPTQ/AWQ storage needs a 2-D weight named '….weight' whose output and input features are multiples of 8 and whose input features hold whole groups of \(block), this one has shape \(shape)"))
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("\(bits)-bit GPTQ/AWQ storage needs a 2-D weight named '….weight' whose output and input features are multiples of \(multiple) and whose input features hold whole groups of \(block), this one has shape \(shape)"))
                     }
                 } else if entry.isPackedInt4 {
                     guard entry.tensor.shape.count == 2, columns % 8 == 0, block >= 1, columns % block == 0 else {
@@ -276,8 +276,8 @@ extension CheckpointModel {
                     let encoded = MLXEncoding.encode(values, group: group)
                     (bytes, pendingFactors) = (encoded.words, encoded.scales)
                     pendingBytes[.biases] = FloatEncoding.encode(encoded.biases, as: MLXEncoding.storage)
-                } else if let order = entry.codePacking, entry.isZeroPointInt4, let group = entry.scaleBlock {
-                    let encoded = ZeroPointInt4Encoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order)
+                } else if let order = entry.codePacking, let bits = entry.zeroPointCodeBits, let group = entry.scaleBlock {
+                    let encoded = ZeroPointEncoding.encode(values, outFeatures: shape[0], inFeatures: shape[1], group: group, order: order, bits: bits)
                     (bytes, pendingFactors) = (encoded.qweight, encoded.scales)
                     pendingBytes[.zeroPoints] = encoded.qzeros
                     pendingBytes[.groupIndex] = encoded.groupIndex

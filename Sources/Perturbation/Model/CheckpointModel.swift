@@ -30,9 +30,10 @@ public struct CheckpointModel: Sendable {
         /// With `storageDType` I8 (the block is then the row), it is written as bitsandbytes'
         /// LLM.int8 (`LLMInt8Encoding`): `P.weight` (I8), `P.SCB` (F32 per row), `P.weight_format` (U8 0).
         public var scaleBlock: Int?
-        /// With `storageDType` I4 and a `scaleBlock`: the matrix is written as GPTQ or AWQ store
-        /// it (`ZeroPointInt4Encoding`, `scaleBlock` the group of input rows): `P.qweight`,
-        /// `P.qzeros`, `P.scales` (F16) and, for GPTQ, `P.g_idx`, for an entry named `P.weight`;
+        /// With `storageDType` I4 (U8 for GPTQ's 2-, 3- and 8-bit orders) and a `scaleBlock`: the
+        /// matrix is written as GPTQ or AWQ store it (`ZeroPointEncoding`, `scaleBlock` the group
+        /// of input rows): `P.qweight`, `P.qzeros`, `P.scales` (F16) and, for GPTQ, `P.g_idx`, for
+        /// an entry named `P.weight`;
         /// or as bitsandbytes NF4 (`NF4Encoding`, `scaleBlock` the block of values): `W` (U8),
         /// `W.absmax`, `W.quant_map`, `W.quant_state.bitsandbytes__nf4`.
         public var codePacking: CodePacking.Order?

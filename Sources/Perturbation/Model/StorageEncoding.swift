@@ -234,17 +234,18 @@ extension PackedInt4Encoding {
     }
 }
 
-/// 4-bit group quantization with zero points, stored as GPTQ (AutoGPTQ's `QuantLinear`) or
-/// AWQ (AutoAWQ's GEMM layout) store it: the transposed weight `[K, N]` in groups of `group`
-/// input rows; per group and output column a scale (rounded to F16) and a zero point, code =
-/// clamp(round(x / scale) + zero, 0, 15). GPTQ is symmetric as AutoGPTQ's default (`sym`):
-/// scale = 2·max|x| / 15, zero 8, stored minus one (7); its rows are grouped in activation order
-/// (`desc_act`, the rows ranked by their squared norm standing in for the calibration Hessian's
-/// diagonal, recorded in `g_idx`). AWQ is asymmetric as AutoAWQ's `pseudo_quantize_tensor`:
-/// scale = (max x − min x) / 15, zero = clamp(−round(min x / scale), 0, 15). This is round to
-/// nearest: GPTQ's Hessian-weighted error feedback and AWQ's activation-aware channel scaling
-/// and clipping search are not emulated. An all-equal group gets the range −1 … 1.
-enum ZeroPointInt4Encoding {
+/// Group quantization with zero points, stored as GPTQ (AutoGPTQ's `QuantLinear`, 2, 3, 4 or 8
+/// bits) or AWQ (AutoAWQ's GEMM layout, 4 bits) store it: the transposed weight `[K, N]` in
+/// groups of `group` input rows; per group and output column a scale (rounded to F16) and a
+/// zero point, code = clamp(round(x / scale) + zero, 0, 2^bits − 1). GPTQ is symmetric as
+/// AutoGPTQ's default (`sym`): scale = 2·max|x| / (2^bits − 1), zero 2^(bits−1), stored minus
+/// one; its rows are grouped in activation order (`desc_act`, the rows ranked by their squared
+/// norm standing in for the calibration Hessian's diagonal, recorded in `g_idx`). AWQ is
+/// asymmetric as AutoAWQ's `pseudo_quantize_tensor`: scale = (max x − min x) / 15, zero =
+/// clamp(−round(min x / scale), 0, 15). This is round to nearest: GPTQ's Hessian-weighted error
+/// feedback and AWQ's activation-aware channel scaling and clipping search are not emulated. An
+/// all-equal group gets the range −1 … 1.
+enum ZeroPointEncoding {
     /// The group size used when it divides the input features (else one group).
     static let preferredGroup = 128
 
@@ -253,16 +254,27 @@ enum ZeroPointInt4Encoding {
         inFeatures % preferredGroup == 0 ? preferredGroup : inFeatures
     }
 
+    /// Sets field `index` of a little-endian stream of `bits`-bit fields over the words
+    /// `words[first + k·stride]` (k = 0, 1, …) to `value`: AutoGPTQ's packing, whose 3-bit
+    /// fields straddle words (rows 10 and 21 of each 32, columns likewise in `qzeros`).
+    static func setField(_ value: UInt32, index: Int, bits: Int, in words: inout [UInt32], first: Int, stride: Int) {
+        let position = index * bits, word = first + (position / 32) * stride, shift = UInt32(position % 32)
+        words[word] |= value << shift
+        if Int(shift) + bits > 32 { words[word + stride] |= value >> (32 - shift) }
+    }
+
     /// The stored tensors' bytes: `qweight` and `qzeros` (I32 words, little-endian), `scales`
     /// (F16-rounded values, `[G, N]`) and, for GPTQ, `g_idx` (I32 `[K]`) — for a weight given as
-    /// PyTorch's `[N, K]` (out, in) values. `K` and `N` must be multiples of 8, `K` of `group`.
-    static func encode(_ values: [Float], outFeatures: Int, inFeatures: Int, group: Int, order: CodePacking.Order)
+    /// PyTorch's `[N, K]` (out, in) values. `K` and `N` must fill whole words (`K·bits` and
+    /// `N·bits` multiples of 32), `K` be a multiple of `group`.
+    static func encode(_ values: [Float], outFeatures: Int, inFeatures: Int, group: Int, order: CodePacking.Order, bits: Int)
         -> (qweight: [UInt8], qzeros: [UInt8], scales: [Float], groupIndex: [UInt8]?) {
         let (n, k) = (outFeatures, inFeatures)
-        precondition(values.count == n * k && n % 8 == 0 && k % 8 == 0 && k % group == 0)
-        let groups = k / group
+        precondition(values.count == n * k && (n * bits) % 32 == 0 && (k * bits) % 32 == 0 && k % group == 0)
+        precondition(order.isGPTQ || (order == .awq && bits == 4), "ZeroPointEncoding writes GPTQ (2, 3, 4, 8 bits) and AWQ (4 bits) layouts only")
+        let groups = k / group, top = (1 << bits) - 1
         // Group of each input row: in order (AWQ), or by descending squared norm (GPTQ's desc_act).
-        let rowGroup = order == .gptq ? ActivationOrder.groups(values, outFeatures: n, inFeatures: k, group: group) : (0..<k).map { $0 / group }
+        let rowGroup = order.isGPTQ ? ActivationOrder.groups(values, outFeatures: n, inFeatures: k, group: group) : (0..<k).map { $0 / group }
         var low = [Float](repeating: .infinity, count: groups * n), high = [Float](repeating: -.infinity, count: groups * n)
         for column in 0..<n {
             for row in 0..<k where values[column * k + row].isFinite {
@@ -274,35 +286,34 @@ enum ZeroPointInt4Encoding {
         var scales = [Float](repeating: 1, count: groups * n), zeros = [Int](repeating: 0, count: groups * n)
         for cell in scales.indices {
             var (lowest, highest) = low[cell] >= high[cell] ? (Float(-1), Float(1)) : (low[cell], high[cell])
-            if order == .gptq { (lowest, highest) = (-max(-lowest, highest), max(-lowest, highest)) }
-            let scale = FloatBits.float16(FloatEncoding.float16Bits((highest - lowest) / 15))
+            if order.isGPTQ { (lowest, highest) = (-max(-lowest, highest), max(-lowest, highest)) }
+            let scale = FloatBits.float16(FloatEncoding.float16Bits((highest - lowest) / Float(top)))
             scales[cell] = scale > 0 ? scale : 1
-            zeros[cell] = order == .gptq ? 8 : Int(max(0, min(15, -(lowest / scales[cell]).rounded())))
+            zeros[cell] = order.isGPTQ ? (top + 1) / 2 : Int(max(0, min(Float(top), -(lowest / scales[cell]).rounded())))
         }
         func code(row: Int, column: Int) -> UInt32 {
             let cell = rowGroup[row] * n + column, value = values[column * k + row]
             guard value.isFinite else { return UInt32(zeros[cell]) }
-            return UInt32(max(0, min(15, Int((value / scales[cell]).rounded()) + zeros[cell])))
+            return UInt32(max(0, min(top, Int((value / scales[cell]).rounded()) + zeros[cell])))
         }
-        var qweight: [UInt32] = [], qzeros: [UInt32] = []
-        switch order {
-        case .gptq:
-            qweight = [UInt32](repeating: 0, count: k / 8 * n)
-            for row in 0..<k { for column in 0..<n { qweight[row / 8 * n + column] |= code(row: row, column: column) << UInt32(4 * (row % 8)) } }
-            qzeros = [UInt32](repeating: 0, count: groups * n / 8)
-            for cell in zeros.indices { qzeros[cell / 8] |= (UInt32(bitPattern: Int32(zeros[cell] - 1)) & 0xF) << UInt32(4 * (cell % 8)) }
-        case .awq:
-            qweight = [UInt32](repeating: 0, count: k * n / 8)
+        var qweight = [UInt32](repeating: 0, count: k * bits / 32 * n), qzeros = [UInt32](repeating: 0, count: groups * n * bits / 32)
+        if order.isGPTQ {
+            // Each column's K codes one bit stream down the packed rows; each group's N zeros (minus one) one along its row.
+            for row in 0..<k { for column in 0..<n { setField(code(row: row, column: column), index: row, bits: bits, in: &qweight, first: column, stride: n) } }
+            for group in 0..<groups {
+                for column in 0..<n {
+                    let stored = UInt32(bitPattern: Int32(zeros[group * n + column] - 1)) & UInt32(top)
+                    setField(stored, index: column, bits: bits, in: &qzeros, first: group * n * bits / 32, stride: 1)
+                }
+            }
+        } else {
             for row in 0..<k {
                 for column in 0..<n { qweight[row * n / 8 + column / 8] |= code(row: row, column: column) << UInt32(4 * CodePacking.awqNibble[column % 8]) }
             }
-            qzeros = [UInt32](repeating: 0, count: groups * n / 8)
             for cell in zeros.indices { qzeros[cell / 8] |= UInt32(zeros[cell]) << UInt32(4 * CodePacking.awqNibble[cell % 8]) }
-        case .bitsandbytesNF4, .bitsandbytesFP4, .mlx2, .mlx3, .mlx5, .mlx6:
-            preconditionFailure("ZeroPointInt4Encoding writes GPTQ and AWQ layouts only")
         }
         func bytes<I: FixedWidthInteger>(_ words: [I]) -> [UInt8] { words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
-        return (bytes(qweight), bytes(qzeros), scales, order == .gptq ? bytes(rowGroup.map(Int32.init)) : nil)
+        return (bytes(qweight), bytes(qzeros), scales, order.isGPTQ ? bytes(rowGroup.map(Int32.init)) : nil)
     }
 }
 

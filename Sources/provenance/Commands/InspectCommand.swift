@@ -161,7 +161,8 @@ struct CheckpointSummary: Encodable {
         let scaled = tensors.filter { $0.scaledBy != nil }
         if !scaled.isEmpty {
             let kinds = Dictionary(grouping: scaled) { tensor in
-                let format = tensor.packing.flatMap(CodePacking.Order.init(rawValue:)).map { "\($0.formatName) \(tensor.dtype)" }
+                // The width where the dtype does not tell it (U8 codes of 2-, 3- and 8-bit GPTQ, MLX's odd widths).
+                let format = tensor.packing.flatMap(CodePacking.Order.init(rawValue:)).map { "\($0.formatName) \($0.statedBits.map { "\($0)-bit " } ?? "")\(tensor.dtype)" }
                     ?? (tensor.factorMultiplier != nil ? "bitsandbytes LLM.int8 \(tensor.dtype)" : tensor.biases != nil ? "MLX \(tensor.dtype)" : tensor.dtype)
                 // GPTQ's layout groups the rows of its [K, N] codes; compressed-tensors' the columns of [R, C].
                 let groups = tensor.groupIndex == nil ? "" : tensor.packing == nil ? " (columns grouped by g_idx)" : " (rows grouped by g_idx)"
