@@ -157,7 +157,7 @@ eval:
 # A real GPTQ file (eval/gptq_minilm.py: AutoGPTQ's algorithm, 4 bit, group 128, desc_act, on
 # calibration activations of the real model) and how scan judges it (docs/MATCHING.md §5); then
 # the same algorithm as llm-compressor's GPTQModifier runs and saves it (compressed-tensors W4A16
-# with its recipe.yaml), scanned with and without the recipe.
+# with its recipe.yaml), scanned with and without the recipe; then both layouts at 3 bits.
 gptq-check: build fetch-models $(EVAL_VENV)/.installed
 	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
@@ -167,6 +167,10 @@ gptq-check: build fetch-models $(EVAL_VENV)/.installed
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-norecipe --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm-ct-group --layout compressed-tensors --actorder group
 	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-group --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm-3bit --bits 3
+	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-3bit --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+	$(EVAL_VENV)/bin/python eval/gptq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/gptq-minilm-ct-3bit --layout compressed-tensors --bits 3
+	@status=0; $(BIN) scan $(EVAL_DIR)/gptq-minilm-ct-3bit --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 
 # The same for AWQ: AutoAWQ's activation-aware scale and clip search on real activations
 # (eval/awq_minilm.py), packed in AutoAWQ's GEMM layout, then scanned; then the same codes as llm-compressor

@@ -3,8 +3,8 @@ import Checkpoints
 import Foundation
 import Testing
 
-/// compressed-tensors' `pack-quantized` weights: `B.weight_packed` (I32, a little-endian stream
-/// of 4- or 8-bit codes per row, each the signed code + 2^(bits−1)), `B.weight_scale` (per
+/// compressed-tensors' `pack-quantized` weights: `B.weight_packed` (I32, ⌊32/bits⌋ codes of 2 to
+/// 8 bits per word along each row, each the signed code + 2^(bits−1)), `B.weight_scale` (per
 /// tensor, channel or group), `B.weight_shape` and, when asymmetric, `B.weight_zero_point`
 /// (I32 packed down the rows, or I8).
 @Suite("Packed integer weights (compressed-tensors pack-quantized) are read as (code − zero) × factor")
@@ -72,7 +72,7 @@ struct PackedIntegerWeightTests {
             let (rows, columns) = (PackedIntegerWeightTests.rows, PackedIntegerWeightTests.columns)
             let scaleShape = groups == 1 ? [rows, 1] : [rows, groups]
             var list: [SafetensorsWriter.Tensor] = [
-                .init(name: base + ".weight_packed", dtype: .i32, shape: [rows, columns * bits / 32],
+                .init(name: base + ".weight_packed", dtype: .i32, shape: [rows, (columns + 32 / bits - 1) / (32 / bits)],
                       bytes: Self.pack(codes, rows: rows, columns: columns, bits: bits)),
                 .init(name: base + ".weight_scale", shape: scaleShape, values: factors, as: .bf16),
             ]
@@ -88,7 +88,7 @@ struct PackedIntegerWeightTests {
             switch zeros {
             case .none: break
             case .packed:
-                list.append(.init(name: base + ".weight_zero_point", dtype: .i32, shape: [(rows * bits + 31) / 32, groups],
+                list.append(.init(name: base + ".weight_zero_point", dtype: .i32, shape: [(rows + 32 / bits - 1) / (32 / bits), groups],
                                   bytes: Self.pack(zeroPoints, rows: rows, columns: groups, bits: bits, alongRows: true)))
             case .bytes:
                 list.append(.init(name: base + ".weight_zero_point", dtype: .i8, shape: scaleShape, bytes: zeroPoints.map { UInt8(bitPattern: Int8($0)) }))
@@ -145,6 +145,33 @@ struct PackedIntegerWeightTests {
             if zeros != .none {
                 #expect(reader.checkpoint.tensor(named: Self.base + ".weight_zero_point")?.scaledWeight == Self.base + ".weight")
             }
+        }
+    }
+
+    @Test("2-, 3-, 5-, 6- and 7-bit codes (AutoRound's W2A16, W3A16 …): ⌊32/bits⌋ per word, the top bits of each word unused, the row's last word part-filled; 7 bits told from 8 by config.json",
+          arguments: [2, 3, 5, 6, 7])
+    func otherWidths(bits: Int) throws {
+        // 7 and 8 bits both pack four codes per word: the config's num_bits tells them apart.
+        let config = #"{"quantization_config": {"quant_method": "compressed-tensors", "format": "pack-quantized", "config_groups": {"group_0": {"weights": {"num_bits": \#(bits), "type": "int"}}}}}"#
+        for (zeros, group, activationOrder) in [(Zeros.none, 32, false), (.packed, 16, false), (.bytes, 64, false), (.packed, 16, true)] {
+            let directory = try TemporaryDirectory()
+            if bits == 7 { _ = try directory.write(config, to: "config.json") }
+            let quantized = Quantized(bits: bits, group: group, zeros: zeros, activationOrder: activationOrder)
+            let reader = try openSafetensors(quantized.tensors(), in: directory)
+            try Self.expectValues(reader, quantized)
+            let weight = try #require(reader.checkpoint.tensor(named: Self.base + ".weight"))
+            #expect(weight.packing == CodePacking(order: try #require(.packQuantized(bits: bits)), bits: bits, columns: Self.columns))
+            #expect(weight.scale?.codeCentre == 1 << (bits - 1))
+            #expect(reader.checkpoint.tensor(named: Self.base + ".weight_packed")?.shape == nil)
+        }
+        if bits == 7 {
+            // Without the config, four codes per word are read as 8-bit: every value off.
+            let directory = try TemporaryDirectory()
+            let quantized = Quantized(bits: 7, group: 32, zeros: .none)
+            let reader = try openSafetensors(quantized.tensors(), in: directory)
+            let weight = try #require(reader.checkpoint.tensor(named: Self.base + ".weight"))
+            #expect(weight.packing == nil && weight.scale?.codeCentre == 128)
+            #expect(firstBitDifference(try readAllFloats(reader, weight), quantized.values) != nil)
         }
     }
 
@@ -226,7 +253,8 @@ struct PackedIntegerWeightTests {
                   bytes: values.flatMap { value in dtype == .i64 ? withUnsafeBytes(of: value.littleEndian, Array.init) : withUnsafeBytes(of: Int32(value).littleEndian, Array.init) })
         }
         let cases: [([SafetensorsWriter.Tensor], String)] = [
-            (replacing(".weight_shape", with: shape([Int64(Self.rows), 48])), "5-bit codes, which this tool does not read"),
+            // 256 columns in 8 words per row: 32 codes per word.
+            (replacing(".weight_shape", with: shape([Int64(Self.rows), 256])), "1-bit codes, which this tool does not read"),
             (replacing(".weight_shape", with: shape([Int64(Self.rows), 60])), "part-filled word"),
             (replacing(".weight_shape", with: shape([Int64(Self.rows) + 1, 64])), "does not have the 11 rows"),
             (replacing(".weight_shape", with: shape([Int64(Self.rows), -64])), "outside 0 ..< 2^31"),

@@ -40,6 +40,63 @@ struct PackedInt4AttributionTests {
         #expect(evidence.contains { $0.contains("would not show") }, "\(evidence)")
     }
 
+    /// `model` as a compressed-tensors `pack-quantized` release of `bits`-bit codes (AutoRound's
+    /// W2A16 and W3A16 layout), written here as `pack_to_int32` packs it: every matrix whose
+    /// rows hold groups of 128 as symmetric codes clamp(round(x / s), −2^(b−1), 2^(b−1) − 1) with
+    /// s = group maximum / ((2^b − 1) / 2) in BF16, ⌊32/b⌋ codes + 2^(b−1) per I32 word along the
+    /// row (the top bits unused, the last word padded), `_scale` and `_shape`; the rest F32.
+    static func narrowCopy(of model: ModelWeights, bits: Int, in directory: String) throws -> String {
+        let perWord = 32 / bits, half = 1 << (bits - 1), group = 128
+        var tensors: [SafetensorsWriter.Tensor] = []
+        for tensor in model.tensors {
+            guard tensor.shape.count == 2, tensor.name.hasSuffix(".weight"), tensor.shape[1] % group == 0,
+                  !tensor.name.contains("embed"), !tensor.name.contains("lm_head") else {
+                tensors.append(.init(name: tensor.name, shape: tensor.shape, values: tensor.values, as: .f32))
+                continue
+            }
+            let (rows, columns) = (tensor.shape[0], tensor.shape[1]), wordsPerRow = (columns + perWord - 1) / perWord
+            var words = [UInt32](repeating: 0, count: rows * wordsPerRow), scales: [Float] = []
+            for row in 0..<rows {
+                for start in stride(from: 0, to: columns, by: group) {
+                    let run = tensor.values[(row * columns + start)..<(row * columns + start + group)]
+                    let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(run.map(abs).max()! / (Float(2 * half - 1) / 2)))
+                    scales.append(scale)
+                    for column in start..<(start + group) {
+                        let code = Int(max(Float(-half), min(Float(half - 1), (tensor.values[row * columns + column] / scale).rounded()))) + half
+                        words[row * wordsPerRow + column / perWord] |= UInt32(code) << UInt32(bits * (column % perWord))
+                    }
+                }
+            }
+            let base = tensor.name
+            tensors += [
+                .init(name: base + "_packed", dtype: .i32, shape: [rows, wordsPerRow], bytes: words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }),
+                .init(name: base + "_scale", shape: [rows, columns / group], values: scales, as: .bf16),
+                .init(name: base + "_shape", dtype: .i64, shape: [2], bytes: [Int64(rows), Int64(columns)].flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }),
+            ]
+        }
+        let path = directory + "/w\(bits)a16"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(tensors, to: path + "/model.safetensors")
+        return path
+    }
+
+    @Test("a 2- or 3-bit pack-quantized copy (W2A16, W3A16) is a re-encoding named with its width, its deviation what its scales predict; without a recipe GPTQ's allowance is stated",
+          arguments: [2, 3])
+    func narrowCopy(bits: Int) throws {
+        let directory = Fixtures.temporaryDirectory("w\(bits)a16")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try Self.narrowCopy(of: Self.lineage.release, bits: bits, in: directory)
+        let opened = try CheckpointReader(path: path)
+        let scaled = opened.checkpoint.tensors.filter { $0.scale != nil }
+        #expect(scaled.count == Self.lineage.release.spec.layerCount * 7)
+        #expect(scaled.allSatisfy { $0.dtype == .u8 && $0.packing?.order == CodePacking.Order.packQuantized(bits: bits) && $0.scale?.codeCentre == 1 << (bits - 1) })
+        let fingerprint = try Fingerprinter.fingerprint(path: path)
+        try ScaledCopy.expectReEncodingOfRelease(fingerprint, against: Self.registry, quantizedTo: "\(bits)-bit codes as U8 with 1×128 block scales")
+        let scan = Scan.run(fingerprint, against: Self.registry)
+        let evidence = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict.evidence
+        #expect(evidence.contains { $0.contains("GPTQ's error feedback is allowed for") }, "\(evidence)")
+    }
+
     @Test("an asymmetric INT4 (W4A16_ASYM) copy is a re-encoding whose zero points and scales predict its deviation; noised by 25 % first it is derived")
     func asymmetricCopy() throws {
         let directory = Fixtures.temporaryDirectory("int4-asym")

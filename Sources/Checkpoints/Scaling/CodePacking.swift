@@ -16,6 +16,10 @@
 ///   the first in the **high** nibble; each code indexes the file's 16-value `quant_map`.
 /// - MLX's 2-, 3-, 5- and 6-bit affine codes: the weight `[N, K]`, each row a little-endian
 ///   bit stream of K codes, the first in the lowest bits (`mx.quantize`'s packing).
+/// - compressed-tensors' `pack-quantized` codes of 2, 3, 5, 6 and 7 bits: the weight `[R, C]`,
+///   each row ⌈C / w⌉ words of w = ⌊32 / bits⌋ codes, the first in the lowest bits, the top
+///   32 − w·bits bits of each word unused and the last word padded (`pack_to_int32`; 4 and 8 bits
+///   need no unpacking: their rows are I4's and U8's bytes).
 ///
 /// The delivered bytes are the codes row-major in the weight's logical dtype (`I4`, two per
 /// byte, low nibble first; `U8` for 2-, 3- and 8-bit GPTQ and for MLX's odd widths). A stored
@@ -35,6 +39,24 @@ public struct CodePacking: Sendable, Hashable, Codable {
         case bitsandbytesFP4 = "bitsandbytes-fp4"
         /// MLX: a bit stream per row, the first code in the lowest bits (2, 3, 5 or 6 bits).
         case mlx2 = "mlx-2bit", mlx3 = "mlx-3bit", mlx5 = "mlx-5bit", mlx6 = "mlx-6bit"
+        /// compressed-tensors' pack-quantized: ⌊32 / bits⌋ codes per word along each row.
+        case packQuantized2 = "pack-quantized-2bit", packQuantized3 = "pack-quantized-3bit", packQuantized5 = "pack-quantized-5bit"
+        case packQuantized6 = "pack-quantized-6bit", packQuantized7 = "pack-quantized-7bit"
+
+        /// compressed-tensors' order for `bits` (2, 3, 5, 6 or 7), else `nil`.
+        public static func packQuantized(bits: Int) -> Order? { Order(rawValue: "pack-quantized-\(bits)bit") }
+
+        /// The code width of a compressed-tensors order, else `nil`.
+        public var packQuantizedBits: Int? {
+            switch self {
+            case .packQuantized2: 2
+            case .packQuantized3: 3
+            case .packQuantized5: 5
+            case .packQuantized6: 6
+            case .packQuantized7: 7
+            default: nil
+            }
+        }
 
         /// MLX's bit-stream order for `bits` (2, 3, 5 or 6), else `nil`.
         public static func mlx(bits: Int) -> Order? { Order(rawValue: "mlx-\(bits)bit") }
@@ -69,7 +91,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
             switch self {
             case .gptq2: 2
             case .gptq3: 3
-            default: mlxBits
+            default: mlxBits ?? packQuantizedBits
             }
         }
 
@@ -84,6 +106,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
             case .bitsandbytesNF4: "bitsandbytes NF4"
             case .bitsandbytesFP4: "bitsandbytes FP4"
             case .mlx2, .mlx3, .mlx5, .mlx6: "MLX"
+            case .packQuantized2, .packQuantized3, .packQuantized5, .packQuantized6, .packQuantized7: "compressed-tensors"
             }
         }
     }
@@ -97,6 +120,8 @@ public struct CodePacking: Sendable, Hashable, Codable {
     public init(order: Order, bits: Int, columns: Int) {
         if let streamBits = order.mlxBits {
             precondition(bits == streamBits && columns > 0 && (columns * bits) % 32 == 0, "CodePacking: MLX rows of whole 32-bit words")
+        } else if let packedBits = order.packQuantizedBits {
+            precondition(bits == packedBits && columns > 0, "CodePacking: compressed-tensors widths of 2, 3, 5, 6 or 7 bits")
         } else if let narrowBits = order.statedBits {
             precondition(bits == narrowBits && columns > 0 && (columns * bits) % 32 == 0, "CodePacking: GPTQ zero points in whole words per row")
         } else {
@@ -119,6 +144,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
     /// one byte of bitsandbytes, one row's bit stream of MLX.
     public var bandBytes: Int {
         if order.mlxBits != nil { return columns * bits / 8 }
+        if order.packQuantizedBits != nil { return 4 * ((columns + codesPerWord - 1) / codesPerWord) }
         if order.isGPTQ { return 4 * columns * packedRowsPerBand }
         return order.isBitsAndBytes ? 1 : 4
     }
@@ -126,10 +152,13 @@ public struct CodePacking: Sendable, Hashable, Codable {
     /// The delivered bytes one stored band becomes: `bandBytes`, except where codes narrower than
     /// 4 bits (or MLX's odd widths) are delivered one per byte.
     public var deliveredBandBytes: Int {
-        if order.mlxBits != nil { return columns }
+        if order.mlxBits != nil || order.packQuantizedBits != nil { return columns }
         if order == .gptq2 || order == .gptq3 { return rowsPerBand * columns }
         return bandBytes
     }
+
+    /// compressed-tensors: the codes one word holds.
+    var codesPerWord: Int { 32 / bits }
 
     /// GPTQ: the packed rows whose words hold whole codes of every column (three at 3 bits, else one).
     var packedRowsPerBand: Int { order == .gptq3 ? 3 : 1 }
@@ -200,6 +229,15 @@ public struct CodePacking: Sendable, Hashable, Codable {
                         window |= UInt64(input.load(fromByteOffset: (position >> 3) + byte, as: UInt8.self)) << UInt64(8 * byte)
                     }
                     out[column] = UInt8(truncatingIfNeeded: (window >> UInt64(position & 7)) & mask)
+                }
+            }
+        case (.packQuantized2, _), (.packQuantized3, _), (.packQuantized5, _), (.packQuantized6, _), (.packQuantized7, _):
+            // Each row ⌈C / w⌉ words; column c in word c / w at bits·(c % w).
+            let perWord = codesPerWord, mask = UInt32(1) << UInt32(bits) &- 1, wordsPerRow = bandBytes / 4
+            for row in 0..<(words / wordsPerRow) {
+                let out = target + row * columns
+                for column in 0..<columns {
+                    out[column] = UInt8(truncatingIfNeeded: (word(row * wordsPerRow + column / perWord) >> UInt32(bits * (column % perWord))) & mask)
                 }
             }
         case (.bitsandbytesNF4, _), (.bitsandbytesFP4, _):

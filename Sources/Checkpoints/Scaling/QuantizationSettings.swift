@@ -5,7 +5,8 @@ import Foundation
 /// as they are, while AutoGPTQ's (and GPTQModel's default `gptq`) store each zero one less.
 /// Read from `quantize_config.json` (`checkpoint_format`, or `format`) and `config.json`
 /// (`quantization_config.checkpoint_format`) beside the weights, and MLX's group size from
-/// `config.json` (`quantization.group_size`), and which algorithm chose the codes of an
+/// `config.json` (`quantization.group_size`), compressed-tensors' code widths from `config.json`
+/// (`quantization_config.config_groups`), and which algorithm chose the codes of an
 /// llm-compressor checkpoint from the `recipe.yaml` it saves beside them; files that are
 /// missing, larger than 1 MiB or not JSON (UTF-8 text for the recipe) say nothing (they are
 /// companions, not the checkpoint).
@@ -31,6 +32,9 @@ public struct QuantizationSettings: Sendable, Hashable {
     /// else AWQ for an `AWQModifier`, else round to nearest for a `QuantizationModifier`; `nil`
     /// without a recipe or with none of them.
     public var quantizer: Quantizer?
+    /// The code widths compressed-tensors' `config.json` states (`quantization_config.config_groups.*.weights.num_bits`);
+    /// they tell 7-bit from 8-bit packed rows (both four codes per word). Empty when not stated.
+    public var packQuantizedBits: Set<Int> = []
 
     /// What a checkpoint without companion JSON implies: AutoGPTQ's zero convention, no MLX group size.
     public init() {}
@@ -44,6 +48,11 @@ public struct QuantizationSettings: Sendable, Hashable {
         let config = smallJSON(at: (directory as NSString).appendingPathComponent("config.json"))
         if let group = config?["quantization"]?["group_size"]?.exactUInt64, group > 0, group <= 1 << 16 {
             settings.mlxGroupSize = Int(group)
+        }
+        if case .object(let groups)? = config?["quantization_config"]?["config_groups"] {
+            settings.packQuantizedBits = Set(groups.compactMap { group in
+                group.value["weights"]?["num_bits"]?.exactUInt64.flatMap { $0 >= 1 && $0 <= 8 ? Int($0) : nil }
+            })
         }
         let candidates: [(file: String, section: JSONValue?)] = [
             ("quantize_config.json", smallJSON(at: (directory as NSString).appendingPathComponent("quantize_config.json"))),

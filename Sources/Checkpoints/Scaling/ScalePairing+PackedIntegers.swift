@@ -1,22 +1,26 @@
 // MARK: - compressed-tensors pack-quantized integers (codes packed in I32 words along the rows)
 
 extension ScalePairing {
-    /// compressed-tensors' `pack-quantized` weights (llm-compressor's W4A16 and W8A16, symmetric
-    /// or asymmetric): `B.weight_packed` (I32 `[R, C·bits/32]`, each row a little-endian stream of
-    /// `bits`-bit codes, the first in the lowest bits, every code stored as the signed code +
-    /// 2^(bits−1)), `B.weight_scale` (F32/BF16/F16, per tensor, row or group as for other scaled
-    /// weights), `B.weight_shape` (I32 or I64 `[2]`: R and C, which give the bit width: 4 or 8;
-    /// when absent, 4 bits and C = 8 × the packed columns) and, when asymmetric,
-    /// `B.weight_zero_point` — I32 `[R·bits/32, G]`, the zeros of consecutive factor rows packed
-    /// in a word (`pack_to_int32(…, packed_dim=0)`), or I8 shaped like the scale (signed zeros).
+    /// compressed-tensors' `pack-quantized` weights (llm-compressor's W4A16 and W8A16, AutoRound's
+    /// W2A16 and W3A16, symmetric or asymmetric): `B.weight_packed` (I32 `[R, ⌈C / w⌉]`, each row
+    /// words of w = ⌊32 / bits⌋ codes, the first in the lowest bits, every code stored as the
+    /// signed code + 2^(bits−1)), `B.weight_scale` (F32/BF16/F16, per tensor, row or group as for
+    /// other scaled weights), `B.weight_shape` (I32 or I64 `[2]`: R and C, which give the bit
+    /// width, 2 to 8 — 7 and 8 both pack 4 per word: 8 unless `statedBits`, the config's
+    /// `num_bits`, is 7 alone; when absent, 4 bits and C = 8 × the packed columns) and, when
+    /// asymmetric, `B.weight_zero_point` — I32 `[⌈R / w⌉, G]`, the zeros of consecutive factor
+    /// rows packed in a word (`pack_to_int32(…, packed_dim=0)`), or I8 shaped like the scale
+    /// (signed zeros).
     ///
     /// The codes become the weight `B.weight` (`storedName` keeping `B.weight_packed`): I4 `[R,
-    /// C]` for 4 bits (I4's bytes are the same stream; decoded as code − 8), U8 for 8 bits with
-    /// `codeCentre` 128. Value = (code − 2^(bits−1) − zero point) × factor, as compressed-tensors'
+    /// C]` for 4 bits (I4's bytes are the same stream; decoded as code − 8), U8 for the other
+    /// widths with `codeCentre` 2^(bits−1) (8 bits: the stream's bytes; 2, 3, 5, 6, 7: unpacked
+    /// by `packing`, a code per byte). Value = (code − 2^(bits−1) − zero point) × factor, as compressed-tensors'
     /// `dequantize` computes it. A `B.weight_g_idx` (GPTQ's activation-ordered groups) names each
     /// column's factor column (`columnGroupIndex`).
     static func pairPackedIntegers(
-        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8]
+        _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8],
+        statedBits: Set<Int> = []
     ) throws(CheckpointError) {
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix(".weight_packed") {
@@ -37,23 +41,27 @@ extension ScalePairing {
                     throw layoutError(tensors[shapeIndex].name, "states the shape \(stated), which does not have the \(rows) rows of the packed weight")
                 }
                 columns = stated[1]
-                // The width whose rows pack into as many words (4 or 8 first: a narrow row fits several widths).
-                guard let width = [4, 8, 1, 2, 3, 5, 6, 7].first(where: { (columns * $0 + 31) / 32 == packedColumns }) else {
+                // The width whose rows of ⌊32/bits⌋ codes per word fill as many words (4 and 8 first:
+                // a narrow row fits several widths; 7 and 8 bits both pack 4 per word, 8 unless the
+                // config states 7 alone).
+                let order = statedBits == [7] ? [4, 7, 2, 3, 5, 6, 1] : [4, 8, 2, 3, 5, 6, 7, 1]
+                guard let width = order.first(where: { (columns + 32 / $0 - 1) / (32 / $0) == packedColumns }) else {
                     throw layoutError(tensors[shapeIndex].name, "states \(columns) columns, which no code width from 1 to 8 bits packs into \(packedColumns) words per row")
                 }
-                guard width == 4 || width == 8 else {
-                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns in \(packedColumns) words per row: \(width)-bit codes, "
-                        + "which this tool does not read (it reads 4- and 8-bit codes)")
+                guard width >= 2 else {
+                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns in \(packedColumns) words per row: 1-bit codes, "
+                        + "which this tool does not read (it reads 2- to 8-bit codes)")
                 }
-                guard (columns * width) % 32 == 0 else {
+                guard (columns * width) % 32 == 0 || CodePacking.Order.packQuantized(bits: width) != nil else {
                     throw layoutError(tensors[shapeIndex].name, "states \(columns) columns, so each packed row ends in a part-filled word; "
-                        + "this tool reads rows of whole words (\(32 / width) codes each)")
+                        + "this tool reads \(width)-bit rows of whole words (\(32 / width) codes each)")
                 }
                 bits = width
             }
             let shape = [rows, columns]
             var scaling = try scaling(of: packed.name, shape: shape, by: tensors[scaleIndex], file: file)
-            if bits == 8 { scaling.codeCentre = 128 }
+            // U8 codes (every width but 4) are the signed code + 2^(bits−1).
+            if bits != 4 { scaling.codeCentre = 1 << (bits - 1) }
             var companions = [scaleIndex] + (shapeIndex.map { [$0] } ?? [])
             if let groupIndex = indexByName[base + "_g_idx"] {
                 scaling.columnGroupIndex = try columnGroupIndex(tensors[groupIndex], of: packed.name, shape: shape, scaling: scaling, file: file)
@@ -68,6 +76,8 @@ extension ScalePairing {
             weight.name = base
             weight.dtype = bits == 4 ? .i4 : .u8
             weight.shape = shape
+            // 4- and 8-bit rows are I4's and U8's bytes as stored; other widths unpack to a code per byte.
+            weight.packing = CodePacking.Order.packQuantized(bits: bits).map { CodePacking(order: $0, bits: bits, columns: columns) }
             weight.scale = scaling
             tensors[index] = weight
             for companion in companions { tensors[companion].scaledWeight = base }
@@ -103,12 +113,12 @@ extension ScalePairing {
             }
             return .init(tensor: zeros, storage: .signedBytes, bits: bits)
         }
-        // Packed down the rows: a per-row or per-group scale [R] / [R, G].
-        let gridColumns = scale.shape.count == 2 ? scale.shape[1] : 1
-        let expected = [(rows * bits + 31) / 32, gridColumns]
+        // Packed down the rows, ⌊32/bits⌋ per word: a per-row or per-group scale [R] / [R, G].
+        let gridColumns = scale.shape.count == 2 ? scale.shape[1] : 1, perWord = 32 / bits
+        let expected = [(rows + perWord - 1) / perWord, gridColumns]
         guard zeros.dtype == .i32, zeros.shape == expected, scale.elementCount == rows * gridColumns else {
             throw layoutError(zeros.name, "is \(zeros.dtype.name) \(zeros.shape), not I32 \(expected) (the zeros of \(rows) rows × \(gridColumns) groups, "
-                + "\(32 / bits) rows per word) nor I8 shaped like the scale \(scale.shape)")
+                + "\(perWord) rows per word) nor I8 shaped like the scale \(scale.shape)")
         }
         return .init(tensor: zeros, storage: .rowWords, bits: bits)
     }

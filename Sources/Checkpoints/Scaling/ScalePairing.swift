@@ -24,7 +24,7 @@ enum ScalePairing {
     ) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
-        try pairPackedIntegers(&tensors, fileName: fileName, readBytes: readBytes)
+        try pairPackedIntegers(&tensors, fileName: fileName, readBytes: readBytes, statedBits: settings.packQuantizedBits)
         try pairZeroPointCodes(&tensors, fileName: fileName, readBytes: readBytes,
                                gptqZerosStoredMinusOne: settings.source == nil ? nil : settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
@@ -63,7 +63,7 @@ enum ScalePairing {
         // llm-compressor's recipe names the algorithm behind its layouts (packed integers, FP8,
         // NVFP4); GPTQ's, AWQ's, bitsandbytes' and MLX's own layouts say theirs.
         if let quantizer = settings.quantizer {
-            for index in tensors.indices where tensors[index].packing == nil {
+            for index in tensors.indices where tensors[index].packing.map({ $0.order.packQuantizedBits != nil }) ?? true {
                 guard var scale = tensors[index].scale, scale.biases == nil, scale.multiplier == nil, scale.codebook == nil else { continue }
                 scale.quantizer = quantizer
                 tensors[index].scale = scale

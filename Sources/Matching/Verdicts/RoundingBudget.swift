@@ -55,7 +55,9 @@ struct RoundingBudget: Sendable, Equatable {
         if scale.packing == CodePacking.Order.awq.rawValue || scale.quantizer == QuantizationSettings.Quantizer.awq.rawValue { return .clipping }
         let integerCodes = [DType.i4.name, DType.u8.name, DType.i8.name].contains(tensor.dtype)
         // bitsandbytes (packing, or LLM.int8's `SCB`) and MLX (biases) are round to nearest by their own layout.
-        if scale.quantizer == nil, integerCodes, scale.packing == nil, scale.biases == nil, !scale.tensor.hasSuffix(".SCB") {
+        // compressed-tensors' layouts (no packing order, or its own for widths other than 4 and 8) need its recipe.
+        let compressedTensors = scale.packing.map { CodePacking.Order(rawValue: $0)?.packQuantizedBits != nil } ?? true
+        if scale.quantizer == nil, integerCodes, compressedTensors, scale.biases == nil, !scale.tensor.hasSuffix(".SCB") {
             return .assumedErrorFeedback
         }
         return nil

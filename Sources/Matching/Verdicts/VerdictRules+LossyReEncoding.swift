@@ -92,10 +92,13 @@ extension VerdictRules {
         }
         // I8 codes scaled per row by a companion named SCB are bitsandbytes' LLM.int8 (load_in_8bit).
         if tensor.dtype == DType.i8.name, scale.granularity == .row, scale.tensor.hasSuffix(".SCB") { return "bitsandbytes LLM.int8 (\(described))" }
-        // compressed-tensors' asymmetric codes carry zero points without a packing order of their own.
-        guard let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:)) else {
+        // compressed-tensors' codes (zero points too) have no packing order of their own at 4 and
+        // 8 bits, one naming the width at 2, 3, 5, 6 and 7.
+        let order = scale.packing.flatMap(CodePacking.Order.init(rawValue:))
+        guard let order, order.packQuantizedBits == nil else {
+            let width = order?.packQuantizedBits.map { "\($0)-bit codes as " } ?? ""
             // Activation-ordered groups (`weight_g_idx`) give each column its group.
-            return (scale.zeroPoints != nil ? "\(described) and zero points" : described) + (scale.groupIndex != nil ? ", columns grouped by g_idx" : "")
+            return width + (scale.zeroPoints != nil ? "\(described) and zero points" : described) + (scale.groupIndex != nil ? ", columns grouped by g_idx" : "")
         }
         // Codes indexing a 16-value codebook are bitsandbytes' NF4 or FP4; codes with zero points
         // packed in I32 words are GPTQ's or AWQ's layout.

@@ -165,7 +165,8 @@ struct CheckpointSummary: Encodable {
                 let format = tensor.packing.flatMap(CodePacking.Order.init(rawValue:)).map { "\($0.formatName) \($0.statedBits.map { "\($0)-bit " } ?? "")\(tensor.dtype)" }
                     ?? (tensor.factorMultiplier != nil ? "bitsandbytes LLM.int8 \(tensor.dtype)" : tensor.biases != nil ? "MLX \(tensor.dtype)" : tensor.dtype)
                 // GPTQ's layout groups the rows of its [K, N] codes; compressed-tensors' the columns of [R, C].
-                let groups = tensor.groupIndex == nil ? "" : tensor.packing == nil ? " (columns grouped by g_idx)" : " (rows grouped by g_idx)"
+                let gptq = tensor.packing.flatMap(CodePacking.Order.init(rawValue:))?.isGPTQ == true
+                let groups = tensor.groupIndex == nil ? "" : gptq ? " (rows grouped by g_idx)" : " (columns grouped by g_idx)"
                 let zeros = (tensor.zeroPoints == nil ? "" : " and zero points") + groups
                 let codebook = (tensor.codebook == nil ? "" : " and a 16-value codebook") + (tensor.biases == nil ? "" : " and biases")
                 return "\(format) with \(tensor.scaleGranularity ?? "?") scale factors\(zeros)\(codebook)"
