@@ -119,6 +119,19 @@ enum FuzzSeeds {
             zeroPoint.append(TensorBytes(name: base + ".qzeros", dtype: .i32, shape: [2, 1], bytes: zeroWords))
             zeroPoint.append(TensorBytes(name: base + ".scales", shape: [2, 8], values: groupScales, as: .f16))
         }
+        // 3-bit GPTQ of [K 32, N 32] (32 rows per three words, fields straddling words; zeros a
+        // stream along the row) and compressed-tensors' 3-bit pack-quantized [4, 40] (ten codes per word).
+        let streamWords = (0..<(3 * 32 * 4)).map { UInt8(truncatingIfNeeded: $0 &* 53 &+ 11) }
+        zeroPoint += [
+            TensorBytes(name: "model.layers.0.self_attn.v_proj.qweight", dtype: .i32, shape: [3, 32], bytes: streamWords),
+            TensorBytes(name: "model.layers.0.self_attn.v_proj.qzeros", dtype: .i32, shape: [1, 3], bytes: Array(streamWords.suffix(12))),
+            TensorBytes(name: "model.layers.0.self_attn.v_proj.scales", shape: [1, 32], values: groupScales + groupScales, as: .f16),
+            TensorBytes(name: "model.layers.0.self_attn.v_proj.g_idx", dtype: .i32, shape: [32], bytes: [UInt8](repeating: 0, count: 128)),
+            TensorBytes(name: "model.layers.0.self_attn.o_proj.weight_packed", dtype: .i32, shape: [4, 4], bytes: Array(streamWords.prefix(64))),
+            TensorBytes(name: "model.layers.0.self_attn.o_proj.weight_scale", shape: [4, 1], values: [0.01, 0.5, 2, 0.125], as: .bf16),
+            TensorBytes(name: "model.layers.0.self_attn.o_proj.weight_shape", dtype: .i64, shape: [2],
+                        bytes: [Int64(4), Int64(40)].flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }),
+        ]
         // bitsandbytes NF4: plain and double-quantized factors, the JSON quant state.
         let nf4Values = (0..<(4 * 128)).map { Float(sin(Double($0) * 0.7)) }
         zeroPoint += BitsAndBytesTensors.nf4(name: "model.layers.1.mlp.up_proj.weight", values: nf4Values, rows: 4, columns: 128, nestedBlockSize: nil).tensors
