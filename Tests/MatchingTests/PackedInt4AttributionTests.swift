@@ -95,6 +95,18 @@ struct PackedInt4AttributionTests {
         let scan = Scan.run(fingerprint, against: Self.registry)
         let evidence = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict.evidence
         #expect(evidence.contains { $0.contains("GPTQ's error feedback is allowed for") }, "\(evidence)")
+
+        // `perturb --dtype int3`/`int2` writes the same words and scales (its encoder against this one).
+        let written = try ScaledCopy.write(Self.lineage.release, as: bits == 3 ? .int3 : .int2, in: directory, name: "perturbed")
+        let name = "model.layers.1.mlp.down_proj.weight"
+        func stored(_ directory: String, _ suffix: String) throws -> [UInt8] {
+            let tensor = try #require(try CheckpointReader(path: directory).checkpoint.tensors.first { ($0.storedName ?? $0.name) == name + suffix })
+            let file = try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+            return Array(file[Int(tensor.offset)..<Int(tensor.offset + tensor.byteCount)])
+        }
+        for suffix in ["_packed", "_scale"] {
+            #expect(try stored(path, suffix) == stored(written, suffix), "\(name + suffix)")
+        }
     }
 
     @Test("an asymmetric INT4 (W4A16_ASYM) copy is a re-encoding whose zero points and scales predict its deviation; noised by 25 % first it is derived")

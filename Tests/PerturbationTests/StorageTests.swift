@@ -222,8 +222,8 @@ struct ModelWeightsWritingTests {
                 == original.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) })
     }
 
-    @Test("fp8-block, nvfp4, int4, int4-asym and int4-actorder resharded: the index lists every written tensor (scale companions, packed codes) and reads back",
-          arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder])
+    @Test("fp8-block, nvfp4, int4, int4-asym, int4-actorder, int3 and int2 resharded: the index lists every written tensor (scale companions, packed codes) and reads back",
+          arguments: [DTypeConversion.Target.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int3, .int2])
     func scaledStorageResharded(target: DTypeConversion.Target) throws {
         let directory = Models.temporaryDirectory()
         var model = Models.checkpoint(.smallLlamaGQA)
@@ -237,12 +237,14 @@ struct ModelWeightsWritingTests {
         #expect(scaled.count == 6 * 7, "\(target)")
         // What perturb reports having written: every entry and every companion, no more, no fewer.
         #expect(model.entries.count + model.companionCounts.reduce(0) { $0 + $1.count } == reader.checkpoint.tensors.count, "\(model.companionCounts)")
-        #expect(model.repackedValueCounts == (target == .fp8Block ? [:] : [target == .nvfp4 ? "F4 as U8" : "I4 as I32": 6 * 7]))
+        let repacked = target == .nvfp4 ? "F4 as U8" : target == .int3 || target == .int2 ? "U8 as I32" : "I4 as I32"
+        #expect(model.repackedValueCounts == (target == .fp8Block ? [:] : [repacked: 6 * 7]))
         let expected: (DType, [String]) = switch target {
         case .nvfp4: (.f4, ["_scale", "_scale_2"])
         case .int4: (.i4, ["_scale", "_shape"])
         case .int4Asymmetric: (.i4, ["_scale", "_zero_point", "_shape"])
         case .int4ActivationOrder: (.i4, ["_scale", "_g_idx", "_shape"])
+        case .int3, .int2: (.u8, ["_scale", "_shape"])
         default: (.f8E4M3, ["_scale_inv"])
         }
         for weight in scaled {
@@ -253,22 +255,24 @@ struct ModelWeightsWritingTests {
             _ = try Self.expectActivationOrder(reader, original: original)
             let recipe = try String(contentsOfFile: directory + "/out/recipe.yaml", encoding: .utf8)
             #expect(recipe.contains("GPTQModifier:") && recipe.contains("scheme: W4A16\n      actorder: group\n"), "\(recipe)")
-        } else if target == .int4 || target == .int4Asymmetric {
+        } else if [.int4, .int4Asymmetric, .int3, .int2].contains(target) {
             // compressed-tensors' names: the codes are stored as NAME_packed (I32), NAME itself is not a stored tensor.
             let weight = try #require(reader.checkpoint.tensor(named: "model.layers.0.mlp.down_proj.weight"))
             #expect(weight.storedName == "model.layers.0.mlp.down_proj.weight_packed")
             #expect(weight.scale?.blockColumns == 128 || weight.scale?.granularity == .row)
             #expect((weight.scale?.zeroPoints?.storage == .rowWords) == (target == .int4Asymmetric))
             // Values within half a step of the originals: symmetric, step = group maximum / 7.5 (the
-            // maximum is clamped from 7.5 to 7 steps, so ≈ 0.53 of a step there); asymmetric, step =
-            // (max(maximum, 0) − min(minimum, 0)) / 15; both rounded to BF16.
+            // maximum is clamped from 7.5 to 7 steps, so ≈ 0.53 of a step there; / 3.5 and / 1.5 at 3
+            // and 2 bits); asymmetric, step = (max(maximum, 0) − min(minimum, 0)) / 15; all rounded to BF16.
+            #expect(weight.packing?.order == (target == .int3 ? .packQuantized3 : target == .int2 ? .packQuantized2 : nil))
             let entry = try #require(original.entries.first { $0.name == weight.name })
             var values = [Float](repeating: 0, count: weight.elementCount)
             try values.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: 0..<weight.elementCount, into: $0) }
             let group = weight.scale!.blockColumns
             for start in stride(from: 0, to: values.count, by: group) {
                 let run = entry.tensor.values[start..<(start + group)]
-                let step = target == .int4 ? run.map(abs).max()! / 7.5 : (max(run.max()!, 0) - min(run.min()!, 0)) / 15
+                let halfRange: Float = target == .int3 ? 3.5 : target == .int2 ? 1.5 : 7.5
+                let step = target == .int4Asymmetric ? (max(run.max()!, 0) - min(run.min()!, 0)) / 15 : run.map(abs).max()! / halfRange
                 for index in start..<(start + group) {
                     #expect(abs(values[index] - entry.tensor.values[index]) <= step * 0.55 + 1e-9, "element \(index)")
                 }

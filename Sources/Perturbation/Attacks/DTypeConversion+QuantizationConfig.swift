@@ -34,7 +34,7 @@ extension DTypeConversion {
         case .fp8Block:
             return .object([("quant_method", .string("fp8")), ("fmt", .string("e4m3")), ("activation_scheme", .string("dynamic")),
                             ("weight_block_size", .array([number(scaleBlock), number(scaleBlock)]))])
-        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder:
+        case .f32, .f16, .bf16, .fp8, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3:
             return nil
         }
     }

@@ -27,7 +27,8 @@ import SyntheticModels
 /// W4A16 as llm-compressor's GPTQModifier saves it with `actorder: group`: each group is 128
 /// columns of equal rank when the columns are ranked by squared norm (standing in for the
 /// calibration Hessian's diagonal), recorded as `NAME_g_idx` (I32) — round to nearest, not GPTQ's
-/// error feedback.
+/// error feedback. `int3` and `int2` are AutoRound's W3A16 and W2A16 in the same format: symmetric
+/// 3- or 2-bit codes per group of 128 (or per row), ten or sixteen per I32 word.
 ///
 /// `gptq` and `awq` are 4-bit releases as AutoGPTQ and AutoAWQ save them: the same matrices
 /// (named `P.weight`, output and input features multiples of 8) as INT4 codes per group of 128
@@ -58,6 +59,7 @@ public struct DTypeConversion: Perturbation {
         case int4
         case int4Asymmetric = "int4-asym"
         case int4ActivationOrder = "int4-actorder"
+        case int2, int3
         case gptq, awq
         case gptq2 = "gptq-2bit", gptq3 = "gptq-3bit", gptq8 = "gptq-8bit"
         case nf4
@@ -80,7 +82,7 @@ public struct DTypeConversion: Perturbation {
             switch self {
             case .f32: .f32
             case .f16, .gptq, .gptq2, .gptq3, .gptq8, .awq, .llmInt8: .f16
-            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .nf4, .mlx: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .nf4, .mlx: .bf16
             }
         }
     }
@@ -104,7 +106,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .nf4, .mlx:
+        case .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .nf4, .mlx:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -145,6 +147,13 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].asymmetric = target == .int4Asymmetric
                 model.entries[index].activationOrder = target == .int4ActivationOrder
                 scaled += 1
+            } else if target == .int2 || target == .int3, Self.isBlockScaled(model.entries[index], in: model),
+                      case let columns = model.entries[index].storedShape[1] {
+                let bits = target == .int2 ? 2 : 3
+                model.entries[index].storageDType = .u8
+                model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
+                model.entries[index].codePacking = CodePacking.Order.packQuantized(bits: bits)
+                scaled += 1
             } else if target == .nf4, Self.isBlockScaled(model.entries[index], in: model),
                       model.entries[index].storedShape[1] % NF4Encoding.block == 0 {
                 model.entries[index].storageDType = .i4
@@ -184,6 +193,8 @@ public struct DTypeConversion: Perturbation {
         case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
         case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .int4ActivationOrder: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) columns in activation order, recorded in weight_g_idx), the rest as BF16"
+        case .int2, .int3:
+            "\(scaled) weight matrices as packed INT\(target == .int2 ? 2 : 3) (compressed-tensors, \(32 / (target == .int2 ? 2 : 3)) codes per I32 word, symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .int4Asymmetric: "\(scaled) weight matrices as packed INT4 (asymmetric, a BF16 scale and a zero point per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
         case .gptq, .gptq2, .gptq3, .gptq8:
             "\(scaled) weight matrices as GPTQ INT\(target.gptqBits ?? 4) (symmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
@@ -215,7 +226,7 @@ public struct DTypeConversion: Perturbation {
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
         if let method = quantization?["quant_method"]?.stringValue { parameters["quantization_config"] = .string(method) }
-        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .gptq, .gptq2, .gptq3, .gptq8, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .gptq, .gptq2, .gptq3, .gptq8, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

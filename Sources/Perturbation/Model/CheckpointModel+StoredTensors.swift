@@ -63,6 +63,11 @@ extension CheckpointModel.Entry {
                     (prefix + "scales", .f16, [k / group, n], .groupScales)]
                 + (order.isGPTQ ? [(prefix + "g_idx", .i32, [k], .groupIndex)] : [])
         }
+        if let bits = narrowPackedBits, let group = scaleBlock {
+            return [(name + "_packed", .i32, [shape[0], (shape[1] + 32 / bits - 1) / (32 / bits)], .values),
+                    (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales),
+                    (name + "_shape", .i64, [2], .originalShape)]
+        }
         if isPackedInt4, let group = scaleBlock {
             return [(name + "_packed", .i32, [shape[0], shape[1] / 8], .values),
                     (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales)]
@@ -91,6 +96,12 @@ extension CheckpointModel.Entry {
     var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
     /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
     var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil && !affineBiases }
+    /// The width when `write` stores this entry as compressed-tensors' 2- or 3-bit packed integers
+    /// (U8 codes, `codePacking` `pack-quantized-2bit`/`-3bit`, `scaleBlock` the group), else `nil`.
+    var narrowPackedBits: Int? {
+        guard storageDType == .u8, scaleBlock != nil, let bits = codePacking?.packQuantizedBits, (2...3).contains(bits) else { return nil }
+        return bits
+    }
     /// Whether `write` stores this entry as MLX's 4-bit affine quantization (see `affineBiases`).
     var isMLX: Bool { storageDType == .i4 && scaleBlock != nil && affineBiases }
     /// The code width when `write` stores this entry as GPTQ or AWQ (see `codePacking`): the

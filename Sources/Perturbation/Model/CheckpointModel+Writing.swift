@@ -153,6 +153,10 @@ extension CheckpointModel {
                           block >= 1, shape[1] % block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("\(bits)-bit GPTQ/AWQ storage needs a 2-D weight named '….weight' whose output and input features are multiples of \(multiple) and whose input features hold whole groups of \(block), this one has shape \(shape)"))
                     }
+                } else if entry.narrowPackedBits != nil {
+                    guard entry.tensor.shape.count == 2, block >= 1, columns % block == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("packed 2- and 3-bit integers need a 2-D tensor whose rows hold whole groups of \(block) values, this one has shape \(entry.tensor.shape)"))
+                    }
                 } else if entry.isPackedInt4 {
                     guard entry.tensor.shape.count == 2, columns % 8 == 0, block >= 1, columns % block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("packed INT4 needs a 2-D tensor whose rows hold whole words of 8 and groups of \(block) values, this one has shape \(entry.tensor.shape)"))
@@ -281,6 +285,8 @@ extension CheckpointModel {
                     (bytes, pendingFactors) = (encoded.qweight, encoded.scales)
                     pendingBytes[.zeroPoints] = encoded.qzeros
                     pendingBytes[.groupIndex] = encoded.groupIndex
+                } else if let bits = entry.narrowPackedBits, let group = entry.scaleBlock {
+                    (bytes, pendingFactors) = PackedInt4Encoding.encodeWords(values, rows: shape[0], columns: shape[1], group: group, bits: bits)
                 } else if entry.isPackedInt4, let group = entry.scaleBlock, entry.asymmetric {
                     let encoded = PackedInt4Encoding.encodeAsymmetric(values, rows: shape[0], columns: shape[1], group: group)
                     (bytes, pendingFactors) = (encoded.packed, encoded.scales)

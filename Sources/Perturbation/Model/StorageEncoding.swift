@@ -173,6 +173,37 @@ enum PackedInt4Encoding {
     }
 }
 
+// MARK: - Narrow packed integers (W2A16, W3A16)
+
+extension PackedInt4Encoding {
+    /// Symmetric `bits`-bit codes (2 or 3) as compressed-tensors' `pack-quantized` stores
+    /// AutoRound's W2A16 and W3A16: per group of `group` values of a row, scale = largest
+    /// magnitude / ((2^bits − 1) / 2) rounded to BF16 (1 for an all-zero group), code =
+    /// clamp(round(value / scale), −2^(bits−1), 2^(bits−1) − 1); each row ⌈columns / w⌉ I32 words
+    /// of w = ⌊32 / bits⌋ codes + 2^(bits−1), the first in the lowest bits, the top bits unused and
+    /// the last word padded with zero bits (`pack_to_int32`). Returns the words (as bytes) and the
+    /// scales `[rows, columns / group]`.
+    static func encodeWords(_ values: [Float], rows: Int, columns: Int, group: Int, bits: Int) -> (packed: [UInt8], scales: [Float]) {
+        precondition((2...3).contains(bits) && columns % group == 0 && values.count == rows * columns)
+        let perWord = 32 / bits, wordsPerRow = (columns + perWord - 1) / perWord, half = 1 << (bits - 1)
+        var words = [UInt32](repeating: 0, count: rows * wordsPerRow), scales: [Float] = []
+        scales.reserveCapacity(rows * columns / group)
+        for row in 0..<rows {
+            for start in stride(from: row * columns, to: (row + 1) * columns, by: group) {
+                let largest = values[start..<(start + group)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
+                let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest > 0 ? largest / (Float(2 * half - 1) / 2) : 1))
+                scales.append(scale)
+                for index in start..<(start + group) {
+                    let value = values[index], column = index - row * columns
+                    let code = value.isFinite ? Int(max(Float(-half), min(Float(half - 1), (value / scale).rounded()))) : 0
+                    words[row * wordsPerRow + column / perWord] |= UInt32(code + half) << UInt32(bits * (column % perWord))
+                }
+            }
+        }
+        return (words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }, scales)
+    }
+}
+
 /// GPTQ's activation order without calibration data: the input features (columns of PyTorch's
 /// `[out, in]` weight) ranked by their squared norm, standing in for the calibration Hessian's
 /// diagonal, and grouped `group` ranks at a time — AutoGPTQ's `desc_act` and llm-compressor's

@@ -36,6 +36,9 @@ enum SuspectCatalogue {
             // 4-bit GPTQ (AutoGPTQ's qweight/qzeros/scales/g_idx, groups of 128 in activation order) and AWQ (AutoAWQ's GEMM layout), round to nearest.
             row("dtype-gptq", .storage, [.dtype(.gptq)], seed: 16, reEncoded),
             row("dtype-awq", .storage, [.dtype(.awq)], seed: 17, reEncoded),
+            // GPTQ at 3 and 2 bits (AutoGPTQ's packing: 32 rows per three words, 16 per word), round to nearest.
+            row("dtype-gptq-3bit", .storage, [.dtype(.gptq3)], seed: 26, reEncoded),
+            row("dtype-gptq-2bit", .storage, [.dtype(.gptq2)], seed: 27, reEncoded),
             // bitsandbytes NF4 as transformers saves a load_in_4bit model (unsloth's "-bnb-4bit" re-uploads).
             row("dtype-nf4", .storage, [.dtype(.nf4)], seed: 18, reEncoded),
             // bitsandbytes LLM.int8 as transformers saves a load_in_8bit model (I8 codes, SCB per row).
