@@ -33,6 +33,9 @@ enum SuspectCatalogue {
             row("dtype-int4-asym", .storage, [.dtype(.int4Asymmetric)], seed: 25, reEncoded),
             // The same in activation order (GPTQModifier's actorder: group): groups of equal-rank columns, weight_g_idx.
             row("dtype-int4-actorder", .storage, [.dtype(.int4ActivationOrder)], seed: 59, reEncoded),
+            // The same format at 3 and 2 bits (AutoRound's W3A16 and W2A16: ten and sixteen codes per word), no recipe.
+            row("dtype-int3", .storage, [.dtype(.int3)], seed: 28, reEncoded),
+            row("dtype-int2", .storage, [.dtype(.int2)], seed: 29, reEncoded),
             // 4-bit GPTQ (AutoGPTQ's qweight/qzeros/scales/g_idx, groups of 128 in activation order) and AWQ (AutoAWQ's GEMM layout), round to nearest.
             row("dtype-gptq", .storage, [.dtype(.gptq)], seed: 16, reEncoded),
             row("dtype-awq", .storage, [.dtype(.awq)], seed: 17, reEncoded),
