@@ -50,6 +50,31 @@ struct FloatEncodingTests {
         #expect(exact > 63_000 && exact < checked / 2, "\(exact) of \(checked)")
     }
 
+    @Test("eight at a time: areExactFloat16 and exactNormalFloat16Bits (±0 and exact normal halves) answer as the scalar functions do, for every mix of lanes")
+    func exactFloat16Lanes() {
+        // Lane values of every kind: normal halves, subnormal halves, their inexact neighbours, zero, ∞, NaN, out of range.
+        let kinds: [Float] = [1, -0x1.FFCp3, 0x1p-14, 0x1p-20, 3 * 0x1p-24, 0x1p-20 + 0x1p-30, Float(1).nextUp, 0, -0.0, .infinity, .nan,
+                              70000, 0x1p-26, -0x1.8p-5, 0x1.002p0]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<20_000 {
+            var lanes = SIMD8<Float>()
+            for lane in 0..<8 {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                // Mostly exact normal halves (the common, fast case), now and then any other kind.
+                lanes[lane] = state % 5 == 0 ? kinds[Int(state >> 8) % kinds.count] : FloatBits.float16(UInt16(truncatingIfNeeded: state >> 16) & 0x77FF)
+            }
+            let scalarExact = (0..<8).allSatisfy { lanes[$0].isNaN || FloatEncoding.isExactFloat16(lanes[$0]) }
+            #expect(FloatEncoding.areExactFloat16(lanes) == scalarExact, "\(lanes)")
+            // The fast path: every lane ±0 or an exact normal half.
+            let fastPath = (0..<8).allSatisfy {
+                lanes[$0] == 0 || (!lanes[$0].isNaN && FloatEncoding.isExactFloat16(lanes[$0]) && abs(lanes[$0]) >= 0x1p-14 && abs(lanes[$0]) <= 65504)
+            }
+            let bits = FloatEncoding.exactNormalFloat16Bits(lanes)
+            #expect((bits != nil) == fastPath, "\(lanes)")
+            if let bits { #expect((0..<8).allSatisfy { bits[$0] == FloatEncoding.float16Bits(lanes[$0]) }, "\(lanes)") }
+        }
+    }
+
     @Test("F16 rounding: ties to even, largest finite, overflow to infinity, subnormals and underflow")
     func float16() {
         let cases: KeyValuePairs<Float, UInt16> = [

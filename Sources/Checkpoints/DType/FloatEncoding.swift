@@ -25,6 +25,45 @@ public enum FloatEncoding {
         return magnitude & ((1 << (126 - exponent)) - 1) == 0
     }
 
+    /// Whether all eight lanes are exact binary16 values or NaN: `isExactFloat16` of each lane,
+    /// eight at a time. When every lane is ±0 or an exact normal half (a quantized weight's values
+    /// are) the answer comes from integer arithmetic alone; otherwise lane by lane.
+    @inlinable @inline(__always)
+    public static func areExactFloat16(_ values: SIMD8<Float>) -> Bool {
+        if exactNormalOrZeroHalves(unsafeBitCast(values, to: SIMD8<UInt32>.self)).all { return true }
+        for lane in 0..<8 where !isExactFloat16(values[lane]) { return false }
+        return true
+    }
+
+    /// The binary16 bits of eight values that are all ±0 or exact normal halves (`float16Bits`
+    /// without rounding), else `nil`: the canonical F16 encoding of a quantized weight, eight at a time.
+    @inlinable @inline(__always)
+    public static func exactNormalFloat16Bits(_ values: SIMD8<Float>) -> SIMD8<UInt16>? {
+        let bits = unsafeBitCast(values, to: SIMD8<UInt32>.self)
+        let lanes = exactNormalOrZeroHalves(bits)
+        guard lanes.all else { return nil }
+        // Rebias the exponent (127 → 15) and drop 13 mantissa bits; zeros stood in as 1.0 (0x3C00): cleared.
+        let half = ((bits &>> 16) & 0x8000) | (((lanes.magnitude &- 0x3800_0000) &>> 13) & ~(lanes.zero & 0x3C00))
+        return SIMD8<UInt16>(truncatingIfNeeded: half)
+    }
+
+    /// Which lanes hold ±0 or an exact normal half, by integer arithmetic only (Swift's SIMD
+    /// comparisons build their masks lane by lane through memory, 6× slower than the scalar
+    /// loop they replace): `zero` is all ones in zero lanes, `magnitude` the magnitude with
+    /// zeros replaced by 1.0, and `all` whether every lane qualifies — a magnitude in
+    /// [2^−14, 2^16) (biased exponent 113 … 142: (m − 0x3880_0000) >> 24 in 0 … 14, so one more
+    /// has none of bits 4 … 8 set) whose 13 low bits are zero.
+    @inlinable @inline(__always)
+    static func exactNormalOrZeroHalves(_ bits: SIMD8<UInt32>) -> (all: Bool, zero: SIMD8<UInt32>, magnitude: SIMD8<UInt32>) {
+        let magnitude = bits & 0x7FFF_FFFF
+        // m − 1 has its top bit set only for m = 0 (magnitudes are below 2^31).
+        let zero = SIMD8<UInt32>(repeating: 0) &- ((magnitude &- 1) &>> 31)
+        let stand = magnitude | (zero & 0x3F80_0000)
+        let outside = ((((stand &- 0x3880_0000) &>> 24) &+ 1) & 0x1F0) | (stand & 0x1FFF)
+        let four = outside.lowHalf | outside.highHalf, two = four.lowHalf | four.highHalf
+        return ((two[0] | two[1]) == 0, zero, stand)
+    }
+
     /// Float → IEEE binary16 bits (round to nearest even, overflow to ±∞, subnormals kept).
     /// (Inlinable: the canonical F16 encoding and the exactness check call it once per value.)
     @inlinable

@@ -67,9 +67,25 @@ enum CanonicalEncoding {
             }
         case .f16:
             let out = target.assumingMemoryBound(to: UInt16.self)
-            for index in 0..<count {
+            func encodeOne(_ index: Int) {
                 let value = source[index]
                 out[index] = (value.isNaN ? 0x7E00 : FloatEncoding.float16Bits(value)).littleEndian
+            }
+            var index = 0
+            #if _endian(little)
+            // Eight at a time where every lane is an exact normal half (a quantized weight's values are).
+            while index + 8 <= count {
+                if let bits = FloatEncoding.exactNormalFloat16Bits(UnsafeRawPointer(source + index).loadUnaligned(as: SIMD8<Float>.self)) {
+                    UnsafeMutableRawPointer(out + index).storeBytes(of: bits, as: SIMD8<UInt16>.self)
+                } else {
+                    for lane in index..<(index + 8) { encodeOne(lane) }
+                }
+                index += 8
+            }
+            #endif
+            while index < count {
+                encodeOne(index)
+                index += 1
             }
         case .f32:
             let out = target.assumingMemoryBound(to: UInt32.self)
@@ -137,8 +153,17 @@ struct ExactnessTracker {
                 break
             }
         }
-        if exactF16 && stored != .f16 {
-            for value in values where !value.isNaN && !FloatEncoding.isExactFloat16(value) {
+        if exactF16 && stored != .f16, let base = values.baseAddress {
+            // NaN lanes pass `areExactFloat16` (exponent 0xFF), as they are skipped one by one.
+            var index = 0
+            while index + 8 <= values.count {
+                guard FloatEncoding.areExactFloat16(UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<Float>.self)) else {
+                    exactF16 = false
+                    return
+                }
+                index += 8
+            }
+            for value in values[index...] where !value.isNaN && !FloatEncoding.isExactFloat16(value) {
                 exactF16 = false
                 break
             }
