@@ -22,7 +22,7 @@
 ///   need no unpacking: their rows are I4's and U8's bytes).
 ///
 /// The delivered bytes are the codes row-major in the weight's logical dtype (`I4`, two per
-/// byte, low nibble first; `U8` for 2-, 3- and 8-bit GPTQ and for MLX's odd widths). A stored
+/// byte, low nibble first; `U8` for 2-, 3- and 8-bit GPTQ, MLX's odd widths and compressed-tensors'). A stored
 /// band becomes `deliveredBandBytes` of delivered rows: as many bytes, except for the widths
 /// below 4 bits and MLX's below 8, whose one-code-per-byte rows are longer than their stored
 /// bit streams.
@@ -98,7 +98,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
         /// Whether the codes index a codebook (bitsandbytes) rather than being integers.
         public var isBitsAndBytes: Bool { self == .bitsandbytesNF4 || self == .bitsandbytesFP4 }
 
-        /// The format as people name it: `GPTQ`, `AWQ`, `bitsandbytes NF4`, `bitsandbytes FP4`, `MLX`.
+        /// The format as people name it: `GPTQ`, `AWQ`, `bitsandbytes NF4`, `bitsandbytes FP4`, `MLX`, `compressed-tensors`.
         public var formatName: String {
             switch self {
             case .gptq, .gptq2, .gptq3: "GPTQ"
@@ -112,9 +112,9 @@ public struct CodePacking: Sendable, Hashable, Codable {
     }
 
     public var order: Order
-    /// Bits per code: 4, or 2, 3 or 8 (GPTQ only), or MLX's 2, 3, 5 or 6.
+    /// Bits per code: 4, or 2, 3 or 8 (GPTQ only), or MLX's 2, 3, 5 or 6, or compressed-tensors' 2, 3, 5, 6 or 7.
     public var bits: Int
-    /// Columns of the delivered weight (N of GPTQ's and AWQ's `[K, N]`, K of bitsandbytes' and MLX's `[N, K]`).
+    /// Columns of the delivered weight (N of GPTQ's and AWQ's `[K, N]`, K of bitsandbytes' and MLX's `[N, K]`, C of compressed-tensors' `[R, C]`).
     public var columns: Int
 
     public init(order: Order, bits: Int, columns: Int) {
