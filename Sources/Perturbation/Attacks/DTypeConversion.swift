@@ -21,7 +21,7 @@ import SyntheticModels
 /// `int4` is a W4A16 release in compressed-tensors' `pack-quantized` format, as llm-compressor
 /// writes it: the same matrices (those whose rows hold whole words of 8 values) as symmetric INT4
 /// codes per group of 128 (or per row when 128 does not divide it), `NAME_packed` (I32),
-/// `NAME_scale` (BF16) and `NAME_shape` (I64) replacing `NAME` (`PackedInt4Encoding`); the rest as BF16.
+/// `NAME_scale` (BF16) and `NAME_shape` (I64) replacing `NAME` (`PackedIntegerEncoding`); the rest as BF16.
 /// `int4-asym` is the same with llm-compressor's W4A16_ASYM scheme (AWQModifier's default): a
 /// zero point per group, packed down the rows as `NAME_zero_point` (I32). `int4-actorder` is
 /// W4A16 as llm-compressor's GPTQModifier saves it with `actorder: group`: each group is 128
@@ -65,6 +65,15 @@ public struct DTypeConversion: Perturbation {
         case nf4
         case llmInt8 = "llm-int8"
         case mlx
+
+        /// The code width of the narrow pack-quantized targets (`int2`, `int3`), else `nil`.
+        public var narrowPackedBits: Int? {
+            switch self {
+            case .int2: 2
+            case .int3: 3
+            default: nil
+            }
+        }
 
         /// GPTQ's code width (2, 3, 4 or 8), else `nil`.
         public var gptqBits: Int? {
@@ -143,15 +152,14 @@ public struct DTypeConversion: Perturbation {
             } else if [.int4, .int4Asymmetric, .int4ActivationOrder].contains(target), Self.isBlockScaled(model.entries[index], in: model),
                       case let columns = model.entries[index].storedShape[1], columns % 8 == 0 {
                 model.entries[index].storageDType = .i4
-                model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
+                model.entries[index].scaleBlock = PackedIntegerEncoding.group(columns: columns)
                 model.entries[index].asymmetric = target == .int4Asymmetric
                 model.entries[index].activationOrder = target == .int4ActivationOrder
                 scaled += 1
-            } else if target == .int2 || target == .int3, Self.isBlockScaled(model.entries[index], in: model),
+            } else if let bits = target.narrowPackedBits, Self.isBlockScaled(model.entries[index], in: model),
                       case let columns = model.entries[index].storedShape[1] {
-                let bits = target == .int2 ? 2 : 3
                 model.entries[index].storageDType = .u8
-                model.entries[index].scaleBlock = PackedInt4Encoding.group(columns: columns)
+                model.entries[index].scaleBlock = PackedIntegerEncoding.group(columns: columns)
                 model.entries[index].codePacking = CodePacking.Order.packQuantized(bits: bits)
                 scaled += 1
             } else if target == .nf4, Self.isBlockScaled(model.entries[index], in: model),
@@ -191,11 +199,11 @@ public struct DTypeConversion: Perturbation {
         case .fp8: "rounded through F8_E4M3 with a per-tensor power-of-two scale, stored as BF16"
         case .fp8Block: "\(scaled) weight matrices as F8_E4M3 with one F32 scale factor per \(Self.scaleBlock)×\(Self.scaleBlock) block, the rest as BF16"
         case .nvfp4: "\(scaled) weight matrices as NVFP4 (E2M1 codes, an F8_E4M3 scale per \(NVFP4Encoding.block) values and an F32 per-tensor scale), the rest as BF16"
-        case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
-        case .int4ActivationOrder: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) columns in activation order, recorded in weight_g_idx), the rest as BF16"
+        case .int4: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedIntegerEncoding.preferredGroup) values or per row), the rest as BF16"
+        case .int4ActivationOrder: "\(scaled) weight matrices as packed INT4 (symmetric, a BF16 scale per group of \(PackedIntegerEncoding.preferredGroup) columns in activation order, recorded in weight_g_idx), the rest as BF16"
         case .int2, .int3:
-            "\(scaled) weight matrices as packed INT\(target == .int2 ? 2 : 3) (compressed-tensors, \(32 / (target == .int2 ? 2 : 3)) codes per I32 word, symmetric, a BF16 scale per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
-        case .int4Asymmetric: "\(scaled) weight matrices as packed INT4 (asymmetric, a BF16 scale and a zero point per group of \(PackedInt4Encoding.preferredGroup) values or per row), the rest as BF16"
+            "\(scaled) weight matrices as packed INT\(target.narrowPackedBits ?? 0) (compressed-tensors, \(32 / (target.narrowPackedBits ?? 1)) codes per I32 word, symmetric, a BF16 scale per group of \(PackedIntegerEncoding.preferredGroup) values or per row), the rest as BF16"
+        case .int4Asymmetric: "\(scaled) weight matrices as packed INT4 (asymmetric, a BF16 scale and a zero point per group of \(PackedIntegerEncoding.preferredGroup) values or per row), the rest as BF16"
         case .gptq, .gptq2, .gptq3, .gptq8:
             "\(scaled) weight matrices as GPTQ INT\(target.gptqBits ?? 4) (symmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
         case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group), the rest as F16"

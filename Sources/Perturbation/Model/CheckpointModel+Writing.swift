@@ -286,17 +286,17 @@ extension CheckpointModel {
                     pendingBytes[.zeroPoints] = encoded.qzeros
                     pendingBytes[.groupIndex] = encoded.groupIndex
                 } else if let bits = entry.narrowPackedBits, let group = entry.scaleBlock {
-                    (bytes, pendingFactors) = PackedInt4Encoding.encodeWords(values, rows: shape[0], columns: shape[1], group: group, bits: bits)
+                    (bytes, pendingFactors) = PackedIntegerEncoding.encode(values, rows: shape[0], columns: shape[1], group: group, bits: bits)
                 } else if entry.isPackedInt4, let group = entry.scaleBlock, entry.asymmetric {
-                    let encoded = PackedInt4Encoding.encodeAsymmetric(values, rows: shape[0], columns: shape[1], group: group)
+                    let encoded = PackedIntegerEncoding.encodeAsymmetric(values, rows: shape[0], columns: shape[1], group: group)
                     (bytes, pendingFactors) = (encoded.packed, encoded.scales)
                     pendingBytes[.zeroPoints] = encoded.zeroPoints
                 } else if entry.isPackedInt4, let group = entry.scaleBlock, entry.activationOrder {
                     let columnGroups = ActivationOrder.groups(values, outFeatures: shape[0], inFeatures: shape[1], group: group)
-                    (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group, columnGroups: columnGroups)
+                    (bytes, pendingFactors) = PackedIntegerEncoding.encode(values, rows: shape[0], columns: shape[1], group: group, columnGroups: columnGroups)
                     pendingBytes[.groupIndex] = columnGroups.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) }
                 } else if entry.isPackedInt4, let group = entry.scaleBlock {
-                    (bytes, pendingFactors) = PackedInt4Encoding.encode(values, rows: shape[0], columns: shape[1], group: group)
+                    (bytes, pendingFactors) = PackedIntegerEncoding.encode(values, rows: shape[0], columns: shape[1], group: group)
                 } else if entry.isNVFP4 {
                     let encoded = NVFP4Encoding.encode(values, rows: shape[0], columns: shape[1])
                     (bytes, pendingFactors) = (encoded.codes, [encoded.global])

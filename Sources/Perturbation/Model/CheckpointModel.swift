@@ -26,9 +26,9 @@ public struct CheckpointModel: Sendable {
         /// and a block of 16, the matrix is written as NVFP4 as ModelOpt exports it (`NVFP4Encoding`):
         /// U8 codes, `NAME_scale` (F8_E4M3 block scales) and `NAME_scale_2` (F32 per-tensor scale).
         /// With `storageDType` I4 it is the group size of compressed-tensors' packed INT4
-        /// (`PackedInt4Encoding`): `NAME_packed` (I32), `NAME_scale` (BF16), `NAME_shape` (I64);
+        /// (`PackedIntegerEncoding`): `NAME_packed` (I32), `NAME_scale` (BF16), `NAME_shape` (I64);
         /// with `storageDType` U8 and `codePacking` `pack-quantized-2bit`/`-3bit`, the same at 2 or 3
-        /// bits (`PackedInt4Encoding.encodeWords`).
+        /// bits (`PackedIntegerEncoding.encode`).
         /// With `storageDType` I8 (the block is then the row), it is written as bitsandbytes'
         /// LLM.int8 (`LLMInt8Encoding`): `P.weight` (I8), `P.SCB` (F32 per row), `P.weight_format` (U8 0).
         public var scaleBlock: Int?
@@ -43,7 +43,7 @@ public struct CheckpointModel: Sendable {
         /// quantization (`MLXEncoding`): `P.weight` (U32 words), `P.scales` and `P.biases` (BF16).
         public var affineBiases = false
         /// With `storageDType` I4 and a `scaleBlock` of packed INT4: asymmetric, as llm-compressor's
-        /// W4A16_ASYM (`PackedInt4Encoding.encodeAsymmetric`), adding `NAME_zero_point` (I32
+        /// W4A16_ASYM (`PackedIntegerEncoding.encodeAsymmetric`), adding `NAME_zero_point` (I32
         /// zero points packed down the rows).
         public var asymmetric = false
         /// With `storageDType` I4 and a `scaleBlock` of packed INT4 (symmetric): groups of columns

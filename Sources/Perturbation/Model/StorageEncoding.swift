@@ -127,14 +127,15 @@ enum NVFP4Encoding {
     }
 }
 
-/// Symmetric INT4 as compressed-tensors' `pack-quantized` format stores it (llm-compressor's
-/// W4A16): each run of `group` values in a row gets the scale (largest magnitude) / 7.5 rounded
+/// Symmetric integer codes as compressed-tensors' `pack-quantized` format stores them
+/// (llm-compressor's W4A16; at 2 and 3 bits AutoRound's W2A16 and W3A16, `encode`'s `bits`).
+/// At 4 bits: each run of `group` values in a row gets the scale (largest magnitude) / 7.5 rounded
 /// to BF16 (an all-zero run gets 1), each value the code round(value / scale) clamped to −8…7;
 /// codes are offset by 8 and packed eight per I32 word, the first in the lowest bits, words
 /// little-endian (`B.weight_packed`), scales stored as BF16 (`B.weight_scale`). With activation
 /// order (llm-compressor's GPTQ `actorder: group`) a group is `group` columns of equal rank
 /// (`activationOrder`), not a run, and each column's group is stored (`B.weight_g_idx`, I32).
-enum PackedInt4Encoding {
+enum PackedIntegerEncoding {
     /// The group size used when a row holds whole groups of it (else one scale per row).
     static let preferredGroup = 128
 
@@ -144,15 +145,22 @@ enum PackedInt4Encoding {
     }
 
     /// Packed words (as bytes) and BF16 scales `[rows, columns / group]` of a `rows × columns`
-    /// matrix; `columns` must be a multiple of 8 and of `group`. `columnGroups` gives each
-    /// column's group (`activationOrder`); by default column / group.
-    static func encode(_ values: [Float], rows: Int, columns: Int, group: Int, columnGroups: [Int]? = nil) -> (packed: [UInt8], scales: [Float]) {
-        precondition(columns % 8 == 0 && columns % group == 0 && values.count == rows * columns)
+    /// matrix of symmetric `bits`-bit codes (4, or 2 and 3 for AutoRound's W2A16 and W3A16): per
+    /// group of a row, scale = largest magnitude / ((2^bits − 1) / 2) rounded to BF16 (1 for an
+    /// all-zero group), code = clamp(round(value / scale), −2^(bits−1), 2^(bits−1) − 1); each row
+    /// ⌈columns / w⌉ I32 words of w = ⌊32 / bits⌋ codes + 2^(bits−1), the first in the lowest bits,
+    /// the top bits unused and the last word padded with zero bits (`pack_to_int32`; at 4 bits
+    /// `columns` must be a multiple of 8, so the words are the I4 nibble stream). `columns` must
+    /// be a multiple of `group`; `columnGroups` gives each column's group (`activationOrder`), by
+    /// default column / group.
+    static func encode(_ values: [Float], rows: Int, columns: Int, group: Int, bits: Int = 4, columnGroups: [Int]? = nil) -> (packed: [UInt8], scales: [Float]) {
+        precondition((2...4).contains(bits) && (bits != 4 || columns % 8 == 0) && columns % group == 0 && values.count == rows * columns)
         let groups = columns / group
         let groupOf = columnGroups ?? (0..<columns).map { $0 / group }
         precondition(groupOf.count == columns && groupOf.allSatisfy { (0..<groups).contains($0) })
+        let perWord = 32 / bits, wordsPerRow = (columns + perWord - 1) / perWord, half = 1 << (bits - 1)
         var scales = [Float](repeating: 1, count: rows * groups)
-        var packed = [UInt8](repeating: 0, count: values.count / 2)
+        var words = [UInt32](repeating: 0, count: rows * wordsPerRow)
         var largest = [Float](repeating: 0, count: groups)
         for row in 0..<rows {
             let start = row * columns
@@ -161,43 +169,12 @@ enum PackedInt4Encoding {
                 largest[groupOf[column]] = max(largest[groupOf[column]], abs(values[start + column]))
             }
             for index in largest.indices {
-                scales[row * groups + index] = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest[index] > 0 ? largest[index] / 7.5 : 1))
+                scales[row * groups + index] = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest[index] > 0 ? largest[index] / (Float(2 * half - 1) / 2) : 1))
             }
             for column in 0..<columns {
                 let value = values[start + column], scale = scales[row * groups + groupOf[column]]
-                let code = value.isFinite ? Int(max(-8, min(7, (value / scale).rounded()))) : 0
-                packed[(start + column) / 2] |= UInt8(code + 8) << UInt8(((start + column) % 2) * 4)
-            }
-        }
-        return (packed, scales)
-    }
-}
-
-// MARK: - Narrow packed integers (W2A16, W3A16)
-
-extension PackedInt4Encoding {
-    /// Symmetric `bits`-bit codes (2 or 3) as compressed-tensors' `pack-quantized` stores
-    /// AutoRound's W2A16 and W3A16: per group of `group` values of a row, scale = largest
-    /// magnitude / ((2^bits − 1) / 2) rounded to BF16 (1 for an all-zero group), code =
-    /// clamp(round(value / scale), −2^(bits−1), 2^(bits−1) − 1); each row ⌈columns / w⌉ I32 words
-    /// of w = ⌊32 / bits⌋ codes + 2^(bits−1), the first in the lowest bits, the top bits unused and
-    /// the last word padded with zero bits (`pack_to_int32`). Returns the words (as bytes) and the
-    /// scales `[rows, columns / group]`.
-    static func encodeWords(_ values: [Float], rows: Int, columns: Int, group: Int, bits: Int) -> (packed: [UInt8], scales: [Float]) {
-        precondition((2...3).contains(bits) && columns % group == 0 && values.count == rows * columns)
-        let perWord = 32 / bits, wordsPerRow = (columns + perWord - 1) / perWord, half = 1 << (bits - 1)
-        var words = [UInt32](repeating: 0, count: rows * wordsPerRow), scales: [Float] = []
-        scales.reserveCapacity(rows * columns / group)
-        for row in 0..<rows {
-            for start in stride(from: row * columns, to: (row + 1) * columns, by: group) {
-                let largest = values[start..<(start + group)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
-                let scale = FloatBits.bfloat16(FloatEncoding.bfloat16Bits(largest > 0 ? largest / (Float(2 * half - 1) / 2) : 1))
-                scales.append(scale)
-                for index in start..<(start + group) {
-                    let value = values[index], column = index - row * columns
-                    let code = value.isFinite ? Int(max(Float(-half), min(Float(half - 1), (value / scale).rounded()))) : 0
-                    words[row * wordsPerRow + column / perWord] |= UInt32(code + half) << UInt32(bits * (column % perWord))
-                }
+                let code = value.isFinite ? Int(max(Float(-half), min(Float(half - 1), (value / scale).rounded()))) : 0
+                words[row * wordsPerRow + column / perWord] |= UInt32(code + half) << UInt32(bits * (column % perWord))
             }
         }
         return (words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }, scales)
@@ -228,7 +205,7 @@ enum ActivationOrder {
 
 // MARK: - Asymmetric packed INT4
 
-extension PackedInt4Encoding {
+extension PackedIntegerEncoding {
     /// Asymmetric INT4 as llm-compressor's W4A16_ASYM stores it (compressed-tensors' min–max
     /// observer and `quantize`): each run of `group` values gets the range widened to hold 0,
     /// scale = (max − min) / 15 rounded to BF16 (an all-zero run gets 1), the signed zero point
