@@ -66,6 +66,92 @@ struct MLXWeightTests {
         #expect(difference == nil, "first difference at \(difference ?? "-")")
     }
 
+    @Test("MLX's floating-point modes read as code × stored scale: mxfp4 and mxfp8 (E8M0 per 32), nvfp4 (F8_E4M3 per 16), as matrices and as stacks of experts",
+          arguments: MLXTensors.FloatingPointMode.allCases, [false, true])
+    func floatingPointModes(mode: MLXTensors.FloatingPointMode, stacked: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let name = stacked ? "model.layers.0.mlp.switch_mlp.up_proj.weight" : Self.name
+        let shape = stacked ? [3, 4, 128] : [6, 128]
+        let values = QuantizerRoundTripTests.gaussian(shape.reduce(1, *), seed: 3, scale: 0.03)
+        let (tensors, expected) = MLXTensors.floatingPoint(name: name, values: values, shape: shape, mode: mode)
+        let reader = try openSafetensors(tensors + [.init(name: "model.norm.weight", shape: [4], values: [1, 2, 3, 4])], in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: name))
+        #expect(weight.dtype == (mode == .mxfp8 ? .f8E4M3 : .f4) && weight.shape == shape)
+        #expect(weight.scale?.blockColumns == mode.groupSize && weight.scale?.dtype == (mode == .nvfp4 ? .f8E4M3 : .f8E8M0))
+        #expect(reader.checkpoint.tensor(named: String(name.dropLast("weight".count)) + "scales")?.scaledWeight == name)
+        #expect(reader.checkpoint.parameterCount == values.count + 4)
+        #expect(ExpertLayout.stackedExpertCount(of: weight) == (stacked ? 3 : nil))
+        for chunk in [3, 1 << 20] {
+            let difference = firstBitDifference(try readAllFloats(reader, weight, chunkBytes: chunk), expected)
+            #expect(difference == nil, "chunk \(chunk): first difference at \(difference ?? "-")")
+        }
+        let range = 130..<300
+        var part = [Float](repeating: .nan, count: range.count)
+        try part.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: range, into: $0) }
+        #expect(firstBitDifference(part, Array(expected[range])) == nil)
+        // The values are the originals (not codes): within 0.3 of each group's largest magnitude,
+        // the most a largest value saturating from √2 × the largest code loses.
+        #expect(values.indices.allSatisfy { index in
+            let group = (index / mode.groupSize * mode.groupSize)..<((index / mode.groupSize + 1) * mode.groupSize)
+            return abs(expected[index] - values[index]) <= 0.3 * values[group].map(abs).max()!
+        })
+    }
+
+    @Test("affine weights stacked as experts (switch_mlp) read as matrices of the stack, at 4 and 3 bits", arguments: [4, 3])
+    func stackedAffine(bits: Int) throws {
+        let directory = try TemporaryDirectory()
+        let name = "model.layers.1.mlp.switch_mlp.down_proj.weight", experts = 2, rows = 5, columns = 128
+        let values = wavyValues(count: experts * rows * columns).map { $0 * 0.05 }
+        let (flat, expected) = MLXTensors.affine(name: name, values: values, rows: experts * rows, columns: columns, bits: bits)
+        // The same bytes with the expert dimension in front, as mlx_lm saves a SwitchGLU's projections.
+        let tensors = flat.map { TensorBytes(name: $0.name, dtype: $0.dtype, shape: [experts, rows, $0.shape[1]], bytes: $0.bytes) }
+        let reader = try openSafetensors(tensors, in: directory)
+        let weight = try #require(reader.checkpoint.tensor(named: name))
+        #expect(weight.shape == [experts, rows, columns] && ExpertLayout.stackedExpertCount(of: weight) == experts)
+        let step = values.map(abs).max()! * 2 / Float((1 << bits) - 1)
+        #expect(Self.close(try readAllFloats(reader, weight, chunkBytes: 5), expected, scale: step))
+    }
+
+    @Test("a layer's own group size in config.json's quantization (mixed-precision conversions) decides its groups")
+    func layerGroupSize() throws {
+        let values = wavyValues(count: Self.rows * Self.columns).map { $0 * 0.05 }
+        let (tensors, expected) = MLXTensors.affine(name: Self.name, values: values, rows: Self.rows, columns: Self.columns, bits: 4, groupSize: 32)
+        let step = values.map(abs).max()! * 2 / 15
+        let stated = try TemporaryDirectory()
+        _ = try stated.write(#"{"quantization": {"group_size": 64, "bits": 4, "model.layers.0.mlp.up_proj": {"group_size": 32, "bits": 4}, "lm_head": false}}"#,
+                             to: "config.json")
+        let reader = try openSafetensors(tensors, in: stated)
+        let weight = try #require(reader.checkpoint.tensor(named: Self.name))
+        #expect(weight.dtype == .i4 && weight.scale?.blockColumns == 32)
+        #expect(Self.close(try readAllFloats(reader, weight, chunkBytes: 7), expected, scale: step))
+        // Without the layer's entry the default 64 makes the same words 2-bit codes: wrong values.
+        let unstated = try TemporaryDirectory()
+        _ = try unstated.write(#"{"quantization": {"group_size": 64, "bits": 4}}"#, to: "config.json")
+        let misread = try openSafetensors(tensors, in: unstated)
+        #expect(try #require(misread.checkpoint.tensor(named: Self.name)).dtype == .u8)
+    }
+
+    @Test("MXFP8's rounding energy counts the saturation MLX's exponent rounding causes: it covers the real error without loosening it more than 3×")
+    func microscaledSaturation() throws {
+        let directory = try TemporaryDirectory()
+        let rows = 64, columns = 256
+        let values = QuantizerRoundTripTests.gaussian(rows * columns, seed: 11, scale: 0.02)
+        let (tensors, dequantized) = MLXTensors.floatingPoint(name: Self.name, values: values, shape: [rows, columns], mode: .mxfp8)
+        let reader = try openSafetensors(tensors, in: directory)
+        let energy = try streamedRoundingEnergy(reader, weight: Self.name)
+        let real = zip(values, dequantized).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        // Half a step alone (E4M3's spacing at each code, times the block's factor) is far below the real error.
+        let halfStep = dequantized.indices.reduce(0.0) { total, index in
+            let factor = Double(sign: .plus, exponent: Int(tensors[1].bytes[index / 32]) - 127, significand: 1)
+            let code = abs(Double(dequantized[index])) / factor
+            let step = Double(sign: .plus, exponent: max(code > 0 ? Int(log2(code).rounded(.down)) : -6, -6) - 3, significand: 1) * factor
+            return total + step * step / 12
+        }
+        print("MLX mxfp8 on Gaussian values: predicted / real = \(energy / real), half a step alone / real = \(halfStep / real)")
+        #expect(halfStep < real / 2)
+        #expect(energy * 1.35 >= real && energy < 3 * real, "predicted \(energy), real \(real)")
+    }
+
     @Test("the rounding energy is Σ scale² / 12 over the elements and tracks the real round-trip error")
     func roundingEnergy() throws {
         let directory = try TemporaryDirectory()
@@ -97,12 +183,17 @@ struct MLXWeightTests {
             (replacing("scales", with: .init(name: prefix + "scales", shape: [Self.rows, 3], values: [Float](repeating: 1, count: 18)))
                 .map { $0.name == prefix + "biases" ? .init(name: prefix + "biases", shape: [Self.rows, 3], values: [Float](repeating: 0, count: 18)) : $0 },
              "not a width MLX writes (2 to 8)"),
-            (replacing("weight", with: .init(name: Self.name, dtype: .u32, shape: [Self.rows * 32], bytes: words)), "not a matrix of packed words"),
+            (replacing("weight", with: .init(name: Self.name, dtype: .u32, shape: [Self.rows * 32], bytes: words)), "not a matrix (or stack of matrices) of packed words"),
             // 4 groups of 64 over 56 words: 7 bits per code.
             (replacing("weight", with: .init(name: Self.name, dtype: .u32, shape: [Self.rows, 56], bytes: [UInt8](repeating: 1, count: Self.rows * 56 * 4))),
              "gives 7 bits per code"),
-            // No biases and float scales: neither the affine nor the mxfp4 layout.
+            // No biases and float scales: neither the affine nor a floating-point layout.
             (tensors.filter { !$0.name.hasSuffix("biases") }, "'model.layers.0.mlp.up_proj.biases' is missing"),
+            // U8 scales, but 3 per row of 32 words: none of mxfp4 (8), nvfp4 (16) or mxfp8 (4).
+            ([tensors[0], .init(name: prefix + "scales", dtype: .u8, shape: [Self.rows, 3], bytes: [UInt8](repeating: 127, count: Self.rows * 3))],
+             "not the U8 scales of an MLX floating-point mode (mxfp4 [6, 8], nvfp4 [6, 16], mxfp8 [6, 4])"),
+            // A stack whose scales do not share its expert dimension.
+            ([.init(name: Self.name, dtype: .u32, shape: [2, 3, 32], bytes: words), tensors[1], tensors[2]], "not floats [2, 3, -1]"),
         ], naming: [Self.name, "MLX"])
     }
 }

@@ -6,14 +6,20 @@ import Testing
 /// What the JSON files beside a checkpoint say about its quantized weights.
 @Suite("Quantization settings come from quantize_config.json and config.json, followed through links, and only from readable JSON")
 struct QuantizationSettingsTests {
-    @Test("quantize_config.json is read before config.json; config.json gives MLX's group size")
+    @Test("quantize_config.json is read before config.json; config.json gives MLX's group size and its layers' own")
     func precedence() throws {
         let directory = try TemporaryDirectory()
         _ = try directory.write(#"{"checkpoint_format": "gptq_v2"}"#, to: "quantize_config.json")
-        _ = try directory.write(#"{"quantization_config": {"checkpoint_format": "gptq"}, "quantization": {"group_size": 32, "bits": 4}}"#, to: "config.json")
+        _ = try directory.write(#"""
+            {"quantization_config": {"checkpoint_format": "gptq"}, "quantization": {"group_size": 32, "bits": 4,
+             "model.layers.0.mlp.down_proj": {"group_size": 64, "bits": 6}, "lm_head": false, "model.embed_tokens": {"bits": 8},
+             "model.layers.1.mlp.down_proj": {"group_size": 0, "bits": 6}}}
+            """#, to: "config.json")
         let settings = QuantizationSettings.read(fromDirectory: directory.path(""))
         #expect(settings.gptqZerosStoredMinusOne == false && settings.source == #"quantize_config.json checkpoint_format "gptq_v2""#)
         #expect(settings.mlxGroupSize == 32)
+        // Layers' own entries with a usable group size; `false`, no group size or 0 state none.
+        #expect(settings.mlxLayerGroupSizes == ["model.layers.0.mlp.down_proj": 64])
     }
 
     @Test("a Hugging Face snapshot's config.json, a link into blobs/, is followed")

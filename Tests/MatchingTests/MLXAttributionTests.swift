@@ -64,4 +64,42 @@ struct MLXAttributionTests {
         #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("quantized to \(Self.quantizedName)"), "\(scan.attribution.sentence)")
     }
+
+    @Test("MLX's floating-point copies written by perturb (mxfp4, nvfp4, mxfp8) store the fixture quantizer's bytes and are re-encodings within their scales' allowance; noise before them is a change",
+          arguments: [DTypeConversion.Target.mlxMXFP4, .mlxNVFP4, .mlxMXFP8])
+    func floatingPointCopy(target: DTypeConversion.Target) throws {
+        let directory = Fixtures.temporaryDirectory("mlx-fp")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let mode = try #require(MLXTensors.FloatingPointMode(rawValue: String(target.rawValue.dropFirst("mlx-".count))))
+        let path = try ScaledCopy.write(Self.lineage.release, as: target, in: directory, name: "copy")
+        // The writer and the fixture's independent quantizer agree byte for byte.
+        let name = "model.layers.1.mlp.down_proj.weight"
+        let original = try #require(Self.lineage.release[name])
+        try ScaledCopy.expectStoredBytes(MLXTensors.floatingPoint(name: name, values: original.values, shape: original.shape, mode: mode).tensors, in: path)
+        let opened = try CheckpointReader(path: path)
+        let quantized = opened.checkpoint.tensors.filter { $0.scale != nil }
+        #expect(quantized.count == Self.lineage.release.tensors.filter { $0.shape.count == 2 && $0.shape[1] % mode.groupSize == 0 }.count)
+        let codes: DType = mode == .mxfp8 ? .f8E4M3 : .f4
+        for tensor in quantized {
+            #expect(tensor.dtype == codes && tensor.scale?.blockColumns == mode.groupSize, "\(tensor.name)")
+        }
+
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: path), against: Self.registry)
+        let described = [MLXTensors.FloatingPointMode.mxfp4: "MXFP4 (F4 with 1×32 block scales)", .nvfp4: "NVFP4 (F4 with 1×16 block scales)",
+                         .mxfp8: "MXFP8 (F8_E4M3 with 1×32 block scales)"][mode]!
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains("quantized to \(described)"), "\(scan.attribution.sentence)")
+        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
+        let rounding = try #require(verdict.rounding)
+        print("MLX \(mode.rawValue) copy: deviation \(rounding.deviation), expected \(rounding.expectedRounding), allowed \(rounding.allowedRounding)")
+        // Within the allowance; MXFP8's saturation cell predicts more than a copy deviates, never less.
+        #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)")
+        let ratio = rounding.deviation / rounding.expectedRounding, lowest = mode == .mxfp8 ? 0.5 : 0.75
+        #expect(ratio > lowest && ratio < 1.1, "\(rounding)")
+
+        // 20 % noise (relative to each tensor's spread) before quantizing is more than the rounding explains.
+        let noisy = Scan.run(try Fingerprinter.fingerprint(path: try ScaledCopy.write(Self.lineage.release, as: target, noise: 0.2, in: directory, name: "noisy")),
+                             against: Self.registry)
+        #expect(noisy.attribution.nearest == "release@1" && noisy.attribution.verdict == .derived, "\(noisy.attribution.sentence)")
+    }
 }

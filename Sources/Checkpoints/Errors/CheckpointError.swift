@@ -175,9 +175,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
                 + "W.quant_state.bitsandbytes__nf4 or __fp4 the JSON quant state with 'blocksize' and 'shape', W.quant_map F32 [16], "
                 + "W.absmax one factor per block, and with U8 factors W.nested_absmax and W.nested_quant_map)."
         case .mlxLayout(let companion, let reason):
-            return "\(subject) is an MLX quantized weight (U32 words of packed codes), but '\(companion)' \(reason) (rule: P.weight U32 [N, K·bits/32], "
-                + "P.scales and P.biases F16, BF16 or F32 [N, K/group] with the group size of config.json's 'quantization' (64 when absent); "
-                + "value = code × scale + bias; codes of 2, 3, 4, 5, 6 or 8 bits)."
+            return "\(subject) is an MLX quantized weight (U32 words of packed codes), but '\(companion)' \(reason) (rule: P.weight U32 [N, K·bits/32] "
+                + "or a stack [E, N, K·bits/32]; affine mode: P.scales and P.biases F16, BF16 or F32 [N, K/group] with the group size of "
+                + "config.json's 'quantization' (the layer's own entry, else 'group_size', else 64), value = code × scale + bias, codes of 2, 3, 4, 5, 6 or 8 bits; "
+                + "floating-point modes, no biases: U8 P.scales [N, K/32] E8M0 (mxfp4, mxfp8) or [N, K/16] F8_E4M3 (nvfp4))."
         case .llmInt8Layout(let companion, let reason):
             return "\(subject) is a bitsandbytes 8-bit (LLM.int8) weight, but '\(companion)' \(reason) (rule: P.weight is I8 [R, C] row-major, "
                 + "P.SCB holds each row's largest magnitude, F32 [R] (value = code × SCB / 127), and P.weight_format, when present, is one U8 0: row-major)."

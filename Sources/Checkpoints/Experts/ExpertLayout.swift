@@ -5,7 +5,7 @@ import ProvenanceCrypto
 /// Releases store the experts of one layer either as one 2-D tensor per expert
 /// (`model.layers.3.block_sparse_moe.experts.5.w1.weight`, `…mlp.experts.5.up_proj.weight`)
 /// or stacked in one rank-3 tensor, expert first (llama.cpp's `blk.3.ffn_up_exps.weight`,
-/// `…mlp.experts.down_proj` in Llama 4 and gpt-oss). A copy moves between the two layouts
+/// `…mlp.experts.down_proj` in Llama 4 and gpt-oss, `…mlp.switch_mlp.up_proj.weight` in MLX). A copy moves between the two layouts
 /// (every GGUF conversion stacks them), and a copier may renumber the experts (with the
 /// router's rows, the function is unchanged). So the fingerprint's sketch evidence of an MoE
 /// layer is the sum of its experts' sketches: the same in both layouts, and unchanged by
@@ -14,11 +14,12 @@ public enum ExpertLayout {
     /// The number of experts stacked in a rank-3 tensor, or `nil` if it is not an expert stack.
     ///
     /// A stack is rank 3 with at least two experts and a name that says so: a component
-    /// ending in `_exps` (llama.cpp), or an `experts` component not followed by an expert index.
+    /// ending in `_exps` (llama.cpp), a `switch_mlp` component (MLX's `SwitchGLU`), or an
+    /// `experts` component not followed by an expert index.
     public static func stackedExpertCount(name: String, shape: [Int]) -> Int? {
         guard shape.count == 3, shape[0] >= 2, shape[1] > 0, shape[2] > 0 else { return nil }
         let parts = components(name)
-        if parts.contains(where: { $0.hasSuffix("_exps") }) { return shape[0] }
+        if parts.contains(where: { $0.hasSuffix("_exps") }) || parts.contains("switch_mlp") { return shape[0] }
         if let position = parts.firstIndex(of: "experts"), position + 1 < parts.count, Int(parts[position + 1]) == nil {
             return shape[0]
         }

@@ -28,6 +28,10 @@ public struct QuantizationSettings: Sendable, Hashable {
     public var source: String?
     /// MLX's group size, from `config.json`'s `quantization` (`group_size`); `nil` when not stated.
     public var mlxGroupSize: Int?
+    /// Group sizes `mlx_lm` states for single layers (mixed-precision conversions write
+    /// `"model.layers.0.mlp.down_proj": {"group_size": 64, "bits": 6}` into `quantization`), by
+    /// module path: the weight `PATH.weight` is grouped by it instead of `mlxGroupSize`.
+    public var mlxLayerGroupSizes: [String: Int] = [:]
     /// The quantizer llm-compressor's `recipe.yaml` names: GPTQ when it lists a `GPTQModifier`,
     /// else AWQ for an `AWQModifier`, else round to nearest for a `QuantizationModifier`; `nil`
     /// without a recipe or with none of them.
@@ -48,6 +52,12 @@ public struct QuantizationSettings: Sendable, Hashable {
         let config = smallJSON(at: (directory as NSString).appendingPathComponent("config.json"))
         if let group = config?["quantization"]?["group_size"]?.exactUInt64, group > 0, group <= 1 << 16 {
             settings.mlxGroupSize = Int(group)
+        }
+        if case .object(let entries)? = config?["quantization"] {
+            for entry in entries {
+                guard case .object = entry.value, let group = entry.value["group_size"]?.exactUInt64, group > 0, group <= 1 << 16 else { continue }
+                settings.mlxLayerGroupSizes[entry.key] = Int(group)
+            }
         }
         if case .object(let groups)? = config?["quantization_config"]?["config_groups"] {
             settings.packQuantizedBits = Set(groups.compactMap { group in

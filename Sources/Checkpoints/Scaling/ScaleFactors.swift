@@ -227,7 +227,7 @@ public struct ScaleFactors: Sendable {
             }
             return total / 12
         }
-        let steps = codebookSteps ?? ScaleFactors.stepTable(dtype)
+        let steps = codebookSteps ?? (scale.dtype == .f8E8M0 ? ScaleFactors.microscaledStepTable(dtype) : ScaleFactors.stepTable(dtype))
         forEachRun(firstElement: firstElement, count: count) { offset, run, index in
             var sum = 0.0
             for element in offset..<(offset + run) {
@@ -272,6 +272,22 @@ public struct ScaleFactors: Sendable {
         }
     }
 
+    /// `stepTable` for codes scaled by power-of-two (E8M0) block exponents, MXFP8: the exponent
+    /// is chosen from the block's largest magnitude, and OCP's rule (⌊log2 max⌋ − 8) and MLX's
+    /// (log2(max / 448) rounded to nearest) leave that magnitude up to 512 / 448 or √2 times the
+    /// largest code, where it saturates — an error far beyond half a step (on the real MiniLM,
+    /// 7.2× Σ step²/12 with MLX's rule). So the largest finite codes count the squared error of a
+    /// value spread evenly from the midpoint below them to √2 × their magnitude (12 × E[(v − top)²]
+    /// in the table's units). E2M1 codes need no such cell: their saturation stays within the
+    /// ordinary allowance (1.03× Σ step²/12 with MLX's rule, `eval` measurement in docs/NOTES.md).
+    static func microscaledStepTable(_ dtype: DType) -> [Double] {
+        switch dtype {
+        case .f8E4M3: ScaleTables.e4m3Microscaled
+        case .f8E5M2: ScaleTables.e5m2Microscaled
+        default: stepTable(dtype)
+        }
+    }
+
     /// Whether values of this dtype can be stored with companion scale factors.
     public static func isScalable(_ dtype: DType) -> Bool {
         [.f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .i8].contains(dtype)
@@ -287,6 +303,20 @@ private enum ScaleTables {
     static let e5m2fnuz = table(exponentBits: 5, mantissaBits: 2, bias: 16, isSpecial: { $0 == 0x80 })
     /// E2M1 (0, 0.5 … 6): spacing 0.5 up to 2, then 1, then 2; indexed by the 4-bit code.
     static let e2m1 = table(exponentBits: 2, mantissaBits: 1, bias: 1, isSpecial: { $0 > 0x0F })
+    /// E4M3 and E5M2 under E8M0 block exponents: the largest finite codes (±448, ±57344) get the
+    /// saturation cell (`ScaleFactors.microscaledStepTable`).
+    static let e4m3Microscaled = saturating(e4m3, top: 448, below: 416, codes: [0x7E, 0xFE])
+    static let e5m2Microscaled = saturating(e5m2, top: 57344, below: 49152, codes: [0x7B, 0xFB])
+
+    /// `table` with `codes` (magnitude `top`, next magnitude down `below`) given 12 × the mean
+    /// squared error of a value spread evenly over [(below + top) / 2, √2 · top], rounded to `top`.
+    static func saturating(_ table: [Double], top: Double, below: Double, codes: [UInt8]) -> [Double] {
+        let low = (below + top) / 2, high = top * 2.0.squareRoot()
+        let meanSquare = ((high - top) * (high - top) * (high - top) + (top - low) * (top - low) * (top - low)) / (3 * (high - low))
+        var table = table
+        for code in codes { table[Int(code)] = 12 * meanSquare }
+        return table
+    }
 
     /// Spacing at a code: 2^(max(e, 1) − bias − mantissaBits), so subnormals and zero share
     /// the smallest normal binade's spacing.

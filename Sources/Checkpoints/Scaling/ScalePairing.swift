@@ -29,7 +29,7 @@ enum ScalePairing {
                                gptqZerosStoredMinusOne: settings.source == nil ? nil : settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)
         try pairLLMInt8(&tensors, fileName: fileName, readBytes: readBytes)
-        try pairMLXAffine(&tensors, fileName: fileName, groupSize: settings.mlxGroupSize)
+        try pairMLX(&tensors, fileName: fileName, settings: settings)
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where ScaleFactors.isScalable(tensors[index].dtype) && tensors[index].scale == nil {
             let weight = tensors[index]
@@ -93,22 +93,25 @@ enum ScalePairing {
             var weight = blocks
             weight.storedName = blocks.storedName ?? blocks.name
             weight.name = base
-            makeMXFP4(&tensors, weight: index, as: weight, shape: Array(blocks.shape.dropLast(2)) + [blocks.shape[blocks.shape.count - 2] * 32],
-                      exponents: companionIndex)
+            makeMicroscaled(&tensors, weight: index, as: weight, codes: .f4, shape: Array(blocks.shape.dropLast(2)) + [blocks.shape[blocks.shape.count - 2] * 32],
+                            factors: companionIndex, factorType: .f8E8M0, block: 32)
         }
     }
 
-    /// Makes `tensors[weight]` (given as `pairedWeight`) F4 codes of `shape` scaled by the U8
-    /// E8M0 exponents `tensors[exponents]`, one per 32 consecutive values (MXFP4: gpt-oss's
-    /// blocks, MLX's mxfp4 mode). The weight is scaled as one row (`TensorScale.matrixView`) in
-    /// blocks of 32: every row holds whole blocks, so factor k covers values 32k ..< 32k + 32.
-    static func makeMXFP4(_ tensors: inout [TensorInfo], weight index: Int, as pairedWeight: TensorInfo, shape: [Int], exponents: Int) {
+    /// Makes `tensors[weight]` (given as `pairedWeight`) `codes` of `shape` (F4, or F8_E4M3 for
+    /// MLX's mxfp8) scaled by the U8 companion `tensors[factors]` read as `factorType` (E8M0
+    /// exponents for MXFP4/MXFP8, F8_E4M3 for MLX's nvfp4), one factor per `block` consecutive
+    /// values (gpt-oss's blocks, MLX's floating-point modes). The weight is scaled as one row
+    /// (`TensorScale.matrixView`) in blocks: every row holds whole blocks, so factor k covers
+    /// values block·k ..< block·(k + 1).
+    static func makeMicroscaled(_ tensors: inout [TensorInfo], weight index: Int, as pairedWeight: TensorInfo, codes: DType, shape: [Int],
+                                factors: Int, factorType: DType, block: Int) {
         var weight = pairedWeight
-        tensors[exponents].dtype = .f8E8M0
-        tensors[exponents].scaledWeight = weight.name
-        weight.dtype = .f4
+        tensors[factors].dtype = factorType
+        tensors[factors].scaledWeight = weight.name
+        weight.dtype = codes
         weight.shape = shape
-        weight.scale = TensorScale(companion: tensors[exponents], granularity: .block, blockRows: 1, blockColumns: 32)
+        weight.scale = TensorScale(companion: tensors[factors], granularity: .block, blockRows: 1, blockColumns: block)
         tensors[index] = weight
     }
 

@@ -82,9 +82,11 @@ extension VerdictRules {
         guard let scale = tensor.scale, scale.block.count == 2 else { return nil }
         let blocks = TensorScale.describe(scale.granularity, blockRows: scale.block[0], blockColumns: scale.block[1])
         let described = "\(tensor.dtype) with \(blocks) scales"
-        // E2M1 codes in runs of 32 are MXFP4 (E8M0 scales), in runs of 16 NVFP4 (F8_E4M3 scales).
+        // E2M1 codes in runs of 32 are MXFP4 (E8M0 scales), in runs of 16 NVFP4 (F8_E4M3 scales; MLX's nvfp4 has no per-tensor one).
         if tensor.dtype == DType.f4.name, scale.block == [1, 32] { return "MXFP4 (\(described))" }
         if tensor.dtype == DType.f4.name, scale.block == [1, 16] { return "NVFP4 (\(described))" }
+        // E4M3 codes in runs of 32 are MXFP8 (E8M0 scales; MLX's mxfp8 mode).
+        if tensor.dtype == DType.f8E4M3.name, scale.block == [1, 32] { return "MXFP8 (\(described))" }
         // Unsigned codes with a scale and a bias per group are MLX's affine quantization.
         if scale.biases != nil {
             let bits = scale.packing.flatMap(CodePacking.Order.init(rawValue:))?.statedBits ?? (tensor.dtype == DType.i4.name ? 4 : 8)

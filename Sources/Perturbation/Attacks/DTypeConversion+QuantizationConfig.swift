@@ -31,6 +31,10 @@ extension DTypeConversion {
                             ("llm_int8_threshold", .number("6.0")), ("llm_int8_has_fp16_weight", .bool(false))])
         case .mlx:
             return .object([("group_size", number(MLXEncoding.group)), ("bits", number(4))])
+        case .mlxMXFP4, .mlxNVFP4, .mlxMXFP8:
+            let mode = target.mlxFloatingPoint!
+            return .object([("group_size", number(mode.group)), ("bits", number(mode.codes == .f4 ? 4 : 8)),
+                            ("mode", .string(String(target.rawValue.dropFirst("mlx-".count))))])
         case .fp8Block:
             return .object([("quant_method", .string("fp8")), ("fmt", .string("e4m3")), ("activation_scheme", .string("dynamic")),
                             ("weight_block_size", .array([number(scaleBlock), number(scaleBlock)]))])

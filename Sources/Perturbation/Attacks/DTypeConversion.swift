@@ -46,7 +46,10 @@ import SyntheticModels
 ///
 /// `mlx` is a model converted by `mlx_lm convert -q`: every matrix named `….weight` whose rows
 /// hold whole groups of 64 (embeddings and head included) as `P.weight` (U32 words of 4-bit
-/// codes), `P.scales` and `P.biases` (BF16; `MLXEncoding`); the rest as BF16.
+/// codes), `P.scales` and `P.biases` (BF16; `MLXEncoding`); the rest as BF16. `mlx-mxfp4`,
+/// `mlx-nvfp4` and `mlx-mxfp8` are `mlx_lm convert -q --q-mode …`: the same matrices (rows
+/// holding whole groups of 32, or 16 for nvfp4) as `P.weight` (U32 words of E2M1 or E4M3
+/// codes) and `P.scales` (U8 E8M0 exponents, or F8_E4M3 scales for nvfp4; `MLXFloatingPointEncoding`).
 ///
 /// `llm-int8` is a model saved by transformers after loading it with bitsandbytes'
 /// `load_in_8bit`: the same matrices (named `P.weight`) as `P.weight` (I8 codes), `P.SCB` (F32,
@@ -65,6 +68,17 @@ public struct DTypeConversion: Perturbation {
         case nf4
         case llmInt8 = "llm-int8"
         case mlx
+        case mlxMXFP4 = "mlx-mxfp4", mlxNVFP4 = "mlx-nvfp4", mlxMXFP8 = "mlx-mxfp8"
+
+        /// MLX's floating-point mode of the `mlx-…` float targets (codes, values per scale), else `nil`.
+        public var mlxFloatingPoint: (codes: DType, group: Int)? {
+            switch self {
+            case .mlxMXFP4: (.f4, 32)
+            case .mlxNVFP4: (.f4, 16)
+            case .mlxMXFP8: (.f8E4M3, 32)
+            default: nil
+            }
+        }
 
         /// The code width of the narrow pack-quantized targets (`int2`, `int3`), else `nil`.
         public var narrowPackedBits: Int? {
@@ -91,7 +105,8 @@ public struct DTypeConversion: Perturbation {
             switch self {
             case .f32: .f32
             case .f16, .gptq, .gptq2, .gptq3, .gptq8, .awq, .llmInt8: .f16
-            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .nf4, .mlx: .bf16
+            case .bf16, .fp8, .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .nf4, .mlx,
+                 .mlxMXFP4, .mlxNVFP4, .mlxMXFP8: .bf16
             }
         }
     }
@@ -115,7 +130,7 @@ public struct DTypeConversion: Perturbation {
             return values.map { FloatBits.float16(FloatEncoding.float16Bits($0)) }
         case .bf16:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
-        case .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .nf4, .mlx:
+        case .fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .nf4, .mlx, .mlxMXFP4, .mlxNVFP4, .mlxMXFP8:
             return values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
         case .fp8:
             let largest = values.reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 }
@@ -175,6 +190,13 @@ public struct DTypeConversion: Perturbation {
                 model.entries[index].scaleBlock = MLXEncoding.group
                 model.entries[index].affineBiases = true
                 scaled += 1
+            } else if let mode = target.mlxFloatingPoint, model.entries[index].tensor.shape.count == 2, !model.entries[index].storedTransposed,
+                      model.entries[index].name.hasSuffix("weight"), model.entries[index].tensor.shape[1] % mode.group == 0 {
+                // mlx_lm's floating-point modes quantize the same layers as its affine mode.
+                model.entries[index].storageDType = mode.codes
+                model.entries[index].scaleBlock = mode.group
+                model.entries[index].mlxFloatingPoint = true
+                scaled += 1
             } else if target == .llmInt8, Self.isBlockScaled(model.entries[index], in: model),
                       !model.entries[index].storedTransposed, model.entries[index].name.hasSuffix(".weight") {
                 model.entries[index].storageDType = .i8
@@ -208,6 +230,9 @@ public struct DTypeConversion: Perturbation {
             "\(scaled) weight matrices as GPTQ INT\(target.gptqBits ?? 4) (symmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group, groups in activation order), the rest as F16"
         case .awq: "\(scaled) weight matrices as AWQ INT4 (asymmetric, F16 scales and zero points per group of \(ZeroPointEncoding.preferredGroup) input features or one group), the rest as F16"
         case .mlx: "\(scaled) matrices as MLX 4-bit affine (U32 words, a BF16 scale and bias per group of \(MLXEncoding.group) values), the rest as BF16"
+        case .mlxMXFP4: "\(scaled) matrices as MLX mxfp4 (E2M1 codes in U32 words, an E8M0 exponent per 32 values), the rest as BF16"
+        case .mlxNVFP4: "\(scaled) matrices as MLX nvfp4 (E2M1 codes in U32 words, an F8_E4M3 scale per 16 values), the rest as BF16"
+        case .mlxMXFP8: "\(scaled) matrices as MLX mxfp8 (F8_E4M3 codes in U32 words, an E8M0 exponent per 32 values), the rest as BF16"
         case .llmInt8: "\(scaled) weight matrices as bitsandbytes LLM.int8 (I8 codes, an F32 SCB per row: value = code × SCB / 127), the rest as F16"
         case .nf4: "\(scaled) weight matrices as bitsandbytes NF4 (an F32 factor per block of \(NF4Encoding.block) values), the rest as BF16"
         default: "stored as \(target.storageDType.name)"
@@ -226,7 +251,7 @@ public struct DTypeConversion: Perturbation {
             model.companionFiles.append(.init(name: Self.recipeFileName, bytes: Array(recipe.utf8)))
         }
         // mlx_lm reads `quantization` (and writes both).
-        if target == .mlx, let quantization {
+        if target == .mlx || target.mlxFloatingPoint != nil, let quantization {
             model.config = ModelConfig.setting("quantization", to: quantization, in: model.config)
         } else {
             model.config = ModelConfig.removing("quantization", from: model.config)
@@ -234,7 +259,8 @@ public struct DTypeConversion: Perturbation {
         var parameters: [String: ManifestValue] = [
             "target": .string(target.rawValue), "stored_dtype": .string(target.storageDType.name), "tensors": .integer(converted)]
         if let method = quantization?["quant_method"]?.stringValue { parameters["quantization_config"] = .string(method) }
-        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .gptq, .gptq2, .gptq3, .gptq8, .awq, .nf4, .llmInt8, .mlx].contains(target) { parameters["block_scaled"] = .integer(scaled) }
+        if [.fp8Block, .nvfp4, .int4, .int4Asymmetric, .int4ActivationOrder, .int2, .int3, .gptq, .gptq2, .gptq3, .gptq8, .awq, .nf4, .llmInt8, .mlx].contains(target)
+            || target.mlxFloatingPoint != nil { parameters["block_scaled"] = .integer(scaled) }
         return PerturbationRecord(
             attack: step.name, functionPreserving: false,
             summary: "converted \(converted) floating-point tensors: \(how)", parameters: parameters)

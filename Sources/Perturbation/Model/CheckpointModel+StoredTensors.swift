@@ -49,6 +49,11 @@ extension CheckpointModel.Entry {
                     (prefix + "scales", MLXEncoding.storage, [shape[0], shape[1] / group], .groupScales),
                     (prefix + "biases", MLXEncoding.storage, [shape[0], shape[1] / group], .biases)]
         }
+        if isMLXFloatingPoint, let group = scaleBlock {
+            let prefix = String(name.dropLast("weight".count))
+            return [(name, .u32, [shape[0], shape[1] * (storageDType == .f4 ? 4 : 8) / 32], .values),
+                    (prefix + "scales", .u8, [shape[0], shape[1] / group], .blockScales)]
+        }
         if isLLMInt8 {
             let prefix = String(name.dropLast("weight".count))
             return [(name, .i8, shape, .values), (prefix + "SCB", .f32, [shape[0]], .factors), (prefix + "weight_format", .u8, [], .weightFormat)]
@@ -93,7 +98,9 @@ extension CheckpointModel.Entry {
     }
 
     /// Whether `write` stores this entry as NVFP4 (see `scaleBlock`).
-    var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block }
+    var isNVFP4: Bool { storageDType == .f4 && scaleBlock == NVFP4Encoding.block && !mlxFloatingPoint }
+    /// Whether `write` stores this entry in one of MLX's floating-point modes (see `mlxFloatingPoint`).
+    var isMLXFloatingPoint: Bool { mlxFloatingPoint && (storageDType == .f4 || storageDType == .f8E4M3) && scaleBlock != nil }
     /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
     var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil && !affineBiases }
     /// The width when `write` stores this entry as compressed-tensors' 2- or 3-bit packed integers

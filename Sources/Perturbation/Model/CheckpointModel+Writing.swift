@@ -131,7 +131,12 @@ extension CheckpointModel {
             }
             if let block = entry.scaleBlock {
                 let columns = entry.storedShape.last ?? 0
-                if entry.isNVFP4 {
+                if entry.isMLXFloatingPoint {
+                    guard entry.tensor.shape.count == 2, !entry.storedTransposed, entry.name.hasSuffix("weight"), block == 32 || (block == 16 && entry.storageDType == .f4),
+                          columns % block == 0 else {
+                        throw PerturbationError(tensor: entry.name, rule: .invalidArgument("MLX's floating-point modes need a 2-D weight named '….weight' stored untransposed whose rows hold whole groups of \(block) values (32, or 16 for nvfp4), this one has shape \(entry.tensor.shape)"))
+                    }
+                } else if entry.isNVFP4 {
                     guard entry.tensor.shape.count == 2, columns % NVFP4Encoding.block == 0 else {
                         throw PerturbationError(tensor: entry.name, rule: .invalidArgument("NVFP4 needs a 2-D tensor whose rows hold whole blocks of 16 values, this one has shape \(entry.tensor.shape)"))
                     }
@@ -276,6 +281,10 @@ extension CheckpointModel {
                     (bytes, pendingFactors) = NF4Encoding.encode(values, block: block)
                 } else if entry.isLLMInt8 {
                     (bytes, pendingFactors) = LLMInt8Encoding.encode(values, rows: shape[0], columns: shape[1])
+                } else if entry.isMLXFloatingPoint, let group = entry.scaleBlock {
+                    let encoded = MLXFloatingPointEncoding.encode(values, codes: entry.storageDType, group: group)
+                    (bytes, pendingFactors) = (encoded.words, [])
+                    pendingBytes[.blockScales] = encoded.scales
                 } else if entry.isMLX, let group = entry.scaleBlock {
                     let encoded = MLXEncoding.encode(values, group: group)
                     (bytes, pendingFactors) = (encoded.words, encoded.scales)

@@ -42,6 +42,10 @@ public struct CheckpointModel: Sendable {
         /// With `storageDType` I4 and a `scaleBlock` (the group): written as MLX's affine
         /// quantization (`MLXEncoding`): `P.weight` (U32 words), `P.scales` and `P.biases` (BF16).
         public var affineBiases = false
+        /// With `storageDType` F4 or F8_E4M3 and a `scaleBlock` (32, or 16 for F4): written as one
+        /// of MLX's floating-point modes (`MLXFloatingPointEncoding`): `P.weight` (U32 words of
+        /// codes) and `P.scales` (U8: E8M0 exponents, F8_E4M3 scales for F4 in blocks of 16, nvfp4).
+        public var mlxFloatingPoint = false
         /// With `storageDType` I4 and a `scaleBlock` of packed INT4: asymmetric, as llm-compressor's
         /// W4A16_ASYM (`PackedIntegerEncoding.encodeAsymmetric`), adding `NAME_zero_point` (I32
         /// zero points packed down the rows).

@@ -1,4 +1,5 @@
 import Checkpoints
+import Foundation
 
 /// Encodes `Float` values into a stored dtype's bytes.
 ///
@@ -421,5 +422,47 @@ enum MLXEncoding {
             biases.append(bias)
         }
         return (words, scales, biases)
+    }
+}
+
+/// MLX's floating-point quantization modes as its Metal `fp_quantize` kernel does them (MLX 0.29–0.30,
+/// the releases mlx-community's `…-mxfp4`/`-nvfp4`/`-mxfp8` conversions came from) and `mlx_lm`
+/// saves them: per group of `group` consecutive values of a row, scale = largest magnitude / 6
+/// (E2M1) or / 448 (E4M3), stored as an E8M0 exponent round(log2 scale) + 127 in groups of 32
+/// (mxfp4, mxfp8) or as the nearest F8_E4M3 in groups of 16 (nvfp4); each code is value / stored
+/// scale rounded to the nearest code (ties to the even code), saturating at the largest, a negative
+/// value rounded to zero keeping its sign. E2M1 codes are packed eight per
+/// little-endian U32 word (two per byte, low nibble first), E4M3 codes four per word in byte order.
+enum MLXFloatingPointEncoding {
+    static func encode(_ values: [Float], codes: DType, group: Int) -> (words: [UInt8], scales: [UInt8]) {
+        precondition(values.count % group == 0 && (codes == .f4 || codes == .f8E4M3))
+        let largestCode: Float = codes == .f4 ? 6 : 448
+        let e4m3 = EightBitTable.e4m3
+        var scales = [UInt8](repeating: 0, count: values.count / group)
+        var words = [UInt8](repeating: 0, count: codes == .f4 ? values.count / 2 : values.count)
+        for block in scales.indices {
+            let start = block * group
+            let scale = values[start..<(start + group)].reduce(Float(0)) { $1.isFinite ? max($0, abs($1)) : $0 } / largestCode
+            let stored: Float
+            if group == 16 {
+                scales[block] = e4m3.code(nearest: scale)
+                stored = FloatBits.float8E4M3(scales[block])
+            } else {
+                let exponent = scale > 0 ? min(max(Int(log2(scale).rounded()), -127), 127) : -127
+                scales[block] = UInt8(exponent + 127)
+                stored = Float(sign: .plus, exponent: exponent, significand: 1)
+            }
+            for index in start..<(start + group) {
+                let scaled = stored > 0 && values[index].isFinite ? values[index] / stored : 0
+                if codes == .f4 {
+                    // MLX's `fp4_e2m1` keeps the sign of a value rounded to zero.
+                    let code = NVFP4Encoding.nearestCode(scaled) | (scaled.sign == .minus ? 0x08 : 0)
+                    words[index / 2] |= index % 2 == 0 ? code : code << 4
+                } else {
+                    words[index] = e4m3.code(nearest: scaled)
+                }
+            }
+        }
+        return (words, scales)
     }
 }
