@@ -142,6 +142,10 @@ enum FuzzSeeds {
         zeroPoint += MLXTensors.affine(name: "model.layers.2.mlp.up_proj.weight", values: nf4Values, rows: 4, columns: 128).tensors
         zeroPoint += MLXTensors.affine(name: "model.layers.2.mlp.down_proj.weight", values: nf4Values, rows: 4, columns: 128, bits: 8).tensors
         zeroPoint += MLXTensors.affine(name: "model.layers.2.mlp.gate_proj.weight", values: nf4Values, rows: 4, columns: 128, bits: 3).tensors
+        // MLX's floating-point modes (U8 scales, no biases) and a stack of experts (switch_mlp).
+        zeroPoint += MLXTensors.floatingPoint(name: "model.layers.3.self_attn.q_proj.weight", values: nf4Values, shape: [4, 128], mode: .nvfp4).tensors
+        zeroPoint += MLXTensors.floatingPoint(name: "model.layers.3.self_attn.k_proj.weight", values: nf4Values, shape: [4, 128], mode: .mxfp8).tensors
+        zeroPoint += MLXTensors.floatingPoint(name: "model.layers.3.mlp.switch_mlp.up_proj.weight", values: nf4Values, shape: [2, 2, 128], mode: .mxfp4).tensors
         try SafetensorsWriter.write(zeroPoint, to: safetensors)
         try seed("safetensors-gptq-awq-bitsandbytes-mlx", .checkpointFile, try bytes(safetensors))
 

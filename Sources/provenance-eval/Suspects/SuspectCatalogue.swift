@@ -48,6 +48,10 @@ enum SuspectCatalogue {
             row("dtype-llm-int8", .storage, [.dtype(.llmInt8)], seed: 19, reEncoded),
             // MLX 4-bit affine as mlx_lm convert -q saves it (mlx-community's "-4bit" re-uploads).
             row("dtype-mlx", .storage, [.dtype(.mlx)], seed: 20, reEncoded),
+            // MLX's floating-point modes; mxfp8's saturating exponents need the wider rounding cell (docs/MATCHING.md §5).
+            row("dtype-mlx-mxfp4", .storage, [.dtype(.mlxMXFP4)], seed: 60, reEncoded),
+            row("dtype-mlx-nvfp4", .storage, [.dtype(.mlxNVFP4)], seed: 61, reEncoded),
+            row("dtype-mlx-mxfp8", .storage, [.dtype(.mlxMXFP8)], seed: 62, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
             //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
