@@ -1,8 +1,9 @@
-import ModelFixtures
+import CheckpointFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
 import Matching
+import ModelFixtures
 import Perturbation
 import SyntheticModels
 import Testing
@@ -127,6 +128,44 @@ struct MixtureOfExpertsTests {
         let scan = Scan.run(decoded, against: Self.registry)
         #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
         #expect(scan.attribution.sentence.contains("GPTQ"), "\(scan.attribution.sentence)")
+    }
+
+    @Test("an MLX conversion (experts stacked as switch_mlp, every matrix 4-bit affine or mxfp4) is a quantized re-encoding, expert group for expert group",
+          arguments: [false, true])
+    func mlxCopy(floatingPoint: Bool) throws {
+        let directory = Fixtures.temporaryDirectory("moe-mlx")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // As mlx_lm saves a SwitchGLU: `…mlp.switch_mlp.{gate,up,down}_proj.weight` [E, N, K·bits/32] with scales (and biases) [E, N, K/g].
+        var tensors: [TensorBytes] = []
+        for tensor in Fixtures.stackExperts(Self.release, experts: Self.experts).tensors {
+            let name = tensor.name.replacingOccurrences(of: ".experts.", with: ".switch_mlp.")
+            guard tensor.shape.count >= 2, tensor.shape.last! % 64 == 0 else {
+                tensors.append(.init(name: name, shape: tensor.shape, values: tensor.values, as: .bf16))
+                continue
+            }
+            if floatingPoint {
+                tensors += MLXTensors.floatingPoint(name: name, values: tensor.values, shape: tensor.shape, mode: .mxfp4).tensors
+            } else {
+                let leading = Array(tensor.shape.dropLast()), columns = tensor.shape.last!
+                tensors += MLXTensors.affine(name: name, values: tensor.values, rows: leading.reduce(1, *), columns: columns).tensors.map {
+                    TensorBytes(name: $0.name, dtype: $0.dtype, shape: leading + [$0.shape[1]], bytes: $0.bytes)
+                }
+            }
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(tensors, to: directory + "/model.safetensors")
+        let suspect = try Fingerprinter.fingerprint(path: directory)
+        #expect(suspect.tensors.filter { $0.experts == Self.experts && $0.name.contains(".switch_mlp.") }.count == 6)
+        let scan = Scan.run(suspect, against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        #expect(scan.attribution.sentence.contains(floatingPoint ? "MXFP4" : "MLX (4-bit affine"), "\(scan.attribution.sentence)")
+        let comparison = try #require(scan.candidates.first { $0.reference.label == "release@1" })
+        let stacks = comparison.tensors.filter { $0.suspectTensor.contains(".switch_mlp.") }
+        #expect(stacks.count == 6, "\(stacks.map(\.suspectTensor))")
+        for stack in stacks {
+            #expect(stack.significant && stack.cosine > 0.98 && stack.suspectLayer == stack.referenceLayer, "\(stack.suspectTensor): \(stack.cosine)")
+            #expect(stack.referenceTensor?.contains(".experts.*.") == true, "\(stack.referenceTensor ?? "-")")
+        }
     }
 
     @Test("renumbered experts (router rows permuted to match) are still the release")
