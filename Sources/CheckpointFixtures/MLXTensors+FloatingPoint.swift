@@ -16,15 +16,18 @@ extension MLXTensors {
         var largest: Float { self == .mxfp8 ? 448 : 6 }
     }
 
-    /// A weight quantized as MLX's Metal `fp_quantize` kernel does and stored as `mlx_lm` saves
+    /// A weight quantized as MLX's `fp_quantize` does and stored as `mlx_lm` saves
     /// it: `P.weight` (U32 words: E2M1 codes eight per word, the first in the lowest nibble, or
     /// E4M3 codes four per word in byte order) and `P.scales` (U8, one per group of a row), no
     /// biases. Per group: scale = largest magnitude / 6 (448 for mxfp8), stored as an E8M0
-    /// exponent round(log2 scale) + 127 (mxfp4, mxfp8) or as the nearest F8_E4M3 (nvfp4); each
+    /// exponent + 127 (mxfp4, mxfp8) — ⌈log2 scale⌉ as MLX 0.32 rounds it (`roundExponentUp`),
+    /// or log2 scale rounded to nearest as MLX 0.29–0.30's kernel did — or as the nearest F8_E4M3 (nvfp4); each
     /// code is the value / stored scale rounded to the nearest code (ties to the even code, the sign of a zero kept), saturating at the largest.
     /// `shape` is the weight's `[…, N, K]` (a stack of experts when rank 3). The dequantized
     /// values are computed here from the codes with this file's own decoders.
-    public static func floatingPoint(name: String, values: [Float], shape: [Int], mode: FloatingPointMode) -> (tensors: [TensorBytes], dequantized: [Float]) {
+    public static func floatingPoint(
+        name: String, values: [Float], shape: [Int], mode: FloatingPointMode, roundExponentUp: Bool = true
+    ) -> (tensors: [TensorBytes], dequantized: [Float]) {
         let columns = shape.last!, group = mode.groupSize
         precondition(values.count == shape.reduce(1, *) && columns % group == 0 && name.hasSuffix("weight"))
         let prefix = String(name.dropLast("weight".count))
@@ -39,7 +42,9 @@ extension MLXTensors {
                 scaleCodes[block] = e4m3Code(scale)
                 stored = e4m3Value(scaleCodes[block])
             } else {
-                let exponent = scale > 0 ? min(max(Int(log2(scale).rounded()), -127), 127) : -127
+                var exponent = scale > 0 ? min(max(Int(log2(scale).rounded()), -127), 127) : -127
+                // The smallest power of two ≥ scale (none for a zero group).
+                if roundExponentUp, scale > 0, exponent < 127, Float(sign: .plus, exponent: exponent, significand: 1) < scale { exponent += 1 }
                 scaleCodes[block] = UInt8(exponent + 127)
                 stored = Float(sign: .plus, exponent: exponent, significand: 1)
             }

@@ -136,7 +136,8 @@ struct MLXWeightTests {
         let directory = try TemporaryDirectory()
         let rows = 64, columns = 256
         let values = QuantizerRoundTripTests.gaussian(rows * columns, seed: 11, scale: 0.02)
-        let (tensors, dequantized) = MLXTensors.floatingPoint(name: Self.name, values: values, shape: [rows, columns], mode: .mxfp8)
+        // MLX 0.29–0.30's exponents, rounded to nearest: half the blocks saturate their largest value.
+        let (tensors, dequantized) = MLXTensors.floatingPoint(name: Self.name, values: values, shape: [rows, columns], mode: .mxfp8, roundExponentUp: false)
         let reader = try openSafetensors(tensors, in: directory)
         let energy = try streamedRoundingEnergy(reader, weight: Self.name)
         let real = zip(values, dequantized).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
@@ -150,6 +151,36 @@ struct MLXWeightTests {
         print("MLX mxfp8 on Gaussian values: predicted / real = \(energy / real), half a step alone / real = \(halfStep / real)")
         #expect(halfStep < real / 2)
         #expect(energy * 1.35 >= real && energy < 3 * real, "predicted \(energy), real \(real)")
+    }
+
+    @Test("a file MLX 0.32.4 wrote (mx.quantize, mx.save_safetensors) reads as mx.dequantize computes it: floating-point modes bit for bit, affine to float rounding")
+    func writtenByMLX() throws {
+        // Fixtures/make_mlx_fixtures.py; config.json states 8-bit groups of 32 for v_proj alone.
+        let reader = try CheckpointReader(path: FormatFixtures.path("MLX/model"))
+        let cases: [(name: String, dtype: DType, shape: [Int], group: Int)] = [
+            ("model.layers.0.self_attn.q_proj.weight", .i4, [8, 128], 64),
+            ("model.layers.0.self_attn.k_proj.weight", .u8, [8, 128], 64),
+            ("model.layers.0.self_attn.v_proj.weight", .u8, [8, 128], 32),
+            ("model.layers.1.self_attn.q_proj.weight", .f4, [8, 128], 32),
+            ("model.layers.1.self_attn.k_proj.weight", .f4, [8, 128], 16),
+            ("model.layers.1.self_attn.v_proj.weight", .f8E4M3, [8, 128], 32),
+            ("model.layers.2.mlp.switch_mlp.up_proj.weight", .i4, [3, 4, 128], 64),
+            ("model.layers.2.mlp.switch_mlp.down_proj.weight", .f4, [3, 4, 128], 32),
+        ]
+        for (name, dtype, shape, group) in cases {
+            let tensor = try #require(reader.checkpoint.tensor(named: name), "\(name)")
+            #expect(tensor.dtype == dtype && tensor.shape == shape && tensor.scale?.blockColumns == group, "\(name): \(tensor.dtype) \(tensor.shape)")
+            let expected = try FormatFixtures.floats("MLX/\(name).expected.f32")
+            let values = try readAllFloats(reader, tensor, chunkBytes: 100)
+            if tensor.scale?.biases == nil {
+                #expect(firstBitDifference(values, expected) == nil, "\(name): first difference at \(firstBitDifference(values, expected) ?? "-")")
+            } else {
+                // MLX computes code × scale + bias; the reader (code − 8) × scale + (bias + 8 × scale) for I4 codes.
+                let largest = expected.map(abs).max()!
+                #expect(values.count == expected.count && zip(values, expected).allSatisfy { abs($0 - $1) <= largest * 0x1p-20 }, "\(name)")
+            }
+        }
+        #expect(ExpertLayout.stackedExpertCount(of: try #require(reader.checkpoint.tensor(named: "model.layers.2.mlp.switch_mlp.down_proj.weight"))) == 3)
     }
 
     @Test("the rounding energy is Σ scale² / 12 over the elements and tracks the real round-trip error")

@@ -102,4 +102,32 @@ struct MLXAttributionTests {
                              against: Self.registry)
         #expect(noisy.attribution.nearest == "release@1" && noisy.attribution.verdict == .derived, "\(noisy.attribution.sentence)")
     }
+
+    @Test("an MXFP8 copy with MLX 0.29–0.30's exponents (rounded to nearest: block maxima saturate) is a re-encoding too, though it deviates twice as far as MLX 0.32's")
+    func saturatingExponents() throws {
+        let directory = Fixtures.temporaryDirectory("mlx-mxfp8-nearest")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var tensors: [TensorBytes] = []
+        for tensor in Self.lineage.release.tensors {
+            if tensor.shape.count == 2, tensor.shape[1] % 32 == 0 {
+                tensors += MLXTensors.floatingPoint(name: tensor.name, values: tensor.values, shape: tensor.shape, mode: .mxfp8, roundExponentUp: false).tensors
+            } else {
+                tensors.append(.init(name: tensor.name, shape: tensor.shape, values: tensor.values, as: .bf16))
+            }
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(tensors, to: directory + "/model.safetensors")
+        let scan = Scan.run(try Fingerprinter.fingerprint(path: directory), against: Self.registry)
+        #expect(scan.attribution.nearest == "release@1" && scan.attribution.verdict == .reEncoded, "\(scan.attribution.sentence)")
+        let verdict = try #require(scan.candidates.first { $0.reference.label == "release@1" }).verdict
+        let rounding = try #require(verdict.rounding)
+        print("MLX mxfp8 copy, exponents rounded to nearest: deviation \(rounding.deviation), expected \(rounding.expectedRounding), allowed \(rounding.allowedRounding)")
+        #expect(rounding.fromBlockScales && rounding.explained, "\(rounding)")
+        // The saturation is most of this copy's deviation: MLX 0.32's exponents (rounded up, perturb's) deviate half as far.
+        let roundedUp = Scan.run(try Fingerprinter.fingerprint(path: try ScaledCopy.write(Self.lineage.release, as: .mlxMXFP8, in: directory, name: "up")),
+                                 against: Self.registry)
+        let upVerdict = try #require(roundedUp.candidates.first { $0.reference.label == "release@1" }).verdict
+        let upRounding = try #require(upVerdict.rounding)
+        #expect(rounding.deviation > 1.8 * upRounding.deviation, "\(rounding) vs \(upRounding)")
+    }
 }

@@ -425,14 +425,15 @@ enum MLXEncoding {
     }
 }
 
-/// MLX's floating-point quantization modes as its Metal `fp_quantize` kernel does them (MLX 0.29–0.30,
-/// the releases mlx-community's `…-mxfp4`/`-nvfp4`/`-mxfp8` conversions came from) and `mlx_lm`
-/// saves them: per group of `group` consecutive values of a row, scale = largest magnitude / 6
-/// (E2M1) or / 448 (E4M3), stored as an E8M0 exponent round(log2 scale) + 127 in groups of 32
-/// (mxfp4, mxfp8) or as the nearest F8_E4M3 in groups of 16 (nvfp4); each code is value / stored
+/// MLX's floating-point quantization modes as `mx.quantize` does them (MLX 0.32.4, checked byte
+/// for byte against its output: Tests/CheckpointsTests/Fixtures/make_mlx_fixtures.py) and
+/// `mlx_lm` saves them: per group of `group` consecutive values of a row, scale = largest
+/// magnitude / 6 (E2M1) or / 448 (E4M3), stored as the smallest E8M0 power of two ≥ it in groups
+/// of 32 (mxfp4, mxfp8; MLX 0.29–0.30 rounded the exponent to nearest instead, which saturates
+/// block maxima) or as the nearest F8_E4M3 in groups of 16 (nvfp4); each code is value / stored
 /// scale rounded to the nearest code (ties to the even code), saturating at the largest, a negative
-/// value rounded to zero keeping its sign. E2M1 codes are packed eight per
-/// little-endian U32 word (two per byte, low nibble first), E4M3 codes four per word in byte order.
+/// value rounded to zero keeping its sign. E2M1 codes are packed eight per little-endian U32 word
+/// (two per byte, low nibble first), E4M3 codes four per word in byte order.
 enum MLXFloatingPointEncoding {
     static func encode(_ values: [Float], codes: DType, group: Int) -> (words: [UInt8], scales: [UInt8]) {
         precondition(values.count % group == 0 && (codes == .f4 || codes == .f8E4M3))
@@ -448,7 +449,7 @@ enum MLXFloatingPointEncoding {
                 scales[block] = e4m3.code(nearest: scale)
                 stored = FloatBits.float8E4M3(scales[block])
             } else {
-                let exponent = scale > 0 ? min(max(Int(log2(scale).rounded()), -127), 127) : -127
+                let exponent = Self.exponentRoundedUp(scale)
                 scales[block] = UInt8(exponent + 127)
                 stored = Float(sign: .plus, exponent: exponent, significand: 1)
             }
@@ -464,5 +465,14 @@ enum MLXFloatingPointEncoding {
             }
         }
         return (words, scales)
+    }
+
+    /// MLX's `mx_scale_round_up`: the exponent of log2(scale) rounded to nearest, plus one when
+    /// that power of two is below `scale`, within E8M0's −127 … 127 (0 gives −127).
+    static func exponentRoundedUp(_ scale: Float) -> Int {
+        guard scale > 0 else { return -127 }
+        var exponent = min(max(Int(log2(scale).rounded()), -127), 127)
+        if exponent < 127, Float(sign: .plus, exponent: exponent, significand: 1) < scale { exponent += 1 }
+        return exponent
     }
 }
