@@ -279,7 +279,7 @@ public struct ScaleFactors: Sendable {
     /// 7.2× Σ step²/12 with MLX's rule). So the largest finite codes count the squared error of a
     /// value spread evenly from the midpoint below them to √2 × their magnitude (12 × E[(v − top)²]
     /// in the table's units). E2M1 codes need no such cell: their saturation stays within the
-    /// ordinary allowance (1.03× Σ step²/12 with MLX's rule; `python3 eval/mx_rounding.py`).
+    /// ordinary allowance (1.03× Σ step²/12 with MLX 0.29–0.30's rule; `python3 eval/mx_rounding.py`).
     static func microscaledStepTable(_ dtype: DType) -> [Double] {
         switch dtype {
         case .f8E4M3: ScaleTables.e4m3Microscaled
