@@ -437,4 +437,26 @@ extension StorageTests {
         #expect(dequantized.config?["quantization_config"] == nil)
         #expect(dequantized.config?["hidden_size"] != nil)
     }
+
+    @Test("converting a quantized checkpoint read back (MLX 4-bit affine) to another layout writes that layout, not the one read", arguments: [
+        DTypeConversion.Target.int4, .mlxMXFP4, .nvfp4,
+    ])
+    func layoutDoesNotCarryOver(target: DTypeConversion.Target) throws {
+        let directory = Models.temporaryDirectory()
+        var model = Models.checkpoint(.tinyLlama)
+        _ = try DTypeConversion(target: .mlx).apply(to: &model)
+        try model.write(to: directory + "/mlx")
+        var readBack = try CheckpointModel.read(from: directory + "/mlx")
+        #expect(readBack.entries.contains { $0.affineBiases })
+        _ = try DTypeConversion(target: target).apply(to: &readBack)
+        try readBack.write(to: directory + "/converted")
+        let reader = try CheckpointReader(path: directory + "/converted")
+        let scaled = reader.checkpoint.tensors.filter { $0.scale != nil }
+        #expect(!scaled.isEmpty && scaled.allSatisfy { $0.scale?.biases == nil }, "\(target): MLX biases left")
+        switch target {
+        case .int4: #expect(reader.checkpoint.tensors.contains { ($0.storedName ?? "").hasSuffix("_packed") })
+        case .mlxMXFP4: #expect(scaled.allSatisfy { $0.dtype == .f4 && $0.scale?.blockColumns == 32 })
+        default: #expect(scaled.allSatisfy { $0.dtype == .f4 && $0.scale?.global != nil })
+        }
+    }
 }

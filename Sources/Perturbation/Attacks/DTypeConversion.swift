@@ -154,6 +154,11 @@ public struct DTypeConversion: Perturbation {
         for index in model.entries.indices where model.entries[index].isFloatingPoint {
             model.entries[index].scaleBlock = nil
             model.entries[index].codePacking = nil
+            // A layout chosen by an earlier conversion (or kept from the file read) does not carry over.
+            model.entries[index].affineBiases = false
+            model.entries[index].mlxFloatingPoint = false
+            model.entries[index].asymmetric = false
+            model.entries[index].activationOrder = false
             if target == .fp8Block, Self.isBlockScaled(model.entries[index], in: model) {
                 // The codes and factors are chosen when the values are written.
                 model.entries[index].storageDType = .f8E4M3
