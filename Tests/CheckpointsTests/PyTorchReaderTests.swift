@@ -59,6 +59,44 @@ struct PyTorchReaderTests {
         #expect(checkpoint.quantizationTypes.isEmpty)
     }
 
+    @Test("files torch.save (2.13) wrote read as torch holds them: every dtype, FP8 included, the tied head, a slice's offset, a scalar, an empty tensor")
+    func realTorchSave() throws {
+        // Fixtures/make_torch_fixtures.py: expected.safetensors holds the same tensors, bytes taken from torch.
+        let reader = try CheckpointReader(path: FormatFixtures.path("PyTorch/real/pytorch_model.bin"))
+        let expected = try CheckpointReader(path: FormatFixtures.path("PyTorch/real/expected.safetensors"))
+        #expect(reader.checkpoint.files[0].metadata == ["archive": "pytorch_model", "byteorder": "little", "version": "3"])
+        #expect(reader.checkpoint.tensors.map(\.name) == expected.checkpoint.tensors.map(\.name))
+        #expect(Set(reader.checkpoint.tensors.map(\.dtype)).isSuperset(of: [.f32, .f16, .bf16, .f64, .i8, .u8, .i16, .i32, .i64, .bool, .f8E4M3, .f8E5M2]))
+        for want in expected.checkpoint.tensors {
+            let tensor = try #require(reader.checkpoint.tensor(named: want.name))
+            #expect(tensor.dtype == want.dtype && tensor.shape == want.shape, "\(want.name): \(tensor.dtype) \(tensor.shape)")
+            let values = try readAllFloats(expected, want)
+            for chunkBytes in [1, CheckpointReader.defaultChunkBytes] {
+                let difference = firstBitDifference(try readAllFloats(reader, tensor, chunkBytes: chunkBytes), values)
+                #expect(difference == nil, "\(want.name), chunks of \(chunkBytes): first difference at \(difference ?? "-")")
+            }
+        }
+        // The tied head is the embedding's storage; the slice starts 2 rows (16 floats) into its storage.
+        let embed = try #require(reader.checkpoint.tensor(named: "embed.weight")), head = try #require(reader.checkpoint.tensor(named: "head.weight"))
+        #expect(embed.offset == head.offset)
+        let slice = try #require(reader.checkpoint.tensor(named: "slice.weight"))
+        #expect(slice.byteCount == 3 * 8 * 4 && (slice.offset - 16 * 4) % 64 == 0, "the storage record is 64-byte aligned, the view 16 floats into it")
+    }
+
+    @Test("a training checkpoint torch.save wrote: the model's nn.Parameters under model., the optimizer's tensors under optimizer., other leaves skipped")
+    func realTrainingCheckpoint() throws {
+        let reader = try CheckpointReader(path: FormatFixtures.path("PyTorch/real/training.pt"))
+        let expected = try CheckpointReader(path: FormatFixtures.path("PyTorch/real/training.expected.safetensors"))
+        for want in expected.checkpoint.tensors {
+            let tensor = try #require(reader.checkpoint.tensor(named: want.name), "\(want.name)")
+            let (values, wanted) = (try readAllFloats(reader, tensor), try readAllFloats(expected, want))
+            #expect(tensor.shape == want.shape && firstBitDifference(values, wanted) == nil, "\(want.name)")
+        }
+        let optimizer = reader.checkpoint.tensors.filter { $0.name.hasPrefix("optimizer.state.") }
+        #expect(optimizer.count == 5 * 3, "Adam's step, exp_avg and exp_avg_sq of five parameters (the head is the embedding): \(optimizer.map(\.name))")
+        #expect(reader.checkpoint.tensors.count == expected.checkpoint.tensors.count + optimizer.count)
+    }
+
     @Test("a directory holding pytorch_model.bin opens it, ignoring training leftovers")
     func directory() throws {
         let directory = try FormatTestDirectory()
@@ -170,6 +208,11 @@ struct PyTorchRefusalTests {
         let message = try #require(checkpointError { _ = try CheckpointReader(path: path) }).description
         #expect(message.contains("refused"))
         if case .globalNotAllowed(let name) = rule { #expect(message.contains("'\(name)'")) }
+    }
+
+    @Test("a whole module torch.save (2.13) wrote — torch.save(model), not its state_dict — is refused at the module's class")
+    func realWholeModule() {
+        expectError(FormatFixtures.path("PyTorch/real/whole_module.pt"), .globalNotAllowed("__main__.Tiny"))
     }
 
     @Test("legacy (pre-1.6) pickles and non-contiguous views are refused with their own rule")
