@@ -38,6 +38,13 @@ extension CheckpointReader {
                     let zero = Int((word((row / perWord) * columns + column) >> UInt32(zeroPoints.bits * (row % perWord))) & mask)
                     offsets[index] = factors[index] * Float(centre - zero)
                 }
+            case .rowStream:
+                let columns = max(stored.shape.last ?? 1, 1)
+                for index in offsets.indices {
+                    let row = index / columns, column = index % columns
+                    let zero = Int(CodePacking.streamField(row, bits: zeroPoints.bits) { word($0 * columns + column) })
+                    offsets[index] = factors[index] * Float(centre - zero)
+                }
             case .signedBytes:
                 let zeroCode = codeCentre ?? centre
                 for index in offsets.indices {

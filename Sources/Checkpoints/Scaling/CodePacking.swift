@@ -18,8 +18,10 @@
 ///   bit stream of K codes, the first in the lowest bits (`mx.quantize`'s packing).
 /// - compressed-tensors' `pack-quantized` codes of 2, 3, 5, 6 and 7 bits: the weight `[R, C]`,
 ///   each row ⌈C / w⌉ words of w = ⌊32 / bits⌋ codes, the first in the lowest bits, the top
-///   32 − w·bits bits of each word unused and the last word padded (`pack_to_int32`; 4 and 8 bits
-///   need no unpacking: their rows are I4's and U8's bytes).
+///   32 − w·bits bits of each word unused and the last word padded (`pack_to_int32` of
+///   compressed-tensors 0.17); since 0.18 each row is ⌈C·bits / 32⌉ words of one dense
+///   little-endian bit stream, codes straddling words (`pack-quantized-dense-…`; 2, 4 and 8 bits
+///   are the same either way, and 4 and 8 need no unpacking: their rows are I4's and U8's bytes).
 ///
 /// The delivered bytes are the codes row-major in the weight's logical dtype (`I4`, two per
 /// byte, low nibble first; `U8` for 2-, 3- and 8-bit GPTQ, MLX's odd widths and compressed-tensors'). A stored
@@ -42,20 +44,31 @@ public struct CodePacking: Sendable, Hashable, Codable {
         /// compressed-tensors' pack-quantized: ⌊32 / bits⌋ codes per word along each row.
         case packQuantized2 = "pack-quantized-2bit", packQuantized3 = "pack-quantized-3bit", packQuantized5 = "pack-quantized-5bit"
         case packQuantized6 = "pack-quantized-6bit", packQuantized7 = "pack-quantized-7bit"
+        /// compressed-tensors' pack-quantized since 0.18: each row one dense bit stream (3, 5, 6 or 7 bits).
+        case packQuantizedDense3 = "pack-quantized-dense-3bit", packQuantizedDense5 = "pack-quantized-dense-5bit"
+        case packQuantizedDense6 = "pack-quantized-dense-6bit", packQuantizedDense7 = "pack-quantized-dense-7bit"
 
-        /// compressed-tensors' order for `bits` (2, 3, 5, 6 or 7), else `nil`.
-        public static func packQuantized(bits: Int) -> Order? { Order(rawValue: "pack-quantized-\(bits)bit") }
+        /// compressed-tensors' order for `bits` (2, 3, 5, 6 or 7; dense rows at 3, 5, 6 and 7
+        /// when `dense`), else `nil`.
+        public static func packQuantized(bits: Int, dense: Bool = false) -> Order? {
+            (dense ? Order(rawValue: "pack-quantized-dense-\(bits)bit") : nil) ?? Order(rawValue: "pack-quantized-\(bits)bit")
+        }
 
         /// The code width of a compressed-tensors order, else `nil`.
         public var packQuantizedBits: Int? {
             switch self {
             case .packQuantized2: 2
-            case .packQuantized3: 3
-            case .packQuantized5: 5
-            case .packQuantized6: 6
-            case .packQuantized7: 7
+            case .packQuantized3, .packQuantizedDense3: 3
+            case .packQuantized5, .packQuantizedDense5: 5
+            case .packQuantized6, .packQuantizedDense6: 6
+            case .packQuantized7, .packQuantizedDense7: 7
             default: nil
             }
+        }
+
+        /// Whether each row is one dense bit stream of codes (compressed-tensors ≥ 0.18's odd widths).
+        public var isDensePackQuantized: Bool {
+            self == .packQuantizedDense3 || self == .packQuantizedDense5 || self == .packQuantizedDense6 || self == .packQuantizedDense7
         }
 
         /// MLX's bit-stream order for `bits` (2, 3, 5 or 6), else `nil`.
@@ -106,7 +119,8 @@ public struct CodePacking: Sendable, Hashable, Codable {
             case .bitsandbytesNF4: "bitsandbytes NF4"
             case .bitsandbytesFP4: "bitsandbytes FP4"
             case .mlx2, .mlx3, .mlx5, .mlx6: "MLX"
-            case .packQuantized2, .packQuantized3, .packQuantized5, .packQuantized6, .packQuantized7: "compressed-tensors"
+            case .packQuantized2, .packQuantized3, .packQuantized5, .packQuantized6, .packQuantized7,
+                 .packQuantizedDense3, .packQuantizedDense5, .packQuantizedDense6, .packQuantizedDense7: "compressed-tensors"
             }
         }
     }
@@ -144,6 +158,7 @@ public struct CodePacking: Sendable, Hashable, Codable {
     /// one byte of bitsandbytes, one row's bit stream of MLX.
     public var bandBytes: Int {
         if order.mlxBits != nil { return columns * bits / 8 }
+        if order.isDensePackQuantized { return 4 * ((columns * bits + 31) / 32) }
         if order.packQuantizedBits != nil { return 4 * ((columns + codesPerWord - 1) / codesPerWord) }
         if order.isGPTQ { return 4 * columns * packedRowsPerBand }
         return order.isBitsAndBytes ? 1 : 4
@@ -210,8 +225,10 @@ public struct CodePacking: Sendable, Hashable, Codable {
         let words = stored.count / 4
         func word(_ index: Int) -> UInt32 { UInt32(littleEndian: source.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
         switch (order, bits) {
-        case (.mlx2, _), (.mlx3, _), (.mlx5, _), (.mlx6, _):
-            // Each row a little-endian bit stream: code i in bits i·b ..< (i+1)·b. One unaligned
+        case (.mlx2, _), (.mlx3, _), (.mlx5, _), (.mlx6, _),
+             (.packQuantizedDense3, _), (.packQuantizedDense5, _), (.packQuantizedDense6, _), (.packQuantizedDense7, _):
+            // Each row a little-endian bit stream (compressed-tensors' rows padded to whole words):
+            // code i in bits i·b ..< (i+1)·b. One unaligned
             // 64-bit load per code while eight bytes remain in the row, byte by byte after that.
             let bytes = source.assumingMemoryBound(to: UInt8.self), mask = UInt64(1 << bits) - 1
             let fastColumns = max(0, ((bandBytes - 8) * 8) / bits)

@@ -39,6 +39,16 @@ public struct QuantizationSettings: Sendable, Hashable {
     /// The code widths compressed-tensors' `config.json` states (`quantization_config.config_groups.*.weights.num_bits`);
     /// they tell 7-bit from 8-bit packed rows (both four codes per word). Empty when not stated.
     public var packQuantizedBits: Set<Int> = []
+    /// The compressed-tensors version that wrote the checkpoint (`config.json`'s
+    /// `quantization_config.version`, `[major, minor]`): from 0.18 its odd-width codes are
+    /// packed densely, before ⌊32/bits⌋ per word. `nil` when not stated.
+    public var compressedTensorsVersion: [Int]?
+
+    /// Whether compressed-tensors' 3-, 5-, 6- and 7-bit rows are dense bit streams: `true` from
+    /// version 0.18, `false` before, `nil` when the version is not stated.
+    public var densePackQuantized: Bool? {
+        compressedTensorsVersion.map { $0.lexicographicallyPrecedes([0, 18]) == false }
+    }
 
     /// What a checkpoint without companion JSON implies: AutoGPTQ's zero convention, no MLX group size.
     public init() {}
@@ -63,6 +73,10 @@ public struct QuantizationSettings: Sendable, Hashable {
             settings.packQuantizedBits = Set(groups.compactMap { group in
                 group.value["weights"]?["num_bits"]?.exactUInt64.flatMap { $0 >= 1 && $0 <= 8 ? Int($0) : nil }
             })
+        }
+        if let version = config?["quantization_config"]?["version"]?.stringValue {
+            let parts = version.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+            if parts.count == 2 { settings.compressedTensorsVersion = parts }
         }
         let candidates: [(file: String, section: JSONValue?)] = [
             ("quantize_config.json", smallJSON(at: (directory as NSString).appendingPathComponent("quantize_config.json"))),

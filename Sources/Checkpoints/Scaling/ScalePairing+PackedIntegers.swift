@@ -3,14 +3,18 @@
 extension ScalePairing {
     /// compressed-tensors' `pack-quantized` weights (llm-compressor's W4A16 and W8A16, AutoRound's
     /// W2A16 and W3A16, symmetric or asymmetric): `B.weight_packed` (I32 `[R, ⌈C / w⌉]`, each row
-    /// words of w = ⌊32 / bits⌋ codes, the first in the lowest bits, every code stored as the
-    /// signed code + 2^(bits−1)), `B.weight_scale` (F32/BF16/F16, per tensor, row or group as for
-    /// other scaled weights), `B.weight_shape` (I32 or I64 `[2]`: R and C, which give the bit
-    /// width, 2 to 8 — 7 and 8 both pack 4 per word: 8 unless `statedBits`, the config's
-    /// `num_bits`, is 7 alone; when absent, 4 bits and C = 8 × the packed columns) and, when
-    /// asymmetric, `B.weight_zero_point` — I32 `[⌈R / w⌉, G]`, the zeros of consecutive factor
-    /// rows packed in a word (`pack_to_int32(…, packed_dim=0)`), or I8 shaped like the scale
-    /// (signed zeros).
+    /// words of w = ⌊32 / bits⌋ codes, the first in the lowest bits — or, from compressed-tensors
+    /// 0.18, `[R, ⌈C·bits / 32⌉]`, each row one dense bit stream; the same at 2, 4 and 8 bits —
+    /// every code stored as the signed code + 2^(bits−1)), `B.weight_scale` (F32/BF16/F16, per
+    /// tensor, row or group as for other scaled weights), `B.weight_shape` (I32 or I64 `[2]`: R
+    /// and C, which give the bit width, 2 to 8 — 7 and 8 both pack 4 per word in the padded
+    /// layout: 8 unless `statedBits`, the config's `num_bits`, is 7 alone; when absent, 4 bits and
+    /// C = 8 × the packed columns) and, when asymmetric, `B.weight_zero_point` — I32, the zeros of
+    /// consecutive factor rows packed down the rows like the codes along them (`pack_to_int32(…,
+    /// packed_dim=0)`: `[⌈R / w⌉, G]`, or `[⌈R·bits / 32⌉, G]` dense), or I8 shaped like the
+    /// scale (signed zeros). `dense` is the layout the config's compressed-tensors version states
+    /// (`QuantizationSettings.densePackQuantized`); when it states none, a width whose dense rows
+    /// fill the words is taken before one whose padded rows do (current versions write dense).
     ///
     /// The codes become the weight `B.weight` (`storedName` keeping `B.weight_packed`): I4 `[R,
     /// C]` for 4 bits (I4's bytes are the same stream; decoded as code − 8), U8 for the other
@@ -20,7 +24,7 @@ extension ScalePairing {
     /// column's factor column (`columnGroupIndex`).
     static func pairPackedIntegers(
         _ tensors: inout [TensorInfo], fileName: (Int) -> String, readBytes: (TensorInfo) throws(CheckpointError) -> [UInt8],
-        statedBits: Set<Int> = []
+        statedBits: Set<Int> = [], dense: Bool? = nil
     ) throws(CheckpointError) {
         let indexByName = Self.indexByName(tensors)
         for index in tensors.indices where tensors[index].dtype == .i32 && tensors[index].name.hasSuffix(".weight_packed") {
@@ -34,7 +38,7 @@ extension ScalePairing {
             }
             let rows = packed.shape[0], packedColumns = packed.shape[1]
             let shapeIndex = indexByName[base + "_shape"]
-            var (bits, columns) = (4, 8 * packedColumns)
+            var (bits, columns, denseRows) = (4, 8 * packedColumns, false)
             if let shapeIndex {
                 let stated = try originalShape(tensors[shapeIndex], readBytes: readBytes, layoutError: layoutError)
                 guard stated[0] == rows, stated[1] > 0 else {
@@ -45,9 +49,23 @@ extension ScalePairing {
                 // a narrow row fits several widths; 7 and 8 bits both pack 4 per word, 8 unless the
                 // config states 7 alone).
                 let order = statedBits == [7] ? [4, 7, 2, 3, 5, 6, 1] : [4, 8, 2, 3, 5, 6, 7, 1]
-                guard let width = order.first(where: { (columns + 32 / $0 - 1) / (32 / $0) == packedColumns }) else {
-                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns, which no code width from 1 to 8 bits packs into \(packedColumns) words per row")
+                // Per width, the dense layout (the version's, or tried first) then the padded one.
+                let denseChoices: [Bool] = dense.map { [$0] } ?? [true, false]
+                var fits: (width: Int, dense: Bool)?
+                search: for width in order {
+                    for candidate in denseChoices {
+                        let words = candidate ? (columns * width + 31) / 32 : (columns + 32 / width - 1) / (32 / width)
+                        if words == packedColumns {
+                            fits = (width, candidate)
+                            break search
+                        }
+                    }
                 }
+                guard let (width, isDense) = fits else {
+                    let layout = dense.map { $0 ? " (dense rows, as compressed-tensors ≥ 0.18 writes them)" : " (⌊32/bits⌋ codes per word, as compressed-tensors < 0.18 writes them)" } ?? ""
+                    throw layoutError(tensors[shapeIndex].name, "states \(columns) columns, which no code width from 1 to 8 bits packs into \(packedColumns) words per row\(layout)")
+                }
+                denseRows = isDense && CodePacking.Order.packQuantized(bits: width, dense: true)?.isDensePackQuantized == true
                 guard width >= 2 else {
                     throw layoutError(tensors[shapeIndex].name, "states \(columns) columns in \(packedColumns) words per row: 1-bit codes, "
                         + "which this tool does not read (it reads 2- to 8-bit codes)")
@@ -68,7 +86,7 @@ extension ScalePairing {
                 companions.append(groupIndex)
             }
             if let zeroIndex = indexByName[base + "_zero_point"] {
-                scaling.zeroPoints = try zeroPoints(tensors[zeroIndex], bits: bits, rows: rows, scale: tensors[scaleIndex], layoutError: layoutError)
+                scaling.zeroPoints = try zeroPoints(tensors[zeroIndex], bits: bits, rows: rows, dense: denseRows, scale: tensors[scaleIndex], layoutError: layoutError)
                 companions.append(zeroIndex)
             }
             var weight = packed
@@ -77,7 +95,7 @@ extension ScalePairing {
             weight.dtype = bits == 4 ? .i4 : .u8
             weight.shape = shape
             // 4- and 8-bit rows are I4's and U8's bytes as stored; other widths unpack to a code per byte.
-            weight.packing = CodePacking.Order.packQuantized(bits: bits).map { CodePacking(order: $0, bits: bits, columns: columns) }
+            weight.packing = CodePacking.Order.packQuantized(bits: bits, dense: denseRows).map { CodePacking(order: $0, bits: bits, columns: columns) }
             weight.scale = scaling
             tensors[index] = weight
             for companion in companions { tensors[companion].scaledWeight = base }
@@ -105,7 +123,7 @@ extension ScalePairing {
     /// The zero points of an asymmetric pack-quantized weight, checked against its scale's grid
     /// (one zero per factor; the per-tensor strategy's one zero is stored unpacked).
     private static func zeroPoints(
-        _ zeros: TensorInfo, bits: Int, rows: Int, scale: TensorInfo, layoutError: (String, String) -> CheckpointError
+        _ zeros: TensorInfo, bits: Int, rows: Int, dense: Bool, scale: TensorInfo, layoutError: (String, String) -> CheckpointError
     ) throws(CheckpointError) -> TensorScale.ZeroPoints {
         if zeros.dtype == .i8 {
             guard zeros.elementCount == scale.elementCount else {
@@ -113,13 +131,14 @@ extension ScalePairing {
             }
             return .init(tensor: zeros, storage: .signedBytes, bits: bits)
         }
-        // Packed down the rows, ⌊32/bits⌋ per word: a per-row or per-group scale [R] / [R, G].
+        // Packed down the rows, ⌊32/bits⌋ per word or a dense stream: a per-row or per-group scale [R] / [R, G].
         let gridColumns = scale.shape.count == 2 ? scale.shape[1] : 1, perWord = 32 / bits
-        let expected = [(rows + perWord - 1) / perWord, gridColumns]
+        let expected = [dense ? (rows * bits + 31) / 32 : (rows + perWord - 1) / perWord, gridColumns]
         guard zeros.dtype == .i32, zeros.shape == expected, scale.elementCount == rows * gridColumns else {
+            let packing = dense ? "a dense \(bits)-bit stream down each group's rows" : "\(perWord) rows per word"
             throw layoutError(zeros.name, "is \(zeros.dtype.name) \(zeros.shape), not I32 \(expected) (the zeros of \(rows) rows × \(gridColumns) groups, "
-                + "\(perWord) rows per word) nor I8 shaped like the scale \(scale.shape)")
+                + "\(packing)) nor I8 shaped like the scale \(scale.shape)")
         }
-        return .init(tensor: zeros, storage: .rowWords, bits: bits)
+        return .init(tensor: zeros, storage: dense ? .rowStream : .rowWords, bits: bits)
     }
 }

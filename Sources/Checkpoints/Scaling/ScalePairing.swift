@@ -24,7 +24,8 @@ enum ScalePairing {
     ) throws(CheckpointError) {
         try pairMicroscaled(&tensors, fileName: fileName)
         try pairNVFP4(&tensors, fileName: fileName)
-        try pairPackedIntegers(&tensors, fileName: fileName, readBytes: readBytes, statedBits: settings.packQuantizedBits)
+        try pairPackedIntegers(&tensors, fileName: fileName, readBytes: readBytes, statedBits: settings.packQuantizedBits,
+                               dense: settings.densePackQuantized)
         try pairZeroPointCodes(&tensors, fileName: fileName, readBytes: readBytes,
                                gptqZerosStoredMinusOne: settings.source == nil ? nil : settings.gptqZerosStoredMinusOne)
         try pairBitsAndBytes(&tensors, fileName: fileName, readBytes: readBytes)

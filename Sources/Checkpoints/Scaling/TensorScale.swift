@@ -77,8 +77,12 @@ public struct TensorScale: Sendable, Hashable, Codable {
             /// (GPTQ's and AWQ's `qzeros` `[G, N·bits/32]`).
             case columnWords = "column-words"
             /// `32 / bits` zeros of consecutive factor rows per I32 word, the first in the lowest
-            /// bits (compressed-tensors' `weight_zero_point` `[⌈R·bits/32⌉, G]`, packed along dim 0).
+            /// bits (compressed-tensors' `weight_zero_point` `[⌈R / ⌊32/bits⌋⌉, G]`, packed along dim 0).
             case rowWords = "row-words"
+            /// Each factor column's zeros one dense little-endian bit stream down the factor rows,
+            /// in word rows (compressed-tensors ≥ 0.18's `weight_zero_point` `[⌈R·bits/32⌉, G]` at
+            /// 3, 5, 6 and 7 bits): zero (r, g) is field r of the stream of words (k, g).
+            case rowStream = "row-stream"
             /// One I8 per factor holding the signed zero (compressed-tensors' unpacked
             /// `weight_zero_point`): the zero code is it plus the code of value zero.
             case signedBytes = "signed-bytes"
