@@ -9,12 +9,11 @@ Both sides are computed here by numpy/ml_dtypes, independently of the Swift read
 
     .eval/venv/bin/python Tests/CheckpointsTests/Fixtures/make_scaled_fixtures.py
 """
-import json
 import pathlib
-import struct
 
 import ml_dtypes
 import numpy as np
+from safetensors_file import write_safetensors
 
 OUT = pathlib.Path(__file__).parent / "Scaled"
 BLOCK = 128
@@ -39,18 +38,6 @@ def block_dequantize(codes, factors):
     return codes.astype(np.float32) * expanded
 
 
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name, dtype, array in tensors:
-        data = np.ascontiguousarray(array).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def main():
     rng = np.random.default_rng(2024)
     OUT.mkdir(exist_ok=True)
@@ -60,10 +47,12 @@ def main():
     channel_factors = (np.abs(channel).max(axis=1, keepdims=True) / 127).astype(np.float32)
     integers = np.round(channel / channel_factors).astype(np.int8)
     write_safetensors(OUT / "deepseek-fp8.safetensors", [
-        ("model.layers.0.mlp.down_proj.weight", "F8_E4M3", codes.view(np.uint8)),
-        ("model.layers.0.mlp.down_proj.weight_scale_inv", "F32", factors),
-        ("model.layers.0.self_attn.o_proj.weight", "I8", integers),
-        ("model.layers.0.self_attn.o_proj.weight_scale", "F32", channel_factors),
+        (name, dtype, array.shape, np.ascontiguousarray(array).tobytes()) for name, dtype, array in [
+            ("model.layers.0.mlp.down_proj.weight", "F8_E4M3", codes.view(np.uint8)),
+            ("model.layers.0.mlp.down_proj.weight_scale_inv", "F32", factors),
+            ("model.layers.0.self_attn.o_proj.weight", "I8", integers),
+            ("model.layers.0.self_attn.o_proj.weight_scale", "F32", channel_factors),
+        ]
     ])
     block_dequantize(codes, factors).astype("<f4").tofile(OUT / "down_proj.expected.f32")
     (integers.astype(np.float32) * channel_factors).astype("<f4").tofile(OUT / "o_proj.expected.f32")

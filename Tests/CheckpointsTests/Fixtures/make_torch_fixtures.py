@@ -17,11 +17,10 @@ torch.save (2.13) really writes, so the restricted unpickler is checked against 
                             __main__.Tiny and torch.nn classes — which must be refused
 """
 import collections
-import json
 import pathlib
-import struct
 
 import torch
+from safetensors_file import write_safetensors
 
 OUT = pathlib.Path(__file__).parent / "PyTorch" / "real"
 
@@ -44,16 +43,11 @@ class Tiny(torch.nn.Module):
         self.register_buffer("mask", torch.tensor([True, False, True, True]))
 
 
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name, tensor in tensors.items():
-        data = tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
-        header[name] = {"dtype": SAFETENSORS_DTYPES[tensor.dtype], "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+def safetensors_records(tensors):
+    """(name, dtype, shape, bytes) of each tensor, its bytes as torch holds them."""
+    return [(name, SAFETENSORS_DTYPES[tensor.dtype], tensor.shape,
+             tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+            for name, tensor in tensors.items()]
 
 
 def main():
@@ -78,7 +72,7 @@ def main():
     ])
     state.update(extra)
     torch.save(state, OUT / "pytorch_model.bin")
-    write_safetensors(OUT / "expected.safetensors", collections.OrderedDict((name, tensor) for name, tensor in state.items()))
+    write_safetensors(OUT / "expected.safetensors", safetensors_records(state))
 
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss = model.proj(model.norm(model.embed(torch.tensor([1, 2])))).sum()
@@ -86,7 +80,7 @@ def main():
     optimizer.step()
     torch.save({"epoch": 3, "model": model.state_dict(keep_vars=True), "optimizer": optimizer.state_dict()}, OUT / "training.pt")
     write_safetensors(OUT / "training.expected.safetensors",
-                      collections.OrderedDict(("model." + name, tensor.detach()) for name, tensor in model.state_dict().items()))
+                      safetensors_records({"model." + name: tensor.detach() for name, tensor in model.state_dict().items()}))
     torch.save(model, OUT / "whole_module.pt")
     print(f"torch {torch.__version__}: wrote {len(state)} tensors")
 
