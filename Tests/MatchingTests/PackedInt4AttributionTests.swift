@@ -43,10 +43,10 @@ struct PackedInt4AttributionTests {
     /// `model` as a compressed-tensors `pack-quantized` release of `bits`-bit codes (AutoRound's
     /// W2A16 and W3A16 layout), written here as `pack_to_int32` packs it: every matrix whose
     /// rows hold groups of 128 as symmetric codes clamp(round(x / s), −2^(b−1), 2^(b−1) − 1) with
-    /// s = group maximum / ((2^b − 1) / 2) in BF16, ⌊32/b⌋ codes + 2^(b−1) per I32 word along the
-    /// row (the top bits unused, the last word padded), `_scale` and `_shape`; the rest F32.
+    /// s = group maximum / ((2^b − 1) / 2) in BF16, codes + 2^(b−1) as one dense bit stream per row
+    /// set here bit by bit (compressed-tensors ≥ 0.18; the last word padded), `_scale` and `_shape`; the rest F32.
     static func narrowCopy(of model: ModelWeights, bits: Int, in directory: String) throws -> String {
-        let perWord = 32 / bits, half = 1 << (bits - 1), group = 128
+        let half = 1 << (bits - 1), group = 128
         var tensors: [SafetensorsWriter.Tensor] = []
         for tensor in model.tensors {
             guard tensor.shape.count == 2, tensor.name.hasSuffix(".weight"), tensor.shape[1] % group == 0,
@@ -54,7 +54,7 @@ struct PackedInt4AttributionTests {
                 tensors.append(.init(name: tensor.name, shape: tensor.shape, values: tensor.values, as: .f32))
                 continue
             }
-            let (rows, columns) = (tensor.shape[0], tensor.shape[1]), wordsPerRow = (columns + perWord - 1) / perWord
+            let (rows, columns) = (tensor.shape[0], tensor.shape[1]), wordsPerRow = (columns * bits + 31) / 32
             var words = [UInt32](repeating: 0, count: rows * wordsPerRow), scales: [Float] = []
             for row in 0..<rows {
                 for start in stride(from: 0, to: columns, by: group) {
@@ -63,7 +63,10 @@ struct PackedInt4AttributionTests {
                     scales.append(scale)
                     for column in start..<(start + group) {
                         let code = Int(max(Float(-half), min(Float(half - 1), (tensor.values[row * columns + column] / scale).rounded()))) + half
-                        words[row * wordsPerRow + column / perWord] |= UInt32(code) << UInt32(bits * (column % perWord))
+                        for bit in 0..<bits where code >> bit & 1 == 1 {
+                            let position = column * bits + bit
+                            words[row * wordsPerRow + position / 32] |= 1 << UInt32(position % 32)
+                        }
                     }
                 }
             }
@@ -89,7 +92,7 @@ struct PackedInt4AttributionTests {
         let opened = try CheckpointReader(path: path)
         let scaled = opened.checkpoint.tensors.filter { $0.scale != nil }
         #expect(scaled.count == Self.lineage.release.spec.layerCount * 7)
-        #expect(scaled.allSatisfy { $0.dtype == .u8 && $0.packing?.order == CodePacking.Order.packQuantized(bits: bits) && $0.scale?.codeCentre == 1 << (bits - 1) })
+        #expect(scaled.allSatisfy { $0.dtype == .u8 && $0.packing?.order == CodePacking.Order.packQuantized(bits: bits, dense: true) && $0.scale?.codeCentre == 1 << (bits - 1) })
         let fingerprint = try Fingerprinter.fingerprint(path: path)
         try ScaledCopy.expectReEncodingOfRelease(fingerprint, against: Self.registry, quantizedTo: "\(bits)-bit codes as U8 with 1×128 block scales")
         let scan = Scan.run(fingerprint, against: Self.registry)

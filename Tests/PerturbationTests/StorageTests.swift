@@ -264,7 +264,7 @@ struct ModelWeightsWritingTests {
             // Values within half a step of the originals: symmetric, step = group maximum / 7.5 (the
             // maximum is clamped from 7.5 to 7 steps, so ≈ 0.53 of a step there; / 3.5 and / 1.5 at 3
             // and 2 bits); asymmetric, step = (max(maximum, 0) − min(minimum, 0)) / 15; all rounded to BF16.
-            #expect(weight.packing?.order == (target == .int3 ? .packQuantized3 : target == .int2 ? .packQuantized2 : nil))
+            #expect(weight.packing?.order == (target == .int3 ? .packQuantizedDense3 : target == .int2 ? .packQuantized2 : nil))
             let entry = try #require(original.entries.first { $0.name == weight.name })
             var values = [Float](repeating: 0, count: weight.elementCount)
             try values.withUnsafeMutableBufferPointer { try reader.readElements(of: weight, range: 0..<weight.elementCount, into: $0) }

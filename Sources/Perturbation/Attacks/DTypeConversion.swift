@@ -180,7 +180,7 @@ public struct DTypeConversion: Perturbation {
                       case let columns = model.entries[index].storedShape[1] {
                 model.entries[index].storageDType = .u8
                 model.entries[index].scaleBlock = PackedIntegerEncoding.group(columns: columns)
-                model.entries[index].codePacking = CodePacking.Order.packQuantized(bits: bits)
+                model.entries[index].codePacking = CodePacking.Order.packQuantized(bits: bits, dense: true)
                 scaled += 1
             } else if target == .nf4, Self.isBlockScaled(model.entries[index], in: model),
                       model.entries[index].storedShape[1] % NF4Encoding.block == 0 {

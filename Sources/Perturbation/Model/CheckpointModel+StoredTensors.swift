@@ -69,7 +69,7 @@ extension CheckpointModel.Entry {
                 + (order.isGPTQ ? [(prefix + "g_idx", .i32, [k], .groupIndex)] : [])
         }
         if let bits = narrowPackedBits, let group = scaleBlock {
-            return [(name + "_packed", .i32, [shape[0], (shape[1] + 32 / bits - 1) / (32 / bits)], .values),
+            return [(name + "_packed", .i32, [shape[0], (shape[1] * bits + 31) / 32], .values),
                     (name + "_scale", .bf16, [shape[0], shape[1] / group], .groupScales),
                     (name + "_shape", .i64, [2], .originalShape)]
         }
@@ -104,7 +104,7 @@ extension CheckpointModel.Entry {
     /// Whether `write` stores this entry as packed INT4 (see `scaleBlock`: the group size).
     var isPackedInt4: Bool { storageDType == .i4 && scaleBlock != nil && codePacking == nil && !affineBiases }
     /// The width when `write` stores this entry as compressed-tensors' 2- or 3-bit packed integers
-    /// (U8 codes, `codePacking` `pack-quantized-2bit`/`-3bit`, `scaleBlock` the group), else `nil`.
+    /// (U8 codes, `codePacking` `pack-quantized-2bit`/`-dense-3bit`, `scaleBlock` the group), else `nil`.
     var narrowPackedBits: Int? {
         guard storageDType == .u8, scaleBlock != nil, let bits = codePacking?.packQuantizedBits, (2...3).contains(bits) else { return nil }
         return bits

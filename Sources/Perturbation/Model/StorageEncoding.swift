@@ -149,9 +149,11 @@ enum PackedIntegerEncoding {
     /// matrix of symmetric `bits`-bit codes (4, or 2 and 3 for AutoRound's W2A16 and W3A16): per
     /// group of a row, scale = largest magnitude / ((2^bits − 1) / 2) rounded to BF16 (1 for an
     /// all-zero group), code = clamp(round(value / scale), −2^(bits−1), 2^(bits−1) − 1); each row
-    /// ⌈columns / w⌉ I32 words of w = ⌊32 / bits⌋ codes + 2^(bits−1), the first in the lowest bits,
-    /// the top bits unused and the last word padded with zero bits (`pack_to_int32`; at 4 bits
-    /// `columns` must be a multiple of 8, so the words are the I4 nibble stream). `columns` must
+    /// ⌈columns·bits / 32⌉ I32 words of one little-endian bit stream of codes + 2^(bits−1), the
+    /// first in the lowest bits, codes straddling words, the last word padded with zero bits
+    /// (`pack_to_int32` of compressed-tensors ≥ 0.18; at 4 bits `columns` must be a multiple of 8,
+    /// so the words are the I4 nibble stream, and at 2 and 4 bits the words are the same as older
+    /// versions' ⌊32 / bits⌋ codes per word). `columns` must
     /// be a multiple of `group`; `columnGroups` gives each column's group (`activationOrder`), by
     /// default column / group.
     static func encode(_ values: [Float], rows: Int, columns: Int, group: Int, bits: Int = 4, columnGroups: [Int]? = nil) -> (packed: [UInt8], scales: [Float]) {
@@ -159,7 +161,7 @@ enum PackedIntegerEncoding {
         let groups = columns / group
         let groupOf = columnGroups ?? (0..<columns).map { $0 / group }
         precondition(groupOf.count == columns && groupOf.allSatisfy { (0..<groups).contains($0) })
-        let perWord = 32 / bits, wordsPerRow = (columns + perWord - 1) / perWord, half = 1 << (bits - 1)
+        let wordsPerRow = (columns * bits + 31) / 32, half = 1 << (bits - 1)
         var scales = [Float](repeating: 1, count: rows * groups)
         var words = [UInt32](repeating: 0, count: rows * wordsPerRow)
         var largest = [Float](repeating: 0, count: groups)
@@ -175,7 +177,10 @@ enum PackedIntegerEncoding {
             for column in 0..<columns {
                 let value = values[start + column], scale = scales[row * groups + groupOf[column]]
                 let code = value.isFinite ? Int(max(Float(-half), min(Float(half - 1), (value / scale).rounded()))) : 0
-                words[row * wordsPerRow + column / perWord] |= UInt32(code + half) << UInt32(bits * (column % perWord))
+                // Bits column·bits ..< (column + 1)·bits of the row's stream, the high ones in the next word when it straddles.
+                let position = column * bits, field = UInt64(code + half) << UInt64(position & 31)
+                words[row * wordsPerRow + position >> 5] |= UInt32(truncatingIfNeeded: field)
+                if (position & 31) + bits > 32 { words[row * wordsPerRow + position >> 5 + 1] |= UInt32(truncatingIfNeeded: field >> 32) }
             }
         }
         return (words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }, scales)
