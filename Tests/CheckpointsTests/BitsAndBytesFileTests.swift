@@ -19,13 +19,7 @@ struct BitsAndBytesFileTests {
             let tensor = try #require(reader.checkpoint.tensor(named: want.name), "\(want.name)")
             let (dtype, packing) = try #require(kinds[want.name])
             #expect(tensor.dtype == dtype && tensor.shape == want.shape && tensor.packing?.order == packing, "\(want.name): \(tensor.dtype) \(tensor.shape)")
-            let wanted = try readAllFloats(expected, want)
-            let largest = wanted.map(abs).max() ?? 0
-            for chunkBytes in [5, CheckpointReader.defaultChunkBytes] {
-                let values = try readAllFloats(reader, tensor, chunkBytes: chunkBytes)
-                let worst = zip(values, wanted).map { abs($0 - $1) }.max() ?? .infinity
-                #expect(values.count == wanted.count && worst <= largest * 0x1p-20, "\(want.name), chunks of \(chunkBytes): largest difference \(worst) of \(largest)")
-            }
+            try expectReads(reader, tensor, as: try readAllFloats(expected, want), within: 0x1p-20, chunkSizes: [5, CheckpointReader.defaultChunkBytes])
         }
     }
 }

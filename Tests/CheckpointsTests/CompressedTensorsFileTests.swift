@@ -28,17 +28,13 @@ struct CompressedTensorsFileTests {
                     "\(name): \(tensor.dtype) \(tensor.shape) \(tensor.packing?.order.rawValue ?? "-")")
             let wanted = try readAllFloats(expected, want)
             // compressed-tensors unpacks NVFP4 codes to BF16 and dequantizes in BF16: its values carry BF16 rounding.
-            let largest = (wanted.map(abs).max() ?? 0) * (name == "nvfp4" ? 0x1p13 : 1)
-            for chunkBytes in [7, CheckpointReader.defaultChunkBytes] {
-                let values = try readAllFloats(reader, tensor, chunkBytes: chunkBytes)
-                let worst = zip(values, wanted).map { abs($0 - $1) }.max() ?? .infinity
-                #expect(values.count == wanted.count && worst <= largest * 0x1p-20, "\(name) \(want.name), chunks of \(chunkBytes): largest difference \(worst) of \(largest)")
-            }
+            let tolerance: Float = name == "nvfp4" ? 0x1p-7 : 0x1p-20
+            try expectReads(reader, tensor, as: wanted, within: tolerance, chunkSizes: [7, CheckpointReader.defaultChunkBytes])
             // Random access across a row boundary (the stream of the next row starts on a fresh word).
-            let range = 70..<100
+            let range = 70..<100, bound = (wanted.map(abs).max() ?? 0) * tolerance
             var part = [Float](repeating: .nan, count: range.count)
             try part.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: range, into: $0) }
-            #expect(zip(part, wanted[range]).allSatisfy { abs($0 - $1) <= largest * 0x1p-20 }, "\(name) \(want.name): random access")
+            #expect(zip(part, wanted[range]).allSatisfy { abs($0 - $1) <= bound }, "\(name) \(want.name): random access")
         }
     }
 

@@ -57,6 +57,21 @@ func firstBitDifference(_ values: [Float], _ expected: [Float]) -> String? {
         .map { "\($0.offset): \($0.element.0) vs \($0.element.1)" }
 }
 
+/// Checks that `tensor` reads, through chunks of each of `chunkSizes`, as `expected` (a library's
+/// own dequantization) to within `tolerance` × the largest magnitude of `expected`.
+func expectReads(
+    _ reader: CheckpointReader, _ tensor: TensorInfo, as expected: [Float], within tolerance: Float, chunkSizes: [Int],
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let bound = (expected.map(abs).max() ?? 0) * tolerance
+    for chunkBytes in chunkSizes {
+        let values = try readAllFloats(reader, tensor, chunkBytes: chunkBytes)
+        let worst = zip(values, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(values.count == expected.count && zip(values, expected).allSatisfy { abs($0 - $1) <= bound },
+                "\(tensor.name), chunks of \(chunkBytes): largest difference \(worst), allowed \(bound)", sourceLocation: sourceLocation)
+    }
+}
+
 /// Decodes a whole tensor through `readChunks`, checking chunk bookkeeping on the way.
 func readAllFloats(_ reader: CheckpointReader, _ tensor: TensorInfo, chunkBytes: Int = CheckpointReader.defaultChunkBytes) throws -> [Float] {
     var values: [Float] = []

@@ -177,10 +177,7 @@ enum PackedIntegerEncoding {
             for column in 0..<columns {
                 let value = values[start + column], scale = scales[row * groups + groupOf[column]]
                 let code = value.isFinite ? Int(max(Float(-half), min(Float(half - 1), (value / scale).rounded()))) : 0
-                // Bits column·bits ..< (column + 1)·bits of the row's stream, the high ones in the next word when it straddles.
-                let position = column * bits, field = UInt64(code + half) << UInt64(position & 31)
-                words[row * wordsPerRow + position >> 5] |= UInt32(truncatingIfNeeded: field)
-                if (position & 31) + bits > 32 { words[row * wordsPerRow + position >> 5 + 1] |= UInt32(truncatingIfNeeded: field >> 32) }
+                ZeroPointEncoding.setField(UInt32(code + half), index: column, bits: bits, in: &words, first: row * wordsPerRow, stride: 1)
             }
         }
         return (words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }, scales)
@@ -270,7 +267,8 @@ enum ZeroPointEncoding {
 
     /// Sets field `index` of a little-endian stream of `bits`-bit fields over the words
     /// `words[first + k·stride]` (k = 0, 1, …) to `value`: AutoGPTQ's packing, whose 3-bit
-    /// fields straddle words (rows 10 and 21 of each 32, columns likewise in `qzeros`).
+    /// fields straddle words (rows 10 and 21 of each 32, columns likewise in `qzeros`), and
+    /// compressed-tensors' dense rows (`PackedIntegerEncoding`, stride 1).
     static func setField(_ value: UInt32, index: Int, bits: Int, in words: inout [UInt32], first: Int, stride: Int) {
         let position = index * bits, word = first + (position / 32) * stride, shift = UInt32(position % 32)
         words[word] |= value << shift
