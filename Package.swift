@@ -113,7 +113,7 @@ let package = Package(
         ),
 
         .testTarget(name: "ProvenanceCryptoTests", dependencies: ["ProvenanceCrypto"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures"], exclude: ["Fixtures"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "CheckpointFixtures", "ProvenanceCrypto"], exclude: ["Fixtures"]),
         .testTarget(name: "FingerprintingTests", dependencies: ["CheckpointFixtures", "ModelFixtures", "Fingerprinting", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "MatchingTests", dependencies: ["CheckpointFixtures", "ModelFixtures", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints", "Perturbation"]),
         .testTarget(name: "SyntheticModelsTests", dependencies: ["SyntheticModels", "Checkpoints"], exclude: ["Fixtures"]),

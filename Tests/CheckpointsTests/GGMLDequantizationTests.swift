@@ -49,6 +49,22 @@ struct GGMLDequantizationTests {
         #expect(values[120..<128].allSatisfy { $0 == -0.375 })
     }
 
+    @Test("Q2_0: four 2-bit codes per byte, lowest bits first; code q is (q − 1) × d")
+    func q2_0() {
+        // d = 0.5 (0x3800); byte 0 = codes 3, 2, 1, 0 from its low bits up; byte 15 = code 3 four times.
+        var block = [UInt8](repeating: 0x55, count: 18)  // 0x55: code 1 (zero) four times
+        block[0] = 0x00
+        block[1] = 0x38
+        block[2] = 0b00_01_10_11
+        block[17] = 0xFF
+        let values = decode(block, as: .q2_0)
+        #expect(values.count == 64)
+        #expect(Array(values[0..<4]) == [1.0, 0.5, 0, -0.5])
+        #expect(values[4..<60].allSatisfy { $0 == 0 })
+        #expect(values[60..<64].allSatisfy { $0 == 1.0 })
+        #expect(DType(ggmlTypeID: 42) == .q2_0)
+    }
+
     @Test("a GGUF holding every lattice type and Q1_0 opens and streams their values")
     func latticeTypesInGGUF() throws {
         let directory = try FormatTestDirectory()
@@ -119,6 +135,8 @@ struct GGMLDequantizationTests {
             // gguf-py GGML_QUANT_SIZES for the lattice types and Q1_0.
             .iq1S: (256, 50, 1), .iq1M: (256, 56, 1), .iq2XXS: (256, 66, 2), .iq2XS: (256, 74, 2), .iq2S: (256, 82, 2),
             .iq3XXS: (256, 98, 3), .iq3S: (256, 110, 3), .q1_0: (128, 18, 1),
+            // ggml-common.h block_q2_0 (2026).
+            .q2_0: (64, 18, 2),
         ]
         for (dtype, trait) in traits {
             #expect(dtype.block.elements == trait.elements && dtype.block.bytes == trait.bytes, "\(dtype.name)")

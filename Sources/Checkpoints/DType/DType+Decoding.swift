@@ -48,7 +48,7 @@ extension DType {
         case .u64: decodeInteger(UInt64.self, source, target, count)
         case .i64: decodeInteger(Int64.self, source, target, count)
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4, .tq1_0, .tq2_0,
-             .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0:
+             .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0, .q2_0:
             GGMLDequantizer.dequantize(self, source, target, count: count)
         case .f6E2M3, .f6E3M2, .c64:
             preconditionFailure("decode: \(name) is not decodable: \(unsupportedReason ?? "")")

@@ -31,6 +31,8 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     case iq4NL = "IQ4_NL", iq4XS = "IQ4_XS"
     case mxfp4 = "MXFP4", nvfp4 = "NVFP4"
     case tq1_0 = "TQ1_0", tq2_0 = "TQ2_0"
+    /// llama.cpp's Q2_0 (2026): blocks of 64 two-bit codes with one F16 scale, values (code − 1) × d.
+    case q2_0 = "Q2_0"
     // Lattice-codebook types (a quantized index selects a row of 4 or 8 values) and 1-bit Q1_0.
     case iq1S = "IQ1_S", iq1M = "IQ1_M"
     case iq2XXS = "IQ2_XXS", iq2XS = "IQ2_XS", iq2S = "IQ2_S"
@@ -52,7 +54,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     public var isBlockQuantized: Bool {
         switch self {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4,
-             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0: true
+             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0, .q2_0: true
         default: false
         }
     }
@@ -62,7 +64,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
     public var bitWidth: Int {
         switch self {
         case .iq1S, .iq1M, .q1_0: 1
-        case .q2K, .tq1_0, .tq2_0, .iq2XXS, .iq2XS, .iq2S: 2
+        case .q2K, .tq1_0, .tq2_0, .q2_0, .iq2XXS, .iq2XS, .iq2S: 2
         case .q3K, .iq3XXS, .iq3S: 3
         case .q4_0, .q4_1, .q4K, .iq4NL, .iq4XS, .mxfp4, .nvfp4: 4
         case .q5_0, .q5_1, .q5K: 5
@@ -112,6 +114,7 @@ public enum DType: String, CaseIterable, Sendable, Codable, Hashable {
         case .iq3XXS: (256, 98)
         case .iq3S: (256, 110)
         case .q1_0: (128, 18)
+        case .q2_0: (64, 18)
         default: (1, bitWidth / 8)
         }
     }

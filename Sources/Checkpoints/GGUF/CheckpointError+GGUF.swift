@@ -72,7 +72,7 @@ extension CheckpointError {
             case .negativeDimension(let index, let value):
                 return "\(subject) has dimension \(index) of \(value) elements; dimensions must not be negative."
             case .unsupportedType(let id, let name?):
-                return "\(subject) has GGML type \(name) (\(id)), which model files do not use and this tool cannot read (it reads F32, F16, BF16, F64, I8–I64, Q4_0–Q8_0, Q2_K–Q6_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ1_0, TQ2_0, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S and Q1_0)."
+                return "\(subject) has GGML type \(name) (\(id)), which model files do not use and this tool cannot read (it reads F32, F16, BF16, F64, I8–I64, Q4_0–Q8_0, Q2_K–Q6_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ1_0, TQ2_0, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, Q1_0 and Q2_0)."
             case .unsupportedType(let id, nil):
                 return "\(subject) has GGML type \(id), which is not a known GGML type."
             case .rowNotBlockAligned(let rowLength, let type):

@@ -21,6 +21,7 @@ extension DType {
         case .mxfp4: 39
         case .nvfp4: 40
         case .q1_0: 41
+        case .q2_0: 42
         case .tq1_0: 34
         case .tq2_0: 35
         case .iq2XXS: 16

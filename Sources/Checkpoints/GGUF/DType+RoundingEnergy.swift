@@ -3,12 +3,13 @@
 extension DType {
     /// Whether the values of this GGML type lie on a grid whose spacing the stored block scales
     /// give — the integer grids of Q8_0 … Q5_1 and Q2_K … Q6_K, and the IQ4 non-linear
-    /// codebook — so that `expectedRoundingEnergy(ofBlocks:)` can say how far rounding to it
-    /// moved the weights. Lattice codebooks (IQ1–IQ3), Q1_0, the ternary types and the FP4
-    /// types (whose power-of-two scales clip by design) have no such estimate.
+    /// codebook, and the ternary grids −d, 0, +d of TQ1_0, TQ2_0 and Q2_0 — so that
+    /// `expectedRoundingEnergy(ofBlocks:)` can say how far rounding to it moved the weights.
+    /// Lattice codebooks (IQ1–IQ3), Q1_0 (signs times the mean magnitude) and the FP4 types
+    /// (whose power-of-two scales clip by design) have no such estimate.
     public var hasRoundingGrid: Bool {
         switch self {
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS: true
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .tq1_0, .tq2_0, .q2_0: true
         default: false
         }
     }
@@ -62,6 +63,14 @@ extension GGMLDequantizer {
             var steps = 0.0
             for group in 0..<16 { steps += squared(d * Float(scales[group])) }
             return 16 * steps / 12
+        case .tq1_0:
+            // Ternary with d = the block's largest magnitude: steps of d. Real weights crowd the
+            // middle cell, so this overstates their error (real / predicted 0.80 on MiniLM).
+            return 256 * squared(half(block, 52)) / 12
+        case .tq2_0:
+            return 256 * squared(half(block, 64)) / 12
+        case .q2_0:
+            return 64 * squared(half(block, 0)) / 12
         case .iq4NL:
             return squared(half(block, 0)) * summedCellWidthSquares(bytes(block, 2)) / 12
         case .iq4XS:

@@ -49,6 +49,7 @@ enum GGMLDequantizer {
         case .nvfp4: kernel = nvfp4
         case .tq1_0: kernel = tq1_0
         case .tq2_0: kernel = tq2_0
+        case .q2_0: kernel = q2_0
         case .iq2XXS: kernel = iq2XXS
         case .iq2XS: kernel = iq2XS
         case .iq2S: kernel = iq2S
@@ -352,6 +353,18 @@ enum GGMLDequantizer {
                     out[chunk * 128 + plane * 32 + m] = d * Float(Int32(q) - 1)
                 }
             }
+        }
+    }
+
+    // MARK: - 64-value blocks
+
+    /// ggml's `dequantize_row_q2_0`: four codes per byte, low bits first, value (code − 1) × d.
+    private static func q2_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 0)
+        let packed = bytes(block, 2)
+        for j in 0..<64 {
+            let q = (packed[j / 4] >> UInt8(2 * (j % 4))) & 0x03
+            out[j] = Float(Int32(q) - 1) * d
         }
     }
 

@@ -7,13 +7,20 @@ import Foundation
 /// copies made here match what the reference tools produce. The K-quants take one range per
 /// group (`GGMLQuantizer+KQuants.swift`) and the lattice types (IQ1–IQ3) and Q1_0 a
 /// nearest-point search (`GGMLQuantizer+Lattice.swift`): valid blocks, with somewhat more error
-/// than llama.cpp's searched (and importance-weighted) choices.
+/// than llama.cpp's searched (and importance-weighted) choices. The ternary TQ2_0 and the
+/// 2-bit Q2_0 are bit-exact with ggml's reference quantizers, which llama.cpp uses for them
+/// with or without an importance matrix.
 public enum GGMLQuantizer {
     /// The types `quantize` supports.
-    public static let supportedTypes: [DType] = referenceTypes + kQuantTypes + latticeTypes
+    public static let supportedTypes: [DType] = referenceTypes + ternaryTypes + kQuantTypes + latticeTypes
 
     /// The types quantized bit-exactly as gguf-py does.
     public static let referenceTypes: [DType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .mxfp4]
+
+    /// The types whose values are −d, 0 or +d with d the block's largest magnitude, quantized
+    /// bit-exactly as ggml's `quantize_row_tq2_0_ref` and `quantize_row_q2_0_ref` do (Q2_0's
+    /// fourth code, +2d, is never chosen there).
+    public static let ternaryTypes: [DType] = [.tq2_0, .q2_0]
 
     /// The codebook types quantized by a plain nearest-point search (`GGMLQuantizer+Lattice.swift`):
     /// valid blocks, not the bytes llama.cpp's importance-weighted search would choose.
@@ -56,6 +63,8 @@ public enum GGMLQuantizer {
                 case .iq1M: iq1M(block, &output)
                 case .q1_0: q1_0(block, &output)
                 case .iq4NL: iq4NL(block, &output)
+                case .tq2_0: tq2_0(block, &output)
+                case .q2_0: q2_0(block, &output)
                 default: break
                 }
             }
@@ -156,6 +165,44 @@ public enum GGMLQuantizer {
     private static func truncatedByte(_ value: Float) -> UInt8 {
         guard value.isFinite, value > 0 else { return 0 }
         return UInt8(min(value.rounded(.towardZero), 255))
+    }
+
+    // MARK: - Ternary blocks (ggml's reference quantizers)
+
+    /// Codes round(x / amax) + 1 (half away from zero, as C's `roundf`/`lroundf`), from the
+    /// unrounded F32 scale; the block stores the scale as F16.
+    private static func ternaryCodes(_ x: UnsafeBufferPointer<Float>) -> (scale: Float, codes: [UInt8]) {
+        var amax: Float = 0
+        for value in x { amax = max(amax, abs(value)) }
+        let inverse: Float = amax == 0 ? 0 : 1 / amax
+        let codes = x.map { value -> UInt8 in
+            let q = (value * inverse).rounded(.toNearestOrAwayFromZero)
+            return UInt8(max(0, min(3, Int(q.isFinite ? q : 0) + 1)))
+        }
+        return (amax, codes)
+    }
+
+    /// TQ2_0: 256 values, 64 code bytes (32 bytes per 128 values, byte m holding values m,
+    /// m + 32, m + 64, m + 96 from its low bits up), then the F16 scale.
+    private static func tq2_0(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let (scale, codes) = ternaryCodes(x)
+        for chunk in 0..<2 {
+            for m in 0..<32 {
+                var byte: UInt8 = 0
+                for n in 0..<4 { byte |= (codes[chunk * 128 + n * 32 + m] & 3) << UInt8(2 * n) }
+                output.append(byte)
+            }
+        }
+        appendHalf(scale, to: &output)
+    }
+
+    /// Q2_0: the F16 scale, then 64 codes four to a byte, lowest bits first.
+    private static func q2_0(_ x: UnsafeBufferPointer<Float>, _ output: inout [UInt8]) {
+        let (scale, codes) = ternaryCodes(x)
+        appendHalf(scale, to: &output)
+        for byte in 0..<16 {
+            output.append(codes[4 * byte] | codes[4 * byte + 1] << 2 | codes[4 * byte + 2] << 4 | codes[4 * byte + 3] << 6)
+        }
     }
 
     private static func appendHalf(_ value: Float, to output: inout [UInt8]) {

@@ -25,7 +25,7 @@ enum StorageEncoding {
         case .u64: return try integers(values, UInt64.self, dtype, tensor)
         case .i64: return try integers(values, Int64.self, dtype, tensor)
         case .f8E8M0, .f6E2M3, .f6E3M2, .f4, .i4, .c64, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .mxfp4, .nvfp4,
-             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0:
+             .tq1_0, .tq2_0, .iq1S, .iq1M, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .q1_0, .q2_0:
             let gguf = GGUFExport.types.contains(dtype) ? ", or --gguf \(dtype.name.lowercased()) for a GGUF output" : ""
             throw PerturbationError(tensor: tensor, rule: .notEncodable(dtype: dtype, reason: "safetensors output cannot hold \(dtype.name); choose --dtype f32, f16, bf16 or fp8\(gguf)"))
         }
