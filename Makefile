@@ -17,7 +17,7 @@ APT_PKGS   := libssl-dev libsqlite3-dev pkg-config
 CACHE      := .cache
 MINILM_DIR := $(CACHE)/models/all-MiniLM-L6-v2
 
-.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval gptq-check awq-check corrupt-inputs fuzz clean
+.PHONY: all build deps test demo bench bench-formats bench-registry fetch-models fingerprints samples eval gptq-check awq-check llama-cpp-check corrupt-inputs fuzz clean
 
 all: build
 
@@ -180,6 +180,11 @@ awq-check: build fetch-models $(EVAL_VENV)/.installed
 	@status=0; $(BIN) scan $(EVAL_DIR)/awq-minilm --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
 	$(EVAL_VENV)/bin/python eval/awq_minilm.py --model $(MINILM_DIR) --out $(EVAL_DIR)/awq-minilm-ct --layout compressed-tensors
 	@status=0; $(BIN) scan $(EVAL_DIR)/awq-minilm-ct --registry $(EVAL_DIR)/gptq-registry.sqlite || status=$$?; [ $$status -le 1 ]
+
+# Real llama.cpp copies of the real MiniLM: its convert_hf_to_gguf.py and llama-quantize (built
+# from llama-cpp-python 0.3.36's sources into .eval/llama-cpp/), every preset scanned (docs/EVALUATION.md).
+llama-cpp-check: build fetch-models
+	sh eval/llama_cpp_minilm.sh $(BIN) $(MINILM_DIR)
 
 $(EVAL_VENV)/.installed: eval/requirements.txt
 	python3 -m venv $(EVAL_VENV)

@@ -45,6 +45,27 @@ struct LineageTests {
         expect(result, .reEncoded, nearest: "release@1")
     }
 
+    @Test("renamed, without a small tensor a converter leaves out (as llama.cpp's BERT conversion drops the pooler) → re-encoded, naming it; without a layer's worth → not")
+    func convertedWithoutSmallTensors() throws {
+        // The smallest tensor that is evidence (not constant): a norm or bias of the release.
+        let varying = release.tensors.filter { tensor in Set(tensor.values).count > 1 }
+        let small = try #require(varying.min { $0.values.count < $1.values.count })
+        var suspect = release
+        suspect.tensors.removeAll { $0.name == small.name }
+        let renamed = Fixtures.Layout(rename: { "converted." + $0 })
+        let result = try scan(suspect, layout: renamed)
+        expect(result, .reEncoded, nearest: "release@1")
+        #expect(result.attribution.sentence.contains("without one of its tensors"), "\(result.attribution.sentence)")
+        let comparison = try #require(result.candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.verdict.evidence.contains { $0.hasPrefix("1 reference tensor is not in the suspect (\(small.name):") }, "\(comparison.verdict.evidence)")
+
+        // Leaving out every MLP matrix of one layer is more than a converter drops: an edit.
+        var pruned = release
+        pruned.tensors.removeAll { $0.name.hasPrefix("model.layers.1.mlp.") }
+        let prunedResult = try scan(pruned, layout: renamed)
+        #expect(prunedResult.attribution.verdict == .derived, "\(prunedResult.attribution.sentence)")
+    }
+
     @Test("an FP8 round trip stored as BF16 → re-encoded (values on the FP8 grid)")
     func fp8RoundTrip() throws {
         let codes = (0..<256).map { FloatBits.float8E4M3(UInt8($0)) }.filter(\.isFinite).sorted()

@@ -51,13 +51,13 @@ struct GGUFExportTests {
         _ = try TransposedStorage().apply(to: &transposed)
         #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .q8_0).apply(to: &transposed) }
         var model = Models.checkpoint(Self.wideSpec)
-        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .tq2_0).apply(to: &model) }
+        #expect(throws: PerturbationError.self) { _ = try GGUFExport(type: .tq1_0).apply(to: &model) }
     }
 
     @Test("matrices whose rows do not fill the type's blocks take llama.cpp's fallback, then F16")
     func fallbacks() throws {
         // tinyLlama: rows of 64 (every matrix but down_proj) and of 176 (down_proj: not even 32-value blocks).
-        for (type, fallback) in [(DType.q4K, DType.q5_0), (.q6K, .q8_0), (.q2K, .iq4NL), (.iq2XXS, .iq4NL), (.q8_0, .q8_0)] {
+        for (type, fallback) in [(DType.q4K, DType.q5_0), (.q6K, .q8_0), (.q2K, .q4_0), (.q2_0, .q2_0), (.iq2XXS, .iq4NL), (.q8_0, .q8_0)] {
             var model = Models.checkpoint(.tinyLlama)
             let record = try GGUFExport(type: type).apply(to: &model)
             let downProjections = model.entries.filter { $0.name.hasSuffix("down_proj.weight") }.count

@@ -101,6 +101,13 @@ public enum PairComparison {
         return digests.sorted()
     }
 
+    /// Whether a tensor's digest is evidence. Buffers (position ids) and constant tensors
+    /// (untrained norms, zero biases) are the same in every model of an architecture; scale
+    /// factors belong to their weight, whose canonical digest covers them.
+    static func isExactEvidence(_ tensor: TensorFingerprint) -> Bool {
+        tensor.role != .buffer && tensor.role != .quantizationScale && (tensor.statistics?.std ?? 1) > 0
+    }
+
     static func exactEvidence(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) -> ExactEvidence {
         let referenceFiles = Set(reference.source.files.compactMap { $0.sha256?.hex })
         let identicalFiles = suspect.source.files.filter { $0.sha256.map { referenceFiles.contains($0.hex) } ?? false }.count
@@ -108,10 +115,7 @@ public enum PairComparison {
         let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
         let totalParameters = max(1, matches.reduce(0) { $0 + $1.parameters })
         let canonicalParameters = matches.filter { $0.exact != nil }.reduce(0) { $0 + $1.parameters }
-        // Buffers (position ids) and constant tensors (untrained norms, zero biases) are the same
-        // in every model of an architecture: they are not evidence. Scale factors belong to
-        // their weight, whose canonical digest covers them.
-        let informative = suspect.tensors.filter { $0.role != .buffer && $0.role != .quantizationScale && ($0.statistics?.std ?? 1) > 0 }
+        let informative = suspect.tensors.filter(isExactEvidence)
         return ExactEvidence(
             suspectFiles: suspect.source.files.count, identicalFiles: identicalFiles,
             suspectTensors: informative.count,

@@ -84,6 +84,26 @@ enum VerdictRules {
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
 
+    /// The largest share of the reference's parameters a copy may leave out and still be a
+    /// re-encoding: converters drop what their runtime does not use (llama.cpp's BERT conversion
+    /// drops the pooler, 0.65 % of all-MiniLM-L6-v2); dropping more (layers, a head) is an edit.
+    static let droppedTensorShare = 0.05
+
+    /// The reference tensors a suspect lacks when every evidential suspect tensor holds one of
+    /// the reference's values exactly and the evidential ones missing are at most
+    /// `droppedTensorShare` of the reference's parameters (buffers such as position ids and
+    /// constant tensors may be missing too); `nil` otherwise, or when nothing is missing.
+    static func droppedTensors(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> (names: [String], share: Double)? {
+        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors else { return nil }
+        let held = Set(suspect.tensors.map(\.canonical.sha256))
+        let absent = reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
+        let evidential = reference.tensors.filter(PairComparison.isExactEvidence)
+        let total = evidential.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let missing = absent.filter(PairComparison.isExactEvidence).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        guard !absent.isEmpty, total > 0, Double(missing) <= droppedTensorShare * Double(total) else { return nil }
+        return (absent.map(\.name), Double(missing) / Double(total))
+    }
+
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
@@ -180,6 +200,13 @@ enum VerdictRules {
         }
         if exact.expertRootEqual {
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (experts stacked or split per tensor\(sameNames ? "" : ", renamed")).")
+        }
+        if let absent = droppedTensors(suspect: suspect, reference: reference, exact: exact), alignment.droppedReferenceLayers.isEmpty {
+            let listed = absent.names.prefix(4).joined(separator: ", ") + (absent.names.count > 4 ? ", …" : "")
+            let count = absent.names.count == 1 ? "1 reference tensor is" : "\(absent.names.count) reference tensors are"
+            evidence.append(String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
+                                   count, listed, absent.share * 100))
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: the same weights stored differently\(sameNames ? "" : " (renamed)"), minus what a converter leaves out (\(listed)).")
         }
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")

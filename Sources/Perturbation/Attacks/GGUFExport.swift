@@ -18,14 +18,17 @@ public struct GGUFExport: Perturbation {
         self.type = type
     }
 
-    /// The types tried, in order, for a matrix whose rows do not hold whole blocks of `type`.
+    /// The types tried, in order, for a matrix whose rows do not hold whole blocks of `type`:
+    /// llama.cpp's `llama_tensor_get_type` fallbacks as of its commit 0c1e570 (2026-10; Q2_K and
+    /// Q3_K fell back to IQ4_NL before, now to Q4_0 like the ternary types and Q2_0).
     public static func fallbacks(for type: DType) -> [DType] {
         switch type {
         case .f32, .f16, .bf16: []
         case .q4K: [.q5_0, .f16]
         case .q5K: [.q5_1, .f16]
         case .q6K: [.q8_0, .f16]
-        case .q2K, .q3K, .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .iq4XS: [.iq4NL, .f16]
+        case .q2K, .q3K, .tq1_0, .tq2_0, .q2_0: [.q4_0, .f16]
+        case .iq2XXS, .iq2XS, .iq2S, .iq3XXS, .iq3S, .iq1S, .iq1M, .iq4XS: [.iq4NL, .f16]
         default: [.f16]
         }
     }

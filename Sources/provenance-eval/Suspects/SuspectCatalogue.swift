@@ -54,13 +54,15 @@ enum SuspectCatalogue {
             row("dtype-mlx-mxfp8", .storage, [.dtype(.mlxMXFP8)], seed: 62, reEncoded),
             // 2. GGUF quantizations in llama.cpp's layout, as leaked models circulate (the Miqu
             //    case). MiniLM's rows of 384 do not hold 256-value blocks, so all but the six
-            //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, IQ4_NL for Q2_K
-            //    and IQ2_XXS); Q1_0 (128-value blocks) quantizes every matrix to one bit.
+            //    output.dense matrices take llama.cpp's fallback (Q5_0 for Q4_K, Q4_0 for Q2_K,
+            //    IQ4_NL for IQ2_XXS); Q1_0 (128-value blocks) quantizes every matrix to one bit,
+            //    Q2_0 (64-value blocks) to −d, 0, +d.
             row("gguf-q8_0", .quantization, [.gguf(.q8_0)], seed: 51, reEncoded),
             row("gguf-q4_k", .quantization, [.gguf(.q4K)], seed: 52, reEncoded),
             row("gguf-q2_k", .quantization, [.gguf(.q2K)], seed: 53, reEncoded),
             row("gguf-iq2_xxs", .quantization, [.gguf(.iq2XXS)], seed: 54, reEncoded),
             row("gguf-q1_0", .quantization, [.gguf(.q1_0)], seed: 55, reEncoded),
+            row("gguf-q2_0", .quantization, [.gguf(.q2_0)], seed: 63, reEncoded),
             // 3. Gaussian noise, σ relative to each tensor's std.
             row("noise-0.001", .value, [.noise(0.001)], seed: 11, release),
             row("noise-0.01", .value, [.noise(0.01)], seed: 12, release),
