@@ -59,6 +59,8 @@ import numpy as np
 import gguf
 from gguf import GGMLQuantizationType as T
 
+from make_gguf_fixtures import permute  # convert_hf_to_gguf.py LlamaModel.permute
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "LlamaCpp"
 LLAMA_CPP_DIR = Path(os.environ.get("LLAMA_CPP_DIR", "/tmp/llamacpp-src/llama_cpp_python-0.3.36/vendor/llama.cpp"))
@@ -151,15 +153,6 @@ def generate_one_python(t: int, i: int, cols: int | None) -> np.float32:
     r, c = divmod(i, cols)
     tail = 4.0 if (sm(h) & 63) == 0 else 1.0
     return np.float32(((g * tail) * (0.02 * (1.0 + (r % 7) / 6.0))) * (6.0 if c % 61 == 5 else 1.0))
-
-
-def permute(weights: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray:
-    """convert_hf_to_gguf.py LlamaModel.permute, verbatim on numpy arrays."""
-    if n_head_kv is not None and n_head != n_head_kv:
-        n_head = n_head_kv
-    return (weights.reshape(n_head, 2, weights.shape[0] // n_head // 2, *weights.shape[1:])
-            .swapaxes(1, 2)
-            .reshape(weights.shape))
 
 
 def unpermute(weights: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray:
