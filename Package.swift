@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "MerkleReference", dependencies: ["ProvenanceCrypto"]),
 
         // Test support only: model-like checkpoints written and fingerprinted, and simple attacks on them.
-        .target(name: "ModelFixtures", dependencies: ["Checkpoints", "Fingerprinting", "SyntheticModels"]),
+        .target(name: "ModelFixtures", dependencies: ["Checkpoints", "CheckpointFixtures", "Fingerprinting", "SyntheticModels"]),
 
         // Test support only: builds safetensors bytes (also malformed), sharded checkpoints
         // and Hugging Face cache layouts in temporary directories.

@@ -6,8 +6,9 @@
 # all but the FFN down matrices), the verdict and the rounding check.
 #
 # Builds llama.cpp from the sources llama-cpp-python 0.3.36 vendors (commit 0c1e570, about 5
-# minutes on 2 cores) into .eval/llama-cpp/ (git-ignored; kept between runs). Needs PyPI and
-# download.pytorch.org (torch's CPU wheel; convert_hf_to_gguf.py imports torch).
+# minutes on 2 cores) into .eval/llama-cpp/ (git-ignored; kept between runs). Needs PyPI, and
+# torch for convert_hf_to_gguf.py: TORCH_WHEEL=path/to/torch-*.whl if you have one, else torch's
+# CPU wheel from download.pytorch.org, else (that host unreachable) PyPI's much larger torch.
 # Usage: sh eval/llama_cpp_minilm.sh PROVENANCE_BINARY MINILM_DIR
 set -eu
 BIN=$1
@@ -23,7 +24,12 @@ mkdir -p "$WORK/src" "$OUT"
 if [ ! -f "$VENV/.installed" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check scikit-build-core cmake ninja numpy transformers sentencepiece
-    "$VENV/bin/pip" install -q --disable-pip-version-check torch --index-url https://download.pytorch.org/whl/cpu
+    if [ -n "${TORCH_WHEEL:-}" ]; then
+        "$VENV/bin/pip" install -q --disable-pip-version-check "$TORCH_WHEEL"
+    else
+        "$VENV/bin/pip" install -q --disable-pip-version-check torch --index-url https://download.pytorch.org/whl/cpu \
+            || "$VENV/bin/pip" install -q --disable-pip-version-check torch
+    fi
     touch "$VENV/.installed"
 fi
 if [ ! -d "$LLAMA" ]; then

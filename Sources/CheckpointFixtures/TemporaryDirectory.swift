@@ -7,9 +7,7 @@ public final class TemporaryDirectory {
     public let path: String
 
     public init(prefix: String = "provenance-tests") throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        path = url.path
+        path = ScratchDirectories.make(prefix)
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
@@ -5,10 +6,9 @@ import SyntheticModels
 
 /// Test support: temporary directories, writing `ModelWeights` as checkpoints, fingerprinting them.
 public enum Fixtures {
+    /// A fresh directory, removed when the test process exits (`ScratchDirectories`).
     public static func temporaryDirectory(_ label: String = "fp") -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        ScratchDirectories.make(label)
     }
 
     /// How to store a model on disk.

@@ -1,4 +1,5 @@
 import Checkpoints
+import ModelFixtures
 import Foundation
 import Perturbation
 import SyntheticModels
@@ -47,10 +48,9 @@ enum Models {
         return try ReferenceForward.run(weights, tokens: tokens ?? Self.tokens(weights.spec))
     }
 
+    /// A fresh directory, removed when the test process exits (`ScratchDirectories`).
     static func temporaryDirectory(_ label: String = "perturb") -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        Fixtures.temporaryDirectory(label)
     }
 
     /// Population standard deviation.

@@ -2,35 +2,14 @@ import ModelFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 @testable import Registry
 import SyntheticModels
 
 /// Generated models, their fingerprints and scratch registries for registry tests.
 enum RegistryFixtures {
-    /// This test process's scratch root. Roots left by earlier test processes that have
-    /// exited are removed first, so repeated runs do not fill the temporary directory.
-    static let scratchRoot: String = {
-        let temporary = FileManager.default.temporaryDirectory.path
-        let prefix = "provenance-registry-tests-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(prefix) {
-            if let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
-                try? FileManager.default.removeItem(atPath: temporary + "/" + name)
-            }
-        }
-        let root = temporary + "/" + prefix + String(ProcessInfo.processInfo.processIdentifier)
-        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        return root
-    }()
-
+    /// A fresh directory, removed when the test process exits (`ScratchDirectories`).
     static func temporaryDirectory(_ label: String = "registry") -> String {
-        let path = scratchRoot + "/\(label)-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        Fixtures.temporaryDirectory(label)
     }
 
     /// A fresh registry in its own temporary directory.
