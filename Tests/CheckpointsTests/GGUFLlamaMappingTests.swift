@@ -236,6 +236,27 @@ struct GGUFLlamaMappingTests {
             #expect(GGUFNameMapping.huggingFaceName(forGGUFName: gguf, architecture: "llama") == hf)
             #expect(GGUFNameMapping.ggufName(forHuggingFaceName: hf, architecture: "llama") == gguf)
         }
+        // BERT, as convert_hf_to_gguf.py names all-MiniLM-L6-v2 (llama.cpp 0c1e570), to sentence-transformers' names.
+        let bert = [
+            ("token_embd.weight", "embeddings.word_embeddings.weight"),
+            ("position_embd.weight", "embeddings.position_embeddings.weight"),
+            ("token_types.weight", "embeddings.token_type_embeddings.weight"),
+            ("token_embd_norm.bias", "embeddings.LayerNorm.bias"),
+            ("blk.0.attn_q.weight", "encoder.layer.0.attention.self.query.weight"),
+            ("blk.5.attn_k.bias", "encoder.layer.5.attention.self.key.bias"),
+            ("blk.1.attn_v.weight", "encoder.layer.1.attention.self.value.weight"),
+            ("blk.2.attn_output.weight", "encoder.layer.2.attention.output.dense.weight"),
+            ("blk.2.attn_output_norm.weight", "encoder.layer.2.attention.output.LayerNorm.weight"),
+            ("blk.3.ffn_up.bias", "encoder.layer.3.intermediate.dense.bias"),
+            ("blk.4.ffn_down.weight", "encoder.layer.4.output.dense.weight"),
+            ("blk.4.layer_output_norm.bias", "encoder.layer.4.output.LayerNorm.bias"),
+        ]
+        for (gguf, hf) in bert {
+            #expect(GGUFNameMapping.huggingFaceName(forGGUFName: gguf, architecture: "bert") == hf)
+            #expect(GGUFNameMapping.ggufName(forHuggingFaceName: hf, architecture: "bert") == gguf)
+        }
+        #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.ffn_gate.weight", architecture: "bert") == nil)
+        #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "output_norm.weight", architecture: "bert") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.1.attn_k_norm.weight", architecture: "qwen3") == "model.layers.1.self_attn.k_norm.weight")
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.ffn_gate_inp.weight", architecture: "qwen2") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.attn_q.weight", architecture: "gemma") == nil)

@@ -34,6 +34,25 @@ struct FormatAttributionTests {
         #expect(scan.attribution.sentence.contains("quantized to \(type.name)"), "\(scan.attribution.sentence)")
     }
 
+    @Test("a GGUF keeping some matrices exact (F32, as llama.cpp keeps position embeddings) is uniform within each storage type, not 'further training'")
+    func ggufWithExactMatrices() throws {
+        let (directory, reader) = try releaseCheckpoint()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/release-mixed.gguf"
+        let spec = Self.lineage.release.spec
+        // Matrices whose rows are not whole 32-value blocks (down_proj's 176) fall back to F32.
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: .q4_0, matrixFallbacks: [.f32], otherType: .f32, architecture: "llama", headCount: spec.headCount, headCountKV: spec.keyValueHeadCount))
+        let suspect = try Fingerprinter.fingerprint(path: path)
+        let matrixTypes = Set(suspect.tensors.filter { $0.shape.count == 2 }.map(\.dtype))
+        try #require(matrixTypes == ["Q4_0", "F32"], "\(matrixTypes)")
+        let comparison = try #require(Scan.run(suspect, against: LineageTests.registry).candidates.first { $0.reference.label == "release@1" })
+        #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+        #expect(comparison.verdict.evidence.contains { $0.hasPrefix("The deviation is uniform within each storage type") && $0.contains("F32 ≈0") },
+                "\(comparison.verdict.evidence)")
+        #expect(!comparison.verdict.evidence.contains { $0.contains("further training") }, "\(comparison.verdict.evidence)")
+    }
+
     /// A release wide enough for 256-value blocks (IQ1–IQ3 rows), and its registry.
     static let wideLineage = Lineage(spec: TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 256, intermediateSize: 512,
                                                            layerCount: 2, headCount: 4), seed: 300)

@@ -1,12 +1,13 @@
 /// Maps llama.cpp tensor names (as `convert_hf_to_gguf.py` writes them) to Hugging Face
 /// names, so a GGUF copy lines up with its safetensors original.
 ///
-/// Only architectures whose Hugging Face naming is the Llama scheme are mapped; for others
+/// Architectures whose Hugging Face naming is the Llama scheme are mapped, and BERT (to the
+/// unprefixed names sentence-transformers checkpoints use, `encoder.layer.N.…`); for others
 /// names stay as stored. Values are not transformed beyond undoing the RoPE row permutation
 /// of `ropePermutedArchitectures`.
 public enum GGUFNameMapping {
     /// Architectures (`general.architecture`) whose names are mapped.
-    public static let mappedArchitectures: Set<String> = ["llama", "qwen2", "qwen3"]
+    public static let mappedArchitectures: Set<String> = ["llama", "qwen2", "qwen3", "bert"]
     /// Architectures whose query/key rows llama.cpp permutes for RoPE (`LlamaModel.permute`).
     public static let ropePermutedArchitectures: Set<String> = ["llama"]
 
@@ -33,6 +34,31 @@ public enum GGUFNameMapping {
         "ffn_gate_inp": "block_sparse_moe.gate",
     ]
 
+    /// BERT's whole-model tensors (`convert_hf_to_gguf.py`'s BertModel, gguf-py's tensor map).
+    static let bertGlobalNames: [String: String] = [
+        "token_embd": "embeddings.word_embeddings",
+        "position_embd": "embeddings.position_embeddings",
+        "token_types": "embeddings.token_type_embeddings",
+        "token_embd_norm": "embeddings.LayerNorm",
+    ]
+
+    /// BERT's per-layer tensors (`blk.N.<name>` → `encoder.layer.N.<name>`).
+    static let bertLayerNames: [String: String] = [
+        "attn_q": "attention.self.query",
+        "attn_k": "attention.self.key",
+        "attn_v": "attention.self.value",
+        "attn_output": "attention.output.dense",
+        "attn_output_norm": "attention.output.LayerNorm",
+        "ffn_up": "intermediate.dense",
+        "ffn_down": "output.dense",
+        "layer_output_norm": "output.LayerNorm",
+    ]
+
+    /// The naming scheme of an architecture: global names, the layer prefix, per-layer names.
+    static func scheme(_ architecture: String) -> (global: [String: String], layerPrefix: String, layer: [String: String]) {
+        architecture == "bert" ? (bertGlobalNames, "encoder.layer", bertLayerNames) : (globalNames, "model.layers", layerNames)
+    }
+
     /// Per-expert tensors of Mixtral-style GGUFs (`blk.N.ffn_gate.E` → `…experts.E.w1`).
     static let expertNames: [String: String] = ["ffn_gate": "w1", "ffn_down": "w2", "ffn_up": "w3"]
 
@@ -43,14 +69,15 @@ public enum GGUFNameMapping {
         var parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard let suffix = parts.last, suffix == "weight" || suffix == "bias", parts.count >= 2 else { return nil }
         parts.removeLast()
-        if parts.count == 1, let base = globalNames[parts[0]] {
+        let names = scheme(architecture)
+        if parts.count == 1, let base = names.global[parts[0]] {
             return "\(base).\(suffix)"
         }
         guard parts.count >= 3, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0, String(layer) == parts[1] else {
             return nil
         }
-        let prefix = "model.layers.\(layer)"
-        if parts.count == 3, let role = layerNames[parts[2]] {
+        let prefix = "\(names.layerPrefix).\(layer)"
+        if parts.count == 3, let role = names.layer[parts[2]] {
             if role.hasPrefix("block_sparse_moe"), architecture != "llama" { return nil }
             return "\(prefix).\(role).\(suffix)"
         }
@@ -65,14 +92,16 @@ public enum GGUFNameMapping {
     /// `huggingFaceName(forGGUFName:architecture:)`), e.g. to write a GGUF copy in tests and demos.
     public static func ggufName(forHuggingFaceName name: String, architecture: String) -> String? {
         guard mappedArchitectures.contains(architecture) else { return nil }
+        let names = scheme(architecture)
+        let prefixParts = names.layerPrefix.split(separator: ".").map(String.init)
         for suffix in ["weight", "bias"] where name.hasSuffix("." + suffix) {
             let base = String(name.dropLast(suffix.count + 1))
-            if let global = globalNames.first(where: { $0.value == base }) {
+            if let global = names.global.first(where: { $0.value == base }) {
                 return "\(global.key).\(suffix)"
             }
             let parts = base.split(separator: ".", maxSplits: 3).map(String.init)
-            guard parts.count == 4, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]) else { return nil }
-            if let role = layerNames.first(where: { $0.value == parts[3] }) {
+            guard parts.count == 4, Array(parts[0..<2]) == prefixParts, let layer = Int(parts[2]) else { return nil }
+            if let role = names.layer.first(where: { $0.value == parts[3] }) {
                 let candidate = "blk.\(layer).\(role.key).\(suffix)"
                 return huggingFaceName(forGGUFName: candidate, architecture: architecture) == name ? candidate : nil
             }

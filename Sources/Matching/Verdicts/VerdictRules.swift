@@ -55,6 +55,8 @@ enum VerdictRules {
         func ratio(_ match: TensorMatch) -> Double { max(0, 1 / max(match.cosine * match.cosine, 1e-12) - 1).squareRoot() }
         func uniformMean(_ ratios: [Double]) -> Double? {
             let mean = ratios.reduce(0, +) / Double(ratios.count)
+            // Matrices kept exactly (a GGUF's F32 tensors) are uniform too: no deviation at all.
+            if ratios.allSatisfy({ $0 == 0 }) { return 0 }
             let spread = (ratios.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ratios.count)).squareRoot()
             return mean > 0 && spread / mean < 0.3 ? mean : nil
         }
@@ -206,7 +208,8 @@ enum VerdictRules {
             let count = absent.names.count == 1 ? "1 reference tensor is" : "\(absent.names.count) reference tensors are"
             evidence.append(String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
                                    count, listed, absent.share * 100))
-            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: the same weights stored differently\(sameNames ? "" : " (renamed)"), minus what a converter leaves out (\(listed)).")
+            let renamed = !Set(suspect.tensors.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: the same weights stored differently\(renamed ? " (renamed)" : ""), minus what a converter leaves out (\(listed)).")
         }
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")
