@@ -105,10 +105,7 @@ public enum LlamaCppMixedQuantization {
     @discardableResult
     public static func writeOriginal(to directory: String) throws -> String {
         let values = originalTensors()
-        let tensors = tensorShapes.map { entry in
-            TensorBytes(name: entry.name, dtype: .f32, shape: entry.shape,
-                        bytes: values[entry.name]!.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) })
-        }
+        let tensors = tensorShapes.map { TensorBytes(name: $0.name, shape: $0.shape, values: values[$0.name]!) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try SafetensorsWriter.write(tensors, to: directory + "/model.safetensors")
         let config = """

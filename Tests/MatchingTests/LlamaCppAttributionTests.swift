@@ -20,16 +20,9 @@ struct LlamaCppAttributionTests {
         for tensor in fingerprint.tensors {
             guard let predicted = tensor.roundingEnergy, predicted > 0, let info = reader.checkpoint.tensor(named: tensor.name) else { continue }
             let values = try #require(original[tensor.name])
-            var error = 0.0
-            var offset = 0
-            try reader.readChunks(of: info) { chunk in
-                var decoded = [Float](repeating: .nan, count: chunk.elementCount)
-                decoded.withUnsafeMutableBufferPointer { chunk.decode(into: $0) }
-                for value in decoded {
-                    error += (Double(value) - Double(values[offset])) * (Double(value) - Double(values[offset]))
-                    offset += 1
-                }
-            }
+            var decoded = [Float](repeating: .nan, count: info.elementCount)
+            try decoded.withUnsafeMutableBufferPointer { try reader.readElements(of: info, range: 0..<info.elementCount, into: $0) }
+            let error = zip(decoded, values).reduce(0.0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) }
             let ratio = error / predicted
             let margin = RoundingBudget.margin(measured: tensor)
             ratios.append(String(format: "%@ %.2f (≤ %.2f)", tensor.dtype, ratio, margin))

@@ -54,9 +54,9 @@ enum VerdictRules {
     static func deviationEvidence(_ matches: [TensorMatch], suspect: Fingerprint) -> String {
         func ratio(_ match: TensorMatch) -> Double { max(0, 1 / max(match.cosine * match.cosine, 1e-12) - 1).squareRoot() }
         func uniformMean(_ ratios: [Double]) -> Double? {
-            let mean = ratios.reduce(0, +) / Double(ratios.count)
             // Matrices kept exactly (a GGUF's F32 tensors) are uniform too: no deviation at all.
             if ratios.allSatisfy({ $0 == 0 }) { return 0 }
+            let mean = ratios.reduce(0, +) / Double(ratios.count)
             let spread = (ratios.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ratios.count)).squareRoot()
             return mean > 0 && spread / mean < 0.3 ? mean : nil
         }
