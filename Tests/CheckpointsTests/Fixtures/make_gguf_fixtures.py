@@ -167,16 +167,21 @@ def write_reference_gguf(blocks_by_type: dict) -> None:
     writer.add_tensor("plain.F32", (np.arange(12, dtype=np.float32) - 5.5).reshape(3, 4))
     writer.add_tensor("plain.F16", (np.arange(6, dtype=np.float16) / 3).reshape(2, 3))
     writer.add_tensor("plain.I32", np.array([[1, -2], [3, -4], [5, -6]], dtype=np.int32).reshape(2, 3))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    write_gguf_file(writer)
 
 
 # --- A tiny Llama, converted the way convert_hf_to_gguf.py's LlamaModel does it -----------------
 
 N_EMBD, N_HEAD, N_HEAD_KV, N_FF, N_VOCAB = 12, 2, 1, 8, 10
 HEAD_DIM = N_EMBD // N_HEAD
+
+
+def write_gguf_file(writer: "gguf.GGUFWriter") -> None:
+    """Writes what was added to `writer` (header, metadata, tensors) and closes its file."""
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
 
 
 def permute(weights: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray:
@@ -247,10 +252,7 @@ def write_tiny_llama() -> None:
         writer.add_token_list([f"<t{i}>" for i in range(N_VOCAB)])
         for gguf_name, data in converted:
             writer.add_tensor(gguf_name, data)
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
+        write_gguf_file(writer)
 
 
 LATTICE = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ1_M]

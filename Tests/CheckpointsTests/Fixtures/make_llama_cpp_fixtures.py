@@ -59,7 +59,7 @@ import numpy as np
 import gguf
 from gguf import GGMLQuantizationType as T
 
-from make_gguf_fixtures import permute  # convert_hf_to_gguf.py LlamaModel.permute
+from make_gguf_fixtures import permute, write_gguf_file  # LlamaModel.permute; gguf-py writer tail
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "LlamaCpp"
@@ -200,10 +200,7 @@ def write_f32_gguf(path: Path, converted: list) -> None:
     writer.add_eos_token_id(2)
     for gguf_name, data in converted:
         writer.add_tensor(gguf_name, data)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    write_gguf_file(writer)
 
 
 IMATRIX_COUNT = 64
@@ -229,10 +226,7 @@ def write_imatrix(path: Path, converted: list) -> None:
         in_sum2 = importance.astype(np.float32) * np.float32(IMATRIX_COUNT)
         writer.add_tensor(gguf_name + ".in_sum2", in_sum2.reshape(1, cols))
         writer.add_tensor(gguf_name + ".counts", np.array([[IMATRIX_COUNT]], dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    write_gguf_file(writer)
 
 
 def run_quantize(work: Path) -> str:
