@@ -27,7 +27,7 @@ struct RoundingBudget: Sendable, Equatable {
     /// 0, +d with d the block maximum) round most weights to 0, which shrinks the matrix as well
     /// as scattering it, so the sketch's deviation (the part off the original's direction) can
     /// exceed Σ d²/12: on the real MiniLM's matrices by up to 1.57× in blocks of 256 (0.80× in
-    /// blocks of 64); allowed 2× as well.
+    /// blocks of 64; `python3 eval/ternary_rounding.py`); allowed 2× as well.
     static func margin(measured tensor: TensorFingerprint) -> Double {
         switch search(of: tensor) {
         case .errorFeedback?, .assumedErrorFeedback?: return gptqMargin

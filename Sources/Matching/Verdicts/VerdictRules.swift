@@ -29,7 +29,8 @@ enum VerdictRules {
         case "IQ1_S": 0.58
         case "Q1_0": 0.60
         // Ternary grids (−d, 0, +d, d the block maximum), for fingerprints written before their
-        // block scales were measured: on MiniLM's matrices 0.72 (Q2_0) and 0.82 (TQ, 256 per block).
+        // block scales were measured: on MiniLM's matrices 0.72 (Q2_0) and 0.82 (TQ, 256 per
+        // block; `python3 eval/ternary_rounding.py`).
         case "Q2_0": 0.72
         case "TQ1_0", "TQ2_0": 0.82
         default: nil
