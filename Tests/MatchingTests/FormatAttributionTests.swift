@@ -53,6 +53,37 @@ struct FormatAttributionTests {
         #expect(!comparison.verdict.evidence.contains { $0.contains("further training") }, "\(comparison.verdict.evidence)")
     }
 
+    @Test("an F16 GGUF of a BF16 release (llama.cpp's --outtype f16) is a re-encoding though its smallest values round; a lightly changed copy is not")
+    func float16CopyOfBFloat16Release() throws {
+        let directory = Fixtures.temporaryDirectory("formats")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bfloat16 = Fixtures.Layout(dtype: .bf16)
+        let reference = try Fixtures.fingerprint(Self.lineage.base, layout: bfloat16)
+        func float16Copy(of model: ModelWeights, named name: String) throws -> Fingerprint {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+            let reader = try CheckpointReader(path: try Fixtures.write(model, to: directory + "/" + name, layout: bfloat16))
+            let path = directory + "/\(name)-f16.gguf"
+            try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+                matrixType: .f16, otherType: .f32, architecture: "llama", headCount: model.spec.headCount, headCountKV: model.spec.keyValueHeadCount))
+            return try Fingerprinter.fingerprint(path: path)
+        }
+
+        let copy = try float16Copy(of: Self.lineage.base, named: "copy")
+        // BF16 values below 2^-17 did round to F16's subnormal step: otherwise the copy would be exact and test nothing.
+        let roundedTensors = copy.tensors.filter { tensor in !reference.tensors.contains { $0.canonical.sha256 == tensor.canonical.sha256 } }
+        try #require(!roundedTensors.isEmpty && roundedTensors.allSatisfy { $0.dtype == "F16" && $0.valueGrid == "BF16" }, "\(roundedTensors.map(\.name))")
+        let result = Scan.compare(copy, reference)
+        #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
+        #expect(result.verdict.sentence.contains("converted to F16 ("), "\(result.verdict.sentence)")
+        #expect(result.verdict.evidence.contains { $0.contains("storing BF16 values as F16") }, "\(result.verdict.evidence)")
+
+        // A change a tenth of BF16's own step (then rounded to BF16 and stored as F16) is far above the subnormal bound.
+        let changed = try float16Copy(of: SimulatedTraining.fineTune(Self.lineage.base, seed: 7, strength: 0.0005), named: "changed")
+        let changedResult = Scan.compare(changed, reference)
+        #expect(changedResult.verdict.kind == .derived, "\(changedResult.verdict.sentence)")
+        #expect(changedResult.verdict.sentence.contains("weights changed"), "\(changedResult.verdict.sentence)")
+    }
+
     /// A release wide enough for 256-value blocks (IQ1–IQ3 rows), and its registry.
     static let wideLineage = Lineage(spec: TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 256, intermediateSize: 512,
                                                            layerCount: 2, headCount: 4), seed: 300)

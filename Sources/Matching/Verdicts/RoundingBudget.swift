@@ -19,6 +19,8 @@ struct RoundingBudget: Sendable, Equatable {
     var allowed = 0.0
     /// The part of `expected` read from block scales.
     var fromBlockScalesExpected = 0.0
+    /// The part of `expected` that is a narrower container's subnormal steps (`subnormalRounding`).
+    var fromSubnormalsExpected = 0.0
 
     /// How far rounding of a measured grid may exceed Σ step²/12: llama.cpp's scale searches
     /// pick steps down to 1/8.9 instead of 1/8 of the block maximum (≤ 1.24× the energy), and
@@ -104,7 +106,7 @@ struct RoundingBudget: Sendable, Equatable {
                 !theirs.contains { VerdictRules.isGGMLQuantized($0.dtype) || $0.scale != nil } && !stored.contains { $0.scale != nil }
                     && Set((theirs + stored).map(VerdictRules.effectiveType)).count == 1
             } ?? false
-            guard let own = sameFloatGrid ? Rounding.none : Self.rounding(of: stored) else { return nil }
+            guard let own = sameFloatGrid ? Self.subnormalRounding(of: stored, grid: referenceTensor ?? []) : Self.rounding(of: stored) else { return nil }
             // A quantized reference (a release published as GGUF or as scaled FP8) was rounded from the same original too.
             let theirs = referenceTensor.flatMap { theirs in
                 theirs.contains { VerdictRules.isGGMLQuantized($0.dtype) || $0.scale != nil } ? Self.rounding(of: theirs) : Rounding.none
@@ -113,6 +115,7 @@ struct RoundingBudget: Sendable, Equatable {
                 expected += part.q * alignedEnergy
                 allowed += part.margin * part.q * alignedEnergy
                 if part.fromBlockScales { fromBlockScalesExpected += part.q * alignedEnergy }
+                if part.subnormalsOnly { fromSubnormalsExpected += part.q * alignedEnergy }
             }
         }
         guard expected > 0, aligned > 0 else { return nil }
@@ -123,6 +126,8 @@ struct RoundingBudget: Sendable, Equatable {
         var q: Double
         var margin: Double
         var fromBlockScales: Bool
+        /// Only values below the container's normal range round (`subnormalRounding`).
+        var subnormalsOnly = false
         static let none = Rounding(q: 0, margin: 1, fromBlockScales: false)
     }
 
@@ -151,6 +156,9 @@ struct RoundingBudget: Sendable, Equatable {
         return Rounding(q: error * error, margin: typicalMargin, fromBlockScales: false)
     }
 
+    /// Whether all of the expectation is a narrower container's subnormal rounding: the values
+    /// kept their grid, only the container changed (BF16 values written as F16).
+    var subnormalsOnly: Bool { expected > 0 && fromSubnormalsExpected >= expected }
     /// Whether the expectation comes from block scales (at least 90 % of it): then a deviation
     /// beyond it is a measured change, not a guess about a type's typical error.
     var fromBlockScales: Bool { fromBlockScalesExpected >= 0.9 * expected }

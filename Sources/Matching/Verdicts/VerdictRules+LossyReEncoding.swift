@@ -29,11 +29,14 @@ extension VerdictRules {
         let suspectTypes = Set(suspectWeights.map(effectiveType))
         let referenceTypes = Set(referenceWeights.map(effectiveType))
         let quantized = Set(suspectWeights.compactMap(quantizedName)).sorted()
-        guard suspectTypes != referenceTypes || !quantized.isEmpty else { return nil }
-
         let stored = Set(suspectWeights.map(\.dtype))
+        // The same grid in a narrower container: BF16 values written as F16.
+        let containerOnly = budget.subnormalsOnly && suspectTypes == referenceTypes && quantized.isEmpty
+        guard suspectTypes != referenceTypes || !quantized.isEmpty || containerOnly else { return nil }
+
         var names = quantized.isEmpty ? suspectTypes.sorted().joined(separator: ", ") : quantized.joined(separator: ", ")
-        if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
+        if containerOnly { names = DType.f16.name }
+        else if quantized.isEmpty, suspectTypes != stored { names += " (values on that grid, stored as \(stored.sorted().joined(separator: ", ")))" }
         let referenceQuantized = Set(referenceWeights.compactMap(quantizedName)).sorted()
         if !referenceQuantized.isEmpty { names += " (with the reference's own rounding to \(referenceQuantized.joined(separator: ", ")))" }
         let conversion = quantized.isEmpty ? "converted to" : "quantized to"
@@ -48,6 +51,12 @@ extension VerdictRules {
 
         var evidence: String?
         switch (budget.explained, budget.fromBlockScales) {
+        case (true, _) where containerOnly:
+            evidence = String(format: "Relative deviation %.2g is what storing %@ values as %@ can cause: they keep their values down to 2^-17, only smaller ones round to F16's subnormal step 2^-24 (at most %.2g of the norm); a larger change to the weights would show.",
+                              budget.relativeDeviation, suspectTypes.sorted().joined(separator: ", "), names, budget.relativeRounding)
+        case (false, _) where containerOnly:
+            evidence = String(format: "The deviation (%.2g of the weights' norm) is more than storing %@ values as %@ can cause (at most %.2g: only values below 2^-17 round): the weights were changed before they were converted.",
+                              budget.relativeDeviation, suspectTypes.sorted().joined(separator: ", "), names, budget.relativeRounding)
         case (true, true):
             evidence = String(format: "Relative deviation %.2g is what rounding to %@ explains: %@ predict %.2g; a change to the weights smaller than ≈%.2g of their norm would not show.",
                               budget.relativeDeviation, names, scales, budget.relativeRounding, budget.detectionLimit)
