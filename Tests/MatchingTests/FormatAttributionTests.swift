@@ -84,6 +84,37 @@ struct FormatAttributionTests {
         #expect(changedResult.verdict.sentence.contains("weights changed"), "\(changedResult.verdict.sentence)")
     }
 
+    @Test("norms stored as 1 + w beside exact matrices (llama.cpp's Gemma conversion) are a re-encoding, either way round; norms changed beyond that rounding are not")
+    func normsStoredAsOnePlusW() throws {
+        func bfloat16(_ value: Float) -> Float { FloatBits.bfloat16(FloatEncoding.bfloat16Bits(value)) }
+        var release = Self.lineage.release
+        for index in release.tensors.indices { release.tensors[index].values = release.tensors[index].values.map(bfloat16) }
+        let norms = release.tensors.indices.filter { release.tensors[$0].shape.count == 1 && release.tensors[$0].name.hasSuffix("norm.weight") }
+        try #require(norms.count >= 3 && norms.allSatisfy { Set(release.tensors[$0].values).count > 1 }, "norms must vary to be evidence")
+        func shifted(by change: (Int) -> Float) -> ModelWeights {
+            var copy = release
+            // In F32, as convert_hf_to_gguf.py adds it (exact for BF16 weights of this size).
+            for index in norms { copy.tensors[index].values = copy.tensors[index].values.enumerated().map { $0.element + 1 + change($0.offset) } }
+            return copy
+        }
+        let reference = try Fixtures.fingerprint(release, layout: .init(dtype: .bf16))
+        let converted = try Fixtures.fingerprint(shifted { _ in 0 }, layout: .init(dtype: .f32))
+
+        for (suspect, registered) in [(converted, reference), (reference, converted)] {
+            let result = Scan.compare(suspect, registered)
+            #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
+            #expect(result.verdict.sentence.contains("\(norms.count) norms stored as 1 + w"), "\(result.verdict.sentence)")
+            #expect(result.verdict.evidence.contains { $0.contains("model.layers.0.input_layernorm.weight ↔ model.layers.0.input_layernorm.weight") },
+                    "\(result.verdict.evidence)")
+        }
+
+        // Norm-only tuning of 0.02 (about four times BF16's rounding of values near 2) shows.
+        let tuned = try Fixtures.fingerprint(shifted { 0.02 * sin(Float($0) * 1.7) }, layout: .init(dtype: .f32))
+        let tunedResult = Scan.compare(tuned, reference)
+        #expect(tunedResult.verdict.kind == .derived, "\(tunedResult.verdict.sentence)")
+        #expect(!tunedResult.verdict.sentence.contains("1 + w"), "\(tunedResult.verdict.sentence)")
+    }
+
     /// A release wide enough for 256-value blocks (IQ1–IQ3 rows), and its registry.
     static let wideLineage = Lineage(spec: TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 256, intermediateSize: 512,
                                                            layerCount: 2, headCount: 4), seed: 300)

@@ -110,7 +110,7 @@ enum VerdictRules {
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
-        rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String
+        shiftedNorms: ShiftedNorms? = nil, rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String
     ) -> Verdict {
         let ln10 = log(10.0)
         let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
@@ -211,6 +211,15 @@ enum VerdictRules {
                                    count, listed, absent.share * 100))
             let renamed = !Set(suspect.tensors.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: the same weights stored differently\(renamed ? " (renamed)" : ""), minus what a converter leaves out (\(listed)).")
+        }
+        if let shifted = shiftedNorms, alignment.droppedReferenceLayers.isEmpty, combinedLogP < log(options.threshold) {
+            let count = shifted.pairs.count
+            let listed = shifted.pairs.prefix(3).map { "\($0.suspect) ↔ \($0.reference)" }.joined(separator: ", ") + (count > 3 ? ", …" : "")
+            let side = shifted.shift > 0 ? "the suspect stores" : "the reference stores"
+            evidence.append(String(format: "%d norm weight vectors differ only as 1 + w does from w (%@ 1 + w, rounded; %@): each pairs with a norm of its layer whose mean differs by 1, and what else differs is within the rounding of 1 + w to BF16 (the largest deviation is %.2g of that bound).",
+                                   count, side, listed, shifted.worstRatio))
+            let renamed = !Set(suspect.tensors.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's Gemma conversion writes them).")
         }
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")
