@@ -115,6 +115,29 @@ struct FormatAttributionTests {
         #expect(!tunedResult.verdict.sentence.contains("1 + w"), "\(tunedResult.verdict.sentence)")
     }
 
+    @Test("a copy with tensors that hold no weights added (llama.cpp's rope_freqs for Llama 3.1's scaled RoPE) is a re-encoding; a changed copy with them is not")
+    func computedBuffersAdded() throws {
+        let release = Self.lineage.release
+        let headDimension = release.spec.hiddenSize / release.spec.headCount
+        // Llama 3.1's frequency factors: 1 for high frequencies, up to the scaling factor 8 for low ones.
+        let factors = (0..<(headDimension / 2)).map { Float(1 + 7 * $0 * 2 / headDimension) }
+        func withRoPEFrequencies(_ model: ModelWeights) -> ModelWeights {
+            var copy = model
+            copy.tensors.append(.init(name: "rope_freqs.weight", shape: [factors.count], values: factors))
+            return copy
+        }
+        let reference = try Fixtures.fingerprint(release)
+        let converted = try Fixtures.fingerprint(withRoPEFrequencies(release))
+        #expect(converted.tensors.first { $0.name == "rope_freqs.weight" }?.role == .buffer)
+        let result = Scan.compare(converted, reference)
+        #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
+        #expect(result.verdict.sentence.contains("beside tensors that hold no weights (rope_freqs.weight)"), "\(result.verdict.sentence)")
+        #expect(!result.verdict.sentence.contains("renamed"), "\(result.verdict.sentence)")
+
+        let changed = try Fixtures.fingerprint(withRoPEFrequencies(SimulatedTraining.fineTune(release, seed: 9, strength: 0.01)))
+        #expect(Scan.compare(changed, reference).verdict.kind == .derived)
+    }
+
     /// A release wide enough for 256-value blocks (IQ1–IQ3 rows), and its registry.
     static let wideLineage = Lineage(spec: TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 256, intermediateSize: 512,
                                                            layerCount: 2, headCount: 4), seed: 300)

@@ -44,6 +44,9 @@ public struct RoleInference: Sendable {
         func has(_ fragment: String) -> Bool { name.contains(fragment) }
         func part(_ value: String) -> Bool { parts.contains(value) }
         let isBias = parts.last == "bias" || parts.last == "b"
+        // RoPE frequencies a converter computes from the config (llama.cpp's `rope_freqs` for
+        // Llama 3's scaled RoPE; `rotary_emb.inv_freq` in older transformers checkpoints): not weights.
+        if tensor.shape.count <= 1, has("rope_freqs") || has("inv_freq") { return .buffer }
         if tensor.shape.count <= 1 {
             if has("norm") || has("ln_") || part("ln") || has("layer_norm") || has("rms") { return isBias ? .bias : .norm }
             if isBias { return .bias }

@@ -24,8 +24,9 @@ extension VerdictRules {
     /// quantized (two quantizations of one original differ by both roundings, also in the same
     /// type); `nil` when neither holds.
     static func lossyReEncoding(suspect: Fingerprint, reference: Fingerprint, budget: RoundingBudget) -> LossyReEncoding? {
-        let suspectWeights = suspect.tensors.filter { $0.role.isWeightMatrix }
-        let referenceWeights = reference.tensors.filter { $0.role.isWeightMatrix }
+        // Matrices only: a scalar of role `other` (Apertus's activation parameters) fits narrow grids by chance.
+        let suspectWeights = suspect.tensors.filter { $0.role.isWeightMatrix && $0.shape.count >= 2 }
+        let referenceWeights = reference.tensors.filter { $0.role.isWeightMatrix && $0.shape.count >= 2 }
         let suspectTypes = Set(suspectWeights.map(effectiveType))
         let referenceTypes = Set(referenceWeights.map(effectiveType))
         let quantized = Set(suspectWeights.compactMap(quantizedName)).sorted()

@@ -107,6 +107,25 @@ enum VerdictRules {
         return (absent.map(\.name), Double(missing) / Double(total))
     }
 
+    /// The tensors that differ when every evidential tensor on both sides holds the other's
+    /// values and only tensors carrying no evidence do not — buffers a converter computes
+    /// (llama.cpp's `rope_freqs` for Llama 3's scaled RoPE) or constants; `nil` otherwise.
+    static func nonEvidenceDifferences(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> [String]? {
+        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors else { return nil }
+        let held = Set(suspect.tensors.map(\.canonical.sha256)), theirs = Set(reference.tensors.map(\.canonical.sha256))
+        guard !reference.tensors.contains(where: { PairComparison.isExactEvidence($0) && !held.contains($0.canonical.sha256) }) else { return nil }
+        let differing = suspect.tensors.filter { $0.role != .quantizationScale && !theirs.contains($0.canonical.sha256) }
+            + reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
+        let names = Array(Set(differing.map(\.name))).sorted()
+        return names.isEmpty ? nil : names
+    }
+
+    /// Whether some of the suspect's tensor names are not the reference's (buffers a converter
+    /// computes, such as llama.cpp's `rope_freqs`, left out).
+    static func isRenamed(suspect: Fingerprint, reference: Fingerprint) -> Bool {
+        !Set(suspect.tensors.filter { $0.role != .buffer }.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+    }
+
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
@@ -209,8 +228,14 @@ enum VerdictRules {
             let count = absent.names.count == 1 ? "1 reference tensor is" : "\(absent.names.count) reference tensors are"
             evidence.append(String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
                                    count, listed, absent.share * 100))
-            let renamed = !Set(suspect.tensors.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+            let renamed = isRenamed(suspect: suspect, reference: reference)
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: the same weights stored differently\(renamed ? " (renamed)" : ""), minus what a converter leaves out (\(listed)).")
+        }
+        if let differing = nonEvidenceDifferences(suspect: suspect, reference: reference, exact: exact) {
+            let listed = differing.prefix(4).joined(separator: ", ") + (differing.count > 4 ? ", …" : "")
+            evidence.append("Every evidential tensor holds the other side's values; only tensors that carry no evidence differ (buffers a converter computes, constants): \(listed).")
+            let renamed = isRenamed(suspect: suspect, reference: reference)
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently\(renamed ? " (renamed)" : ""), beside tensors that hold no weights (\(listed)).")
         }
         if let shifted = shiftedNorms, alignment.droppedReferenceLayers.isEmpty, combinedLogP < log(options.threshold) {
             let count = shifted.pairs.count
@@ -218,7 +243,7 @@ enum VerdictRules {
             let side = shifted.shift > 0 ? "the suspect stores" : "the reference stores"
             evidence.append(String(format: "%d norm weight vectors differ only as 1 + w does from w (%@ 1 + w, rounded; %@): each pairs with a norm of its layer whose mean differs by 1, and what else differs is within the rounding of 1 + w to BF16 (the largest deviation is %.2g of that bound).",
                                    count, side, listed, shifted.worstRatio))
-            let renamed = !Set(suspect.tensors.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+            let renamed = isRenamed(suspect: suspect, reference: reference)
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's Gemma conversion writes them).")
         }
         guard combinedLogP < log(options.threshold) else {

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Regenerates Fixtures/LlamaCppArchitectures/: tiny random Hugging Face models of several
+architectures, converted to GGUF by REAL llama.cpp (`convert_hf_to_gguf.py --outtype bf16`),
+and a manifest saying, for every GGUF tensor, which Hugging Face tensors it holds, what the
+converter did to their values, and the SHA-256 of the values a reader must give back.
+
+Offline only; the Swift tests never run Python. Needs the venv and llama.cpp tree described in
+make_llama_cpp_fixtures.py, plus transformers (5.24.0 was used):
+
+    /tmp/llamacpp/bin/pip install transformers safetensors
+    LLAMA_CPP_DIR=/path/to/llama.cpp /tmp/llamacpp/bin/python Tests/CheckpointsTests/Fixtures/make_llama_cpp_architectures.py
+
+What is verified here, from the data and not from reading the converter:
+  transform "none"           the GGUF tensor holds the HF tensor's values (reshaped at most)
+  transform "rope-permuted"  it holds them after LlamaModel.permute (query/key rows interleaved
+                             per head for RoPE); a reader undoes it
+  transform "plus-one"       it holds 1 + w (Gemma's RMSNorm gains), exactly
+  transform "stacked"        a [E, rows, cols] stack of the experts' tensors in expert order
+  transform "split"          rows of a fused HF tensor (Granite MoE's input_linear: gate, then up)
+  transform "computed"       rope_freqs: factors the converter computes from the config (no HF tensor)
+Every GGUF tensor must be explained by one of them or the script fails. `sha256` is over the
+values as float32 little-endian in the order a reader delivers them: HF row order (RoPE
+permutation undone), with the 1 of "plus-one" taken off.
+
+The tokenizer is not what is tested: every converter's set_vocab is replaced by a minimal
+llama-style vocabulary (the tensors are converted by the real code paths).
+"""
+import hashlib
+import importlib
+import json
+import os
+import pkgutil
+import runpy
+import subprocess
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "LlamaCppArchitectures"
+LLAMA_CPP_DIR = Path(os.environ.get("LLAMA_CPP_DIR", "/tmp/llamacpp-src/llama_cpp_python-0.3.36/vendor/llama.cpp"))
+LLAMA_CPP_COMMIT = "0c1e57098bba43ac29e6e3b677cdceebdd22334f"
+VOCAB = 64
+COMMON = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+              num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+              tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+
+
+def specs():
+    import transformers as T
+    moe = dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16)
+    return {
+        "llama": (T.LlamaConfig, T.LlamaForCausalLM, {}),
+        # Llama 3.1's scaled RoPE: the converter adds the frequencies it computes (rope_freqs).
+        "llama3": (T.LlamaConfig, T.LlamaForCausalLM, dict(rope_parameters={
+            "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0, "original_max_position_embeddings": 16})),
+        "mistral": (T.MistralConfig, T.MistralForCausalLM, {}),
+        "granite": (T.GraniteConfig, T.GraniteForCausalLM, {}),
+        "granitemoe": (T.GraniteMoeConfig, T.GraniteMoeForCausalLM, dict(num_local_experts=4, num_experts_per_tok=2, intermediate_size=16)),
+        "arcee": (T.ArceeConfig, T.ArceeForCausalLM, {}),
+        "smollm3": (T.SmolLM3Config, T.SmolLM3ForCausalLM, {}),
+        "apertus": (T.ApertusConfig, T.ApertusForCausalLM, dict(rope_parameters={"rope_type": "default", "rope_theta": 10000.0})),
+        "qwen2": (T.Qwen2Config, T.Qwen2ForCausalLM, {}),
+        "qwen3": (T.Qwen3Config, T.Qwen3ForCausalLM, dict(head_dim=8)),
+        "qwen2moe": (T.Qwen2MoeConfig, T.Qwen2MoeForCausalLM, dict(moe, shared_expert_intermediate_size=32)),
+        "qwen3moe": (T.Qwen3MoeConfig, T.Qwen3MoeForCausalLM, dict(moe, head_dim=8)),
+        "gemma": (T.GemmaConfig, T.GemmaForCausalLM, dict(head_dim=8)),
+        "gemma2": (T.Gemma2Config, T.Gemma2ForCausalLM, dict(head_dim=8)),
+        "gemma3": (T.Gemma3TextConfig, T.Gemma3ForCausalLM, dict(head_dim=8)),
+        "phi3": (T.Phi3Config, T.Phi3ForCausalLM, {}),
+        "olmo2": (T.Olmo2Config, T.Olmo2ForCausalLM, {}),
+    }
+
+
+# --- conversion ---------------------------------------------------------------------------------
+
+CONVERT = r'''
+import sys, runpy, importlib, pkgutil
+from pathlib import Path
+LC = Path(sys.argv.pop(1))
+sys.path.insert(0, str(LC)); sys.path.insert(1, str(LC / "gguf-py"))
+import conversion
+from conversion import ModelBase
+def minimal_vocab(self):
+    n = self.hparams.get("vocab_size", 64)
+    self.gguf_writer.add_tokenizer_model("llama")
+    self.gguf_writer.add_token_list([f"t{i}" for i in range(n)])
+    self.gguf_writer.add_token_scores([0.0] * n)
+    self.gguf_writer.add_token_types([1] * n)
+for m in pkgutil.iter_modules(conversion.__path__):
+    try: importlib.import_module(f"conversion.{m.name}")
+    except Exception: pass
+for classes in ModelBase._model_classes.values():
+    for cls in classes.values():
+        cls.set_vocab = minimal_vocab
+sys.argv = [str(LC / "convert_hf_to_gguf.py")] + sys.argv[1:]
+runpy.run_path(str(LC / "convert_hf_to_gguf.py"), run_name="__main__")
+'''
+
+
+def build(name, spec, directory: Path):
+    import torch
+    from safetensors.torch import save_file
+    config_class, model_class, extra = spec
+    torch.manual_seed(sum(map(ord, name)))
+    model = model_class(config_class(**{**COMMON, **extra})).to(torch.bfloat16)
+    model.save_pretrained(directory, safe_serialization=True)
+    # Trained-looking norms and biases (initialisation leaves them constant, which tests nothing).
+    from safetensors.torch import load_file
+    path = directory / "model.safetensors"
+    state = load_file(path)
+    generator = torch.Generator().manual_seed(7)
+    for key, value in state.items():
+        if value.dim() == 1 or key.endswith("norm.weight"):
+            state[key] = (torch.randn(value.shape, generator=generator) * 0.4 + 0.2).to(value.dtype)
+    save_file(state, path, metadata={"format": "pt"})
+    json.dump({"model": {"type": "BPE", "vocab": {f"t{i}": i for i in range(VOCAB)}, "merges": []}, "added_tokens": []},
+              open(directory / "tokenizer.json", "w"))
+    return state
+
+
+def convert(directory: Path, output: Path):
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
+        script.write(CONVERT)
+    result = subprocess.run([sys.executable, script.name, str(LLAMA_CPP_DIR), str(directory), "--outfile", str(output),
+                             "--outtype", "bf16"], capture_output=True, text=True)
+    os.unlink(script.name)
+    if result.returncode != 0:
+        raise SystemExit(f"convert_hf_to_gguf.py failed for {directory}:\n{result.stderr[-2000:]}")
+
+
+# --- what each GGUF tensor holds -----------------------------------------------------------------
+
+def unpermute(weights, n_head):
+    """Inverse of LlamaModel.permute (rows interleaved per head for RoPE)."""
+    return (weights.reshape(n_head, weights.shape[0] // n_head // 2, 2, *weights.shape[1:])
+            .swapaxes(1, 2).reshape(weights.shape))
+
+
+def gguf_values(tensor):
+    import numpy as np
+    from gguf import GGMLQuantizationType as T
+    data = np.array(tensor.data)
+    if tensor.tensor_type == T.BF16:
+        data = (data.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    shape = [int(d) for d in reversed(tensor.shape)]
+    return data.astype(np.float32).reshape(shape)
+
+
+def explain(name, values, hf, heads, kv_heads):
+    """(transform, HF names, expected delivered values) for one GGUF tensor, or None."""
+    import numpy as np
+    if name == "rope_freqs.weight":
+        return "computed", [], values
+    flat = {k: v for k, v in hf.items()}
+    for key, original in flat.items():
+        if original.size == values.size and np.array_equal(original.reshape(values.shape), values):
+            return "none", [key], original.reshape(values.shape)
+    for key, original in flat.items():
+        if original.size != values.size:
+            continue
+        shaped = original.reshape(values.shape)
+        if np.array_equal(values - np.float32(1), shaped):
+            return "plus-one", [key], shaped
+        for n in sorted({heads, kv_heads}) if values.ndim == 2 else []:
+            if values.shape[0] % (2 * n) == 0 and np.array_equal(unpermute(values, n), shaped):
+                return "rope-permuted", [key], shaped
+    if values.ndim == 3:
+        experts = values.shape[0]
+        names = []
+        for e in range(experts):
+            match = [k for k, v in flat.items() if v.size == values[e].size and np.array_equal(v.reshape(values[e].shape), values[e])]
+            if len(match) != 1:
+                break
+            names.append(match[0])
+        else:
+            return "stacked", names, values
+        for key, original in flat.items():
+            if original.ndim == 3 and original.shape[0] == experts and original.shape[2] == values.shape[2]:
+                rows = values.shape[1]
+                for start in range(0, original.shape[1] - rows + 1, rows):
+                    if np.array_equal(original[:, start:start + rows, :], values):
+                        return "split", [key], values
+    return None
+
+
+def main():
+    import numpy as np
+    import torch
+    from gguf import GGUFReader
+    OUT.mkdir(exist_ok=True)
+    manifest = {"llama_cpp_commit": LLAMA_CPP_COMMIT, "transformers": version("transformers"), "torch": version("torch"),
+                "gguf": version("gguf"), "architectures": {}}
+    for name, spec in specs().items():
+        with tempfile.TemporaryDirectory() as temporary:
+            directory = Path(temporary) / name
+            state = build(name, spec, directory)
+            hf = {k: v.float().numpy() for k, v in state.items()}
+            output = OUT / f"{name}.gguf"
+            convert(directory, output)
+        reader = GGUFReader(output)
+        architecture = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+        heads, kv_heads = COMMON["num_attention_heads"], COMMON["num_key_value_heads"]
+        entries = []
+        for tensor in reader.tensors:
+            values = gguf_values(tensor)
+            explained = explain(tensor.name, values, hf, heads, kv_heads)
+            if explained is None:
+                raise SystemExit(f"{name}: {tensor.name} {values.shape} holds nothing the HF model has")
+            transform, names, delivered = explained
+            entries.append({"gguf": tensor.name, "dtype": tensor.tensor_type.name, "shape": list(delivered.shape),
+                            "transform": transform, "hf": names,
+                            "sha256": hashlib.sha256(np.ascontiguousarray(delivered, dtype="<f4").tobytes()).hexdigest()})
+        held = {n for e in entries for n in e["hf"]}
+        manifest["architectures"][name] = {"file": output.name, "architecture": architecture,
+                                           "heads": heads, "kv_heads": kv_heads,
+                                           "not_converted": sorted(set(hf) - held), "tensors": entries}
+        counts = {}
+        for e in entries:
+            counts[e["transform"]] = counts.get(e["transform"], 0) + 1
+        print(f"{name:11s} {architecture:11s} {output.stat().st_size:7d} B  {counts}")
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
