@@ -71,6 +71,37 @@ extension Fixtures {
 }
 
 extension Fixtures {
+    /// `model` (Mixtral naming) with each layer's experts stored as Granite MoE stores them:
+    /// `…block_sparse_moe.input_linear.weight` `[E, 2I, H]` (each expert's gate rows, then its up
+    /// rows), `…block_sparse_moe.output_linear.weight` `[E, H, I]`, and the router as
+    /// `…block_sparse_moe.router.layer.weight`.
+    public static func graniteExperts(_ model: ModelWeights, experts: Int) -> ModelWeights {
+        var tensors: [ModelWeights.Tensor] = []
+        for tensor in model.tensors {
+            guard let range = tensor.name.range(of: "block_sparse_moe.") else {
+                tensors.append(tensor)
+                continue
+            }
+            let prefix = String(tensor.name[..<range.upperBound])
+            let rest = tensor.name[range.upperBound...]
+            if rest == "gate.weight" {
+                tensors.append(.init(name: prefix + "router.layer.weight", shape: tensor.shape, values: tensor.values))
+                continue
+            }
+            // Written once per layer, when expert 0's gate projection comes by.
+            guard rest == "experts.0.w1.weight" else { continue }
+            let expert = { (index: Int, role: String) in model["\(prefix)experts.\(index).\(role).weight"]!.values }
+            let (inner, hidden) = (tensor.shape[0], tensor.shape[1])
+            tensors.append(.init(name: prefix + "input_linear.weight", shape: [experts, 2 * inner, hidden],
+                                 values: (0..<experts).flatMap { expert($0, "w1") + expert($0, "w3") }))
+            tensors.append(.init(name: prefix + "output_linear.weight", shape: [experts, hidden, inner],
+                                 values: (0..<experts).flatMap { expert($0, "w2") }))
+        }
+        return ModelWeights(spec: model.spec, tensors: tensors)
+    }
+}
+
+extension Fixtures {
     /// `model` with each layer's `mlp.gate_proj` and `mlp.up_proj` fused as Phi-3 stores them:
     /// `mlp.gate_up_proj.weight` `[2I, H]`, gate rows then up rows.
     public static func fuseDenseGateUp(_ model: ModelWeights) -> ModelWeights {

@@ -116,6 +116,35 @@ struct FusedGateUpAttributionTests {
         #expect(!scan.flagged)
     }
 
+    @Test("Granite MoE (input_linear: gate rows then up rows per expert): a GGUF written as convert_hf_to_gguf.py writes granitemoe is a re-encoding, part for part")
+    func graniteMixture() throws {
+        let directory = Fixtures.temporaryDirectory("fused")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let release = Fixtures.graniteExperts(Self.release, experts: Self.experts)
+        let registered = try Fixtures.fingerprint(release)
+        // Both Granite stacks are stacks, and input_linear's halves are sketched as parts.
+        #expect(registered.tensors.filter { $0.name.contains("_linear") }.allSatisfy { $0.experts == Self.experts })
+        #expect(registered.fusedParts.count == 2 * Self.spec.layerCount)
+
+        let reader = try CheckpointReader(path: try Fixtures.write(release, to: directory))
+        let path = directory + "/granitemoe-Q8_0.gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: .q8_0, otherType: .f32, architecture: "granitemoe", headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+        let copy = try CheckpointReader(path: path)
+        let stored = Set(copy.checkpoint.tensors.map { $0.storedName ?? $0.name })
+        #expect(stored.isSuperset(of: ["blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight", "blk.0.ffn_down_exps.weight", "blk.0.ffn_gate_inp.weight"]),
+                "\(stored.sorted())")
+        let comparison = Scan.compare(try Fingerprinter.fingerprint(copy), registered)
+        #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+        for layer in 0..<Self.spec.layerCount {
+            for part in ["gate", "up"] {
+                let match = try #require(comparison.tensors.first { $0.suspectTensor == "blk.\(layer).ffn_\(part)_exps.weight" })
+                #expect(match.referenceTensor == "model.layers.\(layer).block_sparse_moe.input_linear.weight[\(part)]" && match.cosine > 0.99,
+                        "\(match.referenceTensor ?? "-"): \(match.cosine)")
+            }
+        }
+    }
+
     @Test("dense Phi-3-style fusion: a llamafied copy (gate_proj and up_proj) matches the parts, a renamed fused copy the whole")
     func denseFusion() throws {
         let dense = ModelGenerator.generate(Self.spec, seed: 990)

@@ -23,6 +23,11 @@ public enum ExpertLayout {
         if let position = parts.firstIndex(of: "experts"), position + 1 < parts.count, Int(parts[position + 1]) == nil {
             return shape[0]
         }
+        // Granite MoE (JetMoE's parallel experts): `block_sparse_moe.input_linear` (gate and up fused) and `output_linear`.
+        if let position = parts.firstIndex(of: "block_sparse_moe"), position + 1 < parts.count,
+           ["input_linear", "output_linear"].contains(parts[position + 1]) {
+            return shape[0]
+        }
         return nil
     }
 

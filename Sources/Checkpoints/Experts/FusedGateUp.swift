@@ -4,7 +4,8 @@
 /// `mlp.gate_up_proj.weight` (`[2I, H]`, gate rows then up rows), Llama 4's stacked experts
 /// `feed_forward.experts.gate_up_proj` (`[E, H, 2I]`, gate columns then up columns) and
 /// gpt-oss's `mlp.experts.gate_up_proj` (gate and up interleaved: even columns gate, odd up;
-/// `[E, H, 2I]` in its BF16 form, `[E, 2I, H]` as MXFP4 blocks). Conversions split them —
+/// `[E, H, 2I]` in its BF16 form, `[E, 2I, H]` as MXFP4 blocks) and Granite MoE's
+/// `block_sparse_moe.input_linear` (`[E, 2I, H]`, gate rows then up rows). Conversions split them —
 /// llama.cpp writes `ffn_gate_exps` and `ffn_up_exps`, "llamafied" Phi-3 copies write
 /// `gate_proj` and `up_proj` — so the fingerprint also sketches the two parts as the separate
 /// matrices they become (docs/FINGERPRINT_FORMAT.md §4c).
@@ -45,13 +46,19 @@ public struct FusedGateUp: Sendable, Hashable {
     /// The split of a tensor named `name` with `shape`, or `nil`: a component `gate_up_proj`,
     /// a 2-D matrix (fused rows, halves) or a stack of experts (fused columns, or rows when
     /// `outputMajor`; interleaved unless the name has a `feed_forward` component, as Llama 4's
-    /// do), with an even fused length of at least 2.
+    /// do), with an even fused length of at least 2; or Granite MoE's `block_sparse_moe.input_linear`
+    /// stack (fused rows, halves).
     public static func split(name: String, shape: [Int], outputMajor: Bool) -> FusedGateUp? {
         let parts = ExpertLayout.components(name)
-        guard parts.contains("gate_up_proj") else { return nil }
+        let granite = parts.contains("block_sparse_moe") && parts.contains("input_linear")
+        guard parts.contains("gate_up_proj") || granite else { return nil }
         let fused: FusedGateUp
         let view: (rows: Int, cols: Int)
-        if shape.count == 2 {
+        if granite {
+            guard shape.count == 3, let experts = ExpertLayout.stackedExpertCount(name: name, shape: shape), experts >= 2 else { return nil }
+            fused = FusedGateUp(axis: .rows, layout: .halves)
+            view = ExpertLayout.expertView(shape)
+        } else if shape.count == 2 {
             fused = FusedGateUp(axis: .rows, layout: .halves)
             view = (shape[0], shape[1])
         } else if let experts = ExpertLayout.stackedExpertCount(name: name, shape: shape), experts >= 2 {
