@@ -9,7 +9,17 @@ extension DType {
     /// (whose power-of-two scales clip by design) have no such estimate.
     public var hasRoundingGrid: Bool {
         switch self {
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS, .tq1_0, .tq2_0, .q2_0: true
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2K, .q3K, .q4K, .q5K, .q6K, .iq4NL, .iq4XS: true
+        default: isTernaryGrid
+        }
+    }
+
+    /// Whether this GGML type stores −d, 0, +d per block with d the block's largest magnitude
+    /// (TQ1_0, TQ2_0, Q2_0): it rounds most weights to 0, which shrinks a matrix as well as
+    /// scattering it (a wider rounding margin), and llama.cpp falls back from it like Q2_K.
+    public var isTernaryGrid: Bool {
+        switch self {
+        case .tq1_0, .tq2_0, .q2_0: true
         default: false
         }
     }

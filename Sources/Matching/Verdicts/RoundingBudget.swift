@@ -34,7 +34,9 @@ struct RoundingBudget: Sendable, Equatable {
         switch search(of: tensor) {
         case .errorFeedback?, .assumedErrorFeedback?: return gptqMargin
         case .clipping?: return awqMargin
-        case nil: return ["Q2_K", "Q3_K", "TQ1_0", "TQ2_0", "Q2_0"].contains(tensor.dtype) ? 2.0 : 1.35
+        case nil:
+            let type = DType(rawValue: tensor.dtype)
+            return type == .q2K || type == .q3K || type?.isTernaryGrid == true ? 2.0 : 1.35
         }
     }
 
