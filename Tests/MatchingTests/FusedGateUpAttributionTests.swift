@@ -145,6 +145,43 @@ struct FusedGateUpAttributionTests {
         }
     }
 
+    @Test("a lossless (BF16) GGUF of a BF16 fused release is a re-encoding though its split parts have no digests; a change of 1e-4 of the norm is not",
+          arguments: ["llama4", "gpt-oss", "granite"])
+    func losslessSplit(layout: String) throws {
+        let directory = Fixtures.temporaryDirectory("fused")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func fusedRelease(_ model: ModelWeights) -> ModelWeights {
+            layout == "granite" ? Fixtures.graniteExperts(model, experts: Self.experts) : Self.fused(model, interleaved: layout == "gpt-oss")
+        }
+        let bfloat16 = Fixtures.Layout(dtype: .bf16)
+        let registered = try Fixtures.fingerprint(fusedRelease(Self.release), layout: bfloat16)
+        func bfloat16GGUF(of model: ModelWeights, named name: String) throws -> Fingerprint {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+            let reader = try CheckpointReader(path: try Fixtures.write(fusedRelease(model), to: directory + "/" + name, layout: bfloat16))
+            let path = directory + "/\(name).gguf"
+            try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+                matrixType: .bf16, otherType: .f32, architecture: layout == "granite" ? "granitemoe" : "llama",
+                headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+            return try Fingerprinter.fingerprint(path: path)
+        }
+        let copy = Scan.compare(try bfloat16GGUF(of: Self.release, named: "copy"), registered)
+        #expect(copy.verdict.kind == .reEncoded, "\(copy.verdict.sentence)")
+        #expect(copy.verdict.sentence.contains("fused gate/up projections on one side, separate on the other"), "\(copy.verdict.sentence)")
+        let parts = copy.tensors.filter { $0.referenceTensor.map { $0.hasSuffix("[gate]") || $0.hasSuffix("[up]") } ?? false }
+        let worst = parts.map { 1 / ($0.cosine * $0.cosine) - 1 }.max() ?? .infinity
+        print("lossless split (\(layout)): \(parts.count) parts, largest 1/ρ² − 1 = \(worst)")
+        #expect(parts.count == 2 * Self.spec.layerCount && worst < 1e-13, "\(parts.count) parts, \(worst)")
+        // The reverse direction: the fused release scanned against its split copy.
+        #expect(Scan.compare(registered, try bfloat16GGUF(of: Self.release, named: "again")).verdict.kind == .reEncoded)
+
+        var changed = Self.release
+        for index in changed.tensors.indices where changed.tensors[index].name.contains(".experts.0.w1") {
+            changed.tensors[index].values = changed.tensors[index].values.enumerated().map { $0.element * (1 + 1e-4 * Float(($0.offset % 7) - 3)) }
+        }
+        let changedCopy = Scan.compare(try bfloat16GGUF(of: changed, named: "changed"), registered)
+        #expect(changedCopy.verdict.kind == .derived, "\(changedCopy.verdict.sentence)")
+    }
+
     @Test("dense Phi-3-style fusion: a llamafied copy (gate_proj and up_proj) matches the parts, a renamed fused copy the whole")
     func denseFusion() throws {
         let dense = ModelGenerator.generate(Self.spec, seed: 990)

@@ -237,6 +237,12 @@ enum VerdictRules {
             let renamed = isRenamed(suspect: suspect, reference: reference)
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently\(renamed ? " (renamed)" : ""), beside tensors that hold no weights (\(listed)).")
         }
+        if let parts = fusedSplit(suspect: suspect, reference: reference, tensors: tensors), alignment.droppedReferenceLayers.isEmpty,
+           coverage >= 0.99, combinedLogP < log(options.threshold) {
+            evidence.append("\(parts) matrices are the gate or up part of a fused gate/up tensor on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.")
+            let renamed = isRenamed(suspect: suspect, reference: reference)
+            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (fused gate/up projections on one side, separate on the other\(renamed ? "; renamed" : "")).")
+        }
         if let shifted = shiftedNorms, alignment.droppedReferenceLayers.isEmpty, combinedLogP < log(options.threshold) {
             let count = shifted.pairs.count
             let listed = shifted.pairs.prefix(3).map { "\($0.suspect) ↔ \($0.reference)" }.joined(separator: ", ") + (count > 3 ? ", …" : "")

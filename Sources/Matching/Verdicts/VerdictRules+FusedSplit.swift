@@ -1,0 +1,42 @@
+import Checkpoints
+import Fingerprinting
+
+// MARK: - Fused gate/up tensors stored split (or the reverse), values unchanged
+
+extension VerdictRules {
+    /// The deviation energy (relative to the aligned energy, `1/ρ² − 1`) below which two
+    /// sketches are equal to within their own precision: 64 × 64 F32 cells rounded to 2^-24
+    /// of their size leave ≈10^-14 between sketches of equal values; any change to the
+    /// weights of 10^-6 of their norm or more shows above 10^-12.
+    static let sketchPrecision = 1e-12
+
+    /// The matrices that differ only because one side stores a fused gate/up tensor whole and
+    /// the other its two parts (llama.cpp's BF16 or F32 GGUF of Llama 4, gpt-oss or Granite MoE;
+    /// a llamafied Phi-3): every other evidential tensor on both sides holds the other's values,
+    /// and each part matches its counterpart to within the sketches' precision — the parts have
+    /// no digests of their own. The count of such matrices, or `nil`.
+    static func fusedSplit(suspect: Fingerprint, reference: Fingerprint, tensors: [TensorMatch]) -> Int? {
+        func equalBySketch(_ match: TensorMatch) -> Bool {
+            match.significant && match.cosine > 0 && 1 / (match.cosine * match.cosine) - 1 <= sketchPrecision
+        }
+        let partMatches = tensors.filter { match in
+            (EvidenceTensor.isPartName(match.suspectTensor) || match.referenceTensor.map(EvidenceTensor.isPartName) == true) && equalBySketch(match)
+        }
+        guard !partMatches.isEmpty else { return nil }
+        // A tensor is accounted for by its parts when both are matched (the part's side), or by a match to a part (the whole's side).
+        func accounted(_ name: String, own: (TensorMatch) -> String?, other: (TensorMatch) -> String?) -> Bool {
+            let parts = FusedGateUp.Part.allCases.map { EvidenceTensor.partName(name, $0) }
+            return parts.allSatisfy { part in partMatches.contains { own($0) == part } }
+                || partMatches.contains { own($0) == name && other($0).map(EvidenceTensor.isPartName) == true }
+        }
+        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
+        let suspectCanonical = Set(suspect.tensors.map(\.canonical.sha256))
+        let suspectDiffering = suspect.tensors.filter { PairComparison.isExactEvidence($0) && !referenceCanonical.contains($0.canonical.sha256) }
+        let referenceDiffering = reference.tensors.filter { PairComparison.isExactEvidence($0) && !suspectCanonical.contains($0.canonical.sha256) }
+        guard !suspectDiffering.isEmpty,
+              suspectDiffering.allSatisfy({ accounted($0.name, own: \.suspectTensor, other: \.referenceTensor) }),
+              referenceDiffering.allSatisfy({ accounted($0.name, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })
+        else { return nil }
+        return partMatches.count
+    }
+}
