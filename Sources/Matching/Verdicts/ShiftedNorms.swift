@@ -10,18 +10,13 @@ import Fingerprinting
 /// exactly, and each of those vectors pairs with a reference norm of its layer and length
 /// whose mean differs by one and whose centred sketch (§5 of the format: the mean removed)
 /// differs by no more than BF16's rounding of the shifted values allows.
-struct ShiftedNorms: Sendable, Equatable {
+struct ShiftedNorms: Sendable {
     /// The suspect's shifted norms, paired with the reference's: (suspect, reference) names.
     var pairs: [(suspect: String, reference: String)]
     /// +1 when the suspect holds `1 + w`, −1 when the reference does.
     var shift: Int
     /// The largest observed deviation over the rounding bound, among the pairs (≤ `margin`).
     var worstRatio: Double
-
-    static func == (lhs: ShiftedNorms, rhs: ShiftedNorms) -> Bool {
-        lhs.pairs.map(\.suspect) == rhs.pairs.map(\.suspect) && lhs.pairs.map(\.reference) == rhs.pairs.map(\.reference)
-            && lhs.shift == rhs.shift && lhs.worstRatio == rhs.worstRatio
-    }
 
     /// Rounding `1 + w` to BF16 errs by at most half a spacing, and a spacing is at most 2^-7 of
     /// the value: the error energy is at most Σ (2^-7 · v)² / 12 over the shifted values v. The
