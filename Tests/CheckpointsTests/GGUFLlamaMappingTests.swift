@@ -259,7 +259,7 @@ struct GGUFLlamaMappingTests {
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "output_norm.weight", architecture: "bert") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.1.attn_k_norm.weight", architecture: "qwen3") == "model.layers.1.self_attn.k_norm.weight")
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.ffn_gate_inp.weight", architecture: "qwen2") == nil)
-        #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.attn_q.weight", architecture: "starcoder2") == nil)
+        #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.attn_q.weight", architecture: "falcon") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "rope_freqs.weight", architecture: "llama") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.01.attn_q.weight", architecture: "llama") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.x.attn_q.weight", architecture: "llama") == nil)

@@ -95,7 +95,7 @@ public enum GGUFNameMapping {
     /// The mapped architectures' schemes.
     static let schemes: [String: Scheme] = {
         var schemes: [String: Scheme] = [:]
-        for architecture in ["qwen2", "qwen3", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma"] {
+        for architecture in ["qwen2", "qwen3", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm"] {
             schemes[architecture] = llama
         }
         var mixtral = llama.adding(["ffn_gate_inp": "block_sparse_moe.gate"])
@@ -110,6 +110,10 @@ public enum GGUFNameMapping {
         schemes["granitemoe"] = llama.adding(["ffn_gate_inp": "block_sparse_moe.router.layer", "ffn_down_exps": "block_sparse_moe.output_linear"])
         schemes["apertus"] = llama.adding(["attn_norm": "attention_layernorm", "ffn_norm": "feedforward_layernorm"])
         schemes["phi3"] = llama.adding(["attn_qkv": "self_attn.qkv_proj", "ffn_up": "mlp.gate_up_proj"])
+        schemes["starcoder2"] = llama.adding(["ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"])
+        var phi2 = llama.adding(["attn_output": "self_attn.dense", "ffn_up": "mlp.fc1", "ffn_down": "mlp.fc2"])
+        phi2.global["output_norm"] = "model.final_layernorm"
+        schemes["phi2"] = phi2
         schemes["bert"] = bert
         return schemes
     }()

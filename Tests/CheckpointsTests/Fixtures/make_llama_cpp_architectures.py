@@ -71,6 +71,9 @@ def specs():
         "gemma3": (T.Gemma3TextConfig, T.Gemma3ForCausalLM, dict(head_dim=8)),
         "phi3": (T.Phi3Config, T.Phi3ForCausalLM, {}),
         "olmo2": (T.Olmo2Config, T.Olmo2ForCausalLM, {}),
+        "stablelm": (T.StableLmConfig, T.StableLmForCausalLM, {}),
+        "starcoder2": (T.Starcoder2Config, T.Starcoder2ForCausalLM, {}),
+        "phi2": (T.PhiConfig, T.PhiForCausalLM, {}),
     }
 
 
