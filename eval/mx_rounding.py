@@ -24,13 +24,15 @@ E4M3 = np.array(sorted({(m / 8) * 2.0 ** -6 if e == 0 else (1 + m / 8) * 2.0 ** 
                         for e in range(16) for m in range(8) if not (e == 15 and m == 7)}))
 
 
-def matrices(path):
+def matrices(path, keep=lambda name, shape: shape[1] % 32 == 0):
+    """The F32 matrices of a safetensors file that `keep(name, shape)` accepts, as float64
+    (by default those whose rows hold whole blocks of 32)."""
     raw = open(path, "rb").read()
     length = struct.unpack("<Q", raw[:8])[0]
     header = json.loads(raw[8:8 + length])
     base = 8 + length
     for name, entry in header.items():
-        if name == "__metadata__" or entry["dtype"] != "F32" or len(entry["shape"]) != 2 or entry["shape"][1] % 32:
+        if name == "__metadata__" or entry["dtype"] != "F32" or len(entry["shape"]) != 2 or not keep(name, entry["shape"]):
             continue
         start, end = entry["data_offsets"]
         yield np.frombuffer(raw[base + start:base + end], dtype=np.float32).reshape(entry["shape"]).astype(np.float64)

@@ -12,23 +12,11 @@ max; ρ the cosine of original and quantized matrix).
 
     python3 eval/ternary_rounding.py .cache/models/all-MiniLM-L6-v2/model.safetensors
 """
-import json
-import struct
 import sys
 
 import numpy as np
 
-
-def matrices(path):
-    raw = open(path, "rb").read()
-    length = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + length])
-    base = 8 + length
-    for name, entry in header.items():
-        if name == "__metadata__" or entry["dtype"] != "F32" or len(entry["shape"]) != 2 or "embeddings" in name:
-            continue
-        start, end = entry["data_offsets"]
-        yield np.frombuffer(raw[base + start:base + end], dtype=np.float32).reshape(entry["shape"])
+from mx_rounding import matrices  # the F32 matrices of a safetensors file
 
 
 def ternary(w, block):
@@ -44,7 +32,7 @@ def ternary(w, block):
 
 
 def main(path):
-    weights = list(matrices(path))
+    weights = list(matrices(path, keep=lambda name, shape: "embeddings" not in name))
     for block, types in ((64, "Q2_0"), (256, "TQ1_0, TQ2_0")):
         error = norm = predicted = 0.0
         ratios = []
