@@ -10,7 +10,7 @@
 /// keep their llama.cpp names.
 public enum GGUFNameMapping {
     /// Architectures whose names are mapped.
-    public static var mappedArchitectures: Set<String> { Set(schemes.keys) }
+    public static let mappedArchitectures: Set<String> = Set(schemes.keys)
 
     /// Architectures whose query/key rows llama.cpp permutes for RoPE (`LlamaModel.permute`,
     /// `undo_permute = True`): its LlamaModel and the subclasses that keep that conversion —

@@ -109,6 +109,12 @@ public enum PairComparison {
         tensor.role != .buffer && tensor.role != .quantizationScale && (tensor.statistics?.std ?? 1) > 0
     }
 
+    /// The evidential tensors of `fingerprint` whose values (canonical digest) `other` holds in no tensor.
+    static func evidenceNotHeld(in fingerprint: Fingerprint, by other: Fingerprint) -> [TensorFingerprint] {
+        let held = Set(other.tensors.map(\.canonical.sha256))
+        return fingerprint.tensors.filter { isExactEvidence($0) && !held.contains($0.canonical.sha256) }
+    }
+
     static func exactEvidence(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) -> ExactEvidence {
         let referenceFiles = Set(reference.source.files.compactMap { $0.sha256?.hex })
         let identicalFiles = suspect.source.files.filter { $0.sha256.map { referenceFiles.contains($0.hex) } ?? false }.count

@@ -26,8 +26,7 @@ struct ShiftedNorms: Sendable {
     static let relativeSpacing = 0x1p-7
 
     static func find(suspect: Fingerprint, reference: Fingerprint, signs: SignTable) -> ShiftedNorms? {
-        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
-        let differing = suspect.tensors.filter { PairComparison.isExactEvidence($0) && !referenceCanonical.contains($0.canonical.sha256) }
+        let differing = PairComparison.evidenceNotHeld(in: suspect, by: reference)
         guard !differing.isEmpty, differing.allSatisfy({ $0.role == .norm && $0.shape.count == 1 }) else { return nil }
         let heldValues = Set(suspect.tensors.map(\.canonical.sha256))
         let candidates = reference.tensors.filter { $0.role == .norm && $0.shape.count == 1 && !heldValues.contains($0.canonical.sha256) }

@@ -29,10 +29,8 @@ extension VerdictRules {
             return parts.allSatisfy { part in partMatches.contains { own($0) == part } }
                 || partMatches.contains { own($0) == name && other($0).map(EvidenceTensor.isPartName) == true }
         }
-        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
-        let suspectCanonical = Set(suspect.tensors.map(\.canonical.sha256))
-        let suspectDiffering = suspect.tensors.filter { PairComparison.isExactEvidence($0) && !referenceCanonical.contains($0.canonical.sha256) }
-        let referenceDiffering = reference.tensors.filter { PairComparison.isExactEvidence($0) && !suspectCanonical.contains($0.canonical.sha256) }
+        let suspectDiffering = PairComparison.evidenceNotHeld(in: suspect, by: reference)
+        let referenceDiffering = PairComparison.evidenceNotHeld(in: reference, by: suspect)
         guard !suspectDiffering.isEmpty,
               suspectDiffering.allSatisfy({ accounted($0.name, own: \.suspectTensor, other: \.referenceTensor) }),
               referenceDiffering.allSatisfy({ accounted($0.name, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })

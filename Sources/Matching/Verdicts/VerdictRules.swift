@@ -111,9 +111,9 @@ enum VerdictRules {
     /// values and only tensors carrying no evidence do not — buffers a converter computes
     /// (llama.cpp's `rope_freqs` for Llama 3's scaled RoPE) or constants; `nil` otherwise.
     static func nonEvidenceDifferences(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> [String]? {
-        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors else { return nil }
+        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors,
+              PairComparison.evidenceNotHeld(in: reference, by: suspect).isEmpty else { return nil }
         let held = Set(suspect.tensors.map(\.canonical.sha256)), theirs = Set(reference.tensors.map(\.canonical.sha256))
-        guard !reference.tensors.contains(where: { PairComparison.isExactEvidence($0) && !held.contains($0.canonical.sha256) }) else { return nil }
         let differing = suspect.tensors.filter { $0.role != .quantizationScale && !theirs.contains($0.canonical.sha256) }
             + reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
         let names = Array(Set(differing.map(\.name))).sorted()

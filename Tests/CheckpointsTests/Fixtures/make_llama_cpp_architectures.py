@@ -26,16 +26,15 @@ The tokenizer is not what is tested: every converter's set_vocab is replaced by 
 llama-style vocabulary (the tensors are converted by the real code paths).
 """
 import hashlib
-import importlib
 import json
 import os
-import pkgutil
-import runpy
 import subprocess
 import sys
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+
+from make_llama_cpp_fixtures import unpermute  # the inverse of LlamaModel.permute
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "LlamaCppArchitectures"
@@ -136,12 +135,6 @@ def convert(directory: Path, output: Path):
 
 # --- what each GGUF tensor holds -----------------------------------------------------------------
 
-def unpermute(weights, n_head):
-    """Inverse of LlamaModel.permute (rows interleaved per head for RoPE)."""
-    return (weights.reshape(n_head, weights.shape[0] // n_head // 2, 2, *weights.shape[1:])
-            .swapaxes(1, 2).reshape(weights.shape))
-
-
 def gguf_values(tensor):
     import numpy as np
     from gguf import GGMLQuantizationType as T
@@ -157,30 +150,29 @@ def explain(name, values, hf, heads, kv_heads):
     import numpy as np
     if name == "rope_freqs.weight":
         return "computed", [], values
-    flat = {k: v for k, v in hf.items()}
-    for key, original in flat.items():
+    for key, original in hf.items():
         if original.size == values.size and np.array_equal(original.reshape(values.shape), values):
             return "none", [key], original.reshape(values.shape)
-    for key, original in flat.items():
+    for key, original in hf.items():
         if original.size != values.size:
             continue
         shaped = original.reshape(values.shape)
         if np.array_equal(values - np.float32(1), shaped):
             return "plus-one", [key], shaped
         for n in sorted({heads, kv_heads}) if values.ndim == 2 else []:
-            if values.shape[0] % (2 * n) == 0 and np.array_equal(unpermute(values, n), shaped):
+            if values.shape[0] % (2 * n) == 0 and np.array_equal(unpermute(values, n, None), shaped):
                 return "rope-permuted", [key], shaped
     if values.ndim == 3:
         experts = values.shape[0]
         names = []
         for e in range(experts):
-            match = [k for k, v in flat.items() if v.size == values[e].size and np.array_equal(v.reshape(values[e].shape), values[e])]
+            match = [k for k, v in hf.items() if v.size == values[e].size and np.array_equal(v.reshape(values[e].shape), values[e])]
             if len(match) != 1:
                 break
             names.append(match[0])
         else:
             return "stacked", names, values
-        for key, original in flat.items():
+        for key, original in hf.items():
             if original.ndim == 3 and original.shape[0] == experts and original.shape[2] == values.shape[2]:
                 rows = values.shape[1]
                 for start in range(0, original.shape[1] - rows + 1, rows):
