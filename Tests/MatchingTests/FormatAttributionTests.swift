@@ -76,6 +76,8 @@ struct FormatAttributionTests {
         #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
         #expect(result.verdict.sentence.contains("converted to F16 ("), "\(result.verdict.sentence)")
         #expect(result.verdict.evidence.contains { $0.contains("storing BF16 values as F16") }, "\(result.verdict.evidence)")
+        let rounding = try #require(result.verdict.rounding)
+        print("F16 copy of a BF16 release: \(roundedTensors.count) tensors rounded, deviation \(rounding.deviation), bound \(rounding.allowedRounding)")
 
         // A change a tenth of BF16's own step (then rounded to BF16 and stored as F16) is far above the subnormal bound.
         let changed = try float16Copy(of: SimulatedTraining.fineTune(Self.lineage.base, seed: 7, strength: 0.0005), named: "changed")
