@@ -64,18 +64,24 @@ public enum CheckpointConversion {
         for tensor in reader.checkpoint.tensors where tensor.scaledWeight == nil {
             var values = try readFloats(reader, tensor)
             let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
-            if let role = GGUFNameMapping.ropeRole(ofGGUFName: name, architecture: architecture) {
-                let heads = (role == .query ? options.headCount : options.headCountKV ?? options.headCount) ?? 0
+            if let permuted = GGUFNameMapping.permutedRows(ofGGUFName: name, architecture: architecture) {
                 let rows = tensor.shape.first ?? 1
-                precondition(heads > 0 && rows % heads == 0 && (rows / heads) % 2 == 0, "writeGGUF: \(tensor.name) needs head counts that split its rows")
-                let permutation = RowPermutation(kind: .llamaRoPE, headCount: heads, rowsPerHead: rows / heads)
-                let rowLength = values.count / rows
-                var stored = values
-                for storedRow in 0..<rows {
-                    let source = permutation.row(forStoredRow: storedRow) * rowLength
-                    stored.replaceSubrange(storedRow * rowLength..<(storedRow + 1) * rowLength, with: values[source..<source + rowLength])
+                let permutation: RowPermutation?
+                do {
+                    permutation = try GGUFNameMapping.rowPermutation(
+                        permuted, architecture: architecture, rows: rows, headCount: options.headCount ?? 0, headCountKV: options.headCountKV ?? options.headCount)
+                } catch {
+                    preconditionFailure("writeGGUF: \(tensor.name) needs head counts that split its rows (\(error))")
                 }
-                values = stored
+                if let permutation {
+                    let rowLength = values.count / rows
+                    var stored = values
+                    for storedRow in 0..<rows {
+                        let source = permutation.row(forStoredRow: storedRow) * rowLength
+                        stored.replaceSubrange(storedRow * rowLength..<(storedRow + 1) * rowLength, with: values[source..<source + rowLength])
+                    }
+                    values = stored
+                }
             }
             let isFloatingPoint = tensor.dtype.isFloatingPoint || tensor.scale != nil
             if tensor.shape.count == 3, let split = FusedGateUp.split(of: tensor), let layer = ExpertLayout.layerIndex(name: tensor.name) {

@@ -31,6 +31,9 @@ extension CheckpointError {
         case missingMetadata(key: String)
         case invalidMetadata(key: String, reason: String)
         case headCountMismatch(rows: Int, heads: Int, key: String)
+        /// A fused query/key/value tensor whose rows do not split into `queryHeads` query heads
+        /// and `groups` key and value heads of equal size, with `groups` dividing `queryHeads`.
+        case qkvGroupMismatch(rows: Int, queryHeads: Int, groups: Int, keys: String)
         case mappedNameCollision(mappedName: String)
 
         func sentence(subject: String, file: String) -> String {
@@ -93,6 +96,8 @@ extension CheckpointError {
                 return "\(file) has an invalid metadata value for '\(key)': \(reason)."
             case .headCountMismatch(let rows, let heads, let key):
                 return "\(subject) has \(rows) rows, which do not split into \(heads) heads (\(key)) of an even number of rows each, so llama.cpp's RoPE row permutation cannot be undone."
+            case .qkvGroupMismatch(let rows, let queryHeads, let groups, let keys):
+                return "\(subject) has \(rows) rows, which do not split into \(queryHeads) query heads in \(groups) groups, each with one key and one value head of as many rows (\(keys)), so llama.cpp's query/key/value regrouping cannot be undone."
             case .mappedNameCollision(let mappedName):
                 return "\(subject) maps to the Hugging Face name '\(mappedName)', which another tensor in the checkpoint already has."
             }

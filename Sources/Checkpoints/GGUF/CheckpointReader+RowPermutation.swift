@@ -3,9 +3,10 @@
 extension CheckpointReader {
     /// Streams a row-permuted tensor in delivered row order, in chunks of whole rows.
     ///
-    /// When a chunk holds whole heads, the stored bytes of those heads are one contiguous
-    /// range (the permutation stays within each head): one `pread`, then rows are reordered
-    /// in memory. Otherwise each row is read on its own. Memory: two chunk buffers.
+    /// When the permutation keeps blocks of rows among themselves (RoPE: each head) and a chunk
+    /// holds whole blocks, their stored bytes are one contiguous range: one `pread`, then rows
+    /// are reordered in memory. Otherwise each run of rows stored one after another (a head of
+    /// a regrouped query/key/value tensor) is one `pread`. Memory: two chunk buffers.
     func readPermutedChunks(
         of tensor: TensorInfo, permutation: RowPermutation, chunkBytes: Int,
         _ body: (TensorChunk) throws -> Void
@@ -16,8 +17,9 @@ extension CheckpointReader {
         let rowBytes = Int(tensor.byteCount) / rows
         let rowElements = tensor.elementCount / rows
         var rowsPerChunk = max(1, chunkBytes / rowBytes)
-        let wholeHeads = rowsPerChunk >= permutation.rowsPerHead
-        if wholeHeads { rowsPerChunk -= rowsPerChunk % permutation.rowsPerHead }
+        let block = permutation.closedRowBlock
+        let wholeHeads = block.map { rowsPerChunk >= $0 } ?? false
+        if wholeHeads, let block { rowsPerChunk -= rowsPerChunk % block }
         rowsPerChunk = min(rowsPerChunk, rows)
         let capacity = rowsPerChunk * rowBytes
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
@@ -37,10 +39,14 @@ extension CheckpointReader {
                     (output.baseAddress! + r * rowBytes).copyMemory(from: staging.baseAddress! + source * rowBytes, byteCount: rowBytes)
                 }
             } else {
-                for r in 0..<count {
+                var r = 0
+                while r < count {
                     let source = permutation.storedRow(forRow: row + r)
-                    let target = UnsafeMutableRawBufferPointer(rebasing: output[r * rowBytes..<(r + 1) * rowBytes])
+                    var run = 1
+                    while r + run < count, permutation.storedRow(forRow: row + r + run) == source + run { run += 1 }
+                    let target = UnsafeMutableRawBufferPointer(rebasing: output[r * rowBytes..<(r + run) * rowBytes])
                     try file.readExactly(into: target, at: tensor.offset + UInt64(source * rowBytes), tensor: tensor.name)
+                    r += run
                 }
             }
             let bytes = UnsafeRawBufferPointer(rebasing: output[0..<count * rowBytes])

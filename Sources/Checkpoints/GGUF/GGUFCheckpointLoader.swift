@@ -22,8 +22,9 @@ enum GGUFCheckpointLoader {
         var info = GGUFInfo(version: headers[0].version, alignment: headers[0].alignment,
                             metadata: headers[0].metadata, splitCount: names.count)
         let architecture = info.architecture ?? ""
+        let scheme = GGUFNameMapping.scheme(forArchitecture: architecture, tensorNames: headers.lazy.flatMap(\.tensors).map(\.name))
         if GGUFNameMapping.mappedArchitectures.contains(architecture) {
-            info.nameMappingArchitecture = architecture
+            info.nameMappingArchitecture = scheme
         }
 
         var tensors: [TensorInfo] = []
@@ -38,13 +39,13 @@ enum GGUFCheckpointLoader {
                 owners[stored.name] = fileIndex
                 var tensor = TensorInfo(name: stored.name, dtype: stored.dtype, shape: stored.dimensions.reversed(),
                                         fileIndex: fileIndex, offset: stored.offset, byteCount: stored.byteCount)
-                if let mapped = GGUFNameMapping.huggingFaceName(forGGUFName: stored.name, architecture: architecture),
+                if let mapped = GGUFNameMapping.huggingFaceName(forGGUFName: stored.name, architecture: scheme),
                    mapped != stored.name {
                     tensor.name = mapped
                     tensor.storedName = stored.name
                 }
-                if let role = GGUFNameMapping.ropeRole(ofGGUFName: stored.name, architecture: architecture) {
-                    tensor.rowPermutation = try ropePermutation(for: tensor, role: role, info: info, file: displays[fileIndex])
+                if let permuted = GGUFNameMapping.permutedRows(ofGGUFName: stored.name, architecture: architecture) {
+                    tensor.rowPermutation = try rowPermutation(for: tensor, permuted, info: info, file: displays[fileIndex])
                 }
                 guard mappedNames.insert(tensor.name).inserted else {
                     throw CheckpointError(file: displays[fileIndex], tensor: stored.name,
@@ -109,27 +110,29 @@ enum GGUFCheckpointLoader {
         return number
     }
 
-    // MARK: - RoPE permutation
+    // MARK: - Row permutations
 
-    private static func ropePermutation(
-        for tensor: TensorInfo, role: GGUFNameMapping.RoPERole, info: GGUFInfo, file: String
-    ) throws(CheckpointError) -> RowPermutation {
+    private static func rowPermutation(
+        for tensor: TensorInfo, _ permuted: GGUFNameMapping.PermutedRows, info: GGUFInfo, file: String
+    ) throws(CheckpointError) -> RowPermutation? {
         let architecture = info.architecture ?? ""
         let headKey = "\(architecture).attention.head_count"
-        let key = role == .key && info.metadata.contains(headKey + "_kv") ? headKey + "_kv" : headKey
-        guard let heads = try integer(info.metadata, key, file: file) else {
-            throw CheckpointError(file: file, tensor: tensor.storedName ?? tensor.name, rule: .gguf(.missingMetadata(key: key)))
+        let name = tensor.storedName ?? tensor.name
+        guard let heads = try integer(info.metadata, headKey, file: file) else {
+            throw CheckpointError(file: file, tensor: name, rule: .gguf(.missingMetadata(key: headKey)))
         }
-        let rows = tensor.shape.first ?? 1
-        guard heads > 0, rows % heads == 0, (rows / heads) % 2 == 0 else {
-            throw CheckpointError(file: file, tensor: tensor.storedName ?? tensor.name,
-                                  rule: .gguf(.headCountMismatch(rows: rows, heads: heads, key: key)))
+        let headsKV = try integer(info.metadata, headKey + "_kv", file: file)
+        let permutation: RowPermutation?
+        do {
+            permutation = try GGUFNameMapping.rowPermutation(
+                permuted, architecture: architecture, rows: tensor.shape.first ?? 1, headCount: heads, headCountKV: headsKV)
+        } catch {
+            throw CheckpointError(file: file, tensor: name, rule: .gguf(error.rule))
         }
         let rowElements = tensor.shape.dropFirst().reduce(1, *)
-        guard rowElements % tensor.dtype.block.elements == 0 else {
-            throw CheckpointError(file: file, tensor: tensor.storedName ?? tensor.name,
-                                  rule: .gguf(.rowNotBlockAligned(rowLength: rowElements, type: tensor.dtype)))
+        guard permutation == nil || rowElements % tensor.dtype.block.elements == 0 else {
+            throw CheckpointError(file: file, tensor: name, rule: .gguf(.rowNotBlockAligned(rowLength: rowElements, type: tensor.dtype)))
         }
-        return RowPermutation(kind: .llamaRoPE, headCount: heads, rowsPerHead: rows / heads)
+        return permutation
     }
 }

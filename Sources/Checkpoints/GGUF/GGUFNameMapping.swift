@@ -4,13 +4,14 @@
 /// Each mapped architecture (`general.architecture`) has a naming scheme: whole-model names,
 /// a layer prefix and per-layer names, checked against files the real converter wrote
 /// (`Tests/CheckpointsTests/Fixtures/LlamaCppArchitectures`, llama.cpp 0c1e570). For other
-/// architectures names stay as stored. Values are not transformed beyond undoing the RoPE row
-/// permutation of `ropePermutedArchitectures`; tensors with no single Hugging Face counterpart
+/// architectures names stay as stored. Values are not transformed beyond undoing two row
+/// permutations (`RowPermutation`): the RoPE one of `ropePermutedArchitectures` and the
+/// query/key/value regrouping of `groupedQKVArchitectures`; tensors with no single Hugging Face counterpart
 /// (stacks of experts whose original is one tensor per expert, or split out of a fused one)
 /// keep their llama.cpp names.
 public enum GGUFNameMapping {
     /// Architectures whose names are mapped.
-    public static let mappedArchitectures: Set<String> = Set(schemes.keys)
+    public static let mappedArchitectures: Set<String> = Set(schemes.keys).subtracting(variants.values.map(\.scheme))
 
     /// Architectures whose query/key rows llama.cpp permutes for RoPE (`LlamaModel.permute`,
     /// `undo_permute = True`): its LlamaModel and the subclasses that keep that conversion —
@@ -20,6 +21,12 @@ public enum GGUFNameMapping {
     public static let ropePermutedArchitectures: Set<String> = [
         "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige",
     ]
+
+    /// Architectures whose fused query/key/value rows llama.cpp regroups from per-group
+    /// `[queries, key, value]` to all queries, all keys, all values (`RowPermutation.Kind.groupedQKV`):
+    /// GPT-NeoX and BLOOM with one group per head, Falcon with one per key/value head
+    /// (`head_count_kv`; a single group, Falcon 7B's multi-query layout, is left as it is).
+    public static let groupedQKVArchitectures: Set<String> = ["gptneox", "bloom", "falcon"]
 
     /// One architecture's names: whole-model tensors, the layer prefix, per-layer tensors
     /// (llama.cpp base name → Hugging Face base name; `blk.N.<name>` → `<layerPrefix>.N.<name>`).
@@ -92,6 +99,53 @@ public enum GGUFNameMapping {
             "layer_output_norm": "output.LayerNorm",
         ])
 
+    /// GPT-2 (its Conv1D matrices are stored transposed in both files' terms: the canonical
+    /// fingerprint equates them), with the `transformer.` prefix `save_pretrained` writes.
+    static let gpt2 = Scheme(
+        global: ["token_embd": "transformer.wte", "position_embd": "transformer.wpe", "output_norm": "transformer.ln_f", "output": "lm_head"],
+        layerPrefix: "transformer.h",
+        layer: [
+            "attn_norm": "ln_1", "attn_qkv": "attn.c_attn", "attn_output": "attn.c_proj",
+            "ffn_norm": "ln_2", "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj",
+        ])
+
+    /// GPT-NeoX (Pythia and its kin).
+    static let gptNeoX = Scheme(
+        global: ["token_embd": "gpt_neox.embed_in", "output_norm": "gpt_neox.final_layer_norm", "output": "embed_out"],
+        layerPrefix: "gpt_neox.layers",
+        layer: [
+            "attn_norm": "input_layernorm", "attn_qkv": "attention.query_key_value", "attn_output": "attention.dense",
+            "ffn_norm": "post_attention_layernorm", "ffn_up": "mlp.dense_h_to_4h", "ffn_down": "mlp.dense_4h_to_h",
+        ])
+
+    /// BLOOM; Falcon shares its names (without the embedding norm and the post-attention norm).
+    static let bloom = Scheme(
+        global: [
+            "token_embd": "transformer.word_embeddings", "token_embd_norm": "transformer.word_embeddings_layernorm",
+            "output_norm": "transformer.ln_f", "output": "lm_head",
+        ],
+        layerPrefix: "transformer.h",
+        layer: [
+            "attn_norm": "input_layernorm", "attn_qkv": "self_attention.query_key_value", "attn_output": "self_attention.dense",
+            "ffn_norm": "post_attention_layernorm", "ffn_up": "mlp.dense_h_to_4h", "ffn_down": "mlp.dense_4h_to_h",
+        ])
+
+    /// Architectures whose files come in two layouts, told apart by a per-layer tensor only one
+    /// of them has: Falcon 40B/180B (`new_decoder_architecture`) norm attention and MLP inputs
+    /// separately (`attn_norm_2` ← `ln_attn`, `attn_norm` ← `ln_mlp`) where Falcon 7B has one
+    /// `input_layernorm`.
+    static let variants: [String: (marker: String, scheme: String)] = [
+        "falcon": (marker: "attn_norm_2", scheme: "falcon-new-decoder"),
+    ]
+
+    /// The naming scheme of a file of `architecture` holding `tensorNames` (llama.cpp names):
+    /// the architecture itself, or its variant when the file has the variant's marker tensor.
+    public static func scheme(forArchitecture architecture: String, tensorNames: some Sequence<String>) -> String {
+        guard let variant = variants[architecture] else { return architecture }
+        let marker = ".\(variant.marker)."
+        return tensorNames.contains { $0.hasPrefix("blk.") && $0.contains(marker) } ? variant.scheme : architecture
+    }
+
     /// The mapped architectures' schemes.
     static let schemes: [String: Scheme] = {
         var schemes: [String: Scheme] = [:]
@@ -115,6 +169,11 @@ public enum GGUFNameMapping {
         phi2.global["output_norm"] = "model.final_layernorm"
         schemes["phi2"] = phi2
         schemes["bert"] = bert
+        schemes["gpt2"] = gpt2
+        schemes["gptneox"] = gptNeoX
+        schemes["bloom"] = bloom
+        schemes["falcon"] = bloom
+        schemes["falcon-new-decoder"] = bloom.adding(["attn_norm": "ln_mlp", "attn_norm_2": "ln_attn"])
         return schemes
     }()
 
@@ -122,7 +181,8 @@ public enum GGUFNameMapping {
     static let expertNames: [String: String] = ["ffn_gate": "w1", "ffn_down": "w2", "ffn_up": "w3"]
 
     /// The Hugging Face name of a llama.cpp tensor name, or `nil` if it has none (or the
-    /// architecture is not mapped).
+    /// architecture is not mapped). `architecture` may name a variant scheme
+    /// (`scheme(forArchitecture:tensorNames:)`).
     public static func huggingFaceName(forGGUFName name: String, architecture: String) -> String? {
         guard let scheme = schemes[architecture] else { return nil }
         var parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -173,19 +233,60 @@ public enum GGUFNameMapping {
         return nil
     }
 
-    /// Which RoPE-permuted projection a llama.cpp tensor is, if any.
-    enum RoPERole {
-        case query, key
+    /// How llama.cpp reordered a tensor's rows, if it did.
+    enum PermutedRows {
+        /// RoPE-permuted query or key rows (`LlamaModel.permute`).
+        case ropeQuery, ropeKey
+        /// A fused query/key/value tensor regrouped (`groupedQKVArchitectures`).
+        case groupedQKV
     }
 
-    static func ropeRole(ofGGUFName name: String, architecture: String) -> RoPERole? {
-        guard ropePermutedArchitectures.contains(architecture) else { return nil }
+    static func permutedRows(ofGGUFName name: String, architecture: String) -> PermutedRows? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "blk", parts[3] == "weight" || parts[3] == "bias" else { return nil }
-        switch parts[2] {
-        case "attn_q": return .query
-        case "attn_k": return .key
-        default: return nil
+        if ropePermutedArchitectures.contains(architecture) {
+            switch parts[2] {
+            case "attn_q": return .ropeQuery
+            case "attn_k": return .ropeKey
+            default: return nil
+            }
         }
+        if groupedQKVArchitectures.contains(architecture), parts[2] == "attn_qkv" { return .groupedQKV }
+        return nil
+    }
+
+    /// The permutation to undo for a tensor of `rows` rows stored as `permuted`, from the
+    /// file's `ARCH.attention.head_count` and `head_count_kv` (`nil` when absent: defaulted as
+    /// llama.cpp does); `nil` when it is the identity (a single group of query/key/value heads).
+    /// Throws the rule broken when the counts do not split the rows.
+    static func rowPermutation(
+        _ permuted: PermutedRows, architecture: String, rows: Int, headCount: Int, headCountKV: Int?
+    ) throws(RowLayoutMismatch) -> RowPermutation? {
+        let headKey = "\(architecture).attention.head_count"
+        switch permuted {
+        case .ropeQuery, .ropeKey:
+            let useKV = permuted == .ropeKey && headCountKV != nil
+            let heads = useKV ? headCountKV! : headCount
+            guard heads > 0, rows % heads == 0, (rows / heads) % 2 == 0 else {
+                throw RowLayoutMismatch(rule: .headCountMismatch(rows: rows, heads: heads, key: useKV ? headKey + "_kv" : headKey))
+            }
+            return RowPermutation(kind: .llamaRoPE, headCount: heads, rowsPerHead: rows / heads)
+        case .groupedQKV:
+            // Falcon groups by key/value head (its converter defaults to one); GPT-NeoX and BLOOM by head.
+            let groups = architecture == "falcon" ? headCountKV ?? 1 : headCount
+            guard headCount > 0, groups > 0, headCount % groups == 0, rows % (headCount + 2 * groups) == 0 else {
+                throw RowLayoutMismatch(rule: .qkvGroupMismatch(
+                    rows: rows, queryHeads: headCount, groups: groups,
+                    keys: architecture == "falcon" ? "\(headKey), \(headKey)_kv" : headKey))
+            }
+            guard groups > 1 else { return nil }
+            return RowPermutation(kind: .groupedQKV, headCount: groups, rowsPerHead: rows / (headCount + 2 * groups),
+                                  queryHeadsPerGroup: headCount / groups)
+        }
+    }
+
+    /// Head counts that do not split a permuted tensor's rows: the GGUF rule broken.
+    struct RowLayoutMismatch: Error {
+        var rule: CheckpointError.GGUFRule
     }
 }

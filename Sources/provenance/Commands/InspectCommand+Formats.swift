@@ -39,9 +39,12 @@ extension CheckpointSummary {
         if !quantizationTypes.isEmpty { lines.append("Quantized    " + quantizationTypes.joined(separator: ", ")) }
         if let gguf {
             if let mapping = gguf.nameMapping {
-                let permuted = tensors.contains { $0.rowPermutation != nil }
+                let kinds = Set(tensors.compactMap(\.rowPermutation))
+                var undone: [String] = []
+                if kinds.contains(RowPermutation.Kind.llamaRoPE.rawValue) { undone.append("query/key rows un-permuted (RoPE)") }
+                if kinds.contains(RowPermutation.Kind.groupedQKV.rawValue) { undone.append("fused query/key/value rows put back in their head groups") }
                 lines.append("Names        llama.cpp names mapped to Hugging Face (\(mapping))"
-                    + (permuted ? "; query/key rows un-permuted (RoPE) on read" : ""))
+                    + (undone.isEmpty ? "" : "; " + undone.joined(separator: ", ") + " on read"))
             }
             lines.append("Metadata     \(gguf.metadata.count) keys")
             for (key, value) in gguf.metadata.sorted(by: { $0.key < $1.key }) {

@@ -18,6 +18,12 @@ What is verified here, from the data and not from reading the converter:
   transform "stacked"        a [E, rows, cols] stack of the experts' tensors in expert order
   transform "split"          rows of a fused HF tensor (Granite MoE's input_linear: gate, then up)
   transform "computed"       rope_freqs: factors the converter computes from the config (no HF tensor)
+  transform "qkv-regrouped"  a fused query/key/value tensor whose rows the converter regrouped from
+                             per-group [queries, key, value] (GPT-NeoX, BLOOM: one group per head;
+                             Falcon: one per key/value head) to all queries, all keys, all values;
+                             a reader undoes it
+  transform "transposed"     the HF tensor transposed (GPT-2's Conv1D stores [in, out]); a reader
+                             delivers the GGUF layout, which the fingerprint's canonical form equates
 Every GGUF tensor must be explained by one of them or the script fails. `sha256` is over the
 values as float32 little-endian in the order a reader delivers them: HF row order (RoPE
 permutation undone), with the 1 of "plus-one" taken off.
@@ -73,6 +79,12 @@ def specs():
         "stablelm": (T.StableLmConfig, T.StableLmForCausalLM, {}),
         "starcoder2": (T.Starcoder2Config, T.Starcoder2ForCausalLM, {}),
         "phi2": (T.PhiConfig, T.PhiForCausalLM, {}),
+        "gpt2": (T.GPT2Config, T.GPT2LMHeadModel, dict(n_embd=32, n_layer=2, n_head=4, n_positions=64)),
+        "gptneox": (T.GPTNeoXConfig, T.GPTNeoXForCausalLM, dict(rotary_pct=0.25)),
+        "falcon": (T.FalconConfig, T.FalconForCausalLM, dict(multi_query=True, num_kv_heads=1, parallel_attn=True)),
+        # Falcon 40B/180B's layout: grouped query/key/value rows, two norms per layer.
+        "falcon40b": (T.FalconConfig, T.FalconForCausalLM, dict(new_decoder_architecture=True, num_kv_heads=2)),
+        "bloom": (T.BloomConfig, T.BloomForCausalLM, dict(n_layer=2, n_head=4)),
     }
 
 
@@ -97,6 +109,17 @@ for m in pkgutil.iter_modules(conversion.__path__):
 for classes in ModelBase._model_classes.values():
     for cls in classes.values():
         cls.set_vocab = minimal_vocab
+# transformers 5 moved two keys that this converter still reads under their old names.
+load_hparams = ModelBase.load_hparams
+def load_hparams_with_old_keys(dir_model, is_mistral_format):
+    config = load_hparams(dir_model, is_mistral_format)
+    rope = config.get("rope_parameters") or {}
+    if "rotary_pct" not in config and "partial_rotary_factor" in rope:
+        config["rotary_pct"] = rope["partial_rotary_factor"]
+    if "n_ctx" not in config and "n_positions" in config:
+        config["n_ctx"] = config["n_positions"]
+    return config
+ModelBase.load_hparams = staticmethod(load_hparams_with_old_keys)
 sys.argv = [str(LC / "convert_hf_to_gguf.py")] + sys.argv[1:]
 runpy.run_path(str(LC / "convert_hf_to_gguf.py"), run_name="__main__")
 '''
@@ -145,6 +168,15 @@ def gguf_values(tensor):
     return data.astype(np.float32).reshape(shape)
 
 
+def regroup_qkv(rows, groups, queries_per_group):
+    """HF rows [per group: queries, key, value] → llama.cpp's [all queries, all keys, all values]."""
+    import numpy as np
+    head_dim = rows.shape[0] // (groups * (queries_per_group + 2))
+    grouped = rows.reshape(groups, queries_per_group + 2, head_dim, *rows.shape[1:])
+    parts = (grouped[:, :queries_per_group], grouped[:, queries_per_group], grouped[:, queries_per_group + 1])
+    return np.concatenate([p.reshape(-1, *rows.shape[1:]) for p in parts])
+
+
 def explain(name, values, hf, heads, kv_heads):
     """(transform, HF names, expected delivered values) for one GGUF tensor, or None."""
     import numpy as np
@@ -162,6 +194,13 @@ def explain(name, values, hf, heads, kv_heads):
         for n in sorted({heads, kv_heads}) if values.ndim == 2 else []:
             if values.shape[0] % (2 * n) == 0 and np.array_equal(unpermute(values, n, None), shaped):
                 return "rope-permuted", [key], shaped
+        if "attn_qkv" in name:
+            for groups in sorted({heads, kv_heads}):
+                if groups > 1 and heads % groups == 0 and values.shape[0] % (groups * (heads // groups + 2)) == 0 \
+                        and np.array_equal(regroup_qkv(shaped, groups, heads // groups), values):
+                    return "qkv-regrouped", [key], shaped
+        if values.ndim == 2 and original.ndim == 2 and np.array_equal(original.T, values):
+            return "transposed", [key], values
     if values.ndim == 3:
         experts = values.shape[0]
         names = []
