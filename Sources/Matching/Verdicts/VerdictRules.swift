@@ -87,44 +87,6 @@ enum VerdictRules {
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
 
-    /// The largest share of the reference's parameters a copy may leave out and still be a
-    /// re-encoding: converters drop what their runtime does not use (llama.cpp's BERT conversion
-    /// drops the pooler, 0.65 % of all-MiniLM-L6-v2); dropping more (layers, a head) is an edit.
-    static let droppedTensorShare = 0.05
-
-    /// The reference tensors a suspect lacks when every evidential suspect tensor holds one of
-    /// the reference's values exactly and the evidential ones missing are at most
-    /// `droppedTensorShare` of the reference's parameters (buffers such as position ids and
-    /// constant tensors may be missing too); `nil` otherwise, or when nothing is missing.
-    static func droppedTensors(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> (names: [String], share: Double)? {
-        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors else { return nil }
-        let held = Set(suspect.tensors.map(\.canonical.sha256))
-        let absent = reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
-        let evidential = reference.tensors.filter(PairComparison.isExactEvidence)
-        let total = evidential.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        let missing = absent.filter(PairComparison.isExactEvidence).reduce(0) { $0 + $1.shape.reduce(1, *) }
-        guard !absent.isEmpty, total > 0, Double(missing) <= droppedTensorShare * Double(total) else { return nil }
-        return (absent.map(\.name), Double(missing) / Double(total))
-    }
-
-    /// The tensors that differ when every evidential tensor on both sides holds the other's
-    /// values and only tensors carrying no evidence do not — buffers a converter computes
-    /// (llama.cpp's `rope_freqs` for Llama 3's scaled RoPE) or constants; `nil` otherwise.
-    static func nonEvidenceDifferences(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> [String]? {
-        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors,
-              PairComparison.evidenceNotHeld(in: reference, by: suspect).isEmpty else { return nil }
-        let held = Set(suspect.tensors.map(\.canonical.sha256)), theirs = Set(reference.tensors.map(\.canonical.sha256))
-        let differing = suspect.tensors.filter { $0.role != .quantizationScale && !theirs.contains($0.canonical.sha256) }
-            + reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
-        let names = Array(Set(differing.map(\.name))).sorted()
-        return names.isEmpty ? nil : names
-    }
-
-    /// Whether some of the suspect's tensor names are not the reference's (buffers a converter
-    /// computes, such as llama.cpp's `rope_freqs`, left out).
-    static func isRenamed(suspect: Fingerprint, reference: Fingerprint) -> Bool {
-        !Set(suspect.tensors.filter { $0.role != .buffer }.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
-    }
 
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
@@ -223,34 +185,11 @@ enum VerdictRules {
         if exact.expertRootEqual {
             return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (experts stacked or split per tensor\(sameNames ? "" : ", renamed")).")
         }
-        if let absent = droppedTensors(suspect: suspect, reference: reference, exact: exact), alignment.droppedReferenceLayers.isEmpty {
-            let listed = absent.names.prefix(4).joined(separator: ", ") + (absent.names.count > 4 ? ", …" : "")
-            let count = absent.names.count == 1 ? "1 reference tensor is" : "\(absent.names.count) reference tensors are"
-            evidence.append(String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
-                                   count, listed, absent.share * 100))
-            let renamed = isRenamed(suspect: suspect, reference: reference)
-            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: the same weights stored differently\(renamed ? " (renamed)" : ""), minus what a converter leaves out (\(listed)).")
-        }
-        if let differing = nonEvidenceDifferences(suspect: suspect, reference: reference, exact: exact) {
-            let listed = differing.prefix(4).joined(separator: ", ") + (differing.count > 4 ? ", …" : "")
-            evidence.append("Every evidential tensor holds the other side's values; only tensors that carry no evidence differ (buffers a converter computes, constants): \(listed).")
-            let renamed = isRenamed(suspect: suspect, reference: reference)
-            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently\(renamed ? " (renamed)" : ""), beside tensors that hold no weights (\(listed)).")
-        }
-        if let parts = fusedSplit(suspect: suspect, reference: reference, tensors: tensors), alignment.droppedReferenceLayers.isEmpty,
-           coverage >= 0.99, combinedLogP < log(options.threshold) {
-            evidence.append("\(parts) matrices are the gate or up part of a fused gate/up tensor on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.")
-            let renamed = isRenamed(suspect: suspect, reference: reference)
-            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently (fused gate/up projections on one side, separate on the other\(renamed ? "; renamed" : "")).")
-        }
-        if let shifted = shiftedNorms, alignment.droppedReferenceLayers.isEmpty, combinedLogP < log(options.threshold) {
-            let count = shifted.pairs.count
-            let listed = shifted.pairs.prefix(3).map { "\($0.suspect) ↔ \($0.reference)" }.joined(separator: ", ") + (count > 3 ? ", …" : "")
-            let side = shifted.shift > 0 ? "the suspect stores" : "the reference stores"
-            evidence.append(String(format: "%d norm weight vectors differ only as 1 + w does from w (%@ 1 + w, rounded; %@): each pairs with a norm of its layer whose mean differs by 1, and what else differs is within the rounding of 1 + w to BF16 (the largest deviation is %.2g of that bound).",
-                                   count, side, listed, shifted.worstRatio))
-            let renamed = isRenamed(suspect: suspect, reference: reference)
-            return verdict(.reEncoded, "Re-encoded copy of \(referenceLabel): the same weights stored differently\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's Gemma conversion writes them).")
+        if let exception = losslessException(
+            suspect: suspect, reference: reference, exact: exact, tensors: tensors, alignment: alignment, coverage: coverage,
+            significant: combinedLogP < log(options.threshold), shiftedNorms: shiftedNorms, referenceLabel: referenceLabel) {
+            evidence.append(exception.evidence)
+            return verdict(.reEncoded, exception.sentence)
         }
         guard combinedLogP < log(options.threshold) else {
             return verdict(.independent, "No evidence of a relation to \(referenceLabel) (combined p = \(pText), above the \(LogProbability.format(log(options.threshold))) threshold).")

@@ -1,0 +1,105 @@
+import Checkpoints
+import Fingerprinting
+
+// MARK: - Copies holding the same weights, beside what a converter changes
+
+extension VerdictRules {
+    /// A re-encoding the canonical root does not show: every weight the copy holds is the other
+    /// side's, and what differs is something converters do — leave small tensors out, add
+    /// buffers they compute, split fused gate/up tensors, store norms as 1 + w.
+    struct LosslessException {
+        /// What differs and why the weights are still the same.
+        var evidence: String
+        /// The verdict's sentence.
+        var sentence: String
+    }
+
+    /// The first exception that holds, in this order: reference tensors left out
+    /// (`droppedTensors`), tensors without evidence differing (`nonEvidenceDifferences`), fused
+    /// gate/up tensors split (`fusedSplit`), norms stored as 1 + w (`ShiftedNorms`); `nil` when
+    /// none does. All but the second need every reference layer to have a counterpart; the last
+    /// two rest on sketches, so they need the pair to be significant (and the split, every
+    /// matrix matched).
+    static func losslessException(
+        suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch], alignment: AlignmentSummary,
+        coverage: Double, significant: Bool, shiftedNorms: ShiftedNorms?, referenceLabel: String
+    ) -> LosslessException? {
+        let layersKept = alignment.droppedReferenceLayers.isEmpty
+        let renamed = isRenamed(suspect: suspect, reference: reference)
+        let stored = "the same weights stored differently"
+        if let absent = droppedTensors(suspect: suspect, reference: reference, exact: exact), layersKept {
+            let listed = listing(absent.names, limit: 4)
+            let count = absent.names.count == 1 ? "1 reference tensor is" : "\(absent.names.count) reference tensors are"
+            return LosslessException(
+                evidence: String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
+                                 count, listed, absent.share * 100),
+                sentence: "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: \(stored)\(renamed ? " (renamed)" : ""), minus what a converter leaves out (\(listed)).")
+        }
+        if let differing = nonEvidenceDifferences(suspect: suspect, reference: reference, exact: exact) {
+            let listed = listing(differing, limit: 4)
+            return LosslessException(
+                evidence: "Every evidential tensor holds the other side's values; only tensors that carry no evidence differ (buffers a converter computes, constants): \(listed).",
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), beside tensors that hold no weights (\(listed)).")
+        }
+        guard layersKept, significant else { return nil }
+        if coverage >= 0.99, let parts = fusedSplit(suspect: suspect, reference: reference, tensors: tensors) {
+            return LosslessException(
+                evidence: "\(parts) matrices are the gate or up part of a fused gate/up tensor on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.",
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (fused gate/up projections on one side, separate on the other\(renamed ? "; renamed" : "")).")
+        }
+        if let shifted = shiftedNorms {
+            let count = shifted.pairs.count
+            let listed = listing(shifted.pairs.map { "\($0.suspect) ↔ \($0.reference)" }, limit: 3)
+            let side = shifted.shift > 0 ? "the suspect stores" : "the reference stores"
+            return LosslessException(
+                evidence: String(format: "%d norm weight vectors differ only as 1 + w does from w (%@ 1 + w, rounded; %@): each pairs with a norm of its layer whose mean differs by 1, and what else differs is within the rounding of 1 + w to BF16 (the largest deviation is %.2g of that bound).",
+                                 count, side, listed, shifted.worstRatio),
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's Gemma conversion writes them).")
+        }
+        return nil
+    }
+
+    /// The first `limit` names, comma-separated, with "…" when there are more.
+    static func listing(_ names: [String], limit: Int) -> String {
+        names.prefix(limit).joined(separator: ", ") + (names.count > limit ? ", …" : "")
+    }
+
+    /// The largest share of the reference's parameters a copy may leave out and still be a
+    /// re-encoding: converters drop what their runtime does not use (llama.cpp's BERT conversion
+    /// drops the pooler, 0.65 % of all-MiniLM-L6-v2); dropping more (layers, a head) is an edit.
+    static let droppedTensorShare = 0.05
+
+    /// The reference tensors a suspect lacks when every evidential suspect tensor holds one of
+    /// the reference's values exactly and the evidential ones missing are at most
+    /// `droppedTensorShare` of the reference's parameters (buffers such as position ids and
+    /// constant tensors may be missing too); `nil` otherwise, or when nothing is missing.
+    static func droppedTensors(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> (names: [String], share: Double)? {
+        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors else { return nil }
+        let held = Set(suspect.tensors.map(\.canonical.sha256))
+        let absent = reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
+        let evidential = reference.tensors.filter(PairComparison.isExactEvidence)
+        let total = evidential.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let missing = absent.filter(PairComparison.isExactEvidence).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        guard !absent.isEmpty, total > 0, Double(missing) <= droppedTensorShare * Double(total) else { return nil }
+        return (absent.map(\.name), Double(missing) / Double(total))
+    }
+
+    /// The tensors that differ when every evidential tensor on both sides holds the other's
+    /// values and only tensors carrying no evidence do not — buffers a converter computes
+    /// (llama.cpp's `rope_freqs` for Llama 3's scaled RoPE) or constants; `nil` otherwise.
+    static func nonEvidenceDifferences(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> [String]? {
+        guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors,
+              PairComparison.evidenceNotHeld(in: reference, by: suspect).isEmpty else { return nil }
+        let held = Set(suspect.tensors.map(\.canonical.sha256)), theirs = Set(reference.tensors.map(\.canonical.sha256))
+        let differing = suspect.tensors.filter { $0.role != .quantizationScale && !theirs.contains($0.canonical.sha256) }
+            + reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
+        let names = Array(Set(differing.map(\.name))).sorted()
+        return names.isEmpty ? nil : names
+    }
+
+    /// Whether some of the suspect's tensor names are not the reference's (buffers a converter
+    /// computes, such as llama.cpp's `rope_freqs`, left out).
+    static func isRenamed(suspect: Fingerprint, reference: Fingerprint) -> Bool {
+        !Set(suspect.tensors.filter { $0.role != .buffer }.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+    }
+}
