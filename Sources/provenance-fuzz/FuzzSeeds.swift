@@ -168,6 +168,20 @@ enum FuzzSeeds {
         try GGUFWriter.write(ggufTensors, metadata: metadata, to: gguf)
         try seed("gguf", .checkpointFile, try bytes(gguf))
 
+        // Falcon 40B's layout: grouped query/key/value rows (undone on read) and its second norm.
+        var falcon = GGUFMetadata()
+        falcon["general.architecture"] = .string("falcon")
+        falcon["falcon.attention.head_count"] = .uint32(4)
+        falcon["falcon.attention.head_count_kv"] = .uint32(2)
+        let fused = (0..<(16 * 32)).map { Float(sin(Double($0) * 0.11)) }
+        let falconPath = scratch + "/seed-falcon.gguf"
+        try GGUFWriter.write([
+            TensorBytes(name: "blk.0.attn_qkv.weight", shape: [16, 32], values: fused, as: .q8_0),
+            TensorBytes(name: "blk.0.attn_qkv.bias", shape: [16], values: Array(fused.prefix(16)), as: .f32),
+            TensorBytes(name: "blk.0.attn_norm_2.weight", shape: [32], values: Array(fused.prefix(32)), as: .f32),
+        ], metadata: falcon, to: falconPath)
+        try seed("gguf-falcon", .checkpointFile, try bytes(falconPath))
+
         let pytorch = scratch + "/seed.pt"
         try PyTorchWriter.write(Array(floats.prefix(3)), to: pytorch, archiveName: "archive")
         let archive = try bytes(pytorch)

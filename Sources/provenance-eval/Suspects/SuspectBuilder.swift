@@ -3,12 +3,15 @@ import Perturbation
 import ProvenanceCrypto
 
 /// Builds suspects under `WORK/suspects/NAME/` with the Perturbation library, and reuses a
-/// suspect when its recipe and the lineage are unchanged (`NAME.recipe` holds the key).
+/// suspect when its recipe, the lineage and the code that writes it are unchanged
+/// (`NAME.recipe` holds the key).
 final class SuspectBuilder {
     let options: EvaluationOptions
     let directory: String
     /// Changes whenever the lineage is rebuilt (SHA-256 of lineage.json).
     let lineageKey: String
+    /// Changes whenever the code that builds suspects does (`writerKey()`).
+    let writerKey: String
     private var loaded: [LineageModel: CheckpointModel] = [:]
 
     init(options: EvaluationOptions) throws {
@@ -20,13 +23,43 @@ final class SuspectBuilder {
             throw EvaluationError("\(lineageFile) is missing: build the lineage first (make eval runs eval/train_minilm.py).")
         }
         lineageKey = SHA256.hash([UInt8](data)).hex
+        writerKey = try Self.writerKey()
+    }
+
+    /// The libraries whose code decides a suspect's bytes: the attacks, the readers, writers
+    /// and quantizers, the synthetic models and the seed derivation, and the recipes here.
+    static let writerSources = ["Perturbation", "Checkpoints", "SyntheticModels", "ProvenanceCrypto", "provenance-eval/Suspects"]
+
+    /// SHA-256 over the paths and contents of `writerSources`' Swift files (in path order), found
+    /// from this file's compile-time path; when the sources are not there (a moved binary), the
+    /// executable's own bytes, which change with any rebuild.
+    static func writerKey(sourceFile: String = #filePath) throws -> String {
+        let fileManager = FileManager.default
+        let sources = URL(fileURLWithPath: sourceFile).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let hasher = SHA256()
+        var files = 0
+        for library in writerSources {
+            let root = sources.appendingPathComponent(library).path
+            guard let enumerator = fileManager.enumerator(atPath: root) else { continue }
+            for case let relative as String in enumerator.allObjects.sorted(by: { "\($0)" < "\($1)" }) where relative.hasSuffix(".swift") {
+                guard let contents = fileManager.contents(atPath: root + "/" + relative) else { continue }
+                hasher.update(utf8: "\(library)/\(relative)\n")
+                hasher.update([UInt8](contents))
+                files += 1
+            }
+        }
+        if files > 0 { return "sources \(hasher.finalize().hex)" }
+        guard let executable = fileManager.contents(atPath: "/proc/self/exe") ?? fileManager.contents(atPath: CommandLine.arguments[0]) else {
+            throw EvaluationError("neither the sources under \(sources.path) nor the executable can be read to key the suspect cache.")
+        }
+        return "executable \(SHA256.hash([UInt8](executable)).hex)"
     }
 
     /// The suspect's checkpoint directory, built if needed; `built` is false when it was reused.
     func build(_ recipe: SuspectRecipe) throws -> (path: String, built: Bool) {
         let path = (directory as NSString).appendingPathComponent(recipe.name)
         let stamp = path + ".recipe"
-        let key = "\(recipe.command)\nlineage \(lineageKey)\n"
+        let key = "\(recipe.command)\nlineage \(lineageKey)\nwriter \(writerKey)\n"
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: path), let existing = fileManager.contents(atPath: stamp), String(decoding: existing, as: UTF8.self) == key {
             return (path, false)
