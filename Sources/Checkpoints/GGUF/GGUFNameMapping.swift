@@ -99,8 +99,8 @@ public enum GGUFNameMapping {
             "layer_output_norm": "output.LayerNorm",
         ])
 
-    /// GPT-2 (its Conv1D matrices are stored transposed in both files' terms: the canonical
-    /// fingerprint equates them), with the `transformer.` prefix `save_pretrained` writes.
+    /// GPT-2, with the `transformer.` prefix `save_pretrained` writes. The converter stores its
+    /// Conv1D matrices (`[in, out]`) transposed; the canonical fingerprint equates both orientations.
     static let gpt2 = Scheme(
         global: ["token_embd": "transformer.wte", "position_embd": "transformer.wpe", "output_norm": "transformer.ln_f", "output": "lm_head"],
         layerPrefix: "transformer.h",
