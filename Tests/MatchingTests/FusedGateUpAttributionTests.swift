@@ -28,7 +28,8 @@ struct FusedGateUpAttributionTests {
     }
 
     /// A Q8_0 GGUF of `model` in its fused layout, written as `convert_hf_to_gguf.py` does
-    /// (fused stacks split into `blk.N.ffn_gate_exps` and `blk.N.ffn_up_exps`).
+    /// (fused stacks split into `blk.N.ffn_gate_exps` and `blk.N.ffn_up_exps`, the `[E, I, H]`
+    /// down stacks transposed per expert into `blk.N.ffn_down_exps`).
     static func splitGGUF(_ model: ModelWeights, interleaved: Bool, in directory: String) throws -> Fingerprint {
         try splitGGUF(fused: fused(model, interleaved: interleaved), in: directory)
     }
@@ -40,10 +41,13 @@ struct FusedGateUpAttributionTests {
             matrixType: .q8_0, otherType: .f32, architecture: "llama", headCount: spec.headCount, headCountKV: spec.keyValueHeadCount))
         let opened = try CheckpointReader(path: path)
         let split = opened.checkpoint.tensors.filter { $0.name.hasPrefix("blk.") && $0.name.contains("_exps") }
-        #expect(split.map(\.name).sorted() == ["blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight",
-                                              "blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight"])
-        #expect(split.allSatisfy { $0.shape == [experts, spec.intermediateSize, spec.hiddenSize] && $0.dtype == .q8_0 })
-        #expect(!opened.checkpoint.tensors.contains { $0.name.contains("gate_up") })
+        #expect(split.map(\.name).sorted() == ["blk.0.ffn_down_exps.weight", "blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight",
+                                              "blk.1.ffn_down_exps.weight", "blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight"])
+        #expect(split.allSatisfy { tensor in
+            tensor.dtype == .q8_0 && tensor.shape == (tensor.name.contains("down") ? [experts, spec.hiddenSize, spec.intermediateSize]
+                                                                                  : [experts, spec.intermediateSize, spec.hiddenSize])
+        })
+        #expect(!opened.checkpoint.tensors.contains { $0.name.contains("gate_up") || $0.name.contains("experts.down_proj") })
         return try Fingerprinter.fingerprint(opened)
     }
 

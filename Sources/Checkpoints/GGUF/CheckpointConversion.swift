@@ -47,7 +47,8 @@ public enum CheckpointConversion {
     /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path` (a scaled weight as
     /// its values; its factor tensor is not written). A fused gate/up stack of experts
     /// (`FusedGateUp`: Llama 4, gpt-oss) is split into `blk.N.ffn_gate_exps.weight` and
-    /// `blk.N.ffn_up_exps.weight`, `[E, I, H]`, as `convert_hf_to_gguf.py` does.
+    /// `blk.N.ffn_up_exps.weight`, `[E, I, H]`, and their `[E, I, H]` `experts.down_proj` stack
+    /// is written as `blk.N.ffn_down_exps.weight`, `[E, H, I]`, as `convert_hf_to_gguf.py` does.
     public static func writeGGUF(from reader: CheckpointReader, to path: String, options: GGUFOptions = GGUFOptions()) throws {
         var metadata = GGUFMetadata()
         if let architecture = options.architecture {
@@ -93,6 +94,13 @@ public enum CheckpointConversion {
                 }
                 continue
             }
+            if tensor.shape.count == 3, tensor.dtype.isFloatingPoint, tensor.scale == nil, tensor.name.hasSuffix("experts.down_proj"), let layer = ExpertLayout.layerIndex(name: tensor.name) {
+                // Llama 4's and gpt-oss's BF16 input-major [E, I, H] stack: llama.cpp transposes each expert (gpt-oss's MXFP4 blocks are output-major already).
+                let shape = [tensor.shape[0], tensor.shape[2], tensor.shape[1]]
+                tensors.append(.init(name: "blk.\(layer).ffn_down_exps.weight", shape: shape, values: Self.transposeExperts(values, shape: tensor.shape),
+                                     as: options.storedType(shape: shape, isFloatingPoint: true)))
+                continue
+            }
             if options.stackExperts, isFloatingPoint, tensor.shape.count == 2,
                let group = ExpertLayout.groupName(name: name), let expert = ExpertLayout.expertIndex(name: name) {
                 if stacks[group] == nil { stackOrder.append((tensors.count, group)) }
@@ -117,6 +125,19 @@ public enum CheckpointConversion {
     /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each of the returned
     /// shape `[E, I, H]` (output rows first, as `convert_hf_to_gguf.py` writes
     /// `ffn_gate_exps`/`ffn_up_exps`).
+    /// Each expert's matrix of an `[E, r, c]` stack transposed: `[E, c, r]`.
+    static func transposeExperts(_ values: [Float], shape: [Int]) -> [Float] {
+        let (experts, rows, cols) = (shape[0], shape[1], shape[2])
+        var transposed = [Float](repeating: 0, count: values.count)
+        for expert in 0..<experts {
+            let base = expert * rows * cols
+            for row in 0..<rows {
+                for col in 0..<cols { transposed[base + col * rows + row] = values[base + row * cols + col] }
+            }
+        }
+        return transposed
+    }
+
     static func splitFused(_ values: [Float], shape: [Int], split: FusedGateUp) -> (shape: [Int], parts: [(FusedGateUp.Part, [Float])]) {
         let (experts, rows, cols) = (shape[0], shape[1], shape[2])
         let fusedLength = split.axis == .rows ? rows : cols

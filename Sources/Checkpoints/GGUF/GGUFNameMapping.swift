@@ -15,11 +15,11 @@ public enum GGUFNameMapping {
 
     /// Architectures whose query/key rows llama.cpp permutes for RoPE (`LlamaModel.permute`,
     /// `undo_permute = True`): its LlamaModel and the subclasses that keep that conversion —
-    /// llama (also Mistral, Mixtral), granite, granitemoe, arcee and smollm3 checked on files it
-    /// wrote; granite_swa, llama-embed and nanbeige read from the converter (they inherit it
+    /// llama (also Mistral, Mixtral), granite, granitemoe, arcee, smollm3 and OLMo (the first)
+    /// checked on files it wrote; granite_swa, llama-embed and nanbeige read from the converter (they inherit it
     /// unchanged). Not apertus or llama4 (`undo_permute = False`), nor qwen2/qwen3, gemma, phi3, olmo2.
     public static let ropePermutedArchitectures: Set<String> = [
-        "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige",
+        "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "olmo",
     ]
 
     /// Architectures whose fused query/key/value rows llama.cpp regroups from per-group
@@ -62,7 +62,7 @@ public enum GGUFNameMapping {
             "ffn_down": "mlp.down_proj",
         ])
 
-    /// Norms after attention and after the MLP as well as before them (Gemma 2 and 3; OLMo 2 has only the after ones).
+    /// Norms after attention and after the MLP as well as before them (Gemma 2 and 3; OLMo 2 and EXAONE 4 have only the after ones).
     static let sandwichNorms = llama.adding([
         "ffn_norm": "pre_feedforward_layernorm",
         "post_attention_norm": "post_attention_layernorm",
@@ -149,7 +149,8 @@ public enum GGUFNameMapping {
     /// The mapped architectures' schemes.
     static let schemes: [String: Scheme] = {
         var schemes: [String: Scheme] = [:]
-        for architecture in ["qwen2", "qwen3", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm"] {
+        for architecture in ["qwen2", "qwen3", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm",
+                             "olmo", "nemotron", "ernie4_5", "command-r"] {
             schemes[architecture] = llama
         }
         var mixtral = llama.adding(["ffn_gate_inp": "block_sparse_moe.gate"])
@@ -158,6 +159,14 @@ public enum GGUFNameMapping {
         schemes["gemma2"] = sandwichNorms
         schemes["gemma3"] = sandwichNorms
         schemes["olmo2"] = sandwichNorms
+        schemes["exaone4"] = sandwichNorms
+        schemes["olmoe"] = llama.adding(["ffn_gate_inp": "mlp.gate"])
+        schemes["glm4"] = llama.adding(["ffn_up": "mlp.gate_up_proj", "post_attention_norm": "post_self_attn_layernorm", "post_ffw_norm": "post_mlp_layernorm"])
+        // Seed-OSS's converter names the norm before the MLP `post_attention_norm`, not `ffn_norm`.
+        var seed = llama.adding(["post_attention_norm": "post_attention_layernorm"])
+        seed.layer["ffn_norm"] = nil
+        schemes["seed_oss"] = seed
+        schemes["hunyuan-dense"] = llama.adding(["attn_q_norm": "self_attn.query_layernorm", "attn_k_norm": "self_attn.key_layernorm"])
         schemes["qwen2moe"] = qwenMixture
         schemes["qwen3moe"] = qwenMixture
         // Granite MoE's experts are stacks in both files (its fused gate/up `input_linear` is split in two by the converter).

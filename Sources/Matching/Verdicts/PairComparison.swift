@@ -109,10 +109,34 @@ public enum PairComparison {
         tensor.role != .buffer && tensor.role != .quantizationScale && (tensor.statistics?.std ?? 1) > 0
     }
 
-    /// The evidential tensors of `fingerprint` whose values (canonical digest) `other` holds in no tensor.
+    /// The evidential tensors of `fingerprint` whose values `other` holds in no tensor: neither
+    /// its canonical digest nor, for experts, the digest of its layer's experts taken one by one
+    /// (`expertValueDigests`) occurs on the other side.
     static func evidenceNotHeld(in fingerprint: Fingerprint, by other: Fingerprint) -> [TensorFingerprint] {
-        let held = Set(other.tensors.map(\.canonical.sha256))
-        return fingerprint.tensors.filter { isExactEvidence($0) && !held.contains($0.canonical.sha256) }
+        let held = Set(other.tensors.map(\.canonical.sha256)).union(expertValueDigests(other).values)
+        let experts = expertValueDigests(fingerprint)
+        return fingerprint.tensors.indices.compactMap { index in
+            let tensor = fingerprint.tensors[index]
+            guard isExactEvidence(tensor), !held.contains(tensor.canonical.sha256) else { return nil }
+            return experts[index].map(held.contains) == true ? nil : tensor
+        }
+    }
+
+    /// By tensor index, the digest of the experts a tensor holds, each expert as the 2-D matrix
+    /// it would be stored alone: a stack's `expertDigests.canonical`, or for a per-expert tensor
+    /// the group digest of its layer's experts in expert order. Each expert's canonical digest
+    /// is orientation-free, so a stack and its experts stored transposed one by one (llama.cpp
+    /// writes Llama 4's and gpt-oss's `[E, I, H]` `down_proj` as `[E, H, I]`) have the same.
+    static func expertValueDigests(_ fingerprint: Fingerprint) -> [Int: SHA256Digest] {
+        var digests: [Int: SHA256Digest] = [:]
+        for group in ExpertGrouping.groups(fingerprint.tensors, including: { $0.role != .quantizationScale }) {
+            let digest = ExpertLayout.groupDigest(group.members.map { fingerprint.tensors[$0].canonical.sha256 })
+            for member in group.members { digests[member] = digest }
+        }
+        for (index, tensor) in fingerprint.tensors.enumerated() {
+            if let stacked = tensor.expertDigests?.canonical { digests[index] = stacked }
+        }
+        return digests
     }
 
     static func exactEvidence(suspect: Fingerprint, reference: Fingerprint, evidence: [EvidenceTensor], matches: [TensorMatch]) -> ExactEvidence {

@@ -54,7 +54,7 @@ extension VerdictRules {
             return LosslessException(
                 evidence: String(format: "%d norm weight vectors differ only as 1 + w does from w (%@ 1 + w, rounded; %@): each pairs with a norm of its layer whose mean differs by 1, and what else differs is within the rounding of 1 + w to BF16 (the largest deviation is %.2g of that bound).",
                                  count, side, listed, shifted.worstRatio),
-                sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's Gemma conversion writes them).")
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's conversions of Gemma and Nemotron write them).")
         }
         return nil
     }

@@ -85,6 +85,15 @@ def specs():
         # Falcon 40B/180B's layout: grouped query/key/value rows, two norms per layer.
         "falcon40b": (T.FalconConfig, T.FalconForCausalLM, dict(new_decoder_architecture=True, num_kv_heads=2)),
         "bloom": (T.BloomConfig, T.BloomForCausalLM, dict(n_layer=2, n_head=4)),
+        "olmo": (T.OlmoConfig, T.OlmoForCausalLM, {}),
+        "olmoe": (T.OlmoeConfig, T.OlmoeForCausalLM, dict(num_experts=4, num_experts_per_tok=2)),
+        "glm4": (T.Glm4Config, T.Glm4ForCausalLM, dict(head_dim=8)),
+        "nemotron": (T.NemotronConfig, T.NemotronForCausalLM, {}),
+        "exaone4": (T.Exaone4Config, T.Exaone4ForCausalLM, {}),
+        "ernie4_5": (T.Ernie4_5Config, T.Ernie4_5ForCausalLM, dict(head_dim=8)),
+        "seed_oss": (T.SeedOssConfig, T.SeedOssForCausalLM, dict(head_dim=8)),
+        "cohere": (T.CohereConfig, T.CohereForCausalLM, dict(tie_word_embeddings=True)),
+        "hunyuan": (T.HunYuanDenseV1Config, T.HunYuanDenseV1ForCausalLM, dict(head_dim=8)),
     }
 
 
