@@ -4,7 +4,7 @@ import Foundation
 import ProvenanceCrypto
 import Testing
 
-/// GGUFs the real `convert_hf_to_gguf.py` wrote from tiny Hugging Face models of thirty-two
+/// GGUFs the real `convert_hf_to_gguf.py` wrote from tiny Hugging Face models of thirty-three
 /// architectures (and Llama with Llama 3.1's scaled RoPE, Falcon in its 7B and 40B layouts)
 /// (`Fixtures/make_llama_cpp_architectures.py`): each tensor must come back under its Hugging
 /// Face name with the original's values — RoPE rows un-permuted and fused query/key/value rows
@@ -44,7 +44,7 @@ struct LlamaCppArchitectureTests {
     @Test("every tensor comes back under its Hugging Face name with the original's values")
     func tensorsMapBack() throws {
         let manifest = try Self.manifest()
-        #expect(manifest.architectures.count == 34)
+        #expect(manifest.architectures.count == 35)
         var transforms: [String: Set<String>] = [:]
         for (model, expected) in manifest.architectures.sorted(by: { $0.key < $1.key }) {
             #expect(GGUFNameMapping.mappedArchitectures.contains(expected.architecture), "\(model): \(expected.architecture)")
@@ -70,10 +70,12 @@ struct LlamaCppArchitectureTests {
         #expect(transforms["qkv-regrouped"] == ["gptneox", "bloom", "falcon"])
         #expect(transforms["qkv-regrouped"] == GGUFNameMapping.groupedQKVArchitectures)
         #expect(transforms["transposed"] == ["gpt2"], "GPT-2's Conv1D weights")
+        #expect(transforms["stacked-transposed"] == ["llama4"] && transforms["split-transposed"] == ["llama4"],
+                "Llama 4's input-major experts, transposed one by one")
         #expect(transforms["rope-permuted"]!.isSubset(of: GGUFNameMapping.ropePermutedArchitectures))
         #expect(GGUFNameMapping.ropePermutedArchitectures.isDisjoint(with: ["apertus", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3", "olmo2",
                                                                              "stablelm", "starcoder2", "phi2", "gpt2", "gptneox", "falcon", "bloom",
-                                                                             "olmoe", "glm4", "nemotron", "exaone4", "ernie4_5", "seed_oss", "command-r", "hunyuan-dense"]))
+                                                                             "olmoe", "glm4", "nemotron", "exaone4", "ernie4_5", "seed_oss", "command-r", "hunyuan-dense", "llama4"]))
     }
 
     @Test("the inverse mapping gives back llama.cpp's names")

@@ -166,6 +166,13 @@ public enum GGUFNameMapping {
         var seed = llama.adding(["post_attention_norm": "post_attention_layernorm"])
         seed.layer["ffn_norm"] = nil
         schemes["seed_oss"] = seed
+        // Llama 4: the MLP under `feed_forward`, a router and a shared expert; its stacks of experts keep llama.cpp's names.
+        schemes["llama4"] = llama.adding([
+            "ffn_gate": "feed_forward.gate_proj", "ffn_up": "feed_forward.up_proj", "ffn_down": "feed_forward.down_proj",
+            "ffn_gate_inp": "feed_forward.router",
+            "ffn_gate_shexp": "feed_forward.shared_expert.gate_proj", "ffn_up_shexp": "feed_forward.shared_expert.up_proj",
+            "ffn_down_shexp": "feed_forward.shared_expert.down_proj",
+        ])
         schemes["hunyuan-dense"] = llama.adding(["attn_q_norm": "self_attn.query_layernorm", "attn_k_norm": "self_attn.key_layernorm"])
         schemes["qwen2moe"] = qwenMixture
         schemes["qwen3moe"] = qwenMixture

@@ -17,6 +17,9 @@ What is verified here, from the data and not from reading the converter:
   transform "plus-one"       it holds 1 + w (Gemma's RMSNorm gains), exactly
   transform "stacked"        a [E, rows, cols] stack of the experts' tensors in expert order
   transform "split"          rows of a fused HF tensor (Granite MoE's input_linear: gate, then up)
+  transform "stacked-transposed", "split-transposed"
+                             the same of an HF stack stored input-major ([E, in, out]: Llama 4's
+                             experts), each expert transposed by the converter
   transform "computed"       rope_freqs: factors the converter computes from the config (no HF tensor)
   transform "qkv-regrouped"  a fused query/key/value tensor whose rows the converter regrouped from
                              per-group [queries, key, value] (GPT-NeoX, BLOOM: one group per head;
@@ -94,6 +97,9 @@ def specs():
         "seed_oss": (T.SeedOssConfig, T.SeedOssForCausalLM, dict(head_dim=8)),
         "cohere": (T.CohereConfig, T.CohereForCausalLM, dict(tie_word_embeddings=True)),
         "hunyuan": (T.HunYuanDenseV1Config, T.HunYuanDenseV1ForCausalLM, dict(head_dim=8)),
+        # Maverick's layout: a dense layer, then a mixture-of-experts one.
+        "llama4": (T.Llama4TextConfig, T.Llama4ForCausalLM, dict(num_local_experts=4, num_experts_per_tok=1, intermediate_size=16,
+                                                                 intermediate_size_mlp=64, head_dim=8, interleave_moe_layer_step=2)),
     }
 
 
@@ -221,11 +227,17 @@ def explain(name, values, hf, heads, kv_heads):
         else:
             return "stacked", names, values
         for key, original in hf.items():
-            if original.ndim == 3 and original.shape[0] == experts and original.shape[2] == values.shape[2]:
-                rows = values.shape[1]
-                for start in range(0, original.shape[1] - rows + 1, rows):
-                    if np.array_equal(original[:, start:start + rows, :], values):
-                        return "split", [key], values
+            if original.ndim != 3 or original.shape[0] != experts:
+                continue
+            # Llama 4 and gpt-oss store experts input-major ([E, in, out]); the converter transposes each.
+            for stack, suffix in ((original, ""), (original.transpose(0, 2, 1), "-transposed")):
+                if stack.shape == values.shape and np.array_equal(stack, values):
+                    return "stacked" + suffix, [key], values
+                if stack.shape[2] == values.shape[2]:
+                    rows = values.shape[1]
+                    for start in range(0, stack.shape[1] - rows + 1, rows):
+                        if np.array_equal(stack[:, start:start + rows, :], values):
+                            return "split" + suffix, [key], values
     return None
 
 
