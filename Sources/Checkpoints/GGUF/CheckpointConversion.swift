@@ -122,9 +122,6 @@ public enum CheckpointConversion {
         try GGUFWriter.write(tensors, metadata: metadata, to: path)
     }
 
-    /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each of the returned
-    /// shape `[E, I, H]` (output rows first, as `convert_hf_to_gguf.py` writes
-    /// `ffn_gate_exps`/`ffn_up_exps`).
     /// Each expert's matrix of an `[E, r, c]` stack transposed: `[E, c, r]`.
     static func transposeExperts(_ values: [Float], shape: [Int]) -> [Float] {
         let (experts, rows, cols) = (shape[0], shape[1], shape[2])
@@ -138,6 +135,9 @@ public enum CheckpointConversion {
         return transposed
     }
 
+    /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each of the returned
+    /// shape `[E, I, H]` (output rows first, as `convert_hf_to_gguf.py` writes
+    /// `ffn_gate_exps`/`ffn_up_exps`).
     static func splitFused(_ values: [Float], shape: [Int], split: FusedGateUp) -> (shape: [Int], parts: [(FusedGateUp.Part, [Float])]) {
         let (experts, rows, cols) = (shape[0], shape[1], shape[2])
         let fusedLength = split.axis == .rows ? rows : cols
