@@ -18,20 +18,20 @@ extension CheckpointReader {
         let rowElements = tensor.elementCount / rows
         var rowsPerChunk = max(1, chunkBytes / rowBytes)
         let block = permutation.closedRowBlock
-        let wholeHeads = block.map { rowsPerChunk >= $0 } ?? false
-        if wholeHeads, let block { rowsPerChunk -= rowsPerChunk % block }
+        let wholeBlocks = block.map { rowsPerChunk >= $0 } ?? false
+        if wholeBlocks, let block { rowsPerChunk -= rowsPerChunk % block }
         rowsPerChunk = min(rowsPerChunk, rows)
         let capacity = rowsPerChunk * rowBytes
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { output.deallocate() }
-        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: wholeHeads ? capacity : 1, alignment: 64)
+        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: wholeBlocks ? capacity : 1, alignment: 64)
         defer { staging.deallocate() }
         let file = files[tensor.fileIndex]
 
         var row = 0
         while row < rows {
             let count = min(rowsPerChunk, rows - row)
-            if wholeHeads {
+            if wholeBlocks {
                 let stored = UnsafeMutableRawBufferPointer(rebasing: staging[0..<count * rowBytes])
                 try file.readExactly(into: stored, at: tensor.offset + UInt64(row * rowBytes), tensor: tensor.name)
                 for r in 0..<count {

@@ -289,11 +289,11 @@ public enum GGUFNameMapping {
             return RowPermutation(kind: .llamaRoPE, headCount: heads, rowsPerHead: rows / heads)
         case .groupedQKV:
             // Falcon groups by key/value head (its converter defaults to one); GPT-NeoX and BLOOM by head.
-            let groups = architecture == "falcon" ? headCountKV ?? 1 : headCount
+            let byKeyValueHead = architecture == "falcon"
+            let groups = byKeyValueHead ? headCountKV ?? 1 : headCount
             guard headCount > 0, groups > 0, headCount % groups == 0, rows % (headCount + 2 * groups) == 0 else {
                 throw RowLayoutMismatch(rule: .qkvGroupMismatch(
-                    rows: rows, queryHeads: headCount, groups: groups,
-                    keys: architecture == "falcon" ? "\(headKey), \(headKey)_kv" : headKey))
+                    rows: rows, queryHeads: headCount, groups: groups, keys: byKeyValueHead ? "\(headKey), \(headKey)_kv" : headKey))
             }
             guard groups > 1 else { return nil }
             return RowPermutation(kind: .groupedQKV, headCount: groups, rowsPerHead: rows / (headCount + 2 * groups),

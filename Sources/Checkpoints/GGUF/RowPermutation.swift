@@ -102,4 +102,3 @@ public struct RowPermutation: Sendable, Hashable, Codable {
         }
     }
 }
-

@@ -93,13 +93,22 @@ public enum PairComparison {
     /// sorted, with every mixture-of-experts layer's experts as one group digest: a stack's
     /// `expertDigests`, or the group digest of per-expert tensors in expert order.
     static func expertCanonicalDigests(_ fingerprint: Fingerprint) -> [SHA256Digest] {
-        let groups = ExpertGrouping.groups(fingerprint.tensors) { $0.role != .quantizationScale }
+        let groups = perExpertGroupDigests(fingerprint)
         let inGroups = Set(groups.flatMap(\.members))
-        var digests = groups.map { ExpertLayout.groupDigest($0.members.map { fingerprint.tensors[$0].canonical.sha256 }) }
+        var digests = groups.map(\.digest)
         for (index, tensor) in fingerprint.tensors.enumerated() where tensor.role != .quantizationScale && !inGroups.contains(index) {
             digests.append(tensor.expertDigests?.canonical ?? tensor.canonical.sha256)
         }
         return digests.sorted()
+    }
+
+    /// Each group of per-expert tensors (scale factors left out) with the group digest of its
+    /// members' canonical digests in expert order — what a stack of the same experts records
+    /// as `expertDigests.canonical`.
+    static func perExpertGroupDigests(_ fingerprint: Fingerprint) -> [(members: [Int], digest: SHA256Digest)] {
+        ExpertGrouping.groups(fingerprint.tensors) { $0.role != .quantizationScale }.map { group in
+            (group.members, ExpertLayout.groupDigest(group.members.map { fingerprint.tensors[$0].canonical.sha256 }))
+        }
     }
 
     /// Whether a tensor's digest is evidence. Buffers (position ids) and constant tensors
@@ -129,9 +138,8 @@ public enum PairComparison {
     /// writes Llama 4's and gpt-oss's `[E, I, H]` `down_proj` as `[E, H, I]`) have the same.
     static func expertValueDigests(_ fingerprint: Fingerprint) -> [Int: SHA256Digest] {
         var digests: [Int: SHA256Digest] = [:]
-        for group in ExpertGrouping.groups(fingerprint.tensors, including: { $0.role != .quantizationScale }) {
-            let digest = ExpertLayout.groupDigest(group.members.map { fingerprint.tensors[$0].canonical.sha256 })
-            for member in group.members { digests[member] = digest }
+        for group in perExpertGroupDigests(fingerprint) {
+            for member in group.members { digests[member] = group.digest }
         }
         for (index, tensor) in fingerprint.tensors.enumerated() {
             if let stacked = tensor.expertDigests?.canonical { digests[index] = stacked }

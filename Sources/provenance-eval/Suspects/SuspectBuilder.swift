@@ -41,7 +41,7 @@ final class SuspectBuilder {
         for library in writerSources {
             let root = sources.appendingPathComponent(library).path
             guard let enumerator = fileManager.enumerator(atPath: root) else { continue }
-            for case let relative as String in enumerator.allObjects.sorted(by: { "\($0)" < "\($1)" }) where relative.hasSuffix(".swift") {
+            for relative in enumerator.allObjects.compactMap({ $0 as? String }).sorted() where relative.hasSuffix(".swift") {
                 guard let contents = fileManager.contents(atPath: root + "/" + relative) else { continue }
                 hasher.update(utf8: "\(library)/\(relative)\n")
                 hasher.update([UInt8](contents))
