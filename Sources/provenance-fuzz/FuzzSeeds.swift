@@ -5,8 +5,8 @@ import Foundation
 
 /// A small seed corpus for every fuzz target, written with the project's own writers:
 /// safetensors with every dtype, GGUF with float, legacy and k-quant types, a PyTorch archive
-/// (whole, and its pickle alone), mixture-of-experts layouts, and fingerprint files (one with
-/// expert groups, stacks and expert digests).
+/// (whole, and its pickle alone), mixture-of-experts layouts, latent attention, and fingerprint
+/// files (with expert groups, stacks and expert digests; fused gate/up and key/value parts).
 enum FuzzSeeds {
     static func write(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -103,6 +103,27 @@ enum FuzzSeeds {
         try SafetensorsWriter.write(nvfp4, to: safetensors)
         try seed("safetensors-nvfp4-fused", .checkpointFile, try bytes(safetensors))
         try seed("fingerprint-fused", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())
+
+        // Latent attention (DeepSeek-V2/V3): kv_b_proj split into key/value parts from the layer's
+        // shapes (2 heads, n = v = 4, latent 8, rotary 2), and llama.cpp's per-head stacks of it.
+        let latentValues = (0..<(12 * 16)).map { Float(cos(Double($0) * 0.21)) * 0.04 }
+        let latent = [
+            TensorBytes(name: "model.layers.0.self_attn.q_proj.weight", shape: [12, 16], values: latentValues, as: .bf16),
+            TensorBytes(name: "model.layers.0.self_attn.kv_a_proj_with_mqa.weight", shape: [10, 16], values: Array(latentValues.prefix(160)), as: .bf16),
+            TensorBytes(name: "model.layers.0.self_attn.kv_b_proj.weight", shape: [16, 8], values: Array(latentValues.prefix(128)), as: .bf16),
+        ]
+        try SafetensorsWriter.write(latent, to: safetensors)
+        try seed("safetensors-latent-attention", .checkpointFile, try bytes(safetensors))
+        try seed("fingerprint-latent-attention", .fingerprintFile, try Fingerprinter.fingerprint(path: safetensors).encoded())
+        var deepseek = GGUFMetadata()
+        deepseek["general.architecture"] = .string("deepseek2")
+        let deepseekPath = scratch + "/seed-deepseek2.gguf"
+        try GGUFWriter.write([
+            TensorBytes(name: "blk.0.attn_k_b.weight", shape: [2, 8, 32], values: (0..<512).map { latentValues[$0 % latentValues.count] }, as: .q8_0),
+            TensorBytes(name: "blk.0.attn_v_b.weight", shape: [2, 4, 8], values: Array(latentValues.prefix(64)), as: .f16),
+            TensorBytes(name: "blk.0.exp_probs_b.bias", shape: [4], values: Array(latentValues.prefix(4)), as: .f32),
+        ], metadata: deepseek, to: deepseekPath)
+        try seed("gguf-deepseek2", .checkpointFile, try bytes(deepseekPath))
 
         // GPTQ (qweight packed down the rows, qzeros minus one, a shuffled g_idx) and AWQ (eight
         // interleaved columns per word) 4-bit weights of [K 16, N 8], two groups.

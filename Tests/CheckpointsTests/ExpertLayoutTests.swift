@@ -63,24 +63,86 @@ struct ExpertLayoutTests {
 
     @Test("fused gate/up names: which tensors are fused, along which axis, halves or interleaved")
     func fusedSplitRules() {
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [512, 128], outputMajor: false)
-                    == FusedGateUp(axis: .rows, layout: .halves))
-        #expect(FusedGateUp.split(name: "model.layers.0.feed_forward.experts.gate_up_proj", shape: [16, 128, 512], outputMajor: false)
-                    == FusedGateUp(axis: .cols, layout: .halves))
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.experts.gate_up_proj", shape: [32, 128, 512], outputMajor: false)
-                    == FusedGateUp(axis: .cols, layout: .interleaved))
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.experts.gate_up_proj", shape: [32, 512, 128], outputMajor: true)
-                    == FusedGateUp(axis: .rows, layout: .interleaved))
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [512, 128], outputMajor: false)
+                    == FusedProjection(axis: .rows, layout: .halves))
+        #expect(FusedProjection.split(name: "model.layers.0.feed_forward.experts.gate_up_proj", shape: [16, 128, 512], outputMajor: false)
+                    == FusedProjection(axis: .cols, layout: .halves))
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj", shape: [32, 128, 512], outputMajor: false)
+                    == FusedProjection(axis: .cols, layout: .interleaved))
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj", shape: [32, 512, 128], outputMajor: true)
+                    == FusedProjection(axis: .rows, layout: .interleaved))
         // Not fused: other names, odd fused lengths, biases, per-expert numbering.
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.up_proj.weight", shape: [512, 128], outputMajor: false) == nil)
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [511, 128], outputMajor: false) == nil)
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [32, 512], outputMajor: false) == nil)
-        #expect(FusedGateUp.split(name: "model.layers.0.mlp.gate_up_proj.bias", shape: [512], outputMajor: false) == nil)
-        let halves = FusedGateUp(axis: .cols, layout: .halves), interleaved = FusedGateUp(axis: .cols, layout: .interleaved)
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.up_proj.weight", shape: [512, 128], outputMajor: false) == nil)
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [511, 128], outputMajor: false) == nil)
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [32, 512], outputMajor: false) == nil)
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.gate_up_proj.bias", shape: [512], outputMajor: false) == nil)
+        let halves = FusedProjection(axis: .cols, layout: .halves), interleaved = FusedProjection(axis: .cols, layout: .interleaved)
         #expect(halves.locate(3, length: 8) == (.gate, 3) && halves.locate(4, length: 8) == (.up, 0))
         #expect(interleaved.locate(6, length: 8) == (.gate, 3) && interleaved.locate(7, length: 8) == (.up, 3))
-        #expect(halves.partView(rows: 128, cols: 512) == (128, 256))
-        #expect(FusedGateUp(axis: .rows, layout: .halves).partView(rows: 512, cols: 128) == (256, 128))
+        #expect(halves.partView(.up, rows: 128, cols: 512) == (128, 256))
+        #expect(FusedProjection(axis: .rows, layout: .halves).partView(.gate, rows: 512, cols: 128) == (256, 128))
+    }
+
+    @Test("latent attention: kv_b_proj's heads follow from its shape, kv_a_proj_with_mqa's and the query's; key rows, then value rows, per head")
+    func latentAttentionSplits() {
+        // DeepSeek-V3 / R1: 128 heads, n = v = 128, rotary 64, latent 512, query through q_b_proj.
+        #expect(LatentAttention.headCount(keyValueRows: 128 * 256, latentRank: 512, latentInputRows: 576, queryRows: 128 * 192) == 128)
+        // DeepSeek-V2-Lite: 16 heads, q_proj [16·192, 2048]; Kimi K2: 64 heads.
+        #expect(LatentAttention.headCount(keyValueRows: 16 * 256, latentRank: 512, latentInputRows: 576, queryRows: 16 * 192) == 16)
+        #expect(LatentAttention.headCount(keyValueRows: 64 * 256, latentRank: 512, latentInputRows: 576, queryRows: 64 * 192) == 64)
+        // Shapes that fit no head layout: no rotary rows, odd rows, a query the rotary width does not divide.
+        #expect(LatentAttention.headCount(keyValueRows: 256, latentRank: 576, latentInputRows: 576, queryRows: 192) == nil)
+        #expect(LatentAttention.headCount(keyValueRows: 255, latentRank: 512, latentInputRows: 576, queryRows: 192) == nil)
+        #expect(LatentAttention.headCount(keyValueRows: 256, latentRank: 512, latentInputRows: 576, queryRows: 128 + 65) == nil)
+
+        func info(_ name: String, _ shape: [Int]) -> TensorInfo {
+            TensorInfo(name: name, dtype: .bf16, shape: shape, fileIndex: 0, offset: 0, byteCount: UInt64(shape.reduce(2, *)))
+        }
+        let layer = "model.layers.3.self_attn."
+        let tensors = [info(layer + "q_a_proj.weight", [1536, 7168]), info(layer + "q_b_proj.weight", [128 * 192, 1536]),
+                       info(layer + "kv_a_proj_with_mqa.weight", [576, 7168]), info(layer + "kv_b_proj.weight", [128 * 256, 512]),
+                       info("model.layers.4.self_attn.kv_b_proj.weight", [128 * 256, 512])]  // its layer lacks the other two
+        let splits = LatentAttention.keyValueSplits(tensors)
+        #expect(splits == [3: FusedProjection(keyRows: 128, valueRows: 128)])
+        let split = FusedProjection(keyRows: 3, valueRows: 2)
+        #expect((0..<10).map { split.locate($0, length: 10).part } == [.key, .key, .key, .value, .value, .key, .key, .key, .value, .value])
+        #expect(split.locate(8, length: 10) == (.value, 0) && split.locate(6, length: 10) == (.key, 1))
+        #expect(split.parts == [.key, .value] && split.stackedMatrices(rows: 10) == 2)
+        #expect(split.partView(.key, rows: 10, cols: 7) == (3, 7) && split.partView(.value, rows: 10, cols: 7) == (2, 7))
+        #expect(split.fits(rows: 10, cols: 7) && !split.fits(rows: 11, cols: 7))
+        // llama.cpp's per-head stacks are stacks; an unsplit attn_kv_b, or attn_k_b outside a block, is not.
+        #expect(ExpertLayout.stackedExpertCount(name: "blk.3.attn_k_b.weight", shape: [128, 512, 128]) == 128)
+        #expect(ExpertLayout.stackedExpertCount(name: "blk.3.attn_v_b.weight", shape: [128, 128, 512]) == 128)
+        #expect(ExpertLayout.stackedExpertCount(name: "blk.3.attn_kv_b.weight", shape: [32768, 512]) == nil)
+        #expect(ExpertLayout.stackedExpertCount(name: "attn_k_b.weight", shape: [128, 512, 128]) == nil)
+    }
+
+    @Test("writeGGUF writes deepseek2's kv_b_proj as llama.cpp does: attn_k_b [H, L, n] (keys transposed per head), attn_v_b [H, v, L]")
+    func latentAttentionConversion() throws {
+        let directory = try FormatTestDirectory()
+        let source = directory.path("model.safetensors")
+        let (heads, keyRows, latent, rotary, hidden) = (2, 4, 8, 2, 16)
+        // kv[h][r][l]: rows 0..<n of each head are keys, the next n values.
+        func kv(_ h: Int, _ r: Int, _ l: Int) -> Float { Float(h * 1000 + r * 10 + l) }
+        let kvB = (0..<heads).flatMap { h in (0..<(2 * keyRows)).flatMap { r in (0..<latent).map { l in kv(h, r, l) } } }
+        let layer = "model.layers.0.self_attn."
+        try SafetensorsWriter.write([
+            .init(name: layer + "q_proj.weight", shape: [heads * (keyRows + rotary), hidden], values: [Float](repeating: 0.5, count: heads * (keyRows + rotary) * hidden)),
+            .init(name: layer + "kv_a_proj_with_mqa.weight", shape: [latent + rotary, hidden], values: [Float](repeating: 0.25, count: (latent + rotary) * hidden)),
+            .init(name: layer + "kv_b_proj.weight", shape: [heads * 2 * keyRows, latent], values: kvB),
+        ], to: source)
+        let copy = directory.path("model.gguf")
+        try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: source), to: copy, options: .init(matrixType: .f32, architecture: "deepseek2"))
+        let reader = try CheckpointReader(path: copy)
+        #expect(reader.checkpoint.tensors.map(\.name) == [layer + "q_proj.weight", layer + "kv_a_proj_with_mqa.weight", "blk.0.attn_k_b.weight", "blk.0.attn_v_b.weight"])
+        let keys = try #require(reader.checkpoint.tensor(named: "blk.0.attn_k_b.weight"))
+        let values = try #require(reader.checkpoint.tensor(named: "blk.0.attn_v_b.weight"))
+        #expect(keys.shape == [heads, latent, keyRows] && values.shape == [heads, keyRows, latent])
+        #expect(try readAllFloats(reader, keys) == (0..<heads).flatMap { h in (0..<latent).flatMap { l in (0..<keyRows).map { r in kv(h, r, l) } } })
+        #expect(try readAllFloats(reader, values) == (0..<heads).flatMap { h in (0..<keyRows).flatMap { r in (0..<latent).map { l in kv(h, keyRows + r, l) } } })
+        // Another architecture keeps kv_b_proj whole.
+        try CheckpointConversion.writeGGUF(from: try CheckpointReader(path: source), to: copy, options: .init(matrixType: .f32, architecture: "qwen2"))
+        #expect(try CheckpointReader(path: copy).checkpoint.tensors.contains { $0.name == layer + "kv_b_proj.weight" })
     }
 
     @Test("writeGGUF splits a fused gate/up stack into blk.N.ffn_gate_exps and ffn_up_exps, output rows first, value for value",
@@ -106,7 +168,7 @@ struct ExpertLayoutTests {
             }
         }
         let shape = outputMajor ? [experts, 2 * inner, hidden] : [experts, hidden, 2 * inner]
-        let split = CheckpointConversion.splitFused(fused, shape: shape, split: FusedGateUp(axis: outputMajor ? .rows : .cols, layout: interleaved ? .interleaved : .halves))
+        let split = CheckpointConversion.splitFused(fused, shape: shape, split: FusedProjection(axis: outputMajor ? .rows : .cols, layout: interleaved ? .interleaved : .halves))
         let parts = (gate: split.parts[0].1, up: split.parts[1].1)
         #expect(split.parts.map(\.0) == [.gate, .up])
         #expect(split.shape == [experts, inner, hidden])

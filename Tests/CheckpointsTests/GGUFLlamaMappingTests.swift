@@ -255,6 +255,25 @@ struct GGUFLlamaMappingTests {
             #expect(GGUFNameMapping.huggingFaceName(forGGUFName: gguf, architecture: "bert") == hf)
             #expect(GGUFNameMapping.ggufName(forHuggingFaceName: hf, architecture: "bert") == gguf)
         }
+        // DeepSeek-V2/V3: latent attention, the router's score-correction bias (its suffix changes too), shared experts.
+        let deepseek = [
+            ("blk.2.attn_q_a.weight", "model.layers.2.self_attn.q_a_proj.weight"),
+            ("blk.2.attn_q_a_norm.weight", "model.layers.2.self_attn.q_a_layernorm.weight"),
+            ("blk.2.attn_q_b.weight", "model.layers.2.self_attn.q_b_proj.weight"),
+            ("blk.2.attn_kv_a_mqa.weight", "model.layers.2.self_attn.kv_a_proj_with_mqa.weight"),
+            ("blk.2.attn_kv_a_norm.weight", "model.layers.2.self_attn.kv_a_layernorm.weight"),
+            ("blk.2.attn_kv_b.weight", "model.layers.2.self_attn.kv_b_proj.weight"),
+            ("blk.2.exp_probs_b.bias", "model.layers.2.mlp.gate.e_score_correction_bias"),
+            ("blk.2.ffn_gate_inp.weight", "model.layers.2.mlp.gate.weight"),
+            ("blk.2.ffn_down_shexp.weight", "model.layers.2.mlp.shared_experts.down_proj.weight"),
+        ]
+        for (gguf, hf) in deepseek {
+            #expect(GGUFNameMapping.huggingFaceName(forGGUFName: gguf, architecture: "deepseek2") == hf)
+            #expect(GGUFNameMapping.ggufName(forHuggingFaceName: hf, architecture: "deepseek2") == gguf)
+        }
+        #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.2.attn_k_b.weight", architecture: "deepseek2") == nil)
+        #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.2.exp_probs_b.weight", architecture: "deepseek2") == nil)
+        #expect(GGUFNameMapping.ggufName(forHuggingFaceName: "model.layers.x.mlp.gate.e_score_correction_bias", architecture: "deepseek2") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.0.ffn_gate.weight", architecture: "bert") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "output_norm.weight", architecture: "bert") == nil)
         #expect(GGUFNameMapping.huggingFaceName(forGGUFName: "blk.1.attn_k_norm.weight", architecture: "qwen3") == "model.layers.1.self_attn.k_norm.weight")

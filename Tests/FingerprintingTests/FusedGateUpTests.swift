@@ -69,7 +69,7 @@ struct FusedGateUpTests {
             let tensor = fingerprint.tensors[index]
             #expect(tensor.role == .mlpGateUp && tensor.sketch.count == 64 * 64, "the fused tensor keeps its own sketch")
             let layer = try #require(tensor.layer)
-            for (part, source) in [(FusedGateUp.Part.gate, "w1"), (.up, "w3")] {
+            for (part, source) in [(FusedProjection.Part.gate, "w1"), (.up, "w3")] {
                 let entry = try #require(fingerprint.fusedParts.first { $0.tensor == index && $0.part == part })
                 #expect(entry.axis == .cols && entry.layout == (interleaved ? .interleaved : .halves))
                 // Stored input-major, each part is the transpose of the expert's [I, H] projection.
@@ -91,6 +91,56 @@ struct FusedGateUpTests {
             let name = fingerprint.tensors[entry.tensor].name.replacingOccurrences(of: "gate_up_proj", with: entry.part == .gate ? "gate_proj" : "up_proj")
             #expect(entry.axis == .rows && entry.layout == .halves)
             expectPart(entry, equals: [Self.dense[name]!.values], rows: Self.spec.intermediateSize, cols: Self.spec.hiddenSize, name)
+        }
+    }
+
+    @Test("latent attention's kv_b_proj: the key and value parts are the sums over heads of each head's key and value rows, found from shapes alone")
+    func keyValueParts() throws {
+        let model = Fixtures.latentAttention(Self.dense)
+        let fingerprint = try Fixtures.fingerprint(model)
+        let heads = Self.spec.headCount, width = Self.spec.hiddenSize / heads, latent = Self.spec.hiddenSize / 2
+        #expect(fingerprint.fusedParts.count == 2 * Self.spec.layerCount)
+        for entry in fingerprint.fusedParts {
+            let tensor = fingerprint.tensors[entry.tensor]
+            #expect(tensor.name.hasSuffix("self_attn.kv_b_proj.weight") && tensor.sketch.count == 64 * 64)
+            #expect(entry.axis == .rows && entry.layout == .headBlocks && entry.heads == heads)
+            let values = model[tensor.name]!.values
+            let offset = entry.part == .key ? 0 : width
+            let matrices = (0..<heads).map { head in
+                Array(values[((head * 2 * width + offset) * latent)..<((head * 2 * width + offset + width) * latent)])
+            }
+            expectPart(entry, equals: matrices, rows: width, cols: latent, "\(tensor.name) \(entry.part)")
+        }
+        // Chunking does not change them; the file keeps them; a model without the latent layout has none.
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var small = FingerprintOptions()
+        small.chunkBytes = 4096 + 6
+        small.threads = 1
+        let chunked = try Fingerprinter.fingerprint(path: try Fixtures.write(model, to: directory), options: small)
+        #expect(try chunked.encoded() == fingerprint.encoded())
+        #expect(try Fingerprint.decode(try fingerprint.encoded(), name: "mla.fingerprint").fingerprint.fusedParts == fingerprint.fusedParts)
+        let renamedAway = ModelWeights(spec: Self.spec, tensors: model.tensors.map {
+            .init(name: $0.name.replacingOccurrences(of: "kv_a_proj_with_mqa", with: "kv_a"), shape: $0.shape, values: $0.values)
+        })
+        #expect(try Fixtures.fingerprint(renamedAway).fusedParts.isEmpty, "without kv_a_proj_with_mqa the heads are not known")
+
+        // Heads that do not split the tensor, heads on a gate/up part, or none on a key part: rejected.
+        var noHeads = fingerprint
+        noHeads.fusedParts[0].heads = nil
+        var oddHeads = fingerprint
+        oddHeads.fusedParts[0].heads = 3
+        var gateWithHeads = try Fixtures.fingerprint(Fixtures.fuseDenseGateUp(Self.dense))
+        gateWithHeads.fusedParts[0].heads = 2
+        var keyAsGate = fingerprint
+        keyAsGate.fusedParts[0].part = .gate
+        for (broken, message) in [(noHeads, "has no heads, which do not split tensor"), (oddHeads, "has 3 heads, which do not split tensor"),
+                                  (gateWithHeads, "has heads, which only a head-blocks split has"), (keyAsGate, "outside gate/up")] {
+            #expect {
+                _ = try Fingerprint.decode(try broken.encoded(), name: "bad.fingerprint")
+            } throws: { error in
+                "\(error)".contains("bad.fingerprint") && "\(error)".contains("fused part") && "\(error)".contains(message)
+            }
         }
     }
 
@@ -120,7 +170,7 @@ struct FusedGateUpTests {
         wrongTensor.fusedParts[1].tensor = fingerprint.tensors.count
         var negative = fingerprint
         negative.fusedParts[2].sumSquares = -1
-        for (broken, message) in [(wrongShape, "does not describe a half of tensor"), (wrongTensor, "which the file does not list"),
+        for (broken, message) in [(wrongShape, "does not describe a part of tensor"), (wrongTensor, "which the file does not list"),
                                   (negative, "negative count or sum of squares")] {
             #expect {
                 _ = try Fingerprint.decode(try broken.encoded(), name: "bad.fingerprint")

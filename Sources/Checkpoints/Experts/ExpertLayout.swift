@@ -15,7 +15,9 @@ public enum ExpertLayout {
     ///
     /// A stack is rank 3 with at least two experts and a name that says so: a component
     /// ending in `_exps` (llama.cpp), a `switch_mlp` component (MLX's `SwitchGLU`), or an
-    /// `experts` component not followed by an expert index.
+    /// `experts` component not followed by an expert index. llama.cpp's per-head stacks of
+    /// latent attention (`blk.N.attn_k_b.weight`, `attn_v_b`) count too: one matrix per head,
+    /// sketched and digested as a stack of experts is.
     public static func stackedExpertCount(name: String, shape: [Int]) -> Int? {
         guard shape.count == 3, shape[0] >= 2, shape[1] > 0, shape[2] > 0 else { return nil }
         let parts = components(name)
@@ -23,12 +25,21 @@ public enum ExpertLayout {
         if let position = parts.firstIndex(of: "experts"), position + 1 < parts.count, Int(parts[position + 1]) == nil {
             return shape[0]
         }
+        if isPerHeadStack(name: name) { return shape[0] }
         // Granite MoE (JetMoE's parallel experts): `block_sparse_moe.input_linear` (gate and up fused) and `output_linear`.
         if let position = parts.firstIndex(of: "block_sparse_moe"), position + 1 < parts.count,
            ["input_linear", "output_linear"].contains(parts[position + 1]) {
             return shape[0]
         }
         return nil
+    }
+
+    /// Whether a name is one of llama.cpp's per-head stacks of latent attention's key and value
+    /// up-projections (`blk.N.attn_k_b.weight`, `blk.N.attn_v_b.weight`; `LatentAttention`):
+    /// stacks of heads rather than experts.
+    public static func isPerHeadStack(name: String) -> Bool {
+        let parts = components(name)
+        return parts.count == 4 && parts[0] == "blk" && (parts[2] == "attn_k_b" || parts[2] == "attn_v_b")
     }
 
     /// The experts stacked in a tensor of a checkpoint: as `stackedExpertCount(name:shape:)`, for

@@ -46,9 +46,12 @@ public enum CheckpointConversion {
 
     /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path` (a scaled weight as
     /// its values; its factor tensor is not written). A fused gate/up stack of experts
-    /// (`FusedGateUp`: Llama 4, gpt-oss) is split into `blk.N.ffn_gate_exps.weight` and
+    /// (`FusedProjection`: Llama 4, gpt-oss) is split into `blk.N.ffn_gate_exps.weight` and
     /// `blk.N.ffn_up_exps.weight`, `[E, I, H]`, and their `[E, I, H]` `experts.down_proj` stack
     /// is written as `blk.N.ffn_down_exps.weight`, `[E, H, I]`, as `convert_hf_to_gguf.py` does.
+    /// For `deepseek2`, latent attention's `kv_b_proj` (`LatentAttention`) is written as the
+    /// converter writes it: `blk.N.attn_k_b.weight` `[H, L, n]` (each head's key rows transposed)
+    /// and `blk.N.attn_v_b.weight` `[H, v, L]`.
     public static func writeGGUF(from reader: CheckpointReader, to path: String, options: GGUFOptions = GGUFOptions()) throws {
         var metadata = GGUFMetadata()
         if let architecture = options.architecture {
@@ -62,7 +65,8 @@ public enum CheckpointConversion {
         // Per-expert matrices, by the group they are stacked into (written where the first one was).
         var stacks: [String: [(expert: Int, shape: [Int], values: [Float])]] = [:]
         var stackOrder: [(position: Int, group: String)] = []
-        for tensor in reader.checkpoint.tensors where tensor.scaledWeight == nil {
+        let keyValueSplits = architecture == "deepseek2" ? LatentAttention.keyValueSplits(reader.checkpoint.tensors) : [:]
+        for (index, tensor) in reader.checkpoint.tensors.enumerated() where tensor.scaledWeight == nil {
             var values = try readFloats(reader, tensor)
             let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
             if let permuted = GGUFNameMapping.permutedRows(ofGGUFName: name, architecture: architecture) {
@@ -85,11 +89,18 @@ public enum CheckpointConversion {
                 }
             }
             let isFloatingPoint = tensor.dtype.isFloatingPoint || tensor.scale != nil
-            if tensor.shape.count == 3, let split = FusedGateUp.split(of: tensor), let layer = ExpertLayout.layerIndex(name: tensor.name) {
+            if tensor.shape.count == 3, let split = FusedProjection.split(of: tensor), let layer = ExpertLayout.layerIndex(name: tensor.name) {
                 // llama.cpp writes a fused stack's parts as separate stacks, output-major.
                 let (shape, parts) = Self.splitFused(values, shape: tensor.shape, split: split)
                 for (part, values) in parts {
                     tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)_exps.weight", shape: shape, values: values,
+                                         as: options.storedType(shape: shape, isFloatingPoint: true)))
+                }
+                continue
+            }
+            if let split = keyValueSplits[index], let layer = ExpertLayout.layerIndex(name: tensor.name) {
+                for (part, shape, values) in Self.splitKeyValue(values, shape: tensor.shape, split: split) {
+                    tensors.append(.init(name: "blk.\(layer).attn_\(part == .key ? "k" : "v")_b.weight", shape: shape, values: values,
                                          as: options.storedType(shape: shape, isFloatingPoint: true)))
                 }
                 continue
@@ -135,10 +146,26 @@ public enum CheckpointConversion {
         return transposed
     }
 
+    /// The key and value parts of latent attention's `[H·(n+v), L]` `kv_b_proj` as llama.cpp
+    /// stores them: keys `[H, L, n]` (each head's n rows transposed), values `[H, v, L]`.
+    static func splitKeyValue(_ values: [Float], shape: [Int], split: FusedProjection) -> [(FusedProjection.Part, [Int], [Float])] {
+        let latent = shape[1], block = split.keyRows + split.valueRows
+        let heads = shape[0] / block
+        var keyStack: [Float] = [], valueStack: [Float] = []
+        keyStack.reserveCapacity(heads * split.keyRows * latent)
+        valueStack.reserveCapacity(heads * split.valueRows * latent)
+        for head in 0..<heads {
+            let base = head * block * latent
+            valueStack.append(contentsOf: values[(base + split.keyRows * latent)..<(base + block * latent)])
+            keyStack.append(contentsOf: transposeExperts(Array(values[base..<(base + split.keyRows * latent)]), shape: [1, split.keyRows, latent]))
+        }
+        return [(.key, [heads, latent, split.keyRows], keyStack), (.value, [heads, split.valueRows, latent], valueStack)]
+    }
+
     /// The gate and up parts of a fused stack of experts (`[E, rows, cols]`), each of the returned
     /// shape `[E, I, H]` (output rows first, as `convert_hf_to_gguf.py` writes
     /// `ffn_gate_exps`/`ffn_up_exps`).
-    static func splitFused(_ values: [Float], shape: [Int], split: FusedGateUp) -> (shape: [Int], parts: [(FusedGateUp.Part, [Float])]) {
+    static func splitFused(_ values: [Float], shape: [Int], split: FusedProjection) -> (shape: [Int], parts: [(FusedProjection.Part, [Float])]) {
         let (experts, rows, cols) = (shape[0], shape[1], shape[2])
         let fusedLength = split.axis == .rows ? rows : cols
         let width = split.axis == .rows ? cols : rows
@@ -147,7 +174,7 @@ public enum CheckpointConversion {
         for expert in 0..<experts {
             let base = expert * rows * cols
             for slot in 0..<2 {
-                let wanted: FusedGateUp.Part = slot == 0 ? .gate : .up
+                let wanted: FusedProjection.Part = slot == 0 ? .gate : .up
                 for fused in 0..<fusedLength where split.locate(fused, length: fusedLength).part == wanted {
                     // One output row of the part: a stored row (rows axis) or a stored column.
                     for position in 0..<width {

@@ -34,6 +34,9 @@ public enum GGUFNameMapping {
         var global: [String: String]
         var layerPrefix: String
         var layer: [String: String]
+        /// Per-layer tensors whose suffix changes too (llama.cpp `base.suffix` → the Hugging Face
+        /// name in the layer): DeepSeek-V3's `exp_probs_b.bias` ← `mlp.gate.e_score_correction_bias`.
+        var layerWhole: [String: String] = [:]
         /// Per-expert tensors (`blk.N.ffn_gate.E` → `….block_sparse_moe.experts.E.w1`), Mixtral in older llama.cpp files.
         var perExpert = false
 
@@ -173,6 +176,18 @@ public enum GGUFNameMapping {
             "ffn_gate_shexp": "feed_forward.shared_expert.gate_proj", "ffn_up_shexp": "feed_forward.shared_expert.up_proj",
             "ffn_down_shexp": "feed_forward.shared_expert.down_proj",
         ])
+        // DeepSeek-V2/V3 (and Kimi K2): latent attention, a router with a score-correction bias, shared experts.
+        // The converter splits `kv_b_proj` into per-head stacks that keep llama.cpp's names (`attn_k_b`, `attn_v_b`;
+        // `FusedProjection`); files written before that split hold `attn_kv_b`.
+        var deepseek = llama.adding([
+            "attn_q_a": "self_attn.q_a_proj", "attn_q_a_norm": "self_attn.q_a_layernorm", "attn_q_b": "self_attn.q_b_proj",
+            "attn_kv_a_mqa": "self_attn.kv_a_proj_with_mqa", "attn_kv_a_norm": "self_attn.kv_a_layernorm",
+            "attn_kv_b": "self_attn.kv_b_proj", "ffn_gate_inp": "mlp.gate",
+            "ffn_gate_shexp": "mlp.shared_experts.gate_proj", "ffn_up_shexp": "mlp.shared_experts.up_proj",
+            "ffn_down_shexp": "mlp.shared_experts.down_proj",
+        ])
+        deepseek.layerWhole = ["exp_probs_b.bias": "mlp.gate.e_score_correction_bias"]
+        schemes["deepseek2"] = deepseek
         schemes["hunyuan-dense"] = llama.adding(["attn_q_norm": "self_attn.query_layernorm", "attn_k_norm": "self_attn.key_layernorm"])
         schemes["qwen2moe"] = qwenMixture
         schemes["qwen3moe"] = qwenMixture
@@ -211,6 +226,9 @@ public enum GGUFNameMapping {
             return nil
         }
         let prefix = "\(scheme.layerPrefix).\(layer)"
+        if parts.count == 3, let whole = scheme.layerWhole[parts[2] + "." + suffix] {
+            return "\(prefix).\(whole)"
+        }
         if parts.count == 3, let role = scheme.layer[parts[2]] {
             return "\(prefix).\(role).\(suffix)"
         }
@@ -226,6 +244,10 @@ public enum GGUFNameMapping {
     public static func ggufName(forHuggingFaceName name: String, architecture: String) -> String? {
         guard let scheme = schemes[architecture] else { return nil }
         let prefixParts = scheme.layerPrefix.split(separator: ".").map(String.init)
+        for (stored, whole) in scheme.layerWhole where name.hasPrefix(scheme.layerPrefix + ".") && name.hasSuffix("." + whole) {
+            let layer = name.dropFirst(scheme.layerPrefix.count + 1).dropLast(whole.count + 1)
+            if let number = Int(layer), number >= 0, String(number) == layer { return "blk.\(number).\(stored)" }
+        }
         for suffix in ["weight", "bias"] where name.hasSuffix("." + suffix) {
             let base = String(name.dropLast(suffix.count + 1))
             if let global = scheme.global.first(where: { $0.value == base }) {

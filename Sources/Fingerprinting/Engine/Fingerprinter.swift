@@ -27,6 +27,7 @@ public enum Fingerprinter {
             if let view = SketchGeometry.matrixView(tensor.shape, experts: experts) { maximumDimension = max(maximumDimension, view.rows, view.cols) }
         }
         let signs = SignTable(seed: seed, count: maximumDimension)
+        let keyValueSplits = LatentAttention.keyValueSplits(checkpoint.tensors)
 
         var plan = ProfilePlan(tensors: checkpoint.tensors, roles: roles.assignments, hidden: hidden)
         let basis = try probeBasis(reader, structure: roles.structure, seed: seed)
@@ -103,7 +104,7 @@ public enum Fingerprinter {
                         let job = TensorJob(
                             reader: reader, tensor: checkpoint.tensors[tensorIndex],
                             role: roles.assignments[tensorIndex].role, signs: signs, seed: seed,
-                            chunkBytes: options.chunkBytes, profiles: profiles, reportBytes: report)
+                            chunkBytes: options.chunkBytes, profiles: profiles, keyValueSplit: keyValueSplits[tensorIndex], reportBytes: report)
                         let result = try job.run()
                         tensorResults.withLock { $0[tensorIndex] = result }
                     }

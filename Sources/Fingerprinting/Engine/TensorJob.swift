@@ -13,6 +13,9 @@ struct TensorJob {
     let chunkBytes: Int
     /// Neuron profiles to take of this matrix, by key (axis, probe).
     let profiles: [ProfileRequest]
+    /// The split of a fused tensor that its name and shape alone do not reveal (latent
+    /// attention's `kv_b_proj`, `LatentAttention`); `nil` to take `FusedProjection.split(of:)`.
+    var keyValueSplit: FusedProjection? = nil
     let reportBytes: (UInt64) -> Void
 
     func run() throws -> TensorResult {
@@ -23,7 +26,7 @@ struct TensorJob {
         let floatLike = CanonicalEncoding.isFloatLike(tensor)
         let experts = ExpertLayout.stackedExpertCount(of: tensor)
         let view = SketchGeometry.matrixView(tensor.shape, experts: experts)
-        let fused = floatLike ? FusedGateUp.split(of: tensor) : nil
+        let fused = floatLike ? keyValueSplit ?? FusedProjection.split(of: tensor) : nil
         let transposed = floatLike ? try canonicalTransposition(scales: scales) : false
 
         let rawHasher = SHA256()
@@ -138,13 +141,14 @@ struct TensorJob {
         }
         var parts: [FusedPartFingerprint] = []
         if let fused, let view, role.isWeightMatrix, let finished = fusedParts?.finish() {
-            let (rows, cols) = fused.partView(rows: view.rows, cols: view.cols)
+            let heads = fused.layout == .headBlocks ? fused.stackedMatrices(rows: view.rows) : nil
             parts = finished.map { part in
-                // As for a stack, the sum of the experts' sketches is offset by the mean times their count.
+                let (rows, cols) = fused.partView(part.part, rows: view.rows, cols: view.cols)
+                // As for a stack, the sum of the experts' (or heads') sketches is offset by the mean times their count.
                 let keys = LocalitySensitiveKeys.sketchKeys(sketch: part.sketch, rows: rows, cols: cols,
-                                                            mean: part.mean * Double(experts ?? 1), signs: signs, seed: seed)
+                                                            mean: part.mean * Double((experts ?? 1) * (heads ?? 1)), signs: signs, seed: seed)
                 // `tensor` is this tensor's index, which the assembly sets.
-                return FusedPartFingerprint(tensor: 0, part: part.part, axis: fused.axis, layout: fused.layout, rows: rows, cols: cols,
+                return FusedPartFingerprint(tensor: 0, part: part.part, axis: fused.axis, layout: fused.layout, heads: heads, rows: rows, cols: cols,
                                             count: part.count, mean: part.mean, sumSquares: part.sumSquares, sketch: part.sketch, lshKeys: keys)
             }
         }

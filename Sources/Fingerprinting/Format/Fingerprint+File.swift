@@ -64,7 +64,7 @@ extension Fingerprint {
             let name = "fused-part." + Self.padded(index)
             arrays.append(.init(name: name, shape: [SketchGeometry.side, SketchGeometry.side], values: part.sketch, as: .f32))
             documentParts.append(.init(tensor: part.tensor, part: part.part.rawValue, axis: part.axis.rawValue, layout: part.layout.rawValue,
-                                       rows: part.rows, cols: part.cols, count: part.count, mean: part.mean, sumSquares: part.sumSquares,
+                                       heads: part.heads, rows: part.rows, cols: part.cols, count: part.count, mean: part.mean, sumSquares: part.sumSquares,
                                        sketch: name, lshKeys: part.lshKeys.map(hex64)))
         }
         var documentTables: [FingerprintDocument.ExpertTable] = []
@@ -329,8 +329,8 @@ extension Fingerprint {
         return reader.checkpoint.files[0].metadata["format"] == FingerprintFormat.name
     }
 
-    /// A fused part entry, checked against the tensor it names: a fused gate/up weight whose
-    /// split (`FusedGateUp`) is the one recorded and whose part view has the recorded size.
+    /// A fused part entry, checked against the tensor it names: a split (`FusedProjection`) of
+    /// the recorded kind that fits the tensor's view and gives the part the recorded size.
     private static func fusedPart(
         _ entry: FingerprintDocument.FusedPart, tensors: [TensorFingerprint], arrays: ArrayLoader, path: String
     ) throws -> FusedPartFingerprint {
@@ -339,21 +339,33 @@ extension Fingerprint {
         }
         guard entry.tensor >= 0, entry.tensor < tensors.count else { throw invalid("names tensor #\(entry.tensor), which the file does not list") }
         let tensor = tensors[entry.tensor]
-        guard let part = FusedGateUp.Part(rawValue: entry.part), let axis = FusedGateUp.Axis(rawValue: entry.axis),
-              let layout = FusedGateUp.Layout(rawValue: entry.layout) else {
-            throw invalid("has part '\(entry.part)', axis '\(entry.axis)' or layout '\(entry.layout)' outside gate/up, rows/cols, halves/interleaved")
+        guard let part = FusedProjection.Part(rawValue: entry.part), let axis = FusedProjection.Axis(rawValue: entry.axis),
+              let layout = FusedProjection.Layout(rawValue: entry.layout),
+              (layout == .headBlocks) == [.key, .value].contains(part), layout != .headBlocks || axis == .rows else {
+            throw invalid("has part '\(entry.part)', axis '\(entry.axis)' or layout '\(entry.layout)' outside gate/up with rows/cols and halves/interleaved, or key/value with rows and head-blocks")
         }
-        let split = FusedGateUp(axis: axis, layout: layout)
-        guard let view = tensor.matrixView, split.partView(rows: view.rows, cols: view.cols) == (entry.rows, entry.cols),
-              (axis == .rows ? view.rows : view.cols) % 2 == 0 else {
-            throw invalid("does not describe a half of tensor '\(tensor.name)' \(tensor.shape)")
+        guard let view = tensor.matrixView else { throw invalid("names tensor '\(tensor.name)' \(tensor.shape), which is no matrix") }
+        let split: FusedProjection
+        if layout == .headBlocks {
+            // The other part's rows follow from the head count: H·(keyRows + valueRows) rows in all.
+            guard let heads = entry.heads, heads >= 1, view.rows % heads == 0, entry.rows >= 1, entry.rows < view.rows / heads else {
+                throw invalid("has \(entry.heads.map(String.init) ?? "no") heads, which do not split tensor '\(tensor.name)' \(tensor.shape) into blocks holding \(entry.rows) \(entry.part) rows")
+            }
+            let other = view.rows / heads - entry.rows
+            split = part == .key ? FusedProjection(keyRows: entry.rows, valueRows: other) : FusedProjection(keyRows: other, valueRows: entry.rows)
+        } else {
+            guard entry.heads == nil else { throw invalid("has heads, which only a head-blocks split has") }
+            split = FusedProjection(axis: axis, layout: layout)
+        }
+        guard split.fits(rows: view.rows, cols: view.cols), split.partView(part, rows: view.rows, cols: view.cols) == (entry.rows, entry.cols) else {
+            throw invalid("does not describe a part of tensor '\(tensor.name)' \(tensor.shape)")
         }
         guard entry.count >= 0, entry.mean.isFinite, entry.sumSquares.isFinite, entry.sumSquares >= 0 else {
             throw invalid("has a negative count or sum of squares, or a non-finite mean or sum of squares")
         }
         let sketch = try arrays.floats(entry.sketch, shapes: [[SketchGeometry.side, SketchGeometry.side]])
         let keys = try lshKeys(entry.lshKeys, of: "fused part '\(entry.sketch)'", path: path)
-        return FusedPartFingerprint(tensor: entry.tensor, part: part, axis: axis, layout: layout, rows: entry.rows, cols: entry.cols,
+        return FusedPartFingerprint(tensor: entry.tensor, part: part, axis: axis, layout: layout, heads: entry.heads, rows: entry.rows, cols: entry.cols,
                                     count: entry.count, mean: entry.mean, sumSquares: entry.sumSquares, sketch: sketch, lshKeys: keys)
     }
 

@@ -25,7 +25,7 @@ public struct Fingerprint: Sendable {
     /// Mixture-of-experts layers stored one tensor per expert: the summed sketch of each
     /// layer's experts of one role, which replaces the members' own sketches (§4b).
     public var expertGroups: [ExpertGroupFingerprint] = []
-    /// Fused gate/up tensors (`FusedGateUp`): the gate and up parts sketched as the separate
+    /// Fused gate/up tensors (`FusedProjection`): the gate and up parts sketched as the separate
     /// matrices a split copy stores (§4c). The fused tensor keeps its own sketch too.
     public var fusedParts: [FusedPartFingerprint] = []
 
@@ -190,15 +190,18 @@ public struct ExpertGroupFingerprint: Sendable, Hashable {
     public var lshKeys: [UInt64]
 }
 
-/// One part of a fused gate/up tensor, sketched as the matrix it becomes when a conversion
-/// splits the tensor (llama.cpp's `ffn_gate_exps`/`ffn_up_exps`, a llamafied `gate_proj`).
+/// One part of a fused tensor (`FusedProjection`), sketched as the matrix it becomes when a
+/// conversion splits the tensor (llama.cpp's `ffn_gate_exps`/`ffn_up_exps`, a llamafied
+/// `gate_proj`; latent attention's per-head `attn_k_b`/`attn_v_b` stacks).
 public struct FusedPartFingerprint: Sendable, Hashable {
     /// The fused tensor: an index into `Fingerprint.tensors`.
     public var tensor: Int
-    public var part: FusedGateUp.Part
-    public var axis: FusedGateUp.Axis
-    public var layout: FusedGateUp.Layout
-    /// The part's 2-D view (one expert's matrix for a stack of experts).
+    public var part: FusedProjection.Part
+    public var axis: FusedProjection.Axis
+    public var layout: FusedProjection.Layout
+    /// Heads of a head-block split (each part a stack of one matrix per head); `nil` otherwise.
+    public var heads: Int?
+    /// The part's 2-D view (one expert's or head's matrix for a stack).
     public var rows: Int
     public var cols: Int
     /// Elements of the part (over every expert), their mean and sum of squares; non-finite
@@ -206,17 +209,18 @@ public struct FusedPartFingerprint: Sendable, Hashable {
     public var count: Int
     public var mean: Double
     public var sumSquares: Double
-    /// The part's 64 × 64 sketch (the sum over experts for a stack).
+    /// The part's 64 × 64 sketch (the sum over experts or heads for a stack).
     public var sketch: [Float]
-    /// LSH keys of the sketch, centred by the mean times the experts.
+    /// LSH keys of the sketch, centred by the mean times the experts (or heads).
     public var lshKeys: [UInt64]
 
-    public init(tensor: Int, part: FusedGateUp.Part, axis: FusedGateUp.Axis, layout: FusedGateUp.Layout, rows: Int, cols: Int,
-                count: Int, mean: Double, sumSquares: Double, sketch: [Float], lshKeys: [UInt64]) {
+    public init(tensor: Int, part: FusedProjection.Part, axis: FusedProjection.Axis, layout: FusedProjection.Layout, heads: Int? = nil,
+                rows: Int, cols: Int, count: Int, mean: Double, sumSquares: Double, sketch: [Float], lshKeys: [UInt64]) {
         self.tensor = tensor
         self.part = part
         self.axis = axis
         self.layout = layout
+        self.heads = heads
         self.rows = rows
         self.cols = cols
         self.count = count
@@ -224,6 +228,11 @@ public struct FusedPartFingerprint: Sendable, Hashable {
         self.sumSquares = sumSquares
         self.sketch = sketch
         self.lshKeys = lshKeys
+    }
+
+    /// The matrices the part's sketch sums, given its tensor: experts of a stack times heads.
+    public func stackedMatrices(of tensor: TensorFingerprint) -> Int {
+        (tensor.experts ?? 1) * (heads ?? 1)
     }
 }
 

@@ -50,6 +50,8 @@ struct FingerprintDocument: Codable {
         var part: String
         var axis: String
         var layout: String
+        /// Heads of a `head-blocks` split; absent otherwise.
+        var heads: Int?
         var rows: Int
         var cols: Int
         var count: Int

@@ -1,12 +1,13 @@
 import Checkpoints
 
-/// Sketches the gate and up parts of a fused `gate_up_proj` tensor (`FusedGateUp`) from its
-/// values in row-major order, each as the separate matrix a split copy stores: every part
-/// accumulator sees its own rows and columns, numbered from 0, in order. Also sums each
-/// part's values and squares for its mean and norm (`RowMoments`). Results do not depend on
-/// how the values were chunked.
+/// Sketches the parts of a fused tensor (`FusedProjection`: gate and up of a `gate_up_proj`,
+/// key and value of latent attention's `kv_b_proj`) from its values in row-major order, each as
+/// the separate matrix a split copy stores: every part accumulator sees its own rows and
+/// columns, numbered from 0, in order (per head for head blocks, whose rows wrap like a stack's).
+/// Also sums each part's values and squares for its mean and norm (`RowMoments`). Results do
+/// not depend on how the values were chunked.
 struct FusedPartsAccumulator {
-    private let split: FusedGateUp
+    private let split: FusedProjection
     private let rows: Int
     private let cols: Int
     private var parts: [SketchAccumulator]
@@ -16,14 +17,13 @@ struct FusedPartsAccumulator {
     private var scratch: [Float]
 
     /// `rows` × `cols` is the fused tensor's 2-D view (one expert's matrix for a stack).
-    init(split: FusedGateUp, rows: Int, cols: Int, signs: UnsafeBufferPointer<Float>) {
+    init(split: FusedProjection, rows: Int, cols: Int, signs: UnsafeBufferPointer<Float>) {
         self.split = split
         self.rows = rows
         self.cols = cols
-        let part = split.partView(rows: rows, cols: cols)
-        parts = [SketchAccumulator(rows: part.rows, cols: part.cols, signs: signs),
-                 SketchAccumulator(rows: part.rows, cols: part.cols, signs: signs)]
-        moments = [RowMoments(cols: part.cols), RowMoments(cols: part.cols)]
+        let views = split.parts.map { split.partView($0, rows: rows, cols: cols) }
+        parts = views.map { SketchAccumulator(rows: $0.rows, cols: $0.cols, signs: signs) }
+        moments = views.map { RowMoments(cols: $0.cols) }
         scratch = [Float](repeating: 0, count: split.layout == .interleaved && split.axis == .cols ? cols + 2 : 0)
     }
 
@@ -49,7 +49,7 @@ struct FusedPartsAccumulator {
     /// A segment of one row, starting at `firstColumn`, split by column.
     private mutating func addColumns(_ segment: UnsafeBufferPointer<Float>, firstColumn: Int) {
         switch split.layout {
-        case .halves:
+        case .halves, .headBlocks:  // head blocks split rows (`FusedProjection(keyRows:valueRows:)`), never columns
             let half = cols / 2
             let gateCount = max(0, min(segment.count, half - firstColumn))
             if gateCount > 0 { feed(.gate, UnsafeBufferPointer(rebasing: segment[0..<gateCount])) }
@@ -74,21 +74,21 @@ struct FusedPartsAccumulator {
         }
     }
 
-    private mutating func feed(_ part: FusedGateUp.Part, _ values: UnsafeBufferPointer<Float>) {
+    private mutating func feed(_ part: FusedProjection.Part, _ values: UnsafeBufferPointer<Float>) {
         guard !values.isEmpty else { return }
-        let slot = Self.slot(part)
+        let slot = slotIndex(part)
         parts[slot].add(values)
         moments[slot].add(values)
     }
 
-    private static func slot(_ part: FusedGateUp.Part) -> Int {
-        part == .gate ? 0 : 1
+    private func slotIndex(_ part: FusedProjection.Part) -> Int {
+        part == .gate || part == .key ? 0 : 1
     }
 
-    /// Each part's sketch (F32, 64 × 64), element count, mean and sum of squares.
-    func finish() -> [(part: FusedGateUp.Part, sketch: [Float], count: Int, mean: Double, sumSquares: Double)] {
-        FusedGateUp.Part.allCases.map { part in
-            let slot = Self.slot(part)
+    /// Each part's sketch (F32, 64 × 64), element count, mean and sum of squares, in `split.parts` order.
+    func finish() -> [(part: FusedProjection.Part, sketch: [Float], count: Int, mean: Double, sumSquares: Double)] {
+        split.parts.map { part in
+            let slot = slotIndex(part)
             let count = moments[slot].count
             return (part, parts[slot].finish(), count, count > 0 ? moments[slot].sum / Double(count) : 0, moments[slot].sumSquares)
         }

@@ -1,10 +1,10 @@
 import Checkpoints
 import Fingerprinting
 
-// MARK: - Fused gate/up tensors
+// MARK: - Fused tensors (gate/up, latent attention's key/value)
 
 extension EvidenceTensor {
-    /// The evidence of each fused gate/up weight's two parts (`FusedPartFingerprint`), by tensor
+    /// The evidence of each fused weight's two parts (`FusedPartFingerprint`), by tensor
     /// index: the part's sketch, size and norm, the role of the separate matrix it becomes, and
     /// digests only the same part of the same fused tensor shares.
     static func fusedParts(_ fingerprint: Fingerprint, signs: SignTable) -> [Int: [EvidenceTensor]] {
@@ -16,9 +16,10 @@ extension EvidenceTensor {
                   part.sketch.count == SketchGeometry.side * SketchGeometry.side else { continue }
             let suffix = ":" + part.part.rawValue
             parts[part.tensor, default: []].append(EvidenceTensor(
-                members: [part.tensor], name: partName(tensor.name, part.part), role: part.part == .gate ? .mlpGate : .mlpUp,
+                members: [part.tensor], name: partName(tensor.name, part.part), role: role(of: part.part),
                 layer: tensor.layer, rows: part.rows, cols: part.cols, parameters: part.count, norm: part.sumSquares.squareRoot(),
-                sketch: SketchMath.centered(part.sketch, rows: part.rows, cols: part.cols, mean: part.mean * Double(tensor.experts ?? 1), signs: signs),
+                sketch: SketchMath.centered(part.sketch, rows: part.rows, cols: part.cols,
+                                            mean: part.mean * Double(part.stackedMatrices(of: tensor)), signs: signs),
                 rawDigest: (tensor.expertDigests?.raw ?? tensor.sha256).hex + suffix,
                 canonicalDigest: (tensor.expertDigests?.canonical ?? tensor.canonical.sha256).hex + suffix))
         }
@@ -26,14 +27,24 @@ extension EvidenceTensor {
         return parts.filter { $0.value.count == 2 }
     }
 
-    /// The evidence name of one part of a fused tensor: `NAME[gate]`, `NAME[up]`.
-    static func partName(_ tensor: String, _ part: FusedGateUp.Part) -> String {
+    /// The role of the separate matrix a part becomes.
+    static func role(of part: FusedProjection.Part) -> TensorRole {
+        switch part {
+        case .gate: .mlpGate
+        case .up: .mlpUp
+        case .key: .attentionKey
+        case .value: .attentionValue
+        }
+    }
+
+    /// The evidence name of one part of a fused tensor: `NAME[gate]`, `NAME[up]`, `NAME[key]`, `NAME[value]`.
+    static func partName(_ tensor: String, _ part: FusedProjection.Part) -> String {
         "\(tensor)[\(part.rawValue)]"
     }
 
     /// Whether an evidence name is one part of a fused tensor (`partName`).
     static func isPartName(_ name: String) -> Bool {
-        FusedGateUp.Part.allCases.contains { name.hasSuffix("[\($0.rawValue)]") }
+        FusedProjection.Part.allCases.contains { name.hasSuffix("[\($0.rawValue)]") }
     }
 
     /// Every evidence tensor a comparison of `fingerprint` may have used, wholes and parts, by name.
@@ -53,9 +64,9 @@ extension EvidenceTensor {
         }
     }
 
-    /// The fused gate/up weights (with parts) of either side that matched nothing significant
-    /// as a whole: a copy that split them (llama.cpp's `ffn_gate_exps`/`ffn_up_exps`, a
-    /// llamafied `gate_proj`/`up_proj`) holds the parts instead. Their indices, per side, or
+    /// The fused weights (with parts) of either side that matched nothing significant
+    /// as a whole: a copy that split them (llama.cpp's `ffn_gate_exps`/`ffn_up_exps` or
+    /// `attn_k_b`/`attn_v_b`, a llamafied `gate_proj`/`up_proj`) holds the parts instead. Their indices, per side, or
     /// `nil` when there are none. A fused copy — renamed or not — still matches as a whole, as
     /// before parts existed, so parts only stand in where the whole found nothing.
     static func unmatchedFused(

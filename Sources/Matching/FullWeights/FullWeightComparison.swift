@@ -22,7 +22,7 @@ public enum FullWeightComparison {
         let suspectGroups = expertGroups(of: suspect), referenceGroups = expertGroups(of: reference)
         for match in matches where match.significant {
             if [match.suspectTensor, match.referenceTensor ?? ""].contains(where: EvidenceTensor.isPartName) {
-                skipped.append(.init(suspectTensor: match.suspectTensor, reason: "a part of a fused gate/up tensor is not read element by element"))
+                skipped.append(.init(suspectTensor: match.suspectTensor, reason: "a part of a fused tensor is not read element by element"))
                 continue
             }
             guard let referenceName = match.referenceTensor,

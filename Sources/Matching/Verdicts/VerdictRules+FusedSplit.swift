@@ -1,7 +1,7 @@
 import Checkpoints
 import Fingerprinting
 
-// MARK: - Fused gate/up tensors stored split (or the reverse), values unchanged
+// MARK: - Fused tensors stored split (or the reverse), values unchanged
 
 extension VerdictRules {
     /// The deviation energy (relative to the aligned energy, `1/ρ² − 1`) below which two
@@ -10,12 +10,18 @@ extension VerdictRules {
     /// weights of 10^-6 of their norm or more shows above 10^-12.
     static let sketchPrecision = 1e-12
 
-    /// The matrices that differ only because one side stores a fused gate/up tensor whole and
-    /// the other its two parts (llama.cpp's BF16 or F32 GGUF of Llama 4, gpt-oss or Granite MoE;
-    /// a llamafied Phi-3): every other evidential tensor on both sides holds the other's values,
-    /// and each part matches its counterpart to within the sketches' precision — the parts have
-    /// no digests of their own. The count of such matrices, or `nil`.
-    static func fusedSplit(suspect: Fingerprint, reference: Fingerprint, tensors: [TensorMatch]) -> Int? {
+    /// What a fused split found: how many part matrices matched, and the parts they were.
+    struct FusedSplit {
+        var matrices: Int
+        var parts: Set<FusedProjection.Part>
+    }
+
+    /// The matrices that differ only because one side stores a fused tensor whole and the
+    /// other its two parts (llama.cpp's BF16 or F32 GGUF of Llama 4, gpt-oss or Granite MoE,
+    /// or of DeepSeek's latent attention; a llamafied Phi-3): every other evidential tensor on
+    /// both sides holds the other's values, and each part matches its counterpart to within the
+    /// sketches' precision — the parts have no digests of their own. `nil` when that is not so.
+    static func fusedSplit(suspect: Fingerprint, reference: Fingerprint, tensors: [TensorMatch]) -> FusedSplit? {
         func equalBySketch(_ match: TensorMatch) -> Bool {
             match.significant && match.cosine > 0 && 1 / (match.cosine * match.cosine) - 1 <= sketchPrecision
         }
@@ -24,17 +30,23 @@ extension VerdictRules {
         }
         guard !partMatches.isEmpty else { return nil }
         // A tensor is accounted for by its parts when both are matched (the part's side), or by a match to a part (the whole's side).
-        func accounted(_ name: String, own: (TensorMatch) -> String?, other: (TensorMatch) -> String?) -> Bool {
-            let parts = FusedGateUp.Part.allCases.map { EvidenceTensor.partName(name, $0) }
-            return parts.allSatisfy { part in partMatches.contains { own($0) == part } }
-                || partMatches.contains { own($0) == name && other($0).map(EvidenceTensor.isPartName) == true }
+        func accounted(_ tensor: TensorFingerprint, in fingerprint: Fingerprint, own: (TensorMatch) -> String?, other: (TensorMatch) -> String?) -> Bool {
+            let parts = fingerprint.fusedParts.filter { fingerprint.tensors[$0.tensor].name == tensor.name }
+                .map { EvidenceTensor.partName(tensor.name, $0.part) }
+            return (!parts.isEmpty && parts.allSatisfy { part in partMatches.contains { own($0) == part } })
+                || partMatches.contains { own($0) == tensor.name && other($0).map(EvidenceTensor.isPartName) == true }
         }
         let suspectDiffering = PairComparison.evidenceNotHeld(in: suspect, by: reference)
         let referenceDiffering = PairComparison.evidenceNotHeld(in: reference, by: suspect)
         guard !suspectDiffering.isEmpty,
-              suspectDiffering.allSatisfy({ accounted($0.name, own: \.suspectTensor, other: \.referenceTensor) }),
-              referenceDiffering.allSatisfy({ accounted($0.name, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })
+              suspectDiffering.allSatisfy({ accounted($0, in: suspect, own: \.suspectTensor, other: \.referenceTensor) }),
+              referenceDiffering.allSatisfy({ accounted($0, in: reference, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })
         else { return nil }
-        return partMatches.count
+        let parts = partMatches.compactMap { match in
+            FusedProjection.Part.allCases.first { part in
+                [match.suspectTensor, match.referenceTensor].contains { $0?.hasSuffix("[\(part.rawValue)]") == true }
+            }
+        }
+        return FusedSplit(matrices: partMatches.count, parts: Set(parts))
     }
 }

@@ -6,7 +6,7 @@ import Fingerprinting
 extension VerdictRules {
     /// A re-encoding the canonical root does not show: every weight the copy holds is the other
     /// side's, and what differs is something converters do — leave small tensors out, add
-    /// buffers they compute, split fused gate/up tensors, store norms as 1 + w.
+    /// buffers they compute, split fused gate/up (or key/value) tensors, store norms as 1 + w.
     struct LosslessException {
         /// What differs and why the weights are still the same.
         var evidence: String
@@ -42,10 +42,15 @@ extension VerdictRules {
                 sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), beside tensors that hold no weights (\(listed)).")
         }
         guard layersKept, significant else { return nil }
-        if coverage >= 0.99, let parts = fusedSplit(suspect: suspect, reference: reference, tensors: tensors) {
+        if coverage >= 0.99, let split = fusedSplit(suspect: suspect, reference: reference, tensors: tensors) {
+            let keyValue = split.parts.isSubset(of: [.key, .value]), gateUp = split.parts.isSubset(of: [.gate, .up])
+            let what = keyValue ? "the key or value part of a fused key/value up-projection (latent attention's kv_b_proj)"
+                : gateUp ? "the gate or up part of a fused gate/up tensor" : "a part of a fused tensor (gate/up, or latent attention's key/value)"
+            let how = keyValue ? "latent attention's key/value up-projection fused on one side, split per head on the other"
+                : gateUp ? "fused gate/up projections on one side, separate on the other" : "fused projections on one side, split on the other"
             return LosslessException(
-                evidence: "\(parts) matrices are the gate or up part of a fused gate/up tensor on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.",
-                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (fused gate/up projections on one side, separate on the other\(renamed ? "; renamed" : "")).")
+                evidence: "\(split.matrices) matrices are \(what) on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.",
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (\(how)\(renamed ? "; renamed" : "")).")
         }
         if let shifted = shiftedNorms {
             let count = shifted.pairs.count

@@ -1,3 +1,4 @@
+import Checkpoints
 import Fingerprinting
 import Foundation
 
@@ -64,7 +65,8 @@ enum FingerprintSummary {
             }
             lines.append("Rounding     expected relative error of the stored values: " + parts.joined(separator: ", "))
         }
-        let stacks = fingerprint.tensors.filter { $0.experts != nil }
+        let stacks = fingerprint.tensors.filter { $0.experts != nil && !ExpertLayout.isPerHeadStack(name: $0.name) }
+        let headStacks = fingerprint.tensors.filter { $0.experts != nil && ExpertLayout.isPerHeadStack(name: $0.name) }
         if !fingerprint.expertGroups.isEmpty || !stacks.isEmpty {
             var parts: [String] = []
             if !fingerprint.expertGroups.isEmpty {
@@ -81,10 +83,19 @@ enum FingerprintSummary {
                 lines.append("             \(CommandOutput.grouped(tabled)) tensors stored in expert tables (file format version 2)")
             }
         }
+        if !headStacks.isEmpty {
+            lines.append("Heads        \(headStacks.count) per-head stacks of latent attention's keys and values (attn_k_b, attn_v_b); one summed sketch each")
+        }
         if !fingerprint.fusedParts.isEmpty {
-            let fused = Set(fingerprint.fusedParts.map(\.tensor)).count
-            let splits = Set(fingerprint.fusedParts.map { "\($0.layout.rawValue) along \($0.axis.rawValue)" }).sorted()
-            lines.append("Fused        \(fused) gate/up tensors (\(splits.joined(separator: "; "))), gate and up also sketched as separate matrices")
+            var kinds: [String] = []
+            for (keyValue, what) in [(false, "gate/up tensors (%@), gate and up also sketched as separate matrices"),
+                                     (true, "key/value tensors of latent attention (%@), keys and values also sketched as per-head stacks")] {
+                let parts = fingerprint.fusedParts.filter { ($0.layout == .headBlocks) == keyValue }
+                guard !parts.isEmpty else { continue }
+                let splits = Set(parts.map { "\($0.layout.rawValue) along \($0.axis.rawValue)" }).sorted().joined(separator: "; ")
+                kinds.append("\(Set(parts.map(\.tensor)).count) " + what.replacingOccurrences(of: "%@", with: splits))
+            }
+            lines.append("Fused        " + kinds.joined(separator: "; "))
         }
         lines.append("Index keys   \(fingerprint.indexKeys.count) (\(sketchKeys) sketch, \(fingerprint.indexKeys.count - sketchKeys) probe)")
         let others = extras.keys.filter { $0 != "release" }.sorted()

@@ -27,6 +27,10 @@ What is verified here, from the data and not from reading the converter:
                              a reader undoes it
   transform "transposed"     the HF tensor transposed (GPT-2's Conv1D stores [in, out]); a reader
                              delivers the GGUF layout, which the fingerprint's canonical form equates
+  transform "kv-split"       DeepSeek's multi-head latent attention: kv_b_proj [H * (n + v), L] (per head:
+                             n key rows, then v value rows) split by the converter into attn_k_b [H, L, n]
+                             (each head's key rows, transposed) and attn_v_b [H, v, L] (its value rows);
+                             a reader delivers the GGUF layout
 Every GGUF tensor must be explained by one of them or the script fails. `sha256` is over the
 values as float32 little-endian in the order a reader delivers them: HF row order (RoPE
 permutation undone), with the 1 of "plus-one" taken off.
@@ -58,6 +62,11 @@ COMMON = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden
 def specs():
     import transformers as T
     moe = dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16)
+    # Multi-head latent attention. The converter splits kv_b_proj by num_key_value_heads, so it must
+    # equal num_attention_heads (as in the real models).
+    mla = dict(num_key_value_heads=4, n_routed_experts=4, num_experts_per_tok=2, moe_intermediate_size=16,
+               first_k_dense_replace=1, n_shared_experts=1, kv_lora_rank=32, qk_rope_head_dim=4,
+               qk_nope_head_dim=32, v_head_dim=32)
     return {
         "llama": (T.LlamaConfig, T.LlamaForCausalLM, {}),
         # Llama 3.1's scaled RoPE: the converter adds the frequencies it computes (rope_freqs).
@@ -100,6 +109,13 @@ def specs():
         # Maverick's layout: a dense layer, then a mixture-of-experts one.
         "llama4": (T.Llama4TextConfig, T.Llama4ForCausalLM, dict(num_local_experts=4, num_experts_per_tok=1, intermediate_size=16,
                                                                  intermediate_size_mlp=64, head_dim=8, interleave_moe_layer_step=2)),
+        # DeepSeek-V2-Lite's layout: no query compression, a dense layer, then a mixture-of-experts one.
+        "deepseek2": (T.DeepseekV2Config, T.DeepseekV2ForCausalLM, dict(mla, q_lora_rank=None)),
+        # DeepSeek-V3's: compressed queries (q_a_proj, q_a_layernorm, q_b_proj) and a router with
+        # e_score_correction_bias (exp_probs_b). topk_method and scoring_func are not DeepseekV3Config
+        # arguments; they are kept in config.json as in the real model (the converter reads scoring_func).
+        "deepseek3": (T.DeepseekV3Config, T.DeepseekV3ForCausalLM, dict(mla, q_lora_rank=16, n_group=2, topk_group=1,
+                                                                       topk_method="noaux_tc", scoring_func="sigmoid")),
     }
 
 
@@ -238,6 +254,20 @@ def explain(name, values, hf, heads, kv_heads):
                     for start in range(0, stack.shape[1] - rows + 1, rows):
                         if np.array_equal(stack[:, start:start + rows, :], values):
                             return "split" + suffix, [key], values
+        # DeepSeek's kv_b_proj [H * (n + v), L], per head n key rows then v value rows: attn_k_b holds
+        # each head's key rows transposed ([H, L, n]), attn_v_b its value rows ([H, v, L]).
+        heads_here = values.shape[0]
+        for key, original in hf.items():
+            if original.ndim != 2 or original.shape[0] % heads_here:
+                continue
+            per_head = original.reshape(heads_here, original.shape[0] // heads_here, original.shape[1])
+            rows = per_head.shape[1]
+            if values.shape[1] == original.shape[1] and values.shape[2] < rows \
+                    and np.array_equal(per_head[:, :values.shape[2], :].transpose(0, 2, 1), values):
+                return "kv-split", [key], values
+            if values.shape[2] == original.shape[1] and values.shape[1] < rows \
+                    and np.array_equal(per_head[:, rows - values.shape[1]:, :], values):
+                return "kv-split", [key], values
     return None
 
 
@@ -257,7 +287,8 @@ def main():
             convert(directory, output)
         reader = GGUFReader(output)
         architecture = bytes(reader.fields["general.architecture"].parts[-1]).decode()
-        heads, kv_heads = COMMON["num_attention_heads"], COMMON["num_key_value_heads"]
+        config = {**COMMON, **spec[2]}  # no spec but DeepSeek's overrides these two
+        heads, kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
         entries = []
         for tensor in reader.tensors:
             values = gguf_values(tensor)
