@@ -44,7 +44,7 @@ struct LlamaCppArchitectureTests {
     @Test("every tensor comes back under its Hugging Face name with the original's values")
     func tensorsMapBack() throws {
         let manifest = try Self.manifest()
-        #expect(manifest.architectures.count == 37)
+        #expect(manifest.architectures.count == 39)
         var transforms: [String: Set<String>] = [:]
         for (model, expected) in manifest.architectures.sorted(by: { $0.key < $1.key }) {
             #expect(GGUFNameMapping.mappedArchitectures.contains(expected.architecture), "\(model): \(expected.architecture)")
@@ -65,18 +65,18 @@ struct LlamaCppArchitectureTests {
         // What the converter did, found from the data by the generator.
         #expect(transforms["rope-permuted"] == ["llama", "granite", "granitemoe", "arcee", "smollm3", "olmo"])
         #expect(transforms["plus-one"] == ["gemma", "gemma2", "gemma3", "nemotron"], "Gemma's and Nemotron's norms: the reader leaves 1 + w as stored")
-        #expect(transforms["stacked"] == ["qwen2moe", "qwen3moe", "olmoe", "deepseek2"])
+        #expect(transforms["stacked"] == ["qwen2moe", "qwen3moe", "olmoe", "deepseek2", "glm4moe"])
         #expect(transforms["computed"] == ["llama"], "rope_freqs, in the Llama 3.1 model only")
         #expect(transforms["qkv-regrouped"] == ["gptneox", "bloom", "falcon"])
         #expect(transforms["qkv-regrouped"] == GGUFNameMapping.groupedQKVArchitectures)
         #expect(transforms["transposed"] == ["gpt2"], "GPT-2's Conv1D weights")
-        #expect(transforms["kv-split"] == ["deepseek2"], "latent attention's kv_b_proj, in DeepSeek-V2 and -V3 models")
+        #expect(transforms["kv-split"] == ["deepseek2"], "latent attention's kv_b_proj, in DeepSeek-V2 and -V3 and GLM-4.7-Flash models")
         #expect(transforms["stacked-transposed"] == ["llama4"] && transforms["split-transposed"] == ["llama4"],
                 "Llama 4's input-major experts, transposed one by one")
         #expect(transforms["rope-permuted"]!.isSubset(of: GGUFNameMapping.ropePermutedArchitectures))
         #expect(GGUFNameMapping.ropePermutedArchitectures.isDisjoint(with: ["apertus", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3", "olmo2",
                                                                              "stablelm", "starcoder2", "phi2", "gpt2", "gptneox", "falcon", "bloom",
-                                                                             "olmoe", "glm4", "nemotron", "exaone4", "ernie4_5", "seed_oss", "command-r", "hunyuan-dense", "llama4", "deepseek2"]))
+                                                                             "olmoe", "glm4", "nemotron", "exaone4", "ernie4_5", "seed_oss", "command-r", "hunyuan-dense", "llama4", "deepseek2", "glm4moe"]))
     }
 
     @Test("the inverse mapping gives back llama.cpp's names")

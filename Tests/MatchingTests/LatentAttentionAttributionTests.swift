@@ -1,3 +1,4 @@
+import CheckpointFixtures
 import Checkpoints
 import Fingerprinting
 import Foundation
@@ -98,6 +99,25 @@ struct LatentAttentionAttributionTests {
         let withoutParts = Scan.compare(suspect, registered)
         #expect(!withoutParts.tensors.contains { $0.suspectTensor.contains("attn_k_b") && $0.significant })
         #expect(withoutParts.verdict.kind == .derived, "\(withoutParts.verdict.sentence)")
+    }
+
+    @Test("llama.cpp's own files of a tiny DeepSeek-V3 — convert_hf_to_gguf.py's BF16, llama-quantize's Q8_0 and Q4_K_M — are re-encodings of the original, key and value matched part for part",
+          arguments: [("deepseek3.gguf", "latent attention's key/value up-projection fused on one side, split per head on the other"),
+                      ("quantized/deepseek3-Q8_0.gguf", "quantized to"), ("quantized/deepseek3-Q4_K_M.gguf", "quantized to")])
+    func realConversions(file: String, phrase: String) throws {
+        let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppArchitectures").path
+        let original = try Fingerprinter.fingerprint(path: directory + "/originals/deepseek3")
+        #expect(original.fusedParts.count == 4 && original.fusedParts.allSatisfy { $0.layout == .headBlocks && $0.heads == 4 })
+        let copy = Scan.compare(try Fingerprinter.fingerprint(path: directory + "/" + file), original)
+        #expect(copy.verdict.kind == .reEncoded, "\(file): \(copy.verdict.sentence)")
+        #expect(copy.verdict.sentence.contains(phrase), "\(file): \(copy.verdict.sentence)")
+        for layer in 0..<2 {
+            for (stored, part) in [("k", "key"), ("v", "value")] {
+                let match = try #require(copy.tensors.first { $0.suspectTensor == "blk.\(layer).attn_\(stored)_b.weight" })
+                #expect(match.referenceTensor == "model.layers.\(layer).self_attn.kv_b_proj.weight[\(part)]" && match.significant && match.cosine > 0.99,
+                        "\(file): \(match.suspectTensor) → \(match.referenceTensor ?? "-") at \(match.cosine)")
+            }
+        }
     }
 
     @Test("an independent model's GGUF is not flagged")

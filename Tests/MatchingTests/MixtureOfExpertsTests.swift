@@ -84,6 +84,28 @@ struct MixtureOfExpertsTests {
         #expect(groups.count == 6 && groups.allSatisfy { $0.exact == "raw" }, "\(groups.map { ($0.suspectTensor, $0.exact ?? "-") })")
     }
 
+    @Test("a lossless GGUF (experts stacked) that leaves out a small tensor is a re-encoding without it: its stacks hold the release's experts one by one")
+    func losslessGGUFWithoutATensor() throws {
+        let directory = Fixtures.temporaryDirectory("moe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let release = Fixtures.bf16Exact(Self.release)
+        // The release ships a pooler the converter leaves out (llama.cpp's BERT conversion drops one so).
+        var published = release
+        let pooler = (0..<(32 * 32)).map { Float(sin(Double($0) * 0.37)) * 0.02 }
+        published.tensors.append(.init(name: "pooler.dense.weight", shape: [32, 32], values: pooler))
+        let registered = try Fixtures.fingerprint(Fixtures.bf16Exact(published), layout: .init(dtype: .bf16))
+        let reader = try CheckpointReader(path: try Fixtures.write(release, to: directory, layout: .init(dtype: .bf16)))
+        let path = directory + "/release-BF16.gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: .bf16, otherType: .f32, architecture: "llama", headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+        let comparison = Scan.compare(try Fingerprinter.fingerprint(path: path), registered)
+        #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+        #expect(comparison.verdict.sentence.contains("without one of its tensors") && comparison.verdict.sentence.contains("pooler.dense.weight"),
+                "\(comparison.verdict.sentence)")
+        // Every suspect tensor holds the release's values — the stacks expert by expert.
+        #expect(comparison.exact.sharedCanonicalTensors == comparison.exact.suspectTensors, "\(comparison.exact)")
+    }
+
     @Test("a GGUF quantization (experts stacked in ffn_*_exps) is a quantized re-encoding of the release", arguments: [DType.q8_0, .q4_0])
     func ggufCopy(type: DType) throws {
         let directory = Fixtures.temporaryDirectory("moe")

@@ -188,6 +188,13 @@ public enum GGUFNameMapping {
         ])
         deepseek.layerWhole = ["exp_probs_b.bias": "mlp.gate.e_score_correction_bias"]
         schemes["deepseek2"] = deepseek
+        // GLM-4.5 (and GLM-4.6): Seed-OSS's norm names, DeepSeek's router and shared experts.
+        var glmMixture = seed.adding([
+            "ffn_gate_inp": "mlp.gate", "ffn_gate_shexp": "mlp.shared_experts.gate_proj",
+            "ffn_up_shexp": "mlp.shared_experts.up_proj", "ffn_down_shexp": "mlp.shared_experts.down_proj",
+        ])
+        glmMixture.layerWhole = deepseek.layerWhole
+        schemes["glm4moe"] = glmMixture
         schemes["hunyuan-dense"] = llama.adding(["attn_q_norm": "self_attn.query_layernorm", "attn_k_norm": "self_attn.key_layernorm"])
         schemes["qwen2moe"] = qwenMixture
         schemes["qwen3moe"] = qwenMixture

@@ -82,6 +82,9 @@ public struct ExactEvidence: Codable, Sendable, Hashable {
     public var identicalFiles: Int
     public var suspectTensors: Int
     public var sharedRawTensors: Int
+    /// Evidential suspect tensors whose values the reference holds: its canonical digest, or
+    /// for experts the digest of its layer's experts one by one (stacked on one side, one
+    /// tensor per expert on the other).
     public var sharedCanonicalTensors: Int
     public var rawRootEqual: Bool
     public var canonicalRootEqual: Bool

@@ -118,15 +118,21 @@ public enum PairComparison {
         tensor.role != .buffer && tensor.role != .quantizationScale && (tensor.statistics?.std ?? 1) > 0
     }
 
-    /// The evidential tensors of `fingerprint` whose values `other` holds in no tensor: neither
-    /// its canonical digest nor, for experts, the digest of its layer's experts taken one by one
-    /// (`expertValueDigests`) occurs on the other side.
+    /// The evidential tensors of `fingerprint` whose values `other` holds in no tensor
+    /// (`tensorsNotHeld`).
     static func evidenceNotHeld(in fingerprint: Fingerprint, by other: Fingerprint) -> [TensorFingerprint] {
+        tensorsNotHeld(in: fingerprint, by: other, where: isExactEvidence)
+    }
+
+    /// The tensors of `fingerprint` that satisfy `include` and whose values `other` holds in no
+    /// tensor: neither its canonical digest nor, for experts, the digest of its layer's experts
+    /// taken one by one (`expertValueDigests`) occurs on the other side.
+    static func tensorsNotHeld(in fingerprint: Fingerprint, by other: Fingerprint, where include: (TensorFingerprint) -> Bool) -> [TensorFingerprint] {
         let held = Set(other.tensors.map(\.canonical.sha256)).union(expertValueDigests(other).values)
         let experts = expertValueDigests(fingerprint)
         return fingerprint.tensors.indices.compactMap { index in
             let tensor = fingerprint.tensors[index]
-            guard isExactEvidence(tensor), !held.contains(tensor.canonical.sha256) else { return nil }
+            guard include(tensor), !held.contains(tensor.canonical.sha256) else { return nil }
             return experts[index].map(held.contains) == true ? nil : tensor
         }
     }
@@ -151,7 +157,6 @@ public enum PairComparison {
         let referenceFiles = Set(reference.source.files.compactMap { $0.sha256?.hex })
         let identicalFiles = suspect.source.files.filter { $0.sha256.map { referenceFiles.contains($0.hex) } ?? false }.count
         let referenceRaw = Set(reference.tensors.map(\.sha256))
-        let referenceCanonical = Set(reference.tensors.map(\.canonical.sha256))
         let totalParameters = max(1, matches.reduce(0) { $0 + $1.parameters })
         let canonicalParameters = matches.filter { $0.exact != nil }.reduce(0) { $0 + $1.parameters }
         let informative = suspect.tensors.filter(isExactEvidence)
@@ -159,7 +164,7 @@ public enum PairComparison {
             suspectFiles: suspect.source.files.count, identicalFiles: identicalFiles,
             suspectTensors: informative.count,
             sharedRawTensors: informative.filter { referenceRaw.contains($0.sha256) }.count,
-            sharedCanonicalTensors: informative.filter { referenceCanonical.contains($0.canonical.sha256) }.count,
+            sharedCanonicalTensors: informative.count - evidenceNotHeld(in: suspect, by: reference).count,
             rawRootEqual: suspect.roots.raw == reference.roots.raw,
             canonicalRootEqual: suspect.roots.canonical == reference.roots.canonical,
             expertRootEqual: suspect.roots.canonical != reference.roots.canonical

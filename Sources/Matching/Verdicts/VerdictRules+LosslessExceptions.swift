@@ -75,13 +75,13 @@ extension VerdictRules {
     static let droppedTensorShare = 0.05
 
     /// The reference tensors a suspect lacks when every evidential suspect tensor holds one of
-    /// the reference's values exactly and the evidential ones missing are at most
+    /// the reference's values exactly (experts one by one count: `PairComparison.tensorsNotHeld`)
+    /// and the evidential ones missing are at most
     /// `droppedTensorShare` of the reference's parameters (buffers such as position ids and
     /// constant tensors may be missing too); `nil` otherwise, or when nothing is missing.
     static func droppedTensors(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> (names: [String], share: Double)? {
         guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors else { return nil }
-        let held = Set(suspect.tensors.map(\.canonical.sha256))
-        let absent = reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
+        let absent = PairComparison.tensorsNotHeld(in: reference, by: suspect) { $0.role != .quantizationScale }
         let evidential = reference.tensors.filter(PairComparison.isExactEvidence)
         let total = evidential.reduce(0) { $0 + $1.shape.reduce(1, *) }
         let missing = absent.filter(PairComparison.isExactEvidence).reduce(0) { $0 + $1.shape.reduce(1, *) }
@@ -95,9 +95,9 @@ extension VerdictRules {
     static func nonEvidenceDifferences(suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence) -> [String]? {
         guard exact.suspectTensors > 0, exact.sharedCanonicalTensors == exact.suspectTensors,
               PairComparison.evidenceNotHeld(in: reference, by: suspect).isEmpty else { return nil }
-        let held = Set(suspect.tensors.map(\.canonical.sha256)), theirs = Set(reference.tensors.map(\.canonical.sha256))
-        let differing = suspect.tensors.filter { $0.role != .quantizationScale && !theirs.contains($0.canonical.sha256) }
-            + reference.tensors.filter { $0.role != .quantizationScale && !held.contains($0.canonical.sha256) }
+        let weights: (TensorFingerprint) -> Bool = { $0.role != .quantizationScale }
+        let differing = PairComparison.tensorsNotHeld(in: suspect, by: reference, where: weights)
+            + PairComparison.tensorsNotHeld(in: reference, by: suspect, where: weights)
         let names = Array(Set(differing.map(\.name))).sorted()
         return names.isEmpty ? nil : names
     }

@@ -5,7 +5,8 @@ and a manifest saying, for every GGUF tensor, which Hugging Face tensors it hold
 converter did to their values, and the SHA-256 of the values a reader must give back.
 
 Offline only; the Swift tests never run Python. Needs the venv and llama.cpp tree described in
-make_llama_cpp_fixtures.py, plus transformers (5.24.0 was used):
+make_llama_cpp_fixtures.py (with llama-quantize built: cmake -B build && cmake --build build --target
+llama-quantize), plus transformers (5.24.0 was used):
 
     /tmp/llamacpp/bin/pip install transformers safetensors
     LLAMA_CPP_DIR=/path/to/llama.cpp /tmp/llamacpp/bin/python Tests/CheckpointsTests/Fixtures/make_llama_cpp_architectures.py
@@ -37,10 +38,28 @@ permutation undone), with the 1 of "plus-one" taken off.
 
 The tokenizer is not what is tested: every converter's set_vocab is replaced by a minimal
 llama-style vocabulary (the tensors are converted by the real code paths).
+
+Kept beside the GGUFs (see keep_original and quantize_fixtures; the manifest lists them under
+"originals" and "quantized"):
+  originals/<name>/          the tiny Hugging Face original of the models in ORIGINALS, exactly the
+                             config.json and model.safetensors that build() wrote and the converter
+                             read (tokenizer.json and generation_config.json are left out: the GGUF
+                             does not depend on them). The script converts the kept directory again
+                             and fails unless that gives the same GGUF bytes.
+  quantized/<name>-<type>.gguf
+                             the real converter's <name>.gguf quantized by REAL llama.cpp
+                             `llama-quantize` (LLAMA_QUANTIZE, default <LLAMA_CPP_DIR>/build/bin/llama-quantize,
+                             run with its directory as LD_LIBRARY_PATH) to each type in QUANTIZED.
+                             "tensor_types" is every tensor's ggml type as read back with GGUFReader.
+                             The rows here are short (16 to 128 values), so llama-quantize falls back
+                             where a type's block does not divide a row: no K-quant (256-value blocks)
+                             survives in a Q4_K_M file (q5_0 and q8_0 instead), and rows of 16 values become
+                             f16 even in Q8_0 (32-value blocks). Norms, biases and the router stay f32.
 """
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +73,9 @@ OUT = HERE / "LlamaCppArchitectures"
 LLAMA_CPP_DIR = Path(os.environ.get("LLAMA_CPP_DIR", "/tmp/llamacpp-src/llama_cpp_python-0.3.36/vendor/llama.cpp"))
 LLAMA_CPP_COMMIT = "0c1e57098bba43ac29e6e3b677cdceebdd22334f"
 VOCAB = 64
+ORIGINALS = ("deepseek3",)  # models whose tiny Hugging Face original is kept in originals/<name>/
+ORIGINAL_FILES = ("config.json", "model.safetensors")  # what the converter reads
+QUANTIZED = {"deepseek3": ("Q8_0", "Q4_K_M")}  # GGUF → llama-quantize types, kept in quantized/
 COMMON = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
               num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
               tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2)
@@ -116,6 +138,16 @@ def specs():
         # arguments; they are kept in config.json as in the real model (the converter reads scoring_func).
         "deepseek3": (T.DeepseekV3Config, T.DeepseekV3ForCausalLM, dict(mla, q_lora_rank=16, n_group=2, topk_group=1,
                                                                        topk_method="noaux_tc", scoring_func="sigmoid")),
+        # GLM-4.5's layout (arch glm4moe): attention with biases and partial RoPE, a dense layer, then a
+        # mixture-of-experts one with a shared expert and a router with e_score_correction_bias (exp_probs_b).
+        # No NextN/MTP layer (transformers builds none; with num_nextn_predict_layers=0 the converter expects none).
+        "glm4moe": (T.Glm4MoeConfig, T.Glm4MoeForCausalLM, dict(n_routed_experts=4, num_experts_per_tok=2, moe_intermediate_size=16,
+                                                               first_k_dense_replace=1, n_shared_experts=1, head_dim=8,
+                                                               attention_bias=True, num_nextn_predict_layers=0)),
+        # GLM-4.7-Flash's: DeepSeek's latent attention with compressed queries, converted as deepseek2. Like the
+        # real config.json, no scoring_func, so the GGUF has no expert_gating_func (llama.cpp infers sigmoid from
+        # GLM-4.7-Flash's real layer count and vocabulary only); no NextN/MTP layer.
+        "glm4moelite": (T.Glm4MoeLiteConfig, T.Glm4MoeLiteForCausalLM, dict(mla, q_lora_rank=16, num_nextn_predict_layers=0)),
     }
 
 
@@ -185,6 +217,54 @@ def convert(directory: Path, output: Path):
     os.unlink(script.name)
     if result.returncode != 0:
         raise SystemExit(f"convert_hf_to_gguf.py failed for {directory}:\n{result.stderr[-2000:]}")
+
+
+# --- originals and quantized copies ----------------------------------------------------------------
+
+def keep_original(name, directory: Path):
+    """Copies the Hugging Face files the converter read into originals/<name>/ and checks that they
+    alone convert to the same GGUF bytes. Returns the directory relative to OUT."""
+    target = OUT / "originals" / name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for file in ORIGINAL_FILES:
+        shutil.copyfile(directory / file, target / file)
+    with tempfile.TemporaryDirectory() as temporary:
+        again = Path(temporary) / f"{name}.gguf"
+        convert(target, again)  # the directory's name (general.name's source) is the same: <name>
+        if again.read_bytes() != (OUT / f"{name}.gguf").read_bytes():
+            raise SystemExit(f"{target} does not convert to the same bytes as {name}.gguf")
+    return str(target.relative_to(OUT))
+
+
+def quantize_fixtures():
+    """Quantizes the converter's GGUFs with llama-quantize (QUANTIZED) into quantized/; returns the
+    manifest's "quantized": {file relative to OUT: {"source", "type", "tensor_types"}}."""
+    from gguf import GGUFReader
+    tool = Path(os.environ.get("LLAMA_QUANTIZE", LLAMA_CPP_DIR / "build" / "bin" / "llama-quantize"))
+    env = {**os.environ, "LD_LIBRARY_PATH": os.pathsep.join(filter(None, [str(tool.parent), os.environ.get("LD_LIBRARY_PATH")]))}
+    directory = OUT / "quantized"
+    directory.mkdir(exist_ok=True)
+    quantized = {}
+    for name, types in QUANTIZED.items():
+        source = OUT / f"{name}.gguf"
+        shapes = {t.name: list(t.shape) for t in GGUFReader(source).tensors}
+        for quant_type in types:
+            output = directory / f"{name}-{quant_type}.gguf"
+            result = subprocess.run([str(tool), str(source), str(output), quant_type, "1"], capture_output=True, text=True, env=env)
+            if result.returncode != 0:
+                raise SystemExit(f"llama-quantize {quant_type} failed for {source}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+            reader = GGUFReader(output)
+            if {t.name: list(t.shape) for t in reader.tensors} != shapes:
+                raise SystemExit(f"{output.name}: tensors differ from {source.name}'s")
+            tensor_types = {t.name: t.tensor_type.name for t in reader.tensors}
+            quantized[str(output.relative_to(OUT))] = {"source": source.name, "type": quant_type, "tensor_types": tensor_types}
+            counts = {}
+            for ggml_type in tensor_types.values():
+                counts[ggml_type] = counts.get(ggml_type, 0) + 1
+            print(f"{output.name:22s} {output.stat().st_size:7d} B  {counts}")
+    return quantized
 
 
 # --- what each GGUF tensor holds -----------------------------------------------------------------
@@ -277,7 +357,7 @@ def main():
     from gguf import GGUFReader
     OUT.mkdir(exist_ok=True)
     manifest = {"llama_cpp_commit": LLAMA_CPP_COMMIT, "transformers": version("transformers"), "torch": version("torch"),
-                "gguf": version("gguf"), "architectures": {}}
+                "gguf": version("gguf"), "architectures": {}, "originals": {}, "quantized": {}}
     for name, spec in specs().items():
         with tempfile.TemporaryDirectory() as temporary:
             directory = Path(temporary) / name
@@ -285,9 +365,11 @@ def main():
             hf = {k: v.float().numpy() for k, v in state.items()}
             output = OUT / f"{name}.gguf"
             convert(directory, output)
+            if name in ORIGINALS:
+                manifest["originals"][name] = keep_original(name, directory)
         reader = GGUFReader(output)
         architecture = bytes(reader.fields["general.architecture"].parts[-1]).decode()
-        config = {**COMMON, **spec[2]}  # no spec but DeepSeek's overrides these two
+        config = {**COMMON, **spec[2]}  # only the latent-attention specs (DeepSeek, GLM-4.7-Flash) override these two
         heads, kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
         entries = []
         for tensor in reader.tensors:
@@ -307,6 +389,7 @@ def main():
         for e in entries:
             counts[e["transform"]] = counts.get(e["transform"], 0) + 1
         print(f"{name:11s} {architecture:11s} {output.stat().st_size:7d} B  {counts}")
+    manifest["quantized"] = quantize_fixtures()
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
