@@ -64,6 +64,8 @@ struct LatentAttentionAttributionTests {
         #expect(copy.verdict.kind == .reEncoded, "\(copy.verdict.sentence)")
         #expect(copy.verdict.sentence.contains("latent attention's key/value up-projection fused on one side, split per head on the other"),
                 "\(copy.verdict.sentence)")
+        // The split stacks keep llama.cpp's names (no original has them); every other name maps back: not renamed.
+        #expect(!copy.verdict.sentence.contains("renamed"), "\(copy.verdict.sentence)")
         for layer in 0..<Self.spec.layerCount {
             for (stored, part, transposed) in [("k", "key", true), ("v", "value", false)] {
                 let match = try #require(copy.tensors.first { $0.suspectTensor == "blk.\(layer).attn_\(stored)_b.weight" })

@@ -42,9 +42,16 @@ extension EvidenceTensor {
         "\(tensor)[\(part.rawValue)]"
     }
 
+    /// The fused tensor's name of a part's evidence name (`partName`), or `nil` for other names.
+    static func wholeName(ofPart name: String) -> String? {
+        FusedProjection.Part.allCases.lazy.compactMap { part in
+            name.hasSuffix("[\(part.rawValue)]") ? String(name.dropLast(part.rawValue.count + 2)) : nil
+        }.first
+    }
+
     /// Whether an evidence name is one part of a fused tensor (`partName`).
     static func isPartName(_ name: String) -> Bool {
-        FusedProjection.Part.allCases.contains { name.hasSuffix("[\($0.rawValue)]") }
+        wholeName(ofPart: name) != nil
     }
 
     /// Every evidence tensor a comparison of `fingerprint` may have used, wholes and parts, by name.

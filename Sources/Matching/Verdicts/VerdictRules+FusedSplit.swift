@@ -10,10 +10,12 @@ extension VerdictRules {
     /// weights of 10^-6 of their norm or more shows above 10^-12.
     static let sketchPrecision = 1e-12
 
-    /// What a fused split found: how many part matrices matched, and the parts they were.
+    /// What a fused split found: how many part matrices matched, the parts they were, and the
+    /// suspect's tensors on either side of those matches (wholes, or the split stacks).
     struct FusedSplit {
         var matrices: Int
         var parts: Set<FusedProjection.Part>
+        var suspectTensors: Set<String>
     }
 
     /// The matrices that differ only because one side stores a fused tensor whole and the
@@ -47,6 +49,7 @@ extension VerdictRules {
                 [match.suspectTensor, match.referenceTensor].contains { $0?.hasSuffix("[\(part.rawValue)]") == true }
             }
         }
-        return FusedSplit(matrices: partMatches.count, parts: Set(parts))
+        let suspectTensors = partMatches.map { EvidenceTensor.wholeName(ofPart: $0.suspectTensor) ?? $0.suspectTensor }
+        return FusedSplit(matrices: partMatches.count, parts: Set(parts), suspectTensors: Set(suspectTensors))
     }
 }

@@ -50,7 +50,8 @@ extension VerdictRules {
                 : gateUp ? "fused gate/up projections on one side, separate on the other" : "fused projections on one side, split on the other"
             return LosslessException(
                 evidence: "\(split.matrices) matrices are \(what) on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.",
-                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (\(how)\(renamed ? "; renamed" : "")).")
+                // The split side's parts keep the converter's names (no original has them): not a renaming.
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (\(how)\(isRenamed(suspect: suspect, reference: reference, ignoring: split.suspectTensors) ? "; renamed" : "")).")
         }
         if let shifted = shiftedNorms {
             let count = shifted.pairs.count
@@ -103,8 +104,8 @@ extension VerdictRules {
     }
 
     /// Whether some of the suspect's tensor names are not the reference's (buffers a converter
-    /// computes, such as llama.cpp's `rope_freqs`, left out).
-    static func isRenamed(suspect: Fingerprint, reference: Fingerprint) -> Bool {
-        !Set(suspect.tensors.filter { $0.role != .buffer }.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+    /// computes, such as llama.cpp's `rope_freqs`, and the names in `ignoring` left out).
+    static func isRenamed(suspect: Fingerprint, reference: Fingerprint, ignoring: Set<String> = []) -> Bool {
+        !Set(suspect.tensors.filter { $0.role != .buffer && !ignoring.contains($0.name) }.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
     }
 }
