@@ -103,9 +103,15 @@ extension VerdictRules {
         return names.isEmpty ? nil : names
     }
 
-    /// Whether some of the suspect's tensor names are not the reference's (buffers a converter
-    /// computes, such as llama.cpp's `rope_freqs`, and the names in `ignoring` left out).
+    /// Whether some of the suspect's tensor names are not the reference's. Left out: buffers a
+    /// converter computes (llama.cpp's `rope_freqs`), the names in `ignoring`, and stacks of
+    /// experts the reference stores one tensor per expert (llama.cpp's `ffn_up_exps`: no
+    /// original name exists for a stack, so a converter's is no renaming).
     static func isRenamed(suspect: Fingerprint, reference: Fingerprint, ignoring: Set<String> = []) -> Bool {
-        !Set(suspect.tensors.filter { $0.role != .buffer && !ignoring.contains($0.name) }.map(\.name)).isSubset(of: Set(reference.tensors.map(\.name)))
+        let referenceGroups = Set(PairComparison.perExpertGroupDigests(reference).map(\.digest))
+        let names = suspect.tensors.filter { tensor in
+            tensor.role != .buffer && !ignoring.contains(tensor.name) && !(tensor.expertDigests.map { referenceGroups.contains($0.canonical) } ?? false)
+        }.map(\.name)
+        return !Set(names).isSubset(of: Set(reference.tensors.map(\.name)))
     }
 }
