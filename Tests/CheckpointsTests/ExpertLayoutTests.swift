@@ -74,7 +74,10 @@ struct ExpertLayoutTests {
         // Not fused: other names, odd fused lengths, biases, per-expert numbering.
         #expect(FusedProjection.split(name: "model.layers.0.mlp.up_proj.weight", shape: [512, 128], outputMajor: false) == nil)
         #expect(FusedProjection.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [511, 128], outputMajor: false) == nil)
-        #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [32, 512], outputMajor: false) == nil)
+        // gpt-oss's expert biases: one row per expert, gate and up interleaved along it; a 1-D bias is not split.
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [32, 512], outputMajor: false)
+                    == FusedProjection(axis: .cols, layout: .interleaved))
+        #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [512], outputMajor: false) == nil)
         #expect(FusedProjection.split(name: "model.layers.0.mlp.gate_up_proj.bias", shape: [512], outputMajor: false) == nil)
         let halves = FusedProjection(axis: .cols, layout: .halves), interleaved = FusedProjection(axis: .cols, layout: .interleaved)
         #expect(halves.locate(3, length: 8) == (.gate, 3) && halves.locate(4, length: 8) == (.up, 0))

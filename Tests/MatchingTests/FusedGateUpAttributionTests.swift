@@ -155,7 +155,11 @@ struct FusedGateUpAttributionTests {
         let directory = Fixtures.temporaryDirectory("fused")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         func fusedRelease(_ model: ModelWeights) -> ModelWeights {
-            layout == "granite" ? Fixtures.graniteExperts(model, experts: Self.experts) : Self.fused(model, interleaved: layout == "gpt-oss")
+            switch layout {
+            case "granite": Fixtures.graniteExperts(model, experts: Self.experts)
+            case "gpt-oss": Self.withExpertBiases(Self.fused(model, interleaved: true))
+            default: Self.fused(model, interleaved: false)
+            }
         }
         let bfloat16 = Fixtures.Layout(dtype: .bf16)
         let registered = try Fixtures.fingerprint(fusedRelease(Self.release), layout: bfloat16)
@@ -170,11 +174,18 @@ struct FusedGateUpAttributionTests {
         }
         let copy = Scan.compare(try bfloat16GGUF(of: Self.release, named: "copy"), registered)
         #expect(copy.verdict.kind == .reEncoded, "\(copy.verdict.sentence)")
+        if layout == "gpt-oss" {
+            // Its biases are split too (`ffn_gate_exps.bias`, `ffn_up_exps.bias`), matched to the bias's parts.
+            let biases = copy.tensors.filter { $0.suspectTensor.hasSuffix("_exps.bias") }
+            #expect(biases.count == 2 * Self.spec.layerCount && biases.allSatisfy { $0.referenceTensor?.contains("gate_up_proj_bias[") == true && $0.cosine > 0.999 },
+                    "\(biases.map { ($0.suspectTensor, $0.referenceTensor ?? "-", $0.cosine) })")
+        }
         #expect(copy.verdict.sentence.contains("fused gate/up projections on one side, separate on the other"), "\(copy.verdict.sentence)")
         let parts = copy.tensors.filter { $0.referenceTensor.map { $0.hasSuffix("[gate]") || $0.hasSuffix("[up]") } ?? false }
         let worst = parts.map { 1 / ($0.cosine * $0.cosine) - 1 }.max() ?? .infinity
         print("lossless split (\(layout)): \(parts.count) parts, largest 1/ρ² − 1 = \(worst)")
-        #expect(parts.count == 2 * Self.spec.layerCount && worst < 1e-13, "\(parts.count) parts, \(worst)")
+        // gpt-oss's biases are split too: two more parts per layer.
+        #expect(parts.count == (layout == "gpt-oss" ? 4 : 2) * Self.spec.layerCount && worst < 1e-13, "\(parts.count) parts, \(worst)")
         // The reverse direction: the fused release scanned against its split copy.
         #expect(Scan.compare(registered, try bfloat16GGUF(of: Self.release, named: "again")).verdict.kind == .reEncoded)
 
@@ -184,6 +195,21 @@ struct FusedGateUpAttributionTests {
         }
         let changedCopy = Scan.compare(try bfloat16GGUF(of: changed, named: "changed"), registered)
         #expect(changedCopy.verdict.kind == .derived, "\(changedCopy.verdict.sentence)")
+    }
+
+    /// `model` (gpt-oss layout) with gpt-oss's expert biases: `…experts.gate_up_proj_bias` `[E, 2I]`
+    /// (gate and up interleaved) and `…experts.down_proj_bias` `[E, H]`.
+    static func withExpertBiases(_ model: ModelWeights) -> ModelWeights {
+        var result = model
+        for tensor in model.tensors where tensor.name.hasSuffix("mlp.experts.gate_up_proj") {
+            let (experts, hidden, fused) = (tensor.shape[0], tensor.shape[1], tensor.shape[2])
+            let prefix = String(tensor.name.dropLast("gate_up_proj".count))
+            let layer = Double(ExpertLayout.layerIndex(name: tensor.name) ?? 0)
+            func values(_ count: Int, _ phase: Double) -> [Float] { (0..<count).map { Float(sin(Double($0) * 0.37 + phase)) * 0.02 } }
+            result.tensors.append(.init(name: prefix + "gate_up_proj_bias", shape: [experts, fused], values: values(experts * fused, layer)))
+            result.tensors.append(.init(name: prefix + "down_proj_bias", shape: [experts, hidden], values: values(experts * hidden, layer + 0.5)))
+        }
+        return result
     }
 
     @Test("dense Phi-3-style fusion: a llamafied copy (gate_proj and up_proj) matches the parts, a renamed fused copy the whole")

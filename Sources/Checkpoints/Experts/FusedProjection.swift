@@ -82,15 +82,22 @@ public struct FusedProjection: Sendable, Hashable {
     /// The split of a tensor named `name` with `shape`, or `nil`: a component `gate_up_proj`,
     /// a 2-D matrix (fused rows, halves) or a stack of experts (fused columns, or rows when
     /// `outputMajor`; interleaved unless the name has a `feed_forward` component, as Llama 4's
-    /// do), with an even fused length of at least 2; or Granite MoE's `block_sparse_moe.input_linear`
-    /// stack (fused rows, halves).
+    /// do), with an even fused length of at least 2; Granite MoE's `block_sparse_moe.input_linear`
+    /// stack (fused rows, halves); or gpt-oss's expert biases, a 2-D `…experts.gate_up_proj_bias`
+    /// (one row per expert: fused columns, interleaved unless under `feed_forward`).
     public static func split(name: String, shape: [Int], outputMajor: Bool) -> FusedProjection? {
         let parts = ExpertLayout.components(name)
         let granite = parts.contains("block_sparse_moe") && parts.contains("input_linear")
-        guard parts.contains("gate_up_proj") || granite else { return nil }
+        // gpt-oss's expert biases `…mlp.experts.gate_up_proj_bias` `[E, 2I]`: one row per expert, fused columns.
+        let expertBias = parts.contains("gate_up_proj_bias") && parts.contains("experts")
+        guard parts.contains("gate_up_proj") || granite || expertBias else { return nil }
         let fused: FusedProjection
         let view: (rows: Int, cols: Int)
-        if granite {
+        if expertBias {
+            guard shape.count == 2 else { return nil }
+            fused = FusedProjection(axis: .cols, layout: parts.contains("feed_forward") ? .halves : .interleaved)
+            view = (shape[0], shape[1])
+        } else if granite {
             guard shape.count == 3, let experts = ExpertLayout.stackedExpertCount(name: name, shape: shape), experts >= 2 else { return nil }
             fused = FusedProjection(axis: .rows, layout: .halves)
             view = ExpertLayout.expertView(shape)

@@ -47,7 +47,8 @@ public enum CheckpointConversion {
     /// Writes every tensor of `reader`'s checkpoint to a GGUF file at `path` (a scaled weight as
     /// its values; its factor tensor is not written). A fused gate/up stack of experts
     /// (`FusedProjection`: Llama 4, gpt-oss) is split into `blk.N.ffn_gate_exps.weight` and
-    /// `blk.N.ffn_up_exps.weight`, `[E, I, H]`, and their `[E, I, H]` `experts.down_proj` stack
+    /// `blk.N.ffn_up_exps.weight`, `[E, I, H]` (gpt-oss's `[E, 2I]` biases likewise, `[E, I]`
+    /// each), and their `[E, I, H]` `experts.down_proj` stack
     /// is written as `blk.N.ffn_down_exps.weight`, `[E, H, I]`, as `convert_hf_to_gguf.py` does.
     /// For `deepseek2`, latent attention's `kv_b_proj` (`LatentAttention`) is written as the
     /// converter writes it: `blk.N.attn_k_b.weight` `[H, L, n]` (each head's key rows transposed)
@@ -95,6 +96,19 @@ public enum CheckpointConversion {
                 for (part, values) in parts {
                     tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)_exps.weight", shape: shape, values: values,
                                          as: options.storedType(shape: shape, isFloatingPoint: true)))
+                }
+                continue
+            }
+            if tensor.shape.count == 2, let split = FusedProjection.split(of: tensor), tensor.name.hasSuffix("_bias"),
+               let layer = ExpertLayout.layerIndex(name: tensor.name) {
+                // gpt-oss's [E, 2I] expert biases: llama.cpp writes the gate and up columns as two [E, I] biases.
+                let (rows, cols) = (tensor.shape[0], tensor.shape[1])
+                var parts: [FusedProjection.Part: [Float]] = [:]
+                for row in 0..<rows {
+                    for col in 0..<cols { parts[split.locate(col, length: cols).part, default: []].append(values[row * cols + col]) }
+                }
+                for part in split.parts {
+                    tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)_exps.bias", shape: [rows, cols / 2], values: parts[part] ?? [], as: options.otherType))
                 }
                 continue
             }
