@@ -177,6 +177,42 @@ struct GGUFLlamaMappingTests {
         }
     }
 
+    @Test("hybrids (Granite 4.0-H, Nemotron-H) give head counts per layer: the RoPE rows of their attention layers are put back with that layer's counts")
+    func perLayerHeadCounts() throws {
+        let (hidden, heads, kvHeads, headDim) = (32, 4, 2, 8)
+        let query = (0..<(heads * headDim)).map { row in (0..<hidden).map { Float(row * 100 + $0) } }
+        let key = (0..<(kvHeads * headDim)).map { row in (0..<hidden).map { -Float(row * 100 + $0) } }
+        let tensors: [GGUFWriter.Tensor] = [
+            .init(name: "blk.1.attn_q.weight", shape: [query.count, hidden], values: Self.llamaCppPermute(query, heads: heads).flatMap { $0 }, as: .f32),
+            .init(name: "blk.1.attn_k.weight", shape: [key.count, hidden], values: Self.llamaCppPermute(key, heads: kvHeads).flatMap { $0 }, as: .f32),
+        ]
+        let directory = try FormatTestDirectory()
+        for architecture in ["granitehybrid", "nemotron_h", "nemotron_h_moe"] {
+            var metadata = GGUFMetadata()
+            metadata["general.architecture"] = .string(architecture)
+            metadata["\(architecture).attention.head_count"] = .array(.uint32([0, UInt32(heads)]))
+            metadata["\(architecture).attention.head_count_kv"] = .array(.uint32([0, UInt32(kvHeads)]))
+            let path = directory.path("\(architecture).gguf")
+            try GGUFWriter.write(tensors, metadata: metadata, to: path)
+            let reader = try CheckpointReader(path: path)
+            let q = try #require(reader.checkpoint.tensor(named: "blk.1.attn_q.weight"))
+            let k = try #require(reader.checkpoint.tensor(named: "blk.1.attn_k.weight"))
+            #expect(q.rowPermutation?.headCount == heads && k.rowPermutation?.headCount == kvHeads, "\(architecture)")
+            #expect(try readAllFloats(reader, q) == query.flatMap { $0 } && readAllFloats(reader, k) == key.flatMap { $0 }, "\(architecture)")
+        }
+        // An array without the tensor's layer is an error naming the key.
+        var short = GGUFMetadata()
+        short["general.architecture"] = .string("granitehybrid")
+        short["granitehybrid.attention.head_count"] = .array(.uint32([UInt32(heads)]))
+        let path = directory.path("short.gguf")
+        try GGUFWriter.write(tensors, metadata: short, to: path)
+        #expect {
+            _ = try CheckpointReader(path: path)
+        } throws: { error in
+            "\(error)".contains("granitehybrid.attention.head_count") && "\(error)".contains("layer 1")
+        }
+    }
+
     @Test("errors: missing or inconsistent head counts, colliding mapped names")
     func mappingErrors() throws {
         let directory = try FormatTestDirectory()

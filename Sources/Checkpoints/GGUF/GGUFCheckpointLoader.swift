@@ -110,6 +110,17 @@ enum GGUFCheckpointLoader {
         return number
     }
 
+    /// An integer metadata value, or for an array (one value per layer) the element of `layer`;
+    /// `nil` when absent; any other type, or an array without that layer, is an error.
+    private static func layerInteger(_ metadata: GGUFMetadata, _ key: String, layer: Int?, file: String) throws(CheckpointError) -> Int? {
+        guard case .array(let values)? = metadata[key] else { return try integer(metadata, key, file: file) }
+        guard let layer, let number = values.integer(at: layer) else {
+            throw CheckpointError(file: file, rule: .gguf(.invalidMetadata(
+                key: key, reason: "expected an integer for layer \(layer.map(String.init) ?? "?") in its per-layer array of \(values.count), found none")))
+        }
+        return number
+    }
+
     // MARK: - Row permutations
 
     private static func rowPermutation(
@@ -118,10 +129,12 @@ enum GGUFCheckpointLoader {
         let architecture = info.architecture ?? ""
         let headKey = "\(architecture).attention.head_count"
         let name = tensor.storedName ?? tensor.name
-        guard let heads = try integer(info.metadata, headKey, file: file) else {
+        // Hybrid models (Granite 4.0-H, Nemotron-H) give head counts per layer, 0 for their SSM layers.
+        let layer = ExpertLayout.layerIndex(name: name)
+        guard let heads = try layerInteger(info.metadata, headKey, layer: layer, file: file) else {
             throw CheckpointError(file: file, tensor: name, rule: .gguf(.missingMetadata(key: headKey)))
         }
-        let headsKV = try integer(info.metadata, headKey + "_kv", file: file)
+        let headsKV = try layerInteger(info.metadata, headKey + "_kv", layer: layer, file: file)
         let permutation: RowPermutation?
         do {
             permutation = try GGUFNameMapping.rowPermutation(

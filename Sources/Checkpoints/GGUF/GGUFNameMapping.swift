@@ -17,9 +17,12 @@ public enum GGUFNameMapping {
     /// `undo_permute = True`): its LlamaModel and the subclasses that keep that conversion —
     /// llama (also Mistral, Mixtral), granite, granitemoe, arcee, smollm3 and OLMo (the first)
     /// checked on files it wrote; granite_swa, llama-embed and nanbeige read from the converter (they inherit it
-    /// unchanged). Not apertus or llama4 (`undo_permute = False`), nor qwen2/qwen3, gemma, phi3, olmo2.
+    /// unchanged); the hybrids Granite 4.0-H (`granitehybrid`) and Nemotron-H (`nemotron_h`, `nemotron_h_moe`),
+    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names not mapped).
+    /// Not apertus or llama4 (`undo_permute = False`), nor qwen2/qwen3, gemma, phi3, olmo2.
     public static let ropePermutedArchitectures: Set<String> = [
         "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "olmo",
+        "granitehybrid", "nemotron_h", "nemotron_h_moe",
     ]
 
     /// Architectures whose fused query/key/value rows llama.cpp regroups from per-group

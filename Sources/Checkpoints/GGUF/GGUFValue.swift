@@ -82,6 +82,23 @@ public enum GGUFArray: Sendable, Hashable {
     /// An array of arrays (the GGUF specification allows nesting).
     case array([GGUFArray])
 
+    /// The integer at `index` of an integer array, or `nil` (another element type, out of range,
+    /// or a value `Int` cannot hold).
+    public func integer(at index: Int) -> Int? {
+        guard index >= 0, index < count else { return nil }
+        switch self {
+        case .uint8(let a): return Int(a[index])
+        case .int8(let a): return Int(a[index])
+        case .uint16(let a): return Int(a[index])
+        case .int16(let a): return Int(a[index])
+        case .uint32(let a): return Int(a[index])
+        case .int32(let a): return Int(a[index])
+        case .uint64(let a): return Int(exactly: a[index])
+        case .int64(let a): return Int(a[index])
+        case .float32, .float64, .bool, .string, .array: return nil
+        }
+    }
+
     /// Number of elements.
     public var count: Int {
         switch self {
