@@ -74,6 +74,10 @@ struct ExpertLayoutTests {
         // Not fused: other names, odd fused lengths, biases, per-expert numbering.
         #expect(FusedProjection.split(name: "model.layers.0.mlp.up_proj.weight", shape: [512, 128], outputMajor: false) == nil)
         #expect(FusedProjection.split(name: "model.layers.0.mlp.gate_up_proj.weight", shape: [511, 128], outputMajor: false) == nil)
+        // Granite 4.0's dense (or shared) MLP: gate rows, then up rows; its down projection is no fused tensor.
+        #expect(FusedProjection.split(name: "model.layers.3.shared_mlp.input_linear.weight", shape: [1024, 256], outputMajor: false)
+                    == FusedProjection(axis: .rows, layout: .halves))
+        #expect(FusedProjection.split(name: "model.layers.3.shared_mlp.output_linear.weight", shape: [256, 512], outputMajor: false) == nil)
         // gpt-oss's expert biases: one row per expert, gate and up interleaved along it; a 1-D bias is not split.
         #expect(FusedProjection.split(name: "model.layers.0.mlp.experts.gate_up_proj_bias", shape: [32, 512], outputMajor: false)
                     == FusedProjection(axis: .cols, layout: .interleaved))

@@ -212,6 +212,35 @@ struct FusedGateUpAttributionTests {
         return result
     }
 
+    @Test("Granite 4.0 (shared_mlp.input_linear: gate rows, then up rows): a BF16 GGUF written as convert_hf_to_gguf.py writes granite is a re-encoding, part for part")
+    func graniteSharedMLP() throws {
+        let directory = Fixtures.temporaryDirectory("fused")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dense = SimulatedTraining.fineTune(ModelGenerator.generate(Self.spec, seed: 995), seed: 996, strength: 0.05)
+        let granite = ModelWeights(spec: Self.spec, tensors: Fixtures.fuseDenseGateUp(dense).tensors.map {
+            .init(name: $0.name.replacingOccurrences(of: "mlp.gate_up_proj", with: "shared_mlp.input_linear")
+                .replacingOccurrences(of: "mlp.down_proj", with: "shared_mlp.output_linear"), shape: $0.shape, values: $0.values)
+        })
+        let bfloat16 = Fixtures.Layout(dtype: .bf16)
+        let registered = try Fixtures.fingerprint(granite, layout: bfloat16)
+        #expect(registered.fusedParts.count == 2 * Self.spec.layerCount)
+        let reader = try CheckpointReader(path: try Fixtures.write(granite, to: directory, layout: bfloat16))
+        let path = directory + "/granite-BF16.gguf"
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(
+            matrixType: .bf16, otherType: .f32, architecture: "granite", headCount: Self.spec.headCount, headCountKV: Self.spec.keyValueHeadCount))
+        let copy = try CheckpointReader(path: path)
+        #expect(Set(copy.checkpoint.tensors.compactMap(\.storedName)).isSuperset(of: ["blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight"]))
+        let comparison = Scan.compare(try Fingerprinter.fingerprint(copy), registered)
+        #expect(comparison.verdict.kind == .reEncoded, "\(comparison.verdict.sentence)")
+        #expect(comparison.verdict.sentence.contains("fused gate/up projections on one side, separate on the other"), "\(comparison.verdict.sentence)")
+        for layer in 0..<Self.spec.layerCount {
+            for part in ["gate", "up"] {
+                let match = try #require(comparison.tensors.first { $0.suspectTensor == "model.layers.\(layer).mlp.\(part)_proj.weight" })
+                #expect(match.referenceTensor == "model.layers.\(layer).shared_mlp.input_linear.weight[\(part)]", "\(match.referenceTensor ?? "-")")
+            }
+        }
+    }
+
     @Test("dense Phi-3-style fusion: a llamafied copy (gate_proj and up_proj) matches the parts, a renamed fused copy the whole")
     func denseFusion() throws {
         let dense = ModelGenerator.generate(Self.spec, seed: 990)

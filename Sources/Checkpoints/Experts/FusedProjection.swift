@@ -5,7 +5,8 @@
 /// `feed_forward.experts.gate_up_proj` (`[E, H, 2I]`, gate columns then up columns) and
 /// gpt-oss's `mlp.experts.gate_up_proj` (gate and up interleaved: even columns gate, odd up;
 /// `[E, H, 2I]` in its BF16 form, `[E, 2I, H]` as MXFP4 blocks) and Granite MoE's
-/// `block_sparse_moe.input_linear` (`[E, 2I, H]`, gate rows then up rows). Conversions split them —
+/// `block_sparse_moe.input_linear` (`[E, 2I, H]`, gate rows then up rows) and Granite 4.0's
+/// `shared_mlp.input_linear` (`[2I, H]`, likewise). Conversions split them —
 /// llama.cpp writes `ffn_gate_exps` and `ffn_up_exps`, "llamafied" Phi-3 copies write
 /// `gate_proj` and `up_proj`.
 ///
@@ -83,17 +84,24 @@ public struct FusedProjection: Sendable, Hashable {
     /// a 2-D matrix (fused rows, halves) or a stack of experts (fused columns, or rows when
     /// `outputMajor`; interleaved unless the name has a `feed_forward` component, as Llama 4's
     /// do), with an even fused length of at least 2; Granite MoE's `block_sparse_moe.input_linear`
-    /// stack (fused rows, halves); or gpt-oss's expert biases, a 2-D `…experts.gate_up_proj_bias`
-    /// (one row per expert: fused columns, interleaved unless under `feed_forward`).
+    /// stack (fused rows, halves); Granite 4.0's 2-D `…shared_mlp.input_linear` (fused rows,
+    /// halves); or gpt-oss's expert biases, a 2-D `…experts.gate_up_proj_bias` (one row per
+    /// expert: fused columns, interleaved unless under `feed_forward`).
     public static func split(name: String, shape: [Int], outputMajor: Bool) -> FusedProjection? {
         let parts = ExpertLayout.components(name)
         let granite = parts.contains("block_sparse_moe") && parts.contains("input_linear")
         // gpt-oss's expert biases `…mlp.experts.gate_up_proj_bias` `[E, 2I]`: one row per expert, fused columns.
         let expertBias = parts.contains("gate_up_proj_bias") && parts.contains("experts")
-        guard parts.contains("gate_up_proj") || granite || expertBias else { return nil }
+        // Granite 4.0's (and Granite MoE shared's) dense MLP `…shared_mlp.input_linear.weight` `[2I, H]`: gate rows, then up rows.
+        let graniteShared = parts.contains("shared_mlp") && parts.contains("input_linear")
+        guard parts.contains("gate_up_proj") || granite || expertBias || graniteShared else { return nil }
         let fused: FusedProjection
         let view: (rows: Int, cols: Int)
-        if expertBias {
+        if graniteShared {
+            guard shape.count == 2 else { return nil }
+            fused = FusedProjection(axis: .rows, layout: .halves)
+            view = (shape[0], shape[1])
+        } else if expertBias {
             guard shape.count == 2 else { return nil }
             fused = FusedProjection(axis: .cols, layout: parts.contains("feed_forward") ? .halves : .interleaved)
             view = (shape[0], shape[1])

@@ -50,6 +50,7 @@ public enum CheckpointConversion {
     /// `blk.N.ffn_up_exps.weight`, `[E, I, H]` (gpt-oss's `[E, 2I]` biases likewise, `[E, I]`
     /// each), and their `[E, I, H]` `experts.down_proj` stack
     /// is written as `blk.N.ffn_down_exps.weight`, `[E, H, I]`, as `convert_hf_to_gguf.py` does.
+    /// Granite 4.0's `shared_mlp.input_linear` `[2I, H]` becomes `ffn_gate(_shexp)`/`ffn_up(_shexp)`.
     /// For `deepseek2`, latent attention's `kv_b_proj` (`LatentAttention`) is written as the
     /// converter writes it: `blk.N.attn_k_b.weight` `[H, L, n]` (each head's key rows transposed)
     /// and `blk.N.attn_v_b.weight` `[H, v, L]`.
@@ -110,6 +111,24 @@ public enum CheckpointConversion {
                 for part in split.parts {
                     tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)_exps.bias", shape: [rows, cols / 2], values: parts[part] ?? [], as: options.otherType))
                 }
+                continue
+            }
+            if tensor.shape.count == 2, tensor.name.hasSuffix("shared_mlp.input_linear.weight"), let split = FusedProjection.split(of: tensor),
+               let layer = ExpertLayout.layerIndex(name: tensor.name) {
+                // Granite 4.0: gate rows, then up rows; the shared expert's names beside routed experts, the dense MLP's otherwise.
+                let hasExperts = reader.checkpoint.tensors.contains { ExpertLayout.stackedExpertCount(of: $0) != nil }
+                let half = tensor.shape[0] / 2 * tensor.shape[1]
+                for (part, values) in [(split.parts[0], Array(values[..<half])), (split.parts[1], Array(values[half...]))] {
+                    let shape = [tensor.shape[0] / 2, tensor.shape[1]]
+                    tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)\(hasExperts ? "_shexp" : "").weight", shape: shape, values: values,
+                                         as: options.storedType(shape: shape, isFloatingPoint: true)))
+                }
+                continue
+            }
+            if tensor.name.hasSuffix("shared_mlp.output_linear.weight"), name == tensor.name, let layer = ExpertLayout.layerIndex(name: tensor.name) {
+                // Granite 4.0's dense MLP down projection (the converter's ffn_down; ffn_down_shexp beside experts, mapped by name).
+                tensors.append(.init(name: "blk.\(layer).ffn_down.weight", shape: tensor.shape, values: values,
+                                     as: options.storedType(shape: tensor.shape, isFloatingPoint: true)))
                 continue
             }
             if let split = keyValueSplits[index], let layer = ExpertLayout.layerIndex(name: tensor.name) {

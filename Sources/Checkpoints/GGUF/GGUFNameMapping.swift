@@ -202,7 +202,10 @@ public enum GGUFNameMapping {
         schemes["qwen2moe"] = qwenMixture
         schemes["qwen3moe"] = qwenMixture
         // Granite MoE's experts are stacks in both files (its fused gate/up `input_linear` is split in two by the converter).
-        schemes["granitemoe"] = llama.adding(["ffn_gate_inp": "block_sparse_moe.router.layer", "ffn_down_exps": "block_sparse_moe.output_linear"])
+        // Granite MoE shared (and Granite 4.0's MoE layers): the shared expert's down projection keeps its name; its
+        // fused `shared_mlp.input_linear` is split in two like the experts' (`FusedProjection`).
+        schemes["granitemoe"] = llama.adding(["ffn_gate_inp": "block_sparse_moe.router.layer", "ffn_down_exps": "block_sparse_moe.output_linear",
+                                              "ffn_down_shexp": "shared_mlp.output_linear"])
         schemes["apertus"] = llama.adding(["attn_norm": "attention_layernorm", "ffn_norm": "feedforward_layernorm"])
         schemes["phi3"] = llama.adding(["attn_qkv": "self_attn.qkv_proj", "ffn_up": "mlp.gate_up_proj"])
         schemes["starcoder2"] = llama.adding(["ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"])
