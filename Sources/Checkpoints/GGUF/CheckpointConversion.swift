@@ -68,6 +68,8 @@ public enum CheckpointConversion {
         var stacks: [String: [(expert: Int, shape: [Int], values: [Float])]] = [:]
         var stackOrder: [(position: Int, group: String)] = []
         let keyValueSplits = architecture == "deepseek2" ? LatentAttention.keyValueSplits(reader.checkpoint.tensors) : [:]
+        // Granite 4.0 names its shared MLP's parts as a shared expert's beside routed experts, as the dense MLP's otherwise.
+        let hasExperts = reader.checkpoint.tensors.contains { ExpertLayout.stackedExpertCount(of: $0) != nil }
         for (index, tensor) in reader.checkpoint.tensors.enumerated() where tensor.scaledWeight == nil {
             var values = try readFloats(reader, tensor)
             let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
@@ -115,11 +117,10 @@ public enum CheckpointConversion {
             }
             if tensor.shape.count == 2, tensor.name.hasSuffix("shared_mlp.input_linear.weight"), let split = FusedProjection.split(of: tensor),
                let layer = ExpertLayout.layerIndex(name: tensor.name) {
-                // Granite 4.0: gate rows, then up rows; the shared expert's names beside routed experts, the dense MLP's otherwise.
-                let hasExperts = reader.checkpoint.tensors.contains { ExpertLayout.stackedExpertCount(of: $0) != nil }
-                let half = tensor.shape[0] / 2 * tensor.shape[1]
-                for (part, values) in [(split.parts[0], Array(values[..<half])), (split.parts[1], Array(values[half...]))] {
-                    let shape = [tensor.shape[0] / 2, tensor.shape[1]]
+                // Granite 4.0: gate rows, then up rows — one "expert" of splitFused's stacks.
+                let (stacked, parts) = Self.splitFused(values, shape: [1] + tensor.shape, split: split)
+                let shape = Array(stacked.dropFirst())
+                for (part, values) in parts {
                     tensors.append(.init(name: "blk.\(layer).ffn_\(part.rawValue)\(hasExperts ? "_shexp" : "").weight", shape: shape, values: values,
                                          as: options.storedType(shape: shape, isFloatingPoint: true)))
                 }
@@ -207,7 +208,7 @@ public enum CheckpointConversion {
         for expert in 0..<experts {
             let base = expert * rows * cols
             for slot in 0..<2 {
-                let wanted: FusedProjection.Part = slot == 0 ? .gate : .up
+                let wanted = split.parts[slot]
                 for fused in 0..<fusedLength where split.locate(fused, length: fusedLength).part == wanted {
                     // One output row of the part: a stored row (rows axis) or a stored column.
                     for position in 0..<width {
@@ -216,7 +217,7 @@ public enum CheckpointConversion {
                 }
             }
         }
-        return ([experts, fusedLength / 2, width], [(.gate, parts[0]), (.up, parts[1])])
+        return ([experts, fusedLength / 2, width], [(split.parts[0], parts[0]), (split.parts[1], parts[1])])
     }
 
     /// Writes every tensor of `reader`'s checkpoint as `torch.save(state_dict)` would. Tensors

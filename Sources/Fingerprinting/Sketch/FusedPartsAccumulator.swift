@@ -82,7 +82,7 @@ struct FusedPartsAccumulator {
     }
 
     private func slotIndex(_ part: FusedProjection.Part) -> Int {
-        part == .gate || part == .key ? 0 : 1
+        split.parts.firstIndex(of: part)!
     }
 
     /// Each part's sketch (F32, 64 × 64), element count, mean and sum of squares, in `split.parts` order.

@@ -42,16 +42,21 @@ extension EvidenceTensor {
         "\(tensor)[\(part.rawValue)]"
     }
 
+    /// The fused tensor's name and the part of a part's evidence name (`partName`), or `nil` for other names.
+    static func part(ofName name: String) -> (whole: String, part: FusedProjection.Part)? {
+        FusedProjection.Part.allCases.lazy.compactMap { part in
+            name.hasSuffix("[\(part.rawValue)]") ? (String(name.dropLast(part.rawValue.count + 2)), part) : nil
+        }.first
+    }
+
     /// The fused tensor's name of a part's evidence name (`partName`), or `nil` for other names.
     static func wholeName(ofPart name: String) -> String? {
-        FusedProjection.Part.allCases.lazy.compactMap { part in
-            name.hasSuffix("[\(part.rawValue)]") ? String(name.dropLast(part.rawValue.count + 2)) : nil
-        }.first
+        part(ofName: name)?.whole
     }
 
     /// Whether an evidence name is one part of a fused tensor (`partName`).
     static func isPartName(_ name: String) -> Bool {
-        wholeName(ofPart: name) != nil
+        part(ofName: name) != nil
     }
 
     /// Every evidence tensor a comparison of `fingerprint` may have used, wholes and parts, by name.

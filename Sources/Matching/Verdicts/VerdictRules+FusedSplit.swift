@@ -45,9 +45,7 @@ extension VerdictRules {
               referenceDiffering.allSatisfy({ accounted($0, in: reference, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })
         else { return nil }
         let parts = partMatches.compactMap { match in
-            FusedProjection.Part.allCases.first { part in
-                [match.suspectTensor, match.referenceTensor].contains { $0?.hasSuffix("[\(part.rawValue)]") == true }
-            }
+            (EvidenceTensor.part(ofName: match.suspectTensor) ?? match.referenceTensor.flatMap(EvidenceTensor.part(ofName:)))?.part
         }
         let suspectTensors = partMatches.map { EvidenceTensor.wholeName(ofPart: $0.suspectTensor) ?? $0.suspectTensor }
         return FusedSplit(matrices: partMatches.count, parts: Set(parts), suspectTensors: Set(suspectTensors))
