@@ -74,6 +74,8 @@ struct LatentAttentionAttributionTests {
                         "\(match.suspectTensor): \(match.cosine), transposed \(match.transposed)")
             }
         }
+        let stacks = copy.tensors.filter { $0.suspectTensor.contains("attn_k_b") || $0.suspectTensor.contains("attn_v_b") }
+        print("lossless split (latent attention): \(stacks.count) stacks, largest 1/ρ² − 1 = \(stacks.map { 1 / ($0.cosine * $0.cosine) - 1 }.max() ?? .nan)")
         // The reverse direction: the release scanned against its GGUF.
         #expect(Scan.compare(registered, try Self.gguf(Self.release, type: .bf16, in: directory, name: "again")).verdict.kind == .reEncoded)
 
