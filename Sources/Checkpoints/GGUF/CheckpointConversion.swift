@@ -53,7 +53,8 @@ public enum CheckpointConversion {
     /// Granite 4.0's `shared_mlp.input_linear` `[2I, H]` becomes `ffn_gate(_shexp)`/`ffn_up(_shexp)`.
     /// For `deepseek2`, latent attention's `kv_b_proj` (`LatentAttention`) is written as the
     /// converter writes it: `blk.N.attn_k_b.weight` `[H, L, n]` (each head's key rows transposed)
-    /// and `blk.N.attn_v_b.weight` `[H, v, L]`.
+    /// and `blk.N.attn_v_b.weight` `[H, v, L]`. State-space layers are stored as the converter
+    /// stores them (`stateSpaceStored`: `A_log` as `−exp(A_log)`, Mamba-2's reshapes).
     public static func writeGGUF(from reader: CheckpointReader, to path: String, options: GGUFOptions = GGUFOptions()) throws {
         var metadata = GGUFMetadata()
         if let architecture = options.architecture {
@@ -70,6 +71,7 @@ public enum CheckpointConversion {
         let keyValueSplits = architecture == "deepseek2" ? LatentAttention.keyValueSplits(reader.checkpoint.tensors) : [:]
         // Granite 4.0 names its shared MLP's parts as a shared expert's beside routed experts, as the dense MLP's otherwise.
         let hasExperts = reader.checkpoint.tensors.contains { ExpertLayout.stackedExpertCount(of: $0) != nil }
+        let stateSpaceGroups = options.metadata["\(architecture).ssm.group_count"]?.integer ?? 1
         for (index, tensor) in reader.checkpoint.tensors.enumerated() where tensor.scaledWeight == nil {
             var values = try readFloats(reader, tensor)
             let name = GGUFNameMapping.ggufName(forHuggingFaceName: tensor.name, architecture: architecture) ?? tensor.name
@@ -150,6 +152,14 @@ public enum CheckpointConversion {
                let group = ExpertLayout.groupName(name: name), let expert = ExpertLayout.expertIndex(name: name) {
                 if stacks[group] == nil { stackOrder.append((tensors.count, group)) }
                 stacks[group, default: []].append((expert, tensor.shape, values))
+                continue
+            }
+            if let stored = Self.stateSpaceStored(huggingFaceName: tensor.name, ggufName: name, shape: tensor.shape, values: values,
+                                                  architecture: architecture, groups: stateSpaceGroups) {
+                // The converter keeps names without `.weight` (decays, skips), norms and convolutions in F32.
+                let matrix = name.hasSuffix(".weight") && !name.hasSuffix("_norm.weight") && !name.contains("conv1d")
+                tensors.append(.init(name: name, shape: stored.shape, values: stored.values,
+                                     as: matrix ? options.storedType(shape: stored.shape, isFloatingPoint: true) : options.otherType))
                 continue
             }
             tensors.append(.init(name: name, shape: tensor.shape, values: values,

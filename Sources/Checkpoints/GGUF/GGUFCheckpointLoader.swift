@@ -44,6 +44,7 @@ enum GGUFCheckpointLoader {
                     tensor.name = mapped
                     tensor.storedName = stored.name
                 }
+                tensor.shape = GGUFNameMapping.huggingFaceShape(ofGGUFName: stored.name, architecture: architecture, shape: tensor.shape, dtype: tensor.dtype)
                 if let permuted = GGUFNameMapping.permutedRows(ofGGUFName: stored.name, architecture: architecture) {
                     tensor.rowPermutation = try rowPermutation(for: tensor, permuted, info: info, file: displays[fileIndex])
                 }

@@ -6,7 +6,9 @@
 /// (`Tests/CheckpointsTests/Fixtures/LlamaCppArchitectures`, llama.cpp 0c1e570). For other
 /// architectures names stay as stored. Values are not transformed beyond undoing two row
 /// permutations (`RowPermutation`): the RoPE one of `ropePermutedArchitectures` and the
-/// query/key/value regrouping of `groupedQKVArchitectures`; tensors with no single Hugging Face counterpart
+/// query/key/value regrouping of `groupedQKVArchitectures` — and state-space tensors of
+/// `stateSpaceReshapedArchitectures` get their Hugging Face shapes back (a reshape: the same
+/// values in the same order); tensors with no single Hugging Face counterpart
 /// (stacks of experts whose original is one tensor per expert, or split out of a fused one)
 /// keep their llama.cpp names.
 public enum GGUFNameMapping {
@@ -30,6 +32,15 @@ public enum GGUFNameMapping {
     /// GPT-NeoX and BLOOM with one group per head, Falcon with one per key/value head
     /// (`head_count_kv`; a single group, Falcon 7B's multi-query layout, is left as it is).
     public static let groupedQKVArchitectures: Set<String> = ["gptneox", "bloom", "falcon"]
+
+    /// Architectures whose state-space layers llama.cpp stores in Mamba-2's shapes: the decays
+    /// `ssm_a` and skips `ssm_d` as `[heads, 1]` columns, the gated norm `ssm_norm` as
+    /// `[groups, d_inner / groups]` (`Mamba2Model.modify_tensors` and the classes built on it).
+    /// A reader gives them back the Hugging Face shapes, `[heads]` and `[d_inner]`: the same
+    /// values in the same order, and a 2-D norm would be neither a norm nor canonical (its
+    /// canonical form transposes a wide matrix). Not Mamba (the first), whose `[d_inner, d_state]`
+    /// decays are the original's shape, nor Jamba, which converts as Mamba does.
+    public static let stateSpaceReshapedArchitectures: Set<String> = ["mamba2", "granitehybrid", "falcon-h1", "nemotron_h", "nemotron_h_moe"]
 
     /// One architecture's names: whole-model tensors, the layer prefix, per-layer tensors
     /// (llama.cpp base name → Hugging Face base name; `blk.N.<name>` → `<layerPrefix>.N.<name>`).
@@ -136,6 +147,19 @@ public enum GGUFNameMapping {
             "ffn_norm": "post_attention_layernorm", "ffn_up": "mlp.dense_h_to_4h", "ffn_down": "mlp.dense_4h_to_h",
         ])
 
+    /// Mamba (`MambaForCausalLM`, under `backbone.`): a state-space mixer in every layer. The
+    /// decays `ssm_a` hold `−exp(A_log)` (the converter takes the exponential; the matching's
+    /// `NegatedExponentials` pairs them), named for the tensor they come from, as Gemma's
+    /// `1 + w` norms are.
+    static let mamba = Scheme(
+        global: ["token_embd": "backbone.embeddings", "output_norm": "backbone.norm_f", "output": "lm_head"],
+        layerPrefix: "backbone.layers",
+        layer: [
+            "attn_norm": "norm", "ssm_in": "mixer.in_proj", "ssm_conv1d": "mixer.conv1d", "ssm_x": "mixer.x_proj",
+            "ssm_dt": "mixer.dt_proj", "ssm_out": "mixer.out_proj",
+        ],
+        layerWhole: ["ssm_a": "mixer.A_log", "ssm_d": "mixer.D"])
+
     /// Architectures whose files come in two layouts, told apart by a per-layer tensor only one
     /// of them has: Falcon 40B/180B (`new_decoder_architecture`) norm attention and MLP inputs
     /// separately (`attn_norm_2` ← `ln_attn`, `attn_norm` ← `ln_mlp`) where Falcon 7B has one
@@ -212,6 +236,13 @@ public enum GGUFNameMapping {
         var phi2 = llama.adding(["attn_output": "self_attn.dense", "ffn_up": "mlp.fc1", "ffn_down": "mlp.fc2"])
         phi2.global["output_norm"] = "model.final_layernorm"
         schemes["phi2"] = phi2
+        schemes["mamba"] = mamba
+        // Mamba-2: a per-head time-step bias (the converter names it `ssm_dt.bias`) and a gated norm; no x or dt projections.
+        var mamba2 = mamba.adding(["ssm_norm": "mixer.norm"])
+        mamba2.layer["ssm_x"] = nil
+        mamba2.layer["ssm_dt"] = nil
+        mamba2.layerWhole["ssm_dt.bias"] = "mixer.dt_bias"
+        schemes["mamba2"] = mamba2
         schemes["bert"] = bert
         schemes["gpt2"] = gpt2
         schemes["gptneox"] = gptNeoX
@@ -230,6 +261,11 @@ public enum GGUFNameMapping {
     public static func huggingFaceName(forGGUFName name: String, architecture: String) -> String? {
         guard let scheme = schemes[architecture] else { return nil }
         var parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // Whole per-layer names without a suffix (Mamba's `blk.N.ssm_a` ← `….mixer.A_log`).
+        if parts.count == 3, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0, String(layer) == parts[1],
+           let whole = scheme.layerWhole[parts[2]] {
+            return "\(scheme.layerPrefix).\(layer).\(whole)"
+        }
         guard let suffix = parts.last, suffix == "weight" || suffix == "bias", parts.count >= 2 else { return nil }
         parts.removeLast()
         if parts.count == 1, let base = scheme.global[parts[0]] {
@@ -282,6 +318,20 @@ public enum GGUFNameMapping {
             }
         }
         return nil
+    }
+
+    /// The shape a reader gives a tensor stored as `shape` (row-major, outermost first): the
+    /// Hugging Face shape of a state-space tensor llama.cpp reshaped (`stateSpaceReshapedArchitectures`),
+    /// else `shape`. Block-quantized tensors keep their shape (their rows are their blocks' frame).
+    static func huggingFaceShape(ofGGUFName name: String, architecture: String, shape: [Int], dtype: DType) -> [Int] {
+        guard stateSpaceReshapedArchitectures.contains(architecture), shape.count == 2, !dtype.isBlockQuantized else { return shape }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0] == "blk" else { return shape }
+        switch parts.count == 3 ? String(parts[2]) : parts[2...].joined(separator: ".") {
+        case "ssm_a", "ssm_d": return shape[1] == 1 ? [shape[0]] : shape
+        case "ssm_norm.weight": return [shape[0] * shape[1]]
+        default: return shape
+        }
     }
 
     /// How llama.cpp reordered a tensor's rows, if it did.

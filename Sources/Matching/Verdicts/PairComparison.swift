@@ -73,7 +73,7 @@ public enum PairComparison {
         let verdict = VerdictRules.decide(
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
             layers: layers, alignment: alignmentSummary, combinedLogP: combined,
-            shiftedNorms: sameSeed ? ShiftedNorms.find(suspect: suspect, reference: reference, signs: signs) : nil,
+            converted: sameSeed ? ConvertedValues.find(suspect: suspect, reference: reference, signs: signs) : nil,
             rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence,
                                      referenceEvidence: referenceEvidence, matches: tensorMatches), options: options,
             referenceLabel: referenceIdentity.label)

@@ -6,10 +6,10 @@ import Fingerprinting
 /// release's norms come back exactly as `s − 1` (checked on a converted Gemma 2 and 3); the
 /// check allows the sum to have been rounded to BF16, the coarsest precision norms are kept in.
 ///
-/// Found when every evidential tensor but some norm vectors holds a reference tensor's values
-/// exactly, and each of those vectors pairs with a reference norm of its layer and length
-/// whose mean differs by one and whose centred sketch (§5 of the format: the mean removed)
-/// differs by no more than BF16's rounding of the shifted values allows.
+/// A suspect norm vector whose values the reference does not hold pairs with a reference norm
+/// of its layer and length whose mean differs by one and whose centred sketch (§5 of the
+/// format: the mean removed) differs by no more than BF16's rounding of the shifted values
+/// allows (`ConvertedValues` asks whether such pairs explain every such tensor).
 struct ShiftedNorms: Sendable {
     /// The suspect's shifted norms, paired with the reference's: (suspect, reference) names.
     var pairs: [(suspect: String, reference: String)]
@@ -25,29 +25,28 @@ struct ShiftedNorms: Sendable {
     static let margin = 2.0
     static let relativeSpacing = 0x1p-7
 
-    static func find(suspect: Fingerprint, reference: Fingerprint, signs: SignTable) -> ShiftedNorms? {
-        let differing = PairComparison.evidenceNotHeld(in: suspect, by: reference)
-        guard !differing.isEmpty, differing.allSatisfy({ $0.role == .norm && $0.shape.count == 1 }) else { return nil }
-        let heldValues = Set(suspect.tensors.map(\.canonical.sha256))
-        let candidates = reference.tensors.filter { $0.role == .norm && $0.shape.count == 1 && !heldValues.contains($0.canonical.sha256) }
-
+    /// Pairs the norm vectors among `differing` (the suspect's evidential tensors the reference
+    /// does not hold) with reference norms in `candidates` (its tensors the suspect does not
+    /// hold), all with one shift; `nil` when none pairs.
+    static func find(differing: [TensorFingerprint], candidates: [TensorFingerprint], signs: SignTable) -> ShiftedNorms? {
+        let norms = candidates.filter { $0.role == .norm && $0.shape.count == 1 }
         var pairs: [(suspect: String, reference: String)] = []
         var used = Set<String>()
         var shift: Int?
         var worstRatio = 0.0
-        for tensor in differing {
+        for tensor in differing where tensor.role == .norm && tensor.shape.count == 1 {
             var best: (name: String, ratio: Double, shift: Int)?
-            for other in candidates where other.layer == tensor.layer && other.shape == tensor.shape && !used.contains(other.name) {
+            for other in norms where other.layer == tensor.layer && other.shape == tensor.shape && !used.contains(other.name) {
                 guard let pair = compare(tensor, other, signs: signs), shift == nil || shift == pair.shift else { continue }
                 if best == nil || pair.ratio < best!.ratio { best = (other.name, pair.ratio, pair.shift) }
             }
-            guard let best else { return nil }
+            guard let best else { continue }
             pairs.append((tensor.name, best.name))
             used.insert(best.name)
             shift = best.shift
             worstRatio = max(worstRatio, best.ratio)
         }
-        return ShiftedNorms(pairs: pairs, shift: shift ?? 1, worstRatio: worstRatio)
+        return pairs.isEmpty ? nil : ShiftedNorms(pairs: pairs, shift: shift ?? 1, worstRatio: worstRatio)
     }
 
     /// Whether `tensor` is `other` shifted by ±1 within the rounding of the shifted side: the

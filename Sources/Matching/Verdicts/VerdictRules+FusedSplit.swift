@@ -21,9 +21,9 @@ extension VerdictRules {
     /// The matrices that differ only because one side stores a fused tensor whole and the
     /// other its two parts (llama.cpp's BF16 or F32 GGUF of Llama 4, gpt-oss or Granite MoE,
     /// or of DeepSeek's latent attention; a llamafied Phi-3): every other evidential tensor on
-    /// both sides holds the other's values, and each part matches its counterpart to within the
+    /// both sides holds the other's values (or pairs in `converted`: 1 + w, −exp(w)), and each part matches its counterpart to within the
     /// sketches' precision — the parts have no digests of their own. `nil` when that is not so.
-    static func fusedSplit(suspect: Fingerprint, reference: Fingerprint, tensors: [TensorMatch]) -> FusedSplit? {
+    static func fusedSplit(suspect: Fingerprint, reference: Fingerprint, tensors: [TensorMatch], converted: ConvertedValues?) -> FusedSplit? {
         func equalBySketch(_ match: TensorMatch) -> Bool {
             match.significant && match.cosine > 0 && 1 / (match.cosine * match.cosine) - 1 <= sketchPrecision
         }
@@ -38,11 +38,13 @@ extension VerdictRules {
             return (!parts.isEmpty && parts.allSatisfy { part in partMatches.contains { own($0) == part } })
                 || partMatches.contains { own($0) == tensor.name && other($0).map(EvidenceTensor.isPartName) == true }
         }
+        // Tensors converted elementwise (norms as 1 + w, decays as −exp(w)) are accounted for by their pairs.
+        let convertedSuspect = converted?.suspectTensors ?? [], convertedReference = converted?.referenceTensors ?? []
         let suspectDiffering = PairComparison.evidenceNotHeld(in: suspect, by: reference)
         let referenceDiffering = PairComparison.evidenceNotHeld(in: reference, by: suspect)
         guard !suspectDiffering.isEmpty,
-              suspectDiffering.allSatisfy({ accounted($0, in: suspect, own: \.suspectTensor, other: \.referenceTensor) }),
-              referenceDiffering.allSatisfy({ accounted($0, in: reference, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })
+              suspectDiffering.allSatisfy({ convertedSuspect.contains($0.name) || accounted($0, in: suspect, own: \.suspectTensor, other: \.referenceTensor) }),
+              referenceDiffering.allSatisfy({ convertedReference.contains($0.name) || accounted($0, in: reference, own: { $0.referenceTensor }, other: { $0.suspectTensor }) })
         else { return nil }
         let parts = partMatches.compactMap { match in
             (EvidenceTensor.part(ofName: match.suspectTensor) ?? match.referenceTensor.flatMap(EvidenceTensor.part(ofName:)))?.part

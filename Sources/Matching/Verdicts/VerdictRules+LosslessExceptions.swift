@@ -6,23 +6,25 @@ import Fingerprinting
 extension VerdictRules {
     /// A re-encoding the canonical root does not show: every weight the copy holds is the other
     /// side's, and what differs is something converters do — leave small tensors out, add
-    /// buffers they compute, split fused gate/up (or key/value) tensors, store norms as 1 + w.
+    /// buffers they compute, split fused gate/up (or key/value) tensors, store norms as 1 + w
+    /// or state-space decays as −exp(w).
     struct LosslessException {
-        /// What differs and why the weights are still the same.
-        var evidence: String
+        /// What differs and why the weights are still the same (a line or more).
+        var evidence: [String]
         /// The verdict's sentence.
         var sentence: String
     }
 
     /// The first exception that holds, in this order: reference tensors left out
     /// (`droppedTensors`), tensors without evidence differing (`nonEvidenceDifferences`), fused
-    /// gate/up tensors split (`fusedSplit`), norms stored as 1 + w (`ShiftedNorms`); `nil` when
+    /// gate/up tensors split (`fusedSplit`, with values converted elementwise besides), values
+    /// converted elementwise (`ConvertedValues`: norms as 1 + w, decays as −exp(w)); `nil` when
     /// none does. All but the second need every reference layer to have a counterpart; the last
-    /// two rest on sketches, so they need the pair to be significant (and the split, every
-    /// matrix matched).
+    /// two rest on sketches and statistics, so they need the pair to be significant (and the
+    /// split, every matrix matched).
     static func losslessException(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch], alignment: AlignmentSummary,
-        coverage: Double, significant: Bool, shiftedNorms: ShiftedNorms?, referenceLabel: String
+        coverage: Double, significant: Bool, converted: ConvertedValues?, referenceLabel: String
     ) -> LosslessException? {
         let layersKept = alignment.droppedReferenceLayers.isEmpty
         let renamed = isRenamed(suspect: suspect, reference: reference)
@@ -31,36 +33,35 @@ extension VerdictRules {
             let listed = listing(absent.names, limit: 4)
             let count = absent.names.count == 1 ? "1 reference tensor is" : "\(absent.names.count) reference tensors are"
             return LosslessException(
-                evidence: String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
-                                 count, listed, absent.share * 100),
+                evidence: [String(format: "%@ not in the suspect (%@: %.2g%% of the reference's parameters); every tensor it has holds a reference tensor's values.",
+                                 count, listed, absent.share * 100)],
                 sentence: "Re-encoded copy of \(referenceLabel) without \(absent.names.count == 1 ? "one" : String(absent.names.count)) of its tensors: \(stored)\(renamed ? " (renamed)" : ""), minus what a converter leaves out (\(listed)).")
         }
         if let differing = nonEvidenceDifferences(suspect: suspect, reference: reference, exact: exact) {
             let listed = listing(differing, limit: 4)
             return LosslessException(
-                evidence: "Every evidential tensor holds the other side's values; only tensors that carry no evidence differ (buffers a converter computes, constants): \(listed).",
+                evidence: ["Every evidential tensor holds the other side's values; only tensors that carry no evidence differ (buffers a converter computes, constants): \(listed)."],
                 sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), beside tensors that hold no weights (\(listed)).")
         }
         guard layersKept, significant else { return nil }
-        if coverage >= 0.99, let split = fusedSplit(suspect: suspect, reference: reference, tensors: tensors) {
+        let convertedClause = converted.map { ", " + $0.clause } ?? ""
+        if coverage >= 0.99, let split = fusedSplit(suspect: suspect, reference: reference, tensors: tensors, converted: converted) {
             let keyValue = split.parts.isSubset(of: [.key, .value]), gateUp = split.parts.isSubset(of: [.gate, .up])
             let what = keyValue ? "the key or value part of a fused key/value up-projection (latent attention's kv_b_proj)"
                 : gateUp ? "the gate or up part of a fused gate/up tensor" : "a part of a fused tensor (gate/up, or latent attention's key/value)"
             let how = keyValue ? "latent attention's key/value up-projection fused on one side, split per head on the other"
                 : gateUp ? "fused gate/up projections on one side, separate on the other" : "fused projections on one side, split on the other"
+            let others = converted == nil ? "every other tensor holds the other side's values" : "every other tensor holds the other side's values or converts to them as below"
             return LosslessException(
-                evidence: "\(split.matrices) matrices are \(what) on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and every other tensor holds the other side's values. The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say.",
+                evidence: ["\(split.matrices) matrices are \(what) on the other side; each equals its part to within the sketches' precision (1/ρ² − 1 ≤ 1e-12, a deviation below about 1e-6 of the norm), and \(others). The parts have no digests of their own, so this is as close to byte-equal as the fingerprint can say."]
+                    + (converted?.evidence ?? []),
                 // The split side's parts keep the converter's names (no original has them): not a renaming.
-                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (\(how)\(isRenamed(suspect: suspect, reference: reference, ignoring: split.suspectTensors) ? "; renamed" : "")).")
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored) (\(how)\(isRenamed(suspect: suspect, reference: reference, ignoring: split.suspectTensors) ? "; renamed" : ""))\(convertedClause).")
         }
-        if let shifted = shiftedNorms {
-            let count = shifted.pairs.count
-            let listed = listing(shifted.pairs.map { "\($0.suspect) ↔ \($0.reference)" }, limit: 3)
-            let side = shifted.shift > 0 ? "the suspect stores" : "the reference stores"
+        if let converted, converted.explainsAll {
             return LosslessException(
-                evidence: String(format: "%d norm weight vectors differ only as 1 + w does from w (%@ 1 + w, rounded; %@): each pairs with a norm of its layer whose mean differs by 1, and what else differs is within the rounding of 1 + w to BF16 (the largest deviation is %.2g of that bound).",
-                                 count, side, listed, shifted.worstRatio),
-                sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : ""), with \(count == 1 ? "one norm" : "\(count) norms") stored as 1 + w (as llama.cpp's conversions of Gemma and Nemotron write them).")
+                evidence: converted.evidence,
+                sentence: "Re-encoded copy of \(referenceLabel): \(stored)\(renamed ? " (renamed)" : "")\(convertedClause).")
         }
         return nil
     }

@@ -91,7 +91,7 @@ enum VerdictRules {
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
-        shiftedNorms: ShiftedNorms? = nil, rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String
+        converted: ConvertedValues? = nil, rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String
     ) -> Verdict {
         let ln10 = log(10.0)
         let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
@@ -187,8 +187,8 @@ enum VerdictRules {
         }
         if let exception = losslessException(
             suspect: suspect, reference: reference, exact: exact, tensors: tensors, alignment: alignment, coverage: coverage,
-            significant: combinedLogP < log(options.threshold), shiftedNorms: shiftedNorms, referenceLabel: referenceLabel) {
-            evidence.append(exception.evidence)
+            significant: combinedLogP < log(options.threshold), converted: converted, referenceLabel: referenceLabel) {
+            evidence.append(contentsOf: exception.evidence)
             return verdict(.reEncoded, exception.sentence)
         }
         guard combinedLogP < log(options.threshold) else {

@@ -1,0 +1,129 @@
+import CheckpointFixtures
+import Checkpoints
+import Fingerprinting
+import Foundation
+import Matching
+import ModelFixtures
+import SyntheticModels
+import Testing
+
+/// Mamba-2 releases (`Fixtures.stateSpace`) against GGUF copies written as llama.cpp's converter
+/// writes them: `A_log` stored as `ssm_a = −exp(A_log)`, the decays and skips as `[heads, 1]`,
+/// the gated norm as `[groups, d_inner / groups]`.
+@Suite("State-space decays stored as −exp(A_log) are paired with their source by order statistics")
+struct StateSpaceAttributionTests {
+    static let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 64, intermediateSize: 128, layerCount: 3, headCount: 4)
+    static let base = Fixtures.stateSpace(ModelGenerator.generate(spec, seed: 1200))
+    static let release = Fixtures.stateSpace(SimulatedTraining.fineTune(ModelGenerator.generate(spec, seed: 1200), seed: 1201, strength: 0.05))
+    static let independent = Fixtures.stateSpace(ModelGenerator.generate(spec, seed: 1210))
+    static var bfloat16: Fixtures.Layout { Fixtures.Layout(dtype: .bf16) }
+    static let groups = 2
+
+    static func registry() throws -> [(label: String, fingerprint: Fingerprint)] {
+        [("base@1", try Fixtures.fingerprint(base, layout: bfloat16)), ("release@1", try Fixtures.fingerprint(release, layout: bfloat16)),
+         ("independent@1", try Fixtures.fingerprint(independent, layout: bfloat16))]
+    }
+
+    /// A GGUF of `model` (stored in BF16 first) as `convert_hf_to_gguf.py` writes mamba2, matrices in `type`.
+    static func gguf(_ model: ModelWeights, type: DType, in directory: String, name: String = "copy") throws -> CheckpointReader {
+        let staging = directory + "/" + name
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let reader = try CheckpointReader(path: try Fixtures.write(model, to: staging, layout: bfloat16))
+        let path = directory + "/\(name)-\(type.name).gguf"
+        var metadata = GGUFMetadata()
+        metadata["mamba2.ssm.group_count"] = .uint32(UInt32(groups))
+        try CheckpointConversion.writeGGUF(from: reader, to: path, options: .init(matrixType: type, otherType: .f32, architecture: "mamba2", metadata: metadata))
+        return try CheckpointReader(path: path)
+    }
+
+    @Test("the GGUF stores −exp(A_log) and Mamba-2's shapes; a reader gives back the Hugging Face names and shapes")
+    func storedAsTheConverterStoresThem() throws {
+        let directory = Fixtures.temporaryDirectory("ssm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let opened = try Self.gguf(Self.release, type: .bf16, in: directory)
+        #expect(Set(opened.checkpoint.tensors.map(\.name)) == Set(Self.release.tensors.map(\.name)))
+        let heads = Fixtures.stateSpaceHeads
+        for layer in 0..<Self.spec.layerCount {
+            let mixer = "backbone.layers.\(layer).mixer."
+            let decays = try #require(opened.checkpoint.tensor(named: mixer + "A_log"))
+            #expect(decays.storedName == "blk.\(layer).ssm_a" && decays.dtype == .f32 && decays.shape == [heads], "\(decays.shape)")
+            let source = Self.release[mixer + "A_log"]!.values.map { FloatBits.bfloat16(FloatEncoding.bfloat16Bits($0)) }
+            var stored: [Float] = []
+            try opened.readChunks(of: decays) { chunk in
+                var decoded = [Float](repeating: .nan, count: chunk.elementCount)
+                decoded.withUnsafeMutableBufferPointer { chunk.decode(into: $0) }
+                stored += decoded
+            }
+            #expect(stored == source.map { -exp($0) })
+            let norm = try #require(opened.checkpoint.tensor(named: mixer + "norm.weight"))
+            #expect(norm.storedName == "blk.\(layer).ssm_norm.weight" && norm.shape == [Self.spec.intermediateSize], "\(norm.shape)")
+            #expect(opened.checkpoint.tensor(named: mixer + "D")?.shape == [heads])
+            #expect(opened.checkpoint.tensor(named: mixer + "dt_bias")?.storedName == "blk.\(layer).ssm_dt.bias")
+            #expect(opened.checkpoint.tensor(named: mixer + "conv1d.weight")?.shape == [Self.spec.hiddenSize, 4])
+        }
+    }
+
+    @Test("a BF16 GGUF is a re-encoding, either way round; decays changed by 2 % are not")
+    func losslessWithDecays() throws {
+        let directory = Fixtures.temporaryDirectory("ssm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let registered = try Self.registry()[1].fingerprint
+        let copy = try Fingerprinter.fingerprint(try Self.gguf(Self.release, type: .bf16, in: directory))
+        for (suspect, reference, direction) in [(copy, registered, "the suspect stores"), (registered, copy, "the reference stores")] {
+            let result = Scan.compare(suspect, reference)
+            #expect(result.verdict.kind == .reEncoded, "\(result.verdict.sentence)")
+            #expect(result.verdict.sentence.contains("\(Self.spec.layerCount) state-space decays stored as −exp(A_log)"), "\(result.verdict.sentence)")
+            #expect(!result.verdict.sentence.contains("renamed"), "\(result.verdict.sentence)")
+            #expect(result.verdict.evidence.contains { $0.contains(direction) && $0.contains("backbone.layers.0.mixer.A_log ↔ backbone.layers.0.mixer.A_log") },
+                    "\(result.verdict.evidence)")
+        }
+
+        var changed = Self.release
+        for index in changed.tensors.indices where changed.tensors[index].name.hasSuffix("mixer.A_log") {
+            changed.tensors[index].values = changed.tensors[index].values.enumerated().map { $0.element * (1 + 0.02 * Float(($0.offset % 5) - 2)) }
+        }
+        let changedCopy = Scan.compare(try Fingerprinter.fingerprint(try Self.gguf(changed, type: .bf16, in: directory, name: "changed")), registered)
+        #expect(changedCopy.verdict.kind == .derived, "\(changedCopy.verdict.sentence)")
+        #expect(!changedCopy.verdict.sentence.contains("exp"), "\(changedCopy.verdict.sentence)")
+    }
+
+    @Test("the decays of another model of the same shape do not pair, though every other tensor is the release's")
+    func foreignDecays() throws {
+        let directory = Fixtures.temporaryDirectory("ssm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var grafted = Self.release
+        for index in grafted.tensors.indices where grafted.tensors[index].name.hasSuffix("mixer.A_log") {
+            grafted.tensors[index].values = Self.base[grafted.tensors[index].name]!.values
+        }
+        let result = Scan.compare(try Fingerprinter.fingerprint(try Self.gguf(grafted, type: .bf16, in: directory)), try Self.registry()[1].fingerprint)
+        #expect(result.verdict.kind != .reEncoded, "\(result.verdict.sentence)")
+    }
+
+    @Test("a Q8_0 GGUF is attributed to the release, an independent model's is not flagged")
+    func quantizedAndIndependent() throws {
+        let directory = Fixtures.temporaryDirectory("ssm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let registry = try Self.registry()
+        let scan = Scan.run(try Fingerprinter.fingerprint(try Self.gguf(Self.release, type: .q8_0, in: directory)), against: registry)
+        #expect(scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
+        #expect(scan.flagged)
+        print("Q8_0 Mamba-2 GGUF: \(scan.attribution.sentence)")
+        let unrelated = Fixtures.stateSpace(ModelGenerator.generate(Self.spec, seed: 1220))
+        let other = Scan.run(try Fingerprinter.fingerprint(try Self.gguf(unrelated, type: .q8_0, in: directory, name: "unrelated")), against: registry)
+        #expect(other.attribution.verdict == .independent, "\(other.attribution.sentence)")
+        #expect(!other.flagged)
+    }
+
+    @Test("llama.cpp's own BF16 GGUFs of a tiny Mamba and Mamba-2 (two groups) are re-encodings of their originals, names and shapes mapped back",
+          arguments: ["mamba", "mamba2"])
+    func realConversions(model: String) throws {
+        let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppStateSpace").path
+        let opened = try CheckpointReader(path: directory + "/\(model).gguf")
+        let norm = opened.checkpoint.tensor(named: "backbone.layers.0.mixer.norm.weight")
+        #expect(model == "mamba" ? norm == nil : norm?.shape == [64], "\(norm?.shape ?? [])")
+        let copy = Scan.compare(try Fingerprinter.fingerprint(opened), try Fingerprinter.fingerprint(path: directory + "/" + model))
+        #expect(copy.verdict.kind == .reEncoded, "\(model): \(copy.verdict.sentence)")
+        #expect(copy.verdict.sentence.contains("2 state-space decays stored as −exp(A_log)"), "\(model): \(copy.verdict.sentence)")
+        #expect(!copy.verdict.sentence.contains("renamed"), "\(model): \(copy.verdict.sentence)")
+    }
+}
