@@ -20,7 +20,7 @@ public enum GGUFNameMapping {
     /// llama (also Mistral, Mixtral), granite, granitemoe, arcee, smollm3 and OLMo (the first)
     /// checked on files it wrote; granite_swa, llama-embed and nanbeige read from the converter (they inherit it
     /// unchanged); the hybrids Granite 4.0-H (`granitehybrid`) and Nemotron-H (`nemotron_h`, `nemotron_h_moe`),
-    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names not mapped).
+    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names mapped for granitehybrid).
     /// Not apertus or llama4 (`undo_permute = False`), nor qwen2/qwen3, gemma, phi3, olmo2.
     public static let ropePermutedArchitectures: Set<String> = [
         "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "olmo",
@@ -243,6 +243,26 @@ public enum GGUFNameMapping {
         mamba2.layer["ssm_dt"] = nil
         mamba2.layerWhole["ssm_dt.bias"] = "mixer.dt_bias"
         schemes["mamba2"] = mamba2
+        // Jamba: Mamba layers (under `mamba.`, with norms of dt, B and C) and attention layers, an MLP under `feed_forward`.
+        var jamba = llama.adding([
+            "ffn_norm": "pre_ff_layernorm", "ffn_gate": "feed_forward.gate_proj", "ffn_up": "feed_forward.up_proj",
+            "ffn_down": "feed_forward.down_proj", "ffn_gate_inp": "feed_forward.router",
+            "ssm_in": "mamba.in_proj", "ssm_conv1d": "mamba.conv1d", "ssm_x": "mamba.x_proj", "ssm_dt": "mamba.dt_proj",
+            "ssm_out": "mamba.out_proj", "ssm_dt_norm": "mamba.dt_layernorm", "ssm_b_norm": "mamba.b_layernorm",
+            "ssm_c_norm": "mamba.c_layernorm",
+        ])
+        jamba.global["output_norm"] = "model.final_layernorm"
+        jamba.layerWhole = ["ssm_a": "mamba.A_log", "ssm_d": "mamba.D"]
+        schemes["jamba"] = jamba
+        // Granite 4.0-H (and Bamba): Mamba-2 layers under `mamba.`, Granite MoE's router, experts and shared MLP, whose
+        // fused `input_linear` the converter splits (`FusedProjection`); its down projection is `ffn_down` without experts.
+        var graniteHybrid = llama.adding([
+            "ssm_in": "mamba.in_proj", "ssm_conv1d": "mamba.conv1d", "ssm_out": "mamba.out_proj", "ssm_norm": "mamba.norm",
+            "ffn_gate_inp": "block_sparse_moe.router.layer", "ffn_down_exps": "block_sparse_moe.output_linear",
+            "ffn_down": "shared_mlp.output_linear", "ffn_down_shexp": "shared_mlp.output_linear",
+        ])
+        graniteHybrid.layerWhole = ["ssm_a": "mamba.A_log", "ssm_d": "mamba.D", "ssm_dt.bias": "mamba.dt_bias"]
+        schemes["granitehybrid"] = graniteHybrid
         schemes["bert"] = bert
         schemes["gpt2"] = gpt2
         schemes["gptneox"] = gptNeoX
@@ -306,7 +326,8 @@ public enum GGUFNameMapping {
             guard parts.count == prefixParts.count + 2, Array(parts[0..<prefixParts.count]) == prefixParts,
                   let layer = Int(parts[prefixParts.count]) else { return nil }
             let rest = parts[prefixParts.count + 1]
-            if let role = scheme.layer.first(where: { $0.value == rest }) {
+            // Sorted: two llama.cpp names may map to one (Granite 4.0-H's `ffn_down` and `ffn_down_shexp`); take the first.
+            if let role = scheme.layer.sorted(by: { $0.key < $1.key }).first(where: { $0.value == rest }) {
                 let candidate = "blk.\(layer).\(role.key).\(suffix)"
                 return huggingFaceName(forGGUFName: candidate, architecture: architecture) == name ? candidate : nil
             }

@@ -64,7 +64,8 @@ struct ConvertedValues: Sendable {
         if let exponentials = negatedExponentials {
             let listed = VerdictRules.listing(exponentials.pairs.map { "\($0.suspect) ↔ \($0.reference)" }, limit: 3)
             let side = exponentials.direction > 0 ? "the suspect stores" : "the reference stores"
-            lines.append("\(exponentials.pairs.count) tensors differ only as −exp(w) does from w (\(side) −exp(w); \(listed)): each pairs with a tensor of its layer and size whose smallest, largest and sampled quantile values map through −exp to the other's within rounding to BF16, with a mean where exp's convexity puts it. A function that is not linear has no sketch to compare, so these few tensors are checked on order statistics only.")
+            let count = exponentials.pairs.count == 1 ? "1 tensor differs" : "\(exponentials.pairs.count) tensors differ"
+            lines.append("\(count) only as −exp(w) does from w (\(side) −exp(w); \(listed)): each pairs with a tensor of its layer and size whose smallest, largest and sampled quantile values map through −exp to the other's within rounding to BF16, with a mean where exp's convexity puts it. A function that is not linear has no sketch to compare, so these few tensors are checked on order statistics only.")
         }
         return lines
     }
