@@ -114,12 +114,16 @@ struct StateSpaceAttributionTests {
         #expect(!other.flagged)
     }
 
-    @Test("llama.cpp's own BF16 GGUFs of a tiny Mamba, Mamba-2 (two groups), Jamba and Granite 4.0-H are re-encodings of their originals, names and shapes mapped back",
+    @Test("llama.cpp's own BF16 GGUFs of a tiny Mamba, Mamba-2 (two groups), Jamba, Granite 4.0-H, Nemotron-H and Falcon-H1 are re-encodings of their originals, names and shapes mapped back",
           arguments: [("mamba", "2 state-space decays stored as −exp(A_log)", nil),
                       ("mamba2", "2 state-space decays stored as −exp(A_log)", "backbone.layers.0.mixer.norm.weight"),
                       ("jamba", "one state-space decay stored as −exp(A_log)", nil),
                       ("granitehybrid", "(fused gate/up projections on one side, separate on the other), with one state-space decay stored as −exp(A_log)",
-                       "model.layers.0.mamba.norm.weight")])
+                       "model.layers.0.mamba.norm.weight"),
+                      // A Mamba-2 layer, attention, a ReLU² MLP and routed experts (stacked in the GGUF, one by one in the original).
+                      ("nemotron_h", "one state-space decay stored as −exp(A_log)", "backbone.layers.0.mixer.norm.weight"),
+                      // Attention and Mamba-2 in every layer, multipliers 1 (nothing folded in).
+                      ("falcon_h1", "2 state-space decays stored as −exp(A_log)", "model.layers.0.mamba.norm.weight")])
     func realConversions(model: String, phrase: String, reshapedNorm: String?) throws {
         let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppStateSpace").path
         let opened = try CheckpointReader(path: directory + "/\(model).gguf")
@@ -130,5 +134,32 @@ struct StateSpaceAttributionTests {
         #expect(copy.verdict.kind == .reEncoded, "\(model): \(copy.verdict.sentence)")
         #expect(copy.verdict.sentence.contains(phrase), "\(model): \(copy.verdict.sentence)")
         #expect(!copy.verdict.sentence.contains("renamed"), "\(model): \(copy.verdict.sentence)")
+        // Nor in the evidence: mapped names, Nemotron-H's expert stacks named as the original's experts stacked, and
+        // the decays' conversion not taken for a renamed or rescaled matrix. (Granite's split MLP parts do count as renamed.)
+        if !phrase.contains("fused") {
+            #expect(!copy.verdict.evidence.contains { $0.contains("renamed") || $0.hasPrefix("Rescaled") }, "\(model): \(copy.verdict.evidence)")
+        }
+    }
+
+    /// Falcon-H1 releases have multipliers in `config.json` that llama.cpp's converter folds into the
+    /// weights (`falcon_h1.py`: the embedding ×5.66, the head ×0.039, `in_proj`'s five row blocks each by
+    /// its own factor, …) and does not record in the GGUF: the values differ from the original's by
+    /// more than any lossless conversion, so the copy is attributed as derived with the rescaling named.
+    @Test("llama.cpp's GGUF of a Falcon-H1 with multipliers (folded in by the converter) is attributed as rescaled, the factors named")
+    func falconMultipliersFolded() throws {
+        let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppStateSpace").path
+        let suspect = try Fingerprinter.fingerprint(path: directory + "/falcon_h1_scaled.gguf")
+        let original = try Fingerprinter.fingerprint(path: directory + "/falcon_h1_scaled")
+        let copy = Scan.compare(suspect, original)
+        #expect(copy.verdict.kind == .derived, "\(copy.verdict.sentence)")
+        #expect(copy.verdict.sentence.contains("rescaled"), "\(copy.verdict.sentence)")
+        let rescaled = copy.verdict.evidence.first { $0.hasPrefix("Rescaled matrices") } ?? ""
+        for factor in ["lm_head.weight ×0.0391", "model.embed_tokens.weight ×5.66", "model.layers.0.feed_forward.down_proj.weight ×0.586"] {
+            #expect(rescaled.contains(factor), "\(factor) in \(rescaled)")
+        }
+        let unrelated = try Fingerprinter.fingerprint(path: directory + "/falcon_h1")
+        let scan = Scan.run(suspect, against: [("falcon-h1@1", original), ("other-falcon-h1@1", unrelated)])
+        #expect(scan.attribution.nearest == "falcon-h1@1", "\(scan.attribution.sentence)")
+        #expect(scan.flagged)
     }
 }

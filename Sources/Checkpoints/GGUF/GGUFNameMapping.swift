@@ -20,7 +20,7 @@ public enum GGUFNameMapping {
     /// llama (also Mistral, Mixtral), granite, granitemoe, arcee, smollm3 and OLMo (the first)
     /// checked on files it wrote; granite_swa, llama-embed and nanbeige read from the converter (they inherit it
     /// unchanged); the hybrids Granite 4.0-H (`granitehybrid`) and Nemotron-H (`nemotron_h`, `nemotron_h_moe`),
-    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names mapped for granitehybrid).
+    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names mapped for all three).
     /// Not apertus or llama4 (`undo_permute = False`), nor qwen2/qwen3, gemma, phi3, olmo2.
     public static let ropePermutedArchitectures: Set<String> = [
         "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "olmo",
@@ -263,6 +263,40 @@ public enum GGUFNameMapping {
         ])
         graniteHybrid.layerWhole = ["ssm_a": "mamba.A_log", "ssm_d": "mamba.D", "ssm_dt.bias": "mamba.dt_bias"]
         schemes["granitehybrid"] = graniteHybrid
+        // Nemotron-H: every layer is one mixer (Mamba-2, attention, a ReLU² MLP, or experts) after one norm, under
+        // `backbone.`. transformers 5 configs always state `num_experts_per_tok`, so the converter names even dense
+        // models `nemotron_h_moe`. The routed experts are stacks in the GGUF, per-expert tensors in the original: the stacks are
+        // named as the original's experts stacked (`mixer.experts.up_proj`), so they are not counted as renamed.
+        var nemotronHybrid = Scheme(
+            global: ["token_embd": "backbone.embeddings", "output_norm": "backbone.norm_f", "output": "lm_head"],
+            layerPrefix: "backbone.layers",
+            layer: [
+                "attn_norm": "norm", "attn_q": "mixer.q_proj", "attn_k": "mixer.k_proj", "attn_v": "mixer.v_proj",
+                "attn_output": "mixer.o_proj", "ffn_up": "mixer.up_proj", "ffn_down": "mixer.down_proj",
+                "ssm_in": "mixer.in_proj", "ssm_conv1d": "mixer.conv1d", "ssm_out": "mixer.out_proj", "ssm_norm": "mixer.norm",
+                "ffn_gate_inp": "mixer.gate", "ffn_up_shexp": "mixer.shared_experts.up_proj",
+                "ffn_down_shexp": "mixer.shared_experts.down_proj",
+                "ffn_latent_down": "mixer.fc1_latent_proj", "ffn_latent_up": "mixer.fc2_latent_proj",
+                "ffn_up_exps": "mixer.experts.up_proj", "ffn_down_exps": "mixer.experts.down_proj",
+            ])
+        nemotronHybrid.layerWhole = [
+            "ssm_a": "mixer.A_log", "ssm_d": "mixer.D", "ssm_dt.bias": "mixer.dt_bias",
+            "exp_probs_b.bias": "mixer.gate.e_score_correction_bias",
+        ]
+        schemes["nemotron_h"] = nemotronHybrid
+        schemes["nemotron_h_moe"] = nemotronHybrid
+        // Falcon-H1: attention and a Mamba-2 mixer side by side in every layer, then the MLP under `feed_forward`.
+        // The converter writes the MLP's norm without a suffix (`blk.N.ffn_norm`).
+        var falconHybrid = llama.adding([
+            "ffn_gate": "feed_forward.gate_proj", "ffn_up": "feed_forward.up_proj", "ffn_down": "feed_forward.down_proj",
+            "ssm_in": "mamba.in_proj", "ssm_conv1d": "mamba.conv1d", "ssm_out": "mamba.out_proj", "ssm_norm": "mamba.norm",
+        ])
+        falconHybrid.layer["ffn_norm"] = nil
+        falconHybrid.global["output_norm"] = "model.final_layernorm"
+        falconHybrid.layerWhole = [
+            "ssm_a": "mamba.A_log", "ssm_d": "mamba.D", "ssm_dt.bias": "mamba.dt_bias", "ffn_norm": "pre_ff_layernorm.weight",
+        ]
+        schemes["falcon-h1"] = falconHybrid
         schemes["bert"] = bert
         schemes["gpt2"] = gpt2
         schemes["gptneox"] = gptNeoX

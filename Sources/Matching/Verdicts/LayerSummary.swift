@@ -66,11 +66,13 @@ enum LayerSummary {
 
     static func alignment(
         _ tensors: [TensorMatch], profiles: [ProfileMatch], layers: [LayerMatch], suspect: Fingerprint,
-        reference: Fingerprint, logThreshold: Double
+        reference: Fingerprint, converted: Set<String> = [], logThreshold: Double
     ) -> AlignmentSummary {
         let ln10 = log(10.0)
         let significant = tensors.filter(\.significant)
-        let rescaled = significant.filter { abs($0.cosine) > 0.9 && $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }
+        // Elementwise conversions (`converted`: suspect tensors paired by ConvertedValues) are neither renamed nor rescaled.
+        let unconverted = significant.filter { !converted.contains($0.suspectTensor) }
+        let rescaled = unconverted.filter { abs($0.cosine) > 0.9 && $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }
             .map { String(format: "%@ ×%.3g", $0.suspectTensor, $0.normRatio) }
         // A permutation shows as a profile alignment away from the identity on a matrix that
         // does not match position by position. Under heavy rounding (1–2-bit quantization) the
@@ -88,7 +90,7 @@ enum LayerSummary {
         let modelTensorNames = Set(suspect.tensors.filter { $0.role != .quantizationScale }.map(\.name))
         return AlignmentSummary(
             // A stack of experts named after the other side's per-expert group is not renamed.
-            renamed: significant.filter { match in
+            renamed: unconverted.filter { match in
                 guard let reference = match.referenceTensor else { return false }
                 return ExpertLayout.stackName(forGroup: reference) != ExpertLayout.stackName(forGroup: match.suspectTensor)
             }.count,

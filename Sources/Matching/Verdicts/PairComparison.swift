@@ -66,14 +66,16 @@ public enum PairComparison {
         let combined = LogProbability.fisher(tensorLogPs + profileLogPs)
         let layers = LayerSummary.layers(tensorMatches, profiles: profileMatches, logThreshold: logTensorThreshold,
                                          probeIsEmbedding: suspect.probe.kind == .embedding)
+        // Elementwise conversions (ConvertedValues) are neither renamed nor rescaled matrices, whatever their sketches say.
+        let converted = sameSeed ? ConvertedValues.find(suspect: suspect, reference: reference, signs: signs) : nil
+        let convertedNames = converted?.suspectTensors ?? []
         let alignmentSummary = LayerSummary.alignment(
             tensorMatches, profiles: profileMatches, layers: layers, suspect: suspect, reference: reference,
-            logThreshold: logTensorThreshold)
+            converted: convertedNames, logThreshold: logTensorThreshold)
         let exact = exactEvidence(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches)
         let verdict = VerdictRules.decide(
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
-            layers: layers, alignment: alignmentSummary, combinedLogP: combined,
-            converted: sameSeed ? ConvertedValues.find(suspect: suspect, reference: reference, signs: signs) : nil,
+            layers: layers, alignment: alignmentSummary, combinedLogP: combined, converted: converted,
             rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence,
                                      referenceEvidence: referenceEvidence, matches: tensorMatches), options: options,
             referenceLabel: referenceIdentity.label)

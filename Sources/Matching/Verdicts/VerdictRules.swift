@@ -100,9 +100,13 @@ enum VerdictRules {
         let layerCoverage = numbered.isEmpty ? 0 : Double(numbered.filter { $0.matchedBy != "none" }.count) / Double(numbered.count)
         let coverage = max(Double(matchedParameters) / Double(totalParameters), layerCoverage)
         let significant = tensors.filter(\.significant)
-        let significantParameters = significant.reduce(0) { $0 + $1.parameters }
+        // Tensors paired as elementwise conversions (1 + w, −exp(w)) hold the other side's values in
+        // another form: their sketch cosine measures the function, not a change of the weights.
+        let convertedNames = converted?.suspectTensors ?? []
+        let deviating = significant.filter { !convertedNames.contains($0.suspectTensor) }
+        let significantParameters = deviating.reduce(0) { $0 + $1.parameters }
         let estimatedCosine: Double? = significantParameters > 0
-            ? significant.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
+            ? deviating.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
         let strongProfiles = profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) }
 
         var evidence: [String] = []
@@ -122,7 +126,7 @@ enum VerdictRules {
             evidence.append(String(format: "%d of %d weight matrices match a reference matrix by sketch (estimated cosine median %.4f, min %.4f).",
                                    significant.count, tensors.count, cosines[cosines.count / 2], cosines.first!))
             if let cosine = estimatedCosine, cosine < 0.99995 {
-                evidence.append(deviationEvidence(significant, suspect: suspect))
+                evidence.append(deviationEvidence(deviating, suspect: suspect))
             }
         }
         let sharedNames = alignment.sharedTensorNames ?? 0
