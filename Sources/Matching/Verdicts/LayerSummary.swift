@@ -89,9 +89,11 @@ enum LayerSummary {
         // Scale factors are how a weight is stored, not tensors of the model: their names do not count.
         let modelTensorNames = Set(suspect.tensors.filter { $0.role != .quantizationScale }.map(\.name))
         return AlignmentSummary(
-            // A stack of experts named after the other side's per-expert group is not renamed.
+            // A stack of experts named after the other side's per-expert group is not renamed, nor is a part
+            // of a fused tensor matched to its counterpart on the split side (parts have no names of their own).
             renamed: unconverted.filter { match in
-                guard let reference = match.referenceTensor else { return false }
+                guard let reference = match.referenceTensor, !EvidenceTensor.isPartName(reference),
+                      !EvidenceTensor.isPartName(match.suspectTensor) else { return false }
                 return ExpertLayout.stackName(forGroup: reference) != ExpertLayout.stackName(forGroup: match.suspectTensor)
             }.count,
             sharedTensorNames: modelTensorNames.intersection(reference.tensors.map(\.name)).count,

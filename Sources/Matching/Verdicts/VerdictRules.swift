@@ -84,6 +84,14 @@ enum VerdictRules {
             return String(format: "The deviation varies across matrices (%.3g–%.3g × norm); %@ varies from layer to layer too, so this does not tell its rounding from further training.",
                           ratios.min()!, ratios.max()!, why)
         }
+        // Matrices that deviate well beyond rounding and are all rescaled as well: parts of a matrix scaled by
+        // different factors (Falcon-H1's multipliers, folded per row block by llama.cpp's converter) look so.
+        let deviatingMatches = matches.filter { ratio($0) > 0.05 }
+        if !deviatingMatches.isEmpty, deviatingMatches.allSatisfy({ $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }) {
+            let names = deviatingMatches.prefix(3).map(\.suspectTensor).joined(separator: ", ") + (deviatingMatches.count > 3 ? ", …" : "")
+            return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), and every matrix deviating by more than 0.05 of its norm is rescaled too (%@): parts of a matrix scaled by different factors (multipliers a converter folds into the weights) give this, as does further training of those matrices.",
+                          ratios.min()!, ratios.max()!, names)
+        }
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
 
