@@ -7,9 +7,12 @@ import ProvenanceCrypto
 public enum PairComparison {
     public static func compare(
         suspect: Fingerprint, suspectIdentity: ModelIdentity,
-        reference: Fingerprint, referenceIdentity: ModelIdentity,
+        reference wholeReference: Fingerprint, referenceIdentity: ModelIdentity,
         options: MatchingOptions = MatchingOptions()
     ) -> Comparison {
+        // A text-only copy of a multimodal release is compared with the release's language model.
+        let languageModel = LanguageModelPart.find(suspect: suspect, reference: wholeReference)
+        let reference = languageModel?.reference ?? wholeReference
         let signs = SignTable(seed: PublicSeed(suspect.header.seed), count: EvidenceTensor.maximumDimension([suspect, reference]))
         var suspectEvidence = EvidenceTensor.collect(suspect, signs: signs)
         var referenceEvidence = EvidenceTensor.collect(reference, signs: signs)
@@ -78,7 +81,8 @@ public enum PairComparison {
             layers: layers, alignment: alignmentSummary, combinedLogP: combined, converted: converted,
             rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence,
                                      referenceEvidence: referenceEvidence, matches: tensorMatches), options: options,
-            referenceLabel: referenceIdentity.label)
+            referenceLabel: languageModel == nil ? referenceIdentity.label : "\(referenceIdentity.label)'s language model",
+            leadingEvidence: languageModel.map { [$0.evidence] } ?? [])
         return Comparison(
             suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,
             layers: layers, profiles: profileMatches,

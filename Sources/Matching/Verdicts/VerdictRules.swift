@@ -95,11 +95,13 @@ enum VerdictRules {
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
 
-
+    /// The verdict from the evidence (docs/MATCHING.md §5); `leadingEvidence` comes first (what
+    /// the comparison left out of the reference, `LanguageModelPart`).
     static func decide(
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
-        converted: ConvertedValues? = nil, rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String
+        converted: ConvertedValues? = nil, rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String,
+        leadingEvidence: [String] = []
     ) -> Verdict {
         let ln10 = log(10.0)
         let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
@@ -117,7 +119,7 @@ enum VerdictRules {
             ? deviating.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
         let strongProfiles = profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) }
 
-        var evidence: [String] = []
+        var evidence = leadingEvidence
         // Exact layer.
         if exact.identicalFiles > 0 {
             evidence.append("\(exact.identicalFiles) of \(exact.suspectFiles) files are byte-identical to the reference's files (SHA-256).")
