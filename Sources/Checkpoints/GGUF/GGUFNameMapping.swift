@@ -179,7 +179,7 @@ public enum GGUFNameMapping {
     /// The mapped architectures' schemes.
     static let schemes: [String: Scheme] = {
         var schemes: [String: Scheme] = [:]
-        for architecture in ["qwen2", "qwen2vl", "qwen3", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm",
+        for architecture in ["qwen2", "qwen2vl", "qwen3", "qwen3vl", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm",
                              "olmo", "nemotron", "ernie4_5", "command-r"] {
             schemes[architecture] = llama
         }

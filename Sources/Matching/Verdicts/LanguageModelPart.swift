@@ -17,15 +17,15 @@ struct LanguageModelPart: Sendable {
     var leftOut: [String]
     /// Their share of the reference's parameters.
     var share: Double
-    /// Whether some names lost a wrapper.
-    var unwrapped: Bool
+    /// The wrapper taken off the language model's names (`language_model.`, `model.language_model.`), if any.
+    var wrapper: String?
 
     /// The evidence line saying what the comparison left out.
     var evidence: String {
         let prefixes = Set(leftOut.map(Self.encoderPrefix)).sorted().map { $0 + ".*" }
         return String(format: "The reference is multimodal and the suspect holds none of its encoder or projector tensors (%d tensors under %@, %.1f%% of its parameters): a text-only copy, as llama.cpp writes the language model to the model file and the encoder to a separate mmproj file. The comparison is with the language model%@.",
                       leftOut.count, VerdictRules.listing(prefixes, limit: 4), share * 100,
-                      unwrapped ? ", its names without the wrapper the release puts around it (language_model.)" : "")
+                      wrapper.map { ", its names without the wrapper the release puts around it (\($0))" } ?? "")
     }
 
     /// An encoder tensor's name up to its encoder component (`visual`, `model.vision_tower`).
@@ -54,9 +54,14 @@ struct LanguageModelPart: Sendable {
 
     /// `name` without the wrapper a multimodal release puts around its language model.
     static func languageModelName(_ name: String) -> String {
-        if name.hasPrefix("model.language_model.") { return "model." + name.dropFirst("model.language_model.".count) }
-        if name.hasPrefix("language_model.") { return String(name.dropFirst("language_model.".count)) }
-        return name
+        guard let wrapper = wrapper(of: name) else { return name }
+        return (wrapper == "model.language_model." ? "model." : "") + name.dropFirst(wrapper.count)
+    }
+
+    /// The wrapper around a language-model tensor's name: `model.language_model.` (Qwen3-VL,
+    /// transformers 5) or `language_model.` (Gemma 3, LLaVA); `nil` for other names.
+    static func wrapper(of name: String) -> String? {
+        ["model.language_model.", "language_model."].first { name.hasPrefix($0) }
     }
 
     /// The reference's language model when `reference` has encoder tensors, the suspect has none
@@ -77,7 +82,7 @@ struct LanguageModelPart: Sendable {
         return LanguageModelPart(
             reference: languageModel(of: reference, leaving: Set(encoder)), leftOut: encoder.map { reference.tensors[$0].name },
             share: Double(leftOutParameters) / Double(total),
-            unwrapped: reference.tensors.contains { languageModelName($0.name) != $0.name })
+            wrapper: reference.tensors.lazy.compactMap { wrapper(of: $0.name) }.first)
     }
 
     /// `fingerprint` without the tensors at `leftOut` (expert groups and fused parts renumbered,

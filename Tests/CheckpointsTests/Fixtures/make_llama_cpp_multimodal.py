@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates Fixtures/LlamaCppMultimodal/: tiny random vision-language releases (Hugging Face
-`Qwen2_5_VLForConditionalGeneration` and `Gemma3ForConditionalGeneration`, transformers 5.24.0) and
+`Qwen2_5_VLForConditionalGeneration`, `Qwen3VLForConditionalGeneration` and `Gemma3ForConditionalGeneration`,
+transformers 5.24.0) and
 the BF16 GGUFs REAL llama.cpp's `convert_hf_to_gguf.py` writes of them — the language model only (the
 converter writes the vision encoder and projector to a separate mmproj file only when asked with
 --mmproj, which is not done here), built and converted as make_llama_cpp_architectures.py does
@@ -25,7 +26,7 @@ import make_llama_cpp_architectures as M  # noqa: E402
 OUT = Path(__file__).resolve().parent / "LlamaCppMultimodal"
 TEXT = dict(vocab_size=M.VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, head_dim=8, max_position_embeddings=64, pad_token_id=0, bos_token_id=1, eos_token_id=2)
-ENCODER = ("visual.", "vision_tower.", "multi_modal_projector.")
+ENCODER = ("visual.", "model.visual.", "vision_tower.", "multi_modal_projector.")
 
 
 def specs():
@@ -36,6 +37,11 @@ def specs():
             text_config=TEXT, image_token_id=5, video_token_id=6, vision_start_token_id=3,
             vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
                                fullatt_block_indexes=[1], window_size=28, patch_size=14, spatial_merge_size=2, temporal_patch_size=2))),
+        # Qwen3-VL: the language model under `model.language_model.`, the encoder (with deepstack mergers) under `model.visual.`.
+        "qwen3vl": (T.Qwen3VLConfig, T.Qwen3VLForConditionalGeneration, dict(
+            text_config=TEXT, image_token_id=5, video_token_id=6, vision_start_token_id=3,
+            vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32, patch_size=14,
+                               spatial_merge_size=2, temporal_patch_size=2, deepstack_visual_indexes=[0], num_position_embeddings=16))),
         # Gemma 3: the language model under `language_model.model.`, a SigLIP encoder and a projector; norms stored as 1 + w.
         "gemma3vl": (T.Gemma3Config, T.Gemma3ForConditionalGeneration, dict(
             text_config=TEXT, mm_tokens_per_image=4, image_token_index=5, boi_token_index=3, eoi_token_index=4,
