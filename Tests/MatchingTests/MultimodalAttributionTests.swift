@@ -8,13 +8,14 @@ import Testing
 /// Text-only GGUFs of vision-language releases (`LanguageModelPart`): llama.cpp's converter writes
 /// the language model alone (the encoder goes to a separate mmproj file) under names without the
 /// release's `language_model.` wrapper. Fixtures: llama.cpp's own BF16 conversions of a tiny
-/// Qwen2.5-VL, Qwen3-VL and Gemma 3 (`Tests/CheckpointsTests/Fixtures/LlamaCppMultimodal`).
+/// Qwen2.5-VL, Qwen3-VL, Mistral 3 and Gemma 3 (`Tests/CheckpointsTests/Fixtures/LlamaCppMultimodal`).
 @Suite("A text-only GGUF of a vision-language release is a re-encoding of its language model")
 struct MultimodalAttributionTests {
     static let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppMultimodal").path
 
-    @Test("llama.cpp's own BF16 GGUFs of a tiny Qwen2.5-VL, Qwen3-VL and Gemma 3 are re-encodings of the release's language model, the encoder named as left out",
+    @Test("llama.cpp's own BF16 GGUFs of a tiny Qwen2.5-VL, Qwen3-VL, Mistral 3 and Gemma 3 are re-encodings of the release's language model, the encoder named as left out",
           arguments: [("qwen25vl", "visual.*", nil), ("qwen3vl", "model.visual.*", nil),
+                      ("mistral3", "multi_modal_projector.*, vision_tower.*", nil),
                       ("gemma3vl", "multi_modal_projector.*, vision_tower.*", "13 norms stored as 1 + w")])
     func realConversions(model: String, encoder: String, phrase: String?) throws {
         let copy = Scan.compare(try Fingerprinter.fingerprint(path: Self.directory + "/\(model).gguf"),

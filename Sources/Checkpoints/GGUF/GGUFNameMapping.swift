@@ -20,11 +20,12 @@ public enum GGUFNameMapping {
     /// llama (also Mistral, Mixtral), granite, granitemoe, arcee, smollm3 and OLMo (the first)
     /// checked on files it wrote; granite_swa, llama-embed and nanbeige read from the converter (they inherit it
     /// unchanged); the hybrids Granite 4.0-H (`granitehybrid`) and Nemotron-H (`nemotron_h`, `nemotron_h_moe`),
-    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names mapped for all three).
+    /// whose attention layers go through it (`undo_permute = True`), seen on files it wrote (names mapped for all three);
+    /// Mistral 3 / Ministral 3 (`mistral3`, the language model of Mistral Small 3.1's vision-language release), seen too.
     /// Not apertus or llama4 (`undo_permute = False`), nor qwen2/qwen3, gemma, phi3, olmo2.
     public static let ropePermutedArchitectures: Set<String> = [
         "llama", "granite", "granitemoe", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "olmo",
-        "granitehybrid", "nemotron_h", "nemotron_h_moe",
+        "granitehybrid", "nemotron_h", "nemotron_h_moe", "mistral3",
     ]
 
     /// Architectures whose fused query/key/value rows llama.cpp regroups from per-group
@@ -179,7 +180,7 @@ public enum GGUFNameMapping {
     /// The mapped architectures' schemes.
     static let schemes: [String: Scheme] = {
         var schemes: [String: Scheme] = [:]
-        for architecture in ["qwen2", "qwen2vl", "qwen3", "qwen3vl", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm",
+        for architecture in ["qwen2", "qwen2vl", "qwen3", "qwen3vl", "mistral3", "granite", "granite_swa", "arcee", "smollm3", "llama-embed", "nanbeige", "gemma", "stablelm",
                              "olmo", "nemotron", "ernie4_5", "command-r"] {
             schemes[architecture] = llama
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates Fixtures/LlamaCppMultimodal/: tiny random vision-language releases (Hugging Face
-`Qwen2_5_VLForConditionalGeneration`, `Qwen3VLForConditionalGeneration` and `Gemma3ForConditionalGeneration`,
+`Qwen2_5_VLForConditionalGeneration`, `Qwen3VLForConditionalGeneration`, `Mistral3ForConditionalGeneration` and
+`Gemma3ForConditionalGeneration`,
 transformers 5.24.0) and
 the BF16 GGUFs REAL llama.cpp's `convert_hf_to_gguf.py` writes of them — the language model only (the
 converter writes the vision encoder and projector to a separate mmproj file only when asked with
@@ -12,7 +13,8 @@ converter writes the vision encoder and projector to a separate mmproj file only
 
 Kept: <name>/config.json, <name>/model.safetensors and <name>/tokenizer.json (what the converter read) and <name>.gguf.
 Checked here, from the data: the GGUF holds no encoder or projector tensor, and every GGUF tensor
-holds a language-model tensor's values (reshaped at most) or 1 + them (Gemma's norms) — the script
+holds a language-model tensor's values (reshaped at most), 1 + them (Gemma's norms) or them permuted for RoPE
+(Mistral 3's queries and keys, 4 or 2 heads) — the script
 fails otherwise. Reruns give the same bytes.
 """
 import shutil
@@ -42,6 +44,12 @@ def specs():
             text_config=TEXT, image_token_id=5, video_token_id=6, vision_start_token_id=3,
             vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32, patch_size=14,
                                spatial_merge_size=2, temporal_patch_size=2, deepstack_visual_indexes=[0], num_position_embeddings=16))),
+        # Mistral 3 (Mistral Small 3.1's layout): a Pixtral encoder, the language model under `language_model.model.`,
+        # its query/key rows permuted for RoPE by the converter.
+        "mistral3": (T.Mistral3Config, T.Mistral3ForConditionalGeneration, dict(
+            text_config=dict(TEXT, model_type="mistral"), image_token_index=5, spatial_merge_size=2,
+            vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=28,
+                               patch_size=14, head_dim=16))),
         # Gemma 3: the language model under `language_model.model.`, a SigLIP encoder and a projector; norms stored as 1 + w.
         "gemma3vl": (T.Gemma3Config, T.Gemma3ForConditionalGeneration, dict(
             text_config=TEXT, mm_tokens_per_image=4, image_token_index=5, boi_token_index=3, eoi_token_index=4,
@@ -80,7 +88,10 @@ def main():
                 raise SystemExit(f"{name}: {tensor.name} holds an encoder tensor")
             how = next(("none" for v in language.values() if v.size == values.size and np.array_equal(v.ravel(), values)), None) \
                 or next(("plus-one" for v in language.values() if v.ndim == 1 and v.size == values.size
-                         and np.array_equal((v.astype(np.float32) + 1).ravel(), values)), None)
+                         and np.array_equal((v.astype(np.float32) + 1).ravel(), values)), None) \
+                or next(("rope-permuted" for v in language.values() if v.ndim == 2 and v.size == values.size
+                         and any(v.shape[0] % (2 * n) == 0 and np.array_equal(M.unpermute(values.reshape(v.shape), n, None), v)
+                                 for n in (4, 2))), None)
             if how is None:
                 raise SystemExit(f"{name}: {tensor.name} holds nothing the language model has")
             counts[how] = counts.get(how, 0) + 1
