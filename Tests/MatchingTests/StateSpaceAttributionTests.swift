@@ -18,6 +18,8 @@ struct StateSpaceAttributionTests {
     static let independent = Fixtures.stateSpace(ModelGenerator.generate(spec, seed: 1210))
     static var bfloat16: Fixtures.Layout { Fixtures.Layout(dtype: .bf16) }
     static let groups = 2
+    /// llama.cpp's own conversions of tiny state-space models and their originals (`make_llama_cpp_state_space.py`).
+    static let llamaCppDirectory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppStateSpace").path
 
     static func registry() throws -> [(label: String, fingerprint: Fingerprint)] {
         [("base@1", try Fixtures.fingerprint(base, layout: bfloat16)), ("release@1", try Fixtures.fingerprint(release, layout: bfloat16)),
@@ -125,12 +127,11 @@ struct StateSpaceAttributionTests {
                       // Attention and Mamba-2 in every layer, multipliers 1 (nothing folded in).
                       ("falcon_h1", "2 state-space decays stored as −exp(A_log)", "model.layers.0.mamba.norm.weight")])
     func realConversions(model: String, phrase: String, reshapedNorm: String?) throws {
-        let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppStateSpace").path
-        let opened = try CheckpointReader(path: directory + "/\(model).gguf")
+        let opened = try CheckpointReader(path: Self.llamaCppDirectory + "/\(model).gguf")
         if let reshapedNorm {
             #expect(opened.checkpoint.tensor(named: reshapedNorm)?.shape == [64], "\(model): \(reshapedNorm)")
         }
-        let copy = Scan.compare(try Fingerprinter.fingerprint(opened), try Fingerprinter.fingerprint(path: directory + "/" + model))
+        let copy = Scan.compare(try Fingerprinter.fingerprint(opened), try Fingerprinter.fingerprint(path: Self.llamaCppDirectory + "/" + model))
         #expect(copy.verdict.kind == .reEncoded, "\(model): \(copy.verdict.sentence)")
         #expect(copy.verdict.sentence.contains(phrase), "\(model): \(copy.verdict.sentence)")
         #expect(!copy.verdict.sentence.contains("renamed"), "\(model): \(copy.verdict.sentence)")
@@ -145,9 +146,8 @@ struct StateSpaceAttributionTests {
     /// more than any lossless conversion, so the copy is attributed as derived with the rescaling named.
     @Test("llama.cpp's GGUF of a Falcon-H1 with multipliers (folded in by the converter) is attributed as rescaled, the factors named")
     func falconMultipliersFolded() throws {
-        let directory = RealModels.repository.appendingPathComponent("Tests/CheckpointsTests/Fixtures/LlamaCppStateSpace").path
-        let suspect = try Fingerprinter.fingerprint(path: directory + "/falcon_h1_scaled.gguf")
-        let original = try Fingerprinter.fingerprint(path: directory + "/falcon_h1_scaled")
+        let suspect = try Fingerprinter.fingerprint(path: Self.llamaCppDirectory + "/falcon_h1_scaled.gguf")
+        let original = try Fingerprinter.fingerprint(path: Self.llamaCppDirectory + "/falcon_h1_scaled")
         let copy = Scan.compare(suspect, original)
         #expect(copy.verdict.kind == .derived, "\(copy.verdict.sentence)")
         #expect(copy.verdict.sentence.contains("rescaled"), "\(copy.verdict.sentence)")
@@ -159,7 +159,7 @@ struct StateSpaceAttributionTests {
         let deviation = copy.verdict.evidence.first { $0.hasPrefix("The deviation") } ?? ""
         #expect(deviation.contains("is rescaled too") && deviation.contains("model.layers.0.mamba.in_proj.weight"), "\(deviation)")
         #expect(!deviation.contains("as further training would produce"), "\(deviation)")
-        let unrelated = try Fingerprinter.fingerprint(path: directory + "/falcon_h1")
+        let unrelated = try Fingerprinter.fingerprint(path: Self.llamaCppDirectory + "/falcon_h1")
         let scan = Scan.run(suspect, against: [("falcon-h1@1", original), ("other-falcon-h1@1", unrelated)])
         #expect(scan.attribution.nearest == "falcon-h1@1", "\(scan.attribution.sentence)")
         #expect(scan.flagged)

@@ -1,4 +1,5 @@
 import Fingerprinting
+import Foundation
 
 /// The full comparison of a suspect with one reference: verdict and every piece of evidence.
 /// Its JSON encoding is the stable report schema (docs/REPORT_SCHEMA.md).
@@ -116,6 +117,12 @@ public struct TensorMatch: Codable, Sendable, Hashable {
     /// ‖suspect‖ / ‖reference‖.
     public var normRatio: Double
     public var significant: Bool
+}
+
+extension TensorMatch {
+    /// Whether the suspect's norm differs from the reference's by more than 5 % (|log ratio| > 0.05):
+    /// the matrix is the reference's multiplied by a factor, if its direction matches too.
+    public var isRescaled: Bool { normRatio > 0 && abs(log(normRatio)) > 0.05 }
 }
 
 public struct ProfileMatch: Codable, Sendable, Hashable {

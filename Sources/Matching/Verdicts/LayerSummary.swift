@@ -72,7 +72,7 @@ enum LayerSummary {
         let significant = tensors.filter(\.significant)
         // Elementwise conversions (`converted`: suspect tensors paired by ConvertedValues) are neither renamed nor rescaled.
         let unconverted = significant.filter { !converted.contains($0.suspectTensor) }
-        let rescaled = unconverted.filter { abs($0.cosine) > 0.9 && $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }
+        let rescaled = unconverted.filter { abs($0.cosine) > 0.9 && $0.isRescaled }
             .map { String(format: "%@ ×%.3g", $0.suspectTensor, $0.normRatio) }
         // A permutation shows as a profile alignment away from the identity on a matrix that
         // does not match position by position. Under heavy rounding (1–2-bit quantization) the

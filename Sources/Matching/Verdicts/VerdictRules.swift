@@ -87,8 +87,8 @@ enum VerdictRules {
         // Matrices that deviate well beyond rounding and are all rescaled as well: parts of a matrix scaled by
         // different factors (Falcon-H1's multipliers, folded per row block by llama.cpp's converter) look so.
         let deviatingMatches = matches.filter { ratio($0) > 0.05 }
-        if !deviatingMatches.isEmpty, deviatingMatches.allSatisfy({ $0.normRatio > 0 && abs(log($0.normRatio)) > 0.05 }) {
-            let names = deviatingMatches.prefix(3).map(\.suspectTensor).joined(separator: ", ") + (deviatingMatches.count > 3 ? ", …" : "")
+        if !deviatingMatches.isEmpty, deviatingMatches.allSatisfy(\.isRescaled) {
+            let names = listing(deviatingMatches.map(\.suspectTensor), limit: 3)
             return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), and every matrix deviating by more than 0.05 of its norm is rescaled too (%@): parts of a matrix scaled by different factors (multipliers a converter folds into the weights) give this, as does further training of those matrices.",
                           ratios.min()!, ratios.max()!, names)
         }
@@ -149,7 +149,7 @@ enum VerdictRules {
         }
         if alignment.transposed > 0 { evidence.append("\(alignment.transposed) matched matrices are stored transposed.") }
         if !alignment.rescaled.isEmpty {
-            evidence.append("Rescaled matrices: " + alignment.rescaled.prefix(6).joined(separator: ", ") + (alignment.rescaled.count > 6 ? ", …" : "") + ".")
+            evidence.append("Rescaled matrices: " + listing(alignment.rescaled, limit: 6) + ".")
         }
         if !strongProfiles.isEmpty {
             let best = strongProfiles.map(\.crossCheck).sorted()

@@ -279,6 +279,13 @@ def gguf_values(tensor):
     return data.astype(np.float32).reshape(shape)
 
 
+def rope_permuted(stored, original, head_counts):
+    """Whether 2-D `stored` holds `original`'s rows as LlamaModel.permute leaves them for one of `head_counts`."""
+    import numpy as np
+    return stored.ndim == 2 and stored.size == original.size and any(
+        stored.shape[0] % (2 * n) == 0 and np.array_equal(unpermute(stored, n, None), original.reshape(stored.shape)) for n in head_counts)
+
+
 def regroup_qkv(rows, groups, queries_per_group):
     """HF rows [per group: queries, key, value] → llama.cpp's [all queries, all keys, all values]."""
     import numpy as np

@@ -90,8 +90,7 @@ def main():
                 or next(("plus-one" for v in language.values() if v.ndim == 1 and v.size == values.size
                          and np.array_equal((v.astype(np.float32) + 1).ravel(), values)), None) \
                 or next(("rope-permuted" for v in language.values() if v.ndim == 2 and v.size == values.size
-                         and any(v.shape[0] % (2 * n) == 0 and np.array_equal(M.unpermute(values.reshape(v.shape), n, None), v)
-                                 for n in (4, 2))), None)
+                         and M.rope_permuted(values.reshape(v.shape), v, (4, 2))), None)
             if how is None:
                 raise SystemExit(f"{name}: {tensor.name} holds nothing the language model has")
             counts[how] = counts.get(how, 0) + 1

@@ -125,9 +125,7 @@ def main():
             how = how or next((("split", k) for k, v in hf.items() if v.ndim == 2 and v.size == 2 * values.size
                                and any(np.array_equal(half.ravel(), values) for half in np.split(v, 2))), None)
             # Granite's attention query/key rows, permuted for RoPE (LlamaModel.permute) by 4 heads, or 2 key/value heads.
-            how = how or next((("rope-permuted", k) for k, v in hf.items() if shaped.ndim == 2 and v.size == values.size
-                               and any(shaped.shape[0] % (2 * n) == 0 and np.array_equal(M.unpermute(shaped, n, None), v.reshape(shaped.shape))
-                                       for n in (4, 2))), None)
+            how = how or next((("rope-permuted", k) for k, v in hf.items() if M.rope_permuted(shaped, v, (4, 2))), None)
             # Nemotron-H's routed experts, stacked in expert order.
             how = how or (shaped.ndim == 3 and all(
                 any(v.size == part.size and np.array_equal(v.ravel(), part.ravel()) for v in hf.values()) for part in shaped)
