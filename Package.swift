@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "PerturbationTests", dependencies: ["CheckpointFixtures", "ModelFixtures", "Perturbation", "SyntheticModels", "Checkpoints"]),
         .testTarget(name: "ReportsTests", dependencies: ["ModelFixtures", "Reports", "Matching", "Fingerprinting", "SyntheticModels", "Checkpoints"], exclude: ["Golden"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["MerkleReference", "TransparencyLog", "ProvenanceCrypto"]),
-        .testTarget(name: "RegistryTests", dependencies: ["MerkleReference", "ModelFixtures", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),
+        .testTarget(name: "RegistryTests", dependencies: ["MerkleReference", "ModelFixtures", "Perturbation", "Registry", "Fingerprinting", "SyntheticModels", "Checkpoints", "ProvenanceCrypto", "TransparencyLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -58,6 +58,30 @@ struct RealModelAttributionTests {
         #expect(!null.verdict.isFlagged)
     }
 
+    @Test("a width-pruned real copy (a quarter of the MLP neurons gone, noised, BF16, renamed) is derived and width-pruned, not permuted")
+    func widthPrunedCopy() throws {
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
+        let registered = try Fingerprint.read(from: Self.fingerprintPath).fingerprint
+        var model = try CheckpointModel.read(from: RealModels.miniLM)
+        var plan = PerturbationPlan(seed: 2025)
+        plan.add(NeuronPruning(fraction: 0.25))
+        plan.add(GaussianNoise(relativeStandardDeviation: 0.02, seed: plan.seed(for: .noise)))
+        plan.add(DTypeConversion(target: .bf16))
+        plan.add(TensorRenaming(scheme: .gpt, seed: plan.seed(for: .rename)))
+        _ = try plan.apply(to: &model)
+        let directory = Fixtures.temporaryDirectory("minilm-pruned")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try model.write(to: directory + "/copy")
+        let copy = try Fingerprinter.fingerprint(path: directory + "/copy")
+
+        let result = Self.compare(copy, with: registered)
+        #expect(result.verdict.kind == .derived, "\(result.verdict.sentence)")
+        #expect(result.verdict.sentence.contains("width-pruned") && !result.verdict.sentence.contains("permuted"), "\(result.verdict.sentence)")
+        #expect(result.alignment.permutedLayers.isEmpty)
+        #expect(result.alignment.widthChanges == [WidthChange(kind: "mlp", suspectWidth: 1152, referenceWidth: 1536, layers: Array(0..<6), orderKept: true)],
+                "\(result.verdict.evidence)")
+    }
+
     @Test("a 1-bit (Q1_0) GGUF of the real weights is a quantized re-encoding, not a permuted derivative")
     func oneBitGGUF() throws {
         try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")

@@ -2,6 +2,7 @@ import Fingerprinting
 import Foundation
 import GRDB
 import ModelFixtures
+import Perturbation
 @testable import Registry
 import SyntheticModels
 import Testing
@@ -84,6 +85,56 @@ struct CandidateTests {
         #expect(thresholds.first == 2)
         #expect(zip(thresholds, thresholds.dropFirst()).allSatisfy { $0 <= $1 })
         #expect(thresholds.last! > 2)
+    }
+
+    /// `model` with a quarter of its hidden and MLP widths pruned (`perturb --prune-hidden 0.25
+    /// --prune-neurons 0.25`), fingerprinted from disk.
+    static func pruned(_ model: ModelWeights) throws -> Fingerprint {
+        var checkpoint = CheckpointModel(model)
+        _ = try NeuronPruning(fraction: 0.25).apply(to: &checkpoint)
+        _ = try HiddenPruning(fraction: 0.25).apply(to: &checkpoint)
+        let directory = Fixtures.temporaryDirectory("pruned-candidate")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try checkpoint.write(to: directory + "/model")
+        var options = FingerprintOptions()
+        options.threads = 1
+        return try Fingerprinter.fingerprint(path: directory + "/model", options: options)
+    }
+
+    @Test("A width-pruned copy shares no sketch key, and is found through its embedding probe's near keys (multi-probe); a pruned independent model is not")
+    func widthPrunedCopy() throws {
+        let registry = try Self.populated()
+        let copy = try Self.pruned(RegistryFixtures.llamaA)
+        let candidates = try registry.candidates(for: copy)
+        #expect(candidates.map(\.release.name) == ["a"], "\(candidates.map { ($0.release.name, $0.keyVotes, $0.nearProbeKeyVotes) })")
+        let top = try #require(candidates.first)
+        #expect(!top.hasExactShares && top.sketchKeyVotes == 0)
+        #expect(top.probeKeyVotes + top.nearProbeKeyVotes >= 2 && top.nearProbeKeyVotes > 0)
+        let independent = try registry.candidates(for: Self.pruned(RegistryFixtures.independentLlama))
+        #expect(independent.isEmpty, "unexpected: \(independent.map { ($0.release.name, $0.keyVotes, $0.nearProbeKeyVotes) })")
+    }
+
+    @Test("Multi-probe neighbours: 696 distinct masks of at most 3 flipped bits; near keys are the exact key's neighbours only")
+    func nearProbeKeys() throws {
+        let masks = LocalitySensitiveKeys.hammingMasks(distance: 3)
+        #expect(masks.count == 16 + 120 + 560 && Set(masks).count == masks.count)
+        #expect(masks.allSatisfy { (1...3).contains($0.nonzeroBitCount) })
+        #expect(LocalitySensitiveKeys.hammingMasks(distance: 1) == (0..<16).map { UInt16(1) << UInt16($0) })
+        let fingerprint = RegistryFixtures.fingerprintA
+        let near = LocalitySensitiveKeys.nearProbeKeys(gram: fingerprint.probe.gram, seed: PublicSeed(fingerprint.header.seed), distance: 3)
+        let exact = Set(fingerprint.indexKeys.filter { $0.kind == "probe" }.map(\.value))
+        #expect(near.count == 4 * 696 && Set(near).count == near.count)
+        #expect(exact.count == 4 && exact.isDisjoint(with: near))
+    }
+
+    @Test("The probe-route threshold: 2 of 4 bands for a small registry, 3 and 4 for larger ones, none beyond")
+    func probeVoteThreshold() {
+        let lookup = IndexedLookup(RegistryFixtures.fingerprintA)
+        #expect([1, 50, 100, 3_000, 10_000, 300_000, 1_000_000].map { lookup.probeVoteThreshold(releaseCount: $0) } == [2, 2, 3, 3, 4, 4, nil])
+        // A fingerprint without an embedding probe has no probe route.
+        var randomProbe = RegistryFixtures.fingerprintA
+        randomProbe.indexKeys.removeAll { $0.kind == "probe" }
+        #expect(IndexedLookup(randomProbe).probeVoteThreshold(releaseCount: 1) == nil)
     }
 
     @Test("Every candidate query is answered from an index, never by scanning a table")

@@ -35,16 +35,62 @@ public enum LocalitySensitiveKeys {
 
     /// Keys of the probe Gram matrix (strict upper triangle, centred).
     static func probeKeys(gram: [Float], seed: PublicSeed) -> [UInt64] {
+        let values = probeBandValues(gram: gram, seed: seed)
+        return values.indices.map { key(kind: "probe", shapeClass: probeShapeClass, band: $0, value: values[$0]) }
+    }
+
+    /// Multi-probe look-up keys for a probe Gram (Lv et al., "Multi-probe LSH", VLDB 2007): the
+    /// keys of every band value within Hamming distance `distance` (≥ 1) of the Gram's own, its
+    /// own excluded — what a registered model whose Gram drifted by a few sign bits per band is
+    /// indexed under (a width-pruned or heavily retrained copy). Band `b` of the result lists
+    /// its variants in order of distance, then of flipped bit positions.
+    public static func nearProbeKeys(gram: [Float], seed: PublicSeed, distance: Int) -> [UInt64] {
+        let values = probeBandValues(gram: gram, seed: seed)
+        var keys: [UInt64] = []
+        for (band, value) in values.enumerated() {
+            for mask in hammingMasks(distance: distance) {
+                keys.append(key(kind: "probe", shapeClass: probeShapeClass, band: band, value: value ^ mask))
+            }
+        }
+        return keys
+    }
+
+    /// Band values (before hashing) within `distance` flips of one value, as XOR masks: every
+    /// non-zero 16-bit mask with at most `distance` bits set.
+    public static func hammingMasks(distance: Int) -> [UInt16] {
+        var masks: [UInt16] = []
+        func extend(_ mask: UInt16, from bit: Int, remaining: Int) {
+            guard remaining > 0 else { return }
+            for position in bit..<bitsPerBand {
+                let next = mask | (1 << UInt16(position))
+                masks.append(next)
+                extend(next, from: position + 1, remaining: remaining - 1)
+            }
+        }
+        extend(0, from: 0, remaining: distance)
+        return masks.sorted { ($0.nonzeroBitCount, $0) < ($1.nonzeroBitCount, $1) }
+    }
+
+    static var probeShapeClass: String { "t\(ProbeBasis.tokenCount)" }
+
+    /// The four 16-bit band values of a probe Gram's SimHash.
+    static func probeBandValues(gram: [Float], seed: PublicSeed) -> [UInt16] {
         let t = ProbeBasis.tokenCount
         var vector: [Float] = []
         for a in 0..<t { for b in (a + 1)..<t { vector.append(gram[a * t + b]) } }
         let mean = vector.reduce(0, +) / Float(vector.count)
         vector = vector.map { $0 - mean }
         let planes = seed.signs(label: "lsh-probe", count: planeCount * vector.count)
-        return bandKeys(vector, planes: planes, kind: "probe", shapeClass: "t\(t)")
+        return bandValues(vector, planes: planes)
     }
 
     static func bandKeys(_ vector: [Float], planes: [Float], kind: String, shapeClass: String) -> [UInt64] {
+        let values = bandValues(vector, planes: planes)
+        return values.indices.map { key(kind: kind, shapeClass: shapeClass, band: $0, value: values[$0]) }
+    }
+
+    /// The SimHash sign bits of `vector` against `planes`, cut into `bands` values of `bitsPerBand` bits.
+    static func bandValues(_ vector: [Float], planes: [Float]) -> [UInt16] {
         let dimension = vector.count
         var bits = [Bool](repeating: false, count: planeCount)
         for plane in 0..<planeCount {
@@ -55,14 +101,19 @@ public enum LocalitySensitiveKeys {
         return (0..<bands).map { band in
             var value: UInt16 = 0
             for bit in 0..<bitsPerBand where bits[band * bitsPerBand + bit] { value |= 1 << UInt16(15 - bit) }
-            let hasher = SHA256()
-            hasher.update(utf8: "provenance-lsh-v1")
-            hasher.update([0])
-            hasher.update(utf8: kind)
-            hasher.update([0])
-            hasher.update(utf8: shapeClass)
-            hasher.update([0, UInt8(band), UInt8(value >> 8), UInt8(value & 0xFF)])
-            return hasher.finalize().prefix64
+            return value
         }
+    }
+
+    /// `SHA-256("provenance-lsh-v1" ‖ 0x00 ‖ kind ‖ 0x00 ‖ class ‖ 0x00 ‖ band ‖ value₁₆BE)`, first 8 bytes.
+    static func key(kind: String, shapeClass: String, band: Int, value: UInt16) -> UInt64 {
+        let hasher = SHA256()
+        hasher.update(utf8: "provenance-lsh-v1")
+        hasher.update([0])
+        hasher.update(utf8: kind)
+        hasher.update([0])
+        hasher.update(utf8: shapeClass)
+        hasher.update([0, UInt8(band), UInt8(value >> 8), UInt8(value & 0xFF)])
+        return hasher.finalize().prefix64
     }
 }

@@ -23,11 +23,13 @@ enum ProfileMatching {
             let comparison = ProfileComparison.compare(
                 referenceInput: chosen.inputProfiles, referencePaired: chosen.pairedProfiles,
                 suspectInput: set.inputProfiles, suspectPaired: set.pairedProfiles, t: t)
-            // Is the recovered alignment the identity on original neuron indices?
+            // Is the recovered alignment the identity on original neuron indices, and does it keep their order?
             var same = 0, aligned = 0
+            var pairs: [(suspect: Int, reference: Int)] = []
             for (position, suspectPosition) in comparison.alignment.enumerated() where suspectPosition >= 0 {
                 aligned += 1
                 if chosen.selected[position] == set.selected[suspectPosition] { same += 1 }
+                pairs.append((set.selected[suspectPosition], chosen.selected[position]))
             }
             let logP = LogProbability.bonferroni(comparison.logPValue, comparisons: comparisons)
             matches.append(ProfileMatch(
@@ -37,7 +39,8 @@ enum ProfileMatching {
                 crossCheck: comparison.crossCheck, nullMean: comparison.nullMean, nullStd: comparison.nullStd,
                 z: comparison.z, log10P: LogProbability.log10(logP), permutationPValue: comparison.permutationPValue,
                 identityFraction: aligned > 0 ? Double(same) / Double(aligned) : 0, comparisons: comparisons,
-                suspectPairedTensor: set.pairedTensor))
+                suspectPairedTensor: set.pairedTensor, suspectNeurons: set.neuronCount, referenceNeurons: chosen.neuronCount,
+                orderFraction: orderFraction(pairs)))
         }
         matches += matchStandalone(suspect: suspect, reference: reference, t: t)
         return matches
@@ -67,25 +70,33 @@ enum ProfileMatching {
     static func matchStandalone(_ standalone: [NeuronProfileSet], reference: Fingerprint, t: Int) -> [ProfileMatch] {
         var matches: [ProfileMatch] = []
         for set in reference.profiles where !set.kind.hasPrefix("matrix.") {
-            let candidates = standalone.filter { $0.neuronCount == set.neuronCount }
+            // Equal neuron counts, or fewer (down to a quarter): a width-pruned copy's matrices.
+            let candidates = standalone.filter { $0.neuronCount <= set.neuronCount && 4 * $0.neuronCount >= set.neuronCount }
             guard candidates.count >= 2 else { continue }
             let inputScores = candidates.map { screen(set.inputProfiles, $0.inputProfiles, t) }
             let inputIndex = inputScores.indices.max { inputScores[$0] < inputScores[$1] }!
             let input = candidates[inputIndex]
-            let pairedScores = candidates.map { $0.inputTensor == input.inputTensor ? -1 : screen(set.pairedProfiles, $0.inputProfiles, t) }
+            let pairedScores = candidates.map {
+                $0.inputTensor == input.inputTensor || $0.neuronCount != input.neuronCount ? -1 : screen(set.pairedProfiles, $0.inputProfiles, t)
+            }
             let paired = candidates[pairedScores.indices.max { pairedScores[$0] < pairedScores[$1] }!]
-            guard paired.inputTensor != input.inputTensor else { continue }
+            guard paired.inputTensor != input.inputTensor, paired.neuronCount == input.neuronCount else { continue }
             // Keep the neurons both matrices kept, in the same order.
             let pairedPosition = Dictionary(uniqueKeysWithValues: paired.selected.enumerated().map { ($1, $0) })
-            var inputRows: [Float] = [], pairedRows: [Float] = []
+            var inputRows: [Float] = [], pairedRows: [Float] = [], neurons: [Int] = []
             for (position, neuron) in input.selected.enumerated() {
                 guard let other = pairedPosition[neuron] else { continue }
                 inputRows += input.inputProfiles[(position * t)..<((position + 1) * t)]
                 pairedRows += paired.inputProfiles[(other * t)..<((other + 1) * t)]
+                neurons.append(neuron)
             }
             let comparison = ProfileComparison.compare(
                 referenceInput: set.inputProfiles, referencePaired: set.pairedProfiles,
                 suspectInput: inputRows, suspectPaired: pairedRows, t: t)
+            var pairs: [(suspect: Int, reference: Int)] = []
+            for (position, suspectPosition) in comparison.alignment.enumerated() where suspectPosition >= 0 {
+                pairs.append((neurons[suspectPosition], set.selected[position]))
+            }
             let comparisons = candidates.count * (candidates.count - 1)
             // Two probes were tried: Bonferroni over both.
             let logP = LogProbability.bonferroni(comparison.logPValue, comparisons: 2 * comparisons)
@@ -95,9 +106,28 @@ enum ProfileMatching {
                 matchedNeurons: comparison.matched, inputAgreement: comparison.inputAgreement,
                 crossCheck: comparison.crossCheck, nullMean: comparison.nullMean, nullStd: comparison.nullStd,
                 z: comparison.z, log10P: LogProbability.log10(logP), permutationPValue: comparison.permutationPValue,
-                identityFraction: 0, comparisons: 2 * comparisons, suspectPairedTensor: paired.inputTensor))
+                identityFraction: 0, comparisons: 2 * comparisons, suspectPairedTensor: paired.inputTensor,
+                suspectNeurons: input.neuronCount, referenceNeurons: set.neuronCount, orderFraction: orderFraction(pairs)))
         }
         return matches
+    }
+
+    /// The share of aligned neuron pairs on a longest chain increasing in both indices: the
+    /// pairs sorted by suspect index, the longest strictly increasing run of reference indices.
+    static func orderFraction(_ pairs: [(suspect: Int, reference: Int)]) -> Double {
+        guard !pairs.isEmpty else { return 0 }
+        let references = pairs.sorted { $0.suspect < $1.suspect }.map(\.reference)
+        // Patience sorting: tails[k] is the smallest tail of an increasing run of length k + 1.
+        var tails: [Int] = []
+        for value in references {
+            var low = 0, high = tails.count
+            while low < high {
+                let middle = (low + high) / 2
+                if tails[middle] < value { low = middle + 1 } else { high = middle }
+            }
+            if low == tails.count { tails.append(value) } else { tails[low] = value }
+        }
+        return Double(tails.count) / Double(pairs.count)
     }
 
     /// Mean over the first set's neurons of the best |cosine| with any neuron of the second.

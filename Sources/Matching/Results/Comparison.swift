@@ -146,6 +146,13 @@ public struct ProfileMatch: Codable, Sendable, Hashable {
     /// The suspect matrix that matched the paired side (for suspects without layer structure,
     /// where `suspectLayer` is −1 and the pair was found by its profiles).
     public var suspectPairedTensor: String?
+    /// Neurons of the suspect's and the reference's matrix (not only the profiled ones): they
+    /// differ when a copy was width-pruned. Absent from reports written before this field.
+    public var suspectNeurons: Int? = nil
+    public var referenceNeurons: Int? = nil
+    /// Fraction of aligned neurons in a longest run that keeps the reference's order (taken in
+    /// the suspect's order): ≈1 for the kept neurons of a pruned copy, ≈0 when permuted.
+    public var orderFraction: Double? = nil
 }
 
 public struct LayerMatch: Codable, Sendable, Hashable {
@@ -206,6 +213,9 @@ public struct AlignmentSummary: Codable, Sendable, Hashable {
     public var reordered: Bool
     public var suspectVocabularyRows: Int?
     public var referenceVocabularyRows: Int?
+    /// Widths that differ from the reference's where the neurons still match: structured
+    /// pruning (or widening). Absent from reports written before this field.
+    public var widthChanges: [WidthChange]? = nil
 }
 
 public struct MethodInfo: Codable, Sendable, Hashable {

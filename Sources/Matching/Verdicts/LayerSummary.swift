@@ -77,10 +77,13 @@ enum LayerSummary {
         // A permutation shows as a profile alignment away from the identity on a matrix that
         // does not match position by position. Under heavy rounding (1–2-bit quantization) the
         // alignment of nearly tied neurons goes astray too, but the sketches still match.
+        // The kept neurons of a width-pruned copy are renumbered but keep their order: not permuted.
         let positionallyMatched = Set(significant.map(\.suspectTensor))
-        let permuted = Set(profiles.filter {
-            $0.log10P * ln10 < logThreshold && $0.identityFraction < 0.5 && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)
+        let strongProfiles = profiles.filter { $0.log10P * ln10 < logThreshold }
+        let permuted = Set(strongProfiles.filter {
+            $0.identityFraction < 0.5 && ($0.orderFraction ?? 0) < 0.5 && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)
         }.map(\.suspectLayer))
+        let widths = widthChanges(strongProfiles, suspect: suspect, reference: reference, related: !strongProfiles.isEmpty || !significant.isEmpty)
         var layerMap: [Int: Int] = [:]
         for layer in layers { if let sl = layer.suspectLayer, let rl = layer.referenceLayer, layer.matchedBy != "none" { layerMap[sl] = rl } }
         let referenceLayers = Set(reference.tensors.compactMap { $0.role.isWeightMatrix ? $0.layer : nil })
@@ -106,7 +109,32 @@ enum LayerSummary {
             unmatchedSuspectLayers: layers.filter { $0.matchedBy == "none" }.compactMap(\.suspectLayer).sorted(),
             reordered: zip(ordered, ordered.dropFirst()).contains { $0 > $1 },
             suspectVocabularyRows: suspect.structure.vocabularyRows,
-            referenceVocabularyRows: reference.structure.vocabularyRows)
+            referenceVocabularyRows: reference.structure.vocabularyRows,
+            widthChanges: widths.isEmpty ? nil : widths)
+    }
+
+    /// Widths that differ from the reference's: the hidden size (when the two are related at
+    /// all), and per profile kind the neuron counts of matched layer pairs, grouped by the two
+    /// counts and whether the alignment keeps the reference's neuron order.
+    static func widthChanges(_ strongProfiles: [ProfileMatch], suspect: Fingerprint, reference: Fingerprint, related: Bool) -> [WidthChange] {
+        var changes: [WidthChange] = []
+        let suspectHidden = suspect.structure.hiddenSize, referenceHidden = reference.structure.hiddenSize
+        if related, suspectHidden > 0, referenceHidden > 0, suspectHidden != referenceHidden {
+            changes.append(WidthChange(kind: "hidden", suspectWidth: suspectHidden, referenceWidth: referenceHidden, layers: [], orderKept: nil))
+        }
+        struct Key: Hashable { var kind: String; var suspect: Int; var reference: Int; var ordered: Bool }
+        var layers: [Key: Set<Int>] = [:]
+        for match in strongProfiles {
+            guard let s = match.suspectNeurons, let r = match.referenceNeurons, s != r else { continue }
+            // A suspect without layer structure (standalone profiles) is placed by the reference layer it matched.
+            let layer = match.suspectLayer >= 0 ? match.suspectLayer : match.referenceLayer
+            layers[Key(kind: match.kind, suspect: s, reference: r, ordered: (match.orderFraction ?? 0) >= 0.5), default: []].insert(layer)
+        }
+        let kinds = ["mlp": 0, "attention.vo": 1, "attention.qk": 2]
+        for (key, set) in layers.sorted(by: { ((kinds[$0.key.kind] ?? 9), $0.value.min()!) < ((kinds[$1.key.kind] ?? 9), $1.value.min()!) }) {
+            changes.append(WidthChange(kind: key.kind, suspectWidth: key.suspect, referenceWidth: key.reference, layers: set.sorted(), orderKept: key.ordered))
+        }
+        return changes
     }
 
     static func heatmaps(_ alignment: TensorAlignment) -> [Heatmap] {

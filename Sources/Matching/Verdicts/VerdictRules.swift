@@ -169,6 +169,8 @@ enum VerdictRules {
         if !alignment.permutedLayers.isEmpty {
             evidence.append("Neurons or heads are permuted in layers " + alignment.permutedLayers.map(String.init).joined(separator: ", ") + " (function-preserving relabelling).")
         }
+        let widthChanges = alignment.widthChanges ?? []
+        evidence += widthChanges.map(\.sentence)
         if !alignment.droppedReferenceLayers.isEmpty, coverage > 0 {
             evidence.append("Reference layers without a counterpart: " + alignment.droppedReferenceLayers.map(String.init).joined(separator: ", ") + ".")
         }
@@ -223,6 +225,8 @@ enum VerdictRules {
         if coverage >= options.derivedCoverage {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
+            if widthChanges.contains(where: \.isPruned) { how.append("width-pruned") }
+            if widthChanges.contains(where: { !$0.isPruned }) { how.append("widened") }
             if !alignment.rescaled.isEmpty { how.append("rescaled") }
             if expertsRenumbered { how.append("experts renumbered") }
             if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }

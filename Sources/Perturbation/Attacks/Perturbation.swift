@@ -13,18 +13,23 @@ public protocol Perturbation: Sendable {
 ///
 /// Combining with other checkpoints comes first (both still in the original basis), then
 /// structural edits, then function-preserving reparametrisations, then value noise and
-/// rounding, and finally storage-only changes.
+/// rounding, and finally storage-only changes. Head and hidden-width pruning are the exception
+/// among structural edits: they run after the reparametrisations, which assume a head dimension
+/// of hidden size / heads (pruning by importance commutes with a permutation anyway).
 public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
     case merge
     case graft
     case selectLayers
     case extendVocabulary
+    case pruneNeurons
     case permuteNeurons
     case permuteHeads
     case permuteExperts
     case rescale
     case rotate
     case permuteHidden
+    case pruneHeads
+    case pruneHidden
     case noise
     case convertDType
     case transposeStorage
@@ -42,12 +47,15 @@ public enum PerturbationStep: Int, CaseIterable, Comparable, Sendable, Codable {
         case .graft: "graft"
         case .selectLayers: "select-layers"
         case .extendVocabulary: "extend-vocab"
+        case .pruneNeurons: "prune-neurons"
         case .permuteNeurons: "permute-neurons"
         case .permuteHeads: "permute-heads"
         case .permuteExperts: "permute-experts"
         case .rescale: "rescale"
         case .rotate: "rotate"
         case .permuteHidden: "permute-hidden"
+        case .pruneHeads: "prune-heads"
+        case .pruneHidden: "prune-hidden"
         case .noise: "noise"
         case .convertDType: "dtype"
         case .transposeStorage: "transpose"
@@ -129,6 +137,11 @@ extension CheckpointModel {
         }
     }
 
+    /// Refuses a non-Llama architecture, saying why the attack needs Llama.
+    func requireLlama(_ spec: TransformerSpec, attack: String, reason: String) throws(PerturbationError) {
+        guard spec.family == .llama else { throw PerturbationError(attack: attack, rule: .notApplicable(reason: reason)) }
+    }
+
     /// Refuses floating-point tensors without a known role (an attack that moves the hidden
     /// dimension must transform every tensor that touches it).
     func requireAllRolesKnown(_ spec: TransformerSpec, attack: String) throws(PerturbationError) {
@@ -141,6 +154,26 @@ extension CheckpointModel {
     mutating func updateTensor(_ name: String, attack: String, _ body: (inout ModelWeights.Tensor) -> Void) throws(PerturbationError) {
         let index = try requireIndex(of: name, for: attack)
         body(&entries[index].tensor)
+    }
+
+    /// The tensor named `name`.
+    func tensor(_ name: String, attack: String) throws(PerturbationError) -> ModelWeights.Tensor {
+        entries[try requireIndex(of: name, for: attack)].tensor
+    }
+
+    /// The tensor named `name`, which must have shape `shape`.
+    func tensor(_ name: String, shape: [Int], attack: String) throws(PerturbationError) -> ModelWeights.Tensor {
+        let tensor = try self.tensor(name, attack: attack)
+        guard tensor.shape == shape else { throw PerturbationError(attack: attack, tensor: name, rule: .shapeMismatch(expected: shape, actual: tensor.shape)) }
+        return tensor
+    }
+
+    /// Replaces the values of the tensor named `name`, which must have shape `expected`, by
+    /// `transform(values)` of shape `shape` (structural edits change shapes).
+    mutating func replaceTensor(_ name: String, expected: [Int], shape: [Int], attack: String, _ transform: ([Float]) -> [Float]) throws(PerturbationError) {
+        let tensor = try self.tensor(name, shape: expected, attack: attack)
+        let index = try requireIndex(of: name, for: attack)
+        entries[index].tensor = ModelWeights.Tensor(name: tensor.name, shape: shape, values: transform(tensor.values))
     }
 
     /// Hugging Face names of the per-layer tensors an attack moves, by family.

@@ -29,10 +29,8 @@ public struct ResidualRotation: Perturbation {
     public func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord {
         let attack = step.name
         var spec = try model.requireSpec(for: attack)
-        guard spec.family == .llama else {
-            throw PerturbationError(attack: attack, rule: .notApplicable(
-                reason: "rotating the residual stream preserves the function of RMSNorm (Llama) models only; LayerNorm (BERT) subtracts the mean, which a rotation does not preserve"))
-        }
+        try model.requireLlama(spec, attack: attack, reason:
+            "rotating the residual stream preserves the function of RMSNorm (Llama) models only; LayerNorm (BERT) subtracts the mean, which a rotation does not preserve")
         try model.requireAllRolesKnown(spec, attack: attack)
         let d = spec.hiddenSize
 

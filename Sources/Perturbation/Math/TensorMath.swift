@@ -29,6 +29,38 @@ enum TensorMath {
         return out
     }
 
+    /// The columns `kept` (in that order) of a row-major matrix with `columns` columns.
+    static func selectingColumns(_ values: [Float], columns: Int, keeping kept: [Int]) -> [Float] {
+        let rows = values.count / columns
+        var out = [Float]()
+        out.reserveCapacity(rows * kept.count)
+        for r in 0..<rows {
+            let base = r * columns
+            for c in kept { out.append(values[base + c]) }
+        }
+        return out
+    }
+
+    /// Sums of squares of each row (`rows` true) or each column of a row-major matrix, in `Double`.
+    static func squaredNorms(_ values: [Float], columns: Int, ofRows rows: Bool) -> [Double] {
+        let rowCount = values.count / columns
+        var sums = [Double](repeating: 0, count: rows ? rowCount : columns)
+        for r in 0..<rowCount {
+            for c in 0..<columns {
+                let value = Double(values[r * columns + c])
+                sums[rows ? r : c] += value * value
+            }
+        }
+        return sums
+    }
+
+    /// The indices to keep when the `removing` least important of `importance` are pruned: the
+    /// rest, in their original order (ties broken towards keeping the lower index).
+    static func keptIndices(importance: [Double], removing: Int) -> [Int] {
+        let order = importance.indices.sorted { importance[$0] != importance[$1] ? importance[$0] > importance[$1] : $0 < $1 }
+        return order.prefix(importance.count - removing).sorted()
+    }
+
     static func scalingRows(_ values: [Float], columns: Int, by scales: [Float]) -> [Float] {
         var out = values
         for r in 0..<scales.count {

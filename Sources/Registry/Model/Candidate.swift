@@ -20,6 +20,9 @@ public struct Candidate: Sendable, Hashable {
     public var sketchKeyVotes: Int
     /// Query `probe` index keys the release also has.
     public var probeKeyVotes: Int
+    /// Probe bands where the release's key is within a few bit flips of the query's
+    /// (multi-probe look-up; never counted in `keyVotes`).
+    public var nearProbeKeyVotes: Int = 0
 
     /// Whether any tensor (or the whole model) matched exactly.
     public var hasExactShares: Bool {

@@ -16,6 +16,8 @@ struct IndexedLookup {
         var sharedParameters = 0
         var sketchKeyVotes = 0
         var probeKeyVotes = 0
+        /// Probe bands where the release's key is one of the query's multi-probe neighbours.
+        var nearProbeKeyVotes = 0
 
         var hasExactShares: Bool {
             identicalCanonicalRoot || identicalRawRoot || sharedCanonicalTensors > 0 || sharedRawTensors > 0
@@ -30,6 +32,14 @@ struct IndexedLookup {
 
     let fingerprint: Fingerprint
     private let informative: [QueryTensor]
+    /// Keys of the probe Gram's band values within `probeDistance` bit flips (not the exact ones).
+    private let nearProbeKeys: Set<UInt64>
+
+    /// Bit flips per probe band that the multi-probe look-up tolerates: 697 of the 65 536 band
+    /// values, so an unrelated release collides in a band with probability ≈ 0.011, while a
+    /// registered model whose Gram cosine with the query's is 0.87 (a quarter of the hidden
+    /// width pruned) shares a band with probability ≈ 0.73.
+    static let probeDistance = 3
 
     /// Statement parameters per `IN (…)` list (well under SQLite's limit).
     static let batchSize = 500
@@ -38,6 +48,14 @@ struct IndexedLookup {
         self.fingerprint = fingerprint
         informative = fingerprint.tensors.filter(Self.isInformative).map {
             QueryTensor(raw: $0.sha256, canonical: $0.canonical.sha256, elements: $0.shape.reduce(1, *))
+        }
+        let t = ProbeBasis.tokenCount
+        if fingerprint.probe.kind == .embedding, fingerprint.probe.gram.count == t * t,
+           fingerprint.indexKeys.contains(where: { $0.kind == "probe" }) {
+            nearProbeKeys = Set(LocalitySensitiveKeys.nearProbeKeys(
+                gram: fingerprint.probe.gram, seed: PublicSeed(fingerprint.header.seed), distance: Self.probeDistance))
+        } else {
+            nearProbeKeys = []
         }
     }
 
@@ -79,14 +97,17 @@ struct IndexedLookup {
     /// Adds LSH votes (query keys the release also has, per kind) to `shares`.
     func addKeyVotes(to shares: inout [Int64: Shares], in db: Database) throws {
         let queryKeys = Set(fingerprint.indexKeys)
-        let values = Array(Set(queryKeys.map { Int64(bitPattern: $0.value) }))
+        let values = Array(Set(queryKeys.map { Int64(bitPattern: $0.value) } + nearProbeKeys.map { Int64(bitPattern: $0) }))
         for start in stride(from: 0, to: values.count, by: Self.batchSize) {
             let batch = Array(values[start..<min(values.count, start + Self.batchSize)])
             for row in try Row.fetchAll(db, sql: Self.keySQL(count: batch.count), arguments: StatementArguments(batch)) {
                 let key: Int64 = row["key"]
                 let kind: String = row["kind"]
-                guard queryKeys.contains(IndexKey(kind: kind, value: UInt64(bitPattern: key))) else { continue }
                 let id: Int64 = row["release_id"]
+                guard queryKeys.contains(IndexKey(kind: kind, value: UInt64(bitPattern: key))) else {
+                    if kind == "probe", nearProbeKeys.contains(UInt64(bitPattern: key)) { shares[id, default: Shares()].nearProbeKeyVotes += 1 }
+                    continue
+                }
                 if kind == "probe" {
                     shares[id, default: Shares()].probeKeyVotes += 1
                 } else {
@@ -122,9 +143,15 @@ struct IndexedLookup {
             cells["probe \(position % LocalitySensitiveKeys.bands)", default: 0] += 1
         }
         let lambda = cells.values.reduce(0.0) { $0 + Double($1 * $1) } / 65536
+        return Self.fewestVotes(lambda: lambda, upTo: 64, releaseCount: releaseCount, falseAlarms: falseAlarms) ?? 64
+    }
+
+    /// The fewest votes k in 2…`maximum` with `releaseCount` · P(X ≥ k) ≤ `falseAlarms` for
+    /// X ~ Poisson(`lambda`), or `nil` if none.
+    static func fewestVotes(lambda: Double, upTo maximum: Int, releaseCount: Int, falseAlarms: Double) -> Int? {
         let releases = Double(max(1, releaseCount))
-        for votes in 2...64 {
-            // P(X ≥ votes) for X ~ Poisson(λ), summed from its first term.
+        for votes in 2...maximum {
+            // P(X ≥ votes), summed from its first term.
             var term = exp(-lambda)
             for j in 1...votes { term *= lambda / Double(j) }
             var tail = 0.0
@@ -134,7 +161,22 @@ struct IndexedLookup {
             }
             if releases * tail <= falseAlarms { return votes }
         }
-        return 64
+        return nil
+    }
+
+    /// The fewest probe votes (exact or multi-probe neighbours, one per band) that chance
+    /// collisions give fewer than `falseAlarms` of `releaseCount` unrelated releases, on
+    /// average (at least 2); `nil` when even every band would not be enough (very large
+    /// registries) or the query has no probe keys.
+    ///
+    /// A release holds one probe key per band, so an unrelated one matches a band with
+    /// probability (neighbours + 1) / 2¹⁶ and its votes are about Poisson(λ) with λ = bands ×
+    /// that (≈ 0.043 at distance 3).
+    func probeVoteThreshold(releaseCount: Int, falseAlarms: Double = 0.05) -> Int? {
+        guard !nearProbeKeys.isEmpty else { return nil }
+        let bands = LocalitySensitiveKeys.bands
+        let lambda = Double(bands) * Double(nearProbeKeys.count / bands + 1) / 65536
+        return Self.fewestVotes(lambda: lambda, upTo: bands, releaseCount: releaseCount, falseAlarms: falseAlarms)
     }
 
     // MARK: - Statements (each answered from an index; see the query-plan test)

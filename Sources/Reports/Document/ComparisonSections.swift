@@ -185,10 +185,20 @@ struct ComparisonSections {
                 permuted = "—"
             } else {
                 let kept = ReportNumbers.percent(profile.identityFraction)
-                permuted = profile.identityFraction < 0.5 ? "yes (\(kept) kept their index)" : "no (\(kept) kept their index)"
+                if profile.identityFraction >= 0.5 {
+                    permuted = "no (\(kept) kept their index)"
+                } else if let order = profile.orderFraction, order >= 0.5 {
+                    permuted = "no (renumbered, \(ReportNumbers.percent(order)) in order)"
+                } else {
+                    permuted = "yes (\(kept) kept their index)"
+                }
+            }
+            var neurons = ReportNumbers.count(profile.matchedNeurons)
+            if let s = profile.suspectNeurons, let r = profile.referenceNeurons, s != r {
+                neurons += " (\(ReportNumbers.count(s)) of \(ReportNumbers.count(r)))"
             }
             return [[.text(profile.kind)], [.text("\(profile.suspectLayer) → \(profile.referenceLayer)")],
-                    [.text(ReportNumbers.count(profile.matchedNeurons))], [.text(ReportNumbers.fixed(profile.crossCheck, digits: 4))],
+                    [.text(neurons)], [.text(ReportNumbers.fixed(profile.crossCheck, digits: 4))],
                     [.text(ReportNumbers.fixed(profile.nullMean, digits: 4) + " ± " + ReportNumbers.fixed(profile.nullStd, digits: 4))],
                     [.text(ReportNumbers.fixed(profile.z, digits: 1))], [.text(ReportNumbers.pValue(log10: profile.log10P))], [.text(permuted)]]
         }
@@ -218,6 +228,12 @@ struct ComparisonSections {
             [["Layer order"], [alignment.reordered ? .strong(["reordered"]) : "preserved"]],
         ]
         if let vocabulary = alignment.vocabularyText { rows.append([["Vocabulary rows"], [.text(vocabulary)]]) }
+        if let changes = alignment.widthChanges, !changes.isEmpty {
+            rows.append([["Widths (suspect/reference)"], [.text(changes.map { change in
+                change.shortText + (change.layers.isEmpty ? "" : " in " + Self.layersText(change.layers))
+                    + (change.orderKept == false ? ", reordered" : "")
+            }.joined(separator: "; "))]])
+        }
         return Section(id: idPrefix + "alignment", title: ["Alignment found"], blocks: [
             .paragraph(["How the suspect's tensors and layers map onto the reference's, found without trusting names."]),
             .table(Table(columns: [.init(title: "Aspect"), .init(title: "Found")], rows: rows)),

@@ -92,6 +92,9 @@ public enum TerminalSummary {
         if comparison.exact.identicalFiles > 0 { return "\(comparison.exact.identicalFiles) identical file(s)" }
         if comparison.exact.sameValues { return "same weights after canonicalisation" }
         if !comparison.alignment.permutedLayers.isEmpty { return "neuron profiles match; \(comparison.alignment.permutedLayers.count) layers permuted" }
+        if let changes = comparison.alignment.widthChanges, changes.contains(where: \.isPruned) {
+            return "width-pruned: " + changes.map(\.shortText).joined(separator: ", ")
+        }
         let matched = comparison.tensors.filter(\.significant).count
         if matched > 0 { return "\(matched)/\(comparison.tensors.count) matrices match by sketch" }
         return "no significant match"

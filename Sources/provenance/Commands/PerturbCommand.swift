@@ -10,8 +10,8 @@ struct PerturbCommand: ParsableCommand {
         abstract: "Apply a copier's attacks to a checkpoint (to test a detector or build evaluation suspects).",
         discussion: """
             Attacks run in a fixed order whatever the order of the options: merge, graft, \
-            keep/drop layers, extend vocabulary, permute neurons, permute heads, rescale, rotate, \
-            permute hidden, noise, dtype, transpose, rename, reshard, metadata. Every random choice \
+            keep/drop layers, extend vocabulary, prune neurons, permute neurons, permute heads, \
+            rescale, rotate, permute hidden, prune heads, prune hidden, noise, dtype, transpose, rename, reshard, metadata. Every random choice \
             derives from --seed, so the same command gives the same bytes. OUT is a directory: \
             safetensors file(s), config.json and tokenizer files, and perturbation.json (the ground \
             truth: what was applied, with each attack's seed). See docs/PERTURBATION.md.
@@ -46,6 +46,24 @@ struct PerturbCommand: ParsableCommand {
 
     @Option(name: .customLong("keep-layers"), help: "Keep only these layers, in this order, e.g. 0-3 (repeats allowed: 0-5,3-7).")
     var keepLayers: String?
+
+    @Option(name: .customLong("prune-neurons"), help: ArgumentHelp(
+        "Remove this fraction of every layer's MLP neurons (structured width pruning), e.g. 0.25.",
+        discussion: "The least important by ‖input rows‖ · ‖output column‖ go; the rest keep their weights and order. Not function-preserving.",
+        valueName: "FRACTION"))
+    var pruneNeurons: Double?
+
+    @Option(name: .customLong("prune-heads"), help: ArgumentHelp(
+        "Remove this fraction of every layer's key/value heads, with their query heads (Llama), e.g. 0.25.",
+        discussion: "The heads with the least weight energy go; the rest keep their order; config.json gets the new head counts and head_dim. Not function-preserving.",
+        valueName: "FRACTION"))
+    var pruneHeads: Double?
+
+    @Option(name: .customLong("prune-hidden"), help: ArgumentHelp(
+        "Remove this fraction of the hidden (residual) dimensions from every tensor (Llama), e.g. 0.25.",
+        discussion: "The dimensions with the least weight energy go; the rest keep their order; config.json gets hidden_size and head_dim. Not function-preserving.",
+        valueName: "FRACTION"))
+    var pruneHidden: Double?
 
     @Option(help: "Replace layers by another checkpoint's layers with the same indices: OTHER:3-5.")
     var graft: String?
@@ -98,6 +116,9 @@ struct PerturbCommand: ParsableCommand {
         }
         if let dropLayers, LayerList.parse(dropLayers) == nil { throw ValidationError("--drop-layers: expected a list like 2,4 or 1-3.") }
         if let keepLayers, LayerList.parse(keepLayers) == nil { throw ValidationError("--keep-layers: expected a list like 0-3 or 0,2,5.") }
+        for (option, value) in [("--prune-neurons", pruneNeurons), ("--prune-heads", pruneHeads), ("--prune-hidden", pruneHidden)] {
+            if let value, !(value > 0 && value < 1) { throw ValidationError("\(option) must be a fraction between 0 and 1 (exclusive), got \(value).") }
+        }
         if let extendVocab, extendVocab < 1 { throw ValidationError("--extend-vocab must be at least 1.") }
         if let reshard, reshard < 1 { throw ValidationError("--reshard must be at least 1.") }
         if gguf != nil {
@@ -175,6 +196,9 @@ struct PerturbCommand: ParsableCommand {
         if let extendVocab {
             plan.add(VocabularyExtension(rows: extendVocab, seed: plan.seed(for: .extendVocabulary)))
         }
+        if let pruneNeurons { plan.add(NeuronPruning(fraction: pruneNeurons)) }
+        if let pruneHeads { plan.add(HeadPruning(fraction: pruneHeads)) }
+        if let pruneHidden { plan.add(HiddenPruning(fraction: pruneHidden)) }
         let permutations = try permutations()
         if permutations.contains("neurons") { plan.add(NeuronPermutation(seed: plan.seed(for: .permuteNeurons))) }
         if permutations.contains("heads") { plan.add(HeadPermutation(seed: plan.seed(for: .permuteHeads))) }

@@ -1,0 +1,97 @@
+import SyntheticModels
+
+/// Structured pruning of the hidden (residual-stream, "embedding channel") width, as Minitron
+/// does: removes a fraction of the hidden dimensions from every tensor that touches the
+/// stream — columns of the matrices that read it (embedding, Q/K/V, MLP inputs, LM head), rows
+/// of those that write it (attention output, MLP output) and the norm weights. The dimensions
+/// removed carry the least weight energy (sum of squares over all of those rows and columns),
+/// a data-free stand-in for Minitron's activation-based score; the kept dimensions keep their
+/// order. `config.json`'s `hidden_size` follows, and `head_dim` records the unchanged head
+/// dimension.
+///
+/// Llama only: BERT's configuration derives its head size from the hidden size, so its width
+/// cannot change without pruning heads. Not function-preserving.
+public struct HiddenPruning: Perturbation {
+    /// The fraction of hidden dimensions removed, in (0, 1).
+    public var fraction: Double
+    public var step: PerturbationStep { .pruneHidden }
+
+    public init(fraction: Double) {
+        self.fraction = fraction
+    }
+
+    /// The hidden dimensions kept, in order, by the rule above.
+    public func keptDimensions(of model: CheckpointModel) throws(PerturbationError) -> [Int] {
+        let attack = step.name
+        let spec = try model.requireSpec(for: attack)
+        let d = spec.hiddenSize
+        let removed = Int((Double(d) * fraction).rounded())
+        guard fraction > 0, fraction < 1, removed > 0, removed < d else {
+            throw PerturbationError(attack: attack, rule: .invalidArgument(
+                "removing a fraction \(fraction) of \(d) hidden dimensions must remove at least one and keep at least one"))
+        }
+        var energy = [Double](repeating: 0, count: d)
+        for item in model.classified(spec) where model.entries[item.index].isFloatingPoint {
+            let tensor = model.entries[item.index].tensor
+            let sums: [Double]
+            switch item.role.residualAxis {
+            case .columns:
+                guard tensor.shape.count == 2, tensor.shape[1] == d else {
+                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [tensor.shape.first ?? 0, d], actual: tensor.shape))
+                }
+                sums = TensorMath.squaredNorms(tensor.values, columns: d, ofRows: false)
+            case .rows:
+                guard tensor.shape.count == 2, tensor.shape[0] == d else {
+                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [d, tensor.shape.last ?? 0], actual: tensor.shape))
+                }
+                sums = TensorMath.squaredNorms(tensor.values, columns: tensor.shape[1], ofRows: true)
+            case .vector, .none:
+                continue
+            }
+            for index in 0..<d { energy[index] += sums[index] }
+        }
+        return TensorMath.keptIndices(importance: energy, removing: removed)
+    }
+
+    public func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord {
+        let attack = step.name
+        var spec = try model.requireSpec(for: attack)
+        try model.requireLlama(spec, attack: attack, reason:
+            "BERT's configuration derives its attention head size from hidden_size, so the hidden width cannot be pruned without pruning heads")
+        try model.requireAllRolesKnown(spec, attack: attack)
+        // The head dimension from the query rows: head pruning (which runs first) leaves fewer heads of the same width.
+        let queryName = model.layerNames(spec, layer: 0).query + ".weight"
+        let d = spec.hiddenSize, headDimension = (try model.tensor(queryName, attack: attack).shape.first ?? d) / spec.headCount
+        let kept = try keptDimensions(of: model)
+        for item in model.classified(spec) where model.entries[item.index].isFloatingPoint {
+            let tensor = model.entries[item.index].tensor
+            switch item.role.residualAxis {
+            case .columns:
+                try model.replaceTensor(tensor.name, expected: tensor.shape, shape: [tensor.shape[0], kept.count], attack: attack) {
+                    TensorMath.selectingColumns($0, columns: d, keeping: kept)
+                }
+            case .rows:
+                try model.replaceTensor(tensor.name, expected: tensor.shape, shape: [kept.count, tensor.shape[1]], attack: attack) {
+                    TensorMath.permutingRows($0, columns: tensor.shape[1], by: kept)
+                }
+            case .vector:
+                try model.replaceTensor(tensor.name, expected: [d], shape: [kept.count], attack: attack) {
+                    TensorMath.permutingRows($0, columns: 1, by: kept)
+                }
+            case .none:
+                continue
+            }
+        }
+        spec.hiddenSize = kept.count
+        model.spec = spec
+        model.config = ModelConfig.setting("hidden_size", to: .number(String(kept.count)), in: model.config)
+        if ModelConfig.integer(model.config, "head_dim") == nil {
+            model.config = ModelConfig.setting("head_dim", to: .number(String(headDimension)), in: model.config)
+        }
+        return PerturbationRecord(
+            attack: attack, functionPreserving: false,
+            summary: "removed the \(d - kept.count) least important of \(d) hidden dimensions, norms included; \(kept.count) remain in their order (head dimension \(headDimension) unchanged)",
+            parameters: ["fraction": .number(fraction), "hidden_size": .integer(d), "hidden_kept": .integer(kept.count),
+                         "dimensions_kept": .integers(kept)])
+    }
+}
