@@ -31,9 +31,10 @@ struct PruningAttributionTests {
         try #require(scan.candidates.first { $0.reference.label == "release@1" })
     }
 
-    @Test("MLP neurons pruned by a quarter, then noise (distillation) → derived from the release, width-pruned, not permuted")
+    @Test("MLP neurons pruned by a quarter, then noise (distillation) → derived from the release, width-pruned, weights changed, not permuted")
     func prunedNeurons() throws {
-        let fingerprint = try Self.suspect(Self.lineage.release, [NeuronPruning(fraction: 0.25), GaussianNoise(relativeStandardDeviation: 0.01, seed: 3)])
+        // Noise of 3 % (estimated cosine ≈ 0.9996 on the unpruned matrices), well above the 1 % at which "weights changed" starts.
+        let fingerprint = try Self.suspect(Self.lineage.release, [NeuronPruning(fraction: 0.25), GaussianNoise(relativeStandardDeviation: 0.03, seed: 3)])
         let scan = Scan.run(fingerprint, against: Self.registry)
         #expect(scan.attribution.verdict == .derived && scan.attribution.nearest == "release@1", "\(scan.attribution.sentence)")
         let comparison = try Self.releaseComparison(scan)
@@ -47,6 +48,16 @@ struct PruningAttributionTests {
             #expect(profile.suspectNeurons == 132 && profile.referenceNeurons == 176)
             #expect(profile.identityFraction < 0.5 && (profile.orderFraction ?? 0) > 0.95, "\(profile)")
         }
+    }
+
+    @Test("the other way round (the full model against its pruned copy) the MLP reads as widened")
+    func widened() throws {
+        let pruned = try Self.suspect(Self.lineage.release, [NeuronPruning(fraction: 0.25)])
+        let release = Self.registry.first { $0.label == "release@1" }!.fingerprint
+        let comparison = Scan.compare(release, pruned)
+        #expect(comparison.verdict.kind == .derived && comparison.verdict.sentence.contains("(widened)"), "\(comparison.verdict.sentence)")
+        #expect(comparison.alignment.widthChanges == [WidthChange(kind: "mlp", suspectWidth: 176, referenceWidth: 132, layers: [0, 1, 2, 3], orderKept: true)])
+        #expect(comparison.verdict.evidence.contains("Layers 0, 1, 2, 3 have 176 MLP neurons against the reference's 132 (widened)."), "\(comparison.verdict.evidence)")
     }
 
     @Test("pruned and then permuted neurons → both named")

@@ -95,6 +95,20 @@ enum VerdictRules {
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
 
+    /// Suspect tensors of `matches` whose element count differs from their reference tensor's,
+    /// when the comparison found width changes (else none).
+    static func resizedMatches(_ matches: [TensorMatch], suspect: Fingerprint, reference: Fingerprint, widthChanged: Bool) -> Set<String> {
+        guard widthChanged else { return [] }
+        func sizes(_ fingerprint: Fingerprint) -> [String: Int] {
+            Dictionary(fingerprint.tensors.map { ($0.name, $0.shape.reduce(1, *)) }, uniquingKeysWith: { first, _ in first })
+        }
+        let suspectSizes = sizes(suspect), referenceSizes = sizes(reference)
+        return Set(matches.compactMap { match in
+            guard let reference = match.referenceTensor, let a = suspectSizes[match.suspectTensor], let b = referenceSizes[reference], a != b else { return nil }
+            return match.suspectTensor
+        })
+    }
+
     /// The verdict from the evidence (docs/MATCHING.md §5); `leadingEvidence` comes first (what
     /// the comparison left out of the reference, `LanguageModelPart`).
     static func decide(
@@ -113,7 +127,11 @@ enum VerdictRules {
         // Tensors paired as elementwise conversions (1 + w, −exp(w)) hold the other side's values in
         // another form: their sketch cosine measures the function, not a change of the weights.
         let convertedNames = converted?.suspectTensors ?? []
-        let deviating = significant.filter { !convertedNames.contains($0.suspectTensor) }
+        // In a width-pruned (or widened) copy, a matrix whose size changed matches its original only
+        // where rows kept their positions (before the first removed one): its cosine measures the
+        // pruning, not a change of the kept weights, which the width evidence describes.
+        let resized = resizedMatches(significant, suspect: suspect, reference: reference, widthChanged: !(alignment.widthChanges ?? []).isEmpty)
+        let deviating = significant.filter { !convertedNames.contains($0.suspectTensor) && !resized.contains($0.suspectTensor) }
         let significantParameters = deviating.reduce(0) { $0 + $1.parameters }
         let estimatedCosine: Double? = significantParameters > 0
             ? deviating.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil

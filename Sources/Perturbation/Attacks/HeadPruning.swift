@@ -31,13 +31,7 @@ public struct HeadPruning: Perturbation {
             throw PerturbationError(attack: attack, rule: .invalidArgument(
                 "removing a fraction \(fraction) of \(groups) key/value heads must remove at least one and keep at least one"))
         }
-        let d = spec.hiddenSize
-        let names0 = model.layerNames(spec, layer: 0)
-        let queryRows = try model.tensor(names0.query + ".weight", attack: attack).shape.first ?? 0
-        let hd = queryRows / spec.headCount
-        guard hd > 0, queryRows == spec.headCount * hd else {
-            throw PerturbationError(attack: attack, tensor: names0.query + ".weight", rule: .shapeMismatch(expected: [spec.headCount * max(hd, 1), d], actual: [queryRows, d]))
-        }
+        let d = spec.hiddenSize, hd = try model.headDimension(spec, attack: attack)
         for layer in 0..<spec.layerCount {
             let names = model.layerNames(spec, layer: layer)
             let query = try model.tensor(names.query + ".weight", shape: [spec.headCount * hd, d], attack: attack)

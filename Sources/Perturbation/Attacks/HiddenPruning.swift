@@ -59,9 +59,7 @@ public struct HiddenPruning: Perturbation {
         try model.requireLlama(spec, attack: attack, reason:
             "BERT's configuration derives its attention head size from hidden_size, so the hidden width cannot be pruned without pruning heads")
         try model.requireAllRolesKnown(spec, attack: attack)
-        // The head dimension from the query rows: head pruning (which runs first) leaves fewer heads of the same width.
-        let queryName = model.layerNames(spec, layer: 0).query + ".weight"
-        let d = spec.hiddenSize, headDimension = (try model.tensor(queryName, attack: attack).shape.first ?? d) / spec.headCount
+        let d = spec.hiddenSize, headDimension = try model.headDimension(spec, attack: attack)
         let kept = try keptDimensions(of: model)
         for item in model.classified(spec) where model.entries[item.index].isFloatingPoint {
             let tensor = model.entries[item.index].tensor

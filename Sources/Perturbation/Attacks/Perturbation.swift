@@ -137,6 +137,18 @@ extension CheckpointModel {
         }
     }
 
+    /// The head dimension, from layer 0's query rows: head pruning leaves fewer heads of the same
+    /// width, so it is no longer hidden size / heads.
+    func headDimension(_ spec: TransformerSpec, attack: String) throws(PerturbationError) -> Int {
+        let name = layerNames(spec, layer: 0).query + ".weight"
+        let tensor = try self.tensor(name, attack: attack)
+        let rows = tensor.shape.first ?? 0, hd = rows / max(spec.headCount, 1)
+        guard tensor.shape.count == 2, hd > 0, rows == spec.headCount * hd else {
+            throw PerturbationError(attack: attack, tensor: name, rule: .shapeMismatch(expected: [spec.headCount * max(hd, 1), spec.hiddenSize], actual: tensor.shape))
+        }
+        return hd
+    }
+
     /// Refuses a non-Llama architecture, saying why the attack needs Llama.
     func requireLlama(_ spec: TransformerSpec, attack: String, reason: String) throws(PerturbationError) {
         guard spec.family == .llama else { throw PerturbationError(attack: attack, rule: .notApplicable(reason: reason)) }
