@@ -102,4 +102,38 @@ struct EngineReportTests {
             if let reference = match.referenceTensor { #expect(!row.contains("`\(reference)`"), "\(row)") }
         }
     }
+
+    @Test("a width-pruned copy: the report gives the widths and calls the renumbered neurons not permuted")
+    func prunedCopy() throws {
+        let release = ModelGenerator.generate(.tinyLlama, seed: 41)
+        // Every fourth MLP neuron removed (132 of 176 kept, in order), as structured pruning does.
+        let spec = release.spec, f = spec.intermediateSize, d = spec.hiddenSize
+        let kept = (0..<f).filter { $0 % 4 != 0 }
+        var pruned = release
+        for index in pruned.tensors.indices {
+            let tensor = pruned.tensors[index]
+            if tensor.name.hasSuffix("gate_proj.weight") || tensor.name.hasSuffix("up_proj.weight") {
+                pruned.tensors[index] = .init(name: tensor.name, shape: [kept.count, d], values: kept.flatMap { tensor.values[($0 * d)..<(($0 + 1) * d)] })
+            } else if tensor.name.hasSuffix("down_proj.weight") {
+                pruned.tensors[index] = .init(name: tensor.name, shape: [d, kept.count], values: (0..<d).flatMap { row in kept.map { tensor.values[row * f + $0] } })
+            }
+        }
+        let suspectPrint = try Fixtures.fingerprint(pruned), releasePrint = try Self.fingerprint(release, label: "release")
+        let comparison = PairComparison.compare(
+            suspect: suspectPrint, suspectIdentity: ModelIdentity(fingerprint: suspectPrint, label: "pruned/", kind: "checkpoint"),
+            reference: releasePrint, referenceIdentity: ModelIdentity(fingerprint: releasePrint, label: "acme/tiny@1.0", kind: "release"))
+        #expect(comparison.verdict.sentence.contains("(width-pruned)"), "\(comparison.verdict.sentence)")
+
+        let markdown = ReportRenderer.markdown(comparison)
+        #expect(MarkdownInspector.tableProblems(markdown) == [])
+        let widths = try #require(markdown.components(separatedBy: "\n").first { $0.contains("Widths (suspect/reference)") })
+        #expect(widths.contains("mlp 132/176 in layers 0–3"), "\(widths)")
+        let profileRows = markdown.components(separatedBy: "\n").filter { $0.hasPrefix("| mlp |") }
+        #expect(profileRows.count == 4 && profileRows.allSatisfy { $0.contains("132 (132 of 176)") && $0.contains("no (renumbered, 100% in order)") },
+                "\(profileRows)")
+        #expect(!markdown.contains("do not see through the neuron permutation"))
+        let html = ReportRenderer.html(comparison)
+        #expect(XHTMLInspector.inspect(html).parseError == nil)
+        #expect(html.contains("mlp 132/176"))
+    }
 }
