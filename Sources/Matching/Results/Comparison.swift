@@ -155,6 +155,12 @@ public struct ProfileMatch: Codable, Sendable, Hashable {
     public var orderFraction: Double? = nil
 }
 
+extension ProfileMatch {
+    /// Whether at least half the aligned neurons keep the reference's order (`orderFraction`
+    /// ≥ 0.5): the kept neurons of a pruned copy do; a permutation's do not.
+    public var keepsNeuronOrder: Bool { (orderFraction ?? 0) >= 0.5 }
+}
+
 public struct LayerMatch: Codable, Sendable, Hashable {
     /// Layer index, or nil for tensors outside numbered layers (embeddings, head).
     public var suspectLayer: Int?

@@ -81,7 +81,7 @@ enum LayerSummary {
         let positionallyMatched = Set(significant.map(\.suspectTensor))
         let strongProfiles = profiles.filter { $0.log10P * ln10 < logThreshold }
         let permuted = Set(strongProfiles.filter {
-            $0.identityFraction < 0.5 && ($0.orderFraction ?? 0) < 0.5 && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)
+            $0.identityFraction < 0.5 && !$0.keepsNeuronOrder && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)
         }.map(\.suspectLayer))
         let widths = widthChanges(strongProfiles, suspect: suspect, reference: reference, related: !strongProfiles.isEmpty || !significant.isEmpty)
         var layerMap: [Int: Int] = [:]
@@ -128,7 +128,7 @@ enum LayerSummary {
             guard let s = match.suspectNeurons, let r = match.referenceNeurons, s != r else { continue }
             // A suspect without layer structure (standalone profiles) is placed by the reference layer it matched.
             let layer = match.suspectLayer >= 0 ? match.suspectLayer : match.referenceLayer
-            layers[Key(kind: match.kind, suspect: s, reference: r, ordered: (match.orderFraction ?? 0) >= 0.5), default: []].insert(layer)
+            layers[Key(kind: match.kind, suspect: s, reference: r, ordered: match.keepsNeuronOrder), default: []].insert(layer)
         }
         let kinds = ["mlp": 0, "attention.vo": 1, "attention.qk": 2]
         for (key, set) in layers.sorted(by: { ((kinds[$0.key.kind] ?? 9), $0.value.min()!) < ((kinds[$1.key.kind] ?? 9), $1.value.min()!) }) {

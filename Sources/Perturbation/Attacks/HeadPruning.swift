@@ -26,11 +26,7 @@ public struct HeadPruning: Perturbation {
         try model.requireLlama(spec, attack: attack, reason:
             "BERT's configuration derives its attention head size from hidden_size, so heads cannot be removed without changing it")
         let groups = spec.keyValueHeadCount, groupSize = spec.headCount / spec.keyValueHeadCount
-        let removed = Int((Double(groups) * fraction).rounded())
-        guard fraction > 0, fraction < 1, removed > 0, removed < groups else {
-            throw PerturbationError(attack: attack, rule: .invalidArgument(
-                "removing a fraction \(fraction) of \(groups) key/value heads must remove at least one and keep at least one"))
-        }
+        let removed = try PruningFraction.removedCount(fraction, of: groups, units: "key/value heads", attack: attack)
         let d = spec.hiddenSize, hd = try model.headDimension(spec, attack: attack)
         for layer in 0..<spec.layerCount {
             let names = model.layerNames(spec, layer: layer)

@@ -28,26 +28,13 @@ public struct HiddenPermutation: Perturbation {
         try model.requireAllRolesKnown(spec, attack: attack)
         let d = spec.hiddenSize
         let p = permutation(hiddenSize: d)
-        for item in model.classified(spec) where model.entries[item.index].isFloatingPoint {
-            let tensor = model.entries[item.index].tensor
-            switch item.role.residualAxis {
-            case .columns:
-                guard tensor.shape.count == 2, tensor.shape[1] == d else {
-                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [tensor.shape.first ?? 0, d], actual: tensor.shape))
-                }
-                model.entries[item.index].tensor.values = TensorMath.permutingColumns(tensor.values, columns: d, by: p)
-            case .rows:
-                guard tensor.shape.count == 2, tensor.shape[0] == d else {
-                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [d, tensor.shape.last ?? 0], actual: tensor.shape))
-                }
-                model.entries[item.index].tensor.values = TensorMath.permutingRows(tensor.values, columns: tensor.shape[1], by: p)
-            case .vector:
-                guard tensor.shape == [d] else {
-                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [d], actual: tensor.shape))
-                }
-                model.entries[item.index].tensor.values = TensorMath.permutingRows(tensor.values, columns: 1, by: p)
-            case .none:
-                continue
+        for (index, axis) in try model.residualTensors(spec, attack: attack) {
+            let tensor = model.entries[index].tensor
+            switch axis {
+            case .columns: model.entries[index].tensor.values = TensorMath.permutingColumns(tensor.values, columns: d, by: p)
+            case .rows: model.entries[index].tensor.values = TensorMath.permutingRows(tensor.values, columns: tensor.shape[1], by: p)
+            case .vector: model.entries[index].tensor.values = TensorMath.permutingRows(tensor.values, columns: 1, by: p)
+            case .none: continue
             }
         }
         return PerturbationRecord(

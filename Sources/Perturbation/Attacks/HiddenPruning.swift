@@ -22,33 +22,20 @@ public struct HiddenPruning: Perturbation {
 
     /// The hidden dimensions kept, in order, by the rule above.
     public func keptDimensions(of model: CheckpointModel) throws(PerturbationError) -> [Int] {
-        let attack = step.name
-        let spec = try model.requireSpec(for: attack)
+        let spec = try model.requireSpec(for: step.name)
+        return try keptDimensions(of: model, spec: spec, tensors: model.residualTensors(spec, attack: step.name))
+    }
+
+    /// The rule, over the tensors `residualTensors` returned.
+    private func keptDimensions(of model: CheckpointModel, spec: TransformerSpec,
+                                tensors: [(index: Int, axis: TensorRole.ResidualAxis)]) throws(PerturbationError) -> [Int] {
         let d = spec.hiddenSize
-        let removed = Int((Double(d) * fraction).rounded())
-        guard fraction > 0, fraction < 1, removed > 0, removed < d else {
-            throw PerturbationError(attack: attack, rule: .invalidArgument(
-                "removing a fraction \(fraction) of \(d) hidden dimensions must remove at least one and keep at least one"))
-        }
+        let removed = try PruningFraction.removedCount(fraction, of: d, units: "hidden dimensions", attack: step.name)
         var energy = [Double](repeating: 0, count: d)
-        for item in model.classified(spec) where model.entries[item.index].isFloatingPoint {
-            let tensor = model.entries[item.index].tensor
-            let sums: [Double]
-            switch item.role.residualAxis {
-            case .columns:
-                guard tensor.shape.count == 2, tensor.shape[1] == d else {
-                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [tensor.shape.first ?? 0, d], actual: tensor.shape))
-                }
-                sums = TensorMath.squaredNorms(tensor.values, columns: d, ofRows: false)
-            case .rows:
-                guard tensor.shape.count == 2, tensor.shape[0] == d else {
-                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [d, tensor.shape.last ?? 0], actual: tensor.shape))
-                }
-                sums = TensorMath.squaredNorms(tensor.values, columns: tensor.shape[1], ofRows: true)
-            case .vector, .none:
-                continue
-            }
-            for index in 0..<d { energy[index] += sums[index] }
+        for (index, axis) in tensors where axis == .columns || axis == .rows {
+            let tensor = model.entries[index].tensor
+            let sums = TensorMath.squaredNorms(tensor.values, columns: tensor.shape[1], ofRows: axis == .rows)
+            for dimension in 0..<d { energy[dimension] += sums[dimension] }
         }
         return TensorMath.keptIndices(importance: energy, removing: removed)
     }
@@ -60,10 +47,11 @@ public struct HiddenPruning: Perturbation {
             "BERT's configuration derives its attention head size from hidden_size, so the hidden width cannot be pruned without pruning heads")
         try model.requireAllRolesKnown(spec, attack: attack)
         let d = spec.hiddenSize, headDimension = try model.headDimension(spec, attack: attack)
-        let kept = try keptDimensions(of: model)
-        for item in model.classified(spec) where model.entries[item.index].isFloatingPoint {
-            let tensor = model.entries[item.index].tensor
-            switch item.role.residualAxis {
+        let tensors = try model.residualTensors(spec, attack: attack)
+        let kept = try keptDimensions(of: model, spec: spec, tensors: tensors)
+        for (index, axis) in tensors {
+            let tensor = model.entries[index].tensor
+            switch axis {
             case .columns:
                 try model.replaceTensor(tensor.name, expected: tensor.shape, shape: [tensor.shape[0], kept.count], attack: attack) {
                     TensorMath.selectingColumns($0, columns: d, keeping: kept)

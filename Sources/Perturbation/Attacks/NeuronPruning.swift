@@ -18,20 +18,11 @@ public struct NeuronPruning: Perturbation {
         self.fraction = fraction
     }
 
-    /// How many of `neurons` are removed.
-    public func removedCount(of neurons: Int) -> Int {
-        Int((Double(neurons) * fraction).rounded())
-    }
-
     public func apply(to model: inout CheckpointModel) throws(PerturbationError) -> PerturbationRecord {
         let attack = step.name
         var spec = try model.requireSpec(for: attack)
         let f = spec.intermediateSize, d = spec.hiddenSize
-        let removed = removedCount(of: f)
-        guard fraction > 0, fraction < 1, removed > 0, removed < f else {
-            throw PerturbationError(attack: attack, rule: .invalidArgument(
-                "removing a fraction \(fraction) of \(f) MLP neurons must remove at least one and keep at least one"))
-        }
+        let removed = try PruningFraction.removedCount(fraction, of: f, units: "MLP neurons", attack: attack)
         for layer in 0..<spec.layerCount {
             let names = model.layerNames(spec, layer: layer)
             var inputEnergy = [Double](repeating: 0, count: f)

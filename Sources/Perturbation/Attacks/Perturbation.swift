@@ -162,6 +162,35 @@ extension CheckpointModel {
         }
     }
 
+    /// The floating-point tensors that meet the residual stream, each with the axis that does,
+    /// checked to have the hidden size along it (a matrix as columns or rows, a vector whole).
+    func residualTensors(_ spec: TransformerSpec, attack: String) throws(PerturbationError) -> [(index: Int, axis: TensorRole.ResidualAxis)] {
+        let d = spec.hiddenSize
+        var result: [(index: Int, axis: TensorRole.ResidualAxis)] = []
+        for item in classified(spec) where entries[item.index].isFloatingPoint {
+            let tensor = entries[item.index].tensor
+            let axis = item.role.residualAxis
+            switch axis {
+            case .columns:
+                guard tensor.shape.count == 2, tensor.shape[1] == d else {
+                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [tensor.shape.first ?? 0, d], actual: tensor.shape))
+                }
+            case .rows:
+                guard tensor.shape.count == 2, tensor.shape[0] == d else {
+                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [d, tensor.shape.last ?? 0], actual: tensor.shape))
+                }
+            case .vector:
+                guard tensor.shape == [d] else {
+                    throw PerturbationError(attack: attack, tensor: tensor.name, rule: .shapeMismatch(expected: [d], actual: tensor.shape))
+                }
+            case .none:
+                continue
+            }
+            result.append((item.index, axis))
+        }
+        return result
+    }
+
     /// Applies `body` to the tensor named `name`.
     mutating func updateTensor(_ name: String, attack: String, _ body: (inout ModelWeights.Tensor) -> Void) throws(PerturbationError) {
         let index = try requireIndex(of: name, for: attack)

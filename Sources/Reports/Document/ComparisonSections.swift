@@ -187,7 +187,7 @@ struct ComparisonSections {
                 let kept = ReportNumbers.percent(profile.identityFraction)
                 if profile.identityFraction >= 0.5 {
                     permuted = "no (\(kept) kept their index)"
-                } else if let order = profile.orderFraction, order >= 0.5 {
+                } else if profile.keepsNeuronOrder, let order = profile.orderFraction {
                     permuted = "no (renumbered, \(ReportNumbers.percent(order)) in order)"
                 } else {
                     permuted = "yes (\(kept) kept their index)"
