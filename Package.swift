@@ -90,7 +90,7 @@ let package = Package(
         .target(name: "BenchmarkSupport"),
 
         // Benchmarks (`make bench`): one section per library, run in its own process.
-        .executableTarget(name: "provenance-bench", dependencies: ["BenchmarkSupport", "Checkpoints", "Fingerprinting", "ProvenanceCrypto"]),
+        .executableTarget(name: "provenance-bench", dependencies: ["BenchmarkSupport", "Checkpoints", "Fingerprinting", "Matching", "ProvenanceCrypto"]),
 
         // Coverage-guided fuzzing of the untrusted-input parsers (`make fuzz`); a plain build
         // replays inputs and writes the seed corpus.

@@ -1,4 +1,5 @@
 import CheckpointFixtures
+import Checkpoints
 import Fingerprinting
 import Foundation
 import Matching
@@ -80,6 +81,36 @@ struct RealModelAttributionTests {
         #expect(result.alignment.permutedLayers.isEmpty)
         #expect(result.alignment.widthChanges == [WidthChange(kind: "mlp", suspectWidth: 1152, referenceWidth: 1536, layers: Array(0..<6), orderKept: true)],
                 "\(result.verdict.evidence)")
+    }
+
+    @Test("compare --deep on a real copy with permuted neurons and heads, noised, BF16, renamed: every layer matrix lined up, its difference the noise")
+    func deepPermutedCopy() throws {
+        try #require(RealModels.miniLMIsCached, "\(RealModels.miniLMMissing)")
+        var model = try CheckpointModel.read(from: RealModels.miniLM)
+        var plan = PerturbationPlan(seed: 2026)
+        plan.add(NeuronPermutation(seed: plan.seed(for: .permuteNeurons)))
+        plan.add(HeadPermutation(seed: plan.seed(for: .permuteHeads)))
+        plan.add(GaussianNoise(relativeStandardDeviation: 0.02, seed: plan.seed(for: .noise)))
+        plan.add(DTypeConversion(target: .bf16))
+        plan.add(TensorRenaming(scheme: .gpt, seed: plan.seed(for: .rename)))
+        _ = try plan.apply(to: &model)
+        let directory = Fixtures.temporaryDirectory("minilm-deep")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try model.write(to: directory + "/copy")
+        let suspect = try CheckpointReader(path: directory + "/copy"), reference = try CheckpointReader(path: RealModels.miniLM)
+        let suspectPrint = try Fingerprinter.fingerprint(suspect), referencePrint = try Fingerprinter.fingerprint(reference)
+        let result = Self.compare(suspectPrint, with: referencePrint)
+        let evidence = try FullWeightComparison.compare(suspect: suspect, reference: reference, comparison: result,
+                                                        suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
+        let lined = evidence.pairs.filter { $0.recoveredIndices?.unitOrder == .renumbered }
+        #expect(lined.count == 36, "\(evidence.pairs.map(\.suspectTensor)) \(evidence.skipped)")  // q, k, v, o and both MLP matrices of 6 layers
+        for pair in lined {
+            let indices = try #require(pair.recoveredIndices)
+            #expect(indices.hiddenOrder == .unchanged && indices.matchedUnits == indices.suspectUnits, "\(pair.suspectTensor): \(indices)")
+            // 2 % noise plus BF16 rounding (≈ 0.2 % of the norm).
+            #expect(pair.relativeDifference > 0.0195 && pair.relativeDifference < 0.0215, "\(pair.suspectTensor): \(pair.relativeDifference)")
+        }
+        #expect(evidence.pairs.allSatisfy { $0.cosine > 0.999 }, "\(evidence.pairs.map(\.cosine))")
     }
 
     @Test("a 1-bit (Q1_0) GGUF of the real weights is a quantized re-encoding, not a permuted derivative")

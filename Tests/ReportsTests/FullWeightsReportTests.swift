@@ -42,4 +42,32 @@ struct FullWeightsReportTests {
         #expect(!ReportRenderer.markdown(ResultFixtures.comparison()).contains("Full-weight comparison"))
         #expect(!(try ReportRenderer.json(ResultFixtures.comparison())).contains("fullWeights"))
     }
+
+    @Test("a pair lined up by recovered indices: the table says how, the summary says it is exact pruning, JSON keeps it")
+    func recoveredIndices() throws {
+        var result = ResultFixtures.comparison()
+        var pruned = FullWeightEvidence.Pair(
+            suspectTensor: "model.layers.0.mlp.up_proj.weight", referenceTensor: "model.layers.0.mlp.up_proj.weight", elements: 132 * 48,
+            transposed: false, cosine: 1, scale: 1, relativeDifference: 0, identicalFraction: 1, differenceKurtosis: nil)
+        pruned.recoveredIndices = RecoveredIndices(hiddenAxis: "columns", suspectHidden: 48, referenceHidden: 64, matchedHidden: 48, hiddenOrder: .inOrder,
+                                                   suspectUnits: 132, referenceUnits: 176, matchedUnits: 132, unitOrder: .inOrder)
+        result.fullWeights = FullWeightEvidence(pairs: [pruned], skipped: [])
+        let markdown = ReportRenderer.markdown(result)
+        #expect(markdown.contains("| Lined up |"))
+        #expect(markdown.contains("hidden 48/64 in order, units 132/176 in order"))
+        #expect(markdown.contains("(exact width pruning)"))
+        #expect(markdown.contains("all 48 of the suspect's dimensions are found among the reference's 64, in the reference's order (16 removed: width pruning)"))
+        let inspector = XHTMLInspector.inspect(ReportRenderer.html(result))
+        #expect(inspector.parseError == nil)
+        #expect(inspector.allText.contains("hidden 48/64 in order, units 132/176 in order"))
+        let text = try ReportRenderer.json(result)
+        #expect(text.contains("\"unitOrder\" : \"in order\""))
+        guard case .comparison(let decoded) = try ReportJSON.decode(Data(text.utf8)) else {
+            Issue.record("decoded as a scan")
+            return
+        }
+        #expect(decoded.fullWeights == result.fullWeights)
+        // Pairs compared as stored say so.
+        #expect(ReportRenderer.markdown(Self.comparison()).contains("as stored"))
+    }
 }

@@ -60,7 +60,7 @@ public enum FullWeightComparison {
     }
 
     /// One 2-D matrix inside a stored tensor: a whole 2-D tensor, or one expert of a stack.
-    private struct Matrix {
+    struct Matrix {
         var tensor: TensorInfo
         var firstElement: Int
         var rows: Int
@@ -70,7 +70,7 @@ public enum FullWeightComparison {
     /// The matrices a matched name stands for, in expert order: a 2-D tensor; the members of
     /// an expert group (`…experts.*.w1.weight`); the experts of a stack. `nil` if it names
     /// nothing of this checkpoint; an empty list for tensors that are not matrices.
-    private static func matrices(named name: String, in reader: CheckpointReader, groups: [String: [TensorInfo]]) -> [Matrix]? {
+    static func matrices(named name: String, in reader: CheckpointReader, groups: [String: [TensorInfo]]) -> [Matrix]? {
         if let tensor = reader.checkpoint.tensor(named: name) {
             if let experts = ExpertLayout.stackedExpertCount(of: tensor) {
                 let (rows, columns) = ExpertLayout.expertView(tensor.shape)
@@ -83,7 +83,7 @@ public enum FullWeightComparison {
     }
 
     /// The checkpoint's per-expert 2-D tensors by group name, in expert order (read once per comparison).
-    private static func expertGroups(of reader: CheckpointReader) -> [String: [TensorInfo]] {
+    static func expertGroups(of reader: CheckpointReader) -> [String: [TensorInfo]] {
         Dictionary(grouping: reader.checkpoint.tensors.filter { $0.shape.count == 2 && ExpertLayout.groupName(name: $0.name) != nil }) {
             ExpertLayout.groupName(name: $0.name)!
         }.mapValues { $0.sorted { ExpertLayout.expertIndex(name: $0.name)! < ExpertLayout.expertIndex(name: $1.name)! } }
@@ -106,13 +106,17 @@ public enum FullWeightComparison {
     private static func compare(
         _ plans: [(Matrix, Matrix, Plan)], suspect: CheckpointReader, reference: CheckpointReader, bandElements: Int
     ) throws -> FullWeightEvidence.Pair {
-        var sums = Sums()
         // Visits aligned runs of (suspect, reference) values of every pair.
         let visitors = try plans.map { s, r, plan in try visitor(s, in: suspect, with: r, in: reference, plan: plan, bandElements: bandElements) }
-        let visit: ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void = { body in
+        return try statistics { body in
             for visitor in visitors { try visitor(body) }
         }
+    }
 
+    /// The figures of one pair from its aligned runs of (suspect, reference) values, which
+    /// `visit` delivers twice: the least-squares scale first, then the differences.
+    static func statistics(_ visit: Visitor) throws -> FullWeightEvidence.Pair {
+        var sums = Sums()
         try visit { x, y in
             for index in 0..<x.count {
                 let u = Double(x[index]), v = Double(y[index])
@@ -151,7 +155,7 @@ public enum FullWeightComparison {
             differenceKurtosis: m2 > 1e-300 && sums.equal < sums.count ? m4 / (m2 * m2) - 3 : nil)
     }
 
-    private typealias Visitor = ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void
+    typealias Visitor = ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void
 
     /// Visits aligned runs of (suspect, reference) values of one matrix pair.
     private static func visitor(

@@ -123,6 +123,23 @@ enum VerdictRules {
         let numbered = layers.filter { $0.suspectLayer != nil }
         let layerCoverage = numbered.isEmpty ? 0 : Double(numbered.filter { $0.matchedBy != "none" }.count) / Double(numbered.count)
         let coverage = max(Double(matchedParameters) / Double(totalParameters), layerCoverage)
+        // Neuron profiles cover at most 8 layers. When every layer that carries them matched and
+        // some are permuted, a layer without them and without a sketch match shows nothing either
+        // way (a permutation hides it from sketches): it is left out of the coverage the verdict
+        // needs — and named — rather than counted as a layer from elsewhere.
+        let profiledLayers = Set(suspect.profiles.map(\.layer))
+        let uncheckedLayers: [LayerMatch] = alignment.permutedLayers.isEmpty
+            || !numbered.filter({ profiledLayers.contains($0.suspectLayer!) }).allSatisfy({ $0.matchedBy != "none" })
+            ? [] : numbered.filter { $0.matchedBy == "none" && !profiledLayers.contains($0.suspectLayer!) }
+        let checkedCoverage: Double
+        if uncheckedLayers.isEmpty {
+            checkedCoverage = coverage
+        } else {
+            let checkedParameters = max(1, totalParameters - uncheckedLayers.reduce(0) { $0 + $1.parameters })
+            let checkedLayers = max(1, numbered.count - uncheckedLayers.count)
+            checkedCoverage = max(Double(matchedParameters) / Double(checkedParameters),
+                                  Double(numbered.filter { $0.matchedBy != "none" }.count) / Double(checkedLayers))
+        }
         let significant = tensors.filter(\.significant)
         // Tensors paired as elementwise conversions (1 + w, −exp(w)) hold the other side's values in
         // another form: their sketch cosine measures the function, not a change of the weights.
@@ -187,6 +204,10 @@ enum VerdictRules {
         if !alignment.permutedLayers.isEmpty {
             evidence.append("Neurons or heads are permuted in layers " + alignment.permutedLayers.map(String.init).joined(separator: ", ") + " (function-preserving relabelling).")
         }
+        if !uncheckedLayers.isEmpty {
+            evidence.append("Layers " + listing(uncheckedLayers.map { String($0.suspectLayer!) }, limit: 12)
+                + " carry no neuron profiles (a fingerprint keeps them for 8 layers) and match no sketch, as permuted layers would not: they were not checked (`compare --deep` lines them up from the weights).")
+        }
         let widthChanges = alignment.widthChanges ?? []
         evidence += widthChanges.map(\.sentence)
         if !alignment.droppedReferenceLayers.isEmpty, coverage > 0 {
@@ -240,7 +261,7 @@ enum VerdictRules {
             }
             if lossy.evidence != nil { changedBeforeRounding = lossy.operation }
         }
-        if coverage >= options.derivedCoverage {
+        if checkedCoverage >= options.derivedCoverage {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
             if widthChanges.contains(where: \.isPruned) { how.append("width-pruned") }
@@ -250,7 +271,8 @@ enum VerdictRules {
             if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }
             else if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
             let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"
-            return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched.")
+            let unchecked = uncheckedLayers.isEmpty ? "" : "; \(uncheckedLayers.count) layers without neuron profiles could not be checked"
+            return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched\(unchecked).")
         }
         let matchedLayers = layers.filter { $0.matchedBy != "none" }.map(\.group)
         return verdict(.partial, "Partly taken from \(referenceLabel): \(matchedLayers.joined(separator: ", ")) match (p = \(pText)\(cosineText), \(coverageText) of weights).")

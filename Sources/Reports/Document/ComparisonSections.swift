@@ -147,7 +147,7 @@ struct ComparisonSections {
     var fullWeights: Section? {
         guard let evidence = result.fullWeights else { return nil }
         var blocks: [Block] = [
-            .paragraph(["Both checkpoints were read and every significantly matched pair of weight matrices compared element by element (exact figures, not sketch estimates). The difference is measured after the least-squares scale a (suspect ≈ a · reference)."]),
+            .paragraph(["Both checkpoints were read and every significantly matched pair of weight matrices compared element by element (exact figures, not sketch estimates). Matrices whose rows or columns were renumbered or removed (permuted or width-pruned copies) are first lined up: the hidden dimensions by their values in the embeddings, then each matrix's neurons or attention rows by their values at the lined-up hidden positions, and only the matched rows and columns are compared. The difference is measured after the least-squares scale a (suspect ≈ a · reference)."]),
             .list(evidence.summary.map { [.text($0)] }),
         ]
         if !evidence.pairs.isEmpty {
@@ -155,12 +155,13 @@ struct ComparisonSections {
                 [[.code(pair.suspectTensor), " → ", .code(pair.referenceTensor)], [.text(ReportNumbers.count(pair.elements))],
                  [.text(ReportNumbers.fixed(pair.cosine, digits: 6))], [.text(ReportNumbers.fixed(pair.scale, digits: 4))],
                  [.text(String(format: "%.3g", pair.relativeDifference))], [.text(ReportNumbers.percent(pair.identicalFraction))],
-                 [.text(pair.differenceKurtosis.map { ReportNumbers.fixed($0, digits: 2) } ?? "—")]]
+                 [.text(pair.differenceKurtosis.map { ReportNumbers.fixed($0, digits: 2) } ?? "—")],
+                 [.text(pair.recoveredIndices.map(\.shortText) ?? "as stored")]]
             }
             blocks.append(.table(Table(columns: [.init(title: "Suspect tensor → reference tensor"), .init(title: "Elements", numeric: true),
                                                  .init(title: "Cosine", numeric: true), .init(title: "Scale a", numeric: true),
                                                  .init(title: "Difference", numeric: true), .init(title: "Identical", numeric: true),
-                                                 .init(title: "Excess kurtosis", numeric: true)], rows: rows)))
+                                                 .init(title: "Excess kurtosis", numeric: true), .init(title: "Lined up")], rows: rows)))
         }
         return Section(id: idPrefix + "full-weights", title: ["Full-weight comparison"], blocks: blocks)
     }

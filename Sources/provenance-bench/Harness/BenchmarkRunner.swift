@@ -9,6 +9,7 @@ enum BenchmarkRunner {
             RegisteredSection(ReaderBenchmark.self),
             RegisteredSection(FingerprintBenchmark.self),
             RegisteredSection(QuantizedFingerprintBenchmark.self),
+            RegisteredSection(DeepComparisonBenchmark.self),
         ]
     }
 

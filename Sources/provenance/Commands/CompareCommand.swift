@@ -15,7 +15,9 @@ struct CompareCommand: ParsableCommand {
             matrix by sketch, permutation-robust neuron profiles, one combined p-value. \
             With --deep (both arguments checkpoints), every matched pair of weight matrices is \
             also compared element by element: exact cosines, scale, relative difference and the \
-            fraction of identical values. \
+            fraction of identical values; matrices whose rows or columns were renumbered or \
+            removed (permuted or width-pruned copies) are lined up first by recovering each \
+            row's and column's original from the weights. \
             Exit status: 0 unrelated, 1 related (any verdict but independent), 2 error.
             """)
 
@@ -72,7 +74,9 @@ struct CompareCommand: ParsableCommand {
                         kind: Fingerprint.isFingerprintFile(reference) ? "fingerprint" : "checkpoint"),
             options: options)
         if let readers {
-            result.fullWeights = try FullWeightComparison.compare(suspect: readers.suspect, reference: readers.reference, matches: result.tensors)
+            result.fullWeights = try FullWeightComparison.compare(
+                suspect: readers.suspect, reference: readers.reference, comparison: result,
+                suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
         }
         if let report, let reportFormat {
             try ReportOutput.write(try ReportRenderer.render(result, as: reportFormat), to: report)

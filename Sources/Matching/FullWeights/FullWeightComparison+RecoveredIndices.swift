@@ -1,0 +1,364 @@
+import Checkpoints
+import Fingerprinting
+
+extension FullWeightComparison {
+    /// Compares two checkpoints on disk (`compare --deep`): every significant sketch match as
+    /// stored (`compare(suspect:reference:matches:)`), then every other weight matrix the
+    /// comparison paired by role and layer after recovering which reference row and column each
+    /// of its rows and columns is (`RecoveredIndices`) — the matrices of copies whose neurons,
+    /// heads or hidden dimensions were renumbered or removed, which no sketch lines up.
+    public static func compare(
+        suspect: CheckpointReader, reference: CheckpointReader, comparison: Comparison,
+        suspectFingerprint: Fingerprint, referenceFingerprint: Fingerprint, bandElements: Int = 1 << 20,
+        maximumTransposedElements: Int = FullWeightComparison.maximumTransposedElements
+    ) throws -> FullWeightEvidence {
+        var evidence = try compare(suspect: suspect, reference: reference, matches: comparison.tensors, bandElements: bandElements,
+                                   maximumTransposedElements: maximumTransposedElements)
+        // A pair that lines up as stored keeps its direct figures; one that does not (a sketch
+        // match on a few heads left in place by a permutation) is tried again, lined up.
+        let direct = Dictionary(evidence.pairs.map { ($0.suspectTensor, $0) }, uniquingKeysWith: { first, _ in first })
+        let recovery = Recovery(suspect: suspect, reference: reference, bandElements: bandElements, maximumWholeElements: maximumTransposedElements)
+        let candidates = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
+            .filter { (direct[$0.suspect.name]?.cosine ?? -1) < linedUpCosine }
+        guard !candidates.isEmpty else { return evidence }
+        var recovered = try recovery.compare(candidates, suspectHidden: suspectFingerprint.structure.hiddenSize,
+                                             referenceHidden: referenceFingerprint.structure.hiddenSize)
+        recovered.pairs = recovered.pairs.filter { pair in
+            direct[pair.suspectTensor].map { pair.recoveredIndices?.isRearranged == true && pair.cosine > $0.cosine + 0.01 } ?? true
+        }
+        recovered.skipped = recovered.skipped.filter { direct[$0.suspectTensor] == nil }
+        let lined = Set(recovered.pairs.map(\.suspectTensor))
+        evidence.pairs = evidence.pairs.filter { !lined.contains($0.suspectTensor) } + recovered.pairs
+        evidence.skipped = evidence.skipped.filter { !lined.contains($0.suspectTensor) } + recovered.skipped
+        return evidence
+    }
+
+    /// The exact cosine below which a directly compared pair is also tried with recovered
+    /// indices: fine-tunes and re-encodings stay far above it, a permuted matrix whose sketch
+    /// matched on the heads left in place falls far below.
+    static let linedUpCosine = 0.9
+
+    /// A suspect matrix and the reference matrix of the same role in the aligned layer.
+    struct RecoveryPair {
+        var suspect: TensorFingerprint
+        var reference: TensorFingerprint
+    }
+
+    /// Suspect weight matrices paired with the reference's by role in aligned layers (the
+    /// comparison's layer matches and profile matches; embeddings and heads outside layers),
+    /// then the profile matches' own pairs for suspects without layers. Only plain matrices:
+    /// experts, fused parts and quantization companions are left to the direct comparison.
+    static func recoveryPairs(comparison: Comparison, suspect: Fingerprint, reference: Fingerprint) -> [RecoveryPair] {
+        func eligible(_ tensor: TensorFingerprint) -> Bool {
+            tensor.shape.count == 2 && tensor.experts == nil && Recovery.unitAxis(of: tensor.role) != nil
+                && ExpertLayout.groupName(name: tensor.name) == nil && !EvidenceTensor.isPartName(tensor.name)
+        }
+        var layerMap: [Int: Int] = [:]
+        for layer in comparison.layers where layer.matchedBy != "none" {
+            if let s = layer.suspectLayer, let r = layer.referenceLayer { layerMap[s] = r }
+        }
+        for profile in comparison.profiles where profile.suspectLayer >= 0 && layerMap[profile.suspectLayer] == nil {
+            layerMap[profile.suspectLayer] = profile.referenceLayer
+        }
+        // Profiles cover at most 8 layers: when every aligned layer has the same offset, the
+        // layers between line up the same way (a wrong guess matches no rows and is skipped).
+        let offsets = Set(layerMap.map { $0.value - $0.key })
+        if offsets.count == 1, let offset = offsets.first {
+            let referenceLayers = Set(reference.tensors.compactMap(\.layer))
+            for layer in Set(suspect.tensors.compactMap(\.layer)) where layerMap[layer] == nil && referenceLayers.contains(layer + offset) {
+                layerMap[layer] = layer + offset
+            }
+        }
+        struct Key: Hashable { var role: TensorRole; var layer: Int? }
+        let references = Dictionary(grouping: reference.tensors.filter(eligible)) { Key(role: $0.role, layer: $0.layer) }
+        let suspects = Dictionary(grouping: suspect.tensors.filter(eligible)) { Key(role: $0.role, layer: $0.layer) }
+        var pairs: [RecoveryPair] = []
+        for tensor in suspect.tensors where eligible(tensor) {
+            let key = Key(role: tensor.role, layer: tensor.layer)
+            let target = Key(role: tensor.role, layer: tensor.layer.flatMap { layerMap[$0] })
+            guard tensor.layer == nil || target.layer != nil, suspects[key]?.count == 1,
+                  let candidates = references[target], candidates.count == 1 else { continue }
+            pairs.append(RecoveryPair(suspect: tensor, reference: candidates[0]))
+        }
+        // Suspects without layer structure: the matrices their profiles matched.
+        let paired = Set(pairs.map(\.suspect.name))
+        let suspectByName = Dictionary(suspect.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let referenceByName = Dictionary(reference.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen = Set<String>()
+        for profile in comparison.profiles where !paired.contains(profile.suspectTensor) && seen.insert(profile.suspectTensor).inserted {
+            guard let s = suspectByName[profile.suspectTensor], let r = referenceByName[profile.referenceTensor],
+                  eligible(s), eligible(r) else { continue }
+            pairs.append(RecoveryPair(suspect: s, reference: r))
+        }
+        return pairs
+    }
+}
+
+// MARK: - Recovery
+
+extension FullWeightComparison {
+    /// One axis of a stored matrix.
+    enum Axis: String {
+        case rows, columns
+        var other: Axis { self == .rows ? .columns : .rows }
+    }
+
+    /// Recovers the indices of paired matrices and compares them element by element.
+    struct Recovery {
+        let suspect: CheckpointReader
+        let reference: CheckpointReader
+        let bandElements: Int
+        let maximumWholeElements: Int
+
+        /// How a role's unit axis is found: `tokens` for embeddings and heads (rows lined up by
+        /// token id), `input` for matrices that read the hidden state (its columns in Hugging
+        /// Face storage), `output` for matrices that write it (its rows); nil for other roles.
+        enum UnitKind { case tokens, input, output }
+
+        static func unitAxis(of role: TensorRole) -> UnitKind? {
+            switch role {
+            case .tokenEmbedding, .positionEmbedding, .tokenTypeEmbedding, .outputHead: .tokens
+            case .attentionQuery, .attentionKey, .attentionValue, .attentionQKV, .attentionUnknown, .mlpGate, .mlpUp, .mlpGateUp, .mlpRouter: .input
+            case .attentionOutput, .mlpDown: .output
+            default: nil
+            }
+        }
+
+        /// The hidden map from the token embeddings (else the heads, else the identity when the
+        /// widths agree), then every pair lined up through it.
+        func compare(_ pairs: [RecoveryPair], suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
+            var evidence = FullWeightEvidence(pairs: [], skipped: [])
+            func skip(_ pair: RecoveryPair, _ reason: String) { evidence.skipped.append(.init(suspectTensor: pair.suspect.name, reason: reason)) }
+            let tokenPairs = pairs.filter { Self.unitAxis(of: $0.suspect.role) == .tokens }
+            let anchor = tokenPairs.first { $0.suspect.role == .tokenEmbedding } ?? tokenPairs.first { $0.suspect.role == .outputHead }
+            var hidden: [Int?]
+            if let anchor, let found = try hiddenMap(anchor, suspectHidden: suspectHidden, referenceHidden: referenceHidden) {
+                hidden = found
+            } else if suspectHidden == referenceHidden {
+                hidden = Array(0..<suspectHidden)
+            } else {
+                pairs.forEach { skip($0, "the hidden widths differ (\(suspectHidden) and \(referenceHidden)) and no embedding lines them up") }
+                return evidence
+            }
+            let matchedHidden = hidden.compactMap { $0 }.count
+            guard matchedHidden > 0, matchedHidden * 2 >= suspectHidden else {
+                pairs.forEach { skip($0, "only \(matchedHidden) of \(suspectHidden) hidden dimensions match one of the reference's one to one (rotated, retrained or unrelated weights)") }
+                return evidence
+            }
+            let hiddenOrder = IndexMatching.order(of: hidden, referenceCount: referenceHidden)
+            for pair in pairs {
+                guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name) else { continue }
+                guard s.shape.count == 2, r.shape.count == 2, !(s.shape + r.shape).contains(0) else { skip(pair, "not a non-empty 2-D matrix"); continue }
+                guard s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { skip(pair, "values not decodable"); continue }
+                switch try lineUp(pair, s, r, hidden: hidden, suspectHidden: suspectHidden, referenceHidden: referenceHidden, hiddenOrder: hiddenOrder) {
+                case .pair(let compared): evidence.pairs.append(compared)
+                case .skipped(let reason): skip(pair, reason)
+                }
+            }
+            return evidence
+        }
+
+        enum Outcome {
+            case pair(FullWeightEvidence.Pair)
+            case skipped(String)
+        }
+
+        /// The suspect's axis of `tensor` that runs along a hidden width, given its role.
+        private func hiddenAxes(_ shape: [Int], width: Int, kind: UnitKind) -> [Axis] {
+            // Hugging Face stores [out, in]: readers of the hidden state have it in their columns.
+            let preferred: Axis = kind == .output ? .rows : .columns
+            return [preferred, preferred.other].filter { shape[$0 == .rows ? 0 : 1] == width }
+        }
+
+        private func lineUp(
+            _ pair: RecoveryPair, _ s: TensorInfo, _ r: TensorInfo, hidden: [Int?], suspectHidden: Int, referenceHidden: Int,
+            hiddenOrder: RecoveredIndices.Order
+        ) throws -> Outcome {
+            guard let kind = Self.unitAxis(of: pair.suspect.role) else { return .skipped("no hidden axis") }
+            let suspectAxes = hiddenAxes(s.shape, width: suspectHidden, kind: kind)
+            let referenceAxes = hiddenAxes(r.shape, width: referenceHidden, kind: kind)
+            let axes = suspectAxes.filter(referenceAxes.contains)
+            guard !axes.isEmpty else {
+                return .skipped(suspectAxes.isEmpty || referenceAxes.isEmpty ? "no axis of the hidden width" : "stored transposed relative to the reference")
+            }
+            var best: (units: [Int?], axis: Axis)?
+            for hiddenAxis in axes {
+                let unitAxis = hiddenAxis.other
+                let suspectUnits = s.shape[unitAxis == .rows ? 0 : 1], referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
+                let units: [Int?]
+                if kind == .tokens {
+                    units = (0..<suspectUnits).map { $0 < referenceUnits ? $0 : nil }
+                } else {
+                    let samples = Self.evenlySpaced(hidden.indices.filter { hidden[$0] != nil }, count: IndexMatching.signatureWidth)
+                    let suspectSignatures = try signatures(of: s, in: suspect, units: unitAxis, at: samples)
+                    let referenceSignatures = try signatures(of: r, in: reference, units: unitAxis, at: samples.map { hidden[$0]! })
+                    guard let suspectSignatures, let referenceSignatures else {
+                        return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
+                    }
+                    units = IndexMatching.match(suspect: suspectSignatures, reference: referenceSignatures, width: samples.count).map
+                }
+                let matched = units.compactMap { $0 }.count
+                if best == nil || matched > best!.units.compactMap({ $0 }).count { best = (units, hiddenAxis) }
+                if matched * 2 >= units.count { break }
+            }
+            guard let (units, hiddenAxis) = best else { return .skipped("no axis of the hidden width") }
+            let matchedUnits = units.compactMap { $0 }.count
+            guard matchedUnits > 0 else { return .skipped("no row or column matches one of the reference's") }
+            let unitAxis = hiddenAxis.other
+            let referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
+            let rowMap = unitAxis == .rows ? units : hidden, columnMap = unitAxis == .rows ? hidden : units
+            guard let visit = try mappedVisitor(s, r, rowMap: rowMap, columnMap: columnMap) else {
+                return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
+            }
+            var compared = try FullWeightComparison.statistics(visit)
+            compared.suspectTensor = pair.suspect.name
+            compared.referenceTensor = pair.reference.name
+            compared.recoveredIndices = RecoveredIndices(
+                hiddenAxis: hiddenAxis.rawValue, suspectHidden: hidden.count, referenceHidden: referenceHidden,
+                matchedHidden: hidden.compactMap { $0 }.count, hiddenOrder: hiddenOrder,
+                suspectUnits: units.count, referenceUnits: referenceUnits, matchedUnits: matchedUnits,
+                unitOrder: IndexMatching.order(of: units, referenceCount: referenceUnits))
+            return .pair(compared)
+        }
+
+        /// The hidden map from an embedding or head pair: each hidden dimension's values at the
+        /// same token rows. Nil when the pair has no axis of the hidden width.
+        private func hiddenMap(_ pair: RecoveryPair, suspectHidden: Int, referenceHidden: Int) throws -> [Int?]? {
+            guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name),
+                  s.shape.count == 2, r.shape.count == 2, !(s.shape + r.shape).contains(0),
+                  s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { return nil }
+            let suspectAxes = hiddenAxes(s.shape, width: suspectHidden, kind: .tokens)
+            guard let hiddenAxis = hiddenAxes(r.shape, width: referenceHidden, kind: .tokens).first(where: suspectAxes.contains) else { return nil }
+            let tokenAxis = hiddenAxis.other
+            let tokens = min(s.shape[tokenAxis == .rows ? 0 : 1], r.shape[tokenAxis == .rows ? 0 : 1])
+            let samples = Self.evenlySpaced(Array(0..<tokens), count: IndexMatching.signatureWidth)
+            guard !samples.isEmpty,
+                  let suspectSignatures = try signatures(of: s, in: suspect, units: hiddenAxis, at: samples),
+                  let referenceSignatures = try signatures(of: r, in: reference, units: hiddenAxis, at: samples) else { return nil }
+            return IndexMatching.match(suspect: suspectSignatures, reference: referenceSignatures, width: samples.count).map
+        }
+
+        /// Up to `count` of `values`, evenly spaced (all of them when there are fewer).
+        static func evenlySpaced(_ values: [Int], count: Int) -> [Int] {
+            guard values.count > count else { return values }
+            return (0..<count).map { values[$0 * values.count / count] }
+        }
+
+        /// Each unit's values at `samples` along the other axis: units × samples, row by row.
+        /// Nil when the matrix cannot be read in rows within the memory bound.
+        private func signatures(of tensor: TensorInfo, in reader: CheckpointReader, units: Axis, at samples: [Int]) throws -> [Float]? {
+            guard let rows = try MatrixRows(tensor, in: reader, bandElements: bandElements, maximumWholeElements: maximumWholeElements) else { return nil }
+            let width = samples.count
+            switch units {
+            case .rows:
+                var result = [Float](repeating: 0, count: rows.rows * width)
+                try rows.forEachBand { first, band in
+                    for row in 0..<band.count / rows.columns {
+                        for (k, column) in samples.enumerated() { result[(first + row) * width + k] = band[row * rows.columns + column] }
+                    }
+                }
+                return result
+            case .columns:
+                var result = [Float](repeating: 0, count: rows.columns * width)
+                var row = [Float](repeating: 0, count: rows.columns)
+                for (k, sample) in samples.enumerated() {
+                    try row.withUnsafeMutableBufferPointer { try rows.read(row: sample, into: $0) }
+                    for column in 0..<rows.columns { result[column * width + k] = row[column] }
+                }
+                return result
+            }
+        }
+
+        /// Visits (suspect, reference) values of the matched rows and columns: suspect row i
+        /// column j against reference row rowMap[i] column columnMap[j].
+        private func mappedVisitor(_ s: TensorInfo, _ r: TensorInfo, rowMap: [Int?], columnMap: [Int?]) throws -> Visitor? {
+            guard let suspectRows = try MatrixRows(s, in: suspect, bandElements: bandElements, maximumWholeElements: maximumWholeElements),
+                  let referenceRows = try MatrixRows(r, in: reference, bandElements: bandElements, maximumWholeElements: maximumWholeElements) else { return nil }
+            let matched = columnMap.indices.filter { columnMap[$0] != nil }
+            let suspectColumns = matched, referenceColumns = matched.map { columnMap[$0]! }
+            let width = suspectRows.columns
+            return { body in
+                var x = [Float](repeating: 0, count: matched.count), y = x
+                var referenceRow = [Float](repeating: 0, count: referenceRows.columns)
+                try suspectRows.forEachBand { first, band in
+                    for row in 0..<band.count / width {
+                        guard let mapped = rowMap[first + row] else { continue }
+                        try referenceRow.withUnsafeMutableBufferPointer { try referenceRows.read(row: mapped, into: $0) }
+                        band.withUnsafeBufferPointer { source in
+                            referenceRow.withUnsafeBufferPointer { target in
+                                x.withUnsafeMutableBufferPointer { a in
+                                    y.withUnsafeMutableBufferPointer { b in
+                                        let start = row * width
+                                        for k in 0..<a.count {
+                                            a[k] = source[start + suspectColumns[k]]
+                                            b[k] = target[referenceColumns[k]]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in body(a, b) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Reading rows
+
+extension FullWeightComparison {
+    /// A 2-D tensor read by rows: straight from the file when whole rows are whole storage
+    /// blocks, else read whole once (up to a bound) and served from memory.
+    final class MatrixRows {
+        let tensor: TensorInfo
+        let reader: CheckpointReader
+        let rows: Int
+        let columns: Int
+        private let scales: ScaleFactors?
+        private let rowsPerBand: Int
+        private var whole: [Float]?
+
+        init?(_ tensor: TensorInfo, in reader: CheckpointReader, bandElements: Int, maximumWholeElements: Int) throws {
+            self.tensor = tensor
+            self.reader = reader
+            rows = tensor.shape[0]
+            columns = tensor.shape[1]
+            scales = try reader.scaleFactors(of: tensor)
+            if columns % tensor.dtype.block.elements == 0 {
+                rowsPerBand = max(1, bandElements / max(columns, 1))
+            } else {
+                guard rows * columns <= maximumWholeElements else { return nil }
+                rowsPerBand = rows
+                var values = [Float](repeating: 0, count: rows * columns)
+                try values.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: 0..<(rows * columns), into: $0, scales: scales) }
+                whole = values
+            }
+        }
+
+        /// Decodes one row into `output` (`columns` values).
+        func read(row: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
+            if let whole {
+                for column in 0..<columns { output[column] = whole[row * columns + column] }
+            } else {
+                try reader.readElements(of: tensor, range: row * columns..<(row + 1) * columns, into: output, scales: scales)
+            }
+        }
+
+        /// Calls `body` with each band of whole rows in order: its first row and its values.
+        func forEachBand(_ body: (Int, [Float]) throws -> Void) throws {
+            if let whole { try body(0, whole); return }
+            var band = [Float]()
+            var row = 0
+            while row < rows {
+                let count = min(rowsPerBand, rows - row)
+                if band.count != count * columns { band = [Float](repeating: 0, count: count * columns) }
+                try band.withUnsafeMutableBufferPointer {
+                    try reader.readElements(of: tensor, range: row * columns..<(row + count) * columns, into: $0, scales: scales)
+                }
+                try body(row, band)
+                row += count
+            }
+        }
+    }
+}
