@@ -160,6 +160,17 @@ struct RecoveredIndicesTests {
         #expect(evidence.pairs.allSatisfy { $0.identicalFraction == 1 && $0.recoveredIndices?.hiddenOrder == .renumbered })
     }
 
+    @Test("permuted and renamed opaquely (no layers, roles from shapes): the profiled matrices and their partners, the embedding and head line up; the rest is named as unpaired")
+    func opaqueNames() throws {
+        let (_, evidence) = try Self.deep([NeuronPermutation(seed: 1), HeadPermutation(seed: 2), HiddenPermutation(seed: 3), TensorRenaming(scheme: .opaque, seed: 4)])
+        #expect(evidence.pairs.count >= 24, "\(evidence.pairs.map(\.suspectTensor)) \(evidence.skipped)")
+        #expect(evidence.pairs.allSatisfy { $0.identicalFraction == 1 && $0.recoveredIndices?.hiddenOrder == .renumbered })
+        #expect(evidence.pairs.filter { $0.recoveredIndices?.suspectUnits == 512 }.count == 2)  // embedding and head, whichever role their shapes gave
+        #expect(evidence.skipped.allSatisfy { $0.reason == "no reference matrix of its role in an aligned layer" }, "\(evidence.skipped)")
+        #expect(evidence.pairs.count + evidence.skipped.count == 30)
+        #expect(evidence.summary.contains { $0.contains("(exact permutation)") }, "\(evidence.summary)")
+    }
+
     @Test("only neurons permuted: the pairs that line up as stored keep their direct figures; the MLP is lined up")
     func neuronsOnly() throws {
         let (_, evidence) = try Self.deep([NeuronPermutation(seed: 5)])

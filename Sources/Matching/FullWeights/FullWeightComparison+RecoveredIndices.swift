@@ -18,10 +18,13 @@ extension FullWeightComparison {
         // match on a few heads left in place by a permutation) is tried again, lined up.
         let direct = Dictionary(evidence.pairs.map { ($0.suspectTensor, $0) }, uniquingKeysWith: { first, _ in first })
         let recovery = Recovery(suspect: suspect, reference: reference, bandElements: bandElements, maximumWholeElements: maximumTransposedElements)
-        let candidates = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
-            .filter { (direct[$0.suspect.name]?.cosine ?? -1) < linedUpCosine }
+        let (all, unpaired) = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
+        let candidates = all.filter { (direct[$0.suspect.name]?.cosine ?? -1) < linedUpCosine }
+        evidence.skipped += unpaired.filter { direct[$0] == nil && !evidence.skipped.map(\.suspectTensor).contains($0) }
+            .map { .init(suspectTensor: $0, reason: "no reference matrix of its role in an aligned layer") }
         guard !candidates.isEmpty else { return evidence }
-        var recovered = try recovery.compare(candidates, suspectHidden: suspectFingerprint.structure.hiddenSize,
+        var recovered = try recovery.compare(candidates, anchors: hiddenAnchors(suspect: suspectFingerprint, reference: referenceFingerprint),
+                                             suspectHidden: suspectFingerprint.structure.hiddenSize,
                                              referenceHidden: referenceFingerprint.structure.hiddenSize)
         recovered.pairs = recovered.pairs.filter { pair in
             direct[pair.suspectTensor].map { pair.recoveredIndices?.isRearranged == true && pair.cosine > $0.cosine + 0.01 } ?? true
@@ -46,9 +49,10 @@ extension FullWeightComparison {
 
     /// Suspect weight matrices paired with the reference's by role in aligned layers (the
     /// comparison's layer matches and profile matches; embeddings and heads outside layers),
-    /// then the profile matches' own pairs for suspects without layers. Only plain matrices:
-    /// experts, fused parts and quantization companions are left to the direct comparison.
-    static func recoveryPairs(comparison: Comparison, suspect: Fingerprint, reference: Fingerprint) -> [RecoveryPair] {
+    /// then the profile matches' own pairs for suspects without layers; and the eligible suspect
+    /// matrices left without a pair. Only plain matrices: experts, fused parts and quantization
+    /// companions are left to the direct comparison.
+    static func recoveryPairs(comparison: Comparison, suspect: Fingerprint, reference: Fingerprint) -> (pairs: [RecoveryPair], unpaired: [String]) {
         func eligible(_ tensor: TensorFingerprint) -> Bool {
             tensor.shape.count == 2 && tensor.experts == nil && Recovery.unitAxis(of: tensor.role) != nil
                 && ExpertLayout.groupName(name: tensor.name) == nil && !EvidenceTensor.isPartName(tensor.name)
@@ -80,17 +84,35 @@ extension FullWeightComparison {
                   let candidates = references[target], candidates.count == 1 else { continue }
             pairs.append(RecoveryPair(suspect: tensor, reference: candidates[0]))
         }
-        // Suspects without layer structure: the matrices their profiles matched.
-        let paired = Set(pairs.map(\.suspect.name))
+        // Suspects without layer structure: the matrices their profiles matched, the input side
+        // and the paired side (the reference's paired side is its profile set's).
+        var paired = Set(pairs.map(\.suspect.name))
         let suspectByName = Dictionary(suspect.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let referenceByName = Dictionary(reference.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var seen = Set<String>()
-        for profile in comparison.profiles where !paired.contains(profile.suspectTensor) && seen.insert(profile.suspectTensor).inserted {
-            guard let s = suspectByName[profile.suspectTensor], let r = referenceByName[profile.referenceTensor],
-                  eligible(s), eligible(r) else { continue }
-            pairs.append(RecoveryPair(suspect: s, reference: r))
+        let referencePaired = Dictionary(reference.profiles.map { ($0.inputTensor, $0.pairedTensor) }, uniquingKeysWith: { first, _ in first })
+        let suspectPaired = Dictionary(suspect.profiles.map { ($0.inputTensor, $0.pairedTensor) }, uniquingKeysWith: { first, _ in first })
+        for profile in comparison.profiles {
+            let sides = [(profile.suspectTensor, profile.referenceTensor),
+                         (profile.suspectPairedTensor ?? suspectPaired[profile.suspectTensor], referencePaired[profile.referenceTensor])]
+            for case let (suspectName?, referenceName?) in sides where !paired.contains(suspectName) {
+                guard let s = suspectByName[suspectName], let r = referenceByName[referenceName], eligible(s), eligible(r) else { continue }
+                pairs.append(RecoveryPair(suspect: s, reference: r))
+                paired.insert(suspectName)
+            }
         }
-        return pairs
+        let unpaired = suspect.tensors.filter { eligible($0) && !paired.contains($0.name) }.map(\.name)
+        return (pairs, unpaired)
+    }
+
+    /// The embeddings and heads of both sides, every suspect one with every reference one: the
+    /// candidates for lining up the hidden width (opaque names may confuse embedding and head).
+    static func hiddenAnchors(suspect: Fingerprint, reference: Fingerprint) -> [RecoveryPair] {
+        func tokens(_ fingerprint: Fingerprint) -> [TensorFingerprint] {
+            let found = fingerprint.tensors.filter { [.tokenEmbedding, .outputHead].contains($0.role) && $0.shape.count == 2 }
+            return found.filter { $0.role == .tokenEmbedding } + found.filter { $0.role == .outputHead }
+        }
+        let references = tokens(reference)
+        return tokens(suspect).flatMap { s in references.map { RecoveryPair(suspect: s, reference: $0) } }
     }
 }
 
@@ -124,16 +146,21 @@ extension FullWeightComparison {
             }
         }
 
-        /// The hidden map from the token embeddings (else the heads, else the identity when the
-        /// widths agree), then every pair lined up through it.
-        func compare(_ pairs: [RecoveryPair], suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
+        /// The hidden map from the best-matching of `anchors` (embeddings and heads; the
+        /// identity when there are none and the widths agree), then every pair lined up through it.
+        func compare(_ pairs: [RecoveryPair], anchors: [RecoveryPair], suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
             var evidence = FullWeightEvidence(pairs: [], skipped: [])
             func skip(_ pair: RecoveryPair, _ reason: String) { evidence.skipped.append(.init(suspectTensor: pair.suspect.name, reason: reason)) }
-            let tokenPairs = pairs.filter { Self.unitAxis(of: $0.suspect.role) == .tokens }
-            let anchor = tokenPairs.first { $0.suspect.role == .tokenEmbedding } ?? tokenPairs.first { $0.suspect.role == .outputHead }
+            var best: [Int?]?
+            for anchor in anchors {
+                guard let found = try hiddenMap(anchor, suspectHidden: suspectHidden, referenceHidden: referenceHidden) else { continue }
+                let matched = found.compactMap { $0 }.count
+                if matched > best.map({ $0.compactMap { $0 }.count }) ?? -1 { best = found }
+                if matched == suspectHidden { break }
+            }
             var hidden: [Int?]
-            if let anchor, let found = try hiddenMap(anchor, suspectHidden: suspectHidden, referenceHidden: referenceHidden) {
-                hidden = found
+            if let best {
+                hidden = best
             } else if suspectHidden == referenceHidden {
                 hidden = Array(0..<suspectHidden)
             } else {
@@ -147,12 +174,20 @@ extension FullWeightComparison {
             }
             let hiddenOrder = IndexMatching.order(of: hidden, referenceCount: referenceHidden)
             for pair in pairs {
-                guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name) else { continue }
-                guard s.shape.count == 2, r.shape.count == 2, !(s.shape + r.shape).contains(0) else { skip(pair, "not a non-empty 2-D matrix"); continue }
-                guard s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { skip(pair, "values not decodable"); continue }
-                switch try lineUp(pair, s, r, hidden: hidden, suspectHidden: suspectHidden, referenceHidden: referenceHidden, hiddenOrder: hiddenOrder) {
+                // An embedding or head whose token rows do not agree may be the reference's other one
+                // (roles inferred from shapes confuse them): those are tried next.
+                var attempts = [pair]
+                if Self.unitAxis(of: pair.suspect.role) == .tokens {
+                    attempts += anchors.filter { $0.suspect.name == pair.suspect.name && $0.reference.name != pair.reference.name }
+                }
+                var outcomes: [Outcome] = []
+                for attempt in attempts {
+                    outcomes.append(try lineUp(attempt, hidden: hidden, suspectHidden: suspectHidden, referenceHidden: referenceHidden, hiddenOrder: hiddenOrder))
+                    if case .pair = outcomes.last! { break }
+                }
+                switch outcomes.last {
                 case .pair(let compared): evidence.pairs.append(compared)
-                case .skipped(let reason): skip(pair, reason)
+                default: if case .skipped(let reason) = outcomes.first { skip(pair, reason) }
                 }
             }
             return evidence
@@ -171,9 +206,13 @@ extension FullWeightComparison {
         }
 
         private func lineUp(
-            _ pair: RecoveryPair, _ s: TensorInfo, _ r: TensorInfo, hidden: [Int?], suspectHidden: Int, referenceHidden: Int,
-            hiddenOrder: RecoveredIndices.Order
+            _ pair: RecoveryPair, hidden: [Int?], suspectHidden: Int, referenceHidden: Int, hiddenOrder: RecoveredIndices.Order
         ) throws -> Outcome {
+            guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name) else {
+                return .skipped("not found in the checkpoint")
+            }
+            guard s.shape.count == 2, r.shape.count == 2, !(s.shape + r.shape).contains(0) else { return .skipped("not a non-empty 2-D matrix") }
+            guard s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { return .skipped("values not decodable") }
             guard let kind = Self.unitAxis(of: pair.suspect.role) else { return .skipped("no hidden axis") }
             let suspectAxes = hiddenAxes(s.shape, width: suspectHidden, kind: kind)
             let referenceAxes = hiddenAxes(r.shape, width: referenceHidden, kind: kind)
@@ -187,6 +226,18 @@ extension FullWeightComparison {
                 let suspectUnits = s.shape[unitAxis == .rows ? 0 : 1], referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
                 let units: [Int?]
                 if kind == .tokens {
+                    // Rows by token id — if they really are the same tokens: their values at the
+                    // lined-up hidden positions must agree (not another embedding, or retrained).
+                    let tokens = Self.evenlySpaced(Array(0..<min(suspectUnits, referenceUnits)), count: IndexMatching.signatureWidth)
+                    let positions = Self.evenlySpaced(hidden.indices.filter { hidden[$0] != nil }, count: IndexMatching.signatureWidth)
+                    guard let a = try values(of: s, in: suspect, units: unitAxis, at: tokens, positions: positions),
+                          let b = try values(of: r, in: reference, units: unitAxis, at: tokens, positions: positions.map { hidden[$0]! }) else {
+                        return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
+                    }
+                    let agreeing = IndexMatching.correlations(a, b, width: positions.count).filter { $0 >= IndexMatching.minimumCorrelation }.count
+                    guard agreeing * 2 > tokens.count else {
+                        return .skipped("its token rows do not agree with the reference's (\(agreeing) of \(tokens.count) sampled rows correlate): another embedding or head, or retrained")
+                    }
                     units = (0..<suspectUnits).map { $0 < referenceUnits ? $0 : nil }
                 } else {
                     let samples = Self.evenlySpaced(hidden.indices.filter { hidden[$0] != nil }, count: IndexMatching.signatureWidth)
@@ -269,6 +320,24 @@ extension FullWeightComparison {
             }
         }
 
+        /// The values of `units` (indices along that axis) at `positions` of the other axis:
+        /// units × positions, row by row. Nil when the matrix cannot be read in rows.
+        private func values(of tensor: TensorInfo, in reader: CheckpointReader, units: Axis, at indices: [Int], positions: [Int]) throws -> [Float]? {
+            guard let rows = try MatrixRows(tensor, in: reader, bandElements: bandElements, maximumWholeElements: maximumWholeElements) else { return nil }
+            var result = [Float](repeating: 0, count: indices.count * positions.count)
+            var row = [Float](repeating: 0, count: rows.columns)
+            // Read whichever side lists rows: units stored as rows, or the positions.
+            let (readRows, gathered) = units == .rows ? (indices, positions) : (positions, indices)
+            for (i, stored) in readRows.enumerated() {
+                try row.withUnsafeMutableBufferPointer { try rows.read(row: stored, into: $0) }
+                for (j, column) in gathered.enumerated() {
+                    let (unit, position) = units == .rows ? (i, j) : (j, i)
+                    result[unit * positions.count + position] = row[column]
+                }
+            }
+            return result
+        }
+
         /// Visits (suspect, reference) values of the matched rows and columns: suspect row i
         /// column j against reference row rowMap[i] column columnMap[j].
         private func mappedVisitor(_ s: TensorInfo, _ r: TensorInfo, rowMap: [Int?], columnMap: [Int?]) throws -> Visitor? {
@@ -300,64 +369,6 @@ extension FullWeightComparison {
                         x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in body(a, b) } }
                     }
                 }
-            }
-        }
-    }
-}
-
-// MARK: - Reading rows
-
-extension FullWeightComparison {
-    /// A 2-D tensor read by rows: straight from the file when whole rows are whole storage
-    /// blocks, else read whole once (up to a bound) and served from memory.
-    final class MatrixRows {
-        let tensor: TensorInfo
-        let reader: CheckpointReader
-        let rows: Int
-        let columns: Int
-        private let scales: ScaleFactors?
-        private let rowsPerBand: Int
-        private var whole: [Float]?
-
-        init?(_ tensor: TensorInfo, in reader: CheckpointReader, bandElements: Int, maximumWholeElements: Int) throws {
-            self.tensor = tensor
-            self.reader = reader
-            rows = tensor.shape[0]
-            columns = tensor.shape[1]
-            scales = try reader.scaleFactors(of: tensor)
-            if columns % tensor.dtype.block.elements == 0 {
-                rowsPerBand = max(1, bandElements / max(columns, 1))
-            } else {
-                guard rows * columns <= maximumWholeElements else { return nil }
-                rowsPerBand = rows
-                var values = [Float](repeating: 0, count: rows * columns)
-                try values.withUnsafeMutableBufferPointer { try reader.readElements(of: tensor, range: 0..<(rows * columns), into: $0, scales: scales) }
-                whole = values
-            }
-        }
-
-        /// Decodes one row into `output` (`columns` values).
-        func read(row: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
-            if let whole {
-                for column in 0..<columns { output[column] = whole[row * columns + column] }
-            } else {
-                try reader.readElements(of: tensor, range: row * columns..<(row + 1) * columns, into: output, scales: scales)
-            }
-        }
-
-        /// Calls `body` with each band of whole rows in order: its first row and its values.
-        func forEachBand(_ body: (Int, [Float]) throws -> Void) throws {
-            if let whole { try body(0, whole); return }
-            var band = [Float]()
-            var row = 0
-            while row < rows {
-                let count = min(rowsPerBand, rows - row)
-                if band.count != count * columns { band = [Float](repeating: 0, count: count * columns) }
-                try band.withUnsafeMutableBufferPointer {
-                    try reader.readElements(of: tensor, range: row * columns..<(row + count) * columns, into: $0, scales: scales)
-                }
-                try body(row, band)
-                row += count
             }
         }
     }

@@ -122,6 +122,17 @@ enum IndexMatching {
         return result
     }
 
+    /// The Pearson correlation of each signature of `a` with the signature of `b` at the same
+    /// index (0 for a constant or non-finite one).
+    static func correlations(_ a: [Float], _ b: [Float], width: Int) -> [Float] {
+        precondition(a.count == b.count && width > 0 && a.count % width == 0)
+        let padded = (width + 15) / 16 * 16, count = a.count / width
+        let x = normalized(a, count: count, width: width, padded: padded), y = normalized(b, count: count, width: width, padded: padded)
+        return (0..<count).map { index in
+            (0..<width).reduce(Float(0)) { $0 + x[index * padded + $1] * y[index * padded + $1] }
+        }
+    }
+
     /// Whether a signature varies at all (a constant one identifies nothing).
     private static func spread(_ values: [Float]) -> Float { (values.max() ?? 0) - (values.min() ?? 0) }
 

@@ -9,6 +9,8 @@ enum Attack: Sendable {
     case keepLayers([Int])
     case dropLayers([Int], of: Int)
     case extendVocabulary(Int)
+    /// Structured width pruning of the MLP (`--prune-neurons F`).
+    case pruneNeurons(Double)
     case permuteNeurons
     case permuteHeads
     case rescale
@@ -29,6 +31,7 @@ enum Attack: Sendable {
         case .keepLayers(let layers): "--keep-layers \(LayerList.describe(layers))"
         case .dropLayers(let layers, _): "--drop-layers \(LayerList.describe(layers))"
         case .extendVocabulary(let rows): "--extend-vocab \(rows)"
+        case .pruneNeurons(let fraction): "--prune-neurons \(Self.number(Float(fraction)))"
         case .permuteNeurons: "neurons"
         case .permuteHeads: "heads"
         case .rescale: "--rescale"
@@ -58,6 +61,7 @@ enum Attack: Sendable {
         case .keepLayers(let layers): LayerSelection(keeping: layers)
         case .dropLayers(let layers, let count): LayerSelection(dropping: layers, layerCount: count)
         case .extendVocabulary(let rows): VocabularyExtension(rows: rows, seed: plan.seed(for: .extendVocabulary))
+        case .pruneNeurons(let fraction): NeuronPruning(fraction: fraction)
         case .permuteNeurons: NeuronPermutation(seed: plan.seed(for: .permuteNeurons))
         case .permuteHeads: HeadPermutation(seed: plan.seed(for: .permuteHeads))
         case .rescale: ReciprocalRescaling(seed: plan.seed(for: .rescale))

@@ -79,6 +79,8 @@ enum SuspectCatalogue {
             row("extend-vocab-256", .structure, [.extendVocabulary(256)], seed: 33, release),
             row("merge-0.6-indep", .structure, [.merge(.independent1, weight: 0.6)], seed: 34, .merge([.release, .independent1])),
             row("graft-3-5-indep", .structure, [.graft(.independent1, layers: [3, 4, 5])], seed: 35, .merge([.release, .independent1])),
+            // Structured width pruning (Minitron-style): a quarter of every layer's MLP neurons removed, the rest kept in order.
+            row("prune-neurons-0.25", .structure, [.pruneNeurons(0.25)], seed: 64, release),
             // 6. Further training (real MLM fine-tune of the release on other text).
             row("fine-tune", .training, [], seed: 0, from: .releaseFineTuned, release),
             // 7. The hardest combinations.
@@ -97,6 +99,9 @@ enum SuspectCatalogue {
             row("extend-vocab+permute-hidden+noise+rename", .combination,
                 [.extendVocabulary(256), .permuteHidden, .noise(0.01), .rename(.gpt)], seed: 46, release),
             row("fine-tune+permute+gguf-q4_k", .combination, permuteAll + [.gguf(.q4K)], seed: 49, from: .releaseFineTuned, release),
+            // Half the MLP pruned, then noise (a stand-in for the distillation that follows pruning), BF16, renamed; and pruning with permutations.
+            row("prune-neurons-0.5+noise+bf16+rename", .combination, [.pruneNeurons(0.5), .noise(0.01), .dtype(.bf16), .rename(.gpt)], seed: 65, release),
+            row("prune-neurons+permute", .combination, [.pruneNeurons(0.25), .permuteNeurons, .permuteHeads], seed: 66, release),
             // A quantized fine-tune is not a re-encoding: its change exceeds the rounding the
             // file's own block scales predict (docs/MATCHING.md §5, rounding budget).
             row("fine-tune+gguf-q8_0", .combination, [.gguf(.q8_0)], seed: 56, from: .releaseFineTuned, release),
