@@ -70,6 +70,20 @@ struct PruningAttributionTests {
         #expect(comparison.alignment.widthChanges == [WidthChange(kind: "mlp", suspectWidth: 132, referenceWidth: 176, layers: [0, 1, 2, 3], orderKept: false)])
     }
 
+    @Test("MLP pruned and heads permuted → permuted and width-pruned, weights not changed (the heads left in place do not count)")
+    func prunedWithPermutedHeads() throws {
+        // A permutation of 4 heads keeps some in place and often half in order: neither a weak
+        // sketch match on those heads nor the order of whole heads is taken for unchanged or pruned.
+        let fingerprint = try Self.suspect(Self.lineage.release, [NeuronPruning(fraction: 0.25), HeadPermutation(seed: 5970539339401259)])
+        let comparison = try Self.releaseComparison(Scan.run(fingerprint, against: Self.registry))
+        #expect(comparison.verdict.kind == .derived)
+        #expect(comparison.verdict.sentence.contains("(permuted, width-pruned)"), "\(comparison.verdict.sentence)")
+        #expect(comparison.alignment.permutedLayers == [0, 1, 2, 3])
+        #expect((comparison.verdict.estimatedCosine ?? 1) > 0.9999, "\(comparison.verdict.sentence)")
+        #expect(comparison.profiles.contains { $0.kind.hasPrefix("attention") && ($0.orderFraction ?? 1) < 0.9 && ($0.orderFraction ?? 0) >= 0.5 },
+                "\(comparison.profiles.map { ($0.kind, $0.orderFraction) })")
+    }
+
     @Test("hidden width and MLP pruned together (nothing matches position by position) → derived from the release through neuron profiles")
     func prunedHiddenAndNeurons() throws {
         let fingerprint = try Self.suspect(Self.lineage.release, [NeuronPruning(fraction: 0.25), HiddenPruning(fraction: 0.25)])

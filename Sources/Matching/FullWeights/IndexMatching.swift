@@ -7,8 +7,9 @@ import Dispatch
 /// original's; unrelated rows have signature cosines of order 1/√width.
 enum IndexMatching {
     /// The least Pearson correlation of two signatures taken as the same index. Unrelated
-    /// signatures of 32+ values correlate below ≈ 0.55 even as the best of 10⁵ candidates
-    /// (4.5 σ at σ = 1/√32 ≈ 0.18); noise of 10 % of a row's spread still leaves ≈ 0.99.
+    /// signatures of 128 values correlate with σ = 1/√128 ≈ 0.09, so the best of 10⁵ candidates
+    /// stays near 0.4 (4.4 σ); a tiny model's 48 values (σ ≈ 0.14) over 200 candidates, too.
+    /// Noise of 10 % of a row's spread still leaves ≈ 0.99.
     static let minimumCorrelation: Float = 0.6
 
     /// How many positions of the other axis a signature samples at most: enough that chance

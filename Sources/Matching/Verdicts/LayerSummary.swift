@@ -78,7 +78,10 @@ enum LayerSummary {
         // does not match position by position. Under heavy rounding (1–2-bit quantization) the
         // alignment of nearly tied neurons goes astray too, but the sketches still match.
         // The kept neurons of a width-pruned copy are renumbered but keep their order: not permuted.
-        let positionallyMatched = Set(significant.map(\.suspectTensor))
+        // A weak positional match does not count: it rests on the units a permutation left in place
+        // (heads that kept their slot, fewer than half when the profile says permuted), where
+        // 1-bit rounding still leaves ≈ 0.8 (`VerdictRules.partialMatchCosine`).
+        let positionallyMatched = Set(significant.filter { abs($0.cosine) >= VerdictRules.partialMatchCosine }.map(\.suspectTensor))
         let strongProfiles = profiles.filter { $0.log10P * ln10 < logThreshold }
         let permuted = Set(strongProfiles.filter {
             $0.identityFraction < 0.5 && !$0.keepsNeuronOrder && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)

@@ -95,6 +95,11 @@ enum VerdictRules {
         return String(format: "The deviation varies across matrices (%.3g–%.3g × norm), as further training would produce.", ratios.min()!, ratios.max()!)
     }
 
+    /// Below this estimated |cosine|, a positional match in a layer whose profiles say permuted
+    /// rests on the units left in place (fewer than half), not on the matrix as a whole; the
+    /// heaviest rounding (1-bit Q1_0 on the real MiniLM) still leaves ≈ 0.8.
+    static let partialMatchCosine = 0.6
+
     /// Suspect tensors of `matches` whose element count differs from their reference tensor's,
     /// when the comparison found width changes (else none).
     static func resizedMatches(_ matches: [TensorMatch], suspect: Fingerprint, reference: Fingerprint, widthChanged: Bool) -> Set<String> {
@@ -148,7 +153,16 @@ enum VerdictRules {
         // where rows kept their positions (before the first removed one): its cosine measures the
         // pruning, not a change of the kept weights, which the width evidence describes.
         let resized = resizedMatches(significant, suspect: suspect, reference: reference, widthChanged: !(alignment.widthChanges ?? []).isEmpty)
-        let deviating = significant.filter { !convertedNames.contains($0.suspectTensor) && !resized.contains($0.suspectTensor) }
+        // In a permuted layer, a matrix that still matches position by position but weakly matches
+        // on the units the permutation left in place (heads that kept their slot): its cosine
+        // measures the permutation, not a change of the weights.
+        let permutedLayers = Set(alignment.permutedLayers)
+        let partlyPermuted = Set(significant.filter { match in
+            match.suspectLayer.map(permutedLayers.contains) == true && abs(match.cosine) < partialMatchCosine
+        }.map(\.suspectTensor))
+        let deviating = significant.filter {
+            !convertedNames.contains($0.suspectTensor) && !resized.contains($0.suspectTensor) && !partlyPermuted.contains($0.suspectTensor)
+        }
         let significantParameters = deviating.reduce(0) { $0 + $1.parameters }
         let estimatedCosine: Double? = significantParameters > 0
             ? deviating.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
