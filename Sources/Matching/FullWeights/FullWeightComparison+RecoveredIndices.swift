@@ -20,7 +20,8 @@ extension FullWeightComparison {
         let recovery = Recovery(suspect: suspect, reference: reference, bandElements: bandElements, maximumWholeElements: maximumTransposedElements)
         let (all, unpaired) = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
         let candidates = all.filter { (direct[$0.suspect.name]?.cosine ?? -1) < linedUpCosine }
-        evidence.skipped += unpaired.filter { direct[$0] == nil && !evidence.skipped.map(\.suspectTensor).contains($0) }
+        let skippedNames = Set(evidence.skipped.map(\.suspectTensor))
+        evidence.skipped += unpaired.filter { direct[$0] == nil && !skippedNames.contains($0) }
             .map { .init(suspectTensor: $0, reason: "no reference matrix of its role in an aligned layer") }
         guard !candidates.isEmpty else { return evidence }
         var recovered = try recovery.compare(candidates, anchors: hiddenAnchors(suspect: suspectFingerprint, reference: referenceFingerprint),
@@ -146,6 +147,29 @@ extension FullWeightComparison {
             }
         }
 
+        /// Which reference hidden dimension each suspect one is, and the matched suspect
+        /// positions every matrix's signatures sample.
+        struct HiddenMap {
+            let map: [Int?]
+            let referenceWidth: Int
+            let order: RecoveredIndices.Order
+            /// Up to `IndexMatching.signatureWidth` matched suspect positions, evenly spaced.
+            let samples: [Int]
+            let matched: Int
+
+            init(_ map: [Int?], referenceWidth: Int) {
+                self.map = map
+                self.referenceWidth = referenceWidth
+                order = IndexMatching.order(of: map, referenceCount: referenceWidth)
+                let positions = map.indices.filter { map[$0] != nil }
+                matched = positions.count
+                samples = Recovery.evenlySpaced(positions, count: IndexMatching.signatureWidth)
+            }
+
+            /// The reference positions of `samples`.
+            var referenceSamples: [Int] { samples.map { map[$0]! } }
+        }
+
         /// The hidden map from the best-matching of `anchors` (embeddings and heads; the
         /// identity when there are none and the widths agree), then every pair lined up through it.
         func compare(_ pairs: [RecoveryPair], anchors: [RecoveryPair], suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
@@ -158,21 +182,19 @@ extension FullWeightComparison {
                 if matched > best.map({ $0.compactMap { $0 }.count }) ?? -1 { best = found }
                 if matched == suspectHidden { break }
             }
-            var hidden: [Int?]
+            let hidden: HiddenMap
             if let best {
-                hidden = best
+                hidden = HiddenMap(best, referenceWidth: referenceHidden)
             } else if suspectHidden == referenceHidden {
-                hidden = Array(0..<suspectHidden)
+                hidden = HiddenMap(Array(0..<suspectHidden), referenceWidth: referenceHidden)
             } else {
                 pairs.forEach { skip($0, "the hidden widths differ (\(suspectHidden) and \(referenceHidden)) and no embedding lines them up") }
                 return evidence
             }
-            let matchedHidden = hidden.compactMap { $0 }.count
-            guard matchedHidden > 0, matchedHidden * 2 >= suspectHidden else {
-                pairs.forEach { skip($0, "only \(matchedHidden) of \(suspectHidden) hidden dimensions match one of the reference's one to one (rotated, retrained or unrelated weights)") }
+            guard hidden.matched > 0, hidden.matched * 2 >= suspectHidden else {
+                pairs.forEach { skip($0, "only \(hidden.matched) of \(suspectHidden) hidden dimensions match one of the reference's one to one (rotated, retrained or unrelated weights)") }
                 return evidence
             }
-            let hiddenOrder = IndexMatching.order(of: hidden, referenceCount: referenceHidden)
             for pair in pairs {
                 // An embedding or head whose token rows do not agree may be the reference's other one
                 // (roles inferred from shapes confuse them): those are tried next.
@@ -182,7 +204,7 @@ extension FullWeightComparison {
                 }
                 var outcomes: [Outcome] = []
                 for attempt in attempts {
-                    outcomes.append(try lineUp(attempt, hidden: hidden, suspectHidden: suspectHidden, referenceHidden: referenceHidden, hiddenOrder: hiddenOrder))
+                    outcomes.append(try lineUp(attempt, hidden: hidden))
                     if case .pair = outcomes.last! { break }
                 }
                 switch outcomes.last {
@@ -205,20 +227,22 @@ extension FullWeightComparison {
             return [preferred, preferred.other].filter { shape[$0 == .rows ? 0 : 1] == width }
         }
 
-        private func lineUp(
-            _ pair: RecoveryPair, hidden: [Int?], suspectHidden: Int, referenceHidden: Int, hiddenOrder: RecoveredIndices.Order
-        ) throws -> Outcome {
+        private func lineUp(_ pair: RecoveryPair, hidden: HiddenMap) throws -> Outcome {
             guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name) else {
                 return .skipped("not found in the checkpoint")
             }
             guard s.shape.count == 2, r.shape.count == 2, !(s.shape + r.shape).contains(0) else { return .skipped("not a non-empty 2-D matrix") }
             guard s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { return .skipped("values not decodable") }
             guard let kind = Self.unitAxis(of: pair.suspect.role) else { return .skipped("no hidden axis") }
-            let suspectAxes = hiddenAxes(s.shape, width: suspectHidden, kind: kind)
-            let referenceAxes = hiddenAxes(r.shape, width: referenceHidden, kind: kind)
+            let suspectAxes = hiddenAxes(s.shape, width: hidden.map.count, kind: kind)
+            let referenceAxes = hiddenAxes(r.shape, width: hidden.referenceWidth, kind: kind)
             let axes = suspectAxes.filter(referenceAxes.contains)
             guard !axes.isEmpty else {
                 return .skipped(suspectAxes.isEmpty || referenceAxes.isEmpty ? "no axis of the hidden width" : "stored transposed relative to the reference")
+            }
+            // Each side opened once (its scale factors read once) for every pass below.
+            guard let suspectRows = try rows(of: s, in: suspect), let referenceRows = try rows(of: r, in: reference) else {
+                return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
             }
             var best: (units: [Int?], axis: Axis)?
             for hiddenAxis in axes {
@@ -229,24 +253,17 @@ extension FullWeightComparison {
                     // Rows by token id — if they really are the same tokens: their values at the
                     // lined-up hidden positions must agree (not another embedding, or retrained).
                     let tokens = Self.evenlySpaced(Array(0..<min(suspectUnits, referenceUnits)), count: IndexMatching.signatureWidth)
-                    let positions = Self.evenlySpaced(hidden.indices.filter { hidden[$0] != nil }, count: IndexMatching.signatureWidth)
-                    guard let a = try values(of: s, in: suspect, units: unitAxis, at: tokens, positions: positions),
-                          let b = try values(of: r, in: reference, units: unitAxis, at: tokens, positions: positions.map { hidden[$0]! }) else {
-                        return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
-                    }
-                    let agreeing = IndexMatching.correlations(a, b, width: positions.count).filter { $0 >= IndexMatching.minimumCorrelation }.count
+                    let a = try values(of: suspectRows, units: unitAxis, at: tokens, positions: hidden.samples)
+                    let b = try values(of: referenceRows, units: unitAxis, at: tokens, positions: hidden.referenceSamples)
+                    let agreeing = IndexMatching.correlations(a, b, width: hidden.samples.count).filter { $0 >= IndexMatching.minimumCorrelation }.count
                     guard agreeing * 2 > tokens.count else {
                         return .skipped("its token rows do not agree with the reference's (\(agreeing) of \(tokens.count) sampled rows correlate): another embedding or head, or retrained")
                     }
                     units = (0..<suspectUnits).map { $0 < referenceUnits ? $0 : nil }
                 } else {
-                    let samples = Self.evenlySpaced(hidden.indices.filter { hidden[$0] != nil }, count: IndexMatching.signatureWidth)
-                    let suspectSignatures = try signatures(of: s, in: suspect, units: unitAxis, at: samples)
-                    let referenceSignatures = try signatures(of: r, in: reference, units: unitAxis, at: samples.map { hidden[$0]! })
-                    guard let suspectSignatures, let referenceSignatures else {
-                        return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
-                    }
-                    units = IndexMatching.match(suspect: suspectSignatures, reference: referenceSignatures, width: samples.count).map
+                    let a = try values(of: suspectRows, units: unitAxis, at: Array(0..<suspectUnits), positions: hidden.samples)
+                    let b = try values(of: referenceRows, units: unitAxis, at: Array(0..<referenceUnits), positions: hidden.referenceSamples)
+                    units = IndexMatching.match(suspect: a, reference: b, width: hidden.samples.count).map
                 }
                 let matched = units.compactMap { $0 }.count
                 if best == nil || matched > best!.units.compactMap({ $0 }).count { best = (units, hiddenAxis) }
@@ -257,16 +274,13 @@ extension FullWeightComparison {
             guard matchedUnits > 0 else { return .skipped("no row or column matches one of the reference's") }
             let unitAxis = hiddenAxis.other
             let referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
-            let rowMap = unitAxis == .rows ? units : hidden, columnMap = unitAxis == .rows ? hidden : units
-            guard let visit = try mappedVisitor(s, r, rowMap: rowMap, columnMap: columnMap) else {
-                return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
-            }
-            var compared = try FullWeightComparison.statistics(visit)
+            let rowMap = unitAxis == .rows ? units : hidden.map, columnMap = unitAxis == .rows ? hidden.map : units
+            var compared = try FullWeightComparison.statistics(mappedVisitor(suspectRows, referenceRows, rowMap: rowMap, columnMap: columnMap))
             compared.suspectTensor = pair.suspect.name
             compared.referenceTensor = pair.reference.name
             compared.recoveredIndices = RecoveredIndices(
-                hiddenAxis: hiddenAxis.rawValue, suspectHidden: hidden.count, referenceHidden: referenceHidden,
-                matchedHidden: hidden.compactMap { $0 }.count, hiddenOrder: hiddenOrder,
+                hiddenAxis: hiddenAxis.rawValue, suspectHidden: hidden.map.count, referenceHidden: hidden.referenceWidth,
+                matchedHidden: hidden.matched, hiddenOrder: hidden.order,
                 suspectUnits: units.count, referenceUnits: referenceUnits, matchedUnits: matchedUnits,
                 unitOrder: IndexMatching.order(of: units, referenceCount: referenceUnits))
             return .pair(compared)
@@ -283,10 +297,10 @@ extension FullWeightComparison {
             let tokenAxis = hiddenAxis.other
             let tokens = min(s.shape[tokenAxis == .rows ? 0 : 1], r.shape[tokenAxis == .rows ? 0 : 1])
             let samples = Self.evenlySpaced(Array(0..<tokens), count: IndexMatching.signatureWidth)
-            guard !samples.isEmpty,
-                  let suspectSignatures = try signatures(of: s, in: suspect, units: hiddenAxis, at: samples),
-                  let referenceSignatures = try signatures(of: r, in: reference, units: hiddenAxis, at: samples) else { return nil }
-            return IndexMatching.match(suspect: suspectSignatures, reference: referenceSignatures, width: samples.count).map
+            guard !samples.isEmpty, let suspectRows = try rows(of: s, in: suspect), let referenceRows = try rows(of: r, in: reference) else { return nil }
+            let a = try values(of: suspectRows, units: hiddenAxis, at: Array(0..<suspectHidden), positions: samples)
+            let b = try values(of: referenceRows, units: hiddenAxis, at: Array(0..<referenceHidden), positions: samples)
+            return IndexMatching.match(suspect: a, reference: b, width: samples.count).map
         }
 
         /// Up to `count` of `values`, evenly spaced (all of them when there are fewer).
@@ -295,36 +309,24 @@ extension FullWeightComparison {
             return (0..<count).map { values[$0 * values.count / count] }
         }
 
-        /// Each unit's values at `samples` along the other axis: units × samples, row by row.
-        /// Nil when the matrix cannot be read in rows within the memory bound.
-        private func signatures(of tensor: TensorInfo, in reader: CheckpointReader, units: Axis, at samples: [Int]) throws -> [Float]? {
-            guard let rows = try MatrixRows(tensor, in: reader, bandElements: bandElements, maximumWholeElements: maximumWholeElements) else { return nil }
-            let width = samples.count
-            switch units {
-            case .rows:
-                var result = [Float](repeating: 0, count: rows.rows * width)
+        /// `tensor` read by rows within the memory bound; nil when it cannot be.
+        private func rows(of tensor: TensorInfo, in reader: CheckpointReader) throws -> MatrixRows? {
+            try MatrixRows(tensor, in: reader, bandElements: bandElements, maximumWholeElements: maximumWholeElements)
+        }
+
+        /// The values of `indices` along the `units` axis at `positions` of the other axis:
+        /// indices × positions, row by row — signatures when `indices` are all units. Every row
+        /// is streamed in bands when all are wanted; otherwise the needed rows are read one by one.
+        private func values(of rows: MatrixRows, units: Axis, at indices: [Int], positions: [Int]) throws -> [Float] {
+            var result = [Float](repeating: 0, count: indices.count * positions.count)
+            if units == .rows, indices.elementsEqual(0..<rows.rows) {
                 try rows.forEachBand { first, band in
                     for row in 0..<band.count / rows.columns {
-                        for (k, column) in samples.enumerated() { result[(first + row) * width + k] = band[row * rows.columns + column] }
+                        for (k, column) in positions.enumerated() { result[(first + row) * positions.count + k] = band[row * rows.columns + column] }
                     }
                 }
                 return result
-            case .columns:
-                var result = [Float](repeating: 0, count: rows.columns * width)
-                var row = [Float](repeating: 0, count: rows.columns)
-                for (k, sample) in samples.enumerated() {
-                    try row.withUnsafeMutableBufferPointer { try rows.read(row: sample, into: $0) }
-                    for column in 0..<rows.columns { result[column * width + k] = row[column] }
-                }
-                return result
             }
-        }
-
-        /// The values of `units` (indices along that axis) at `positions` of the other axis:
-        /// units × positions, row by row. Nil when the matrix cannot be read in rows.
-        private func values(of tensor: TensorInfo, in reader: CheckpointReader, units: Axis, at indices: [Int], positions: [Int]) throws -> [Float]? {
-            guard let rows = try MatrixRows(tensor, in: reader, bandElements: bandElements, maximumWholeElements: maximumWholeElements) else { return nil }
-            var result = [Float](repeating: 0, count: indices.count * positions.count)
             var row = [Float](repeating: 0, count: rows.columns)
             // Read whichever side lists rows: units stored as rows, or the positions.
             let (readRows, gathered) = units == .rows ? (indices, positions) : (positions, indices)
@@ -340,9 +342,7 @@ extension FullWeightComparison {
 
         /// Visits (suspect, reference) values of the matched rows and columns: suspect row i
         /// column j against reference row rowMap[i] column columnMap[j].
-        private func mappedVisitor(_ s: TensorInfo, _ r: TensorInfo, rowMap: [Int?], columnMap: [Int?]) throws -> Visitor? {
-            guard let suspectRows = try MatrixRows(s, in: suspect, bandElements: bandElements, maximumWholeElements: maximumWholeElements),
-                  let referenceRows = try MatrixRows(r, in: reference, bandElements: bandElements, maximumWholeElements: maximumWholeElements) else { return nil }
+        private func mappedVisitor(_ suspectRows: MatrixRows, _ referenceRows: MatrixRows, rowMap: [Int?], columnMap: [Int?]) -> Visitor {
             let matched = columnMap.indices.filter { columnMap[$0] != nil }
             let suspectColumns = matched, referenceColumns = matched.map { columnMap[$0]! }
             let width = suspectRows.columns

@@ -98,7 +98,8 @@ extension FullWeightEvidence {
     /// What lining up renumbered or removed rows and columns showed, when it was needed.
     var recoverySummary: [String] {
         let rearranged = pairs.filter { $0.recoveredIndices?.isRearranged == true }
-        guard let first = rearranged.first?.recoveredIndices else { return [] }
+        let indices = rearranged.compactMap(\.recoveredIndices)
+        guard let first = indices.first else { return [] }
         var lines: [String] = []
         if first.hiddenOrder != .unchanged {
             let found = first.matchedHidden == first.suspectHidden ? "all \(first.suspectHidden)" : "\(first.matchedHidden) of \(first.suspectHidden)"
@@ -108,17 +109,17 @@ extension FullWeightEvidence {
                 : "renumbered (a hidden permutation)"
             lines.append("The hidden width was lined up by its values in the embeddings: \(found) of the suspect's dimensions are found among the reference's \(first.referenceHidden), \(order).")
         }
-        let groups = Dictionary(grouping: rearranged.compactMap(\.recoveredIndices)) { "\($0.matchedUnits) of \($0.referenceUnits) \($0.unitOrder.rawValue)" }
+        let groups = Dictionary(grouping: indices) { "\($0.matchedUnits) of \($0.referenceUnits) \($0.unitOrder.rawValue)" }
         let units = groups.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }
             .map { "\($0.key) in \($0.value.count)" }
         lines.append("\(rearranged.count) \(rearranged.count == 1 ? "matrix was" : "matrices were") lined up by recovering each renumbered or removed row and column from its values; units (neurons, attention rows, tokens) found among the reference's: " + units.joined(separator: ", ") + ".")
         if rearranged.allSatisfy({ $0.identicalFraction == 1 }) {
-            let narrower = rearranged.contains { $0.recoveredIndices!.isNarrower }
-            let renumbered = rearranged.contains { $0.recoveredIndices!.hiddenOrder == .renumbered || $0.recoveredIndices!.unitOrder == .renumbered }
+            let narrower = indices.contains(where: \.isNarrower)
+            let renumbered = indices.contains { $0.hiddenOrder == .renumbered || $0.unitOrder == .renumbered }
             let what = [narrower ? "removed" : nil, renumbered ? "renumbered" : nil].compactMap { $0 }.joined(separator: " and ")
             lines.append("Every value these matrices kept is the reference's own, bit for bit: the suspect is the reference with rows and columns \(what) (exact \(narrower ? "width pruning" : "permutation")), not a retrained model.")
         }
-        let partial = rearranged.compactMap(\.recoveredIndices).filter { $0.matchedUnits < $0.suspectUnits }
+        let partial = indices.filter { $0.matchedUnits < $0.suspectUnits }
         if !partial.isEmpty {
             let unmatched = partial.map { $0.suspectUnits - $0.matchedUnits }.reduce(0, +)
             lines.append("In \(partial.count) \(partial.count == 1 ? "matrix" : "matrices"), \(unmatched) of the suspect's units match none of the reference's (correlation below \(IndexMatching.minimumCorrelation) at the sampled positions): added or retrained units, left out of the figures.")

@@ -126,8 +126,14 @@ enum VerdictRules {
         let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
         let matchedParameters = layers.filter { $0.matchedBy != "none" }.reduce(0) { $0 + $1.parameters }
         let numbered = layers.filter { $0.suspectLayer != nil }
-        let layerCoverage = numbered.isEmpty ? 0 : Double(numbered.filter { $0.matchedBy != "none" }.count) / Double(numbered.count)
-        let coverage = max(Double(matchedParameters) / Double(totalParameters), layerCoverage)
+        let matchedNumbered = numbered.filter { $0.matchedBy != "none" }.count
+        /// The larger of the matched shares of parameters and of numbered layers, `unchecked` left out of both.
+        func coverageLeavingOut(_ unchecked: [LayerMatch]) -> Double {
+            let parameters = max(1, totalParameters - unchecked.reduce(0) { $0 + $1.parameters })
+            let layerCount = numbered.count - unchecked.count
+            return max(Double(matchedParameters) / Double(parameters), layerCount > 0 ? Double(matchedNumbered) / Double(layerCount) : 0)
+        }
+        let coverage = coverageLeavingOut([])
         // Neuron profiles cover at most 8 layers. When every layer that carries them matched and
         // some are permuted, a layer without them and without a sketch match shows nothing either
         // way (a permutation hides it from sketches): it is left out of the coverage the verdict
@@ -136,15 +142,7 @@ enum VerdictRules {
         let uncheckedLayers: [LayerMatch] = alignment.permutedLayers.isEmpty
             || !numbered.filter({ profiledLayers.contains($0.suspectLayer!) }).allSatisfy({ $0.matchedBy != "none" })
             ? [] : numbered.filter { $0.matchedBy == "none" && !profiledLayers.contains($0.suspectLayer!) }
-        let checkedCoverage: Double
-        if uncheckedLayers.isEmpty {
-            checkedCoverage = coverage
-        } else {
-            let checkedParameters = max(1, totalParameters - uncheckedLayers.reduce(0) { $0 + $1.parameters })
-            let checkedLayers = max(1, numbered.count - uncheckedLayers.count)
-            checkedCoverage = max(Double(matchedParameters) / Double(checkedParameters),
-                                  Double(numbered.filter { $0.matchedBy != "none" }.count) / Double(checkedLayers))
-        }
+        let checkedCoverage = coverageLeavingOut(uncheckedLayers)
         let significant = tensors.filter(\.significant)
         // Tensors paired as elementwise conversions (1 + w, −exp(w)) hold the other side's values in
         // another form: their sketch cosine measures the function, not a change of the weights.

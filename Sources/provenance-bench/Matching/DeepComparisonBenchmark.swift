@@ -112,12 +112,8 @@ extension DeepComparisonBenchmark {
                 let layer = tensor.name.split(separator: ".").dropFirst(2).first.flatMap { Int($0) }
                 let (rows, columns) = Self.axes(tensor.name, layer: layer, hidden: hidden, neurons: neurons)
                 var permuted = Self.permute(values, shape: tensor.shape, rows: rows, columns: columns)
-                for index in permuted.indices {
-                    random ^= random << 13; random ^= random >> 7; random ^= random << 17
-                    permuted[index] ^= UInt16(random & 1)
-                }
-                values = permuted
-                try values.withUnsafeBytes { try sink($0) }
+                for index in permuted.indices { permuted[index] ^= UInt16(Self.next(&random) & 1) }
+                try permuted.withUnsafeBytes { try sink($0) }
             }
             return try CheckpointReader(path: path)
         }
@@ -133,7 +129,7 @@ extension DeepComparisonBenchmark {
             return (nil, hidden)  // q, k, v
         }
 
-        /// new[i][j] = old[rows[i]][columns[j]] (a 1-D tensor is one row of columns… or rows).
+        /// new[i][j] = old[rows[i]][columns[j]]; a 1-D tensor is permuted by `rows`.
         static func permute(_ values: [UInt16], shape: [Int], rows: [Int]?, columns: [Int]?) -> [UInt16] {
             guard shape.count == 2 else { return rows.map { order in order.map { values[$0] } } ?? values }
             let width = shape[1]
@@ -148,11 +144,16 @@ extension DeepComparisonBenchmark {
         /// A seeded Fisher–Yates permutation of 0..<count (xorshift64).
         static func permutation(_ count: Int, state: inout UInt64) -> [Int] {
             var order = Array(0..<count)
-            for index in stride(from: count - 1, to: 0, by: -1) {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                order.swapAt(index, Int(state % UInt64(index + 1)))
-            }
+            for index in stride(from: count - 1, to: 0, by: -1) { order.swapAt(index, Int(next(&state) % UInt64(index + 1))) }
             return order
+        }
+
+        /// One xorshift64 step.
+        static func next(_ state: inout UInt64) -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
         }
     }
 }
