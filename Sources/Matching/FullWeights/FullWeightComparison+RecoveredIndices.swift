@@ -174,7 +174,9 @@ extension FullWeightComparison {
         /// identity when there are none and the widths agree), then every pair lined up through it.
         func compare(_ pairs: [RecoveryPair], anchors: [RecoveryPair], suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
             var evidence = FullWeightEvidence(pairs: [], skipped: [])
-            func skip(_ pair: RecoveryPair, _ reason: String) { evidence.skipped.append(.init(suspectTensor: pair.suspect.name, reason: reason)) }
+            func skip(_ pair: RecoveryPair, _ reason: String, unrelated: Bool = false) {
+                evidence.skipped.append(.init(suspectTensor: pair.suspect.name, reason: reason, unrelated: unrelated ? true : nil))
+            }
             var best: [Int?]?
             for anchor in anchors {
                 guard let found = try hiddenMap(anchor, suspectHidden: suspectHidden, referenceHidden: referenceHidden) else { continue }
@@ -209,7 +211,7 @@ extension FullWeightComparison {
                 }
                 switch outcomes.last {
                 case .pair(let compared): evidence.pairs.append(compared)
-                default: if case .skipped(let reason) = outcomes.first { skip(pair, reason) }
+                default: if case .skipped(let reason, let unrelated) = outcomes.first { skip(pair, reason, unrelated: unrelated) }
                 }
             }
             return evidence
@@ -217,7 +219,8 @@ extension FullWeightComparison {
 
         enum Outcome {
             case pair(FullWeightEvidence.Pair)
-            case skipped(String)
+            /// `unrelated`: the weights were read and none of the rows or columns is the reference's.
+            case skipped(String, unrelated: Bool = false)
         }
 
         /// The suspect's axis of `tensor` that runs along a hidden width, given its role.
@@ -271,7 +274,7 @@ extension FullWeightComparison {
             }
             guard let (units, hiddenAxis) = best else { return .skipped("no axis of the hidden width") }
             let matchedUnits = units.compactMap { $0 }.count
-            guard matchedUnits > 0 else { return .skipped("no row or column matches one of the reference's") }
+            guard matchedUnits > 0 else { return .skipped("no row or column matches one of the reference's", unrelated: true) }
             let unitAxis = hiddenAxis.other
             let referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
             let rowMap = unitAxis == .rows ? units : hidden.map, columnMap = unitAxis == .rows ? hidden.map : units

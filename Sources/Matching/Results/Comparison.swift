@@ -53,6 +53,10 @@ public struct Verdict: Codable, Sendable, Hashable {
     /// How much of the deviation rounding to the suspect's storage explains, when the suspect
     /// was checked for being a lossy re-encoding (docs/MATCHING.md §5).
     public var rounding: RoundingCheck?
+    /// Element-weighted mean exact cosine of the matrices `compare --deep` lined up with the
+    /// reference's; absent without `--deep`. When present it, not the estimate, decides
+    /// whether the weights were changed.
+    public var exactCosine: Double? = nil
 
     /// Whether this verdict flags the suspect (anything but `independent`).
     public var isFlagged: Bool { kind != .independent }
@@ -173,8 +177,15 @@ public struct LayerMatch: Codable, Sendable, Hashable {
     public var parameters: Int
     public var meanCosine: Double
     public var log10P: Double
-    /// `exact`, `sketch`, `profiles` or `none`.
+    /// `exact`, `sketch`, `profiles`, `weights` (lined up element by element by `compare
+    /// --deep`, where no fingerprint evidence reached) or `none`.
     public var matchedBy: String
+}
+
+extension LayerMatch {
+    /// `matchedBy` of a layer only the element-by-element comparison matched; its `meanCosine`
+    /// is then the exact cosine of its lined-up matrices.
+    public static let matchedByWeights = "weights"
 }
 
 public struct Heatmap: Codable, Sendable, Hashable {

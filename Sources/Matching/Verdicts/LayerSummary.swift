@@ -66,7 +66,7 @@ enum LayerSummary {
 
     static func alignment(
         _ tensors: [TensorMatch], profiles: [ProfileMatch], layers: [LayerMatch], suspect: Fingerprint,
-        reference: Fingerprint, converted: Set<String> = [], logThreshold: Double
+        reference: Fingerprint, converted: Set<String> = [], fullWeights: FullWeightEvidence? = nil, logThreshold: Double
     ) -> AlignmentSummary {
         let ln10 = log(10.0)
         let significant = tensors.filter(\.significant)
@@ -85,7 +85,7 @@ enum LayerSummary {
         let strongProfiles = profiles.filter { $0.log10P * ln10 < logThreshold }
         let permuted = Set(strongProfiles.filter {
             $0.identityFraction < 0.5 && !$0.keepsNeuronOrder && $0.suspectLayer >= 0 && !positionallyMatched.contains($0.suspectTensor)
-        }.map(\.suspectLayer))
+        }.map(\.suspectLayer)).union(fullWeights.map { permutedByWeights(layers, tensors: tensors, fullWeights: $0) } ?? [])
         let widths = widthChanges(strongProfiles, suspect: suspect, reference: reference, related: !strongProfiles.isEmpty || !significant.isEmpty)
         var layerMap: [Int: Int] = [:]
         for layer in layers { if let sl = layer.suspectLayer, let rl = layer.referenceLayer, layer.matchedBy != "none" { layerMap[sl] = rl } }

@@ -19,11 +19,12 @@ public enum Matcher {
         }
     }
 
-    /// Compares `suspect` with one reference.
+    /// Compares `suspect` with one reference; `fullWeights`, the element-by-element evidence of
+    /// a first comparison (`FullWeightComparison`), settles what the fingerprints leave open.
     public static func compare(_ suspect: Fingerprint, suspectIdentity: ModelIdentity, with reference: Reference,
-                               options: MatchingOptions = MatchingOptions()) -> Comparison {
+                               options: MatchingOptions = MatchingOptions(), fullWeights: FullWeightEvidence? = nil) -> Comparison {
         PairComparison.compare(suspect: suspect, suspectIdentity: suspectIdentity, reference: reference.fingerprint,
-                               referenceIdentity: reference.identity, options: options)
+                               referenceIdentity: reference.identity, options: options, fullWeights: fullWeights)
     }
 
     /// Compares `suspect` with every reference, then attributes it among the related ones.

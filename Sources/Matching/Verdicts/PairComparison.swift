@@ -5,10 +5,13 @@ import ProvenanceCrypto
 
 /// Compares a suspect fingerprint with one reference fingerprint.
 public enum PairComparison {
+    /// `fullWeights`: the element-by-element evidence of a first comparison of the same pair
+    /// (`compare --deep`), which settles layers no fingerprint evidence reached and whether the
+    /// weights were changed; it never changes the p-value.
     public static func compare(
         suspect: Fingerprint, suspectIdentity: ModelIdentity,
         reference wholeReference: Fingerprint, referenceIdentity: ModelIdentity,
-        options: MatchingOptions = MatchingOptions()
+        options: MatchingOptions = MatchingOptions(), fullWeights: FullWeightEvidence? = nil
     ) -> Comparison {
         // A text-only copy of a multimodal release is compared with the release's language model.
         let languageModel = LanguageModelPart.find(suspect: suspect, reference: wholeReference)
@@ -67,14 +70,15 @@ public enum PairComparison {
         let profileLogPs = profileMatches.map { $0.log10P * Foundation.log(10.0) }
 
         let combined = LogProbability.fisher(tensorLogPs + profileLogPs)
-        let layers = LayerSummary.layers(tensorMatches, profiles: profileMatches, logThreshold: logTensorThreshold,
+        var layers = LayerSummary.layers(tensorMatches, profiles: profileMatches, logThreshold: logTensorThreshold,
                                          probeIsEmbedding: suspect.probe.kind == .embedding)
+        if let fullWeights { layers = LayerSummary.settling(layers, tensors: tensorMatches, by: fullWeights, reference: reference) }
         // Elementwise conversions (ConvertedValues) are neither renamed nor rescaled matrices, whatever their sketches say.
         let converted = sameSeed ? ConvertedValues.find(suspect: suspect, reference: reference, signs: signs) : nil
         let convertedNames = converted?.suspectTensors ?? []
         let alignmentSummary = LayerSummary.alignment(
             tensorMatches, profiles: profileMatches, layers: layers, suspect: suspect, reference: reference,
-            converted: convertedNames, logThreshold: logTensorThreshold)
+            converted: convertedNames, fullWeights: fullWeights, logThreshold: logTensorThreshold)
         let exact = exactEvidence(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches)
         let verdict = VerdictRules.decide(
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,
@@ -82,7 +86,7 @@ public enum PairComparison {
             rounding: RoundingBudget(suspect: suspect, reference: reference, evidence: suspectEvidence,
                                      referenceEvidence: referenceEvidence, matches: tensorMatches), options: options,
             referenceLabel: languageModel == nil ? referenceIdentity.label : "\(referenceIdentity.label)'s language model",
-            leadingEvidence: languageModel.map { [$0.evidence] } ?? [])
+            leadingEvidence: languageModel.map { [$0.evidence] } ?? [], fullWeights: fullWeights)
         return Comparison(
             suspect: suspectIdentity, reference: referenceIdentity, verdict: verdict, exact: exact, tensors: tensorMatches,
             layers: layers, profiles: profileMatches,
@@ -92,7 +96,8 @@ public enum PairComparison {
             alignment: alignmentSummary,
             method: MethodInfo(tool: Fingerprinter.toolName, toolVersion: Fingerprinter.toolVersion,
                                fingerprintFormat: FingerprintFormat.version, seed: suspect.header.seed,
-                               threshold: options.threshold, tensorThreshold: options.tensorThreshold, command: options.command))
+                               threshold: options.threshold, tensorThreshold: options.tensorThreshold, command: options.command),
+            fullWeights: fullWeights)
     }
 
     /// The canonical digests a root is taken over (scale factors left out, as in `RootDigest`),

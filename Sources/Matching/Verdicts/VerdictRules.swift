@@ -120,7 +120,7 @@ enum VerdictRules {
         suspect: Fingerprint, reference: Fingerprint, exact: ExactEvidence, tensors: [TensorMatch],
         profiles: [ProfileMatch], layers: [LayerMatch], alignment: AlignmentSummary, combinedLogP: Double,
         converted: ConvertedValues? = nil, rounding: RoundingBudget?, options: MatchingOptions, referenceLabel: String,
-        leadingEvidence: [String] = []
+        leadingEvidence: [String] = [], fullWeights: FullWeightEvidence? = nil
     ) -> Verdict {
         let ln10 = log(10.0)
         let totalParameters = max(1, tensors.reduce(0) { $0 + $1.parameters })
@@ -135,13 +135,18 @@ enum VerdictRules {
         }
         let coverage = coverageLeavingOut([])
         // Neuron profiles cover at most 8 layers. When every layer that carries them matched and
-        // some are permuted, a layer without them and without a sketch match shows nothing either
-        // way (a permutation hides it from sketches): it is left out of the coverage the verdict
-        // needs — and named — rather than counted as a layer from elsewhere.
+        // some matched by their profiles alone, the sketches are blind to this copy's layers
+        // (neurons permuted; the residual stream pruned, permuted or rotated): a layer without
+        // profiles and without a sketch match shows nothing either way. It is left out of the
+        // coverage the verdict needs — and named — rather than counted as a layer from elsewhere,
+        // unless the element-by-element comparison read it.
         let profiledLayers = Set(suspect.profiles.map(\.layer))
-        let uncheckedLayers: [LayerMatch] = alignment.permutedLayers.isEmpty
-            || !numbered.filter({ profiledLayers.contains($0.suspectLayer!) }).allSatisfy({ $0.matchedBy != "none" })
-            ? [] : numbered.filter { $0.matchedBy == "none" && !profiledLayers.contains($0.suspectLayer!) }
+        let profiledNumbered = numbered.filter { profiledLayers.contains($0.suspectLayer!) }
+        let sketchesBlind = profiledNumbered.allSatisfy { $0.matchedBy != "none" } && profiledNumbered.contains { $0.matchedBy == "profiles" }
+        let checkedByWeights = fullWeights.map { LayerSummary.groupsChecked(by: $0, tensors: tensors) } ?? []
+        let uncheckedLayers = !sketchesBlind ? [] : numbered.filter {
+            $0.matchedBy == "none" && !profiledLayers.contains($0.suspectLayer!) && !checkedByWeights.contains($0.group)
+        }
         let checkedCoverage = coverageLeavingOut(uncheckedLayers)
         let significant = tensors.filter(\.significant)
         // Tensors paired as elementwise conversions (1 + w, −exp(w)) hold the other side's values in
@@ -164,6 +169,9 @@ enum VerdictRules {
         let significantParameters = deviating.reduce(0) { $0 + $1.parameters }
         let estimatedCosine: Double? = significantParameters > 0
             ? deviating.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
+        // Element by element, where `--deep` lined matrices up: it decides whether weights changed.
+        let exactCosine = fullWeights?.exactCosine(excluding: convertedNames)
+        let changeCosine = exactCosine ?? estimatedCosine
         let strongProfiles = profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) }
 
         var evidence = leadingEvidence
@@ -216,11 +224,22 @@ enum VerdictRules {
         if !alignment.permutedLayers.isEmpty {
             evidence.append("Neurons or heads are permuted in layers " + alignment.permutedLayers.map(String.init).joined(separator: ", ") + " (function-preserving relabelling).")
         }
+        let widthChanges = alignment.widthChanges ?? []
+        // No matrix matches by sketch while the profiles (read through the model's own embedding)
+        // match with neurons in place and widths kept: the residual stream's basis was changed.
+        let residualChanged = significant.isEmpty && !strongProfiles.isEmpty && alignment.permutedLayers.isEmpty && widthChanges.isEmpty
+        if residualChanged {
+            evidence.append(fullWeights?.hiddenOrder == .renumbered
+                ? "No weight matrix matches by sketch, while the neuron profiles match in every profiled layer with the neurons in place: the residual stream's dimensions were renumbered (lined up element by element), which leaves the function unchanged."
+                : "No weight matrix matches by sketch, while the neuron profiles match in every profiled layer with the neurons in place: the residual stream's dimensions were permuted or rotated, which leaves the function unchanged.")
+        }
         if !uncheckedLayers.isEmpty {
             evidence.append("Layers " + listing(uncheckedLayers.map { String($0.suspectLayer!) }, limit: 12)
-                + " carry no neuron profiles (a fingerprint keeps them for 8 layers) and match no sketch, as permuted layers would not: they were not checked (`compare --deep` lines them up from the weights).")
+                + " carry no neuron profiles (a fingerprint keeps them for 8 layers) and match no sketch, as layers of this copy would not where only profiles match them: they were not checked (`compare --deep` lines permuted and pruned ones up from the weights).")
         }
-        let widthChanges = alignment.widthChanges ?? []
+        if let fullWeights {
+            evidence += weightsEvidence(fullWeights, layers: layers, tensors: tensors)
+        }
         evidence += widthChanges.map(\.sentence)
         if !alignment.droppedReferenceLayers.isEmpty, coverage > 0 {
             evidence.append("Reference layers without a counterpart: " + alignment.droppedReferenceLayers.map(String.init).joined(separator: ", ") + ".")
@@ -231,12 +250,14 @@ enum VerdictRules {
         }
 
         let pText = LogProbability.format(combinedLogP)
-        let cosineText = estimatedCosine.map { String(format: ", estimated cosine %.4f", $0) } ?? ""
+        let cosineText = exactCosine.map { String(format: ", exact cosine %.4f", $0) }
+            ?? estimatedCosine.map { String(format: ", estimated cosine %.4f", $0) } ?? ""
         let coverageText = String(format: "%.0f%%", coverage * 100)
         var roundingCheck: RoundingCheck?
         func verdict(_ kind: Verdict.Kind, _ sentence: String) -> Verdict {
             Verdict(kind: kind, sentence: sentence, log10P: LogProbability.log10(combinedLogP), pValue: pText,
-                    estimatedCosine: estimatedCosine, coverage: coverage, evidence: evidence, rounding: roundingCheck)
+                    estimatedCosine: estimatedCosine, coverage: coverage, evidence: evidence, rounding: roundingCheck,
+                    exactCosine: exactCosine)
         }
 
         let sameNames = Set(suspect.tensors.map(\.name)) == Set(reference.tensors.map(\.name))
@@ -276,12 +297,13 @@ enum VerdictRules {
         if checkedCoverage >= options.derivedCoverage {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
+            if residualChanged { how.append(fullWeights?.hiddenOrder == .renumbered ? "residual stream permuted" : "residual stream permuted or rotated") }
             if widthChanges.contains(where: \.isPruned) { how.append("width-pruned") }
             if widthChanges.contains(where: { !$0.isPruned }) { how.append("widened") }
-            if !alignment.rescaled.isEmpty { how.append("rescaled") }
+            if !alignment.rescaled.isEmpty || !(fullWeights?.rescaledTensors.isEmpty ?? true) { how.append("rescaled") }
             if expertsRenumbered { how.append("experts renumbered") }
             if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }
-            else if let cosine = estimatedCosine, cosine < 0.99995 { how.append("weights changed") }
+            else if let cosine = changeCosine, cosine < 0.99995 { how.append("weights changed") }
             let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"
             let unchecked = uncheckedLayers.isEmpty ? "" : "; \(uncheckedLayers.count) layers without neuron profiles could not be checked"
             return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched\(unchecked).")

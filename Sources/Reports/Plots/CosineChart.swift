@@ -3,7 +3,7 @@ import Matching
 /// Estimated cosine per layer group as bars, coloured by what matched the layer.
 enum CosineChart {
     static let colors: [(matchedBy: String, color: String)] = [
-        ("exact", "#6f42c1"), ("sketch", "#1f6fb5"), ("profiles", "#d97706"), ("none", "#9ca3af"),
+        ("exact", "#6f42c1"), ("sketch", "#1f6fb5"), ("profiles", "#d97706"), (LayerMatch.matchedByWeights, "#15803d"), ("none", "#9ca3af"),
     ]
 
     static func color(_ matchedBy: String) -> String {
@@ -13,7 +13,7 @@ enum CosineChart {
     static func figure(_ layers: [LayerMatch]) -> Figure {
         return Figure(
             svg: { svg(layers) },
-            caption: ["Parameter-weighted mean estimated |cosine| of each layer's weight matrices with their best reference match. Neuron-permuted layers can show a low cosine yet match by profiles."],
+            caption: ["Parameter-weighted mean estimated |cosine| of each layer's weight matrices with their best reference match. Neuron-permuted layers can show a low cosine yet match by profiles; layers matched by weights (compare --deep) show their exact cosine."],
             summary: nil)
     }
 
@@ -36,7 +36,8 @@ enum CosineChart {
         for (index, layer) in layers.enumerated() {
             let x = left + Double(index) * bar
             let value = layer.meanCosine.isFinite ? abs(layer.meanCosine) : 0
-            let tooltip = "\(layer.group): estimated cosine \(ReportNumbers.cosine(layer.meanCosine)), p = \(ReportNumbers.pValue(log10: layer.log10P)), matched by \(layer.matchedBy)"
+            let kind = layer.matchedBy == LayerMatch.matchedByWeights ? "exact" : "estimated"
+            let tooltip = "\(layer.group): \(kind) cosine \(ReportNumbers.cosine(layer.meanCosine)), p = \(ReportNumbers.pValue(log10: layer.log10P)), matched by \(layer.matchedBy)"
                 + (layer.referenceLayer.map { " → reference layer \($0)" } ?? "")
             svg.rect(x: x + bar * 0.12, y: y(value), width: bar * 0.76, height: max(0.8, y(0) - y(value)),
                      fill: color(layer.matchedBy), tooltip: tooltip)
@@ -52,7 +53,8 @@ enum CosineChart {
         let legendY = height - 6
         svg.text("matched by:", x: legendX, y: legendY, size: 11, fill: "#57606a")
         legendX += 74
-        for entry in colors {
+        // `weights` (compare --deep) only where a layer was matched so.
+        for entry in colors where entry.matchedBy != LayerMatch.matchedByWeights || layers.contains(where: { $0.matchedBy == entry.matchedBy }) {
             svg.rect(x: legendX, y: legendY - 9, width: 10, height: 10, fill: entry.color)
             svg.text(entry.matchedBy, x: legendX + 14, y: legendY, size: 11)
             legendX += 30 + Double(entry.matchedBy.count) * 6.5

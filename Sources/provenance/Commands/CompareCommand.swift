@@ -17,7 +17,9 @@ struct CompareCommand: ParsableCommand {
             also compared element by element: exact cosines, scale, relative difference and the \
             fraction of identical values; matrices whose rows or columns were renumbered or \
             removed (permuted or width-pruned copies) are lined up first by recovering each \
-            row's and column's original from the weights. \
+            row's and column's original from the weights. What the weights show settles the \
+            verdict where the fingerprints could not (layers no evidence reached, whether the \
+            weights were changed); the p-value stays the fingerprints'. \
             Exit status: 0 unrelated, 1 related (any verdict but independent), 2 error.
             """)
 
@@ -68,15 +70,17 @@ struct CompareCommand: ParsableCommand {
         options.command = ReportOutput.commandLine
         let suspectIdentity = ModelIdentity(fingerprint: suspectPrint, label: suspectLabel ?? suspect,
                                             kind: Fingerprint.isFingerprintFile(suspect) ? "fingerprint" : "checkpoint")
-        var result = Matcher.compare(
-            suspectPrint, suspectIdentity: suspectIdentity,
-            with: .init(label: referenceLabel ?? reference, fingerprint: referencePrint,
-                        kind: Fingerprint.isFingerprintFile(reference) ? "fingerprint" : "checkpoint"),
-            options: options)
+        let matchedReference = Matcher.Reference(label: referenceLabel ?? reference, fingerprint: referencePrint,
+                                                 kind: Fingerprint.isFingerprintFile(reference) ? "fingerprint" : "checkpoint")
+        var result = Matcher.compare(suspectPrint, suspectIdentity: suspectIdentity, with: matchedReference, options: options)
         if let readers {
-            result.fullWeights = try FullWeightComparison.compare(
+            // The weights settle what the fingerprints left open (layers no evidence reached,
+            // whether the weights changed): the verdict is decided again with them.
+            let fullWeights = try FullWeightComparison.compare(
                 suspect: readers.suspect, reference: readers.reference, comparison: result,
                 suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
+            result = Matcher.compare(suspectPrint, suspectIdentity: suspectIdentity, with: matchedReference, options: options,
+                                     fullWeights: fullWeights)
         }
         if let report, let reportFormat {
             try ReportOutput.write(try ReportRenderer.render(result, as: reportFormat), to: report)

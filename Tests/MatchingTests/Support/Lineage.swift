@@ -31,9 +31,10 @@ enum Scan {
         ModelIdentity(fingerprint: fingerprint, label: label, kind: "release")
     }
 
-    static func compare(_ suspect: Fingerprint, _ reference: Fingerprint, label: String = "reference") -> Comparison {
+    static func compare(_ suspect: Fingerprint, _ reference: Fingerprint, label: String = "reference",
+                        fullWeights: FullWeightEvidence? = nil) -> Comparison {
         PairComparison.compare(suspect: suspect, suspectIdentity: identity(suspect, "suspect"),
-                               reference: reference, referenceIdentity: identity(reference, label))
+                               reference: reference, referenceIdentity: identity(reference, label), fullWeights: fullWeights)
     }
 
     static func run(_ suspect: Fingerprint, against registry: [(label: String, fingerprint: Fingerprint)]) -> ScanResult {

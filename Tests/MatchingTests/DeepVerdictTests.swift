@@ -1,0 +1,139 @@
+import Checkpoints
+import Fingerprinting
+import Foundation
+@testable import Matching
+import ModelFixtures
+import Perturbation
+import SyntheticModels
+import Testing
+
+/// The verdict of `compare --deep`: what the weights show settles what the fingerprints leave
+/// open — layers no fingerprint evidence reached (neuron profiles cover 8 layers; permuted,
+/// pruned and rotated layers match no sketch), and whether the weights were changed. Twelve
+/// layers, so that four (1, 4, 7, 10) carry no neuron profiles.
+@Suite("compare --deep settles the verdict")
+struct DeepVerdictTests {
+    static let spec = TransformerSpec(family: .llama, vocabSize: 512, hiddenSize: 64, intermediateSize: 176, layerCount: 12, headCount: 4)
+    static let model = ModelGenerator.generate(spec, seed: 300)
+    static let unprofiled = [1, 4, 7, 10]
+
+    /// The copy's comparison with the model from fingerprints alone, and again with the
+    /// element-by-element evidence.
+    static func compare(_ perturbations: [any Perturbation]) throws -> (plain: Comparison, deep: Comparison) {
+        var copy = CheckpointModel(model)
+        var plan = PerturbationPlan(seed: 7)
+        for perturbation in perturbations { plan.add(perturbation) }
+        _ = try plan.apply(to: &copy)
+        let directory = Fixtures.temporaryDirectory("deep-verdict")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try copy.write(to: directory + "/suspect")
+        try CheckpointModel(model).write(to: directory + "/reference")
+        let suspect = try CheckpointReader(path: directory + "/suspect"), reference = try CheckpointReader(path: directory + "/reference")
+        let suspectPrint = try Fingerprinter.fingerprint(suspect), referencePrint = try Fingerprinter.fingerprint(reference)
+        let plain = Scan.compare(suspectPrint, referencePrint)
+        let fullWeights = try FullWeightComparison.compare(suspect: suspect, reference: reference, comparison: plain,
+                                                           suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
+        return (plain, Scan.compare(suspectPrint, referencePrint, fullWeights: fullWeights))
+    }
+
+    static func layers(_ comparison: Comparison, matchedBy: String) -> [Int] {
+        comparison.layers.filter { $0.matchedBy == matchedBy }.compactMap(\.suspectLayer)
+    }
+
+    @Test("permuted: the four layers without profiles are matched by the weights, permuted too; 100 % matched, exact cosine 1; the p-value is the fingerprints'")
+    func permuted() throws {
+        let (plain, deep) = try Self.compare([HiddenPermutation(seed: 1), NeuronPermutation(seed: 2)])
+        #expect(plain.verdict.kind == .derived && plain.verdict.sentence.contains("4 layers without neuron profiles could not be checked"), "\(plain.verdict.sentence)")
+        #expect(deep.verdict.kind == .derived, "\(deep.verdict.sentence)")
+        #expect(Self.layers(deep, matchedBy: LayerMatch.matchedByWeights) == Self.unprofiled)
+        #expect(deep.layers.filter { $0.suspectLayer != nil }.allSatisfy { $0.matchedBy != "none" })
+        #expect(deep.layers.filter { Self.unprofiled.contains($0.suspectLayer ?? -1) }.allSatisfy { $0.referenceLayer == $0.suspectLayer && $0.meanCosine == 1 })
+        #expect(deep.alignment.permutedLayers == Array(0..<12))
+        #expect(deep.alignment.droppedReferenceLayers.isEmpty)
+        #expect(deep.verdict.coverage == 1 && deep.verdict.exactCosine == 1)
+        #expect(deep.verdict.sentence.hasPrefix("Derived from reference (permuted): ") && deep.verdict.sentence.hasSuffix(", exact cosine 1.0000, 100% of weights matched."),
+                "\(deep.verdict.sentence)")
+        #expect(deep.verdict.evidence.contains { $0.hasPrefix("Layers 1, 4, 7, 10 and the head, which no fingerprint evidence matched, hold the reference's weights") },
+                "\(deep.verdict.evidence)")
+        #expect(!deep.verdict.evidence.contains { $0.contains("carry no neuron profiles") })
+        #expect(deep.verdict.log10P == plain.verdict.log10P)
+        #expect(deep.fullWeights != nil && plain.fullWeights == nil)
+    }
+
+    @Test("permuted with three unprofiled layers grafted from another model: derived from fingerprints (unchecked), partial once the weights show those layers are foreign")
+    func graftedOutsideTheProfiles() throws {
+        let donor = CheckpointModel(ModelGenerator.generate(Self.spec, seed: 301))
+        let (plain, deep) = try Self.compare([LayerGrafting(donor: donor, layers: [1, 4, 10], donorLabel: "donor"),
+                                              HiddenPermutation(seed: 1), NeuronPermutation(seed: 2)])
+        #expect(plain.verdict.kind == .derived, "\(plain.verdict.sentence)")
+        #expect(deep.verdict.kind == .partial, "\(deep.verdict.sentence)")
+        #expect(Self.layers(deep, matchedBy: LayerMatch.matchedByWeights) == [7])
+        #expect(Self.layers(deep, matchedBy: "none") == [1, 4, 10])
+        // 9 of 12 layers; the parameter share (with embeddings and head) is a little higher.
+        #expect(deep.verdict.coverage > 0.75 && deep.verdict.coverage < MatchingOptions().derivedCoverage, "\(deep.verdict.coverage)")
+        #expect(deep.verdict.evidence.contains { $0.hasPrefix("Layers 1, 4, 10 were read element by element against the reference's aligned layers: no row or column of their 21 matrices is the reference's") },
+                "\(deep.verdict.evidence)")
+        #expect(deep.fullWeights!.unrelatedTensors.count == 21)
+    }
+
+    @Test("hidden width pruned: derived (width-pruned) from fingerprints too, the unprofiled layers named as unchecked, and lined up by the weights")
+    func hiddenPruned() throws {
+        let (plain, deep) = try Self.compare([HiddenPruning(fraction: 0.25)])
+        // Before: "partial" — every matrix is resized, so no sketch matched the unprofiled layers.
+        #expect(plain.verdict.kind == .derived && plain.verdict.sentence.contains("(width-pruned)"), "\(plain.verdict.sentence)")
+        #expect(plain.verdict.sentence.contains("4 layers without neuron profiles could not be checked"), "\(plain.verdict.sentence)")
+        #expect(deep.verdict.kind == .derived && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        #expect(deep.verdict.sentence.contains("(width-pruned)") && !deep.verdict.sentence.contains("could not be checked"), "\(deep.verdict.sentence)")
+        #expect(deep.alignment.permutedLayers.isEmpty)  // pruning keeps the order
+    }
+
+    @Test("residual stream permuted: named from fingerprints (permuted or rotated), precisely with the weights; a rotation stays 'permuted or rotated', its unprofiled layers unchecked")
+    func residualStream() throws {
+        let (plain, deep) = try Self.compare([HiddenPermutation(seed: 3)])
+        #expect(plain.verdict.kind == .derived && plain.verdict.sentence.contains("(residual stream permuted or rotated)"), "\(plain.verdict.sentence)")
+        #expect(deep.verdict.sentence.contains("(residual stream permuted)") && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        #expect(deep.verdict.evidence.contains { $0.contains("the residual stream's dimensions were renumbered") })
+        #expect(deep.alignment.permutedLayers.isEmpty)  // neurons in place
+
+        let (rotatedPlain, rotatedDeep) = try Self.compare([ResidualRotation(seed: 4)])
+        for comparison in [rotatedPlain, rotatedDeep] {
+            #expect(comparison.verdict.kind == .derived, "\(comparison.verdict.sentence)")
+            #expect(comparison.verdict.sentence.contains("(residual stream permuted or rotated)") && comparison.verdict.sentence.contains("4 layers without neuron profiles could not be checked"),
+                    "\(comparison.verdict.sentence)")
+        }
+        #expect(rotatedDeep.verdict.exactCosine == nil && Self.layers(rotatedDeep, matchedBy: LayerMatch.matchedByWeights).isEmpty)
+    }
+
+    @Test("permuted with 2 % noise: the fingerprints cannot see the change, the weights can (weights changed, exact cosine ≈ 0.9998)")
+    func noisedPermutation() throws {
+        let (plain, deep) = try Self.compare([HiddenPermutation(seed: 1), NeuronPermutation(seed: 2),
+                                              GaussianNoise(relativeStandardDeviation: 0.02, seed: 5)])
+        #expect(plain.verdict.sentence.hasPrefix("Derived from reference (permuted): "), "\(plain.verdict.sentence)")
+        #expect(deep.verdict.sentence.hasPrefix("Derived from reference (permuted, weights changed): "), "\(deep.verdict.sentence)")
+        let cosine = try #require(deep.verdict.exactCosine)
+        #expect(cosine > 0.9997 && cosine < 0.9999, "\(cosine)")
+        #expect(deep.verdict.sentence.contains(String(format: "exact cosine %.4f", cosine)))
+    }
+
+    @Test("reciprocally rescaled and permuted: the weights show the rescaling the permutation hid from the sketches")
+    func rescaledPermutation() throws {
+        let (plain, deep) = try Self.compare([ReciprocalRescaling(seed: 8), HiddenPermutation(seed: 1), NeuronPermutation(seed: 2)])
+        #expect(!plain.verdict.sentence.contains("rescaled"), "\(plain.verdict.sentence)")
+        #expect(deep.verdict.sentence.contains("rescaled") && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        #expect(!deep.fullWeights!.rescaledTensors.isEmpty)
+    }
+
+    @Test("the verdict's exact cosine and a skipped matrix's `unrelated` mark survive JSON; reports without them still decode")
+    func schema() throws {
+        let donor = CheckpointModel(ModelGenerator.generate(Self.spec, seed: 301))
+        let (_, deep) = try Self.compare([LayerGrafting(donor: donor, layers: [1], donorLabel: "donor"), HiddenPermutation(seed: 1)])
+        let decoded = try JSONDecoder().decode(Comparison.self, from: JSONEncoder().encode(deep))
+        #expect(decoded.verdict.exactCosine == deep.verdict.exactCosine && decoded.verdict.exactCosine != nil)
+        #expect(decoded.fullWeights?.skipped.filter { $0.unrelated == true }.count == 7)
+        let old = try JSONDecoder().decode(FullWeightEvidence.Skipped.self, from: Data(#"{"suspectTensor":"a","reason":"b"}"#.utf8))
+        #expect(old.unrelated == nil)
+        var verdict = try JSONSerialization.jsonObject(with: JSONEncoder().encode(deep.verdict)) as! [String: Any]
+        verdict["exactCosine"] = nil
+        #expect(try JSONDecoder().decode(Verdict.self, from: JSONSerialization.data(withJSONObject: verdict)).exactCosine == nil)
+    }
+}
