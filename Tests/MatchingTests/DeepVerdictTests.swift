@@ -102,6 +102,9 @@ struct DeepVerdictTests {
                     "\(comparison.verdict.sentence)")
         }
         #expect(rotatedDeep.verdict.exactCosine == nil && Self.layers(rotatedDeep, matchedBy: LayerMatch.matchedByWeights).isEmpty)
+        // The unchecked layers' counterparts are unknown, not missing.
+        #expect(rotatedPlain.alignment.droppedReferenceLayers == Self.unprofiled)
+        #expect(!rotatedPlain.verdict.evidence.contains { $0.hasPrefix("Reference layers without a counterpart") }, "\(rotatedPlain.verdict.evidence)")
     }
 
     @Test("permuted with 2 % noise: the fingerprints cannot see the change, the weights can (weights changed, exact cosine ≈ 0.9998)")

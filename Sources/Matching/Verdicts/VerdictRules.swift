@@ -241,8 +241,16 @@ enum VerdictRules {
             evidence += weightsEvidence(fullWeights, layers: layers, tensors: tensors)
         }
         evidence += widthChanges.map(\.sentence)
-        if !alignment.droppedReferenceLayers.isEmpty, coverage > 0 {
-            evidence.append("Reference layers without a counterpart: " + alignment.droppedReferenceLayers.map(String.init).joined(separator: ", ") + ".")
+        // The counterparts of unchecked layers are unknown, not missing: where every matched layer
+        // has the same offset, the reference layers at that offset from them are left out.
+        var dropped = alignment.droppedReferenceLayers
+        let offsets = Set(alignment.layerMap.compactMap { key, value in Int(key).map { value - $0 } })
+        if !uncheckedLayers.isEmpty, offsets.count == 1, let offset = offsets.first {
+            let unknown = Set(uncheckedLayers.map { $0.suspectLayer! + offset })
+            dropped.removeAll(where: unknown.contains)
+        }
+        if !dropped.isEmpty, coverage > 0 {
+            evidence.append("Reference layers without a counterpart: " + dropped.map(String.init).joined(separator: ", ") + ".")
         }
         if alignment.reordered { evidence.append("Layers appear in a different order than in the reference.") }
         if let s = alignment.suspectVocabularyRows, let r = alignment.referenceVocabularyRows, s != r {
