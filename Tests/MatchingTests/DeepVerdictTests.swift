@@ -76,6 +76,31 @@ struct DeepVerdictTests {
         #expect(deep.fullWeights!.unrelatedTensors.count == 21)
     }
 
+    @Test("permuted with two unprofiled layers swapped: each found in the other's place (not called foreign), the order change named")
+    func swappedOutsideTheProfiles() throws {
+        let (plain, deep) = try Self.compare([LayerSelection(keeping: [0, 4, 2, 3, 1, 5, 6, 7, 8, 9, 10, 11]),
+                                              HiddenPermutation(seed: 1), NeuronPermutation(seed: 2)])
+        #expect(plain.verdict.kind == .derived && plain.verdict.sentence.contains("4 layers without neuron profiles could not be checked"), "\(plain.verdict.sentence)")
+        #expect(deep.verdict.kind == .derived && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        let moved = deep.layers.filter { [1, 4].contains($0.suspectLayer ?? -1) }
+        #expect(moved.map(\.referenceLayer) == [4, 1] && moved.allSatisfy { $0.matchedBy == LayerMatch.matchedByWeights })
+        #expect(deep.fullWeights!.unrelatedTensors.isEmpty)
+        #expect(deep.alignment.reordered && deep.verdict.evidence.contains("Layers appear in a different order than in the reference."))
+    }
+
+    @Test("permuted with a layer dropped: the profiled layers no longer meet the reference's, which leaves them unchecked (not partial); the weights line everything up")
+    func droppedLayer() throws {
+        let (plain, deep) = try Self.compare([LayerSelection(dropping: [4], layerCount: 12), HiddenPermutation(seed: 1), NeuronPermutation(seed: 2)])
+        // 11 layers: profiled 0, 1, 3, 4, 6, 7, 9, 10 of the copy; 1, 6 and 9 stand for reference layers 1, 7 and 10, which have none.
+        #expect(plain.verdict.kind == .derived, "\(plain.verdict.sentence)")  // was "partial, 46 %"
+        #expect(plain.verdict.sentence.contains("6 layers without neuron profiles could not be checked"), "\(plain.verdict.sentence)")
+        #expect(plain.verdict.evidence.contains("Reference layers without a counterpart: 4."), "\(plain.verdict.evidence)")
+        #expect(deep.verdict.kind == .derived && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        #expect(deep.layers.compactMap(\.suspectLayer).map { layer in deep.layers.first { $0.suspectLayer == layer }!.referenceLayer }
+                == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11])
+        #expect(deep.verdict.evidence.contains("Reference layers without a counterpart: 4."), "\(deep.verdict.evidence)")
+    }
+
     @Test("hidden width pruned: derived (width-pruned) from fingerprints too, the unprofiled layers named as unchecked, and lined up by the weights")
     func hiddenPruned() throws {
         let (plain, deep) = try Self.compare([HiddenPruning(fraction: 0.25)])

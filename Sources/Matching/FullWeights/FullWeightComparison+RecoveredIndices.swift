@@ -25,6 +25,7 @@ extension FullWeightComparison {
             .map { .init(suspectTensor: $0, reason: "no reference matrix of its role in an aligned layer") }
         guard !candidates.isEmpty else { return evidence }
         var recovered = try recovery.compare(candidates, anchors: hiddenAnchors(suspect: suspectFingerprint, reference: referenceFingerprint),
+                                             alternatives: otherLayers(of: candidates, in: referenceFingerprint),
                                              suspectHidden: suspectFingerprint.structure.hiddenSize,
                                              referenceHidden: referenceFingerprint.structure.hiddenSize)
         recovered.pairs = recovered.pairs.filter { pair in
@@ -65,14 +66,16 @@ extension FullWeightComparison {
         for profile in comparison.profiles where profile.suspectLayer >= 0 && layerMap[profile.suspectLayer] == nil {
             layerMap[profile.suspectLayer] = profile.referenceLayer
         }
-        // Profiles cover at most 8 layers: when every aligned layer has the same offset, the
-        // layers between line up the same way (a wrong guess matches no rows and is skipped).
-        let offsets = Set(layerMap.map { $0.value - $0.key })
-        if offsets.count == 1, let offset = offsets.first {
-            let referenceLayers = Set(reference.tensors.compactMap(\.layer))
-            for layer in Set(suspect.tensors.compactMap(\.layer)) where layerMap[layer] == nil && referenceLayers.contains(layer + offset) {
-                layerMap[layer] = layer + offset
-            }
+        // Profiles cover at most 8 layers: a layer between aligned ones is guessed at the offset
+        // of the nearest aligned layer below it (above, for the first ones). A wrong guess (a
+        // layer dropped or moved in between) matches no rows, and the recovery then tries the
+        // reference layers no other matrix lined up with (`otherLayers`).
+        let aligned = layerMap.keys.sorted()
+        let referenceLayers = Set(reference.tensors.compactMap(\.layer))
+        for layer in Set(suspect.tensors.compactMap(\.layer)).sorted() where layerMap[layer] == nil {
+            guard let anchor = aligned.last(where: { $0 < layer }) ?? aligned.first(where: { $0 > layer }) else { break }
+            let target = layer + layerMap[anchor]! - anchor
+            if referenceLayers.contains(target) { layerMap[layer] = target }
         }
         struct Key: Hashable { var role: TensorRole; var layer: Int? }
         let references = Dictionary(grouping: reference.tensors.filter(eligible)) { Key(role: $0.role, layer: $0.layer) }
@@ -103,6 +106,21 @@ extension FullWeightComparison {
         }
         let unpaired = suspect.tensors.filter { eligible($0) && !paired.contains($0.name) }.map(\.name)
         return (pairs, unpaired)
+    }
+
+    /// For each paired suspect matrix in a layer, the reference matrices of its role in the
+    /// other layers, nearest first: where the aligned layer's matrix matches nothing, the layer
+    /// may have been moved or its neighbours dropped (`Recovery.compare` tries those no other
+    /// matrix lined up with before calling it unrelated).
+    static func otherLayers(of pairs: [RecoveryPair], in reference: Fingerprint) -> [String: [TensorFingerprint]] {
+        var result: [String: [TensorFingerprint]] = [:]
+        for pair in pairs {
+            guard let layer = pair.reference.layer else { continue }
+            result[pair.suspect.name] = reference.tensors
+                .filter { $0.role == pair.reference.role && $0.layer != nil && $0.layer != layer && $0.shape.count == 2 && $0.experts == nil }
+                .sorted { (abs($0.layer! - layer), $0.layer!) < (abs($1.layer! - layer), $1.layer!) }
+        }
+        return result
     }
 
     /// The embeddings and heads of both sides, every suspect one with every reference one: the
@@ -171,8 +189,11 @@ extension FullWeightComparison {
         }
 
         /// The hidden map from the best-matching of `anchors` (embeddings and heads; the
-        /// identity when there are none and the widths agree), then every pair lined up through it.
-        func compare(_ pairs: [RecoveryPair], anchors: [RecoveryPair], suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
+        /// identity when there are none and the widths agree), then every pair lined up through
+        /// it; a matrix that matches nothing of its partner is tried against its `alternatives`
+        /// (the same role in other layers) that no other matrix lined up with.
+        func compare(_ pairs: [RecoveryPair], anchors: [RecoveryPair], alternatives: [String: [TensorFingerprint]] = [:],
+                     suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
             var evidence = FullWeightEvidence(pairs: [], skipped: [])
             func skip(_ pair: RecoveryPair, _ reason: String, unrelated: Bool = false) {
                 evidence.skipped.append(.init(suspectTensor: pair.suspect.name, reason: reason, unrelated: unrelated ? true : nil))
@@ -214,7 +235,38 @@ extension FullWeightComparison {
                 default: if case .skipped(let reason, let unrelated) = outcomes.first { skip(pair, reason, unrelated: unrelated) }
                 }
             }
+            try moveUnrelated(&evidence, pairs: pairs, alternatives: alternatives, hidden: hidden)
             return evidence
+        }
+
+        /// Tries each matrix found unrelated to its aligned partner against the same role in the
+        /// reference layers no lined-up matrix claimed (a moved layer, or one whose neighbours
+        /// were dropped), nearest first, each screened by a sample of its units; it stays
+        /// unrelated only when none of them holds it.
+        private func moveUnrelated(_ evidence: inout FullWeightEvidence, pairs: [RecoveryPair], alternatives: [String: [TensorFingerprint]],
+                                   hidden: HiddenMap) throws {
+            let unrelated = evidence.skipped.indices.filter { evidence.skipped[$0].unrelated == true }
+            guard !unrelated.isEmpty else { return }
+            let suspects = Dictionary(pairs.map { ($0.suspect.name, $0.suspect) }, uniquingKeysWith: { first, _ in first })
+            var claimed = Set(evidence.pairs.filter(FullWeightEvidence.holdsReferenceWeights).map(\.referenceTensor))
+            var moved: [Int: FullWeightEvidence.Pair] = [:]
+            for index in unrelated {
+                let name = evidence.skipped[index].suspectTensor
+                guard let suspect = suspects[name] else { continue }
+                let candidates = (alternatives[name] ?? []).filter { !claimed.contains($0.name) }
+                for candidate in candidates {
+                    guard case .pair(let compared) = try lineUp(RecoveryPair(suspect: suspect, reference: candidate), hidden: hidden, screened: true),
+                          FullWeightEvidence.holdsReferenceWeights(compared) else { continue }
+                    moved[index] = compared
+                    claimed.insert(candidate.name)
+                    break
+                }
+                if moved[index] == nil, !candidates.isEmpty {
+                    evidence.skipped[index].reason += " (nor in the \(candidates.count) other reference \(candidates.count == 1 ? "matrix" : "matrices") of its role no lined-up matrix holds)"
+                }
+            }
+            evidence.pairs += moved.keys.sorted().map { moved[$0]! }
+            evidence.skipped = evidence.skipped.indices.filter { moved[$0] == nil }.map { evidence.skipped[$0] }
         }
 
         enum Outcome {
@@ -230,7 +282,10 @@ extension FullWeightComparison {
             return [preferred, preferred.other].filter { shape[$0 == .rows ? 0 : 1] == width }
         }
 
-        private func lineUp(_ pair: RecoveryPair, hidden: HiddenMap) throws -> Outcome {
+        /// Units a `screened` line-up matches first: fewer than half of them found ends it.
+        static let screeningUnits = 64
+
+        private func lineUp(_ pair: RecoveryPair, hidden: HiddenMap, screened: Bool = false) throws -> Outcome {
             guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name) else {
                 return .skipped("not found in the checkpoint")
             }
@@ -264,8 +319,15 @@ extension FullWeightComparison {
                     }
                     units = (0..<suspectUnits).map { $0 < referenceUnits ? $0 : nil }
                 } else {
-                    let a = try values(of: suspectRows, units: unitAxis, at: Array(0..<suspectUnits), positions: hidden.samples)
                     let b = try values(of: referenceRows, units: unitAxis, at: Array(0..<referenceUnits), positions: hidden.referenceSamples)
+                    if screened {
+                        // A sample of the units first: a wrong partner is told cheaply.
+                        let sample = Self.evenlySpaced(Array(0..<suspectUnits), count: Self.screeningUnits)
+                        let a = try values(of: suspectRows, units: unitAxis, at: sample, positions: hidden.samples)
+                        let found = IndexMatching.match(suspect: a, reference: b, width: hidden.samples.count).map.compactMap { $0 }.count
+                        guard found * 2 >= sample.count else { continue }
+                    }
+                    let a = try values(of: suspectRows, units: unitAxis, at: Array(0..<suspectUnits), positions: hidden.samples)
                     units = IndexMatching.match(suspect: a, reference: b, width: hidden.samples.count).map
                 }
                 let matched = units.compactMap { $0 }.count

@@ -140,12 +140,23 @@ enum VerdictRules {
         // profiles and without a sketch match shows nothing either way. It is left out of the
         // coverage the verdict needs — and named — rather than counted as a layer from elsewhere,
         // unless the element-by-element comparison read it.
-        let profiledLayers = Set(suspect.profiles.map(\.layer))
-        let profiledNumbered = numbered.filter { profiledLayers.contains($0.suspectLayer!) }
-        let sketchesBlind = profiledNumbered.allSatisfy { $0.matchedBy != "none" } && profiledNumbered.contains { $0.matchedBy == "profiles" }
+        // A profiled layer whose counterpart carries none (layers dropped before it move the
+        // evenly spaced profiled layers apart) is no more reachable than a layer without them.
+        let profiledLayers = Set(suspect.profiles.map(\.layer)), referenceProfiled = Set(reference.profiles.map(\.layer))
+        let anchors = alignment.layerMap.compactMap { key, value in Int(key).map { (suspect: $0, reference: value) } }.sorted { $0.suspect < $1.suspect }
+        /// The reference layer at the offset of the nearest matched layer below (else above).
+        func counterpart(_ layer: Int) -> Int? {
+            guard let anchor = anchors.last(where: { $0.suspect < layer }) ?? anchors.first(where: { $0.suspect > layer }) else { return nil }
+            return layer + anchor.reference - anchor.suspect
+        }
+        func reachable(_ layer: Int) -> Bool {
+            profiledLayers.contains(layer) && counterpart(layer).map(referenceProfiled.contains) ?? true
+        }
+        let reachableLayers = numbered.filter { reachable($0.suspectLayer!) }
+        let sketchesBlind = reachableLayers.allSatisfy { $0.matchedBy != "none" } && reachableLayers.contains { $0.matchedBy == "profiles" }
         let checkedByWeights = fullWeights.map { LayerSummary.groupsChecked(by: $0, tensors: tensors) } ?? []
         let uncheckedLayers = !sketchesBlind ? [] : numbered.filter {
-            $0.matchedBy == "none" && !profiledLayers.contains($0.suspectLayer!) && !checkedByWeights.contains($0.group)
+            $0.matchedBy == "none" && !reachable($0.suspectLayer!) && !checkedByWeights.contains($0.group)
         }
         let checkedCoverage = coverageLeavingOut(uncheckedLayers)
         let significant = tensors.filter(\.significant)
@@ -235,20 +246,15 @@ enum VerdictRules {
         }
         if !uncheckedLayers.isEmpty {
             evidence.append("Layers " + listing(uncheckedLayers.map { String($0.suspectLayer!) }, limit: 12)
-                + " carry no neuron profiles (a fingerprint keeps them for 8 layers) and match no sketch, as layers of this copy would not where only profiles match them: they were not checked (`compare --deep` lines permuted and pruned ones up from the weights).")
+                + " carry no neuron profiles that meet the reference's (a fingerprint keeps them for 8 evenly spaced layers) and match no sketch, as layers of this copy would not where only profiles match them: they were not checked (`compare --deep` lines permuted and pruned ones up from the weights).")
         }
         if let fullWeights {
             evidence += weightsEvidence(fullWeights, layers: layers, tensors: tensors)
         }
         evidence += widthChanges.map(\.sentence)
-        // The counterparts of unchecked layers are unknown, not missing: where every matched layer
-        // has the same offset, the reference layers at that offset from them are left out.
-        var dropped = alignment.droppedReferenceLayers
-        let offsets = Set(alignment.layerMap.compactMap { key, value in Int(key).map { value - $0 } })
-        if !uncheckedLayers.isEmpty, offsets.count == 1, let offset = offsets.first {
-            let unknown = Set(uncheckedLayers.map { $0.suspectLayer! + offset })
-            dropped.removeAll(where: unknown.contains)
-        }
+        // The counterparts of unchecked layers are unknown, not missing.
+        let unknown = Set(uncheckedLayers.compactMap { counterpart($0.suspectLayer!) })
+        let dropped = alignment.droppedReferenceLayers.filter { !unknown.contains($0) }
         if !dropped.isEmpty, coverage > 0 {
             evidence.append("Reference layers without a counterpart: " + dropped.map(String.init).joined(separator: ", ") + ".")
         }
