@@ -71,7 +71,7 @@ struct DeepVerdictTests {
         #expect(Self.layers(deep, matchedBy: "none") == [1, 4, 10])
         // 9 of 12 layers; the parameter share (with embeddings and head) is a little higher.
         #expect(deep.verdict.coverage > 0.75 && deep.verdict.coverage < MatchingOptions().derivedCoverage, "\(deep.verdict.coverage)")
-        #expect(deep.verdict.evidence.contains { $0.hasPrefix("Layers 1, 4, 10 were read element by element against the reference's aligned layers: no row or column of their 21 matrices is the reference's") },
+        #expect(deep.verdict.evidence.contains { $0.hasPrefix("Layers 1, 4, 10 were read element by element: no row or column of their 21 matrices is one of the reference's, in the aligned layer or any other") },
                 "\(deep.verdict.evidence)")
         #expect(deep.fullWeights!.unrelatedTensors.count == 21)
     }
@@ -99,6 +99,17 @@ struct DeepVerdictTests {
         #expect(deep.layers.compactMap(\.suspectLayer).map { layer in deep.layers.first { $0.suspectLayer == layer }!.referenceLayer }
                 == [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11])
         #expect(deep.verdict.evidence.contains("Reference layers without a counterpart: 4."), "\(deep.verdict.evidence)")
+    }
+
+    @Test("permuted with layers 4–7 repeated (a depth up-scaled copy, 16 layers): every repeat found at the layer it repeats, none called foreign")
+    func repeatedLayers() throws {
+        let (plain, deep) = try Self.compare([LayerSelection(keeping: Array(0...7) + Array(4...11)), HiddenPermutation(seed: 1), NeuronPermutation(seed: 2)])
+        #expect(plain.verdict.kind == .derived, "\(plain.verdict.sentence)")
+        #expect(deep.verdict.kind == .derived && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        #expect(deep.fullWeights!.unrelatedTensors.isEmpty, "\(deep.fullWeights!.skipped)")
+        let map = deep.layers.filter { $0.suspectLayer != nil }.map(\.referenceLayer)
+        #expect(map == (Array(0...7) + Array(4...11)).map { Optional($0) }, "\(map)")
+        #expect(deep.alignment.reordered)
     }
 
     @Test("hidden width pruned: derived (width-pruned) from fingerprints too, the unprofiled layers named as unchecked, and lined up by the weights")

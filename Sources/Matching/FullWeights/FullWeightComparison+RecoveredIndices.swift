@@ -240,29 +240,36 @@ extension FullWeightComparison {
         }
 
         /// Tries each matrix found unrelated to its aligned partner against the same role in the
-        /// reference layers no lined-up matrix claimed (a moved layer, or one whose neighbours
-        /// were dropped), nearest first, each screened by a sample of its units; it stays
-        /// unrelated only when none of them holds it.
+        /// other reference layers (a moved layer, one whose neighbours were dropped, or one
+        /// repeated in a depth up-scaled copy): first the layer a sibling matrix of its layer was
+        /// found in, then those no lined-up matrix holds, then the rest, nearest first, each
+        /// screened by a sample of its units. It stays unrelated only when none of them holds it.
         private func moveUnrelated(_ evidence: inout FullWeightEvidence, pairs: [RecoveryPair], alternatives: [String: [TensorFingerprint]],
                                    hidden: HiddenMap) throws {
             let unrelated = evidence.skipped.indices.filter { evidence.skipped[$0].unrelated == true }
             guard !unrelated.isEmpty else { return }
             let suspects = Dictionary(pairs.map { ($0.suspect.name, $0.suspect) }, uniquingKeysWith: { first, _ in first })
             var claimed = Set(evidence.pairs.filter(FullWeightEvidence.holdsReferenceWeights).map(\.referenceTensor))
+            var homes: [Int: Int] = [:]  // suspect layer → the reference layer a matrix of it was found in
             var moved: [Int: FullWeightEvidence.Pair] = [:]
             for index in unrelated {
                 let name = evidence.skipped[index].suspectTensor
                 guard let suspect = suspects[name] else { continue }
-                let candidates = (alternatives[name] ?? []).filter { !claimed.contains($0.name) }
+                let home = suspect.layer.flatMap { homes[$0] }
+                let candidates = (alternatives[name] ?? []).enumerated().sorted { a, b in
+                    func rank(_ tensor: TensorFingerprint) -> Int { tensor.layer == home ? 0 : claimed.contains(tensor.name) ? 2 : 1 }
+                    return (rank(a.element), a.offset) < (rank(b.element), b.offset)
+                }.map(\.element)
                 for candidate in candidates {
                     guard case .pair(let compared) = try lineUp(RecoveryPair(suspect: suspect, reference: candidate), hidden: hidden, screened: true),
                           FullWeightEvidence.holdsReferenceWeights(compared) else { continue }
                     moved[index] = compared
                     claimed.insert(candidate.name)
+                    if let layer = suspect.layer, let found = candidate.layer { homes[layer] = found }
                     break
                 }
                 if moved[index] == nil, !candidates.isEmpty {
-                    evidence.skipped[index].reason += " (nor in the \(candidates.count) other reference \(candidates.count == 1 ? "matrix" : "matrices") of its role no lined-up matrix holds)"
+                    evidence.skipped[index].reason += " (nor in the \(candidates.count) other reference \(candidates.count == 1 ? "matrix" : "matrices") of its role)"
                 }
             }
             evidence.pairs += moved.keys.sorted().map { moved[$0]! }

@@ -19,8 +19,9 @@ extension FullWeightEvidence {
     /// Suspect matrices that hold the reference's weights.
     public var linedUpTensors: Set<String> { Set(linedUpPairs.map(\.suspectTensor)) }
 
-    /// Suspect matrices read and lined up against the reference matrix of their role in the
-    /// aligned layer where none of their rows or columns is that matrix's: weights from elsewhere.
+    /// Suspect matrices read and lined up against the reference matrices of their role (the
+    /// aligned layer's, then every other layer's) where none of their rows or columns is one of
+    /// theirs: weights from elsewhere.
     public var unrelatedTensors: Set<String> { Set(skipped.filter { $0.unrelated == true }.map(\.suspectTensor)) }
 
     /// The element-weighted mean exact |cosine| of the lined-up pairs, `excluding` some suspect

@@ -45,9 +45,9 @@ public struct FullWeightEvidence: Codable, Sendable, Hashable {
     public struct Skipped: Codable, Sendable, Hashable {
         public var suspectTensor: String
         public var reason: String
-        /// True when the matrix was read and lined up against the reference matrix of its role
-        /// in the aligned layer, and none of its rows or columns is one of that matrix's:
-        /// weights from elsewhere (or retrained beyond recognition). Absent otherwise.
+        /// True when the matrix was read and lined up against the reference matrices of its
+        /// role, in the aligned layer and every other, and none of its rows or columns is one of
+        /// theirs: weights from elsewhere (or retrained beyond recognition). Absent otherwise.
         public var unrelated: Bool?
 
         public init(suspectTensor: String, reason: String, unrelated: Bool? = nil) {

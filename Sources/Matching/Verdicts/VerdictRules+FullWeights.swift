@@ -21,7 +21,7 @@ extension VerdictRules {
         }
         if !foreign.isEmpty {
             let matrices = foreign.reduce(0) { count, layer in count + members[layer.group]!.filter { unrelated.contains($0.suspectTensor) }.count }
-            lines.append("\(groupList(foreign)) \(foreign.count == 1 ? "was" : "were") read element by element against the reference's aligned \(foreign.count == 1 ? "layer" : "layers"): no row or column of \(matrices == 1 ? "its matrix" : "their \(matrices) matrices") is the reference's — weights from elsewhere (or retrained beyond recognition).")
+            lines.append("\(groupList(foreign)) \(foreign.count == 1 ? "was" : "were") read element by element: no row or column of \(matrices == 1 ? "its matrix" : "their \(matrices) matrices") is one of the reference's, in the aligned layer or any other — weights from elsewhere (or retrained beyond recognition).")
         }
         return lines
     }
