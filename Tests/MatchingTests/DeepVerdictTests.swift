@@ -123,24 +123,54 @@ struct DeepVerdictTests {
         #expect(deep.alignment.permutedLayers.isEmpty)  // pruning keeps the order
     }
 
-    @Test("residual stream permuted: named from fingerprints (permuted or rotated), precisely with the weights; a rotation stays 'permuted or rotated', its unprofiled layers unchecked")
+    @Test("residual stream permuted: named from fingerprints (permuted or rotated), precisely with the weights")
     func residualStream() throws {
         let (plain, deep) = try Self.compare([HiddenPermutation(seed: 3)])
         #expect(plain.verdict.kind == .derived && plain.verdict.sentence.contains("(residual stream permuted or rotated)"), "\(plain.verdict.sentence)")
         #expect(deep.verdict.sentence.contains("(residual stream permuted)") && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
         #expect(deep.verdict.evidence.contains { $0.contains("the residual stream's dimensions were renumbered") })
         #expect(deep.alignment.permutedLayers.isEmpty)  // neurons in place
+    }
 
-        let (rotatedPlain, rotatedDeep) = try Self.compare([ResidualRotation(seed: 4)])
-        for comparison in [rotatedPlain, rotatedDeep] {
-            #expect(comparison.verdict.kind == .derived, "\(comparison.verdict.sentence)")
-            #expect(comparison.verdict.sentence.contains("(residual stream permuted or rotated)") && comparison.verdict.sentence.contains("4 layers without neuron profiles could not be checked"),
-                    "\(comparison.verdict.sentence)")
-        }
-        #expect(rotatedDeep.verdict.exactCosine == nil && Self.layers(rotatedDeep, matchedBy: LayerMatch.matchedByWeights).isEmpty)
+    @Test("residual stream rotated: 'permuted or rotated' with its unprofiled layers unchecked from fingerprints; rotated, every layer matched, exact cosine ≈ 1 with the weights")
+    func rotatedStream() throws {
+        let (plain, deep) = try Self.compare([ResidualRotation(seed: 4)])
+        #expect(plain.verdict.kind == .derived, "\(plain.verdict.sentence)")
+        #expect(plain.verdict.sentence.contains("(residual stream permuted or rotated)") && plain.verdict.sentence.contains("4 layers without neuron profiles could not be checked"),
+                "\(plain.verdict.sentence)")
         // The unchecked layers' counterparts are unknown, not missing.
-        #expect(rotatedPlain.alignment.droppedReferenceLayers == Self.unprofiled)
-        #expect(!rotatedPlain.verdict.evidence.contains { $0.hasPrefix("Reference layers without a counterpart") }, "\(rotatedPlain.verdict.evidence)")
+        #expect(plain.alignment.droppedReferenceLayers == Self.unprofiled)
+        #expect(!plain.verdict.evidence.contains { $0.hasPrefix("Reference layers without a counterpart") }, "\(plain.verdict.evidence)")
+
+        #expect(deep.verdict.kind == .derived && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")
+        #expect(deep.verdict.sentence.hasPrefix("Derived from reference (residual stream rotated): ") && !deep.verdict.sentence.contains("could not be checked"),
+                "\(deep.verdict.sentence)")
+        #expect(deep.verdict.exactCosine.map { $0 > 0.99999 } == true, "\(String(describing: deep.verdict.exactCosine))")
+        #expect(Self.layers(deep, matchedBy: LayerMatch.matchedByWeights) == Self.unprofiled)
+        #expect(deep.layers.filter { Self.unprofiled.contains($0.suspectLayer ?? -1) }.allSatisfy { $0.referenceLayer == $0.suspectLayer })
+        #expect(deep.verdict.evidence.contains { $0.contains("the residual stream was rotated (lined up element by element through an orthogonal matrix") },
+                "\(deep.verdict.evidence)")
+        let indices = deep.fullWeights!.pairs.compactMap(\.recoveredIndices)
+        #expect(indices.count == deep.fullWeights!.pairs.count && indices.allSatisfy { $0.hiddenOrder == .rotated && $0.unitOrder == .unchanged })
+        #expect(indices.allSatisfy { ($0.rotation?.heldOutResidual ?? 1) < 1e-4 && ($0.rotation?.orthogonalityError ?? 1) < 1e-3 })
+        #expect(deep.verdict.log10P == plain.verdict.log10P)
+    }
+
+    @Test("rotated, neurons permuted, three unprofiled layers grafted from another model: partial once the weights show those layers are foreign; 2 % noise is 'weights changed'")
+    func rotatedGraftAndNoise() throws {
+        let donor = CheckpointModel(ModelGenerator.generate(Self.spec, seed: 301))
+        let (plain, deep) = try Self.compare([LayerGrafting(donor: donor, layers: [1, 4, 10], donorLabel: "donor"),
+                                              ResidualRotation(seed: 4), NeuronPermutation(seed: 2)])
+        #expect(plain.verdict.kind == .derived, "\(plain.verdict.sentence)")
+        #expect(deep.verdict.kind == .partial, "\(deep.verdict.sentence)")
+        #expect(Self.layers(deep, matchedBy: LayerMatch.matchedByWeights) == [7])
+        #expect(Self.layers(deep, matchedBy: "none") == [1, 4, 10])
+        #expect(deep.fullWeights!.unrelatedTensors.count == 21)
+        #expect(deep.fullWeights!.pairs.compactMap(\.recoveredIndices).contains { $0.hiddenOrder == .rotated && $0.unitOrder == .renumbered })
+
+        let (_, noised) = try Self.compare([ResidualRotation(seed: 4), GaussianNoise(relativeStandardDeviation: 0.02, seed: 5)])
+        #expect(noised.verdict.sentence.hasPrefix("Derived from reference (residual stream rotated, weights changed): "), "\(noised.verdict.sentence)")
+        #expect(noised.verdict.exactCosine.map { $0 > 0.99 && $0 < 0.9999 } == true, "\(String(describing: noised.verdict.exactCosine))")
     }
 
     @Test("permuted with 2 % noise: the fingerprints cannot see the change, the weights can (weights changed, exact cosine ≈ 0.9998)")

@@ -191,15 +191,21 @@ struct RecoveredIndicesTests {
         let (comparison, evidence) = try Self.deep([], model: Self.lineage.independent)
         #expect(comparison.verdict.kind == .independent)
         #expect(evidence.pairs.isEmpty)
-        #expect(evidence.summary == ["No matched matrix could be compared element by element (only 0 of 64 hidden dimensions match one of the reference's one to one (rotated, retrained or unrelated weights))."],
+        #expect(evidence.summary == ["No matched matrix could be compared element by element (only 0 of 64 hidden dimensions match one of the reference's one to one, and no change of basis fitted to the embeddings lines them up (retrained or unrelated weights))."],
                 "\(evidence.summary)")
     }
 
-    @Test("a rotated residual stream has no one-to-one hidden map: said, not faked")
+    @Test("a rotated residual stream: no one-to-one hidden map, one change of basis fitted to the embeddings lines every matrix up; the summary says how")
     func rotated() throws {
         let (comparison, evidence) = try Self.deep([ResidualRotation(seed: 6)])
         #expect(comparison.verdict.kind == .derived)
-        #expect(evidence.pairs.allSatisfy { $0.recoveredIndices == nil })
-        #expect(evidence.skipped.contains { $0.reason.contains("hidden dimensions match one of the reference's one to one") })
+        #expect(!evidence.pairs.isEmpty && evidence.skipped.isEmpty, "\(evidence.skipped)")
+        #expect(evidence.pairs.allSatisfy { $0.recoveredIndices?.hiddenOrder == .rotated && $0.cosine > 0.9999 }, "\(evidence.pairs.map(\.cosine))")
+        #expect(evidence.summary.contains { $0.hasPrefix("No hidden dimension is the reference's, but one change of basis X lines the stream up") }, "\(evidence.summary)")
+        #expect(RecoveredIndices.Order.rotated.rawValue == "rotated")
+        let pair = try #require(evidence.pairs.first)
+        #expect(pair.recoveredIndices!.shortText.hasPrefix("hidden 64/64 rotated"), "\(pair.recoveredIndices!.shortText)")
+        let decoded = try JSONDecoder().decode(FullWeightEvidence.self, from: JSONEncoder().encode(evidence))
+        #expect(decoded == evidence)
     }
 }

@@ -27,7 +27,8 @@ extension FullWeightComparison {
         var recovered = try recovery.compare(candidates, anchors: hiddenAnchors(suspect: suspectFingerprint, reference: referenceFingerprint),
                                              alternatives: otherLayers(of: candidates, in: referenceFingerprint),
                                              suspectHidden: suspectFingerprint.structure.hiddenSize,
-                                             referenceHidden: referenceFingerprint.structure.hiddenSize)
+                                             referenceHidden: referenceFingerprint.structure.hiddenSize,
+                                             norms: (precedingNorms(in: suspectFingerprint), precedingNorms(in: referenceFingerprint)))
         recovered.pairs = recovered.pairs.filter { pair in
             direct[pair.suspectTensor].map { pair.recoveredIndices?.isRearranged == true && pair.cosine > $0.cosine + 0.01 } ?? true
         }
@@ -193,7 +194,8 @@ extension FullWeightComparison {
         /// it; a matrix that matches nothing of its partner is tried against its `alternatives`
         /// (the same role in other layers) that no other matrix lined up with.
         func compare(_ pairs: [RecoveryPair], anchors: [RecoveryPair], alternatives: [String: [TensorFingerprint]] = [:],
-                     suspectHidden: Int, referenceHidden: Int) throws -> FullWeightEvidence {
+                     suspectHidden: Int, referenceHidden: Int,
+                     norms: (suspect: [String: String], reference: [String: String]) = ([:], [:])) throws -> FullWeightEvidence {
             var evidence = FullWeightEvidence(pairs: [], skipped: [])
             func skip(_ pair: RecoveryPair, _ reason: String, unrelated: Bool = false) {
                 evidence.skipped.append(.init(suspectTensor: pair.suspect.name, reason: reason, unrelated: unrelated ? true : nil))
@@ -214,8 +216,14 @@ extension FullWeightComparison {
                 pairs.forEach { skip($0, "the hidden widths differ (\(suspectHidden) and \(referenceHidden)) and no embedding lines them up") }
                 return evidence
             }
-            guard hidden.matched > 0, hidden.matched * 2 >= suspectHidden else {
-                pairs.forEach { skip($0, "only \(hidden.matched) of \(suspectHidden) hidden dimensions match one of the reference's one to one (rotated, retrained or unrelated weights)") }
+            let alignment: HiddenAlignment
+            if hidden.matched > 0, hidden.matched * 2 >= suspectHidden {
+                alignment = .map(hidden)
+            } else if suspectHidden == referenceHidden, let basis = try rotatedBasis(anchors: anchors, width: suspectHidden, norms: norms) {
+                // No permutation lines the stream up, a change of basis does: a rotated copy.
+                alignment = .rotation(basis)
+            } else {
+                pairs.forEach { skip($0, "only \(hidden.matched) of \(suspectHidden) hidden dimensions match one of the reference's one to one, and no change of basis fitted to the embeddings lines them up (retrained or unrelated weights)") }
                 return evidence
             }
             for pair in pairs {
@@ -227,7 +235,7 @@ extension FullWeightComparison {
                 }
                 var outcomes: [Outcome] = []
                 for attempt in attempts {
-                    outcomes.append(try lineUp(attempt, hidden: hidden))
+                    outcomes.append(try lineUp(attempt, alignment: alignment))
                     if case .pair = outcomes.last! { break }
                 }
                 switch outcomes.last {
@@ -235,7 +243,7 @@ extension FullWeightComparison {
                 default: if case .skipped(let reason, let unrelated) = outcomes.first { skip(pair, reason, unrelated: unrelated) }
                 }
             }
-            try moveUnrelated(&evidence, pairs: pairs, alternatives: alternatives, hidden: hidden)
+            try moveUnrelated(&evidence, pairs: pairs, alternatives: alternatives, alignment: alignment)
             return evidence
         }
 
@@ -245,7 +253,7 @@ extension FullWeightComparison {
         /// found in, then those no lined-up matrix holds, then the rest, nearest first, each
         /// screened by a sample of its units. It stays unrelated only when none of them holds it.
         private func moveUnrelated(_ evidence: inout FullWeightEvidence, pairs: [RecoveryPair], alternatives: [String: [TensorFingerprint]],
-                                   hidden: HiddenMap) throws {
+                                   alignment: HiddenAlignment) throws {
             let unrelated = evidence.skipped.indices.filter { evidence.skipped[$0].unrelated == true }
             guard !unrelated.isEmpty else { return }
             let suspects = Dictionary(pairs.map { ($0.suspect.name, $0.suspect) }, uniquingKeysWith: { first, _ in first })
@@ -261,7 +269,7 @@ extension FullWeightComparison {
                     return (rank(a.element), a.offset) < (rank(b.element), b.offset)
                 }.map(\.element)
                 for candidate in candidates {
-                    guard case .pair(let compared) = try lineUp(RecoveryPair(suspect: suspect, reference: candidate), hidden: hidden, screened: true),
+                    guard case .pair(let compared) = try lineUp(RecoveryPair(suspect: suspect, reference: candidate), alignment: alignment, screened: true),
                           FullWeightEvidence.holdsReferenceWeights(compared) else { continue }
                     moved[index] = compared
                     claimed.insert(candidate.name)
@@ -283,7 +291,7 @@ extension FullWeightComparison {
         }
 
         /// The suspect's axis of `tensor` that runs along a hidden width, given its role.
-        private func hiddenAxes(_ shape: [Int], width: Int, kind: UnitKind) -> [Axis] {
+        func hiddenAxes(_ shape: [Int], width: Int, kind: UnitKind) -> [Axis] {
             // Hugging Face stores [out, in]: readers of the hidden state have it in their columns.
             let preferred: Axis = kind == .output ? .rows : .columns
             return [preferred, preferred.other].filter { shape[$0 == .rows ? 0 : 1] == width }
@@ -291,6 +299,21 @@ extension FullWeightComparison {
 
         /// Units a `screened` line-up matches first: fewer than half of them found ends it.
         static let screeningUnits = 64
+
+        /// How the suspect's hidden width was lined up with the reference's.
+        enum HiddenAlignment {
+            /// Dimension by dimension (unchanged, permuted or pruned).
+            case map(HiddenMap)
+            /// Through a change of basis (rotated).
+            case rotation(RotatedBasis)
+        }
+
+        func lineUp(_ pair: RecoveryPair, alignment: HiddenAlignment, screened: Bool = false) throws -> Outcome {
+            switch alignment {
+            case .map(let hidden): try lineUp(pair, hidden: hidden, screened: screened)
+            case .rotation(let basis): try lineUp(pair, basis: basis, screened: screened)
+            }
+        }
 
         private func lineUp(_ pair: RecoveryPair, hidden: HiddenMap, screened: Bool = false) throws -> Outcome {
             guard let s = suspect.checkpoint.tensor(named: pair.suspect.name), let r = reference.checkpoint.tensor(named: pair.reference.name) else {
@@ -382,14 +405,14 @@ extension FullWeightComparison {
         }
 
         /// `tensor` read by rows within the memory bound; nil when it cannot be.
-        private func rows(of tensor: TensorInfo, in reader: CheckpointReader) throws -> MatrixRows? {
+        func rows(of tensor: TensorInfo, in reader: CheckpointReader) throws -> MatrixRows? {
             try MatrixRows(tensor, in: reader, bandElements: bandElements, maximumWholeElements: maximumWholeElements)
         }
 
         /// The values of `indices` along the `units` axis at `positions` of the other axis:
         /// indices × positions, row by row — signatures when `indices` are all units. Every row
         /// is streamed in bands when all are wanted; otherwise the needed rows are read one by one.
-        private func values(of rows: MatrixRows, units: Axis, at indices: [Int], positions: [Int]) throws -> [Float] {
+        func values(of rows: MatrixRows, units: Axis, at indices: [Int], positions: [Int]) throws -> [Float] {
             var result = [Float](repeating: 0, count: indices.count * positions.count)
             if units == .rows, indices.elementsEqual(0..<rows.rows) {
                 try rows.forEachBand { first, band in

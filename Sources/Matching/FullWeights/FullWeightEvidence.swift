@@ -106,7 +106,10 @@ extension FullWeightEvidence {
         let indices = rearranged.compactMap(\.recoveredIndices)
         guard let first = indices.first else { return [] }
         var lines: [String] = []
-        if first.hiddenOrder != .unchanged {
+        if first.hiddenOrder == .rotated, let rotation = first.rotation {
+            let sampled = indices.compactMap(\.comparedUnits).max()
+            lines.append("No hidden dimension is the reference's, but one change of basis X lines the stream up: fitted by least squares to \(rotation.fittedTokens) token embeddings, it leaves \(String(format: "%.3g", rotation.heldOutResidual)) of held-out embeddings unexplained (relative norm), and ‖X·Xᵀ − I‖ = \(String(format: "%.3g", rotation.orthogonalityError)) per row (0 for a rotation). Every matrix reading or writing the stream was compared through it, each reference unit's vector multiplied by X" + (sampled.map { " (up to \($0) units per matrix: each costs d² multiply-adds)" } ?? "") + ".")
+        } else if first.hiddenOrder != .unchanged {
             let found = first.matchedHidden == first.suspectHidden ? "all \(first.suspectHidden)" : "\(first.matchedHidden) of \(first.suspectHidden)"
             let removed = first.referenceHidden - first.matchedHidden
             let order = first.hiddenOrder == .inOrder

@@ -138,9 +138,15 @@ enum IndexMatching {
     private static func spread(_ values: [Float]) -> Float { (values.max() ?? 0) - (values.min() ?? 0) }
 
     /// A buffer written at disjoint indices from concurrent iterations.
-    private struct SendableBuffer<Element>: @unchecked Sendable {  // each iteration writes its own slots only
+    struct SendableBuffer<Element>: @unchecked Sendable {  // each iteration writes its own slots only
         let base: UnsafeMutableBufferPointer<Element>
         init(_ base: UnsafeMutableBufferPointer<Element>) { self.base = base }
+    }
+
+    /// A read-only buffer shared by `concurrentPerform` iterations.
+    struct ReadOnlyBuffer<Element>: @unchecked Sendable {  // nothing writes it while the iterations run
+        let base: UnsafeBufferPointer<Element>
+        init(_ base: UnsafeBufferPointer<Element>) { self.base = base }
     }
 }
 

@@ -12,6 +12,25 @@ public struct RecoveredIndices: Codable, Sendable, Hashable {
         case inOrder = "in order"
         /// Renumbered (a permutation, possibly with some removed).
         case renumbered
+        /// Hidden axis only: no dimension is the reference's, a change of basis fitted to the
+        /// token embeddings lines them up (a rotated residual stream).
+        case rotated
+    }
+
+    /// The change of basis a rotated copy's hidden width was lined up through.
+    public struct Rotation: Codable, Sendable, Hashable {
+        /// Token embedding rows the least-squares fit used.
+        public var fittedTokens: Int
+        /// ‖E′ − E·X‖ / ‖E′‖ over held-out token rows.
+        public var heldOutResidual: Double
+        /// ‖X·Xᵀ − I‖ / √n over n sampled rows of X: ≈ 0 for an orthogonal X (a rotation).
+        public var orthogonalityError: Double
+
+        public init(fittedTokens: Int, heldOutResidual: Double, orthogonalityError: Double) {
+            self.fittedTokens = fittedTokens
+            self.heldOutResidual = heldOutResidual
+            self.orthogonalityError = orthogonalityError
+        }
     }
 
     /// The suspect's axis that runs along the hidden width: `rows` or `columns`.
@@ -27,9 +46,15 @@ public struct RecoveredIndices: Codable, Sendable, Hashable {
     /// Units of the suspect whose signature found one of the reference's (tokens: the common rows).
     public var matchedUnits: Int
     public var unitOrder: Order
+    /// Matched units compared element by element when only a sample was (a rotated stream:
+    /// each unit costs d² multiply-adds); nil when all were.
+    public var comparedUnits: Int?
+    /// The fitted change of basis, when `hiddenOrder` is `rotated`.
+    public var rotation: Rotation?
 
     public init(hiddenAxis: String, suspectHidden: Int, referenceHidden: Int, matchedHidden: Int, hiddenOrder: Order,
-                suspectUnits: Int, referenceUnits: Int, matchedUnits: Int, unitOrder: Order) {
+                suspectUnits: Int, referenceUnits: Int, matchedUnits: Int, unitOrder: Order,
+                comparedUnits: Int? = nil, rotation: Rotation? = nil) {
         self.hiddenAxis = hiddenAxis
         self.suspectHidden = suspectHidden
         self.referenceHidden = referenceHidden
@@ -39,6 +64,8 @@ public struct RecoveredIndices: Codable, Sendable, Hashable {
         self.referenceUnits = referenceUnits
         self.matchedUnits = matchedUnits
         self.unitOrder = unitOrder
+        self.comparedUnits = comparedUnits.flatMap { $0 < matchedUnits ? $0 : nil }
+        self.rotation = rotation
     }
 
     /// Whether anything was renumbered or removed (otherwise the pair lines up as stored).

@@ -239,10 +239,18 @@ enum VerdictRules {
         // No matrix matches by sketch while the profiles (read through the model's own embedding)
         // match with neurons in place and widths kept: the residual stream's basis was changed.
         let residualChanged = significant.isEmpty && !strongProfiles.isEmpty && alignment.permutedLayers.isEmpty && widthChanges.isEmpty
-        if residualChanged {
-            evidence.append(fullWeights?.hiddenOrder == .renumbered
-                ? "No weight matrix matches by sketch, while the neuron profiles match in every profiled layer with the neurons in place: the residual stream's dimensions were renumbered (lined up element by element), which leaves the function unchanged."
-                : "No weight matrix matches by sketch, while the neuron profiles match in every profiled layer with the neurons in place: the residual stream's dimensions were permuted or rotated, which leaves the function unchanged.")
+        // `--deep` tells a rotation apart: no dimension is the reference's, a change of basis
+        // fitted to the embeddings lines every matrix up (also under permuted neurons).
+        let residualRotated = fullWeights?.hiddenOrder == .rotated
+        if residualChanged || residualRotated {
+            let opening = residualChanged
+                ? "No weight matrix matches by sketch, while the neuron profiles match in every profiled layer with the neurons in place: "
+                : "No hidden dimension is the reference's, while the weights line up through one change of basis: "
+            evidence.append(opening + (residualRotated
+                ? "the residual stream was rotated (lined up element by element through an orthogonal matrix fitted to the token embeddings), which leaves the function unchanged."
+                : fullWeights?.hiddenOrder == .renumbered
+                    ? "the residual stream's dimensions were renumbered (lined up element by element), which leaves the function unchanged."
+                    : "the residual stream's dimensions were permuted or rotated, which leaves the function unchanged."))
         }
         if !uncheckedLayers.isEmpty {
             evidence.append("Layers " + listing(uncheckedLayers.map { String($0.suspectLayer!) }, limit: 12)
@@ -311,7 +319,11 @@ enum VerdictRules {
         if checkedCoverage >= options.derivedCoverage {
             var how: [String] = []
             if !alignment.permutedLayers.isEmpty { how.append("permuted") }
-            if residualChanged { how.append(fullWeights?.hiddenOrder == .renumbered ? "residual stream permuted" : "residual stream permuted or rotated") }
+            if residualRotated {
+                how.append("residual stream rotated")
+            } else if residualChanged {
+                how.append(fullWeights?.hiddenOrder == .renumbered ? "residual stream permuted" : "residual stream permuted or rotated")
+            }
             if widthChanges.contains(where: \.isPruned) { how.append("width-pruned") }
             if widthChanges.contains(where: { !$0.isPruned }) { how.append("widened") }
             if !alignment.rescaled.isEmpty || !(fullWeights?.rescaledTensors.isEmpty ?? true) { how.append("rescaled") }

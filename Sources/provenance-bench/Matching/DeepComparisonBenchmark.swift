@@ -9,7 +9,9 @@ import ProvenanceCrypto
 /// lowest mantissa bit of half its values flipped — the worst case for the deep comparison:
 /// no matrix lines up as stored and no row is an exact copy, so every row of every matrix is
 /// found by its signature among all of its reference's rows. Against single-core OpenSSL
-/// SHA-256 over the tensor bytes of both checkpoints.
+/// SHA-256 over the tensor bytes of both checkpoints. Then a copy with its residual stream
+/// rotated (`RotatedCopy`): no permutation lines it up, one change of basis fitted to the
+/// embeddings does.
 enum DeepComparisonBenchmark: BenchmarkSection {
     static let name = "deep"
     static let summary = "compare --deep of a permuted, bit-flipped copy (every index recovered) vs single-core OpenSSL SHA-256 of both checkpoints"
@@ -69,6 +71,31 @@ enum DeepComparisonBenchmark: BenchmarkSection {
         }
         row("the comparison again with the figures (--deep's verdict)", seconds: settleSeconds)
 
+        // A rotated copy: no permutation lines its stream up, a change of basis fitted to the
+        // embeddings does (d³-order work once, then d² per compared unit).
+        let rotatedPath = try context.directory(for: name).appendingPathComponent("llama-bf16-rotated.safetensors").path
+        let rotated = try RotatedCopy(architecture: synthetic.architecture).open(at: rotatedPath, from: original, note: context.note)
+        _ = try ReaderBenchmark.pass(.read, rotated, threads: 1)
+        context.note("rotated copy: fingerprinting it and comparing …")
+        var rotatedComparison: Comparison?
+        var rotatedPrint: Fingerprint?
+        let rotatedFingerprintSeconds = try Measurement.best(of: 1) {
+            let suspect = try Fingerprinter.fingerprint(rotated, options: options)
+            rotatedComparison = Matcher.compare(suspect, suspectIdentity: ModelIdentity(fingerprint: suspect, label: "rotated copy", kind: "checkpoint"),
+                                                with: .init(label: "original", fingerprint: prints!.reference, kind: "checkpoint"))
+            rotatedPrint = suspect
+        }
+        row("rotated copy: fingerprint it and compare (the original's fingerprint reused)", seconds: rotatedFingerprintSeconds)
+        context.note("rotated copy: comparing the full weights through a fitted rotation …")
+        var rotatedEvidence: FullWeightEvidence?
+        let rotatedDeepSeconds = try Measurement.best(of: context.repetitions) {
+            rotatedEvidence = try FullWeightComparison.compare(suspect: rotated, reference: original, comparison: rotatedComparison!,
+                                                               suspectFingerprint: rotatedPrint!, referenceFingerprint: prints!.reference)
+        }
+        row("rotated copy: full-weight comparison through the fitted rotation (the --deep part)", seconds: rotatedDeepSeconds)
+        let rotatedSettled = Matcher.compare(rotatedPrint!, suspectIdentity: ModelIdentity(fingerprint: rotatedPrint!, label: "rotated copy", kind: "checkpoint"),
+                                             with: .init(label: "original", fingerprint: prints!.reference, kind: "checkpoint"), fullWeights: rotatedEvidence)
+
         let pairs = evidence!.pairs
         let lined = pairs.filter { $0.recoveredIndices?.isRearranged == true }
         let minimumCosine = pairs.map(\.cosine).min() ?? 0
@@ -79,6 +106,9 @@ enum DeepComparisonBenchmark: BenchmarkSection {
                 + "lowest mantissa bit of about half the values flipped)",
             "verdict from the fingerprints: \(comparison!.verdict.sentence)",
             "verdict with the figures: \(settled!.verdict.sentence)",
+            "rotated copy: \(rotatedPath) (norm weights folded into the matrices after them, the residual stream turned by a "
+                + "sign-randomised Walsh–Hadamard rotation, stored BF16); verdict from the fingerprints: \(rotatedComparison!.verdict.sentence)",
+            "rotated copy, verdict with the figures: \(rotatedSettled.verdict.sentence)",
             "\(pairs.count) matrices compared element by element, \(lined.count) lined up by "
                 + "recovered indices, \(evidence!.skipped.count) skipped; least cosine \(Measurement.fixed(minimumCosine, 6))",
             "data in the page cache; deep comparison best of \(context.repetitions) runs, fingerprints 1 run; GB/s = tensor bytes of both "
@@ -94,6 +124,19 @@ enum DeepComparisonBenchmark: BenchmarkSection {
                                 measured: "\(settled!.verdict.kind.rawValue), \(layers.filter { $0.matchedBy != "none" }.count) of \(layers.count) layers, "
                                     + "coverage \(Measurement.fixed(settled!.verdict.coverage * 100, 0)) %",
                                 met: settled!.verdict.kind == .derived && layers.allSatisfy { $0.matchedBy != "none" })]
+        let rotatedPairs = rotatedEvidence!.pairs
+        let turned = rotatedPairs.filter { $0.recoveredIndices?.hiddenOrder == .rotated }
+        let rotatedMinimum = rotatedPairs.map(\.cosine).min() ?? 0
+        let fit = turned.first?.recoveredIndices?.rotation
+        let rotatedLayers = rotatedSettled.layers.filter { $0.suspectLayer != nil }
+        report.targets += [.init(description: "rotated copy: every matrix lined up through one fitted rotation, cosine ≥ 0.999",
+                                 measured: "\(turned.count) of \(rotatedPairs.count + rotatedEvidence!.skipped.count) lined up, least cosine "
+                                     + "\(Measurement.fixed(rotatedMinimum, 6))" + (fit.map { ", held-out residual \(String(format: "%.2g", $0.heldOutResidual)) over \($0.fittedTokens) fitted tokens" } ?? ""),
+                                 met: rotatedEvidence!.skipped.isEmpty && !turned.isEmpty && turned.count == rotatedPairs.count && rotatedMinimum >= 0.999),
+                           .init(description: "rotated copy, --deep's verdict: derived (residual stream rotated), every layer matched",
+                                 measured: "\(rotatedSettled.verdict.kind.rawValue), \(rotatedLayers.filter { $0.matchedBy != "none" }.count) of \(rotatedLayers.count) layers",
+                                 met: rotatedSettled.verdict.kind == .derived && rotatedSettled.verdict.sentence.contains("residual stream rotated")
+                                     && rotatedLayers.allSatisfy { $0.matchedBy != "none" })]
         report.peakResidentLimit = residentLimit
         return report
     }

@@ -1,0 +1,221 @@
+import Dispatch
+
+/// A change of the residual basis that no permutation explains — a copy whose residual stream
+/// was rotated by an orthogonal matrix (DESIGN.md attack 5; QuaRot and SpinQuant releases do it
+/// too, to quantize better) — fitted from the token embeddings of both sides by least squares:
+/// each suspect embedding row ≈ the reference's row · `matrix`. Every matrix that reads or
+/// writes the stream turns by the same matrix, so one fit lines the whole model up.
+struct StreamRotation: Sendable {
+    /// The residual width d.
+    let width: Int
+    /// X, row-major d × d: suspect vector ≈ reference vector · X (row vectors).
+    let matrix: [Float]
+    /// Token rows the fit used, and the rows held out to test it.
+    let fittedTokens: Int
+    let heldOutTokens: Int
+    /// ‖E′ₕ − Eₕ·X‖ / ‖E′ₕ‖ over the held-out token rows: ≈ 0 for a rotated copy, the relative
+    /// size of any change for a changed one, ≈ 1 or more for unrelated embeddings.
+    let heldOutResidual: Double
+    /// ‖X·Xᵀ − I‖ / √n over n ≤ 64 evenly spaced rows: ≈ 0 when the change of basis is a
+    /// rotation (orthogonal).
+    let orthogonalityError: Double
+
+    /// The largest held-out residual taken as the same embeddings in another basis: a change
+    /// of half the rows' size is still the reference's (a fine-tune moves far less), while
+    /// unrelated embeddings leave ≈ 1.
+    static let maximumResidual = 0.5
+
+    /// How many token rows more than d the fit uses, as a fraction of d: least squares with
+    /// barely more rows than unknowns amplifies noise (by ≈ √(d / extra)).
+    static let extraTokenFraction = 0.5
+
+    /// The held-out token rows that test the fit.
+    static let heldOutCount = 128
+
+    /// Token rows a fit of width `d` reads: the fitted ones, then the held-out ones — at least
+    /// d · (1 + `extraTokenFraction`), more while the normal equations stay within 2³¹
+    /// multiply-adds (every token added beyond d shrinks the noise the fit passes on).
+    static func tokenCount(width d: Int) -> Int {
+        max(d + max(32, Int(Double(d) * extraTokenFraction)), (1 << 31) / max(d * d, 1)) + heldOutCount
+    }
+
+    /// Fits X from `reference` and `suspect` token rows (`rows` × `width` each, row-major, the
+    /// same token ids in the same order); the last `heldOut` rows only test it. Nil when there
+    /// are too few rows or they span less than the full width (the normal equations are
+    /// singular).
+    static func fit(reference: [Float], suspect: [Float], rows: Int, width d: Int, heldOut: Int = heldOutCount) -> StreamRotation? {
+        let fitted = rows - heldOut
+        guard d > 0, heldOut > 0, fitted >= d + 8, reference.count == rows * d, suspect.count == rows * d else { return nil }
+        // Normal equations G·X = B with G = EᵀE and B = EᵀE′, in Double.
+        var g = [Double](repeating: 0, count: d * d), b = g
+        accumulateGram(reference, suspect, rows: fitted, width: d, gram: &g, cross: &b)
+        guard cholesky(&g, width: d) else { return nil }
+        solve(lower: g, right: &b, width: d)
+        let x = b.map { Float($0) }
+
+        // Held-out rows: how much of E′ the fit leaves unexplained.
+        var residual = 0.0, total = 0.0
+        var predicted = [Float](repeating: 0, count: d)
+        for row in fitted..<rows {
+            let r = Array(reference[row * d..<(row + 1) * d])
+            transform(r, by: x, width: d, into: &predicted)
+            for j in 0..<d {
+                let target = Double(suspect[row * d + j])
+                residual += (target - Double(predicted[j])) * (target - Double(predicted[j]))
+                total += target * target
+            }
+        }
+        guard total > 0 else { return nil }
+        // X·Xᵀ − I (zero exactly when the square X is orthogonal) over evenly spaced rows: the
+        // whole product would cost d³.
+        let sampled = (0..<min(d, 64)).map { $0 * d / min(d, 64) }
+        var deviation = 0.0
+        for (a, i) in sampled.enumerated() {
+            for j in sampled[a...] {
+                var dot = 0.0
+                for k in 0..<d { dot += b[i * d + k] * b[j * d + k] }
+                let off = dot - (i == j ? 1 : 0)
+                deviation += off * off * (i == j ? 1 : 2)
+            }
+        }
+        return StreamRotation(width: d, matrix: x, fittedTokens: fitted, heldOutTokens: rows - fitted,
+                              heldOutResidual: (residual / total).squareRoot(),
+                              orthogonalityError: (deviation / Double(sampled.count)).squareRoot())
+    }
+
+    /// Whether the fit lines the embeddings up.
+    var linesUp: Bool { heldOutResidual <= Self.maximumResidual }
+
+    // MARK: - Applying it
+
+    /// `vector` (d values) · X into `output` (d values).
+    func transform(_ vector: [Float], into output: inout [Float]) {
+        Self.transform(vector, by: matrix, width: width, into: &output)
+    }
+
+    /// `vector` · X, Float accumulation over rows of X (each output is a sum of d products of
+    /// unit-scale values: far from Float's precision limits at d ≤ 16 384).
+    static func transform(_ vector: [Float], by x: [Float], width d: Int, into output: inout [Float]) {
+        if output.count != d { output = [Float](repeating: 0, count: d) }
+        output.withUnsafeMutableBufferPointer { out in
+            for j in 0..<d { out[j] = 0 }
+            x.withUnsafeBufferPointer { x in
+                for i in 0..<d {
+                    let a = vector[i]
+                    guard a != 0 else { continue }
+                    let row = i * d
+                    for j in 0..<d { out[j] += a * x[row + j] }
+                }
+            }
+        }
+    }
+
+    /// The columns `positions` of X, d × positions.count row-major: the products of whole vectors
+    /// at a few positions (signatures) for d · positions multiply-adds each.
+    func columns(_ positions: [Int]) -> [Float] {
+        var result = [Float](repeating: 0, count: width * positions.count)
+        for i in 0..<width {
+            for (k, position) in positions.enumerated() { result[i * positions.count + k] = matrix[i * width + position] }
+        }
+        return result
+    }
+
+    // MARK: - Linear algebra
+
+    /// G += EᵀE and B += EᵀE′ over the first `rows` rows, in blocks of rows so that a row of G
+    /// and B stays in cache while a block passes; output rows split over the cores.
+    private static func accumulateGram(_ e: [Float], _ f: [Float], rows: Int, width d: Int, gram: inout [Double], cross: inout [Double]) {
+        let block = 32
+        gram.withUnsafeMutableBufferPointer { gram in
+            cross.withUnsafeMutableBufferPointer { cross in
+                let g = IndexMatching.SendableBuffer(gram), c = IndexMatching.SendableBuffer(cross)
+                e.withUnsafeBufferPointer { e in
+                    f.withUnsafeBufferPointer { f in
+                        let chunk = max(1, min(64, d / 4))
+                        for first in stride(from: 0, to: rows, by: block) {
+                            let last = min(rows, first + block)
+                            // Widened once per block, not once per output row.
+                            var wideE = [Double](repeating: 0, count: (last - first) * d), wideF = wideE
+                            for k in 0..<(last - first) * d {
+                                wideE[k] = Double(e[first * d + k])
+                                wideF[k] = Double(f[first * d + k])
+                            }
+                            wideE.withUnsafeBufferPointer { we in
+                                wideF.withUnsafeBufferPointer { wf in
+                                    let we = IndexMatching.ReadOnlyBuffer(we), wf = IndexMatching.ReadOnlyBuffer(wf)
+                                    DispatchQueue.concurrentPerform(iterations: (d + chunk - 1) / chunk) { part in
+                                        for i in part * chunk..<min(d, (part + 1) * chunk) {
+                                            for t in 0..<(last - first) {
+                                                let a = we.base[t * d + i]
+                                                guard a != 0 else { continue }
+                                                let source = t * d, target = i * d
+                                                for j in 0..<d {
+                                                    g.base[target + j] += a * we.base[source + j]
+                                                    c.base[target + j] += a * wf.base[source + j]
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replaces the lower triangle of the symmetric `g` by its Cholesky factor L (G = L·Lᵀ);
+    /// false when G is not safely positive definite: a pivot keeping less than 10⁻⁷ of its
+    /// diagonal is a direction the rows do not span (what is left there is Float rounding).
+    private static func cholesky(_ g: inout [Double], width d: Int) -> Bool {
+        for i in 0..<d {
+            let diagonal = g[i * d + i]
+            for j in 0...i {
+                var sum = g[i * d + j]
+                for k in 0..<j { sum -= g[i * d + k] * g[j * d + k] }
+                if i == j {
+                    guard diagonal > 0, sum > diagonal * 1e-7 else { return false }
+                    g[i * d + i] = sum.squareRoot()
+                } else {
+                    g[i * d + j] = sum / g[j * d + j]
+                }
+            }
+        }
+        return true
+    }
+
+    /// Solves L·Lᵀ·X = B in place of B (row operations, columns split over the cores).
+    private static func solve(lower l: [Double], right b: inout [Double], width d: Int) {
+        let chunk = max(16, (d + 1) / 2)
+        b.withUnsafeMutableBufferPointer { buffer in
+            let x = IndexMatching.SendableBuffer(buffer)
+            l.withUnsafeBufferPointer { l in
+                let l = IndexMatching.ReadOnlyBuffer(l)
+                DispatchQueue.concurrentPerform(iterations: (d + chunk - 1) / chunk) { part in
+                    let columns = part * chunk..<min(d, (part + 1) * chunk)
+                    // L·Y = B, top down.
+                    for i in 0..<d {
+                        for k in 0..<i {
+                            let factor = l.base[i * d + k]
+                            guard factor != 0 else { continue }
+                            for j in columns { x.base[i * d + j] -= factor * x.base[k * d + j] }
+                        }
+                        let pivot = l.base[i * d + i]
+                        for j in columns { x.base[i * d + j] /= pivot }
+                    }
+                    // Lᵀ·X = Y, bottom up.
+                    for i in stride(from: d - 1, through: 0, by: -1) {
+                        for k in i + 1..<d {
+                            let factor = l.base[k * d + i]
+                            guard factor != 0 else { continue }
+                            for j in columns { x.base[i * d + j] -= factor * x.base[k * d + j] }
+                        }
+                        let pivot = l.base[i * d + i]
+                        for j in columns { x.base[i * d + j] /= pivot }
+                    }
+                }
+            }
+        }
+    }
+}
