@@ -84,5 +84,10 @@ struct FullWeightsReportTests {
         #expect(inspector.allText.contains("layer 0: exact cosine 0.9998"), "\(inspector.allText)")
         #expect(inspector.allText.contains("matched by weights") && html.contains(">weights<"))  // tooltip and legend
         #expect(ReportRenderer.markdown(result).contains("| layer 0 | weights |"))
+        // The terminal table: "EST. COSINE" while every cosine is a sketch estimate, "COSINE"
+        // with a note once a row carries an exact one.
+        #expect(TerminalSummary.render(ResultFixtures.comparison()).contains("EST. COSINE"))
+        let terminal = TerminalSummary.render(result)
+        #expect(!terminal.contains("EST. COSINE") && terminal.contains("exact (element by element) where MATCHED BY is weights"), "\(terminal)")
     }
 }

@@ -80,12 +80,15 @@ extension FullWeightComparison.Recovery {
             let heldOut = common >= wanted ? StreamRotation.heldOutCount : max(8, (common - d) / 3)
             guard common - heldOut >= d + 8 else { continue }
             let tokens = FullWeightComparison.Recovery.evenlySpaced(Array(0..<common), count: min(common, wanted))
-            var a = try values(of: suspectRows, units: tokenAxis, at: tokens, positions: Array(0..<d))
-            var b = try values(of: referenceRows, units: tokenAxis, at: tokens, positions: Array(0..<d))
-            Self.scale(&a, by: suspectNorms[anchor.suspect.name], width: d)
-            Self.scale(&b, by: referenceNorms[anchor.reference.name], width: d)
-            guard let rotation = StreamRotation.fit(reference: b, suspect: a, rows: tokens.count, width: d, heldOut: heldOut),
-                  rotation.linesUp else { continue }
+            let hidden = Array(0..<d)
+            let fitted = try StreamRotation.fit(rows: tokens.count, width: d, heldOut: heldOut) { range in
+                var a = try values(of: suspectRows, units: tokenAxis, at: Array(tokens[range]), positions: hidden)
+                var b = try values(of: referenceRows, units: tokenAxis, at: Array(tokens[range]), positions: hidden)
+                Self.scale(&a, by: suspectNorms[anchor.suspect.name], width: d)
+                Self.scale(&b, by: referenceNorms[anchor.reference.name], width: d)
+                return (b, a)
+            }
+            guard let rotation = fitted, rotation.linesUp else { continue }
             let positions = FullWeightComparison.Recovery.evenlySpaced(Array(0..<d), count: IndexMatching.signatureWidth)
             return RotatedBasis(rotation: rotation, positions: positions, projection: rotation.columns(positions),
                                 suspectNorms: suspectNorms, referenceNorms: referenceNorms, anchor: anchor)

@@ -44,19 +44,39 @@ struct StreamRotation: Sendable {
     /// are too few rows or they span less than the full width (the normal equations are
     /// singular).
     static func fit(reference: [Float], suspect: [Float], rows: Int, width d: Int, heldOut: Int = heldOutCount) -> StreamRotation? {
+        guard reference.count == rows * d, suspect.count == rows * d else { return nil }
+        return fit(rows: rows, width: d, heldOut: heldOut) { range in
+            (Array(reference[range.lowerBound * d..<range.upperBound * d]), Array(suspect[range.lowerBound * d..<range.upperBound * d]))
+        }
+    }
+
+    /// The same, the token rows delivered in blocks by `read` (rows `range` of each side,
+    /// row-major): the rows never need to be in memory at once (3 072 rows of an embedding
+    /// 2 048 wide are 50 MB a side).
+    static func fit(rows: Int, width d: Int, heldOut: Int = heldOutCount,
+                    read: (Range<Int>) throws -> (reference: [Float], suspect: [Float])) rethrows -> StreamRotation? {
         let fitted = rows - heldOut
-        guard d > 0, heldOut > 0, fitted >= d + 8, reference.count == rows * d, suspect.count == rows * d else { return nil }
+        guard d > 0, heldOut > 0, fitted >= d + 8 else { return nil }
         // Normal equations G·X = B with G = EᵀE and B = EᵀE′, in Double.
         var g = [Double](repeating: 0, count: d * d), b = g
-        accumulateGram(reference, suspect, rows: fitted, width: d, gram: &g, cross: &b)
+        let block = 256
+        for first in stride(from: 0, to: fitted, by: block) {
+            let range = first..<min(fitted, first + block)
+            let (e, f) = try read(range)
+            guard e.count == range.count * d, f.count == range.count * d else { return nil }
+            accumulateGram(e, f, rows: range.count, width: d, gram: &g, cross: &b)
+        }
         guard cholesky(&g, width: d) else { return nil }
         solve(lower: g, right: &b, width: d)
+        g = []
         let x = b.map { Float($0) }
 
         // Held-out rows: how much of E′ the fit leaves unexplained.
+        let (reference, suspect) = try read(fitted..<rows)
+        guard reference.count == heldOut * d, suspect.count == heldOut * d else { return nil }
         var residual = 0.0, total = 0.0
         var predicted = [Float](repeating: 0, count: d)
-        for row in fitted..<rows {
+        for row in 0..<heldOut {
             let r = Array(reference[row * d..<(row + 1) * d])
             transform(r, by: x, width: d, into: &predicted)
             for j in 0..<d {
@@ -78,7 +98,7 @@ struct StreamRotation: Sendable {
                 deviation += off * off * (i == j ? 1 : 2)
             }
         }
-        return StreamRotation(width: d, matrix: x, fittedTokens: fitted, heldOutTokens: rows - fitted,
+        return StreamRotation(width: d, matrix: x, fittedTokens: fitted, heldOutTokens: heldOut,
                               heldOutResidual: (residual / total).squareRoot(),
                               orthogonalityError: (deviation / Double(sampled.count)).squareRoot())
     }

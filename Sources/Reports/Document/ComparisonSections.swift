@@ -147,7 +147,7 @@ struct ComparisonSections {
     var fullWeights: Section? {
         guard let evidence = result.fullWeights else { return nil }
         var blocks: [Block] = [
-            .paragraph(["Both checkpoints were read and every significantly matched pair of weight matrices compared element by element (exact figures, not sketch estimates). Matrices whose rows or columns were renumbered or removed (permuted or width-pruned copies) are first lined up: the hidden dimensions by their values in the embeddings, then each matrix's neurons or attention rows by their values at the lined-up hidden positions, and only the matched rows and columns are compared. The difference is measured after the least-squares scale a (suspect ≈ a · reference)."]),
+            .paragraph(["Both checkpoints were read and every significantly matched pair of weight matrices compared element by element (exact figures, not sketch estimates). Matrices whose rows or columns were renumbered or removed (permuted or width-pruned copies) are first lined up: the hidden dimensions by their values in the embeddings, then each matrix's neurons or attention rows by their values at the lined-up hidden positions, and only the matched rows and columns are compared. When no hidden dimension is the reference's, a change of basis fitted to the token embeddings (a rotated residual stream) lines each matrix up instead, and its units are compared after turning the reference's by it. The difference is measured after the least-squares scale a (suspect ≈ a · reference)."]),
             .list(evidence.summary.map { [.text($0)] }),
         ]
         if !evidence.pairs.isEmpty {

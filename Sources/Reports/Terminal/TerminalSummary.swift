@@ -66,8 +66,11 @@ public enum TerminalSummary {
              LogProbability.format(layer.log10P * 2.302585092994046)]
         }
         if !layers.isEmpty {
+            // Rows matched by `--deep`'s weights carry exact cosines, the others sketch estimates.
+            let exact = comparison.layers.contains { $0.matchedBy == LayerMatch.matchedByWeights }
             lines.append("")
-            lines.append(table(["LAYER", "MATCHED BY", "REF LAYER", "EST. COSINE", "P-VALUE"], layers, numeric: [2, 3, 4]))
+            lines.append(table(["LAYER", "MATCHED BY", "REF LAYER", exact ? "COSINE" : "EST. COSINE", "P-VALUE"], layers, numeric: [2, 3, 4]))
+            if exact { lines.append("COSINE: estimated from the fingerprints; exact (element by element) where MATCHED BY is weights.") }
         }
         return lines.joined(separator: "\n")
     }
