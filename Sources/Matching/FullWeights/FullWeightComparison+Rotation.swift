@@ -202,7 +202,10 @@ extension FullWeightComparison.Recovery {
         for index in vectors.indices { vectors[index] *= norm[index % width] }
     }
 
-    /// `vectors` (count × width) · `matrix` (width × positions), units split over the cores.
+    /// `vectors` (count × width) · `matrix` (width × positions). Few positions (signatures):
+    /// units split over the cores, the small matrix stays in cache. Many (whole vectors turned
+    /// by X): blocks of 256 output columns split over the cores, each row of X read once for all
+    /// units — turning unit by unit would stream the whole of X from memory per unit.
     static func project(_ vectors: [Float], count: Int, width: Int, onto matrix: [Float], positions: Int) -> [Float] {
         var result = [Float](repeating: 0, count: count * positions)
         result.withUnsafeMutableBufferPointer { output in
@@ -210,13 +213,29 @@ extension FullWeightComparison.Recovery {
             vectors.withUnsafeBufferPointer { vectors in
                 matrix.withUnsafeBufferPointer { matrix in
                     let v = IndexMatching.ReadOnlyBuffer(vectors), m = IndexMatching.ReadOnlyBuffer(matrix)
-                    DispatchQueue.concurrentPerform(iterations: count) { unit in
-                        let out = output.base.baseAddress! + unit * positions
+                    if positions <= 256 {
+                        DispatchQueue.concurrentPerform(iterations: count) { unit in
+                            let out = output.base.baseAddress! + unit * positions
+                            for i in 0..<width {
+                                let a = v.base[unit * width + i]
+                                guard a != 0 else { continue }
+                                let row = m.base.baseAddress! + i * positions
+                                for k in 0..<positions { out[k] += a * row[k] }
+                            }
+                        }
+                        return
+                    }
+                    let block = 256
+                    DispatchQueue.concurrentPerform(iterations: (positions + block - 1) / block) { part in
+                        let columns = part * block..<min(positions, (part + 1) * block)
                         for i in 0..<width {
-                            let a = v.base[unit * width + i]
-                            guard a != 0 else { continue }
                             let row = m.base.baseAddress! + i * positions
-                            for k in 0..<positions { out[k] += a * row[k] }
+                            for unit in 0..<count {
+                                let a = v.base[unit * width + i]
+                                guard a != 0 else { continue }
+                                let out = output.base.baseAddress! + unit * positions
+                                for k in columns { out[k] += a * row[k] }
+                            }
                         }
                     }
                 }

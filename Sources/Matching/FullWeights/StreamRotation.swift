@@ -142,38 +142,49 @@ struct StreamRotation: Sendable {
 
     // MARK: - Linear algebra
 
-    /// G += EᵀE and B += EᵀE′ over the first `rows` rows, in blocks of rows so that a row of G
-    /// and B stays in cache while a block passes; output rows split over the cores.
+    /// G += EᵀE (its lower triangle: G is symmetric and the Cholesky factor reads no more) and
+    /// B += EᵀE′ over the first `rows` rows. Blocks of 32 rows, widened to Double once and kept
+    /// transposed as well, pass over each output row four rows at a time, so a row of G and B
+    /// is loaded and stored once per four products; output rows are split over the cores.
     private static func accumulateGram(_ e: [Float], _ f: [Float], rows: Int, width d: Int, gram: inout [Double], cross: inout [Double]) {
-        let block = 32
+        let block = 32, chunk = max(1, min(64, d / 4))
         gram.withUnsafeMutableBufferPointer { gram in
             cross.withUnsafeMutableBufferPointer { cross in
                 let g = IndexMatching.SendableBuffer(gram), c = IndexMatching.SendableBuffer(cross)
-                e.withUnsafeBufferPointer { e in
-                    f.withUnsafeBufferPointer { f in
-                        let chunk = max(1, min(64, d / 4))
-                        for first in stride(from: 0, to: rows, by: block) {
-                            let last = min(rows, first + block)
-                            // Widened once per block, not once per output row.
-                            var wideE = [Double](repeating: 0, count: (last - first) * d), wideF = wideE
-                            for k in 0..<(last - first) * d {
-                                wideE[k] = Double(e[first * d + k])
-                                wideF[k] = Double(f[first * d + k])
-                            }
-                            wideE.withUnsafeBufferPointer { we in
-                                wideF.withUnsafeBufferPointer { wf in
-                                    let we = IndexMatching.ReadOnlyBuffer(we), wf = IndexMatching.ReadOnlyBuffer(wf)
-                                    DispatchQueue.concurrentPerform(iterations: (d + chunk - 1) / chunk) { part in
-                                        for i in part * chunk..<min(d, (part + 1) * chunk) {
-                                            for t in 0..<(last - first) {
-                                                let a = we.base[t * d + i]
-                                                guard a != 0 else { continue }
-                                                let source = t * d, target = i * d
-                                                for j in 0..<d {
-                                                    g.base[target + j] += a * we.base[source + j]
-                                                    c.base[target + j] += a * wf.base[source + j]
-                                                }
-                                            }
+                for first in stride(from: 0, to: rows, by: block) {
+                    let count = min(rows, first + block) - first
+                    // Row-major (t, j) for the products, transposed (i, t) for the coefficients.
+                    var wideE = [Double](repeating: 0, count: count * d), wideF = wideE, transposed = wideE
+                    for t in 0..<count {
+                        for j in 0..<d {
+                            let value = Double(e[(first + t) * d + j])
+                            wideE[t * d + j] = value
+                            transposed[j * count + t] = value
+                            wideF[t * d + j] = Double(f[(first + t) * d + j])
+                        }
+                    }
+                    wideE.withUnsafeBufferPointer { we in
+                        wideF.withUnsafeBufferPointer { wf in
+                            transposed.withUnsafeBufferPointer { et in
+                                let we = IndexMatching.ReadOnlyBuffer(we), wf = IndexMatching.ReadOnlyBuffer(wf), et = IndexMatching.ReadOnlyBuffer(et)
+                                DispatchQueue.concurrentPerform(iterations: (d + chunk - 1) / chunk) { part in
+                                    for i in part * chunk..<min(d, (part + 1) * chunk) {
+                                        let rowG = g.base.baseAddress! + i * d, rowC = c.base.baseAddress! + i * d
+                                        let a = et.base.baseAddress! + i * count
+                                        var t = 0
+                                        while t + 4 <= count {
+                                            let a0 = a[t], a1 = a[t + 1], a2 = a[t + 2], a3 = a[t + 3]
+                                            let p0 = we.base.baseAddress! + t * d, p1 = p0 + d, p2 = p1 + d, p3 = p2 + d
+                                            let q0 = wf.base.baseAddress! + t * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d
+                                            for j in 0...i { rowG[j] += a0 * p0[j] + a1 * p1[j] + a2 * p2[j] + a3 * p3[j] }
+                                            for j in 0..<d { rowC[j] += a0 * q0[j] + a1 * q1[j] + a2 * q2[j] + a3 * q3[j] }
+                                            t += 4
+                                        }
+                                        while t < count {
+                                            let a0 = a[t], p0 = we.base.baseAddress! + t * d, q0 = wf.base.baseAddress! + t * d
+                                            for j in 0...i { rowG[j] += a0 * p0[j] }
+                                            for j in 0..<d { rowC[j] += a0 * q0[j] }
+                                            t += 1
                                         }
                                     }
                                 }
@@ -205,35 +216,40 @@ struct StreamRotation: Sendable {
         return true
     }
 
-    /// Solves L·Lᵀ·X = B in place of B (row operations, columns split over the cores).
+    /// Solves L·Lᵀ·X = B in place of B: row operations on blocks of 128 columns (a block of X,
+    /// d × 128 Doubles, stays in cache while L streams past it), four source rows per pass over
+    /// the target row, the blocks split over the cores.
     private static func solve(lower l: [Double], right b: inout [Double], width d: Int) {
-        let chunk = max(16, (d + 1) / 2)
+        let chunk = 128
         b.withUnsafeMutableBufferPointer { buffer in
             let x = IndexMatching.SendableBuffer(buffer)
             l.withUnsafeBufferPointer { l in
                 let l = IndexMatching.ReadOnlyBuffer(l)
                 DispatchQueue.concurrentPerform(iterations: (d + chunk - 1) / chunk) { part in
-                    let columns = part * chunk..<min(d, (part + 1) * chunk)
-                    // L·Y = B, top down.
-                    for i in 0..<d {
-                        for k in 0..<i {
-                            let factor = l.base[i * d + k]
-                            guard factor != 0 else { continue }
-                            for j in columns { x.base[i * d + j] -= factor * x.base[k * d + j] }
+                    let first = part * chunk, width = min(d, first + chunk) - first
+                    let base = x.base.baseAddress! + first, lower = l.base.baseAddress!
+                    // The target row i minus Σ factor(k)·row k over `sources`, four at a time.
+                    func eliminate(_ i: Int, _ sources: [Int], factor: (Int) -> Double) {
+                        let target = base + i * d
+                        var index = 0
+                        while index + 4 <= sources.count {
+                            let k0 = sources[index], k1 = sources[index + 1], k2 = sources[index + 2], k3 = sources[index + 3]
+                            let f0 = factor(k0), f1 = factor(k1), f2 = factor(k2), f3 = factor(k3)
+                            let r0 = base + k0 * d, r1 = base + k1 * d, r2 = base + k2 * d, r3 = base + k3 * d
+                            for j in 0..<width { target[j] -= f0 * r0[j] + f1 * r1[j] + f2 * r2[j] + f3 * r3[j] }
+                            index += 4
                         }
-                        let pivot = l.base[i * d + i]
-                        for j in columns { x.base[i * d + j] /= pivot }
-                    }
-                    // Lᵀ·X = Y, bottom up.
-                    for i in stride(from: d - 1, through: 0, by: -1) {
-                        for k in i + 1..<d {
-                            let factor = l.base[k * d + i]
-                            guard factor != 0 else { continue }
-                            for j in columns { x.base[i * d + j] -= factor * x.base[k * d + j] }
+                        while index < sources.count {
+                            let k = sources[index], f = factor(k), r = base + k * d
+                            for j in 0..<width { target[j] -= f * r[j] }
+                            index += 1
                         }
-                        let pivot = l.base[i * d + i]
-                        for j in columns { x.base[i * d + j] /= pivot }
+                        let pivot = 1 / lower[i * d + i]
+                        for j in 0..<width { target[j] *= pivot }
                     }
+                    // L·Y = B, top down; then Lᵀ·X = Y, bottom up.
+                    for i in 0..<d { eliminate(i, Array(0..<i)) { lower[i * d + $0] } }
+                    for i in stride(from: d - 1, through: 0, by: -1) { eliminate(i, Array(i + 1..<d)) { lower[$0 * d + i] } }
                 }
             }
         }
