@@ -17,7 +17,8 @@ struct CompareCommand: ParsableCommand {
             also compared element by element: exact cosines, scale, relative difference and the \
             fraction of identical values; matrices whose rows or columns were renumbered or \
             removed (permuted or width-pruned copies) are lined up first by recovering each \
-            row's and column's original from the weights. What the weights show settles the \
+            row's and column's original from the weights; a rotated residual stream is lined \
+            up through a change of basis fitted to the token embeddings. What the weights show settles the \
             verdict where the fingerprints could not (layers no evidence reached, whether the \
             weights were changed); the p-value stays the fingerprints'. \
             Exit status: 0 unrelated, 1 related (any verdict but independent), 2 error.
