@@ -207,5 +207,10 @@ struct RecoveredIndicesTests {
         #expect(pair.recoveredIndices!.shortText.hasPrefix("hidden 64/64 rotated"), "\(pair.recoveredIndices!.shortText)")
         let decoded = try JSONDecoder().decode(FullWeightEvidence.self, from: JSONEncoder().encode(evidence))
         #expect(decoded == evidence)
+
+        // Stored transposed as well ((in, out)): each side's vectors along its own axis.
+        let (_, transposed) = try Self.deep([ResidualRotation(seed: 6), TransposedStorage()])
+        #expect(transposed.pairs.count == evidence.pairs.count && transposed.skipped.isEmpty, "\(transposed.skipped)")
+        #expect(transposed.pairs.allSatisfy { $0.recoveredIndices?.hiddenOrder == .rotated && $0.cosine > 0.9999 }, "\(transposed.pairs.map(\.cosine))")
     }
 }

@@ -71,19 +71,20 @@ extension FullWeightComparison.Recovery {
             guard let s = suspect.checkpoint.tensor(named: anchor.suspect.name), let r = reference.checkpoint.tensor(named: anchor.reference.name),
                   s.shape.count == 2, r.shape.count == 2, !(s.shape + r.shape).contains(0),
                   s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { continue }
-            let suspectAxes = hiddenAxes(s.shape, width: d, kind: .tokens)
-            guard let hiddenAxis = hiddenAxes(r.shape, width: d, kind: .tokens).first(where: suspectAxes.contains),
+            // Each side's own orientation: a copy may store its embedding transposed.
+            guard let suspectHiddenAxis = hiddenAxes(s.shape, width: d, kind: .tokens).first,
+                  let referenceHiddenAxis = hiddenAxes(r.shape, width: d, kind: .tokens).first,
                   let suspectRows = try rows(of: s, in: suspect), let referenceRows = try rows(of: r, in: reference) else { continue }
-            let tokenAxis = hiddenAxis.other
-            let common = min(s.shape[tokenAxis == .rows ? 0 : 1], r.shape[tokenAxis == .rows ? 0 : 1])
+            let suspectTokenAxis = suspectHiddenAxis.other, referenceTokenAxis = referenceHiddenAxis.other
+            let common = min(s.shape[suspectTokenAxis == .rows ? 0 : 1], r.shape[referenceTokenAxis == .rows ? 0 : 1])
             let wanted = StreamRotation.tokenCount(width: d)
             let heldOut = common >= wanted ? StreamRotation.heldOutCount : max(8, (common - d) / 3)
             guard common - heldOut >= d + 8 else { continue }
             let tokens = FullWeightComparison.Recovery.evenlySpaced(Array(0..<common), count: min(common, wanted))
             let hidden = Array(0..<d)
             let fitted = try StreamRotation.fit(rows: tokens.count, width: d, heldOut: heldOut) { range in
-                var a = try values(of: suspectRows, units: tokenAxis, at: Array(tokens[range]), positions: hidden)
-                var b = try values(of: referenceRows, units: tokenAxis, at: Array(tokens[range]), positions: hidden)
+                var a = try values(of: suspectRows, units: suspectTokenAxis, at: Array(tokens[range]), positions: hidden)
+                var b = try values(of: referenceRows, units: referenceTokenAxis, at: Array(tokens[range]), positions: hidden)
                 Self.scale(&a, by: suspectNorms[anchor.suspect.name], width: d)
                 Self.scale(&b, by: referenceNorms[anchor.reference.name], width: d)
                 return (b, a)
@@ -108,22 +109,26 @@ extension FullWeightComparison.Recovery {
         guard s.dtype.unsupportedReason == nil, r.dtype.unsupportedReason == nil else { return .skipped("values not decodable") }
         guard let kind = Self.unitAxis(of: pair.suspect.role) else { return .skipped("no hidden axis") }
         let d = basis.rotation.width
-        let axes = hiddenAxes(s.shape, width: d, kind: kind).filter(hiddenAxes(r.shape, width: d, kind: kind).contains)
+        // Each side's axis of the hidden width, the same orientation first: a copy stored
+        // transposed ((in, out), `kernel` layout) has its vectors along the other axis.
+        let suspectAxes = hiddenAxes(s.shape, width: d, kind: kind), referenceAxes = hiddenAxes(r.shape, width: d, kind: kind)
+        let axes = suspectAxes.flatMap { sAxis in referenceAxes.map { (suspect: sAxis, reference: $0) } }
+            .sorted { ($0.suspect == $0.reference ? 0 : 1) < ($1.suspect == $1.reference ? 0 : 1) }
         guard !axes.isEmpty else { return .skipped("no axis of the hidden width in both") }
         guard let suspectRows = try rows(of: s, in: suspect), let referenceRows = try rows(of: r, in: reference) else {
             return .skipped("rows not whole storage blocks and larger than \(maximumWholeElements) elements")
         }
         let suspectNorm = basis.suspectNorms[pair.suspect.name], referenceNorm = basis.referenceNorms[pair.reference.name]
         let width = basis.positions.count
-        var best: (units: [Int?], axis: FullWeightComparison.Axis)?
-        for hiddenAxis in axes {
-            let unitAxis = hiddenAxis.other
-            let suspectUnits = s.shape[unitAxis == .rows ? 0 : 1], referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
+        var best: (units: [Int?], axis: FullWeightComparison.Axis, referenceAxis: FullWeightComparison.Axis)?
+        for (hiddenAxis, referenceHiddenAxis) in axes {
+            let unitAxis = hiddenAxis.other, referenceUnitAxis = referenceHiddenAxis.other
+            let suspectUnits = s.shape[unitAxis == .rows ? 0 : 1], referenceUnits = r.shape[referenceUnitAxis == .rows ? 0 : 1]
             // The units in place? A sample of them, each reference unit turned by X.
             let sample = Self.evenlySpaced(Array(0..<min(suspectUnits, referenceUnits)), count: Self.screeningUnits)
             var a = try values(of: suspectRows, units: unitAxis, at: sample, positions: basis.positions)
             Self.scale(&a, by: suspectNorm.map { norm in basis.positions.map { norm[$0] } }, width: width)
-            var whole = try values(of: referenceRows, units: unitAxis, at: sample, positions: Array(0..<d))
+            var whole = try values(of: referenceRows, units: referenceUnitAxis, at: sample, positions: Array(0..<d))
             Self.scale(&whole, by: referenceNorm, width: d)
             let b = Self.project(whole, count: sample.count, width: d, onto: basis.projection, positions: width)
             let agreeing = IndexMatching.correlations(a, b, width: width).filter { $0 >= IndexMatching.minimumCorrelation }.count
@@ -139,21 +144,21 @@ extension FullWeightComparison.Recovery {
                 // Renumbered units: every unit's signature on both sides.
                 var all = try values(of: suspectRows, units: unitAxis, at: Array(0..<suspectUnits), positions: basis.positions)
                 Self.scale(&all, by: suspectNorm.map { norm in basis.positions.map { norm[$0] } }, width: width)
-                let signatures = try projectedSignatures(referenceRows, unitAxis: unitAxis, norm: referenceNorm, basis: basis)
+                let signatures = try projectedSignatures(referenceRows, unitAxis: referenceUnitAxis, norm: referenceNorm, basis: basis)
                 units = IndexMatching.match(suspect: all, reference: signatures, width: width).map
             }
             let matched = units.compactMap { $0 }.count
-            if best == nil || matched > best!.units.compactMap({ $0 }).count { best = (units, hiddenAxis) }
+            if best == nil || matched > best!.units.compactMap({ $0 }).count { best = (units, hiddenAxis, referenceHiddenAxis) }
             if matched * 2 >= units.count { break }
         }
-        guard let (units, hiddenAxis) = best else { return .skipped("none of a sample of its rows or columns matches the reference's through the rotation", unrelated: true) }
+        guard let (units, hiddenAxis, referenceHiddenAxis) = best else { return .skipped("none of a sample of its rows or columns matches the reference's through the rotation", unrelated: true) }
         let matchedUnits = units.indices.filter { units[$0] != nil }
         guard !matchedUnits.isEmpty else { return .skipped("no row or column matches one of the reference's through the rotation", unrelated: true) }
-        let unitAxis = hiddenAxis.other
+        let unitAxis = hiddenAxis.other, referenceUnitAxis = referenceHiddenAxis.other
         let compared = Self.evenlySpaced(matchedUnits, count: basis.comparedUnitLimit)
         var suspectVectors = try values(of: suspectRows, units: unitAxis, at: compared, positions: Array(0..<d))
         Self.scale(&suspectVectors, by: suspectNorm, width: d)
-        var referenceVectors = try values(of: referenceRows, units: unitAxis, at: compared.map { units[$0]! }, positions: Array(0..<d))
+        var referenceVectors = try values(of: referenceRows, units: referenceUnitAxis, at: compared.map { units[$0]! }, positions: Array(0..<d))
         Self.scale(&referenceVectors, by: referenceNorm, width: d)
         let turned = Self.project(referenceVectors, count: compared.count, width: d, onto: basis.rotation.matrix, positions: d)
         var result = try FullWeightComparison.statistics { body in
@@ -167,7 +172,7 @@ extension FullWeightComparison.Recovery {
         }
         result.suspectTensor = pair.suspect.name
         result.referenceTensor = pair.reference.name
-        let referenceUnits = r.shape[unitAxis == .rows ? 0 : 1]
+        let referenceUnits = r.shape[referenceUnitAxis == .rows ? 0 : 1]
         result.recoveredIndices = RecoveredIndices(
             hiddenAxis: hiddenAxis.rawValue, suspectHidden: d, referenceHidden: d, matchedHidden: d, hiddenOrder: .rotated,
             suspectUnits: units.count, referenceUnits: referenceUnits, matchedUnits: matchedUnits.count,
