@@ -192,6 +192,22 @@ struct DeepVerdictTests {
         #expect(!deep.fullWeights!.rescaledTensors.isEmpty)
     }
 
+    @Test("reciprocally rescaled per head and per neuron: 'weights changed' from the sketches, only 'rescaled' with the weights (each row or column its own factor, cosine after them ≈ 1); 2 % noise stays 'weights changed'")
+    func unitRescaling() throws {
+        let (plain, deep) = try Self.compare([ReciprocalRescaling(seed: 8)])
+        #expect(plain.verdict.sentence.contains("weights changed"), "\(plain.verdict.sentence)")  // the sketches see a lower cosine
+        #expect(deep.verdict.sentence.hasPrefix("Derived from reference (rescaled): "), "\(deep.verdict.sentence)")
+        #expect(deep.verdict.exactCosine.map { $0 > 0.99999 } == true, "\(String(describing: deep.verdict.exactCosine))")
+        let rescaled = deep.fullWeights!.pairs.filter(FullWeightEvidence.isUnitRescaled)
+        #expect(rescaled.count >= 12 * 4, "\(rescaled.map(\.suspectTensor))")  // q, k, v, o or gate, up, down in every layer
+        #expect(rescaled.allSatisfy { $0.cosine < 0.999 && ($0.unitScaledCosine ?? 0) > 0.99999 && $0.unitScaleAxis != nil })
+        #expect(deep.fullWeights!.summary.contains { $0.contains("with each row or column multiplied by its own factor") }, "\(deep.fullWeights!.summary)")
+
+        let (_, noised) = try Self.compare([ReciprocalRescaling(seed: 8), GaussianNoise(relativeStandardDeviation: 0.02, seed: 5)])
+        #expect(noised.verdict.sentence.contains("weights changed") && noised.fullWeights!.pairs.allSatisfy { !FullWeightEvidence.isUnitRescaled($0) },
+                "\(noised.verdict.sentence)")
+    }
+
     @Test("the verdict's exact cosine and a skipped matrix's `unrelated` mark survive JSON; reports without them still decode")
     func schema() throws {
         let donor = CheckpointModel(ModelGenerator.generate(Self.spec, seed: 301))

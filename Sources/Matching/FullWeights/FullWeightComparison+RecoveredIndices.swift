@@ -461,7 +461,7 @@ extension FullWeightComparison {
                                 }
                             }
                         }
-                        x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in body(a, b) } }
+                        x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in body(a, b, a.count) } }
                     }
                 }
             }

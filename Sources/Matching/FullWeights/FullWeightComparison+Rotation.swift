@@ -165,7 +165,7 @@ extension FullWeightComparison.Recovery {
             suspectVectors.withUnsafeBufferPointer { x in
                 turned.withUnsafeBufferPointer { y in
                     for unit in 0..<compared.count {
-                        body(UnsafeBufferPointer(rebasing: x[unit * d..<(unit + 1) * d]), UnsafeBufferPointer(rebasing: y[unit * d..<(unit + 1) * d]))
+                        body(UnsafeBufferPointer(rebasing: x[unit * d..<(unit + 1) * d]), UnsafeBufferPointer(rebasing: y[unit * d..<(unit + 1) * d]), d)
                     }
                 }
             }

@@ -100,6 +100,18 @@ public enum FullWeightComparison {
     private struct Sums {
         var dot = 0.0, suspectSquares = 0.0, referenceSquares = 0.0, equal = 0
         var count = 0, difference = 0.0, difference2 = 0.0, difference3 = 0.0, difference4 = 0.0
+        /// Σ over rows of (row dot)² / (reference row)²: the suspect's squared norm a scale of
+        /// its own per row explains; the same per column, its sums kept per column while the
+        /// width stays the same.
+        var rowsExplained = 0.0, columnsExplained = 0.0
+        var columnDots: [Double] = [], columnSquares: [Double] = []
+
+        /// Folds the per-column sums into `columnsExplained` (at the end, or when the width changes).
+        mutating func closeColumns() {
+            for j in columnDots.indices where columnSquares[j] > 0 { columnsExplained += columnDots[j] * columnDots[j] / columnSquares[j] }
+            columnDots = []
+            columnSquares = []
+        }
     }
 
     /// Compares matrix pairs (one, or the experts of a group or stack in order) as one pair.
@@ -117,19 +129,47 @@ public enum FullWeightComparison {
     /// `visit` delivers twice: the least-squares scale first, then the differences.
     static func statistics(_ visit: Visitor) throws -> FullWeightEvidence.Pair {
         var sums = Sums()
-        try visit { x, y in
-            for index in 0..<x.count {
-                let u = Double(x[index]), v = Double(y[index])
-                guard u.isFinite, v.isFinite else { continue }
-                sums.dot += u * v
-                sums.suspectSquares += u * u
-                sums.referenceSquares += v * v
-                if x[index] == y[index] { sums.equal += 1 }
-                sums.count += 1
+        try visit { x, y, width in
+            if sums.columnDots.count != width {
+                sums.closeColumns()
+                sums.columnDots = [Double](repeating: 0, count: width)
+                sums.columnSquares = sums.columnDots
             }
+            // Running sums continued element by element, so that no band size changes a bit.
+            var dot = sums.dot, suspectSquares = sums.suspectSquares, referenceSquares = sums.referenceSquares
+            var equal = sums.equal, count = sums.count, rowsExplained = sums.rowsExplained
+            sums.columnDots.withUnsafeMutableBufferPointer { columnDots in
+                sums.columnSquares.withUnsafeMutableBufferPointer { columnSquares in
+                    for first in stride(from: 0, to: x.count, by: max(width, 1)) {
+                        var rowDot = 0.0, rowSquares = 0.0
+                        for column in 0..<min(width, x.count - first) {
+                            let u = Double(x[first + column]), v = Double(y[first + column])
+                            guard u.isFinite, v.isFinite else { continue }
+                            let product = u * v, square = v * v
+                            dot += product
+                            suspectSquares += u * u
+                            referenceSquares += square
+                            rowDot += product
+                            rowSquares += square
+                            columnDots[column] += product
+                            columnSquares[column] += square
+                            if u == v { equal += 1 }
+                            count += 1
+                        }
+                        if rowSquares > 0 { rowsExplained += rowDot * rowDot / rowSquares }
+                    }
+                }
+            }
+            sums.dot = dot
+            sums.suspectSquares = suspectSquares
+            sums.referenceSquares = referenceSquares
+            sums.equal = equal
+            sums.count = count
+            sums.rowsExplained = rowsExplained
         }
+        sums.closeColumns()
         let scale = sums.referenceSquares > 0 ? sums.dot / sums.referenceSquares : 0
-        try visit { x, y in
+        try visit { x, y, _ in
             for index in 0..<x.count {
                 let u = Double(x[index]), v = Double(y[index])
                 guard u.isFinite, v.isFinite else { continue }
@@ -147,15 +187,28 @@ public enum FullWeightComparison {
         let m4 = sums.difference4 / n - 4 * mean * sums.difference3 / n + 6 * mean * mean * sums.difference2 / n - 3 * mean * mean * mean * mean
         let aligned = scale * scale * sums.referenceSquares
         let norms = (sums.suspectSquares * sums.referenceSquares).squareRoot()
-        return FullWeightEvidence.Pair(
+        var pair = FullWeightEvidence.Pair(
             suspectTensor: "", referenceTensor: "", elements: sums.count, transposed: false,
             cosine: norms > 0 ? sums.dot / norms : 0, scale: scale,
             relativeDifference: aligned > 0 ? (sums.difference2 / aligned).squareRoot() : 0,
             identicalFraction: Double(sums.equal) / n,
             differenceKurtosis: m2 > 1e-300 && sums.equal < sums.count ? m4 / (m2 * m2) - 3 : nil)
+        // The cosine after the best scale per row (or per column): a copy that multiplied each
+        // neuron or head by its own factor (reciprocal rescaling) keeps ≈ 1 there.
+        if sums.suspectSquares > 0 {
+            let (explained, axis) = sums.rowsExplained >= sums.columnsExplained ? (sums.rowsExplained, "rows") : (sums.columnsExplained, "columns")
+            let unitCosine = min(1, (explained / sums.suspectSquares).squareRoot())
+            if unitCosine > abs(pair.cosine) + 1e-6 {
+                pair.unitScaledCosine = unitCosine
+                pair.unitScaleAxis = axis
+            }
+        }
+        return pair
     }
 
-    typealias Visitor = ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws -> Void
+    /// Delivers aligned runs of (suspect, reference) values, each a whole number of rows of
+    /// the given width (the per-row and per-column figures need the boundaries).
+    typealias Visitor = ((UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, Int) -> Void) throws -> Void
 
     /// Visits aligned runs of (suspect, reference) values of one matrix pair.
     private static func visitor(
@@ -183,7 +236,7 @@ public enum FullWeightComparison {
                         try reference.readElements(of: r.tensor, range: shifted(range, r), into: UnsafeMutableBufferPointer(rebasing: $0[0..<range.count]), scales: referenceScales)
                     }
                     a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                        body(UnsafeBufferPointer(rebasing: x[0..<range.count]), UnsafeBufferPointer(rebasing: y[0..<range.count]))
+                        body(UnsafeBufferPointer(rebasing: x[0..<range.count]), UnsafeBufferPointer(rebasing: y[0..<range.count]), columns)
                     } }
                     row += rows
                 }
@@ -197,7 +250,7 @@ public enum FullWeightComparison {
                 try stored.withUnsafeMutableBufferPointer { try reference.readElements(of: r.tensor, range: shifted(0..<(rows * columns), r), into: $0, scales: referenceScales) }
                 var b = stored
                 for i in 0..<rows { for j in 0..<columns { b[i * columns + j] = stored[j * rows + i] } }
-                a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in body(x, y) } }
+                a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in body(x, y, columns) } }
             }
         }
     }

@@ -26,6 +26,11 @@ public struct FullWeightEvidence: Codable, Sendable, Hashable {
         /// How the pair was lined up when the suspect's rows or columns were renumbered or
         /// removed (nil: compared as stored, only the common rows of a resized vocabulary).
         public var recoveredIndices: RecoveredIndices? = nil
+        /// The cosine after the best scale of each row (or column) of its own, when higher than
+        /// `cosine`: ≈ 1 for a copy that multiplied each neuron or head by its own factor.
+        public var unitScaledCosine: Double? = nil
+        /// The axis of those scales: `rows` or `columns` of the suspect as compared.
+        public var unitScaleAxis: String? = nil
 
         public init(suspectTensor: String, referenceTensor: String, elements: Int, transposed: Bool, cosine: Double, scale: Double,
                     relativeDifference: Double, identicalFraction: Double, differenceKurtosis: Double?) {
@@ -88,6 +93,11 @@ extension FullWeightEvidence {
         let rescaled = pairs.filter { abs($0.scale - 1) > 0.01 && $0.cosine > 0.9999 }.count
         if rescaled > 0 {
             lines.append("\(rescaled) \(rescaled == 1 ? "matrix is" : "matrices are") the reference's multiplied by a constant (rescaled).")
+        }
+        let unitRescaled = pairs.filter(Self.isUnitRescaled)
+        if !unitRescaled.isEmpty {
+            let least = unitRescaled.compactMap(\.unitScaledCosine).min()!
+            lines.append("\(unitRescaled.count) \(unitRescaled.count == 1 ? "matrix is" : "matrices are") the reference's with each row or column multiplied by its own factor (cosine after those factors at least \(String(format: "%.6f", least))): neurons or heads rescaled, which leaves the function unchanged when the matrix they feed is scaled back.")
         }
         lines += recoverySummary
         if !skipped.isEmpty {
