@@ -18,10 +18,13 @@ extension FullWeightComparison {
         // match on a few heads left in place by a permutation) is tried again, lined up.
         let direct = Dictionary(evidence.pairs.map { ($0.suspectTensor, $0) }, uniquingKeysWith: { first, _ in first })
         let recovery = Recovery(suspect: suspect, reference: reference, bandElements: bandElements, maximumWholeElements: maximumTransposedElements)
-        let (all, unpaired) = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
+        let (paired, unpairedNames) = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
+        let (searched, unpaired) = searchPairs(for: unpairedNames.filter { direct[$0] == nil }, besides: paired,
+                                               suspect: suspectFingerprint, reference: referenceFingerprint)
+        let all = paired + searched
         let candidates = all.filter { (direct[$0.suspect.name]?.cosine ?? -1) < linedUpCosine }
         let skippedNames = Set(evidence.skipped.map(\.suspectTensor))
-        evidence.skipped += unpaired.filter { direct[$0] == nil && !skippedNames.contains($0) }
+        evidence.skipped += unpaired.filter { !skippedNames.contains($0) }
             .map { .init(suspectTensor: $0, reason: "no reference matrix of its role in an aligned layer") }
         guard !candidates.isEmpty else { return evidence }
         var recovered = try recovery.compare(candidates, anchors: hiddenAnchors(suspect: suspectFingerprint, reference: referenceFingerprint),
@@ -56,10 +59,6 @@ extension FullWeightComparison {
     /// matrices left without a pair. Only plain matrices: experts, fused parts and quantization
     /// companions are left to the direct comparison.
     static func recoveryPairs(comparison: Comparison, suspect: Fingerprint, reference: Fingerprint) -> (pairs: [RecoveryPair], unpaired: [String]) {
-        func eligible(_ tensor: TensorFingerprint) -> Bool {
-            tensor.shape.count == 2 && tensor.experts == nil && Recovery.unitAxis(of: tensor.role) != nil
-                && ExpertLayout.groupName(name: tensor.name) == nil && !EvidenceTensor.isPartName(tensor.name)
-        }
         var layerMap: [Int: Int] = [:]
         for layer in comparison.layers where layer.matchedBy != "none" {
             if let s = layer.suspectLayer, let r = layer.referenceLayer { layerMap[s] = r }
@@ -107,6 +106,48 @@ extension FullWeightComparison {
         }
         let unpaired = suspect.tensors.filter { eligible($0) && !paired.contains($0.name) }.map(\.name)
         return (pairs, unpaired)
+    }
+
+    /// A plain weight matrix with an axis of the hidden width, by role: experts, fused parts and
+    /// quantization companions are left to the direct comparison.
+    static func eligible(_ tensor: TensorFingerprint) -> Bool {
+        tensor.shape.count == 2 && tensor.experts == nil && Recovery.unitAxis(of: tensor.role) != nil
+            && ExpertLayout.groupName(name: tensor.name) == nil && !EvidenceTensor.isPartName(tensor.name)
+    }
+
+    /// Most unpaired suspects × candidates `searchPairs` takes on: each failed guess costs a
+    /// screened line-up against every other candidate.
+    static let pairSearchBudget = 256
+
+    /// Suspect matrices left without a partner because they carry no layer (opaque names: gate
+    /// and up share a role inferred from shapes, and only the profiled one is paired) are
+    /// guessed against the reference matrices of the same shape and unit kind that no pair
+    /// holds, one each in turn; a wrong guess is corrected by the line-up's search of the
+    /// other layers (`otherLayers`). Suspects with layers, or more guesses than
+    /// `pairSearchBudget`, stay unpaired.
+    static func searchPairs(for unpaired: [String], besides pairs: [RecoveryPair], suspect: Fingerprint,
+                            reference: Fingerprint) -> (pairs: [RecoveryPair], unpaired: [String]) {
+        let held = Set(pairs.map(\.reference.name))
+        let suspects = Dictionary(suspect.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var found: [RecoveryPair] = [], left: [String] = []
+        var turn: [[Int]: Int] = [:]
+        for name in unpaired {
+            guard let tensor = suspects[name], tensor.layer == nil, let kind = Recovery.unitAxis(of: tensor.role), kind != .tokens else {
+                left.append(name)
+                continue
+            }
+            let candidates = reference.tensors.filter {
+                eligible($0) && $0.layer != nil && !held.contains($0.name) && $0.shape == tensor.shape && Recovery.unitAxis(of: $0.role) == kind
+            }
+            guard !candidates.isEmpty, unpaired.count * candidates.count <= pairSearchBudget else {
+                left.append(name)
+                continue
+            }
+            let index = turn[tensor.shape, default: 0]
+            turn[tensor.shape] = index + 1
+            found.append(RecoveryPair(suspect: tensor, reference: candidates[index % candidates.count]))
+        }
+        return (found, left)
     }
 
     /// For each paired suspect matrix in a layer, the reference matrices of its role in the

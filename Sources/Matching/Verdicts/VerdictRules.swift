@@ -318,7 +318,9 @@ enum VerdictRules {
         }
         if checkedCoverage >= options.derivedCoverage {
             var how: [String] = []
-            if !alignment.permutedLayers.isEmpty { how.append("permuted") }
+            // Matrices without layer names (opaque) name no permuted layer; their renumbered
+            // units, lined up by `--deep`, still show the permutation.
+            if !alignment.permutedLayers.isEmpty || !(fullWeights?.renumberedTensors.isEmpty ?? true) { how.append("permuted") }
             if residualRotated {
                 how.append("residual stream rotated")
             } else if residualChanged {
