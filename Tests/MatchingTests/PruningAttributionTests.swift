@@ -126,7 +126,9 @@ struct PruningAttributionTests {
         #expect(comparison.alignment.widthChanges == [WidthChange(kind: "mlp", suspectWidth: 132, referenceWidth: 176, layers: [0, 1, 2, 3], orderKept: true)],
                 "\(comparison.verdict.evidence)")
         let mlp = comparison.profiles.filter { $0.kind == "mlp" }
-        #expect(mlp.count == 4 && mlp.allSatisfy { $0.suspectLayer == -1 && $0.suspectNeurons == 132 })
+        // Placed in the reference layer each matched (the suspect's names carry no layers).
+        #expect(mlp.count == 4 && mlp.allSatisfy { $0.suspectLayer == $0.referenceLayer && $0.suspectNeurons == 132 })
+        #expect(Set(mlp.map(\.suspectLayer)) == [0, 1, 2, 3] && comparison.alignment.placedMatrices != nil)
     }
 
     @Test("an independent model pruned the same way is not attributed, and no width change is reported")

@@ -19,7 +19,7 @@ extension FullWeightComparison {
         let direct = Dictionary(evidence.pairs.map { ($0.suspectTensor, $0) }, uniquingKeysWith: { first, _ in first })
         let recovery = Recovery(suspect: suspect, reference: reference, bandElements: bandElements, maximumWholeElements: maximumTransposedElements)
         let (paired, unpairedNames) = recoveryPairs(comparison: comparison, suspect: suspectFingerprint, reference: referenceFingerprint)
-        let (searched, unpaired) = searchPairs(for: unpairedNames.filter { direct[$0] == nil }, besides: paired,
+        let (searched, searchedAlternatives, unpaired) = searchPairs(for: unpairedNames.filter { direct[$0] == nil }, besides: paired,
                                                suspect: suspectFingerprint, reference: referenceFingerprint)
         let all = paired + searched
         let candidates = all.filter { (direct[$0.suspect.name]?.cosine ?? -1) < linedUpCosine }
@@ -28,7 +28,8 @@ extension FullWeightComparison {
             .map { .init(suspectTensor: $0, reason: "no reference matrix of its role in an aligned layer") }
         guard !candidates.isEmpty else { return evidence }
         var recovered = try recovery.compare(candidates, anchors: hiddenAnchors(suspect: suspectFingerprint, reference: referenceFingerprint),
-                                             alternatives: otherLayers(of: candidates, in: referenceFingerprint),
+                                             alternatives: otherLayers(of: candidates, in: referenceFingerprint)
+                                                .merging(searchedAlternatives) { _, searched in searched },
                                              suspectHidden: suspectFingerprint.structure.hiddenSize,
                                              referenceHidden: referenceFingerprint.structure.hiddenSize,
                                              norms: (precedingNorms(in: suspectFingerprint), precedingNorms(in: referenceFingerprint)))
@@ -117,27 +118,34 @@ extension FullWeightComparison {
 
     /// Most unpaired suspects × candidates `searchPairs` takes on: each failed guess costs a
     /// screened line-up against every other candidate.
-    static let pairSearchBudget = 256
+    static let pairSearchBudget = 1024
 
     /// Suspect matrices left without a partner because they carry no layer (opaque names: gate
     /// and up share a role inferred from shapes, and only the profiled one is paired) are
     /// guessed against the reference matrices of the same shape and unit kind that no pair
-    /// holds, one each in turn; a wrong guess is corrected by the line-up's search of the
-    /// other layers (`otherLayers`). Suspects with layers, or more guesses than
-    /// `pairSearchBudget`, stay unpaired.
-    static func searchPairs(for unpaired: [String], besides pairs: [RecoveryPair], suspect: Fingerprint,
-                            reference: Fingerprint) -> (pairs: [RecoveryPair], unpaired: [String]) {
+    /// holds, one each in turn; a wrong guess is corrected by the line-up trying the other
+    /// candidates (`alternatives`, whatever their roles: a role inferred from a shape does not
+    /// tell a query from a key). Suspects with layers, or more guesses than `pairSearchBudget`,
+    /// stay unpaired.
+    static func searchPairs(for unpaired: [String], besides pairs: [RecoveryPair], suspect: Fingerprint, reference: Fingerprint)
+        -> (pairs: [RecoveryPair], alternatives: [String: [TensorFingerprint]], unpaired: [String]) {
         let held = Set(pairs.map(\.reference.name))
         let suspects = Dictionary(suspect.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var found: [RecoveryPair] = [], left: [String] = []
+        var alternatives: [String: [TensorFingerprint]] = [:]
         var turn: [[Int]: Int] = [:]
         for name in unpaired {
             guard let tensor = suspects[name], tensor.layer == nil, let kind = Recovery.unitAxis(of: tensor.role), kind != .tokens else {
                 left.append(name)
                 continue
             }
+            // A square matrix's role, inferred from its shape, does not tell which axis its units
+            // run along (an output projection reads as attention): both are tried in the line-up.
+            let square = tensor.shape.count == 2 && tensor.shape[0] == tensor.shape[1]
             let candidates = reference.tensors.filter {
-                eligible($0) && $0.layer != nil && !held.contains($0.name) && $0.shape == tensor.shape && Recovery.unitAxis(of: $0.role) == kind
+                guard eligible($0), $0.layer != nil, !held.contains($0.name), $0.shape == tensor.shape,
+                      let referenceKind = Recovery.unitAxis(of: $0.role) else { return false }
+                return referenceKind == kind || (square && referenceKind != .tokens)
             }
             guard !candidates.isEmpty, unpaired.count * candidates.count <= pairSearchBudget else {
                 left.append(name)
@@ -145,22 +153,29 @@ extension FullWeightComparison {
             }
             let index = turn[tensor.shape, default: 0]
             turn[tensor.shape] = index + 1
-            found.append(RecoveryPair(suspect: tensor, reference: candidates[index % candidates.count]))
+            let guess = index % candidates.count
+            found.append(RecoveryPair(suspect: tensor, reference: candidates[guess]))
+            alternatives[name] = Array(candidates[(guess + 1)...] + candidates[..<guess])
         }
-        return (found, left)
+        return (found, alternatives, left)
     }
 
     /// For each paired suspect matrix in a layer, the reference matrices of its role in the
     /// other layers, nearest first: where the aligned layer's matrix matches nothing, the layer
     /// may have been moved or its neighbours dropped (`Recovery.compare` tries those no other
     /// matrix lined up with before calling it unrelated).
+    /// A suspect without layers (opaque names, its role inferred from its shape) may have been
+    /// paired with the wrong role of the right shape: the other roles of that shape follow.
     static func otherLayers(of pairs: [RecoveryPair], in reference: Fingerprint) -> [String: [TensorFingerprint]] {
         var result: [String: [TensorFingerprint]] = [:]
         for pair in pairs {
             guard let layer = pair.reference.layer else { continue }
-            result[pair.suspect.name] = reference.tensors
-                .filter { $0.role == pair.reference.role && $0.layer != nil && $0.layer != layer && $0.shape.count == 2 && $0.experts == nil }
-                .sorted { (abs($0.layer! - layer), $0.layer!) < (abs($1.layer! - layer), $1.layer!) }
+            func nearest(_ tensors: [TensorFingerprint]) -> [TensorFingerprint] {
+                tensors.sorted { (abs($0.layer! - layer), $0.layer!) < (abs($1.layer! - layer), $1.layer!) }
+            }
+            let layered = reference.tensors.filter { $0.layer != nil && $0.shape.count == 2 && $0.experts == nil && $0.name != pair.reference.name }
+            result[pair.suspect.name] = nearest(layered.filter { $0.role == pair.reference.role && $0.layer != layer })
+                + (pair.suspect.layer != nil ? [] : nearest(layered.filter { $0.role != pair.reference.role && $0.shape == pair.reference.shape }))
         }
         return result
     }

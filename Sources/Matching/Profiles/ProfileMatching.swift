@@ -106,7 +106,8 @@ enum ProfileMatching {
                 matchedNeurons: comparison.matched, inputAgreement: comparison.inputAgreement,
                 crossCheck: comparison.crossCheck, nullMean: comparison.nullMean, nullStd: comparison.nullStd,
                 z: comparison.z, log10P: LogProbability.log10(logP), permutationPValue: comparison.permutationPValue,
-                identityFraction: 0, comparisons: 2 * comparisons, suspectPairedTensor: paired.inputTensor,
+                identityFraction: pairs.isEmpty ? 0 : Double(pairs.filter { $0.suspect == $0.reference }.count) / Double(pairs.count),
+                comparisons: 2 * comparisons, suspectPairedTensor: paired.inputTensor,
                 suspectNeurons: input.neuronCount, referenceNeurons: set.neuronCount, orderFraction: orderFraction(pairs)))
         }
         return matches

@@ -121,6 +121,9 @@ public struct TensorMatch: Codable, Sendable, Hashable {
     /// ‖suspect‖ / ‖reference‖.
     public var normRatio: Double
     public var significant: Bool
+    /// `suspectLayer` is not the suspect's own (its names carry no layer numbers) but the
+    /// reference layer its match places it in (`LayerPlacement`); nil otherwise.
+    public var layerPlaced: Bool? = nil
 }
 
 extension TensorMatch {
@@ -236,6 +239,10 @@ public struct AlignmentSummary: Codable, Sendable, Hashable {
     /// Widths that differ from the reference's where the neurons still match: structured
     /// pruning (or widening). Absent from reports written before this field.
     public var widthChanges: [WidthChange]? = nil
+    /// For a suspect whose tensor names carry no layer numbers: how many of its weight
+    /// matrices were placed in the reference layer their match sits in (`LayerPlacement`);
+    /// nil when the suspect's names carry layers.
+    public var placedMatrices: Int? = nil
 }
 
 public struct MethodInfo: Codable, Sendable, Hashable {

@@ -66,7 +66,12 @@ public enum PairComparison {
             if let sl = match.suspectLayer, let rl = match.referenceLayer { votes[sl, default: [:]][rl, default: 0] += match.parameters }
         }
         let layerHints = votes.mapValues { $0.max { ($0.value, -$0.key) < ($1.value, -$1.key) }!.key }
-        let profileMatches = sameSeed ? ProfileMatching.match(suspect: suspect, reference: reference, layerHints: layerHints) : []
+        var profileMatches = sameSeed ? ProfileMatching.match(suspect: suspect, reference: reference, layerHints: layerHints) : []
+        // Opaque names: matrices take the layer numbers of the reference layers they match.
+        let placedMatrices = LayerPlacement.applies(suspect: suspect, reference: reference)
+            ? LayerPlacement.place(tensors: &tensorMatches, profiles: &profileMatches, reference: reference,
+                                   fullWeights: fullWeights, logThreshold: logTensorThreshold)
+            : nil
         let profileLogPs = profileMatches.map { $0.log10P * Foundation.log(10.0) }
 
         let combined = LogProbability.fisher(tensorLogPs + profileLogPs)
@@ -76,9 +81,10 @@ public enum PairComparison {
         // Elementwise conversions (ConvertedValues) are neither renamed nor rescaled matrices, whatever their sketches say.
         let converted = sameSeed ? ConvertedValues.find(suspect: suspect, reference: reference, signs: signs) : nil
         let convertedNames = converted?.suspectTensors ?? []
-        let alignmentSummary = LayerSummary.alignment(
+        var alignmentSummary = LayerSummary.alignment(
             tensorMatches, profiles: profileMatches, layers: layers, suspect: suspect, reference: reference,
             converted: convertedNames, fullWeights: fullWeights, logThreshold: logTensorThreshold)
+        alignmentSummary.placedMatrices = placedMatrices
         let exact = exactEvidence(suspect: suspect, reference: reference, evidence: suspectEvidence, matches: tensorMatches)
         let verdict = VerdictRules.decide(
             suspect: suspect, reference: reference, exact: exact, tensors: tensorMatches, profiles: profileMatches,

@@ -127,11 +127,22 @@ enum VerdictRules {
         let matchedParameters = layers.filter { $0.matchedBy != "none" }.reduce(0) { $0 + $1.parameters }
         let numbered = layers.filter { $0.suspectLayer != nil }
         let matchedNumbered = numbered.filter { $0.matchedBy != "none" }.count
+        // Opaque names (`LayerPlacement`): the matrices left unplaced stand for as many layers as
+        // they would fill at the reference's matrices per layer.
+        let placed = alignment.placedMatrices != nil
+        let unplaced = placed ? layers.first { $0.suspectLayer == nil && $0.group == "other" } : nil
+        let unplacedLayerCount = unplaced.map { group in
+            let layered = reference.tensors.filter { $0.role.isWeightMatrix && $0.layer != nil }
+            let perLayer = max(1, layered.count / max(1, Set(layered.compactMap(\.layer)).count))
+            return (group.tensors + perLayer - 1) / perLayer
+        } ?? 0
         /// The larger of the matched shares of parameters and of numbered layers, `unchecked` left out of both.
         func coverageLeavingOut(_ unchecked: [LayerMatch]) -> Double {
             let parameters = max(1, totalParameters - unchecked.reduce(0) { $0 + $1.parameters })
-            let layerCount = numbered.count - unchecked.count
-            return max(Double(matchedParameters) / Double(parameters), layerCount > 0 ? Double(matchedNumbered) / Double(layerCount) : 0)
+            let unplacedCounted = unplaced != nil && !unchecked.contains { $0.suspectLayer == nil && $0.group == "other" }
+            let layerCount = numbered.count - unchecked.filter { $0.suspectLayer != nil }.count + (unplacedCounted ? unplacedLayerCount : 0)
+            let matchedLayers = matchedNumbered + (unplacedCounted && unplaced?.matchedBy != "none" ? unplacedLayerCount : 0)
+            return max(Double(matchedParameters) / Double(parameters), layerCount > 0 ? Double(matchedLayers) / Double(layerCount) : 0)
         }
         let coverage = coverageLeavingOut([])
         // Neuron profiles cover at most 8 layers. When every layer that carries them matched and
@@ -149,8 +160,10 @@ enum VerdictRules {
             guard let anchor = anchors.last(where: { $0.suspect < layer }) ?? anchors.first(where: { $0.suspect > layer }) else { return nil }
             return layer + anchor.reference - anchor.suspect
         }
+        // Placed layers (opaque names) are the reference's own numbers: reachable where it has profiles.
         func reachable(_ layer: Int) -> Bool {
-            profiledLayers.contains(layer) && counterpart(layer).map(referenceProfiled.contains) ?? true
+            if placed { return referenceProfiled.contains(layer) }
+            return profiledLayers.contains(layer) && counterpart(layer).map(referenceProfiled.contains) ?? true
         }
         let reachableLayers = numbered.filter { reachable($0.suspectLayer!) }
         let sketchesBlind = reachableLayers.allSatisfy { $0.matchedBy != "none" } && reachableLayers.contains { $0.matchedBy == "profiles" }
@@ -158,7 +171,13 @@ enum VerdictRules {
         let uncheckedLayers = !sketchesBlind ? [] : numbered.filter {
             $0.matchedBy == "none" && !reachable($0.suspectLayer!) && !checkedByWeights.contains($0.group)
         }
-        let checkedCoverage = coverageLeavingOut(uncheckedLayers)
+        // Opaque names: matrices neither a sketch nor a profile set placed, where only profiles
+        // placed any, are in the same position as unchecked layers.
+        let uncheckedUnplaced = unplaced.flatMap { group in
+            sketchesBlind && group.matchedBy == "none" && !checkedByWeights.contains(group.group) ? group : nil
+        }
+        let unplacedMatrices = uncheckedUnplaced?.tensors ?? 0
+        let checkedCoverage = coverageLeavingOut(uncheckedLayers + (uncheckedUnplaced.map { [$0] } ?? []))
         let significant = tensors.filter(\.significant)
         // Tensors paired as elementwise conversions (1 + w, −exp(w)) hold the other side's values in
         // another form: their sketch cosine measures the function, not a change of the weights.
@@ -171,8 +190,12 @@ enum VerdictRules {
         // on the units the permutation left in place (heads that kept their slot): its cosine
         // measures the permutation, not a change of the weights.
         let permutedLayers = Set(alignment.permutedLayers)
+        // The same holds outside the layers (embeddings, head) once layers are permuted: a copy
+        // permuting neurons permutes the residual stream's dimensions too, as a rule, and a head
+        // whose columns were renumbered keeps a weak positional match on those left in place.
         let partlyPermuted = Set(significant.filter { match in
-            match.suspectLayer.map(permutedLayers.contains) == true && abs(match.cosine) < partialMatchCosine
+            let permutedAround = match.suspectLayer.map(permutedLayers.contains) ?? !permutedLayers.isEmpty
+            return permutedAround && abs(match.cosine) < partialMatchCosine
         }.map(\.suspectTensor))
         let deviating = significant.filter {
             !convertedNames.contains($0.suspectTensor) && !resized.contains($0.suspectTensor) && !partlyPermuted.contains($0.suspectTensor)
@@ -252,6 +275,13 @@ enum VerdictRules {
                     ? "the residual stream's dimensions were renumbered (lined up element by element), which leaves the function unchanged."
                     : "the residual stream's dimensions were permuted or rotated, which leaves the function unchanged."))
         }
+        if let placedMatrices = alignment.placedMatrices {
+            let layerMatrices = tensors.filter { $0.layerPlaced == true || ($0.suspectLayer == nil && LayerSummary.groupName($0) == "other") }.count
+            evidence.append("The suspect's tensor names carry no layer numbers: \(placedMatrices) of its \(layerMatrices) weight matrices outside the embeddings and head are placed in the reference layer their \(fullWeights == nil ? "sketch or neuron profiles" : "sketch, neuron profiles or lined-up weights") match, and the layers below are those placements.")
+        }
+        if unplacedMatrices > 0 {
+            evidence.append("\(unplacedMatrices) \(unplacedMatrices == 1 ? "matrix" : "matrices") without layer numbers \(unplacedMatrices == 1 ? "matches" : "match") no sketch and no neuron-profile set, as matrices of this copy would not where only profiles place them (a fingerprint keeps them for 8 evenly spaced layers): not checked (`compare --deep` lines them up from the weights).")
+        }
         if !uncheckedLayers.isEmpty {
             evidence.append("Layers " + listing(uncheckedLayers.map { String($0.suspectLayer!) }, limit: 12)
                 + " carry no neuron profiles that meet the reference's (a fingerprint keeps them for 8 evenly spaced layers) and match no sketch, as layers of this copy would not where only profiles match them: they were not checked (`compare --deep` lines permuted and pruned ones up from the weights).")
@@ -261,7 +291,9 @@ enum VerdictRules {
         }
         evidence += widthChanges.map(\.sentence)
         // The counterparts of unchecked layers are unknown, not missing.
-        let unknown = Set(uncheckedLayers.compactMap { counterpart($0.suspectLayer!) })
+        var unknown = Set(uncheckedLayers.compactMap { counterpart($0.suspectLayer!) })
+        // Unplaced matrices may be any unreachable reference layer's.
+        if unplacedMatrices > 0 { unknown.formUnion(alignment.droppedReferenceLayers.filter { !reachable($0) }) }
         let dropped = alignment.droppedReferenceLayers.filter { !unknown.contains($0) }
         if !dropped.isEmpty, coverage > 0 {
             evidence.append("Reference layers without a counterpart: " + dropped.map(String.init).joined(separator: ", ") + ".")
@@ -333,7 +365,8 @@ enum VerdictRules {
             if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }
             else if let cosine = changeCosine, cosine < 0.99995 { how.append("weights changed") }
             let detail = how.isEmpty ? "" : " (" + how.joined(separator: ", ") + ")"
-            let unchecked = uncheckedLayers.isEmpty ? "" : "; \(uncheckedLayers.count) layers without neuron profiles could not be checked"
+            var unchecked = uncheckedLayers.isEmpty ? "" : "; \(uncheckedLayers.count) layers without neuron profiles could not be checked"
+            if unplacedMatrices > 0 { unchecked += "; \(unplacedMatrices) matrices without layer numbers could not be placed or checked" }
             return verdict(.derived, "Derived from \(referenceLabel)\(detail): p = \(pText)\(cosineText), \(coverageText) of weights matched\(unchecked).")
         }
         let matchedLayers = layers.filter { $0.matchedBy != "none" }.map(\.group)
