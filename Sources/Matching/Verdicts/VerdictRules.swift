@@ -128,13 +128,15 @@ enum VerdictRules {
         let numbered = layers.filter { $0.suspectLayer != nil }
         let matchedNumbered = numbered.filter { $0.matchedBy != "none" }.count
         // Opaque names (`LayerPlacement`): the matrices left unplaced stand for as many layers as
-        // they would fill at the reference's matrices per layer.
+        // they would fill at the reference's matrices per layer, once the placed layers' missing
+        // matrices (an MLP input whose sibling alone was profiled) are filled.
         let placed = alignment.placedMatrices != nil
         let unplaced = placed ? layers.first { $0.suspectLayer == nil && $0.group == "other" } : nil
         let unplacedLayerCount = unplaced.map { group in
             let layered = reference.tensors.filter { $0.role.isWeightMatrix && $0.layer != nil }
             let perLayer = max(1, layered.count / max(1, Set(layered.compactMap(\.layer)).count))
-            return (group.tensors + perLayer - 1) / perLayer
+            let openSlots = max(0, numbered.count * perLayer - tensors.filter { $0.layerPlaced == true }.count)
+            return (max(0, group.tensors - openSlots) + perLayer - 1) / perLayer
         } ?? 0
         /// The larger of the matched shares of parameters and of numbered layers, `unchecked` left out of both.
         func coverageLeavingOut(_ unchecked: [LayerMatch]) -> Double {
