@@ -202,9 +202,16 @@ enum VerdictRules {
         let deviating = significant.filter {
             !convertedNames.contains($0.suspectTensor) && !resized.contains($0.suspectTensor) && !partlyPermuted.contains($0.suspectTensor)
         }
-        let significantParameters = deviating.reduce(0) { $0 + $1.parameters }
+        // Neurons or heads rescaled one by one: the profiles measure what changed beyond the factors.
+        let unitRescaled = unitRescaledMatches(deviating, strongProfiles: profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) })
+        let changes = deviating.map { match in
+            var match = match
+            if let agreement = unitRescaled[match.suspectTensor] { match.cosine = agreement }
+            return match
+        }
+        let significantParameters = changes.reduce(0) { $0 + $1.parameters }
         let estimatedCosine: Double? = significantParameters > 0
-            ? deviating.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
+            ? changes.reduce(0.0) { $0 + abs($1.cosine) * Double($1.parameters) } / Double(significantParameters) : nil
         // Element by element, where `--deep` lined matrices up: it decides whether weights changed.
         let exactCosine = fullWeights?.exactCosine(excluding: convertedNames)
         let changeCosine = exactCosine ?? estimatedCosine
@@ -227,7 +234,7 @@ enum VerdictRules {
             evidence.append(String(format: "%d of %d weight matrices match a reference matrix by sketch (estimated cosine median %.4f, min %.4f).",
                                    significant.count, tensors.count, cosines[cosines.count / 2], cosines.first!))
             if let cosine = estimatedCosine, cosine < 0.99995 {
-                evidence.append(deviationEvidence(deviating, suspect: suspect))
+                evidence.append(deviationEvidence(changes, suspect: suspect))
             }
         }
         let sharedNames = alignment.sharedTensorNames ?? 0
@@ -241,6 +248,12 @@ enum VerdictRules {
         if alignment.transposed > 0 { evidence.append("\(alignment.transposed) matched matrices are stored transposed.") }
         if !alignment.rescaled.isEmpty {
             evidence.append("Rescaled matrices: " + listing(alignment.rescaled, limit: 6) + ".")
+        }
+        if !unitRescaled.isEmpty {
+            let sketchCosines = deviating.filter { unitRescaled[$0.suspectTensor] != nil }.map { abs($0.cosine) }
+            evidence.append(String(format: "%d %@ by sketch (cosine %.4f–%.4f) while the neuron profiles %@ agree to at least %.6f: each neuron or head was multiplied by its own factor, which leaves the function unchanged when the matrix it feeds is scaled back; the profiles' agreement stands for their change.",
+                                   unitRescaled.count, unitRescaled.count == 1 ? "matrix deviates" : "matrices deviate", sketchCosines.min()!, sketchCosines.max()!,
+                                   unitRescaled.count == 1 ? "covering it" : "covering them", unitRescaled.values.min()!))
         }
         if !strongProfiles.isEmpty {
             let best = strongProfiles.map(\.crossCheck).sorted()
@@ -362,7 +375,7 @@ enum VerdictRules {
             }
             if widthChanges.contains(where: \.isPruned) { how.append("width-pruned") }
             if widthChanges.contains(where: { !$0.isPruned }) { how.append("widened") }
-            if !alignment.rescaled.isEmpty || !(fullWeights?.rescaledTensors.isEmpty ?? true) { how.append("rescaled") }
+            if !alignment.rescaled.isEmpty || !unitRescaled.isEmpty || !(fullWeights?.rescaledTensors.isEmpty ?? true) { how.append("rescaled") }
             if expertsRenumbered { how.append("experts renumbered") }
             if let operation = changedBeforeRounding { how.append("weights changed, then \(operation)") }
             else if let cosine = changeCosine, cosine < 0.99995 { how.append("weights changed") }
