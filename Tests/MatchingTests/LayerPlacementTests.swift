@@ -95,6 +95,10 @@ struct LayerPlacementTests {
         #expect(plain.alignment.droppedReferenceLayers == Self.unprofiled)
         #expect(!plain.verdict.evidence.contains { $0.hasPrefix("Reference layers without a counterpart") }, "\(plain.verdict.evidence)")
         #expect(plain.profiles.filter { $0.log10P < -6 }.allSatisfy { $0.suspectLayer == $0.referenceLayer })
+        // The report's profile heatmap has the placed layers as rows, each matched on the diagonal.
+        let heatmap = try #require(plain.heatmaps.first { $0.family == Heatmap.profilesFamily })
+        #expect(heatmap.suspectLayers == profiled && heatmap.referenceLayers == profiled)
+        #expect(heatmap.cosines.indices.allSatisfy { heatmap.cosines[$0][$0] > 0.99 })
 
         let deep = try #require(deepComparison)
         #expect(deep.verdict.kind == .derived && deep.verdict.coverage == 1, "\(deep.verdict.sentence)")

@@ -167,7 +167,9 @@ enum LayerSummary {
     /// for pairs not compared). Rows and columns are the layers holding profile sets.
     static func profileHeatmap(_ profiles: [ProfileMatch], alignment: AlignmentSummary, suspect: Fingerprint, reference: Fingerprint) -> Heatmap? {
         guard !alignment.permutedLayers.isEmpty else { return nil }
-        let suspectLayers = Set(suspect.profiles.filter { !$0.kind.hasPrefix("matrix.") }.map(\.layer)).sorted()
+        // A suspect without layer names has standalone profiles: its rows are the layers their matches placed.
+        let suspectLayers = Set(suspect.profiles.filter { !$0.kind.hasPrefix("matrix.") }.map(\.layer))
+            .union(alignment.placedMatrices == nil ? [] : profiles.filter { $0.suspectLayer >= 0 }.map(\.suspectLayer)).sorted()
         let referenceLayers = Set(reference.profiles.filter { !$0.kind.hasPrefix("matrix.") }.map(\.layer)).sorted()
         let rowIndex = Dictionary(uniqueKeysWithValues: suspectLayers.enumerated().map { ($1, $0) })
         let colIndex = Dictionary(uniqueKeysWithValues: referenceLayers.enumerated().map { ($1, $0) })
