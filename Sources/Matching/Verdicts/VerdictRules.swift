@@ -290,7 +290,7 @@ enum VerdictRules {
                     ? "the residual stream's dimensions were renumbered (lined up element by element), which leaves the function unchanged."
                     : "the residual stream's dimensions were permuted or rotated, which leaves the function unchanged."))
         }
-        if let placedMatrices = alignment.placedMatrices {
+        if let placedMatrices = alignment.placedMatrices, placedMatrices > 0 {
             let layerMatrices = tensors.filter { $0.layerPlaced == true || ($0.suspectLayer == nil && LayerSummary.groupName($0) == "other") }.count
             evidence.append("The suspect's tensor names carry no layer numbers: \(placedMatrices) of its \(layerMatrices) weight matrices outside the embeddings and head are placed in the reference layer their \(fullWeights == nil ? "sketch or neuron profiles" : "sketch, neuron profiles or lined-up weights") match, and the layers below are those placements.")
         }
