@@ -333,7 +333,9 @@ extension FullWeightComparison {
                     break
                 }
                 if moved[index] == nil, !candidates.isEmpty {
-                    evidence.skipped[index].reason += " (nor in the \(candidates.count) other reference \(candidates.count == 1 ? "matrix" : "matrices") of its role)"
+                    // A suspect without layers was offered matrices of its shape in other roles too.
+                    let kinds = suspect.layer == nil && candidates.contains { $0.role != candidates[0].role } ? "its shape" : "its role"
+                    evidence.skipped[index].reason += " (nor in the \(candidates.count) other reference \(candidates.count == 1 ? "matrix" : "matrices") of \(kinds))"
                 }
             }
             evidence.pairs += moved.keys.sorted().map { moved[$0]! }
