@@ -20,20 +20,10 @@ struct DeepVerdictTests {
     /// The copy's comparison with the model from fingerprints alone, and again with the
     /// element-by-element evidence.
     static func compare(_ perturbations: [any Perturbation]) throws -> (plain: Comparison, deep: Comparison) {
-        var copy = CheckpointModel(model)
-        var plan = PerturbationPlan(seed: 7)
-        for perturbation in perturbations { plan.add(perturbation) }
-        _ = try plan.apply(to: &copy)
-        let directory = Fixtures.temporaryDirectory("deep-verdict")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try copy.write(to: directory + "/suspect")
-        try CheckpointModel(model).write(to: directory + "/reference")
-        let suspect = try CheckpointReader(path: directory + "/suspect"), reference = try CheckpointReader(path: directory + "/reference")
-        let suspectPrint = try Fingerprinter.fingerprint(suspect), referencePrint = try Fingerprinter.fingerprint(reference)
-        let plain = Scan.compare(suspectPrint, referencePrint)
-        let fullWeights = try FullWeightComparison.compare(suspect: suspect, reference: reference, comparison: plain,
-                                                           suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
-        return (plain, Scan.compare(suspectPrint, referencePrint, fullWeights: fullWeights))
+        try PerturbedPair.with(perturbations, of: model, seed: 7, label: "deep-verdict") { pair in
+            let plain = Scan.compare(pair.suspectPrint, pair.referencePrint)
+            return (plain, Scan.compare(pair.suspectPrint, pair.referencePrint, fullWeights: try pair.fullWeights(for: plain)))
+        }
     }
 
     static func layers(_ comparison: Comparison, matchedBy: String) -> [Int] {

@@ -20,22 +20,12 @@ struct LayerPlacementTests {
     /// The copy's comparison with the model from fingerprints alone, and (with `deep`) again with
     /// the element-by-element evidence.
     static func compare(_ perturbations: [any Perturbation], deep: Bool = false) throws -> (plain: Comparison, deep: Comparison?) {
-        var copy = CheckpointModel(model)
-        var plan = PerturbationPlan(seed: 11)
-        for perturbation in perturbations { plan.add(perturbation) }
-        _ = try plan.apply(to: &copy)
-        let directory = Fixtures.temporaryDirectory("layer-placement")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try copy.write(to: directory + "/suspect")
-        try CheckpointModel(model).write(to: directory + "/reference")
-        let suspect = try CheckpointReader(path: directory + "/suspect"), reference = try CheckpointReader(path: directory + "/reference")
-        let suspectPrint = try Fingerprinter.fingerprint(suspect), referencePrint = try Fingerprinter.fingerprint(reference)
-        #expect(suspectPrint.tensors.allSatisfy { $0.layer == nil }, "the opaque names should carry no layers")
-        let plain = Scan.compare(suspectPrint, referencePrint)
-        guard deep else { return (plain, nil) }
-        let fullWeights = try FullWeightComparison.compare(suspect: suspect, reference: reference, comparison: plain,
-                                                           suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
-        return (plain, Scan.compare(suspectPrint, referencePrint, fullWeights: fullWeights))
+        try PerturbedPair.with(perturbations, of: model, seed: 11, label: "layer-placement") { pair in
+            #expect(pair.suspectPrint.tensors.allSatisfy { $0.layer == nil }, "the opaque names should carry no layers")
+            let plain = Scan.compare(pair.suspectPrint, pair.referencePrint)
+            guard deep else { return (plain, nil) }
+            return (plain, Scan.compare(pair.suspectPrint, pair.referencePrint, fullWeights: try pair.fullWeights(for: plain)))
+        }
     }
 
     static let opaque = TensorRenaming(scheme: .opaque, seed: 9)
@@ -112,16 +102,8 @@ struct LayerPlacementTests {
 
     @Test("a suspect that keeps its names is not placed")
     func namedNotPlaced() throws {
-        var copy = CheckpointModel(Self.model)
-        var plan = PerturbationPlan(seed: 11)
-        plan.add(GaussianNoise(relativeStandardDeviation: 0.01, seed: 1))
-        _ = try plan.apply(to: &copy)
-        let directory = Fixtures.temporaryDirectory("layer-placement-named")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try copy.write(to: directory + "/suspect")
-        try CheckpointModel(Self.model).write(to: directory + "/reference")
-        let suspect = try Fingerprinter.fingerprint(CheckpointReader(path: directory + "/suspect"))
-        let reference = try Fingerprinter.fingerprint(CheckpointReader(path: directory + "/reference"))
+        let (suspect, reference) = try PerturbedPair.with([GaussianNoise(relativeStandardDeviation: 0.01, seed: 1)], of: Self.model, seed: 11,
+                                                          label: "layer-placement-named") { ($0.suspectPrint, $0.referencePrint) }
         #expect(!LayerPlacement.applies(suspect: suspect, reference: reference))
         let comparison = Scan.compare(suspect, reference)
         #expect(comparison.alignment.placedMatrices == nil && !comparison.tensors.contains { $0.layerPlaced != nil })

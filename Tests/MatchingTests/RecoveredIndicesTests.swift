@@ -84,20 +84,11 @@ struct RecoveredIndicesTests {
     /// `deep`, and the comparison made again with the figures (`compare --deep`'s verdict).
     static func settled(_ perturbations: [any Perturbation], model: ModelWeights = lineage.release,
                         reference: ModelWeights = lineage.release) throws -> (Comparison, FullWeightEvidence, Comparison) {
-        var copy = CheckpointModel(model)
-        var plan = PerturbationPlan(seed: 7)
-        for perturbation in perturbations { plan.add(perturbation) }
-        _ = try plan.apply(to: &copy)
-        let directory = Fixtures.temporaryDirectory("recovered")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try copy.write(to: directory + "/suspect")
-        try CheckpointModel(reference).write(to: directory + "/reference")
-        let suspect = try CheckpointReader(path: directory + "/suspect"), original = try CheckpointReader(path: directory + "/reference")
-        let suspectPrint = try Fingerprinter.fingerprint(suspect), referencePrint = try Fingerprinter.fingerprint(original)
-        let comparison = Scan.compare(suspectPrint, referencePrint)
-        let evidence = try FullWeightComparison.compare(suspect: suspect, reference: original, comparison: comparison,
-                                                        suspectFingerprint: suspectPrint, referenceFingerprint: referencePrint)
-        return (comparison, evidence, Scan.compare(suspectPrint, referencePrint, fullWeights: evidence))
+        try PerturbedPair.with(perturbations, of: model, reference: reference, seed: 7, label: "recovered") { pair in
+            let comparison = Scan.compare(pair.suspectPrint, pair.referencePrint)
+            let evidence = try pair.fullWeights(for: comparison)
+            return (comparison, evidence, Scan.compare(pair.suspectPrint, pair.referencePrint, fullWeights: evidence))
+        }
     }
 
     @Test("hidden width and MLP pruned by a quarter: every matrix lined up, every kept value the release's own (exact pruning)")

@@ -16,17 +16,7 @@ struct UnitRescalingTests {
     static let model = ModelGenerator.generate(spec, seed: 320)
 
     static func compare(_ perturbations: [any Perturbation]) throws -> Comparison {
-        var copy = CheckpointModel(model)
-        var plan = PerturbationPlan(seed: 13)
-        for perturbation in perturbations { plan.add(perturbation) }
-        _ = try plan.apply(to: &copy)
-        let directory = Fixtures.temporaryDirectory("unit-rescaling")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try copy.write(to: directory + "/suspect")
-        try CheckpointModel(model).write(to: directory + "/reference")
-        let suspect = try Fingerprinter.fingerprint(CheckpointReader(path: directory + "/suspect"))
-        let reference = try Fingerprinter.fingerprint(CheckpointReader(path: directory + "/reference"))
-        return Scan.compare(suspect, reference)
+        try PerturbedPair.with(perturbations, of: model, seed: 13, label: "unit-rescaling") { Scan.compare($0.suspectPrint, $0.referencePrint) }
     }
 
     @Test("rescaled per head and per neuron: 'rescaled', not 'weights changed'; the sketches' cosines are far lower than the profiles'")

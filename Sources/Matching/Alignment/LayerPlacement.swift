@@ -25,7 +25,7 @@ enum LayerPlacement {
     /// comparison only places matrices nothing else placed.
     static func place(tensors: inout [TensorMatch], profiles: inout [ProfileMatch], reference: Fingerprint,
                       fullWeights: FullWeightEvidence?, logThreshold: Double) -> Int {
-        let ln10 = log(10.0)
+        func isStrong(_ profile: ProfileMatch) -> Bool { profile.log10P * log(10.0) < logThreshold }
         var placement: [String: (layer: Int, log10P: Double)] = [:]
         func propose(_ tensor: String, _ layer: Int, _ log10P: Double) {
             if placement[tensor].map({ log10P < $0.log10P }) ?? true { placement[tensor] = (layer, log10P) }
@@ -33,7 +33,7 @@ enum LayerPlacement {
         for match in tensors where match.significant && match.suspectLayer == nil {
             if let layer = match.referenceLayer { propose(match.suspectTensor, layer, match.log10P) }
         }
-        for profile in profiles where profile.suspectLayer < 0 && profile.log10P * ln10 < logThreshold {
+        for profile in profiles where profile.suspectLayer < 0 && isStrong(profile) {
             propose(profile.suspectTensor, profile.referenceLayer, profile.log10P)
             if let paired = profile.suspectPairedTensor { propose(paired, profile.referenceLayer, profile.log10P) }
         }
@@ -50,7 +50,7 @@ enum LayerPlacement {
             tensors[index].layerPlaced = true
             placed += 1
         }
-        for index in profiles.indices where profiles[index].suspectLayer < 0 && profiles[index].log10P * ln10 < logThreshold {
+        for index in profiles.indices where profiles[index].suspectLayer < 0 && isStrong(profiles[index]) {
             profiles[index].suspectLayer = placement[profiles[index].suspectTensor]?.layer ?? profiles[index].referenceLayer
         }
         return placed

@@ -25,7 +25,7 @@ extension VerdictRules {
     /// sketches' precision — the parts have no digests of their own. `nil` when that is not so.
     static func fusedSplit(suspect: Fingerprint, reference: Fingerprint, tensors: [TensorMatch], converted: ConvertedValues?) -> FusedSplit? {
         func equalBySketch(_ match: TensorMatch) -> Bool {
-            match.significant && match.cosine > 0 && 1 / (match.cosine * match.cosine) - 1 <= sketchPrecision
+            match.significant && match.cosine > 0 && deviationEnergy(cosine: match.cosine) <= sketchPrecision
         }
         let partMatches = tensors.filter { match in
             (EvidenceTensor.isPartName(match.suspectTensor) || match.referenceTensor.map(EvidenceTensor.isPartName) == true) && equalBySketch(match)

@@ -31,12 +31,11 @@ extension VerdictRules {
                 agreement[paired] = min(agreement[paired] ?? 1, profile.crossCheck)
             }
         }
-        func deviation(_ cosine: Double) -> Double { max(0, 1 / max(cosine * cosine, 1e-12) - 1) }
         var result: [String: Double] = [:]
         for match in matches {
             guard let profile = agreement[match.suspectTensor], profile > 0 else { continue }
-            let sketch = deviation(abs(match.cosine))
-            if sketch >= unitRescalingFloor, sketch >= unitRescalingRatio * deviation(profile) {
+            let sketch = deviationEnergy(cosine: match.cosine)
+            if sketch >= unitRescalingFloor, sketch >= unitRescalingRatio * deviationEnergy(cosine: profile) {
                 result[match.suspectTensor] = profile
             }
         }

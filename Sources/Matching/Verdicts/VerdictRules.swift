@@ -48,12 +48,18 @@ enum VerdictRules {
         DType(rawValue: dtype)?.isBlockQuantized ?? false
     }
 
+    /// 1/ρ² − 1 for a matched pair's cosine ρ: the energy of what differs relative to what is
+    /// shared (0 for equal directions; clamped, so a rounding-born |ρ| > 1 gives 0).
+    static func deviationEnergy(cosine: Double) -> Double {
+        max(0, 1 / max(cosine * cosine, 1e-12) - 1)
+    }
+
     /// Whether the relative deviation √(1/ρ² − 1) of the matched matrices is uniform (noise,
     /// rounding) or varies (further training). Uniformity is judged within each storage type:
     /// a GGUF copy keeps matrices in several types (llama.cpp's fallbacks), each with its own
     /// rounding error.
     static func deviationEvidence(_ matches: [TensorMatch], suspect: Fingerprint) -> String {
-        func ratio(_ match: TensorMatch) -> Double { max(0, 1 / max(match.cosine * match.cosine, 1e-12) - 1).squareRoot() }
+        func ratio(_ match: TensorMatch) -> Double { deviationEnergy(cosine: match.cosine).squareRoot() }
         func uniformMean(_ ratios: [Double]) -> Double? {
             // Matrices kept exactly (a GGUF's F32 tensors) are uniform too: no deviation at all.
             if ratios.allSatisfy({ $0 == 0 }) { return 0 }
@@ -135,7 +141,7 @@ enum VerdictRules {
         let unplacedLayerCount = unplaced.map { group in
             let layered = reference.tensors.filter { $0.role.isWeightMatrix && $0.layer != nil }
             let perLayer = max(1, layered.count / max(1, Set(layered.compactMap(\.layer)).count))
-            let openSlots = max(0, numbered.count * perLayer - tensors.filter { $0.layerPlaced == true }.count)
+            let openSlots = max(0, numbered.count * perLayer - (alignment.placedMatrices ?? 0))
             return (max(0, group.tensors - openSlots) + perLayer - 1) / perLayer
         } ?? 0
         /// The larger of the matched shares of parameters and of numbered layers, `unchecked` left out of both.
@@ -202,8 +208,9 @@ enum VerdictRules {
         let deviating = significant.filter {
             !convertedNames.contains($0.suspectTensor) && !resized.contains($0.suspectTensor) && !partlyPermuted.contains($0.suspectTensor)
         }
+        let strongProfiles = profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) }
         // Neurons or heads rescaled one by one: the profiles measure what changed beyond the factors.
-        let unitRescaled = unitRescaledMatches(deviating, strongProfiles: profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) })
+        let unitRescaled = unitRescaledMatches(deviating, strongProfiles: strongProfiles)
         let changes = deviating.map { match in
             var match = match
             if let agreement = unitRescaled[match.suspectTensor] { match.cosine = agreement }
@@ -215,7 +222,6 @@ enum VerdictRules {
         // Element by element, where `--deep` lined matrices up: it decides whether weights changed.
         let exactCosine = fullWeights?.exactCosine(excluding: convertedNames)
         let changeCosine = exactCosine ?? estimatedCosine
-        let strongProfiles = profiles.filter { $0.log10P * ln10 < log(options.tensorThreshold) }
 
         var evidence = leadingEvidence
         // Exact layer.
@@ -291,7 +297,7 @@ enum VerdictRules {
                     : "the residual stream's dimensions were permuted or rotated, which leaves the function unchanged."))
         }
         if let placedMatrices = alignment.placedMatrices, placedMatrices > 0 {
-            let layerMatrices = tensors.filter { $0.layerPlaced == true || ($0.suspectLayer == nil && LayerSummary.groupName($0) == "other") }.count
+            let layerMatrices = placedMatrices + (unplaced?.tensors ?? 0)
             evidence.append("The suspect's tensor names carry no layer numbers: \(placedMatrices) of its \(layerMatrices) weight matrices outside the embeddings and head are placed in the reference layer their \(fullWeights == nil ? "sketch or neuron profiles" : "sketch, neuron profiles or lined-up weights") match, and the layers below are those placements.")
         }
         if unplacedMatrices > 0 {
